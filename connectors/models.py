@@ -1,0 +1,89 @@
+"""Tenants and their two connections. Every secret is a fernet-encrypted column keyed by FERNET_KEYS."""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from fernet_fields import EncryptedTextField
+
+BILL_SANDBOX_GATEWAY = "https://gateway.stage.bill.com/connect"
+BILL_SANDBOX_EVENTS_GATEWAY = "https://gateway.stage.bill.com/connect-events"
+
+# Names of the encrypted fields per model: the rotate command, the admin's write-only widgets and
+# the secret-leak tests all read this one list.
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "GPConnection": ("password",),
+    "BillConnection": ("password", "dev_key", "webhook_security_key", "session_id"),
+}
+
+
+class Tenant(models.Model):
+    """One GP company paired with one BILL organization; every record and flow belongs to one."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, help_text="Used in the webhook URL.")
+    is_active = models.BooleanField("active", default=True)
+    poll_interval_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1)], help_text="How often GP (and BILL) are polled."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GPConnection(models.Model):
+    """The customer's exposed GP SBA endpoint and the Windows domain account used for NTLM."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="gp_connection")
+    base_url = models.URLField("SBA base URL", help_text="e.g. https://gp.example.local:443")
+    gp_tenant = models.CharField("GP tenant", max_length=100, default="DefaultTenant")
+    company = models.CharField("company display name", max_length=100, help_text="As GP shows it, e.g. Fabrikam, Inc.")
+    domain = models.CharField("Windows domain", max_length=100)
+    username = models.CharField("user name", max_length=100)
+    password = EncryptedTextField(blank=True)
+    verify_tls = models.BooleanField("verify TLS certificate", default=True)
+    ca_bundle_pem = models.TextField(
+        "CA bundle (PEM)", blank=True, help_text="For a self-signed or internal-CA GP certificate."
+    )
+    timeout_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "GP connection"
+
+    def __str__(self) -> str:
+        return f"{self.company} @ {self.base_url}"
+
+    @property
+    def account(self) -> str:
+        """The Windows account as NTLM wants it: DOMAIN\\user."""
+        return f"{self.domain}\\{self.username}"
+
+
+class BillConnection(models.Model):
+    """A BILL organization: dev key and org login, the cached session, the webhook subscription."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="bill_connection")
+    api_base_url = models.URLField("API base URL", default=BILL_SANDBOX_GATEWAY)
+    webhook_api_base_url = models.URLField("webhook API base URL", default=BILL_SANDBOX_EVENTS_GATEWAY)
+    organization_id = models.CharField("organization ID", max_length=40)
+    username = models.CharField("user name (e-mail)", max_length=254)
+    password = EncryptedTextField(blank=True)
+    dev_key = EncryptedTextField("developer key", blank=True)
+    timeout_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    # The one cached session for the org, shared by every worker process.
+    session_id = EncryptedTextField(blank=True, null=True, editable=False)
+    session_last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    webhook_subscription_id = models.CharField(max_length=64, blank=True)
+    webhook_security_key = EncryptedTextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "BILL connection"
+
+    def __str__(self) -> str:
+        return f"BILL org {self.organization_id}"

@@ -1,0 +1,184 @@
+"""Settings for ml-connector, read from the environment in this one file.
+
+Zero configuration runs (DEBUG on, SQLite under var/, django-q2's ORM broker). With DEBUG off every
+secret must be given explicitly: start-up stops with one sentence naming the missing variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+# A value starting with "$" must stay literal (passwords), not be read as a reference.
+env.escape_proxy = True
+_env_file = Path(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+if _env_file.is_file():
+    environ.Env.read_env(str(_env_file))
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_FERNET_KEY = "dev-only-insecure-fernet-key-change-me"
+
+DEBUG = env.bool("DEBUG", default=True)
+
+
+def _required_in_production(name: str, value: object, default: object) -> None:
+    """Stop start-up when a production setting is missing or still the development default."""
+    if not DEBUG and (not value or value == default):
+        raise ImproperlyConfigured(
+            f"{name} must be set when DEBUG is off (see .env.example); refusing to start without it."
+        )
+
+
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+_required_in_production("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY)
+
+# Credentials are encrypted with these keys, never with SECRET_KEY: the first key encrypts,
+# every key decrypts, so a new key goes first and `rotate_fernet_keys` retires the old one.
+FERNET_KEYS = env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY])
+_required_in_production("FERNET_KEYS", FERNET_KEYS, [DEV_FERNET_KEY])
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+_required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS, None)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "import_export",
+    "connectors",
+    "mappings",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gpbill_site.urls"
+WSGI_APPLICATION = "gpbill_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite URLs are relative to the working directory, so the default is an absolute path.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ml-connector.sqlite3'}")}
+IS_SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+if IS_SQLITE:
+    # One writer at a time: wait for the lock instead of failing, and take it at BEGIN so two
+    # workers never deadlock upgrading read locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+# django-q2 cron schedules follow TIME_ZONE.
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+
+LOGIN_URL = "admin:login"
+
+# --- django-q2 -----------------------------------------------------------------------------------
+Q_TIMEOUT = env.int("Q_TIMEOUT", default=600)
+Q_CLUSTER: dict[str, object] = {
+    "name": "ml-connector",
+    "workers": env.int("Q_WORKERS", default=1 if IS_SQLITE else 4),
+    "timeout": Q_TIMEOUT,
+    # retry must exceed timeout, or a long task is handed to a second worker while still running.
+    "retry": Q_TIMEOUT + 120,
+    "catch_up": False,
+    "max_attempts": 3,
+    "save_limit": 500,
+    "ack_failures": True,
+    "label": "Task queue",
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Security (production) -----------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# --- Mail (digest alerts) ------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ml-connector@localhost")
+
+# --- Logging: plain lines to stderr; secrets are never passed to a logger ------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}, "spnego": {"level": "WARNING"}},
+}
+
+# --- Connector behaviour -------------------------------------------------------------------------
+BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
+BILL_HOURLY_BUDGET = env.int("BILL_HOURLY_BUDGET", default=20000)
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_000_000)
+
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False

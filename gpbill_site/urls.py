@@ -1,0 +1,14 @@
+"""URL routes: the admin is the application; the BILL webhook endpoint is the only public URL."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "ml-connector — Dynamics GP ⇄ BILL"
+admin.site.site_title = "ml-connector"
+admin.site.index_title = "Sync administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""BILL sandbox fixtures (filled in by the BILL side work)."""

@@ -1,0 +1,1 @@
+"""GP sandbox fixtures (filled in by the GP side work)."""
