@@ -28,8 +28,50 @@ class Tenant(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # --- Sync policy: what counts as an approved GP invoice, and what may happen without a person.
+    BILL_POLICY_POSTED = "posted_open"
+    BILL_POLICY_APPROVED_UNPOSTED = "approved_unposted"
+    BILL_POLICY_CHOICES = [
+        (BILL_POLICY_POSTED, "Posted (Open) invoices with money remaining, not on hold, not voided"),
+        (BILL_POLICY_APPROVED_UNPOSTED, "Unposted invoices whose workflow is Approved or needs no approval"),
+    ]
+    bill_policy = models.CharField(
+        "which GP invoices become bills", max_length=30, choices=BILL_POLICY_CHOICES, default=BILL_POLICY_POSTED
+    )
+    auto_create_vendors = models.BooleanField(
+        "create unmatched vendors in BILL automatically",
+        default=False,
+        help_text="Off: a GP vendor with no BILL match waits until finance approves 'create in BILL'.",
+    )
+    push_gl_accounts = models.BooleanField(
+        "offer GP accounts as new BILL chart-of-accounts entries", default=True
+    )
+    default_checkbook_id = models.CharField(
+        "default GP checkbook", max_length=15, blank=True,
+        help_text="Used for BILL payments whose funding account has no checkbook mapping.",
+    )
+    post_payment_batches = models.BooleanField("post GP payment batches after write-back", default=True)
+    paid_statuses = models.CharField(
+        "BILL payment statuses written back to GP", max_length=200, default="PAID",
+        help_text="Comma-separated BILL payment statuses, e.g. PAID or PAID,SCHEDULED.",
+    )
+    vendor_fields_to_gp = models.CharField(
+        "vendor fields BILL may update in GP", max_length=200, default="name,email,phone,address,tax_id",
+    )
+    alert_emails = models.CharField(
+        "alert contacts", max_length=500, blank=True, help_text="Comma-separated e-mails for the needs-attention digest."
+    )
+
     class Meta:
         ordering = ["name"]
+
+    @property
+    def paid_status_set(self) -> frozenset[str]:
+        return frozenset(s.strip().upper() for s in self.paid_statuses.split(",") if s.strip())
+
+    @property
+    def vendor_field_set_to_gp(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.vendor_fields_to_gp.split(",") if s.strip())
 
     def __str__(self) -> str:
         return self.name
