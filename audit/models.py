@@ -1,0 +1,145 @@
+"""The ledger (one row per business object) and the append-only trail of every attempt on it.
+
+The ledger is what keeps money safe: a row moves to `sending` and commits before any external
+write, so a crash or timeout leaves evidence that the write may have happened (see design.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from connectors.models import Tenant
+
+
+class Kind(models.TextChoices):
+    # One vendor record serves both directions: its synced_hash is what both sides last agreed on.
+    VENDOR = "vendor", "Vendor (GP ⇄ BILL)"
+    BILL = "bill", "GP invoice → BILL bill"
+    GL_ACCOUNT = "gl_account", "GP account → BILL chart of accounts"
+    GP_PAYMENT = "gp_payment", "BILL payment → GP payment"
+
+
+class State(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SYNCED = "synced", "Synced"
+    BLOCKED = "blocked", "Waiting for a mapping or GP"
+    FAILED = "failed", "Failed (will retry)"
+    IN_DOUBT = "in_doubt", "Outcome unknown (will check)"
+    SKIPPED = "skipped", "Don't sync"
+    FLAGGED = "flagged", "Needs a person"
+    CONFLICT = "conflict", "Changed on both sides"
+
+
+# States a finance user must look at; `sending` is included when a row is stuck in it.
+ATTENTION_STATES = (State.BLOCKED, State.FAILED, State.IN_DOUBT, State.FLAGGED, State.CONFLICT)
+# States from which an external write may already have happened: reconcile before any retry.
+UNCERTAIN_STATES = (State.SENDING, State.IN_DOUBT)
+
+
+class SyncRecord(models.Model):
+    """One business object moving between GP and BILL, keyed by its source."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_key = models.CharField(max_length=120, help_text="GP vendor ID, GP voucher, or BILL payment/vendor ID.")
+    target_id = models.CharField(max_length=120, blank=True, help_text="The object created on the other side.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(blank=True, help_text="Why the record is not synced, in plain words.")
+    fix = models.TextField(blank=True, help_text="What a person can do about it.")
+    waiting_on = models.CharField(
+        max_length=200, blank=True, db_index=True,
+        help_text="Mapping keys this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.",
+    )
+    label = models.CharField(max_length=255, blank=True, help_text="What a person recognises: vendor, invoice, amount.")
+    synced_hash = models.CharField(max_length=64, blank=True, help_text="Content hash last written to the target.")
+    source_hash = models.CharField(max_length=64, blank=True, help_text="Content hash last read from the source.")
+    target_hash = models.CharField(max_length=64, blank=True, help_text="Target content hash after our last write.")
+    snapshot = models.JSONField(default=dict, blank=True, help_text="The source as last read (no secrets).")
+    attempts = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "source_key"], name="one_record_per_object"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "state"], name="record_tenant_state"),
+            models.Index(fields=["state", "updated_at"], name="record_state_updated"),
+        ]
+        verbose_name = "sync record"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source_key}"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in ATTENTION_STATES
+
+
+class Trigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    WEBHOOK = "webhook", "Webhook"
+    PERSON = "person", "Person"
+    REPLAY = "replay", "Replay"
+    MAPPING = "mapping", "Mapping approved"
+    POLL = "poll", "Poll"
+
+
+class Attempt(models.Model):
+    """One try at one record. Append-only: the trail is evidence, never edited."""
+
+    record = models.ForeignKey(SyncRecord, on_delete=models.CASCADE, related_name="trail")
+    flow = models.CharField(max_length=40)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=30)
+    request = models.JSONField(default=dict, blank=True, help_text="What was sent, secrets redacted.")
+    response_status = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["record", "-started_at"], name="attempt_record_time")]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("The audit trail is append-only; an attempt cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class PollCursor(models.Model):
+    """Where each polling flow resumes: the start time of its last successful run."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="cursors")
+    flow = models.CharField(max_length=40)
+    cursor = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "flow"], name="one_cursor_per_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.flow}"
+
+
+class FlowLease(models.Model):
+    """A lease that keeps two runs of one (tenant, flow) from overlapping, across processes."""
+
+    name = models.CharField(max_length=120, unique=True)
+    holder = models.CharField(max_length=120)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

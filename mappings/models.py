@@ -1,0 +1,127 @@
+"""Mappings between GP and BILL identifiers. Nothing syncs onto a record that is not mapped."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from connectors.models import Tenant
+
+
+class MappingState(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class MappingAction(models.TextChoices):
+    LINK = "link", "Link to an existing BILL record"
+    CREATE = "create", "Create it in BILL"
+
+
+class MappingBase(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    state = models.CharField(max_length=20, choices=MappingState.choices, default=MappingState.SUGGESTED)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_approved(self) -> bool:
+        return self.state == MappingState.APPROVED
+
+
+class VendorMapping(MappingBase):
+    """GP vendor ID ↔ BILL vendor ID (or 'create this vendor in BILL')."""
+
+    gp_vendor_id = models.CharField("GP vendor ID", max_length=15)
+    gp_name = models.CharField("GP name", max_length=100, blank=True)
+    action = models.CharField(max_length=10, choices=MappingAction.choices, default=MappingAction.LINK)
+    bill_vendor_id = models.CharField("BILL vendor ID", max_length=40, blank=True)
+    bill_name = models.CharField("BILL name", max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "gp_vendor_id"], name="one_vendor_mapping")]
+        indexes = [models.Index(fields=["tenant", "state"], name="vendor_map_state")]
+
+    def __str__(self) -> str:
+        return f"{self.gp_vendor_id} → {self.bill_vendor_id or '(new BILL vendor)'}"
+
+
+class GLAccountMapping(MappingBase):
+    """GP account string ↔ BILL chart-of-accounts ID (or 'create this account in BILL')."""
+
+    gp_account = models.CharField("GP account", max_length=60)
+    gp_description = models.CharField("GP description", max_length=100, blank=True)
+    action = models.CharField(max_length=10, choices=MappingAction.choices, default=MappingAction.LINK)
+    bill_account_id = models.CharField("BILL chart-of-accounts ID", max_length=40, blank=True)
+    bill_name = models.CharField("BILL name", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "GL account mapping"
+        constraints = [models.UniqueConstraint(fields=["tenant", "gp_account"], name="one_account_mapping")]
+        indexes = [models.Index(fields=["tenant", "state"], name="account_map_state")]
+
+    def __str__(self) -> str:
+        return f"{self.gp_account} → {self.bill_account_id or '(new BILL account)'}"
+
+
+class CheckbookMapping(MappingBase):
+    """BILL funding bank account ↔ GP checkbook, used when writing payments back to GP."""
+
+    bill_funding_account_id = models.CharField("BILL funding account ID", max_length=40)
+    bill_funding_name = models.CharField("BILL funding account", max_length=200, blank=True)
+    gp_checkbook_id = models.CharField("GP checkbook ID", max_length=15, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "bill_funding_account_id"], name="one_checkbook_mapping")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_funding_account_id} → {self.gp_checkbook_id}"
+
+
+class Suggestion(models.Model):
+    """A ranked candidate for an unmapped GP vendor or account, with why it was suggested."""
+
+    KIND_VENDOR = "vendor"
+    KIND_ACCOUNT = "account"
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=10, choices=[(KIND_VENDOR, "Vendor"), (KIND_ACCOUNT, "GL account")])
+    gp_key = models.CharField(max_length=60)
+    bill_id = models.CharField(max_length=40)
+    bill_name = models.CharField(max_length=200)
+    score = models.DecimalField(max_digits=5, decimal_places=3)
+    reasons = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["-score"]
+        indexes = [models.Index(fields=["tenant", "kind", "gp_key"], name="suggestion_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.gp_key} ~ {self.bill_name} ({self.score})"
+
+
+class MappingChange(models.Model):
+    """Every change to a mapping: who, when, before, after."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    mapping_kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=60)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.mapping_kind} {self.key} at {self.at:%Y-%m-%d %H:%M}"
