@@ -1,0 +1,98 @@
+"""Approving, rejecting and changing mappings — each change kept, and waiting records released."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from audit.models import ATTENTION_STATES, SyncRecord
+from connectors.queue import enqueue
+
+from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingChange, MappingState, VendorMapping
+
+AnyMapping = VendorMapping | GLAccountMapping | CheckbookMapping
+_TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "note")
+
+
+def waiting_key(mapping: AnyMapping) -> str:
+    """The token records put in `waiting_on` while they wait for this mapping."""
+    if isinstance(mapping, VendorMapping):
+        return f"vendor:{mapping.gp_vendor_id}"
+    if isinstance(mapping, GLAccountMapping):
+        return f"account:{mapping.gp_account}"
+    return f"checkbook:{mapping.bill_funding_account_id}"
+
+
+def mapping_key(mapping: AnyMapping) -> str:
+    return waiting_key(mapping).split(":", 1)[1]
+
+
+def _snapshot(mapping: AnyMapping) -> dict[str, Any]:
+    data = model_to_dict(mapping)
+    return {k: data[k] for k in _TRACKED if k in data}
+
+
+def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
+    MappingChange.objects.create(
+        tenant=mapping.tenant,
+        mapping_kind=type(mapping).__name__.replace("Mapping", "").lower(),
+        key=mapping_key(mapping),
+        before=before,
+        after=_snapshot(mapping),
+        user=user if getattr(user, "pk", None) else None,
+    )
+
+
+def records_waiting_on(mapping: AnyMapping) -> list[int]:
+    key = waiting_key(mapping)
+    qs = SyncRecord.objects.filter(tenant=mapping.tenant, state__in=ATTENTION_STATES, waiting_on__contains=key)
+    # `contains` could match a longer key with the same prefix; keep exact tokens only.
+    return [r.pk for r in qs.only("pk", "waiting_on") if key in r.waiting_on.split()]
+
+
+@transaction.atomic
+def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False) -> None:
+    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters."""
+    before = _snapshot(mapping)
+    if isinstance(mapping, VendorMapping | GLAccountMapping):
+        if create:
+            mapping.action = MappingAction.CREATE
+            setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", "")
+        elif target_id:
+            mapping.action = MappingAction.LINK
+            setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", target_id)
+        target = mapping.bill_vendor_id if isinstance(mapping, VendorMapping) else mapping.bill_account_id
+        if mapping.action == MappingAction.LINK and not target:
+            raise ValueError("Choose a BILL record to link to, or approve it as 'create in BILL'.")
+    elif isinstance(mapping, CheckbookMapping):
+        if target_id:
+            mapping.gp_checkbook_id = target_id
+        if not mapping.gp_checkbook_id:
+            raise ValueError("Choose the GP checkbook this BILL funding account pays from.")
+    mapping.state = MappingState.APPROVED
+    mapping.approved_by = user if getattr(user, "pk", None) else None
+    mapping.approved_at = timezone.now()
+    mapping.save()
+    log_change(mapping, before, user)
+    release(mapping)
+
+
+def release(mapping: AnyMapping) -> None:
+    """Send every record that waited on this mapping through its flow again (a task)."""
+    ids = records_waiting_on(mapping)
+    if ids:
+        enqueue("connectors.tasks.replay_records", ids, trigger="mapping")
+
+
+@transaction.atomic
+def reject(mapping: AnyMapping, user: Any, note: str = "") -> None:
+    before = _snapshot(mapping)
+    mapping.state = MappingState.REJECTED
+    mapping.note = note[:255]
+    mapping.approved_by = None
+    mapping.approved_at = None
+    mapping.save()
+    log_change(mapping, before, user)

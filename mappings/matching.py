@@ -1,0 +1,114 @@
+"""Rank BILL candidates for an unmapped GP vendor or account, and say why each was suggested."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from difflib import SequenceMatcher
+
+_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "the", "plc", "lp"}
+MIN_SCORE = Decimal("0.35")
+
+
+@dataclass(frozen=True)
+class Party:
+    """The facts matching needs about a vendor on either side."""
+
+    id: str
+    name: str
+    email: str = ""
+    tax_id: str = ""
+    line1: str = ""
+    postal_code: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    bill_id: str
+    bill_name: str
+    score: Decimal
+    reasons: tuple[str, ...]
+
+
+def normalise_name(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().replace("&", " and ")
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _SUFFIXES]
+    return " ".join(words)
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", " ", (value or "").strip().lower())
+
+
+def score_vendor(gp: Party, bill: Party) -> Candidate:
+    score = Decimal(0)
+    reasons: list[str] = []
+    if _digits(gp.tax_id) and _digits(gp.tax_id) == _digits(bill.tax_id):
+        score += Decimal("0.6")
+        reasons.append("same tax ID")
+    if _norm(gp.email) and _norm(gp.email) == _norm(bill.email):
+        score += Decimal("0.3")
+        reasons.append("same e-mail")
+    a, b = normalise_name(gp.name), normalise_name(bill.name)
+    if a and a == b:
+        score += Decimal("0.5")
+        reasons.append("same name")
+    elif a and b:
+        ratio = SequenceMatcher(None, a, b).ratio()
+        if ratio >= 0.6:
+            score += Decimal(str(round(ratio * 0.4, 3)))
+            reasons.append(f"similar name ({round(ratio * 100)}%)")
+    if _norm(gp.line1) and _norm(gp.line1) == _norm(bill.line1) and _digits(gp.postal_code) == _digits(bill.postal_code):
+        score += Decimal("0.2")
+        reasons.append("same address")
+    return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
+
+
+def rank_vendors(gp: Party, candidates: list[Party], limit: int = 5) -> list[Candidate]:
+    scored = [score_vendor(gp, c) for c in candidates]
+    good = [c for c in scored if c.score >= MIN_SCORE]
+    return sorted(good, key=lambda c: (-c.score, c.bill_name))[:limit]
+
+
+def main_segment(account_string: str) -> str:
+    """GP account strings look like 000-6100-00: the natural account is the longest segment."""
+    parts = [p for p in re.split(r"[^0-9A-Za-z]+", account_string) if p]
+    return max(parts, key=len) if parts else account_string
+
+
+def score_account(gp: Account, bill: Account) -> Candidate:
+    score = Decimal(0)
+    reasons: list[str] = []
+    number = bill.number.strip()
+    if number and (number == gp.id or number == main_segment(gp.id)):
+        score += Decimal("0.7")
+        reasons.append("same account number")
+    a, b = normalise_name(gp.name), normalise_name(bill.name)
+    if a and a == b:
+        score += Decimal("0.3")
+        reasons.append("same name")
+    elif a and b:
+        ratio = SequenceMatcher(None, a, b).ratio()
+        if ratio >= 0.6:
+            score += Decimal(str(round(ratio * 0.25, 3)))
+            reasons.append(f"similar name ({round(ratio * 100)}%)")
+    return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
+
+
+def rank_accounts(gp: Account, candidates: list[Account], limit: int = 5) -> list[Candidate]:
+    scored = [score_account(gp, c) for c in candidates]
+    good = [c for c in scored if c.score >= MIN_SCORE]
+    return sorted(good, key=lambda c: (-c.score, c.bill_name))[:limit]
