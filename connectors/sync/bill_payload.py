@@ -1,0 +1,167 @@
+"""Turn one GP payables invoice into a BILL bill body — or say, in words, why it cannot be one yet.
+
+Pure functions: no HTTP, no database beyond the mapping lookups the context caches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from connectors.models import Tenant
+
+from .hashing import content_hash
+
+LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
+DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
+VOUCHER_MARK = "GP voucher "
+MAX_DESCRIPTION = 255
+
+
+def voucher_marker(voucher: str) -> str:
+    """The text that ties a BILL bill to its GP voucher (read back when reconciling)."""
+    return f"{VOUCHER_MARK}{voucher}"
+
+
+def voucher_from_description(description: str | None) -> str | None:
+    match = re.search(re.escape(VOUCHER_MARK) + r"(\S+)", description or "")
+    return match.group(1) if match else None
+
+
+def money(value: Decimal, digits: int) -> Decimal:
+    """Round to the currency's decimals (GP stores 5; USD shows 2), half up like GP."""
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class BillDraft:
+    """A bill ready to send (payload) or the reason it must wait or be fixed."""
+
+    voucher: str
+    label: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    amount: Decimal = Decimal(0)
+    waiting_on: list[str] = field(default_factory=list)
+    blocked_reason: str = ""
+    problem: str = ""
+    fix: str = ""
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.payload)
+
+    @property
+    def ready(self) -> bool:
+        return not self.problem and not self.waiting_on
+
+
+def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
+    """Whether the tenant's policy makes this GP invoice a bill, and why not."""
+    if invoice.is_voided:
+        return False, "voided in GP"
+    if invoice.is_on_hold:
+        return False, "on hold in GP"
+    if (invoice.document_type or "Invoice").lower() != "invoice":
+        return False, f"GP document type {invoice.document_type} is not sent to BILL"
+    if tenant.bill_policy == Tenant.BILL_POLICY_APPROVED_UNPOSTED:
+        if invoice.state == "Work" and invoice.workflow_status in ("Approved", "NoApprovalNeeded"):
+            return True, ""
+        if invoice.state == "Work":
+            return False, f"workflow status is {invoice.workflow_status}"
+    if invoice.state == "Open":
+        if invoice.remaining <= 0:
+            return False, "nothing remains to pay in GP"
+        return True, ""
+    if invoice.state == "History":
+        return False, "already fully paid in GP"
+    return False, "not posted in GP yet"
+
+
+def _label(invoice: Any) -> str:
+    return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({invoice.document_amount:.2f} {invoice.currency or ''})".strip()
+
+
+def _valid_date(value: Any) -> bool:
+    return isinstance(value, date) and 1990 <= value.year <= 2100
+
+
+def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
+    """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
+    draft = BillDraft(voucher=invoice.voucher, label=_label(invoice))
+    digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
+    total = money(invoice.document_amount, digits)
+    draft.amount = total
+
+    problems: list[str] = []
+    if invoice.currency and org_currency and invoice.currency.upper() != org_currency.upper():
+        problems.append(f"the invoice is in {invoice.currency}, but the BILL organization pays in {org_currency}")
+    if total <= 0:
+        problems.append(f"the document amount is {total}; BILL only takes bills above zero")
+    if not (invoice.invoice_number or "").strip():
+        problems.append("the invoice has no vendor document number")
+    if not _valid_date(invoice.date):
+        problems.append("the invoice date is empty or impossible")
+    if invoice.due_date is not None and not _valid_date(invoice.due_date):
+        problems.append("the due date is impossible")
+
+    lines: list[dict[str, Any]] = []
+    line_sum = Decimal(0)
+    for dist in invoice.distributions:
+        kind = (dist.type or "").upper()
+        if kind in LINE_TYPES:
+            amount = money(dist.debit - dist.credit, digits)
+            description = (dist.reference or LINE_TYPES[kind]).strip()
+        elif kind in DISCOUNT_TYPES:
+            amount = money(dist.debit - dist.credit, digits)  # a credit: negative line
+            description = (dist.reference or "Trade discount").strip()
+        else:
+            continue  # the payable (AP) side is BILL's own
+        if amount == 0:
+            continue
+        account_id = ctx.bill_account_id(dist.account)
+        if account_id is None:
+            token = f"account:{dist.account}"
+            if token not in draft.waiting_on:
+                draft.waiting_on.append(token)
+        lines.append({
+            "amount": amount,
+            "description": description[:MAX_DESCRIPTION],
+            "classifications": {"chartOfAccountId": account_id or ""},
+        })
+        line_sum += amount
+    if not lines:
+        problems.append("the invoice has no purchase, freight, tax or misc distributions")
+    elif line_sum != total:
+        problems.append(f"its distributions add up to {line_sum}, not the document amount {total}")
+
+    vendor_id = ctx.bill_vendor_id(invoice.vendor_id)
+    if vendor_id is None:
+        draft.waiting_on.insert(0, f"vendor:{invoice.vendor_id}")
+
+    if problems:
+        draft.problem = "GP invoice " + invoice.voucher + ": " + "; ".join(problems) + "."
+        draft.fix = "Correct the invoice in GP (it is picked up again when it changes), or choose Don't sync."
+        return draft
+    if draft.waiting_on:
+        names = [w.replace("vendor:", "GP vendor ").replace("account:", "GP account ") for w in draft.waiting_on]
+        draft.blocked_reason = "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
+        draft.fix = "Approve the mapping in Mappings; this bill then goes to BILL by itself."
+        return draft
+
+    description = voucher_marker(invoice.voucher)
+    if invoice.description:
+        description += " — " + " ".join(invoice.description.split())
+    payload: dict[str, Any] = {
+        "vendorId": vendor_id,
+        "invoice": {"invoiceNumber": invoice.invoice_number.strip(), "invoiceDate": invoice.date.isoformat()},
+        "dueDate": (invoice.due_date or invoice.date).isoformat(),
+        "description": description[:MAX_DESCRIPTION],
+        "billLineItems": lines,
+    }
+    if invoice.po_number:
+        payload["purchaseOrderNumber"] = invoice.po_number.strip()
+    draft.payload = payload
+    return draft

@@ -1,0 +1,292 @@
+"""GP approved payables invoices → BILL bills, exactly once.
+
+Per invoice: decide (ignore, wait for a mapping, park a bad record, adopt, create, update, archive),
+then create what is new in bulk (≤100 a call, up to 3 calls in parallel), splitting a refused
+all-or-nothing batch to isolate the bad bill. Every create is preceded by a committed `sending`
+row; a row found `sending`/`in_doubt` is reconciled against BILL before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.models import Kind, State, SyncRecord
+
+from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
+from .context import SyncContext
+from .cursors import cursor_for, fail_run, finish_run, start_run
+from .errors import explain
+from .suggest import ensure_account_suggestions
+
+log = logging.getLogger(__name__)
+FLOW = "gp_bills"
+CHUNK = 100
+# BILL payment states after which a bill must not be changed from GP any more.
+PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
+    """One poll of GP invoices changed since the cursor (or all, with full=True)."""
+    cursor = cursor_for(ctx.tenant, FLOW)
+    started = start_run(cursor)
+    since = None if full else cursor.cursor
+    try:
+        with ThreadPoolExecutor(max_workers=settings.BILL_CONCURRENCY_LIMIT, thread_name_prefix="bills") as pool:
+            pending: list[Future[None]] = []
+            creates: list[tuple[SyncRecord, BillDraft]] = []
+            for chunk in _chunks(ctx.gp.iter_invoices(modified_since=since), CHUNK):
+                creates.extend(decide_chunk(ctx, chunk))
+                while len(creates) >= CHUNK:
+                    batch, creates = creates[:CHUNK], creates[CHUNK:]
+                    pending.append(pool.submit(_in_thread, create_batch, ctx, batch))
+                    pending = _drain(pending, keep=settings.BILL_CONCURRENCY_LIMIT)
+            if creates:
+                pending.append(pool.submit(_in_thread, create_batch, ctx, creates))
+            _drain(pending, keep=0)
+    except Exception as exc:
+        fail_run(cursor, explain(exc))
+        raise
+    summary = {k: v for k, v in ctx.tally.items() if k.startswith("bill_")}
+    finish_run(cursor, started, summary)
+    return summary
+
+def _drain(pending: list[Future[None]], keep: int) -> list[Future[None]]:
+    """Wait until at most `keep` batches are in flight (bounded memory), re-raising their errors."""
+    while len(pending) > keep:
+        pending.pop(0).result()
+    return pending
+
+def _in_thread(func: Any, *args: Any) -> None:
+    try:
+        func(*args)
+    finally:
+        close_old_connections()
+
+def decide_chunk(ctx: SyncContext, invoices: list[Any]) -> list[tuple[SyncRecord, BillDraft]]:
+    """Settle what can be settled now; return the new bills to create."""
+    ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
+    ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
+    records = {
+        r.source_key: r
+        for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key__in=[i.voucher for i in invoices])
+    }
+    creates = []
+    for invoice in invoices:
+        try:
+            item = decide(ctx, invoice, records.get(invoice.voucher))
+        except Exception as exc:  # one bad record must not stop the batch
+            log.exception("bill flow failed for voucher %s", invoice.voucher)
+            record = get_record(ctx.tenant, Kind.BILL, invoice.voucher)
+            settle(record, State.FAILED, reason=explain(exc))
+            ctx.tally["bill_failed"] += 1
+            continue
+        if item:
+            creates.append(item)
+    return creates
+
+def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None) -> tuple[SyncRecord, BillDraft] | None:
+    approved, why = is_approved(invoice, ctx.tenant)
+    if record is None:
+        if not approved:
+            ctx.tally["bill_ignored"] += 1
+            return None
+        record = get_record(ctx.tenant, Kind.BILL, invoice.voucher)
+    if record.state == State.SKIPPED:
+        return None
+    if record.target_id and not is_uncertain(record):
+        handle_existing(ctx, invoice, record)
+        return None
+    if not approved:
+        if record.state != State.PENDING or record.reason != f"Not sent to BILL: {why}.":
+            settle(record, State.PENDING, reason=f"Not sent to BILL: {why}.")
+        return None
+    draft = build_draft(invoice, ctx)
+    if not draft.ready:
+        _settle_not_ready(ctx, record, draft, invoice)
+        return None
+    if is_uncertain(record):
+        bill = find_existing(ctx, invoice.vendor_id, draft)
+        if bill is not None:
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome = "adopted"
+                log_.request = {"reconciled": True, "bill": bill.id}
+                settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
+                       label=draft.label)
+            ctx.tally["bill_adopted"] += 1
+            return None
+    return record, draft
+
+def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: Any) -> None:
+    if draft.problem:
+        if record.state != State.FLAGGED or record.reason != draft.problem:
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome = "parked"
+                log_.error = draft.problem
+                settle(record, State.FLAGGED, reason=draft.problem, fix=draft.fix, label=draft.label)
+        ctx.tally["bill_parked"] += 1
+        return
+    accounts = [w.split(":", 1)[1] for w in draft.waiting_on if w.startswith("account:")]
+    if accounts:
+        ensure_account_suggestions(ctx, accounts)
+    waiting = " ".join(draft.waiting_on)
+    if record.state != State.BLOCKED or record.waiting_on != waiting:
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome = "blocked"
+            log_.error = draft.blocked_reason
+            settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting,
+                   label=draft.label)
+    ctx.tally["bill_blocked"] += 1
+
+def find_existing(ctx: SyncContext, gp_vendor_id: str, draft: BillDraft) -> Any | None:
+    """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,
+    amount, and our GP voucher in its description. BILL allows duplicate invoice numbers, so
+    only this lookup (not BILL) stands between a timeout and a second bill."""
+    vendor_id = draft.payload.get("vendorId") or ctx.bill_vendor_id(gp_vendor_id)
+    if not vendor_id:
+        return None
+    number = draft.payload["invoice"]["invoiceNumber"]
+    for bill in ctx.bill.iter_bills(filters=[("vendorId", "eq", vendor_id)]):
+        if voucher_from_description(bill.description) == draft.voucher and bill.invoice_number == number:
+            if bill.amount == draft.amount:
+                return bill
+    return None
+
+def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
+    """Create bills in one bulk call; isolate the bad one when BILL refuses the whole batch."""
+    from connectors.bill.http import BillError
+
+    write_ahead(r for r, _ in batch)
+    try:
+        if len(batch) == 1:
+            created = [ctx.bill.create_bill(batch[0][1].payload)]
+        else:
+            created = ctx.bill.bulk_create_bills([d.payload for _, d in batch])
+    except BillError as exc:
+        if exc.in_doubt:
+            _settle_in_doubt(ctx, batch, exc)
+        elif exc.retryable:
+            for record, draft in batch:
+                _trail(ctx, record, "failed", draft, str(exc.status or ""), exc.message)
+                settle(record, State.FAILED, reason=f"BILL did not take the bill: {exc.message}",
+                       fix="It is retried automatically; Replay to retry now.", label=draft.label)
+            ctx.tally["bill_failed"] += len(batch)
+        elif len(batch) > 1:
+            mid = len(batch) // 2
+            create_batch(ctx, batch[:mid])
+            create_batch(ctx, batch[mid:])
+        else:
+            record, draft = batch[0]
+            _trail(ctx, record, "refused", draft, str(exc.status or ""), exc.message)
+            settle(record, State.FLAGGED, reason=f"BILL refused the bill: {exc.message}",
+                   fix="Correct the invoice or its mappings, then Replay.", label=draft.label)
+            ctx.tally["bill_parked"] += 1
+        return
+    by_voucher = {voucher_from_description(b.description): b for b in created}
+    for index, (record, draft) in enumerate(batch):
+        bill = by_voucher.get(draft.voucher) or (created[index] if index < len(created) else None)
+        if bill is None:  # BILL answered without this bill: treat as unknown, reconcile next time
+            settle(record, State.IN_DOUBT, reason="BILL's answer did not include this bill; it will be checked.")
+            continue
+        _trail(ctx, record, "created", draft, "201", "", bill_id=bill.id)
+        settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
+               label=draft.label)
+    ctx.tally["bill_created"] += len(created)
+
+def _trail(ctx: SyncContext, record: SyncRecord, outcome: str, draft: BillDraft, status: str, error: str,
+           **extra: Any) -> None:
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.outcome = outcome
+        log_.request = {"invoiceNumber": draft.payload.get("invoice", {}).get("invoiceNumber"),
+                        "amount": str(draft.amount), "lines": len(draft.payload.get("billLineItems", [])), **extra}
+        log_.response_status = status
+        log_.error = error
+
+def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: Any) -> None:
+    """The call may have committed: look before anyone sends it again."""
+    for record, draft in batch:
+        _trail(ctx, record, "in_doubt", draft, str(exc.status or ""), exc.message)
+        settle(record, State.IN_DOUBT, reason=f"BILL did not confirm the bill ({exc.message}); checking before retrying.",
+               fix="Nothing: it is checked and retried automatically.", label=draft.label)
+    ctx.tally["bill_in_doubt"] += len(batch)
+    for record, draft in batch:
+        try:
+            bill = find_existing(ctx, record.snapshot.get("vendor_id", ""), draft)
+        except Exception:  # BILL still unreachable: the retry sweep will reconcile later
+            continue
+        if bill is not None:
+            settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash)
+            ctx.tally["bill_adopted"] += 1
+        else:
+            settle(record, State.FAILED, reason="BILL did not confirm the bill and has no copy of it; it will be sent again.",
+                   fix="Nothing: it is retried automatically.")
+
+def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+    """A bill already in BILL: follow GP changes until BILL starts paying; archive on void."""
+    if invoice.is_voided:
+        _handle_void(ctx, invoice, record)
+        return
+    draft = build_draft(invoice, ctx)
+    if not draft.ready:
+        if draft.waiting_on:  # a mapping was withdrawn after the bill went: keep the bill, say so
+            return
+        settle(record, State.FLAGGED, reason=draft.problem, fix=draft.fix, label=draft.label)
+        ctx.tally["bill_parked"] += 1
+        return
+    if draft.hash == record.synced_hash:
+        if record.state != State.SYNCED and record.state != State.FLAGGED:
+            settle(record, State.SYNCED)
+        ctx.tally["bill_unchanged"] += 1
+        return
+    bill = ctx.bill.get_bill(record.target_id)
+    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0:
+        reason = (f"Invoice {invoice.invoice_number} changed in GP after BILL started paying it "
+                  f"(BILL status {bill.payment_status}); the bill was not changed.")
+        if record.reason != reason:
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome = "flagged"
+                log_.error = reason
+                settle(record, State.FLAGGED, reason=reason, source_hash=draft.hash,
+                       fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.")
+        ctx.tally["bill_flagged"] += 1
+        return
+    write_ahead([record])
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.request = {"update": record.target_id, "amount": str(draft.amount)}
+        ctx.bill.put_bill(record.target_id, draft.payload)
+        log_.outcome = "updated"
+        log_.response_status = "200"
+        settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+    ctx.tally["bill_updated"] += 1
+
+def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+    if record.snapshot.get("archived"):
+        return
+    bill = ctx.bill.get_bill(record.target_id)
+    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0:
+        settle(record, State.FLAGGED,
+               reason=f"GP voided invoice {invoice.invoice_number}, but BILL has already paid or scheduled it.",
+               fix="Void or cancel the BILL payment, or re-enter the invoice in GP; then choose Don't sync.")
+        ctx.tally["bill_flagged"] += 1
+        return
+    write_ahead([record])
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.request = {"archive": record.target_id}
+        ctx.bill.archive_bill(record.target_id)
+        log_.outcome = "archived"
+        settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.", snapshot={"archived": True})
+    ctx.tally["bill_archived"] += 1
+
+RETRY_GRACE = timedelta(minutes=10)

@@ -1,0 +1,74 @@
+"""What one run of the flows shares: the tenant, both clients, who triggered it, and a tally."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.models import Trigger
+from connectors.models import Tenant
+from mappings.models import GLAccountMapping, MappingState, VendorMapping
+
+
+@dataclass
+class SyncContext:
+    tenant: Tenant
+    gp: Any  # connectors.gp.client.GPClient
+    bill: Any  # connectors.bill.client.BillClient
+    trigger: str = Trigger.SCHEDULE
+    user: Any = None
+    dry_run: bool = False
+    tally: Counter[str] = field(default_factory=Counter)
+    _vendor_maps: dict[str, VendorMapping | None] = field(default_factory=dict)
+    _account_maps: dict[str, GLAccountMapping | None] = field(default_factory=dict)
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> SyncContext:
+        from connectors.bill.client import BillClient
+        from connectors.gp.client import GPClient
+
+        return cls(
+            tenant=tenant,
+            gp=GPClient.for_connection(tenant.gp_connection),
+            bill=BillClient.for_connection(tenant.bill_connection),
+            **kwargs,
+        )
+
+    # Mapping lookups are cached for the run and prefetched a chunk at a time.
+    def prefetch_vendor_maps(self, gp_vendor_ids: set[str]) -> None:
+        missing = gp_vendor_ids - self._vendor_maps.keys()
+        if not missing:
+            return
+        found = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=self.tenant, gp_vendor_id__in=missing)}
+        for key in missing:
+            self._vendor_maps[key] = found.get(key)
+
+    def prefetch_account_maps(self, accounts: set[str]) -> None:
+        missing = accounts - self._account_maps.keys()
+        if not missing:
+            return
+        found = {m.gp_account: m for m in GLAccountMapping.objects.filter(tenant=self.tenant, gp_account__in=missing)}
+        for key in missing:
+            self._account_maps[key] = found.get(key)
+
+    def bill_vendor_id(self, gp_vendor_id: str) -> str | None:
+        """The BILL vendor an approved mapping points at, or None while it waits."""
+        self.prefetch_vendor_maps({gp_vendor_id})
+        mapping = self._vendor_maps[gp_vendor_id]
+        if mapping and mapping.state == MappingState.APPROVED and mapping.bill_vendor_id:
+            return mapping.bill_vendor_id
+        return None
+
+    def bill_account_id(self, gp_account: str) -> str | None:
+        self.prefetch_account_maps({gp_account})
+        mapping = self._account_maps[gp_account]
+        if mapping and mapping.state == MappingState.APPROVED and mapping.bill_account_id:
+            return mapping.bill_account_id
+        return None
+
+    def forget_vendor(self, gp_vendor_id: str) -> None:
+        self._vendor_maps.pop(gp_vendor_id, None)
+
+    def forget_account(self, gp_account: str) -> None:
+        self._account_maps.pop(gp_account, None)

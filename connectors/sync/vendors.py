@@ -1,0 +1,206 @@
+"""GP vendors → BILL vendors: suggest mappings, create approved new vendors, follow changes.
+
+One ledger record per GP vendor serves both directions; its snapshot["agreed"] holds the aligned
+fields both sides last agreed on, so a change equal to what we wrote is never sent back (no echo),
+and a field changed on both sides is a conflict for a person, not a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.models import Kind, State, SyncRecord
+from mappings.approval import release
+from mappings.models import MappingAction, MappingState, VendorMapping
+
+from . import vendor_fields as vf
+from .context import SyncContext
+from .cursors import cursor_for, fail_run, finish_run, start_run
+from .errors import explain
+from .hashing import content_hash
+from .suggest import suggest_vendor
+
+log = logging.getLogger(__name__)
+FLOW = "gp_vendors"
+BULK = 20
+
+
+def is_archived_in_gp(vendor: Any) -> bool:
+    return bool(vendor.is_on_hold) or (vendor.status or "").lower() == "inactive"
+
+
+def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
+    cursor = cursor_for(ctx.tenant, FLOW)
+    started = start_run(cursor)
+    since = None if full else cursor.cursor
+    creates: list[tuple[SyncRecord, VendorMapping, Any]] = []
+    try:
+        for vendor in ctx.gp.iter_vendors(modified_since=since):
+            try:
+                item = process_vendor(ctx, vendor)
+            except Exception as exc:  # one bad vendor must not stop the run
+                log.exception("vendor flow failed for %s", vendor.vendor_id)
+                settle(get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id), State.FAILED, reason=explain(exc))
+                ctx.tally["vendor_failed"] += 1
+                continue
+            if item:
+                creates.append(item)
+            if len(creates) >= BULK:
+                create_vendors(ctx, creates)
+                creates = []
+        if creates:
+            create_vendors(ctx, creates)
+    except Exception as exc:
+        fail_run(cursor, explain(exc))
+        raise
+    summary = {k: v for k, v in ctx.tally.items() if k.startswith("vendor_")}
+    finish_run(cursor, started, summary)
+    return summary
+
+
+def process_vendor(ctx: SyncContext, vendor: Any) -> tuple[SyncRecord, VendorMapping, Any] | None:
+    """Settle one GP vendor; returns it when it must be created in BILL (done in bulk)."""
+    mapping = VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id=vendor.vendor_id).first()
+    if mapping is None or mapping.state == MappingState.SUGGESTED:
+        mapping = suggest_vendor(ctx, vendor)
+        if ctx.tenant.auto_create_vendors and mapping.action == MappingAction.CREATE:
+            mapping.state = MappingState.APPROVED
+            mapping.note = "Created in BILL automatically (tenant policy)."
+            mapping.save()
+        else:
+            ctx.tally["vendor_suggested"] += 1
+            return None
+    if mapping.state == MappingState.REJECTED:
+        ctx.tally["vendor_rejected"] += 1
+        return None
+    record = get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id)
+    if record.state == State.SKIPPED:
+        return None
+    aligned = vf.from_gp(vendor)
+    label = f"{vendor.vendor_id} {aligned['name']}"
+    if not aligned["name"]:
+        settle(record, State.FLAGGED, reason=f"GP vendor {vendor.vendor_id} has no name.",
+               fix="Give the vendor a name in GP.", label=label)
+        return None
+    if not mapping.bill_vendor_id:
+        if is_uncertain(record):
+            found = find_existing_vendor(ctx, aligned)
+            if found is not None:
+                _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
+                return None
+        return record, mapping, vendor
+    record.target_id = mapping.bill_vendor_id
+    update_vendor(ctx, record, vendor, aligned, label)
+    return None
+
+
+def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any]) -> Any | None:
+    """A BILL vendor an unconfirmed create may have made: same name, and same e-mail and tax ID."""
+    for candidate in ctx.bill.iter_vendors(filters=[("name", "eq", aligned["name"])]):
+        other = vf.from_bill(candidate.raw)
+        if other["email"] == aligned["email"] and other["tax_id"] == aligned["tax_id"]:
+            return candidate
+    return None
+
+
+def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_vendor: Any,
+           aligned: dict[str, Any], vendor: Any, outcome: str) -> None:
+    mapping.bill_vendor_id = bill_vendor.id
+    mapping.bill_name = aligned["name"][:200]
+    mapping.save(update_fields=["bill_vendor_id", "bill_name", "updated_at"])
+    ctx.forget_vendor(vendor.vendor_id)
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.outcome = outcome
+        log_.request = {"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id}
+        log_.response_status = "201" if outcome == "created" else ""
+        settle(record, State.SYNCED, target_id=bill_vendor.id, synced_hash=content_hash(aligned),
+               snapshot={"agreed": aligned, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
+    ctx.tally[f"vendor_{outcome}"] += 1
+    if is_archived_in_gp(vendor):
+        _set_archived(ctx, record, True)
+    release(mapping)  # bills that waited for this vendor go on
+
+
+def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
+    """Create new BILL vendors in one bulk call (≤20), isolating a refused one."""
+    from connectors.bill.http import BillError
+
+    write_ahead(r for r, _, _ in items)
+    bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
+    try:
+        created = ctx.bill.bulk_create_vendors(bodies) if len(items) > 1 else [ctx.bill.create_vendor(bodies[0])]
+    except BillError as exc:
+        if len(items) > 1 and not exc.retryable and not exc.in_doubt:
+            mid = len(items) // 2
+            create_vendors(ctx, items[:mid])
+            create_vendors(ctx, items[mid:])
+            return
+        state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+        for record, _, vendor in items:
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome = state
+                log_.response_status = str(exc.status or "")
+                log_.error = exc.message
+                settle(record, state, reason=f"BILL did not create vendor {vendor.vendor_id}: {exc.message}",
+                       fix="Retried automatically." if state != State.FLAGGED else "Correct the vendor in GP, then Replay.")
+        ctx.tally["vendor_failed"] += len(items)
+        return
+    for (record, mapping, vendor), bill_vendor in zip(items, created, strict=False):
+        _adopt(ctx, record, mapping, bill_vendor, vf.from_gp(vendor), vendor, "created")
+
+
+def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str) -> None:
+    """Send GP's changed fields to BILL, unless BILL changed the same field since we last agreed."""
+    archived = is_archived_in_gp(vendor)
+    if content_hash(aligned) == record.synced_hash and not is_uncertain(record):
+        if archived != bool(record.snapshot.get("archived")):
+            _set_archived(ctx, record, archived)
+        ctx.tally["vendor_unchanged"] += 1
+        return
+    bill_now = vf.from_bill(ctx.bill.get_vendor(record.target_id).raw)
+    agreed = record.snapshot.get("agreed")
+    gp_changed = vf.changed_fields(aligned, agreed) if agreed else vf.changed_fields(aligned, bill_now)
+    if agreed:
+        bill_changed = vf.changed_fields(bill_now, agreed)
+        clash = {f for f in gp_changed & bill_changed if aligned[f] != bill_now[f]}
+        if clash:
+            snapshot = {**record.snapshot, "gp": aligned, "bill": bill_now, "conflicts": sorted(clash)}
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome = "conflict"
+                log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
+                settle(record, State.CONFLICT, snapshot=snapshot, label=label,
+                       reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
+                       fix="Choose which value to keep (GP's or BILL's) on the record page.")
+            ctx.tally["vendor_conflict"] += 1
+            return
+    to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}
+    new_agreed = {**(agreed or bill_now), **{f: aligned[f] for f in gp_changed}}
+    if to_send:
+        write_ahead([record])
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            body = vf.bill_body(aligned, to_send)
+            log_.request = {"update": record.target_id, "fields": sorted(to_send)}
+            ctx.bill.patch_vendor(record.target_id, body)
+            log_.outcome = "updated"
+            log_.response_status = "200"
+        ctx.tally["vendor_updated"] += 1
+    snapshot = {"agreed": new_agreed, "archived": record.snapshot.get("archived", False)}
+    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+    if archived != bool(snapshot["archived"]):
+        _set_archived(ctx, record, archived)
+
+
+def _set_archived(ctx: SyncContext, record: SyncRecord, archived: bool) -> None:
+    """GP hold/inactive archives the BILL vendor; release restores it. Both are idempotent in BILL."""
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.request = {"archive" if archived else "restore": record.target_id}
+        if archived:
+            ctx.bill.archive_vendor(record.target_id)
+        else:
+            ctx.bill.restore_vendor(record.target_id)
+        log_.outcome = "archived" if archived else "restored"
+    record.snapshot = {**record.snapshot, "archived": archived}
+    record.save(update_fields=["snapshot", "updated_at"])
+    ctx.tally["vendor_archived" if archived else "vendor_restored"] += 1
