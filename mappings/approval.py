@@ -11,7 +11,14 @@ from django.utils import timezone
 from audit.models import ATTENTION_STATES, SyncRecord
 from connectors.queue import enqueue
 
-from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingChange, MappingState, VendorMapping
+from .models import (
+    CheckbookMapping,
+    GLAccountMapping,
+    MappingAction,
+    MappingChange,
+    MappingState,
+    VendorMapping,
+)
 
 AnyMapping = VendorMapping | GLAccountMapping | CheckbookMapping
 _TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "note")

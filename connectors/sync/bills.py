@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-
 from itertools import islice
 from typing import Any
 
@@ -288,5 +287,3 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         log_.outcome = "archived"
         settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.", snapshot={"archived": True})
     ctx.tally["bill_archived"] += 1
-
-RETRY_GRACE = timedelta(minutes=10)

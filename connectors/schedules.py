@@ -1,0 +1,36 @@
+"""One django-q2 schedule per tenant and flow, created idempotently (Schedule.name is not unique)."""
+
+from __future__ import annotations
+
+from django_q.models import Schedule
+
+from connectors.models import Tenant
+
+
+def schedule_name(tenant: Tenant, flow: str) -> str:
+    return f"ml-connector:{tenant.slug}:{flow}"
+
+
+def ensure_schedules(tenant: Tenant) -> list[Schedule]:
+    """Create or update the tenant's schedules to its poll interval; remove them when inactive."""
+    flows = {"gp_to_bill": "connectors.tasks.sync_tenant"}
+    out = []
+    for flow, func in flows.items():
+        name = schedule_name(tenant, flow)
+        existing = Schedule.objects.filter(name=name).order_by("pk")
+        if not tenant.is_active:
+            existing.delete()
+            continue
+        schedule = existing.first()
+        for extra in existing[1:]:
+            extra.delete()
+        if schedule is None:
+            schedule = Schedule(name=name)
+        schedule.func = func
+        schedule.args = repr((tenant.pk,))
+        schedule.schedule_type = Schedule.MINUTES
+        schedule.minutes = tenant.poll_interval_minutes
+        schedule.repeats = -1
+        schedule.save()
+        out.append(schedule)
+    return out

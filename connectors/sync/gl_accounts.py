@@ -1,0 +1,64 @@
+"""GP accounts approved as 'create in BILL' become BILL chart-of-accounts entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.models import Kind, State
+from mappings.approval import release
+from mappings.matching import main_segment
+from mappings.models import GLAccountMapping, MappingAction, MappingState
+
+from .context import SyncContext
+from .errors import explain
+from .suggest import gp_accounts
+
+FLOW = "gl_accounts"
+
+
+def sync_gl_accounts(ctx: SyncContext) -> dict[str, int]:
+    pending = GLAccountMapping.objects.filter(
+        tenant=ctx.tenant, state=MappingState.APPROVED, action=MappingAction.CREATE, bill_account_id=""
+    )
+    for mapping in pending:
+        create_account(ctx, mapping)
+    return {k: v for k, v in ctx.tally.items() if k.startswith("account_")}
+
+
+def _find(ctx: SyncContext, number: str) -> Any | None:
+    for account in ctx.bill.iter_chart_of_accounts():
+        if (account.number or "") == number and not account.archived:
+            return account
+    return None
+
+
+def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
+    from connectors.bill.http import BillError
+
+    record = get_record(ctx.tenant, Kind.GL_ACCOUNT, mapping.gp_account)
+    gp = gp_accounts(ctx).get(mapping.gp_account)
+    name = (gp.description if gp else mapping.gp_description) or mapping.gp_account
+    number = main_segment(mapping.gp_account)
+    label = f"{mapping.gp_account} {name}"
+    existing = _find(ctx, number) if is_uncertain(record) else None
+    if existing is None:
+        write_ahead([record])
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"name": name, "number": number}
+            try:
+                existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
+            except BillError as exc:
+                state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+                log_.outcome, log_.error = state, exc.message
+                settle(record, state, reason=f"BILL did not create account {mapping.gp_account}: {explain(exc)}",
+                       label=label)
+                return
+            log_.outcome, log_.response_status = "created", "201"
+    mapping.bill_account_id = existing.id
+    mapping.bill_name = name[:200]
+    mapping.save(update_fields=["bill_account_id", "bill_name", "updated_at"])
+    settle(record, State.SYNCED, target_id=existing.id, label=label)
+    ctx.forget_account(mapping.gp_account)
+    ctx.tally["account_created"] += 1
+    release(mapping)

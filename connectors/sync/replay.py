@@ -1,0 +1,92 @@
+"""Replay: run the same flow again for one ledger row. Always safe (reconcile comes first)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from audit.ledger import settle
+from audit.models import Kind, State, SyncRecord, Trigger
+
+from .context import SyncContext
+from .errors import explain
+
+log = logging.getLogger(__name__)
+
+
+def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: Any = None,
+                  ctx: SyncContext | None = None) -> SyncRecord:
+    """Re-read the source of `record` and send it through its flow; returns the record as it ends."""
+    ctx = ctx or SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)
+    if record.state == State.SKIPPED and trigger != Trigger.PERSON:
+        return record
+    try:
+        if record.kind == Kind.BILL:
+            _replay_bill(ctx, record)
+        elif record.kind == Kind.VENDOR:
+            _replay_vendor(ctx, record)
+        elif record.kind == Kind.GL_ACCOUNT:
+            _replay_account(ctx, record)
+        elif record.kind == Kind.GP_PAYMENT:
+            from .payments import replay_payment
+
+            replay_payment(ctx, record)
+    except Exception as exc:
+        log.exception("replay of %s failed", record)
+        record.refresh_from_db()
+        if record.state not in (State.IN_DOUBT,):
+            settle(record, State.FAILED, reason=explain(exc), fix="Retried automatically; Replay to retry now.")
+    record.refresh_from_db()
+    return record
+
+
+def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
+    from .bills import create_batch, decide
+
+    invoice = ctx.gp.get_invoice(record.source_key)
+    if invoice is None:
+        settle(record, State.FLAGGED, reason=f"GP has no invoice with voucher {record.source_key} any more.",
+               fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.")
+        return
+    ctx.forget_vendor(invoice.vendor_id)
+    for dist in invoice.distributions:
+        ctx.forget_account(dist.account)
+    item = decide(ctx, invoice, record)
+    if item:
+        create_batch(ctx, [item])
+
+
+def _replay_vendor(ctx: SyncContext, record: SyncRecord) -> None:
+    from .vendors import create_vendors, process_vendor
+
+    vendor = ctx.gp.get_vendor(record.source_key)
+    if vendor is None:
+        settle(record, State.FLAGGED, reason=f"GP has no vendor {record.source_key} any more.")
+        return
+    ctx.forget_vendor(vendor.vendor_id)
+    item = process_vendor(ctx, vendor)
+    if item:
+        create_vendors(ctx, [item])
+
+
+def _replay_account(ctx: SyncContext, record: SyncRecord) -> None:
+    from mappings.models import GLAccountMapping
+
+    from .gl_accounts import create_account
+
+    mapping = GLAccountMapping.objects.filter(tenant=ctx.tenant, gp_account=record.source_key).first()
+    if mapping and not mapping.bill_account_id:
+        create_account(ctx, mapping)
+
+
+def replay_many(ids: list[int], *, trigger: str = Trigger.REPLAY, user: Any = None) -> dict[str, int]:
+    """Replay records (grouped per tenant so each tenant's clients are built once)."""
+    results: dict[str, int] = {}
+    contexts: dict[int, SyncContext] = {}
+    for record in SyncRecord.objects.filter(pk__in=ids).select_related("tenant").order_by("kind", "pk"):
+        ctx = contexts.get(record.tenant_id)
+        if ctx is None:
+            ctx = contexts[record.tenant_id] = SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)
+        ended = replay_record(record, trigger=trigger, user=user, ctx=ctx)
+        results[ended.state] = results.get(ended.state, 0) + 1
+    return results
