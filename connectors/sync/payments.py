@@ -1,0 +1,226 @@
+"""BILL payments → GP manual payments applied to the GP vouchers the bills came from.
+
+Exactly once: the GP payment number is derived from the BILL payment ID (GP itself refuses a
+repeat), the ledger row commits `sending` before the create, and an uncertain row is looked up in
+GP by that number before anything is sent again. Posted GP documents are never edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.models import Kind, State, SyncRecord
+from mappings.models import CheckbookMapping, MappingState
+
+from .context import SyncContext
+from .cursors import cursor_for, fail_run, finish_run, start_run
+from .errors import explain
+
+log = logging.getLogger(__name__)
+FLOW = "bill_payments"
+REVERSED = {"VOID", "VOIDED", "CANCELLED", "CANCELED"}
+# GP payment method for BILL's disbursement types.
+METHODS = {"ACH": "EFT", "CHECK": "Check", "VCARD": "CreditCard", "VIRTUAL_CARD": "CreditCard", "AMEX": "CreditCard"}
+
+
+def gp_payment_number(bill_payment_id: str) -> str:
+    """17 characters GP accepts, the same every time for one BILL payment."""
+    return "BL" + hashlib.sha256(bill_payment_id.encode()).hexdigest()[:15].upper()
+
+
+def gp_batch(day: date | None) -> str:
+    return f"BILL{(day or timezone.now().date()):%Y%m%d}"
+
+
+def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
+    """Poll BILL payments changed since the cursor; also re-check payments waiting on GP posting."""
+    cursor = cursor_for(ctx.tenant, FLOW)
+    started = start_run(cursor)
+    since = None if full else cursor.cursor
+    try:
+        for payment in ctx.bill.iter_payments(updated_since=since):
+            try:
+                process_payment(ctx, payment)
+            except Exception as exc:  # one bad payment must not stop the run
+                log.exception("payment flow failed for %s", payment.id)
+                settle(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), State.FAILED, reason=explain(exc))
+        waiting = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
+                                            state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT])
+        for record in waiting.exclude(next_retry_at__gt=timezone.now()):
+            replay_payment(ctx, record)
+    except Exception as exc:
+        fail_run(cursor, explain(exc))
+        raise
+    summary = {k: v for k, v in ctx.tally.items() if k.startswith("payment_")}
+    finish_run(cursor, started, summary)
+    return summary
+
+
+def replay_payment(ctx: SyncContext, record: SyncRecord) -> None:
+    """Re-read the payment from BILL (never trust a stored copy) and run it again."""
+    process_payment(ctx, ctx.bill.get_payment(record.source_key), record=record)
+
+
+def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = None) -> None:
+    paid_states = ctx.tenant.paid_status_set
+    status = (payment.status or "").upper()
+    if record is None:
+        record = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT, source_key=payment.id).first()
+    if status not in paid_states:
+        if record is not None and record.state == State.SYNCED and status in REVERSED:
+            _flag_reversal(ctx, record, payment)
+        return
+    if record is None:
+        record = get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id)
+    if record.state in (State.SYNCED, State.SKIPPED, State.FLAGGED) and not is_uncertain(record):
+        if record.state != State.FLAGGED or record.snapshot.get("reversal"):
+            return
+    number = gp_payment_number(payment.id)
+    label = f"BILL payment {payment.id} ({payment.amount:.2f}) → GP {number}"
+
+    applies, problem, waiting = _apply_lines(ctx, payment)
+    if problem:
+        settle(record, State.FLAGGED, reason=problem, label=label,
+               fix="Apply it in GP by hand, then choose Don't sync.")
+        ctx.tally["payment_parked"] += 1
+        return
+    vendor_id = applies[0][2] if applies else ""
+    checkbook = _checkbook(ctx, payment)
+    if checkbook is None:
+        waiting.append(f"checkbook:{payment.funding_account_id}")
+    if waiting:
+        reasons = []
+        if any(w.startswith("posting:") for w in waiting):
+            reasons.append("GP invoice not posted yet (" + ", ".join(w[8:] for w in waiting if w.startswith("posting:")) + ")")
+        if checkbook is None:
+            reasons.append(f"no GP checkbook is mapped for BILL funding account {payment.funding_account_id}")
+        settle(record, State.BLOCKED, reason="Waiting: " + "; ".join(reasons) + ".", waiting_on=" ".join(waiting),
+               fix="Post the invoice in GP, or map the funding account to a checkbook; it then goes on by itself.",
+               label=label)
+        ctx.tally["payment_blocked"] += 1
+        return
+
+    existing = ctx.gp.get_payment(number) if is_uncertain(record) or record.state == State.FAILED else None
+    if existing is None:
+        write_ahead([record])
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
+                            "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
+            existing = _create(ctx, record, payment, number, vendor_id, checkbook, applies, log_)
+            if existing is None:
+                return
+    elif not _matches(existing, vendor_id, applies):
+        settle(record, State.FLAGGED, label=label,
+               reason=f"GP already has payment {number}, but it does not match BILL payment {payment.id}.",
+               fix="Compare the two payments; void the wrong one in GP.")
+        return
+    _post_and_settle(ctx, record, existing, label, applies)
+
+
+def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[str]]:
+    """(voucher, amount, GP vendor) per bill paid; or a problem; plus vouchers not yet posted."""
+    bill_ids = [b for b, _ in payment.bill_payments]
+    records = {r.target_id: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, target_id__in=bill_ids)}
+    applies: list[tuple[str, Decimal, str]] = []
+    waiting: list[str] = []
+    for bill_id, amount in payment.bill_payments:
+        bill_record = records.get(bill_id)
+        if bill_record is None:
+            return [], f"BILL bill {bill_id} paid by payment {payment.id} did not come from GP; nothing to apply it to.", []
+        invoice = ctx.gp.get_invoice(bill_record.source_key)
+        if invoice is None:
+            return [], f"GP voucher {bill_record.source_key} (BILL bill {bill_id}) no longer exists in GP.", []
+        if invoice.state == "Work":
+            waiting.append(f"posting:{invoice.voucher}")
+        applies.append((invoice.voucher, amount, invoice.vendor_id))
+    vendors = {v for _, _, v in applies}
+    if len(vendors) > 1:
+        return [], f"BILL payment {payment.id} pays bills of several GP vendors ({', '.join(sorted(vendors))}).", []
+    return applies, "", waiting
+
+
+def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
+    funding = payment.funding_account_id or ""
+    mapping = CheckbookMapping.objects.filter(tenant=ctx.tenant, bill_funding_account_id=funding).first()
+    if mapping and mapping.state == MappingState.APPROVED and mapping.gp_checkbook_id:
+        return mapping.gp_checkbook_id
+    if ctx.tenant.default_checkbook_id:
+        return ctx.tenant.default_checkbook_id
+    if funding and mapping is None:
+        CheckbookMapping.objects.get_or_create(tenant=ctx.tenant, bill_funding_account_id=funding,
+                                               defaults={"note": "Seen on a BILL payment; choose its GP checkbook."})
+    return None
+
+
+def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, vendor_id: str, checkbook: str,
+            applies: list[tuple[str, Decimal, str]], log_: Any) -> Any | None:
+    from connectors.gp.http import GPError
+
+    method = METHODS.get((payment.disbursement_type or "").upper(), "EFT")
+    reference = (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
+    try:
+        created = ctx.gp.create_payment(
+            payment_number=number, vendor_id=vendor_id, checkbook_id=checkbook, method=method,
+            document_number=reference, date=payment.process_date or timezone.now().date(),
+            amount=sum((a for _, a, _ in applies), Decimal(0)),
+            apply_to=[(v, a) for v, a, _ in applies], batch=gp_batch(payment.process_date),
+        )
+        log_.outcome, log_.response_status = "created", "201"
+        return created
+    except GPError as exc:
+        log_.response_status, log_.error = str(exc.status or ""), exc.message
+        if exc.code == "duplicate":  # GP refused our deterministic number: it exists already
+            existing = ctx.gp.get_payment(number)
+            if existing is not None:
+                log_.outcome = "already_in_gp"
+                return existing
+        state = State.FAILED if exc.retryable else State.FLAGGED
+        if exc.retryable and exc.status is None:
+            state = State.IN_DOUBT  # timeout or reset: GP may have saved it
+        log_.outcome = state
+        settle(record, state, reason=f"GP did not take payment {number}: {exc.message}",
+               fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")
+        ctx.tally["payment_failed"] += 1
+        return None
+
+
+def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, str]]) -> bool:
+    ours = sorted((v, a) for v, a, _ in applies)
+    theirs = sorted((v, a) for v, a in existing.apply_to)
+    return existing.vendor_id == vendor_id and ours == theirs
+
+
+def _post_and_settle(ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str,
+                     applies: list[tuple[str, Decimal, str]]) -> None:
+    from connectors.gp.http import GPError
+
+    if ctx.tenant.post_payment_batches and gp_payment.state == "Work":
+        try:
+            ctx.gp.post_batch(gp_payment.batch)
+        except GPError as exc:
+            settle(record, State.FAILED, target_id=gp_payment.payment_number, label=label,
+                   reason=f"Payment {gp_payment.payment_number} is in GP, but posting batch {gp_payment.batch} failed: {exc.message}",
+                   fix="Retried automatically; or post the batch in GP.")
+            return
+    settle(record, State.SYNCED, target_id=gp_payment.payment_number, label=label,
+           snapshot={"applied": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]})
+    ctx.tally["payment_applied"] += 1
+
+
+def _flag_reversal(ctx: SyncContext, record: SyncRecord, payment: Any) -> None:
+    reason = (f"BILL payment {payment.id} was {payment.status.lower()} after it was written to GP. "
+              f"GP payment {record.target_id} was not changed.")
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.outcome = "flagged"
+        log_.error = reason
+        settle(record, State.FLAGGED, reason=reason, snapshot={**record.snapshot, "reversal": payment.status},
+               fix=f"Void GP payment {record.target_id} in GP (Transactions › Purchasing › Void Historical "
+                   "Payables Transactions), then choose Don't sync.")
+    ctx.tally["payment_reversed"] += 1
