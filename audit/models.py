@@ -143,3 +143,45 @@ class FlowLease(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WebhookEvent(models.Model):
+    """A verified BILL event, stored once (unique event ID) and processed by a task."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+    STATES = [(RECEIVED, "Received"), (PROCESSED, "Processed"), (IGNORED, "Ignored"), (FAILED, "Failed")]
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_events")
+    event_id = models.CharField(max_length=100, unique=True)
+    event_type = models.CharField(max_length=60)
+    entity_id = models.CharField(max_length=60, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=STATES, default=RECEIVED)
+    error = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["tenant", "state"], name="webhook_tenant_state")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class WebhookRejection(models.Model):
+    """Counts of refused deliveries by reason; the unverified body itself is never stored."""
+
+    slug = models.CharField(max_length=60)
+    reason = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["slug", "reason"], name="one_rejection_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.slug}: {self.reason} × {self.count}"

@@ -8,13 +8,18 @@ from audit.models import Trigger
 from connectors.models import Tenant
 
 
-def sync_tenant(tenant_id: int, trigger: str = Trigger.SCHEDULE) -> dict[str, Any]:
-    from connectors.sync.runner import run_gp_to_bill
+def _tenant(tenant_id: int) -> Tenant:
+    return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=tenant_id)
 
-    tenant = Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=tenant_id)
+
+def sync_tenant(tenant_id: int, trigger: str = Trigger.SCHEDULE) -> dict[str, Any]:
+    """Both directions for one tenant: GP → BILL, then BILL → GP (the webhook safety net)."""
+    from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
+
+    tenant = _tenant(tenant_id)
     if not tenant.is_active:
         return {"skipped": "tenant is not active"}
-    return run_gp_to_bill(tenant, trigger=trigger)
+    return {"gp_to_bill": run_gp_to_bill(tenant, trigger=trigger), "bill_to_gp": run_bill_to_gp(tenant, trigger=trigger)}
 
 
 def replay_records(ids: list[int], trigger: str = Trigger.REPLAY, user_id: int | None = None) -> dict[str, int]:
@@ -24,3 +29,17 @@ def replay_records(ids: list[int], trigger: str = Trigger.REPLAY, user_id: int |
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return replay_many(ids, trigger=trigger, user=user)
+
+
+def process_webhook_event(event_id: int) -> str:
+    from audit.models import WebhookEvent
+    from connectors.sync.events import process_event
+
+    event = WebhookEvent.objects.select_related("tenant").get(pk=event_id)
+    return process_event(event).state
+
+
+def webhook_watchdog(tenant_id: int) -> str:
+    from connectors.subscriptions import watchdog
+
+    return watchdog(_tenant(tenant_id))

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
+from connectors.webhooks import bill_webhook
+
 admin.site.site_header = "ml-connector — Dynamics GP ⇄ BILL"
 admin.site.site_title = "ml-connector"
 admin.site.index_title = "Sync administration"
 
 urlpatterns = [
+    path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -37,6 +37,22 @@ def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any
     return dict(ctx.tally)
 
 
+def run_bill_to_gp(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
+                   ctx: SyncContext | None = None) -> dict[str, Any]:
+    """The polling safety net behind webhooks: BILL payments and vendor changes into GP."""
+    from .payments import sync_payments
+    from .vendors_back import sync_bill_vendors
+
+    ctx = ctx or SyncContext.for_tenant(tenant, trigger=trigger, user=user)
+    with flow_lock(f"{tenant.pk}:bill_to_gp") as held:
+        if not held:
+            log.info("BILL → GP run for %s skipped: another run is in progress", tenant.slug)
+            return {"skipped": "another run is in progress"}
+        sync_payments(ctx, full=full)
+        sync_bill_vendors(ctx, full=full)
+    return dict(ctx.tally)
+
+
 def retry_due(ctx: SyncContext, limit: int = 500) -> int:
     """Replay records whose retry time has come, and rows left `sending` by a dead worker."""
     from audit.ledger import stuck_sending

@@ -1,0 +1,108 @@
+"""BILL vendor changes → GP vendor fields (those the tenant allows), without echo or overwrite.
+
+Shares the vendor ledger record with the GP → BILL flow: a BILL change equal to what both sides
+last agreed on is ours coming back and is dropped; a field changed on both sides is a conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.ledger import attempt, get_record, settle, write_ahead
+from audit.models import Kind, State
+from mappings.models import MappingState, VendorMapping
+
+from . import vendor_fields as vf
+from .context import SyncContext
+from .cursors import cursor_for, fail_run, finish_run, start_run
+from .errors import explain
+from .hashing import content_hash
+
+FLOW = "bill_vendors"
+
+
+def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
+    """Poll BILL vendors changed since the cursor (the safety net for lost vendor webhooks)."""
+    cursor = cursor_for(ctx.tenant, FLOW)
+    started = start_run(cursor)
+    filters = [] if full or cursor.cursor is None else [("updatedTime", "gte", cursor.cursor - _overlap())]
+    try:
+        for bill_vendor in ctx.bill.iter_vendors(filters=filters):
+            apply_bill_vendor(ctx, bill_vendor)
+    except Exception as exc:
+        fail_run(cursor, explain(exc))
+        raise
+    summary = {k: v for k, v in ctx.tally.items() if k.startswith("gp_vendor_")}
+    finish_run(cursor, started, summary)
+    return summary
+
+
+def _overlap() -> Any:
+    from .cursors import OVERLAP
+
+    return OVERLAP
+
+
+def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
+    mapping = VendorMapping.objects.filter(tenant=ctx.tenant, bill_vendor_id=bill_vendor.id,
+                                           state=MappingState.APPROVED).first()
+    if mapping is None:
+        return  # a BILL vendor no GP vendor is linked to: nothing to align
+    record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
+    agreed = record.snapshot.get("agreed")
+    if not agreed or record.state in (State.SKIPPED, State.CONFLICT):
+        return
+    bill_now = vf.from_bill(bill_vendor.raw)
+    allowed = ctx.tenant.vendor_field_set_to_gp
+    bill_changed = {f for f in vf.changed_fields(bill_now, agreed) if f in allowed}
+    if not bill_changed:
+        ctx.tally["gp_vendor_unchanged"] += 1
+        return
+    gp_vendor = ctx.gp.get_vendor(mapping.gp_vendor_id)
+    gp_now = vf.from_gp(gp_vendor)
+    gp_changed = vf.changed_fields(gp_now, agreed)
+    clash = {f for f in bill_changed & gp_changed if gp_now[f] != bill_now[f]}
+    label = f"{mapping.gp_vendor_id} {gp_now['name']}"
+    if clash:
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome = "conflict"
+            log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
+            settle(record, State.CONFLICT, label=label,
+                   snapshot={**record.snapshot, "gp": gp_now, "bill": bill_now, "conflicts": sorted(clash)},
+                   reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
+                   fix="Choose which value to keep (GP's or BILL's) on the record page.")
+        ctx.tally["gp_vendor_conflict"] += 1
+        return
+    to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
+    if to_send:
+        write_ahead([record])
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"gp_vendor": mapping.gp_vendor_id, "fields": sorted(to_send)}
+            ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send))
+            log_.outcome = "updated_gp"
+            log_.response_status = "200"
+        ctx.tally["gp_vendor_updated"] += 1
+    new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
+    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label,
+           snapshot={**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
+                     "agreed": new_agreed})
+
+
+def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> None:
+    """A person chose, per conflicting field, whose value stays ('gp' or 'bill'); write it across."""
+    ctx = SyncContext.for_tenant(record.tenant, user=user, trigger="person")
+    snap = record.snapshot
+    gp_now, bill_now = snap["gp"], snap["bill"]
+    chosen = {f: (gp_now if keep.get(f, "gp") == "gp" else bill_now)[f] for f in vf.ALIGNED_FIELDS}
+    to_bill = {f for f in vf.ALIGNED_FIELDS if chosen[f] != bill_now[f]}
+    to_gp = {f for f in vf.ALIGNED_FIELDS if chosen[f] != gp_now[f]}
+    write_ahead([record])
+    with attempt(record, "vendor_conflict", "person", user) as log_:
+        log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
+        if to_bill:
+            ctx.bill.patch_vendor(record.target_id, vf.bill_body(chosen, to_bill))
+        if to_gp:
+            ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp))
+        log_.outcome = "resolved"
+    settle(record, State.SYNCED, synced_hash=content_hash(chosen),
+           snapshot={"agreed": chosen, "archived": snap.get("archived", False)})
