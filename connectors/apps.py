@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 class ConnectorsConfig(AppConfig):
@@ -7,7 +7,9 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connections"
 
     def ready(self) -> None:
-        from .signals import refresh_roles
+        from .models import Tenant
+        from .signals import refresh_roles, tenant_saved
 
         # After every migrate (all apps' permissions exist by then), so roles follow new models.
         post_migrate.connect(refresh_roles, dispatch_uid="connectors.refresh_roles")
+        post_save.connect(tenant_saved, sender=Tenant, dispatch_uid="connectors.tenant_saved")

@@ -13,9 +13,12 @@ def schedule_name(tenant: Tenant, flow: str) -> str:
 
 def ensure_schedules(tenant: Tenant) -> list[Schedule]:
     """Create or update the tenant's schedules to its poll interval; remove them when inactive."""
-    flows = {"gp_to_bill": "connectors.tasks.sync_tenant"}
+    flows = {
+        "sync": ("connectors.tasks.sync_tenant", tenant.poll_interval_minutes),
+        "webhook_watchdog": ("connectors.tasks.webhook_watchdog", 15),
+    }
     out = []
-    for flow, func in flows.items():
+    for flow, (func, minutes) in flows.items():
         name = schedule_name(tenant, flow)
         existing = Schedule.objects.filter(name=name).order_by("pk")
         if not tenant.is_active:
@@ -29,7 +32,7 @@ def ensure_schedules(tenant: Tenant) -> list[Schedule]:
         schedule.func = func
         schedule.args = repr((tenant.pk,))
         schedule.schedule_type = Schedule.MINUTES
-        schedule.minutes = tenant.poll_interval_minutes
+        schedule.minutes = minutes
         schedule.repeats = -1
         schedule.save()
         out.append(schedule)

@@ -1,4 +1,4 @@
-"""Keep role permissions current: permissions for new models exist only after each migrate."""
+"""Keep role permissions and tenant schedules current."""
 
 from __future__ import annotations
 
@@ -6,6 +6,16 @@ from typing import Any
 
 
 def refresh_roles(sender: Any, **kwargs: Any) -> None:
+    """Permissions for new models exist only after each migrate; roles follow them."""
     from .roles import sync_role_permissions
 
     sync_role_permissions()
+
+
+def tenant_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A tenant's schedules follow its interval and active flag (idempotent)."""
+    from django.db import transaction
+
+    from .schedules import ensure_schedules
+
+    transaction.on_commit(lambda: ensure_schedules(instance))

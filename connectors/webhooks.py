@@ -18,7 +18,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from audit.models import WebhookEvent, WebhookRejection
-from connectors.bill.webhooks import verify_signature
 from connectors.models import Tenant
 from connectors.queue import enqueue
 
@@ -75,6 +74,8 @@ def bill_webhook(request: HttpRequest, slug: str) -> JsonResponse:
     raw = request.body
     if len(raw) > settings.WEBHOOK_MAX_BODY_BYTES:
         return _reject(slug, "too_large", 400, "body too large")
+    from connectors.bill.webhooks import verify_signature
+
     key = tenant.bill_connection.webhook_security_key or None
     if not verify_signature(raw, request.headers.get(SIGNATURE_HEADER), key):
         return _reject(slug, "bad_signature", 401, "signature does not verify")
