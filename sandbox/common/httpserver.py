@@ -177,10 +177,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def json_body(self) -> Any:
+    def json_body(self, parse_float: Any = None) -> Any:
         """The request body as JSON; ValueError with a plain message when it is not."""
         try:
-            return json.loads(self.body or b"null")
+            return json.loads(self.body or b"null", parse_float=parse_float)
         except ValueError as exc:
             raise ValueError(f"the request body is not valid JSON ({exc})") from None
 

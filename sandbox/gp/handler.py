@@ -1,0 +1,117 @@
+"""HTTP for the GP sandbox: Part B under /GPService/…, behind NTLM, and the control API under /_sandbox/."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from sandbox.common.httpserver import SandboxHandler
+
+from . import auth, control_api
+from .company import RESOURCES, GPCompany
+from .store import GPFault, to_json
+
+if TYPE_CHECKING:
+    from .app import GPApp
+
+# Parentheses may arrive percent-encoded (Companies%28…%29); they are decoded before matching.
+_PATH = re.compile(
+    r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/Companies\((?P<company>.*?)\)"
+    r"/(?P<rest>(?:Purchasing|Financials|PostingServices|Administration)/.*)$"
+)
+_RESOURCE = re.compile(r"^(?P<res>[A-Za-z/]+?)(?:\((?P<key>.*)\))?(?:\.json)?$")
+_CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment"}
+_PATCH = {"Vendors": "patch_vendor", "PayablesInvoices": "patch_invoice"}
+
+
+class GPHandler(SandboxHandler):
+    label = ""
+
+    @property
+    def app(self) -> GPApp:
+        return self.server.app  # type: ignore[attr-defined,no-any-return]
+
+    def setup(self) -> None:
+        super().setup()
+        self.auth = auth.ConnectionAuth(channel_bindings=self.app.channel_bindings)
+
+    def stats_path(self) -> str:
+        return self.label or self.url.path
+
+    def send_payload(self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> None:
+        self.send_bytes(status, to_json(payload), "application/json; charset=utf-8", headers or [])
+
+    def send_error_json(self, status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        self.send_payload(status, {"Error": {"Code": code, "Message": message, "LogId": str(uuid.uuid4())}}, headers)
+
+    def route(self) -> None:
+        if self.url.path.rstrip("/") == "/_sandbox" or self.url.path.startswith("/_sandbox/"):
+            self.label = self.url.path
+            return control_api.handle(self)
+        raw = re.sub("%28", "(", re.sub("%29", ")", self.url.path, flags=re.I), flags=re.I)
+        match = _PATH.match(raw)
+        if not match:
+            self.label = "(unknown)"
+            return self.send_error_json(404, "NotFound", "Not a GP Service path: /GPService/Tenants(…)/Companies(…)/…")
+        rest = match["rest"]
+        resource = _RESOURCE.match(rest)
+        self.label = (resource["res"] + ("({key})" if resource["key"] is not None else "")) if resource else rest
+        step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
+        if step.principal is None:
+            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
+                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
+            message = "Authentication continues." if step.challenge else "The user name or password is incorrect."
+            return self.send_error_json(401, "Unauthorized", message, challenge)
+        if unquote(match["tenant"]).casefold() != self.app.tenant.casefold():
+            return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(match['tenant'])}' does not exist.")
+        company = self.app.find_company(unquote(match["company"]))
+        if company is None:
+            return self.send_error_json(404, "CompanyNotFound", f"Company '{unquote(match['company'])}' does not exist.")
+        if not self.app.may_access(step.principal, company):
+            return self.send_error_json(
+                403, "AccessDenied", f"User {step.principal} has no access to company '{company.name}'.")
+        fault = self.apply_latency_and_pick_fault()
+        if fault in ("timeout", "reset"):
+            return None
+        if fault == "5xx":
+            return self.send_error_json(503, "ServiceUnavailable", "The GP runtime is not available. Try again later.")
+        if fault == "lock":
+            return self.send_error_json(409, "RecordLocked", "The record is being edited by another user.")
+        try:
+            if resource is None:
+                raise GPFault(404, "ResourceNotFound", f"'{rest}' is not a GP Service resource.")
+            self.gp(company, resource["res"], unquote(resource["key"]) if resource["key"] is not None else None)
+        except GPFault as fault_answer:
+            self.send_error_json(fault_answer.status, fault_answer.code, fault_answer.message)
+        except ValueError as exc:  # a body that is not JSON
+            self.send_error_json(400, "InvalidRequest", str(exc))
+
+    def gp(self, company: GPCompany, resource: str, key: str | None) -> None:
+        method = self.command
+        if key is not None:
+            key = key.strip("'")
+        if resource == "PostingServices/System/Batches":
+            if method != "POST" or self.headers.get("GP-Custom-Action", "").upper() != "POST" or not key:
+                raise GPFault(400, "InvalidAction", "Post a batch with POST …/Batches({source};{batch}) and GP-Custom-Action: POST.")
+            source, _, batch = key.partition(";")
+            return self.send_payload(200, {"Payload": company.post_batch(source, batch)})
+        table = RESOURCES.get(resource)
+        if table is None:
+            raise GPFault(404, "ResourceNotFound", f"'{resource}' is not a GP Service resource.")
+        if method == "GET":
+            if key is not None:
+                return self.send_payload(200, {"Payload": company.get(table, key)})
+            rows, paging = company.list(table, self.query)
+            return self.send_payload(200, {"Payload": rows, "Paging": paging})
+        body = self.json_body(parse_float=Decimal)
+        if not isinstance(body, dict):
+            raise GPFault(400, "InvalidRequest", "The request body must be a JSON object.")
+        if method == "POST" and key is None and table in _CREATE:
+            record = getattr(company, _CREATE[table])(body)
+            return self.send_payload(201, {"Payload": record}, [("Location", f"{resource}({record['Key']['Id']})")])
+        if method == "PATCH" and key is not None and table in _PATCH:
+            return self.send_payload(200, {"Payload": getattr(company, _PATCH[table])(key, body)})
+        raise GPFault(405, "MethodNotAllowed", f"{method} is not supported on {resource}.")
