@@ -1,0 +1,63 @@
+"""The write-ahead ledger: committed before the call, append-only trail, retry back-off."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.models import Attempt, Kind, State, SyncRecord
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_commits_the_sending_state_before_the_external_call(tenant):
+    from django.db import connections
+
+    record = get_record(tenant, Kind.BILL, "PM000001")
+    write_ahead([record])
+    # A second connection (another process, in effect) sees the row already `sending`.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT state, attempts FROM audit_syncrecord WHERE id = %s", [record.pk])
+            assert cur.fetchone() == ("sending", 1)
+    finally:
+        other.close()
+    assert is_uncertain(SyncRecord.objects.get(pk=record.pk))
+
+
+def test_it_refuses_a_write_ahead_inside_an_open_transaction(tenant):
+    record = get_record(tenant, Kind.BILL, "PM000002")
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        write_ahead([record])
+
+
+def test_it_keeps_the_trail_append_only(tenant):
+    record = get_record(tenant, Kind.BILL, "PM000003")
+    with attempt(record, "gp_bills", "schedule") as log_:
+        log_.outcome = "created"
+        log_.request = {"invoiceNumber": "INV-1", "password": "hunter2", "nested": {"sessionId": "abc"}}
+    entry = Attempt.objects.get(record=record)
+    assert entry.request == {"invoiceNumber": "INV-1", "password": "[redacted]", "nested": {"sessionId": "[redacted]"}}
+    entry.error = "changed"
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+
+
+def test_it_records_the_failure_of_an_attempt_that_raised(tenant):
+    record = get_record(tenant, Kind.BILL, "PM000004")
+    with pytest.raises(ZeroDivisionError), attempt(record, "gp_bills", "replay"):
+        1 / 0  # noqa: B018
+    entry = Attempt.objects.get(record=record)
+    assert entry.outcome == "error" and "division by zero" in entry.error
+
+
+def test_it_backs_off_longer_after_each_failure(tenant):
+    record = get_record(tenant, Kind.BILL, "PM000005")
+    waits = []
+    for n in range(1, 4):
+        record.attempts = n
+        settle(record, State.FAILED, reason="BILL answered 503")
+        waits.append(record.next_retry_at)
+    assert waits[0] < waits[1] < waits[2]
+    settle(record, State.SYNCED)
+    assert record.next_retry_at is None and record.reason == ""
