@@ -185,3 +185,98 @@ class WebhookRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug}: {self.reason} × {self.count}"
+
+
+class AttentionRecord(SyncRecord):
+    """The 'Needs attention' list: the same ledger rows, filtered to those a person must look at."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "record needing attention"
+        verbose_name_plural = "needs attention"
+
+
+class Job(models.Model):
+    """A long action started from the admin (bulk replay, initial load, preview, drift) and its progress.
+
+    The page a person lands on after starting one reads this row, so progress is visible while a
+    worker runs it and the result stays for later.
+    """
+
+    REPLAY = "replay"
+    INITIAL_LOAD = "initial_load"
+    SYNC_NOW = "sync_now"
+    PREVIEW = "preview"
+    DRIFT = "drift"
+    KINDS = [
+        (REPLAY, "Replay records"),
+        (INITIAL_LOAD, "Initial load (everything in GP)"),
+        (SYNC_NOW, "Sync now"),
+        (PREVIEW, "Preview the next sync"),
+        (DRIFT, "Drift report"),
+    ]
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    record_ids = models.JSONField(default=list, blank=True, help_text="The records a replay covers.")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "background job"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.DONE, self.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        """Share done, or None when the size is not known in advance (initial load)."""
+        if not self.total:
+            return 100 if self.state == self.DONE else None
+        return min(100, round(100 * self.done / self.total))
+
+
+class AlertDigest(models.Model):
+    """One needs-attention digest sent to a tenant's contacts; the latest one is the watermark."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_digests")
+    started_at = models.DateTimeField(help_text="Records changed after this are considered by the next digest.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    records = models.PositiveIntegerField(default=0)
+    recipients = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{self.tenant} digest at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class AlertMark(models.Model):
+    """A record already reported in a digest, in the state it was reported in.
+
+    Retries keep a record's state, so they send nothing new; the mark is dropped when the record
+    stops needing attention, so a later problem with it is reported again.
+    """
+
+    record = models.OneToOneField(SyncRecord, on_delete=models.CASCADE, primary_key=True, related_name="alert_mark")
+    state = models.CharField(max_length=20)
+    alerted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.record_id} alerted as {self.state}"
