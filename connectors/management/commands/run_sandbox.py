@@ -1,0 +1,76 @@
+"""Start the GP SBA and BILL v3 sandboxes on loopback (for the demo, manual testing, benchmarks)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from sandbox.bill import server as bill_server
+from sandbox.gp import server as gp_server
+
+GP_PORT = 8701
+BILL_PORT = 8702
+
+
+def start_both(options: dict[str, Any]) -> tuple[Any, Any]:
+    """Both sandboxes in background threads, configured from command options (shared with `demo`)."""
+    gp = gp_server.start_gp_sandbox(
+        host=options["host"], port=options["gp_port"], seed=options["seed"], latency_ms=options["latency_ms"],
+        fault_rate=options["fault_rate"], user=options["gp_user"], password=options["gp_password"],
+    )
+    bill = bill_server.start_bill_sandbox(
+        host=options["host"], port=options["bill_port"], seed=options["seed"], user=options["bill_user"],
+        password=options["bill_password"], org_id=options["bill_org"], dev_key=options["bill_dev_key"],
+        session_ttl=options["session_ttl"], latency_ms=options["latency_ms"],
+    )
+    return gp, bill
+
+
+def add_sandbox_arguments(parser: Any) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--gp-port", type=int, default=GP_PORT)
+    parser.add_argument("--bill-port", type=int, default=BILL_PORT)
+    parser.add_argument("--seed", default="demo", choices=["small", "demo", "bench"])
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="Share of GP requests that fail (0–1).")
+    parser.add_argument("--gp-user", default=gp_server.DEFAULT_USER)
+    parser.add_argument("--gp-password", default=gp_server.DEFAULT_PASSWORD)
+    parser.add_argument("--bill-user", default=bill_server.DEFAULT_USER)
+    parser.add_argument("--bill-password", default=bill_server.DEFAULT_PASSWORD)
+    parser.add_argument("--bill-org", default=bill_server.DEFAULT_ORG)
+    parser.add_argument("--bill-dev-key", default=bill_server.DEFAULT_DEV_KEY)
+    parser.add_argument("--session-ttl", type=float, default=bill_server.DEFAULT_SESSION_TTL,
+                        help="BILL session idle timeout in seconds (BILL: 35 minutes).")
+
+
+def describe(gp: Any, bill: Any, options: dict[str, Any]) -> list[str]:
+    return [
+        f"GP SBA sandbox:  {gp.company_url()}",
+        f"  Windows account {options['gp_user']} / {options['gp_password']} (NTLM or Basic)",
+        f"BILL v3 sandbox: {bill.api_url}  (webhook API {bill.events_url})",
+        f"  user {options['bill_user']} / {options['bill_password']}, org {options['bill_org']}, "
+        f"devKey {options['bill_dev_key']}",
+    ]
+
+
+class Command(BaseCommand):
+    help = "Run the GP SBA (real NTLM) and BILL v3 sandboxes until interrupted."
+
+    def add_arguments(self, parser: Any) -> None:
+        add_sandbox_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        gp, bill = start_both(options)
+        for line in describe(gp, bill, options):
+            self.stdout.write(line)
+        self.stdout.write("Press Ctrl-C to stop.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            gp.stop()
+            bill.stop()
