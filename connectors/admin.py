@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
 from .secret_forms import WriteOnlySecretForm
@@ -47,3 +49,15 @@ class BillConnectionAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "organization_id", "username")
     readonly_fields = ("session_last_used_at",)
+    actions = ["test_connection"]
+
+    @admin.action(description="Test connection (sign in to BILL and read the session)")
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
+        from .bill.client import BillClient
+
+        for conn in queryset.select_related("tenant"):
+            problem = BillClient.for_connection(conn).test_connection()
+            if problem:
+                self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
+            else:
+                self.message_user(request, f"{conn.tenant}: signed in to BILL org {conn.organization_id}.", messages.SUCCESS)

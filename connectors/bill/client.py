@@ -1,0 +1,351 @@
+"""`BillClient`: every BILL operation the flows use, each one call through the gate and the session.
+
+A call = take a gate slot → current session → one HTTP request (→ on 401/BDC_1109, one re-login and
+one repeat, still in the slot) → free the slot. Retryable failures (BDC_1322, BDC_1144, 5xx, timeouts
+on safe requests) wait with backoff *outside* the slot, so a sleeping worker never blocks others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from .filters import FilterLike, Sort, encode_filters, encode_sort
+from .gate import BillGate, gate_for
+from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
+from .records import (
+    BillBill,
+    BillChartOfAccount,
+    BillClassification,
+    BillFundingAccount,
+    BillPayment,
+    BillSubscription,
+    BillVendor,
+)
+from .session import BillSessions
+
+MAX_BULK_VENDORS = 20
+MAX_BULK_BILLS = 100
+PAGE_SIZE = 100
+R = TypeVar("R")
+
+
+class BillClient:
+    """BILL v3 for one BillConnection. Build it with `BillClient.for_connection(conn)`."""
+
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        http: BillHttp | None = None,
+        gate: BillGate | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.connection = connection
+        self.stats = CallStats()
+        self.http = http or BillHttp(
+            connection.api_base_url,
+            connection.webhook_api_base_url,
+            connection.dev_key,
+            timeout=float(connection.timeout_seconds),
+            stats=self.stats,
+        )
+        self.http.stats = self.stats
+        self.gate = gate or gate_for(timeout_seconds=float(connection.timeout_seconds))
+        self.backoff = backoff or Backoff()
+        self.sessions = BillSessions(connection, self.http, self.gate)
+
+    @classmethod
+    def for_connection(cls, connection: Any, **kwargs: Any) -> BillClient:
+        return cls(connection, **kwargs)
+
+    # --- the one path every call takes -----------------------------------------------------------
+    def _once(self, method: str, path: str, **options: Any) -> Any:
+        with self.gate.acquire(self.connection.organization_id):
+            session_id = self.sessions.current()
+            try:
+                answer = self.http.send(method, path, session_id=session_id, **options)
+            except SessionInvalid:
+                session_id = self.sessions.renew(failed=session_id)
+                try:
+                    self.gate.spend(self.connection.organization_id)
+                    answer = self.http.send(method, path, session_id=session_id, **options)
+                except SessionInvalid as exc:
+                    raise BillError(
+                        "BILL refused a session it had just issued; check the organization ID and "
+                        "developer key.",
+                        status=exc.status,
+                        code=exc.code,
+                    ) from None
+            self.sessions.used(session_id)
+            return answer
+
+    def call(self, operation: str, method: str, path: str, **options: Any) -> Any:
+        """One logical operation, retried with backoff while BILL says to try again."""
+        self.stats.calls += 1
+        self.stats.by_operation[operation] += 1
+
+        def note_retry(exc: BillError) -> None:
+            self.stats.retries += 1
+            self.stats.by_error[exc.code or "transient"] += 1
+
+        try:
+            return self.backoff.run(lambda: self._once(method, path, **options), on_retry=note_retry)
+        except BillError as exc:
+            self.stats.by_error[exc.code or ("in_doubt" if exc.in_doubt else "error")] += 1
+            raise
+
+    def _pages(
+        self,
+        operation: str,
+        path: str,
+        make: Callable[[dict[str, Any]], R],
+        filters: Iterable[FilterLike] | None = None,
+        sort: Any = None,
+        api: str = "connect",
+    ) -> Iterator[R]:
+        """Follow `nextPage` until BILL stops giving one (an empty page with a cursor still means go on)."""
+        params: dict[str, Any] = {"max": PAGE_SIZE}
+        if encoded := encode_filters(filters):
+            params["filters"] = encoded
+        if encoded_sort := encode_sort(sort):
+            params["sort"] = encoded_sort
+        while True:
+            answer = self.call(operation, "GET", path, params=params, api=api) or {}
+            for row in answer.get("results") or ():
+                yield make(row)
+            next_page = answer.get("nextPage")
+            if not next_page:
+                return
+            params = {**params, "page": next_page}
+
+    # --- vendors ---------------------------------------------------------------------------------
+    def iter_vendors(
+        self, filters: Iterable[FilterLike] | None = None, sort: Any = None
+    ) -> Iterator[BillVendor]:
+        return self._pages("list_vendors", "/v3/vendors", BillVendor.from_api, filters, sort)
+
+    def get_vendor(self, vendor_id: str) -> BillVendor:
+        return BillVendor.from_api(self.call("get_vendor", "GET", f"/v3/vendors/{vendor_id}"))
+
+    def create_vendor(self, payload: dict[str, Any]) -> BillVendor:
+        return BillVendor.from_api(self.call("create_vendor", "POST", "/v3/vendors", body=payload))
+
+    def bulk_create_vendors(self, payloads: Sequence[dict[str, Any]]) -> list[BillVendor]:
+        """Create up to 20 vendors in one all-or-nothing call."""
+        _check_batch(payloads, MAX_BULK_VENDORS, "vendors")
+        answer = self.call("bulk_create_vendors", "POST", "/v3/vendors/bulk", body=list(payloads))
+        rows = answer.get("vendors", []) if isinstance(answer, dict) else answer or []
+        return [BillVendor.from_api(v) for v in rows]
+
+    def patch_vendor(self, vendor_id: str, payload: dict[str, Any]) -> BillVendor:
+        return BillVendor.from_api(
+            self.call("patch_vendor", "PATCH", f"/v3/vendors/{vendor_id}", body=payload)
+        )
+
+    def archive_vendor(self, vendor_id: str) -> BillVendor:
+        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{vendor_id}/archive", idempotent=True)
+        return BillVendor.from_api(answer)
+
+    def restore_vendor(self, vendor_id: str) -> BillVendor:
+        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{vendor_id}/restore", idempotent=True)
+        return BillVendor.from_api(answer)
+
+    # --- bills -----------------------------------------------------------------------------------
+    def iter_bills(self, filters: Iterable[FilterLike] | None = None, sort: Any = None) -> Iterator[BillBill]:
+        return self._pages("list_bills", "/v3/bills", BillBill.from_api, filters, sort)
+
+    def get_bill(self, bill_id: str) -> BillBill:
+        return BillBill.from_api(self.call("get_bill", "GET", f"/v3/bills/{bill_id}"))
+
+    def create_bill(self, payload: dict[str, Any]) -> BillBill:
+        return BillBill.from_api(self.call("create_bill", "POST", "/v3/bills", body=payload))
+
+    def bulk_create_bills(self, payloads: Sequence[dict[str, Any]]) -> list[BillBill]:
+        """Create up to 100 bills (any vendors) in one all-or-nothing call."""
+        _check_batch(payloads, MAX_BULK_BILLS, "bills")
+        answer = self.call("bulk_create_bills", "POST", "/v3/bills/bulk", body=list(payloads))
+        rows = (
+            answer.get("bills", []) if isinstance(answer, dict) else answer or []
+        )  # BILL sends a plain array
+        return [BillBill.from_api(b) for b in rows]
+
+    def patch_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
+        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{bill_id}", body=payload))
+
+    def put_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
+        return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{bill_id}", body=payload))
+
+    def archive_bill(self, bill_id: str) -> BillBill:
+        return BillBill.from_api(
+            self.call("archive_bill", "POST", f"/v3/bills/{bill_id}/archive", idempotent=True)
+        )
+
+    def restore_bill(self, bill_id: str) -> BillBill:
+        return BillBill.from_api(
+            self.call("restore_bill", "POST", f"/v3/bills/{bill_id}/restore", idempotent=True)
+        )
+
+    # --- payments, accounts ----------------------------------------------------------------------
+    def iter_payments(
+        self, updated_since: datetime | None = None, filters: Iterable[FilterLike] | None = None
+    ) -> Iterator[BillPayment]:
+        wanted = list(filters or ())
+        if updated_since is not None:
+            wanted.append(("updatedTime", "gte", updated_since))
+        return self._pages("list_payments", "/v3/payments", BillPayment.from_api, wanted, Sort("updatedTime"))
+
+    def get_payment(self, payment_id: str) -> BillPayment:
+        return BillPayment.from_api(self.call("get_payment", "GET", f"/v3/payments/{payment_id}"))
+
+    def iter_chart_of_accounts(
+        self, filters: Iterable[FilterLike] | None = None
+    ) -> Iterator[BillChartOfAccount]:
+        return self._pages(
+            "list_chart_of_accounts",
+            "/v3/classifications/chart-of-accounts",
+            BillChartOfAccount.from_api,
+            filters,
+        )
+
+    def create_chart_of_account(
+        self,
+        name: str,
+        number: str | None = None,
+        account_type: str = "EXPENSE",
+        description: str = "",
+        parent_id: str | None = None,
+    ) -> BillChartOfAccount:
+        body: dict[str, Any] = {"name": name, "account": {"type": account_type}}
+        if number:
+            body["account"]["number"] = number
+        if description:
+            body["description"] = description
+        if parent_id:
+            body["parentId"] = parent_id
+        answer = self.call(
+            "create_chart_of_account", "POST", "/v3/classifications/chart-of-accounts", body=body
+        )
+        return BillChartOfAccount.from_api(answer)
+
+    def iter_departments(self) -> Iterator[BillClassification]:
+        return self._pages("list_departments", "/v3/classifications/departments", BillClassification.from_api)
+
+    def iter_locations(self) -> Iterator[BillClassification]:
+        return self._pages("list_locations", "/v3/classifications/locations", BillClassification.from_api)
+
+    def create_department(self, name: str, short_name: str = "") -> BillClassification:
+        body = {"name": name, **({"shortName": short_name} if short_name else {})}
+        answer = self.call("create_department", "POST", "/v3/classifications/departments", body=body)
+        return BillClassification.from_api(answer)
+
+    def create_location(self, name: str, short_name: str = "") -> BillClassification:
+        body = {"name": name, **({"shortName": short_name} if short_name else {})}
+        answer = self.call("create_location", "POST", "/v3/classifications/locations", body=body)
+        return BillClassification.from_api(answer)
+
+    def iter_funding_accounts(self) -> Iterator[BillFundingAccount]:
+        return self._pages("list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api)
+
+    # --- webhook subscriptions (the connect-events API) ------------------------------------------
+    def create_subscription(self, name: str, url: str, events: Iterable[str]) -> tuple[BillSubscription, str]:
+        """Subscribe `url` to `events`; returns the subscription and its security key (BILL shows it once)."""
+        body = {
+            "name": name,
+            "status": {"enabled": True},
+            "notificationUrl": url,
+            "events": [{"type": e, "version": "1"} for e in events],
+        }
+        # One key for all retries of this call: a repeat returns the first answer instead of a second subscription.
+        headers = {"X-Idempotent-Key": str(uuid.uuid4())}
+        answer = self.call(
+            "create_subscription",
+            "POST",
+            "/v3/subscriptions",
+            api="connect-events",
+            body=body,
+            headers=headers,
+            idempotent=True,
+        )
+        return BillSubscription.from_api(answer), str(answer.get("securityKey") or "")
+
+    def get_subscription(self, subscription_id: str) -> BillSubscription:
+        answer = self.call(
+            "get_subscription", "GET", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+        )
+        return BillSubscription.from_api(answer)
+
+    def patch_subscription(
+        self,
+        subscription_id: str,
+        *,
+        enabled: bool | None = None,
+        url: str | None = None,
+        events: Iterable[str] | None = None,
+    ) -> BillSubscription:
+        body: dict[str, Any] = {}
+        if enabled is not None:
+            body["status"] = {"enabled": enabled}
+        if url is not None:
+            body["notificationUrl"] = url
+        if events is not None:
+            body["events"] = [{"type": e, "version": "1"} for e in events]
+        answer = self.call(
+            "patch_subscription",
+            "PATCH",
+            f"/v3/subscriptions/{subscription_id}",
+            api="connect-events",
+            body=body,
+        )
+        return BillSubscription.from_api(answer)
+
+    def rotate_security_key(self, subscription_id: str) -> str:
+        answer = self.call(
+            "rotate_security_key",
+            "POST",
+            f"/v3/subscriptions/{subscription_id}/security_key",
+            api="connect-events",
+            headers={"X-Idempotent-Key": str(uuid.uuid4())},
+            idempotent=True,
+        )
+        return str(answer.get("securityKey") or "")
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        self.call(
+            "delete_subscription", "DELETE", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+        )
+
+    def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:
+        return self.call(
+            "test_subscription",
+            "POST",
+            f"/v3/subscriptions/{subscription_id}/test",
+            api="connect-events",
+            body={"eventType": event_type, "version": "1"},
+            idempotent=True,
+        )
+
+    # --- session ---------------------------------------------------------------------------------
+    def session_info(self) -> dict[str, Any]:
+        return self.call("session_info", "GET", "/v3/login/session")
+
+    def logout(self) -> None:
+        self.call("logout", "POST", "/v3/logout", idempotent=True)
+        self.sessions.forget()
+
+    def test_connection(self) -> str | None:
+        """Sign in afresh and read the session back. None when all is well, else one plain sentence."""
+        from .connection_check import check_connection
+
+        return check_connection(self)
+
+
+def _check_batch(payloads: Sequence[Any], limit: int, what: str) -> None:
+    if not payloads:
+        raise ValueError(f"no {what} to create")
+    if len(payloads) > limit:
+        raise ValueError(
+            f"BILL creates at most {limit} {what} per bulk call; got {len(payloads)} (split the batch)"
+        )

@@ -1,0 +1,295 @@
+"""The BILL gate: at most BILL_CONCURRENCY_LIMIT calls in flight per org across every process and host,
+and the hourly budget counted, in the database or in Redis when REDIS_URL is set.
+
+Slots are leases that expire, so a worker killed mid-call frees its slot after `lease_seconds`.
+The gate also offers a named mutex (same lease idea) that the session layer uses to log in once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .http import BillError
+
+DEFAULT_WAIT_SECONDS = 300.0
+
+
+class BillGate(ABC):
+    """Shared limits for one BILL org. Subclasses store the leases and counters."""
+
+    def __init__(
+        self,
+        limit: int = 3,
+        hourly_budget: int = 20000,
+        lease_seconds: float = 150.0,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self.hourly_budget = hourly_budget
+        self.lease_seconds = lease_seconds
+        self.wait_seconds = wait_seconds
+        self.sleep = sleep
+
+    @contextmanager
+    def acquire(self, org_id: str, lease_seconds: float | None = None) -> Iterator[None]:
+        """Hold one of the org's slots for one BILL request (plus a re-login, if it needs one)."""
+        token = uuid.uuid4().hex
+        lease = lease_seconds or self.lease_seconds
+        self._wait_for(lambda: self._take_slot(org_id, token, lease), f"all {self.limit} BILL call slots")
+        try:
+            self.spend(org_id)
+            yield
+        finally:
+            self._free_slot(org_id, token)
+
+    @contextmanager
+    def mutex(self, org_id: str, name: str, lease_seconds: float = 90.0) -> Iterator[None]:
+        """One holder at a time for `name` in this org (e.g. "login"), across processes."""
+        token = uuid.uuid4().hex
+        self._wait_for(lambda: self._take_mutex(org_id, name, token, lease_seconds), f"the BILL {name} lock")
+        try:
+            yield
+        finally:
+            self._free_mutex(org_id, name, token)
+
+    def spend(self, org_id: str, requests: int = 1) -> None:
+        """Count requests against this hour's budget; a retryable BillError once it is used up."""
+        if not self._count(org_id, requests):
+            raise BillError(
+                f"This organization's budget of {self.hourly_budget} BILL requests for this hour is used up; "
+                "calls resume at the start of the next hour.",
+                retryable=True,
+                code="HOURLY_BUDGET",
+            )
+
+    def _wait_for(self, take: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        pause = 0.005
+        while not take():
+            if time.monotonic() > deadline:
+                raise BillError(
+                    f"Waited {self.wait_seconds:g} s for {what}; they stayed busy.", retryable=True
+                )
+            self.sleep(pause + random.random() * pause)
+            pause = min(pause * 1.5, 0.1)
+
+    @abstractmethod
+    def _take_slot(self, org_id: str, token: str, lease: float) -> bool: ...
+
+    @abstractmethod
+    def _free_slot(self, org_id: str, token: str) -> None: ...
+
+    @abstractmethod
+    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool: ...
+
+    @abstractmethod
+    def _free_mutex(self, org_id: str, name: str, token: str) -> None: ...
+
+    @abstractmethod
+    def _count(self, org_id: str, requests: int) -> bool:
+        """Add `requests` to this hour's count unless that would pass the budget; False when it would."""
+
+    @abstractmethod
+    def in_use(self, org_id: str) -> int:
+        """Slots held now (for tests and the admin)."""
+
+
+class DatabaseGate(BillGate):
+    """Leases are rows of BillGateLease taken by a conditional UPDATE: atomic on SQLite and PostgreSQL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ready: set[tuple[str, str]] = set()
+
+    def _rows(self, org_id: str, slots: list[str]) -> None:
+        from connectors.models import BillGateLease
+
+        missing = [s for s in slots if (org_id, s) not in self._ready]
+        if missing:
+            BillGateLease.objects.bulk_create(
+                [BillGateLease(organization_id=org_id, slot=s) for s in missing], ignore_conflicts=True
+            )
+            self._ready.update((org_id, s) for s in missing)
+
+    def _claim(self, org_id: str, slot: str, token: str, lease: float) -> bool:
+        from connectors.models import BillGateLease
+
+        now = timezone.now()
+        free = Q(holder="") | Q(expires_at__lt=now)
+        taken = BillGateLease.objects.filter(Q(organization_id=org_id, slot=slot) & free).update(
+            holder=token, expires_at=now + timedelta(seconds=lease)
+        )
+        return taken == 1
+
+    def _release(self, org_id: str, slot: str | None, token: str) -> None:
+        from connectors.models import BillGateLease
+
+        rows = BillGateLease.objects.filter(organization_id=org_id, holder=token)
+        (rows.filter(slot=slot) if slot else rows).update(holder="", expires_at=None)
+
+    def _ensure_rows(self, org_id: str, slots: list[str]) -> None:
+        """Recreate rows that vanished under the cache (a flushed test database, a manual delete)."""
+        from connectors.models import BillGateLease
+
+        if BillGateLease.objects.filter(organization_id=org_id, slot__in=slots).count() < len(slots):
+            self._ready.difference_update((org_id, s) for s in slots)
+            self._rows(org_id, slots)
+
+    def _take_slot(self, org_id: str, token: str, lease: float) -> bool:
+        slots = [str(n) for n in range(self.limit)]
+        self._rows(org_id, slots)
+        start = random.randrange(self.limit)  # spread workers over the rows to cut contention
+        if any(self._claim(org_id, slots[(start + i) % self.limit], token, lease) for i in range(self.limit)):
+            return True
+        self._ensure_rows(org_id, slots)
+        return False
+
+    def _free_slot(self, org_id: str, token: str) -> None:
+        self._release(org_id, None, token)
+
+    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool:
+        self._rows(org_id, [f"mutex:{name}"])
+        if self._claim(org_id, f"mutex:{name}", token, lease):
+            return True
+        self._ensure_rows(org_id, [f"mutex:{name}"])
+        return False
+
+    def _free_mutex(self, org_id: str, name: str, token: str) -> None:
+        self._release(org_id, f"mutex:{name}", token)
+
+    def _count(self, org_id: str, requests: int) -> bool:
+        from connectors.models import BillHourlyUsage
+
+        hour = _this_hour()
+        rows = BillHourlyUsage.objects.filter(organization_id=org_id, hour=hour)
+        if rows.filter(requests__lte=self.hourly_budget - requests).update(requests=F("requests") + requests):
+            return True
+        if rows.exists():
+            return False
+        try:
+            with transaction.atomic():
+                BillHourlyUsage.objects.create(organization_id=org_id, hour=hour, requests=requests)
+            return requests <= self.hourly_budget
+        except IntegrityError:  # another worker created the hour's row first
+            return self._count(org_id, requests)
+
+    def in_use(self, org_id: str) -> int:
+        from connectors.models import BillGateLease
+
+        return (
+            BillGateLease.objects.filter(organization_id=org_id, expires_at__gte=timezone.now())
+            .exclude(holder="")
+            .exclude(slot__startswith="mutex:")
+            .count()
+        )
+
+
+# Take a slot if fewer than ARGV[2] unexpired holders; times come from Redis so host clocks do not matter.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + 60000)
+  return 1
+end
+return 0
+"""
+_COUNT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 0 end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], 7200)
+return 1
+"""
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisGate(BillGate):
+    """Slots are members of a sorted set scored by expiry; a Lua script takes one atomically."""
+
+    def __init__(self, client: Any, prefix: str = "ml-connector:bill", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.redis = client
+        self.prefix = prefix
+        self._take = client.register_script(_TAKE)
+        self._count_script = client.register_script(_COUNT)
+        self._unlock = client.register_script(_UNLOCK)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join([self.prefix, *parts])
+
+    def _take_slot(self, org_id: str, token: str, lease: float) -> bool:
+        return bool(
+            self._take(keys=[self._key("slots", org_id)], args=[token, self.limit, int(lease * 1000)])
+        )
+
+    def _free_slot(self, org_id: str, token: str) -> None:
+        self.redis.zrem(self._key("slots", org_id), token)
+
+    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool:
+        return bool(self.redis.set(self._key("mutex", org_id, name), token, nx=True, px=int(lease * 1000)))
+
+    def _free_mutex(self, org_id: str, name: str, token: str) -> None:
+        self._unlock(keys=[self._key("mutex", org_id, name)], args=[token])
+
+    def _count(self, org_id: str, requests: int) -> bool:
+        key = self._key("hour", org_id, _this_hour().strftime("%Y%m%d%H"))
+        return bool(self._count_script(keys=[key], args=[requests, self.hourly_budget]))
+
+    def in_use(self, org_id: str) -> int:
+        key = self._key("slots", org_id)
+        now_ms = int(time.time() * 1000)
+        return int(self.redis.zcount(key, now_ms, "+inf"))
+
+
+def _this_hour() -> datetime:
+    return timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+_gates: dict[tuple[str, int, int], BillGate] = {}
+
+
+def gate_for(config: Any = settings, timeout_seconds: float = 60.0) -> BillGate:
+    """The process's gate for these settings: Redis when REDIS_URL is set, else the database.
+
+    The lease outlives one request plus one re-login, each bounded by `timeout_seconds`.
+    """
+    redis_url = getattr(config, "REDIS_URL", "") or ""
+    limit = int(getattr(config, "BILL_CONCURRENCY_LIMIT", 3))
+    budget = int(getattr(config, "BILL_HOURLY_BUDGET", 20000))
+    lease = 2 * timeout_seconds + 30
+    key = (redis_url, limit, budget)
+    gate = _gates.get(key)
+    if gate is None:
+        if redis_url:
+            import redis
+
+            gate = RedisGate(redis.Redis.from_url(redis_url), limit=limit, hourly_budget=budget)
+        else:
+            gate = DatabaseGate(limit=limit, hourly_budget=budget)
+        _gates[key] = gate
+    gate.lease_seconds = max(gate.lease_seconds, lease)
+    return gate
+
+
+def reset_gates() -> None:
+    """Test hook: forget the cached gates (e.g. after changing settings)."""
+    _gates.clear()

@@ -1,0 +1,125 @@
+"""One BILL session per org, shared by every process: cached encrypted on BillConnection with its
+last-use time, renewed under the gate's "login" mutex so N workers that see it expire make one login.
+
+A worker that got 401/BDC_1109 passes the session that failed; inside the mutex it compares that with
+the stored one, and only if they are the same (nobody renewed it yet) does it log in. Bad credentials
+(BDC_1101/BDC_1102) and untrusted sessions (BDC_1361) are permanent: no second login, no loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .gate import BillGate
+from .http import BillError, BillHttp
+
+log = logging.getLogger(__name__)
+
+# BILL drops a session after 35 idle minutes; renew a little before that rather than eat a 401.
+IDLE_RELOGIN = timedelta(minutes=30)
+# Writing last-use on every call would turn reads into writes; this is precise enough for 30 minutes.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class BillSessions:
+    """The session for one BillConnection, cached in this process and in the database."""
+
+    def __init__(
+        self,
+        connection: object,
+        http: BillHttp,
+        gate: BillGate,
+        now: Callable[[], datetime] = timezone.now,
+        idle_relogin: timedelta = IDLE_RELOGIN,
+    ) -> None:
+        from connectors.models import BillConnection
+
+        assert isinstance(connection, BillConnection)
+        self.connection = connection
+        self.http = http
+        self.gate = gate
+        self.now = now
+        self.idle_relogin = idle_relogin
+        self._session: str | None = None
+        self._last_used: datetime | None = None
+        self._touched: datetime | None = None
+
+    @property
+    def org_id(self) -> str:
+        return self.connection.organization_id
+
+    def _stored(self) -> tuple[str | None, datetime | None]:
+        row = (
+            type(self.connection)
+            .objects.only("session_id", "session_last_used_at")
+            .get(pk=self.connection.pk)
+        )
+        return row.session_id or None, row.session_last_used_at
+
+    def _fresh(self, last_used: datetime | None) -> bool:
+        return last_used is not None and self.now() - last_used < self.idle_relogin
+
+    def current(self) -> str:
+        """A session believed live: this process's, else the stored one, else a new login."""
+        if self._session and self._fresh(self._last_used):
+            return self._session
+        stored, last_used = self._stored()
+        if stored and self._fresh(last_used):
+            self._session, self._last_used, self._touched = stored, last_used, last_used
+            return stored
+        return self.renew(failed=stored)
+
+    def renew(self, failed: str | None, force: bool = False) -> str:
+        """Log in once for everyone: only if the stored session is still the one that failed (or stale).
+        `force` always signs in (the admin's connection test)."""
+        with self.gate.mutex(self.org_id, "login"):
+            stored, last_used = self._stored()
+            if not force and stored and stored != failed and self._fresh(last_used):
+                self._session, self._last_used, self._touched = stored, last_used, last_used
+                return stored
+            session_id = self.login()
+            now = self.now()
+            type(self.connection).objects.filter(pk=self.connection.pk).update(
+                session_id=session_id, session_last_used_at=now
+            )
+            self._session, self._last_used, self._touched = session_id, now, now
+            return session_id
+
+    def login(self) -> str:
+        """POST /v3/login. BillError (permanent, with a plain sentence) when BILL refuses the sign-in."""
+        c = self.connection
+        if not c.password or not c.dev_key:
+            raise BillError("The BILL connection has no password or developer key stored; enter them first.")
+        self.gate.spend(self.org_id)
+        self.http.stats.logins += 1
+        log.info("Signing in to BILL for org %s", self.org_id)
+        body = {
+            "username": c.username,
+            "password": c.password,
+            "organizationId": c.organization_id,
+            "devKey": c.dev_key,
+        }
+        answer = self.http.send("POST", "/v3/login", session_id=None, body=body, idempotent=True)
+        session_id = (answer or {}).get("sessionId") if isinstance(answer, dict) else None
+        if not session_id:
+            raise BillError("BILL answered the sign-in without a session ID.", retryable=True)
+        return str(session_id)
+
+    def used(self, session_id: str) -> None:
+        """Note a successful call: BILL's idle timer restarted. Written to the database at most once a minute."""
+        now = self.now()
+        self._last_used = now
+        if session_id == self._session and (self._touched is None or now - self._touched >= TOUCH_EVERY):
+            type(self.connection).objects.filter(pk=self.connection.pk).update(session_last_used_at=now)
+            self._touched = now
+
+    def forget(self) -> None:
+        """Drop the cached session in this process and the database (after logout)."""
+        self._session = self._last_used = self._touched = None
+        type(self.connection).objects.filter(pk=self.connection.pk).update(
+            session_id=None, session_last_used_at=None
+        )
