@@ -40,6 +40,18 @@ class GPConnectionAdmin(admin.ModelAdmin):
     list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls")
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "company", "base_url")
+    actions = ["test_gp_connection"]
+
+    @admin.action(description="Test connection (sign in to GP and read the company)")
+    def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:
+        from .gp.client import diagnose
+
+        for conn in queryset.select_related("tenant"):
+            problem = diagnose(conn)
+            if problem:
+                self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
+            else:
+                self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
 
 
 @admin.register(BillConnection)

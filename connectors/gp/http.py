@@ -1,0 +1,219 @@
+"""The one HTTP seam to GP SBA: a `requests.Session` per GP connection with NTLM (or Basic), explicit
+timeouts, TLS verification against the system store or the connection's CA bundle, bounded retries,
+and one error type, `GPError`, that says whether trying again can help. Nothing else talks HTTP to GP.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.auth import HTTPBasicAuth
+from requests_ntlm import HttpNtlmAuth
+
+from . import resource_map as rm
+
+log = logging.getLogger(__name__)
+NON_IDEMPOTENT = ("POST",)
+
+
+class GPError(Exception):
+    """A failed GP call, in plain words and free of secrets.
+
+    `retryable` says whether the same call can succeed later (locks, 5xx, timeouts, resets,
+    an unreachable host); `code` is one of: auth, forbidden, company_not_found, tenant_not_found,
+    not_found, validation, duplicate, posted, locked, server, timeout, reset, unreachable, tls,
+    bad_response, http. `gp_code` and `log_id` are GP's own, when it sent an error body.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None, code: str | None = None,
+                 gp_code: str | None = None, log_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.retryable, self.status, self.code = message, retryable, status, code
+        self.gp_code, self.log_id = gp_code, log_id
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class GPHttp:
+    """One GP connection's session. NTLM authenticates the TCP connection, so the session is kept."""
+
+    def __init__(
+        self, base_url: str, tenant: str, company: str, account: str, password: str, *,
+        auth_mode: str = "ntlm", verify_tls: bool = True, ca_bundle_pem: str = "", timeout: float = 60.0,
+        max_tries: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url, self.tenant, self.company, self.account = base_url.rstrip("/"), tenant, company, account
+        self.timeout, self.max_tries, self.backoff_seconds, self.sleep = timeout, max_tries, backoff_seconds, sleep
+        self.session = requests.Session()
+        self.session.auth = HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
+        self._ca_file: str | None = None
+        # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
+        self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
+        self.request_count = 0  # calls made (each retry counts); NTLM handshake legs are in wire_count
+        self.wire_count = 0
+        self.company_root = f"{self.base_url}/" + rm.COMPANY_ROOT.format(
+            tenant=quote(tenant, safe=""), company=quote(company, safe=""))
+
+    def _ca_path(self, pem: str) -> str:
+        fd, path = tempfile.mkstemp(prefix="gp-ca-", suffix=".pem")
+        with os.fdopen(fd, "w") as f:
+            f.write(pem)
+        self._ca_file = path
+        atexit.register(self._remove_ca_file)
+        return path
+
+    def _remove_ca_file(self) -> None:
+        if self._ca_file and os.path.exists(self._ca_file):
+            os.unlink(self._ca_file)
+
+    def close(self) -> None:
+        self.session.close()
+        self._remove_ca_file()
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+                headers: dict[str, str] | None = None, tries: int | None = None) -> Any:
+        """Call GP and return the parsed JSON (Decimal numbers), or None for an empty answer.
+
+        POST is not idempotent: it is retried only when GP surely did nothing (locked, unavailable,
+        connection refused). A timeout or reset after sending a POST raises a retryable GPError for
+        the caller to reconcile first.
+        """
+        tries = tries or self.max_tries
+        for attempt in range(1, tries + 1):
+            try:
+                return self._once(method, path, params, body, headers)
+            except GPError as error:
+                if not self._should_retry(method, error) or attempt >= tries:
+                    raise
+                delay = self.backoff_seconds * 2 ** (attempt - 1)
+                log.info("GP %s %s failed (%s); try %d of %d in %.1fs", method, path, error.code, attempt + 1, tries, delay)
+                self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _should_retry(method: str, error: GPError) -> bool:
+        if not error.retryable:
+            return False
+        if method.upper() in NON_IDEMPOTENT:
+            return error.code in ("locked", "unreachable") or error.status == 503
+        return True
+
+    def _once(self, method: str, path: str, params: dict[str, Any] | None, body: Any,
+              headers: dict[str, str] | None) -> Any:
+        url = path if path.startswith("http") else self.company_root + path
+        data = None if body is None else dumps(body)
+        send_headers = dict(headers or {})
+        if data is not None:
+            send_headers["Content-Type"] = "application/json"
+        self.request_count += 1
+        try:
+            response = self.session.request(method, url, params=params, data=data, headers=send_headers,
+                                            timeout=(min(10.0, self.timeout), self.timeout), verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise self._tls_error(exc) from None
+        except requests.exceptions.ConnectTimeout:
+            raise GPError(f"The GP server at {self.host} did not accept a connection within "
+                          f"{min(10.0, self.timeout):g} seconds.", retryable=True, code="unreachable") from None
+        except requests.exceptions.Timeout:
+            raise GPError(f"The GP server at {self.host} did not answer within {self.timeout:g} seconds.",
+                          retryable=True, code="timeout") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise self._connection_error(exc) from None
+        self.wire_count += 1 + len(response.history)
+        log.debug("GP %s %s -> %s", method, path, response.status_code)
+        if response.status_code >= 400:
+            raise error_from_response(response, self.account, self.company, self.tenant)
+        if not response.content:
+            return None
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise GPError(f"GP answered {method} {path} with something that is not JSON.",
+                          retryable=False, status=response.status_code, code="bad_response") from None
+
+    def _tls_error(self, exc: Exception) -> GPError:
+        reason = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+            detail = "hostname mismatch" if "match" in reason.lower() else "not trusted"
+            return GPError(f"The GP server's TLS certificate is {detail}; upload the server's CA bundle (PEM) "
+                           "on the GP connection, or fix the host name.", retryable=False, code="tls")
+        return GPError(f"The TLS handshake with {self.host} failed; check that the URL's scheme and port are right.",
+                       retryable=False, code="tls")
+
+    def _connection_error(self, exc: Exception) -> GPError:
+        reason = str(exc)
+        if any(s in reason for s in ("Connection aborted", "reset by peer", "RemoteDisconnected", "BrokenPipe")):
+            return GPError(f"The connection to the GP server at {self.host} was dropped mid-request.",
+                           retryable=True, code="reset")
+        return GPError(f"The GP server at {self.host} cannot be reached; check the address, port and firewall.",
+                       retryable=True, code="unreachable")
+
+
+def error_from_response(response: requests.Response, account: str, company: str, tenant: str) -> GPError:
+    """Turn a GP error answer into a GPError with GP's message (which never carries our password)."""
+    status = response.status_code
+    gp_code = gp_message = log_id = None
+    try:
+        err = response.json().get(rm.ERROR) or {}
+        gp_code, gp_message, log_id = err.get(rm.ERROR_CODE), err.get(rm.ERROR_MESSAGE), err.get(rm.ERROR_LOG_ID)
+    except (ValueError, AttributeError):
+        pass
+    said = f" GP said: {gp_message}" if gp_message else ""
+
+    def error(message: str, retryable: bool, code: str) -> GPError:
+        return GPError(message + said, retryable=retryable, status=status, code=code, gp_code=gp_code, log_id=log_id)
+
+    if status == 401:
+        return error(f"GP refused the Windows account {account}: the user name or password is wrong.", False, "auth")
+    if status == 403:
+        return error(f"The Windows account {account} is not mapped to a GP user with access to company "
+                     f"'{company}'.", False, "forbidden")
+    if status == 404 and gp_code == rm.CODE_COMPANY_NOT_FOUND:
+        return error(f"GP has no company named '{company}'; use the display name exactly as GP shows it.",
+                     False, "company_not_found")
+    if status == 404 and gp_code == rm.CODE_TENANT_NOT_FOUND:
+        return error(f"GP has no tenant named '{tenant}'.", False, "tenant_not_found")
+    if status == 404:
+        return error("GP does not know this record or resource.", False, "not_found")
+    if status == 409 and gp_code == rm.CODE_DUPLICATE:
+        return error("GP already has a record with this key.", False, "duplicate")
+    if status == 409 and gp_code == rm.CODE_POSTED:
+        return error("The document is posted in GP and cannot be changed.", False, "posted")
+    if status == 409:
+        return error("The record is locked in GP (being edited or posted); try again shortly.", True, "locked")
+    if status >= 500:
+        return error(f"GP answered with a server error ({status}); try again later.", True, "server")
+    if status == 400 or status == 422:
+        return error("GP refused the request as invalid.", False, "validation")
+    return error(f"GP answered with HTTP {status}.", False, "http")
+
+
+def dumps(body: Any) -> bytes:
+    """JSON with Decimal amounts written exactly (as numbers, never through float)."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"\x00{value:f}\x00"  # marked, then unquoted below
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    return _MARKED_DECIMAL.sub(r"\1", json.dumps(body, default=default)).encode()
+
+
+_MARKED_DECIMAL = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
