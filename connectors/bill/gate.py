@@ -108,11 +108,18 @@ class BillGate(ABC):
 
 
 class DatabaseGate(BillGate):
-    """Leases are rows of BillGateLease taken by a conditional UPDATE: atomic on SQLite and PostgreSQL."""
+    """Leases are rows of BillGateLease taken by a conditional UPDATE: atomic on SQLite and PostgreSQL.
+
+    The hourly budget is reserved from the database `BUDGET_CHUNK` requests at a time per process, so
+    counting adds a write per chunk, not per call; the count may run ahead by a chunk per process.
+    """
+
+    BUDGET_CHUNK = 20
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._ready: set[tuple[str, str]] = set()
+        self._reserved: dict[tuple[str, datetime], int] = {}
 
     def _rows(self, org_id: str, slots: list[str]) -> None:
         from connectors.models import BillGateLease
@@ -149,12 +156,22 @@ class DatabaseGate(BillGate):
             self._rows(org_id, slots)
 
     def _take_slot(self, org_id: str, token: str, lease: float) -> bool:
+        from connectors.models import BillGateLease
+
         slots = [str(n) for n in range(self.limit)]
         self._rows(org_id, slots)
-        start = random.randrange(self.limit)  # spread workers over the rows to cut contention
-        if any(self._claim(org_id, slots[(start + i) % self.limit], token, lease) for i in range(self.limit)):
+        # Look before writing: a read never waits on SQLite's write lock, so waiting workers stay cheap.
+        now = timezone.now()
+        free = list(
+            BillGateLease.objects.filter(
+                Q(organization_id=org_id, slot__in=slots) & (Q(holder="") | Q(expires_at__lt=now))
+            ).values_list("slot", flat=True)
+        )
+        random.shuffle(free)  # spread workers over the rows to cut contention
+        if any(self._claim(org_id, slot, token, lease) for slot in free):
             return True
-        self._ensure_rows(org_id, slots)
+        if not free:
+            self._ensure_rows(org_id, slots)
         return False
 
     def _free_slot(self, org_id: str, token: str) -> None:
@@ -171,9 +188,21 @@ class DatabaseGate(BillGate):
         self._release(org_id, f"mutex:{name}", token)
 
     def _count(self, org_id: str, requests: int) -> bool:
+        key = (org_id, _this_hour())
+        have = self._reserved.get(key, 0)
+        if have >= requests:
+            self._reserved[key] = have - requests
+            return True
+        self._reserved = {key: have}  # forget past hours
+        for chunk in (max(requests, self.BUDGET_CHUNK), requests):
+            if self._reserve(org_id, key[1], chunk):
+                self._reserved[key] = have + chunk - requests
+                return True
+        return False
+
+    def _reserve(self, org_id: str, hour: datetime, requests: int) -> bool:
         from connectors.models import BillHourlyUsage
 
-        hour = _this_hour()
         rows = BillHourlyUsage.objects.filter(organization_id=org_id, hour=hour)
         if rows.filter(requests__lte=self.hourly_budget - requests).update(requests=F("requests") + requests):
             return True
@@ -184,7 +213,7 @@ class DatabaseGate(BillGate):
                 BillHourlyUsage.objects.create(organization_id=org_id, hour=hour, requests=requests)
             return requests <= self.hourly_budget
         except IntegrityError:  # another worker created the hour's row first
-            return self._count(org_id, requests)
+            return self._reserve(org_id, hour, requests)
 
     def in_use(self, org_id: str) -> int:
         from connectors.models import BillGateLease
