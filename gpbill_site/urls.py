@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from connectors.webhooks import bill_webhook
 
@@ -13,5 +13,6 @@ admin.site.index_title = "Sync administration"
 
 urlpatterns = [
     path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),
+    path("admin/ops/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,326 @@
+"""Admin for the ledger: Needs attention, every record, the record page with its lineage, jobs.
+
+Records are evidence, so nothing here edits one directly: people replay, stop (Don't sync) or
+resume a record, and each of those is a domain function in `audit.actions` that writes the trail.
+List pages stay fast on a large ledger: capped counts, no facets, one join for the tenant.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from . import actions, jobs, lineage
+from .models import ATTENTION_STATES, Attempt, AttentionRecord, Job, State, SyncRecord, WebhookEvent
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most CAP rows: a full COUNT(*) over a large ledger on every page view is the slow part."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.CAP
+
+
+def attention_q(now: Any = None) -> Q:
+    """Records a person must look at, including writes stuck in `sending` (their worker died)."""
+    now = now or timezone.now()
+    return Q(state__in=ATTENTION_STATES) | Q(state=State.SENDING, updated_at__lt=now - STUCK_AFTER)
+
+
+class CauseFilter(admin.SimpleListFilter):
+    title = "cause"
+    parameter_name = "cause"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("mapping", "Waiting for a mapping or GP"), ("error", "An error or unknown outcome"),
+                ("decision", "Needs a decision")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "mapping":
+            return queryset.filter(state=State.BLOCKED)
+        if value == "error":
+            return queryset.filter(state__in=[State.FAILED, State.IN_DOUBT, State.SENDING])
+        if value == "decision":
+            return queryset.filter(state__in=[State.FLAGGED, State.CONFLICT])
+        return queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "since"
+    parameter_name = "since"
+    SPANS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("hour", "Changed in the last hour"), ("day", "Changed today"), ("week", "Changed this week"),
+                ("old", "Unchanged for over a week")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value in self.SPANS:
+            return queryset.filter(updated_at__gte=timezone.now() - self.SPANS[value])
+        if value == "old":
+            return queryset.filter(updated_at__lt=timezone.now() - self.SPANS["week"])
+        return queryset
+
+
+class DontSyncForm(forms.Form):
+    reason = forms.CharField(
+        label="Why should this not be synced?", max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept on the record and in its trail, with your name.",
+    )
+
+
+def state_badge(record: SyncRecord) -> str:
+    return format_html('<span class="ml-badge ml-{}">{}</span>', record.state, record.get_state_display())
+
+
+class RecordAdminBase(admin.ModelAdmin):
+    """Shared by Needs attention and All records: read-only rows, person actions, the record page."""
+
+    list_select_related = ("tenant",)
+    search_fields = ("source_key", "target_id", "label")
+    search_help_text = "GP vendor or voucher, BILL ID, or the vendor/invoice text."
+    ordering = ("-updated_at", "-id")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    actions = ("replay_selected", "dont_sync_selected")
+    change_form_template = "admin/audit/record_page.html"
+    readonly_fields = ("tenant", "kind", "source_key", "target_id", "state", "reason", "fix", "waiting_on",
+                       "label", "attempts", "next_retry_at", "created_at", "updated_at")
+    exclude = ("synced_hash", "source_hash", "target_hash", "snapshot")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the ledger is evidence of what was sent
+
+    @admin.display(description="record", ordering="source_key")
+    def record_link(self, obj: SyncRecord) -> str:
+        url = reverse("admin:audit_syncrecord_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a><div class="ml-sub">{} · {}</div>', url,
+                           obj.label or obj.source_key, obj.get_kind_display(), obj.source_key)
+
+    @admin.display(description="what happened", ordering="state")
+    def problem(self, obj: SyncRecord) -> str:
+        return format_html("{}<div>{}</div>", state_badge(obj), obj.reason or "")
+
+    @admin.display(description="what fixes it")
+    def what_to_do(self, obj: SyncRecord) -> str:
+        links = format_html_join("", '<div><a href="{}">{}</a></div>', ((link.url, link.text) for link in lineage.waiting_links(obj)))
+        button = ""
+        if lineage.can_replay(obj) and obj.state != State.BLOCKED:
+            url = reverse("admin:audit_syncrecord_replay", args=[obj.pk])
+            # formaction posts the list's own form, so the row button carries its CSRF token.
+            button = format_html('<button type="submit" class="ml-row-button" formaction="{}">Replay</button>', url)
+        return format_html("<div>{}</div>{}{}", obj.fix or "", links, button)
+
+    @admin.display(description="state", ordering="state")
+    def state_label(self, obj: SyncRecord) -> str:
+        return state_badge(obj)
+
+    # --- actions (bulk) -------------------------------------------------------------------------
+
+    @admin.action(description="Replay selected records (runs as a background job)", permissions=["change"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        ids = list(queryset.values_list("pk", flat=True)[:5000])
+        job = jobs.start(Job.REPLAY, user=request.user, record_ids=ids)
+        self.message_user(request, f"Replaying {len(ids)} record(s); progress is shown below.")
+        return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+
+    @admin.action(description="Don't sync selected records (asks for a reason)", permissions=["change"])
+    def dont_sync_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = DontSyncForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            count = actions.dont_sync(queryset, form.cleaned_data["reason"], request.user)
+            self.message_user(request, f"{count} record(s) will not be synced.", messages.SUCCESS)
+            return None
+        context = {**self.admin_site.each_context(request), "title": "Don't sync these records?",
+                   "form": form, "records": queryset[:200], "count": queryset.count(), "opts": self.model._meta,
+                   "action": "dont_sync_selected", "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)}
+        return TemplateResponse(request, "admin/audit/dont_sync.html", context)
+
+    # --- the record page and its buttons ----------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        if self.model is not SyncRecord:
+            return super().get_urls()
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/replay/", wrap(self.replay_view), name="audit_syncrecord_replay"),
+            path("<int:pk>/dont-sync/", wrap(self.dont_sync_view), name="audit_syncrecord_dont_sync"),
+            path("<int:pk>/resume/", wrap(self.resume_view), name="audit_syncrecord_resume"),
+            *super().get_urls(),
+        ]
+
+    def _record_for_post(self, request: HttpRequest, pk: int) -> SyncRecord:
+        if request.method != "POST":
+            raise PermissionDenied("Use the button on the record page.")
+        record = get_object_or_404(SyncRecord.objects.select_related("tenant"), pk=pk)
+        if not self.has_change_permission(request, record):
+            raise PermissionDenied
+        return record
+
+    def _back(self, request: HttpRequest, record: SyncRecord) -> HttpResponseRedirect:
+        back = request.POST.get("next") or ""
+        if not back.startswith("/admin/"):
+            back = reverse("admin:audit_syncrecord_change", args=[record.pk])
+        return HttpResponseRedirect(back)
+
+    def replay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self._record_for_post(request, pk)
+        ended = actions.replay_now(record, request.user)
+        level = messages.SUCCESS if ended.state == State.SYNCED else messages.WARNING
+        self.message_user(request, f"Replayed {ended}: now {ended.get_state_display()}. {ended.reason}", level)
+        return self._back(request, record)
+
+    def dont_sync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self._record_for_post(request, pk)
+        form = DontSyncForm(request.POST)
+        if form.is_valid():
+            actions.dont_sync([record], form.cleaned_data["reason"], request.user)
+            self.message_user(request, f"{record} will not be synced.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Say why this record should not be synced.", messages.ERROR)
+        return self._back(request, record)
+
+    def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self._record_for_post(request, pk)
+        ended = actions.resume(record, request.user)
+        self.message_user(request, f"{ended} is syncing again: now {ended.get_state_display()}.")
+        return self._back(request, record)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        record = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if record is not None:
+            extra.update({
+                "record": record,
+                "sides": lineage.sides(record),
+                "conflict_rows": lineage.conflict_rows(record),
+                "snapshot_rows": lineage.snapshot_rows(record),
+                "waiting_links": lineage.waiting_links(record),
+                "trail": record.trail.select_related("user")[:200],
+                "can_replay": lineage.can_replay(record),
+                "can_act": self.has_change_permission(request, record),
+                "dont_sync_form": DontSyncForm(),
+                "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                "show_delete": False,
+            })
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+@admin.register(AttentionRecord)
+class AttentionRecordAdmin(RecordAdminBase):
+    """Needs attention: every blocked, failed, in-doubt, flagged or conflicting record, newest first."""
+
+    list_display = ("record_link", "problem", "what_to_do", "updated_at", "attempts", "tenant")
+    list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(attention_q())
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # One record page for every record: the ledger's own URL stays stable after the fix.
+        return HttpResponseRedirect(reverse("admin:audit_syncrecord_change", args=[object_id]))
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(RecordAdminBase):
+    list_display = ("record_link", "state_label", "target_id", "updated_at", "attempts", "tenant")
+    list_filter = ("state", "kind", AgeFilter, "tenant")
+    search_fields = ("source_key", "target_id", "label", "reason")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Lists of evidence: nobody adds, edits or deletes rows through the admin."""
+
+    show_facets = admin.ShowFacets.NEVER
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    """The trail across all records: every attempt, who or what triggered it, what came back."""
+
+    list_display = ("started_at", "record_link", "flow", "trigger", "outcome", "response_status", "error_short", "user")
+    list_filter = ("outcome", "flow", "trigger")
+    list_select_related = ("record", "record__tenant", "user")
+    search_fields = ("record__source_key", "record__label", "error")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    exclude = ("request",)  # already redacted, but the record page shows it in context
+
+    @admin.display(description="record", ordering="record__source_key")
+    def record_link(self, obj: Attempt) -> str:
+        url = reverse("admin:audit_syncrecord_change", args=[obj.record_id])
+        return format_html('<a href="{}">{}</a>', url, obj.record.label or obj.record)
+
+    @admin.display(description="error")
+    def error_short(self, obj: Attempt) -> str:
+        return obj.error[:160]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ("job_link", "tenant", "user", "state", "progress", "created_at", "finished_at")
+    list_filter = ("kind", "state")
+    list_select_related = ("tenant", "user")
+
+    @admin.display(description="job")
+    def job_link(self, obj: Job) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("ml:job", args=[obj.pk]), obj)
+
+    @admin.display(description="progress")
+    def progress(self, obj: Job) -> str:
+        return f"{obj.done} / {obj.total}" if obj.total else obj.get_state_display()
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    """BILL events as received (verified ones only); processing outcome and error."""
+
+    list_display = ("received_at", "tenant", "event_type", "entity_id", "state", "processed_at", "error")
+    list_filter = ("state", "event_type", "tenant")
+    list_select_related = ("tenant",)
+    search_fields = ("event_id", "entity_id")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    exclude = ("payload",)

@@ -1,0 +1,83 @@
+"""The needs-attention digest: one e-mail per tenant listing what newly needs a person.
+
+A record is reported once per problem: a retry that fails the same way sends nothing new. The
+latest `AlertDigest` is the watermark (only records changed since it are looked at) and an
+`AlertMark` remembers the state each record was reported in; the mark goes when the record
+recovers, so a later problem with the same record is reported again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from connectors.models import Tenant
+
+from .models import ATTENTION_STATES, AlertDigest, AlertMark, SyncRecord
+
+log = logging.getLogger(__name__)
+MAX_LISTED = 50
+
+
+def recipients(tenant: Tenant) -> list[str]:
+    return [e.strip() for e in tenant.alert_emails.replace(";", ",").split(",") if e.strip()]
+
+
+def new_problems(tenant: Tenant, since: Any = None) -> list[SyncRecord]:
+    """Records needing attention that no digest has reported in their current state."""
+    AlertMark.objects.filter(record__tenant=tenant).exclude(record__state__in=ATTENTION_STATES).delete()
+    candidates = SyncRecord.objects.filter(tenant=tenant, state__in=ATTENTION_STATES).select_related("alert_mark")
+    if since is not None:
+        candidates = candidates.filter(updated_at__gte=since)
+    out = []
+    for record in candidates.order_by("kind", "updated_at"):
+        mark = _mark(record)
+        if mark is None or mark.state != record.state:
+            out.append(record)
+    return out
+
+
+def send_digest(tenant: Tenant, base_url: str = "") -> AlertDigest | None:
+    """Send the tenant's digest if anything new needs attention; None when there is nothing to say."""
+    to = recipients(tenant)
+    if not to:
+        return None
+    started = timezone.now()
+    last = AlertDigest.objects.filter(tenant=tenant).first()
+    records = new_problems(tenant, since=last.started_at if last else None)
+    if not records:
+        return None
+    by_state: dict[str, list[SyncRecord]] = defaultdict(list)
+    for record in records:
+        by_state[record.get_state_display()].append(record)
+    base = (base_url or getattr(settings, "SITE_URL", "")).rstrip("/")
+    context = {"tenant": tenant, "count": len(records), "groups": dict(by_state), "limit": MAX_LISTED, "base": base}
+    subject = f"[ml-connector] {tenant.name}: {len(records)} record(s) need attention"
+    body = render_to_string("ml/alert_digest.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    with transaction.atomic():
+        for record in records:
+            AlertMark.objects.update_or_create(record=record, defaults={"state": record.state})
+        digest = AlertDigest.objects.create(tenant=tenant, started_at=started, records=len(records),
+                                            recipients=", ".join(to)[:500])
+    log.info("sent needs-attention digest for %s: %d record(s)", tenant.slug, len(records))
+    return digest
+
+
+def send_digests() -> int:
+    """Every active tenant's digest (the scheduled task); returns how many e-mails went out."""
+    return sum(1 for tenant in Tenant.objects.filter(is_active=True) if send_digest(tenant))
+
+
+def _mark(record: SyncRecord) -> AlertMark | None:
+    try:
+        return record.alert_mark
+    except AlertMark.DoesNotExist:
+        return None

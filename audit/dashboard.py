@@ -1,0 +1,84 @@
+"""The dashboard, the job pages and the buttons that start long actions (inside the admin's login).
+
+Views are thin: the numbers come from `audit.status`, the work from `audit.jobs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from connectors.models import Tenant
+
+from . import jobs, status
+from .models import Job
+
+VIEW_PERM = "audit.view_syncrecord"
+RUN_PERM = "audit.add_job"
+# What each start button may start; replays are started from the record lists.
+STARTABLE = {Job.SYNC_NOW, Job.INITIAL_LOAD, Job.PREVIEW, Job.DRIFT}
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {**admin.site.each_context(request), **extra}
+
+
+def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """One panel per active tenant (or the one asked for)."""
+    _require(request, VIEW_PERM)
+    tenants = Tenant.objects.filter(is_active=True).select_related("bill_connection")
+    if slug:
+        tenants = tenants.filter(slug=slug)
+    panels = [status.tenant_status(t) for t in tenants]
+    return TemplateResponse(request, "ml/dashboard.html", _context(
+        request, title="Dashboard", panels=panels, can_run=request.user.has_perm(RUN_PERM),
+        kinds=[(k, label) for k, label in Job.KINDS if k in STARTABLE],
+    ))
+
+
+@require_POST
+def start_job(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    _require(request, RUN_PERM)
+    if kind not in STARTABLE:
+        raise PermissionDenied
+    tenant = get_object_or_404(Tenant, slug=slug)
+    job = jobs.start(kind, user=request.user, tenant=tenant)
+    return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+
+
+@require_POST
+def check_webhook(request: HttpRequest, slug: str) -> HttpResponse:
+    """Ask BILL now whether the subscription is enabled (one call, on a person's request only)."""
+    _require(request, VIEW_PERM)
+    tenant = get_object_or_404(Tenant, slug=slug)
+    from connectors.subscriptions import subscription_state
+
+    try:
+        messages.info(request, f"{tenant}: BILL says the webhook subscription is {subscription_state(tenant)}.")
+    except Exception as exc:
+        from connectors.sync.errors import explain
+
+        messages.error(request, f"{tenant}: could not ask BILL: {explain(exc)}")
+    return HttpResponseRedirect(reverse("ml:dashboard"))
+
+
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress while a job runs (the page refreshes itself), its result when done."""
+    _require(request, VIEW_PERM)
+    job = get_object_or_404(Job.objects.select_related("tenant", "user"), pk=pk)
+    return TemplateResponse(request, "ml/job.html", _context(
+        request, title=str(job), job=job, touched=jobs.records_touched(job) if not job.total else None,
+        refresh=not job.is_finished,
+    ))

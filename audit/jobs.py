@@ -1,0 +1,109 @@
+"""Long actions started from the admin run as tasks and report progress on a `Job` row.
+
+A person starts one (bulk replay, initial load, sync now, preview, drift report) and lands on the
+job page, which reads the row while a worker fills it in. The work itself is the same function the
+flows, tests and commands call; this module only counts and records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from connectors.models import Tenant
+from connectors.queue import enqueue
+
+from .models import Job, SyncRecord, Trigger
+
+log = logging.getLogger(__name__)
+REPLAY_CHUNK = 20
+
+
+def start(kind: str, *, user: Any = None, tenant: Tenant | None = None, record_ids: Iterable[int] = ()) -> Job:
+    """Create the job row and queue it; the caller redirects to the job page."""
+    ids = [int(i) for i in record_ids]
+    job = Job.objects.create(
+        kind=kind, tenant=tenant, user=user if getattr(user, "pk", None) else None, record_ids=ids, total=len(ids)
+    )
+    enqueue("audit.tasks.run_job", job.pk)
+    return job
+
+
+def run(job_id: int) -> Job:
+    """Run a queued job to the end, recording progress, result and any error on the row."""
+    job = Job.objects.select_related("tenant", "user").get(pk=job_id)
+    if job.state != Job.QUEUED:
+        return job  # a redelivered task must not run the work twice
+    job.state, job.started_at = Job.RUNNING, timezone.now()
+    job.save(update_fields=["state", "started_at"])
+    try:
+        RUNNERS[job.kind](job)
+        job.state = Job.DONE
+    except Exception as exc:  # the person who started it reads the error on the job page
+        from connectors.sync.errors import explain
+
+        log.exception("job %s failed", job)
+        job.state, job.error = Job.FAILED, explain(exc)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "error", "finished_at", "result", "done"])
+    return job
+
+
+def _replay(job: Job) -> None:
+    from connectors.sync.replay import replay_many
+
+    tally: Counter[str] = Counter()
+    for start_at in range(0, len(job.record_ids), REPLAY_CHUNK):
+        chunk = job.record_ids[start_at:start_at + REPLAY_CHUNK]
+        tally.update(replay_many(chunk, trigger=Trigger.REPLAY, user=job.user))
+        job.done = min(job.total, start_at + len(chunk))
+        job.result = {"by_state": dict(tally)}
+        job.save(update_fields=["done", "result"])
+
+
+def _tenant(job: Job) -> Tenant:
+    return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=job.tenant_id)
+
+
+def _sync(job: Job, *, full: bool) -> None:
+    from connectors.sync import runner
+
+    tenant = _tenant(job)
+    job.result = {
+        "gp_to_bill": runner.run_gp_to_bill(tenant, trigger=Trigger.PERSON, user=job.user, full=full),
+        "bill_to_gp": runner.run_bill_to_gp(tenant, trigger=Trigger.PERSON, user=job.user, full=full),
+    }
+
+
+def _preview(job: Job) -> None:
+    from connectors.sync.preview import preview
+
+    job.result = preview(_tenant(job))
+
+
+def _drift(job: Job) -> None:
+    from connectors.sync.drift import drift_report
+
+    job.result = drift_report(_tenant(job))
+
+
+RUNNERS: dict[str, Callable[[Job], None]] = {
+    Job.REPLAY: _replay,
+    Job.INITIAL_LOAD: lambda job: _sync(job, full=True),
+    Job.SYNC_NOW: lambda job: _sync(job, full=False),
+    Job.PREVIEW: _preview,
+    Job.DRIFT: _drift,
+}
+
+
+def records_touched(job: Job) -> int:
+    """Progress of a sync whose size is unknown up front: ledger rows it has written so far."""
+    if not job.tenant_id or not job.started_at:
+        return 0
+    until = job.finished_at or timezone.now()
+    return SyncRecord.objects.filter(tenant_id=job.tenant_id, updated_at__gte=job.started_at,
+                                     updated_at__lte=until).count()

@@ -1,0 +1,130 @@
+"""What the per-tenant dashboard shows, read from the database only (a page view never calls GP or BILL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from connectors.models import Tenant
+
+from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent
+
+FLOW_NAMES = {
+    "gp_vendors": "GP vendors → BILL",
+    "gl_accounts": "GP accounts → BILL",
+    "gp_bills": "GP invoices → BILL bills",
+    "bill_payments": "BILL payments → GP",
+    "bill_vendors": "BILL vendor changes → GP",
+}
+
+
+def flow_rows(tenant: Tenant, now: Any = None) -> list[dict[str, Any]]:
+    """Each polling flow: when it last succeeded, how far behind that is, and its last error."""
+    now = now or timezone.now()
+    late_after = timedelta(minutes=2 * tenant.poll_interval_minutes + 5)
+    rows = []
+    for cursor in PollCursor.objects.filter(tenant=tenant).order_by("flow"):
+        lag = now - cursor.last_success_at if cursor.last_success_at else None
+        failing = bool(cursor.last_error) and (
+            cursor.last_success_at is None or (cursor.last_started_at or now) > cursor.last_success_at
+        )
+        rows.append({
+            "flow": FLOW_NAMES.get(cursor.flow, cursor.flow),
+            "last_success_at": cursor.last_success_at,
+            "lag_minutes": int(lag.total_seconds() // 60) if lag is not None else None,
+            "late": lag is None or lag > late_after,
+            "error": cursor.last_error if failing else "",
+            "summary": cursor.last_summary,
+        })
+    return rows
+
+
+def records_by_state(tenant: Tenant) -> list[dict[str, Any]]:
+    counts = dict(SyncRecord.objects.filter(tenant=tenant).values_list("state").annotate(n=Count("pk")))
+    return [{"state": value, "label": label, "count": counts.get(value, 0)}
+            for value, label in State.choices if counts.get(value, 0) or value in (State.SYNCED, State.BLOCKED, State.FAILED)]
+
+
+def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
+    """Requests counted by the BILL gate for the tenant's org this clock hour, against the budget."""
+    budget = settings.BILL_HOURLY_BUDGET
+    conn = getattr(tenant, "bill_connection", None) if _has_bill(tenant) else None
+    if conn is None:
+        return {"used": None, "budget": budget}
+    used: int | None = None
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    if getattr(settings, "REDIS_URL", ""):
+        try:  # the Redis gate keeps the count under its own key (connectors/bill/gate.py)
+            from connectors.bill.gate import gate_for
+
+            gate = gate_for()
+            raw = gate.redis.get(gate._key("hour", conn.organization_id, hour.strftime("%Y%m%d%H")))
+            used = int(raw or 0)
+        except Exception:
+            used = None
+    else:
+        try:
+            usage = apps.get_model("connectors", "BillHourlyUsage")
+        except LookupError:
+            usage = None
+        if usage is not None:
+            row = usage.objects.filter(organization_id=conn.organization_id, hour=hour).first()
+            used = row.requests if row else 0
+    return {"used": used, "budget": budget, "percent": round(100 * used / budget) if used is not None and budget else None}
+
+
+def _has_bill(tenant: Tenant) -> bool:
+    try:
+        tenant.bill_connection  # noqa: B018
+    except Exception:
+        return False
+    return True
+
+
+def webhook_status(tenant: Tenant) -> dict[str, Any]:
+    """The subscription as we last stored it and what arrived in the last day (no secrets)."""
+    since = timezone.now() - timedelta(days=1)
+    conn = tenant.bill_connection if _has_bill(tenant) else None
+    events = WebhookEvent.objects.filter(tenant=tenant)
+    by_state = dict(events.filter(received_at__gte=since).values_list("state").annotate(n=Count("pk")))
+    return {
+        "configured": conn is not None,
+        "subscribed": bool(conn and conn.webhook_subscription_id),
+        "subscription_id": conn.webhook_subscription_id if conn else "",
+        "last_received_at": events.aggregate(last=Max("received_at"))["last"],
+        "last_day": by_state,
+    }
+
+
+def recent_problems(tenant: Tenant, limit: int = 10) -> list[SyncRecord]:
+    """The newest records that need a person (index: state, updated_at)."""
+    from .admin import attention_q
+
+    return list(SyncRecord.objects.filter(attention_q(), tenant=tenant).order_by("-updated_at")[:limit])
+
+
+def mappings_to_review(tenant: Tenant) -> dict[str, int]:
+    from mappings.models import CheckbookMapping, GLAccountMapping, MappingState, VendorMapping
+
+    return {name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
+            for name, model in (("vendors", VendorMapping), ("accounts", GLAccountMapping),
+                                ("checkbooks", CheckbookMapping))}
+
+
+def tenant_status(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "flows": flow_rows(tenant),
+        "by_state": records_by_state(tenant),
+        "bill_calls": bill_calls_this_hour(tenant),
+        "webhook": webhook_status(tenant),
+        "problems": recent_problems(tenant),
+        "to_review": mappings_to_review(tenant),
+        "jobs": list(Job.objects.filter(tenant=tenant).select_related("user")[:5]),
+        "last_digest": AlertDigest.objects.filter(tenant=tenant).first(),
+    }

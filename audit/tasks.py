@@ -1,0 +1,15 @@
+"""django-q2 entry points for the admin's long actions and the alert digest. Thin on purpose."""
+
+from __future__ import annotations
+
+
+def run_job(job_id: int) -> str:
+    from .jobs import run
+
+    return run(job_id).state
+
+
+def send_alert_digests() -> int:
+    from .alerts import send_digests
+
+    return send_digests()

@@ -1,0 +1,318 @@
+"""Mapping review: unmapped GP vendors, accounts and checkbooks with their ranked BILL suggestions.
+
+Finance approves a suggestion, picks another, approves "create in BILL", or rejects — one at a time
+on the review page or in bulk from the list. Every decision goes through `mappings.approval`, which
+keeps the change (who, when, before, after) and releases the records that waited for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from import_export.admin import ImportExportMixin
+
+from audit.admin import ReadOnlyAdmin
+from audit.models import ATTENTION_STATES, SyncRecord
+
+from . import approval
+from .models import (
+    CheckbookMapping,
+    GLAccountMapping,
+    MappingAction,
+    MappingChange,
+    MappingState,
+    Suggestion,
+    VendorMapping,
+)
+from .resources import AccountMappingResource, CheckbookMappingResource, VendorMappingResource
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """Opens on what still needs a decision; 'All' shows everything."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("todo", "To review"), ("approved", "Approved"), ("rejected", "Rejected"), ("all", "All")]
+
+    def value(self) -> str:
+        return super().value() or "todo"
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {"selected": self.value() == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                   "display": title}
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        state = {"todo": MappingState.SUGGESTED, "approved": MappingState.APPROVED, "rejected": MappingState.REJECTED}
+        value = self.value()
+        return queryset.filter(state=state[value]) if value in state else queryset
+
+
+class BlocksFilter(admin.SimpleListFilter):
+    title = "holds up records"
+    parameter_name = "blocking"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Records are waiting for it"), ("no", "Nothing waiting")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(waiting__gt=0)
+        if self.value() == "no":
+            return queryset.filter(waiting=0)
+        return queryset
+
+
+class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
+    """What the three mapping admins share: the review page, decisions, history, waiting records."""
+
+    gp_key: str = ""
+    target_field: str = ""
+    waiting_prefix: str = ""
+    suggestion_kind: str | None = None
+    list_select_related = ("tenant", "approved_by")
+    list_per_page = 50
+    show_facets = admin.ShowFacets.NEVER
+    actions = ("approve_selected", "approve_as_create", "reject_selected")
+    change_form_template = "admin/mappings/review_page.html"
+    readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
+
+    # --- the list --------------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        waiting = (SyncRecord.objects.filter(
+            tenant=OuterRef("tenant"), state__in=ATTENTION_STATES,
+            waiting_on__contains=Concat(Value(self.waiting_prefix + ":"), OuterRef(self.gp_key)),
+        ).order_by().values("tenant").annotate(n=Count("pk")).values("n"))
+        return super().get_queryset(request).annotate(waiting=Coalesce(Subquery(waiting), 0))
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        cl = super().get_changelist_instance(request)
+        self._attach_suggestions(list(cl.result_list))
+        return cl
+
+    def _attach_suggestions(self, mappings: list[Any]) -> None:
+        """One query for the whole page's suggestions (they are keyed by text, not a foreign key)."""
+        if not self.suggestion_kind or not mappings:
+            return
+        keys = {getattr(m, self.gp_key) for m in mappings}
+        found: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
+        for s in Suggestion.objects.filter(kind=self.suggestion_kind, gp_key__in=keys,
+                                           tenant__in={m.tenant_id for m in mappings}):
+            found[(s.tenant_id, s.gp_key)].append(s)
+        for m in mappings:
+            m.suggestions = found[(m.tenant_id, getattr(m, self.gp_key))]
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: Any) -> str:
+        css = {"suggested": "blocked", "approved": "synced", "rejected": "skipped"}[obj.state]
+        return format_html('<span class="ml-badge ml-{}">{}</span>', css, obj.get_state_display())
+
+    @admin.display(description="records waiting", ordering="waiting")
+    def waiting_count(self, obj: Any) -> str:
+        if not obj.waiting:
+            return "—"
+        url = reverse("admin:audit_attentionrecord_changelist") + "?" + urlencode(
+            {"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
+        return format_html('<a href="{}">{}</a>', url, obj.waiting)
+
+    @admin.display(description="proposed")
+    def proposal(self, obj: Any) -> str:
+        if getattr(obj, "action", MappingAction.LINK) == MappingAction.CREATE:
+            return format_html("<strong>Create in BILL</strong>")
+        target = getattr(obj, self.target_field)
+        if not target:
+            return format_html('<span class="ml-sub">{}</span>', "nothing chosen yet")
+        return format_html("{}<div class='ml-sub'>{}</div>", getattr(obj, "bill_name", "") or target, target)
+
+    @admin.display(description="suggestions (best first)")
+    def suggestion_list(self, obj: Any) -> str:
+        items = getattr(obj, "suggestions", [])[:3]
+        if not items:
+            return format_html('<span class="ml-sub">{}</span>', "no BILL record looks like it")
+        return format_html_join("", "<div>{} <span class='ml-sub'>{}%</span> <span class='ml-reasons'>{}</span></div>", (
+            (s.bill_name, int(s.score * 100), format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
+            for s in items))
+
+    # --- bulk actions ----------------------------------------------------------------------------
+
+    def _decide_all(self, request: HttpRequest, queryset: QuerySet, decide: Any, done: str) -> None:
+        ok, problems = 0, []
+        for mapping in queryset.select_related("tenant"):
+            try:
+                decide(mapping)
+                ok += 1
+            except ValueError as exc:
+                problems.append(f"{mapping}: {exc}")
+        if ok:
+            self.message_user(request, f"{ok} mapping(s) {done}.", messages.SUCCESS)
+        for problem in problems[:20]:
+            self.message_user(request, problem, messages.ERROR)
+
+    @admin.action(description="Approve the proposed match", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide_all(request, queryset, lambda m: approval.approve(m, request.user), "approved")
+
+    @admin.action(description="Approve as 'create in BILL'", permissions=["change"])
+    def approve_as_create(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide_all(request, queryset, lambda m: approval.approve(m, request.user, create=True),
+                         "approved to be created in BILL")
+
+    @admin.action(description="Reject (leave unmapped)", permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide_all(request, queryset, lambda m: approval.reject(m, request.user, "Rejected from the list."),
+                         "rejected")
+
+    # --- the review page -------------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", wrap(self.decide_view), name=f"{prefix}_decide"),
+            path("by-key/", wrap(self.by_key_view), name=f"{prefix}_by_key"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """One decision from the review page: approve a suggestion, approve as create, or reject."""
+        mapping = get_object_or_404(self.model.objects.select_related("tenant"), pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, mapping):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        try:
+            if decision == "approve":
+                approval.approve(mapping, request.user, target_id=request.POST.get("target_id") or None)
+                self.message_user(request, f"Approved {mapping}. Records that waited for it are being sent.", messages.SUCCESS)
+            elif decision == "create":
+                approval.approve(mapping, request.user, create=True)
+                self.message_user(request, f"Approved: {mapping}. It will be created in BILL.", messages.SUCCESS)
+            elif decision == "reject":
+                approval.reject(mapping, request.user, request.POST.get("note", ""))
+                self.message_user(request, f"Rejected {getattr(mapping, self.gp_key)}.", messages.SUCCESS)
+            else:
+                raise PermissionDenied
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]))
+
+    def by_key_view(self, request: HttpRequest) -> HttpResponse:
+        """Where the needs-attention list links: the mapping's review page, or a new one for that key."""
+        tenant_id, key = request.GET.get("tenant", ""), request.GET.get("key", "")
+        mapping = self.model.objects.filter(tenant_id=tenant_id or None, **{self.gp_key: key}).first()
+        if mapping is not None:
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[mapping.pk]))
+        query = urlencode({"tenant": tenant_id, self.gp_key: key})
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add") + "?" + query)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        mapping = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if mapping is not None:
+            key = getattr(mapping, self.gp_key)
+            self._attach_suggestions([mapping])
+            extra.update({
+                "mapping": mapping,
+                "gp_key": key,
+                "suggestions": [
+                    {"bill_id": s.bill_id, "bill_name": s.bill_name, "percent": int(s.score * 100),
+                     "reasons": [r.strip() for r in s.reasons.split(",") if r.strip()]}
+                    for s in getattr(mapping, "suggestions", [])
+                ],
+                "can_create": hasattr(mapping, "action"),
+                "target_label": self.model._meta.get_field(self.target_field).verbose_name,
+                "current_target": getattr(mapping, self.target_field),
+                "waiting": SyncRecord.objects.filter(
+                    tenant=mapping.tenant, state__in=ATTENTION_STATES,
+                    pk__in=approval.records_waiting_on(mapping)).order_by("-updated_at")[:50],
+                "history": [
+                    {"at": c.at, "user": c.user, "changes": changed_fields(c.before, c.after)}
+                    for c in MappingChange.objects.filter(
+                        tenant=mapping.tenant, mapping_kind=self.change_kind, key=key).select_related("user")[:50]
+                ],
+                "decide_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[mapping.pk]),
+                "can_decide": self.has_change_permission(request, mapping),
+            })
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    @property
+    def change_kind(self) -> str:
+        return self.model.__name__.replace("Mapping", "").lower()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """A hand edit is a mapping change too: keep it, and release waiters if it is approved."""
+        before = {}
+        if change:
+            old = type(obj).objects.get(pk=obj.pk)
+            before = approval._snapshot(old)
+        super().save_model(request, obj, form, change)
+        approval.log_change(obj, before, request.user)
+        if obj.state == MappingState.APPROVED:
+            approval.release(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # reject instead: a deleted mapping would be suggested again and lose its history
+
+
+@admin.register(VendorMapping)
+class VendorMappingAdmin(ReviewAdmin):
+    gp_key, target_field, waiting_prefix, suggestion_kind = "gp_vendor_id", "bill_vendor_id", "vendor", Suggestion.KIND_VENDOR
+    resource_classes = [VendorMappingResource]
+    list_display = ("gp_vendor_id", "gp_name", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
+    search_fields = ("gp_vendor_id", "gp_name", "bill_vendor_id", "bill_name")
+    fields = ("tenant", "gp_vendor_id", "gp_name", "action", "bill_vendor_id", "bill_name", "note", *ReviewAdmin.readonly_fields)
+
+
+@admin.register(GLAccountMapping)
+class GLAccountMappingAdmin(ReviewAdmin):
+    gp_key, target_field, waiting_prefix, suggestion_kind = "gp_account", "bill_account_id", "account", Suggestion.KIND_ACCOUNT
+    resource_classes = [AccountMappingResource]
+    list_display = ("gp_account", "gp_description", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
+    search_fields = ("gp_account", "gp_description", "bill_account_id", "bill_name")
+    fields = ("tenant", "gp_account", "gp_description", "action", "bill_account_id", "bill_name", "note",
+              *ReviewAdmin.readonly_fields)
+
+
+@admin.register(CheckbookMapping)
+class CheckbookMappingAdmin(ReviewAdmin):
+    gp_key, target_field, waiting_prefix = "bill_funding_account_id", "gp_checkbook_id", "checkbook"
+    resource_classes = [CheckbookMappingResource]
+    actions = ("approve_selected", "reject_selected")
+    list_display = ("bill_funding_account_id", "bill_funding_name", "state_badge", "gp_checkbook_id", "waiting_count", "tenant")
+    list_filter = (ReviewFilter, BlocksFilter, "tenant")
+    search_fields = ("bill_funding_account_id", "bill_funding_name", "gp_checkbook_id")
+    fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "note", *ReviewAdmin.readonly_fields)
+
+
+@admin.register(MappingChange)
+class MappingChangeAdmin(ReadOnlyAdmin):
+    """Every mapping change, who made it and when; read-only by design."""
+
+    list_display = ("at", "user", "mapping_kind", "key", "changes", "tenant")
+    list_filter = ("mapping_kind", "tenant")
+    list_select_related = ("user", "tenant")
+    search_fields = ("key",)
+
+    @admin.display(description="before → after")
+    def changes(self, obj: MappingChange) -> str:
+        return format_html_join("", "<div><strong>{}</strong>: {} → {}</div>", changed_fields(obj.before, obj.after))
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:
+    keys = sorted(set(before) | set(after))
+    return [(k, before.get(k, "") or "∅", after.get(k, "") or "∅") for k in keys if before.get(k) != after.get(k)]

@@ -1,0 +1,102 @@
+"""Which GP and BILL identifiers exist, so an imported mapping row can be refused with a reason.
+
+GP and BILL are asked once per import when the tenant's connections are set up; otherwise (or if
+they cannot be reached) what the connector has already seen — ledger rows, mappings, suggestions —
+is what counts as known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from audit.models import Kind, SyncRecord
+from connectors.models import Tenant
+
+from .models import CheckbookMapping, GLAccountMapping, Suggestion, VendorMapping
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Directory:
+    """Known identifiers per side; `live` says whether GP/BILL themselves were asked."""
+
+    gp_vendors: set[str] = field(default_factory=set)
+    bill_vendors: set[str] = field(default_factory=set)
+    gp_accounts: set[str] = field(default_factory=set)
+    bill_accounts: set[str] = field(default_factory=set)
+    gp_checkbooks: set[str] = field(default_factory=set)
+    bill_funding_accounts: set[str] = field(default_factory=set)
+    live_gp: bool = False
+    live_bill: bool = False
+
+
+def for_tenant(tenant: Tenant, *, live: bool = True) -> Directory:
+    found = seen_by_connector(tenant)
+    if live:
+        _ask_gp(tenant, found)
+        _ask_bill(tenant, found)
+    return found
+
+
+def seen_by_connector(tenant: Tenant) -> Directory:
+    d = Directory()
+    vendor_maps = VendorMapping.objects.filter(tenant=tenant)
+    d.gp_vendors.update(vendor_maps.values_list("gp_vendor_id", flat=True))
+    d.gp_vendors.update(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR).values_list("source_key", flat=True))
+    d.bill_vendors.update(v for v in vendor_maps.values_list("bill_vendor_id", flat=True) if v)
+    d.bill_vendors.update(t for t in SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR)
+                          .values_list("target_id", flat=True) if t)
+    d.bill_vendors.update(Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_VENDOR)
+                          .values_list("bill_id", flat=True))
+    account_maps = GLAccountMapping.objects.filter(tenant=tenant)
+    d.gp_accounts.update(account_maps.values_list("gp_account", flat=True))
+    d.bill_accounts.update(a for a in account_maps.values_list("bill_account_id", flat=True) if a)
+    d.bill_accounts.update(Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_ACCOUNT)
+                           .values_list("bill_id", flat=True))
+    checkbooks = CheckbookMapping.objects.filter(tenant=tenant)
+    d.bill_funding_accounts.update(checkbooks.values_list("bill_funding_account_id", flat=True))
+    d.gp_checkbooks.update(c for c in checkbooks.values_list("gp_checkbook_id", flat=True) if c)
+    if tenant.default_checkbook_id:
+        d.gp_checkbooks.add(tenant.default_checkbook_id)
+    return d
+
+
+def _ask_gp(tenant: Tenant, d: Directory) -> None:
+    try:
+        conn = tenant.gp_connection
+    except Exception:
+        return
+    from connectors.gp.client import GPClient
+
+    try:
+        client = GPClient.for_connection(conn)
+        try:
+            vendors = {v.vendor_id for v in client.iter_vendors()}
+            accounts = {a.account for a in client.iter_gl_accounts()}
+            checkbooks = {c.checkbook_id for c in client.iter_checkbooks()}
+        finally:
+            client.close()
+    except Exception as exc:  # the import still runs on what the connector has seen
+        log.warning("could not list GP identifiers for %s: %s", tenant.slug, exc)
+        return
+    d.gp_vendors, d.gp_accounts, d.gp_checkbooks, d.live_gp = vendors, accounts, checkbooks, True
+
+
+def _ask_bill(tenant: Tenant, d: Directory) -> None:
+    try:
+        conn = tenant.bill_connection
+    except Exception:
+        return
+    from connectors.bill.client import BillClient
+
+    try:
+        client = BillClient.for_connection(conn)
+        vendors = {v.id for v in client.iter_vendors()}
+        accounts = {a.id for a in client.iter_chart_of_accounts()}
+        funding = {f.id for f in client.iter_funding_accounts()}
+    except Exception as exc:
+        log.warning("could not list BILL identifiers for %s: %s", tenant.slug, exc)
+        return
+    d.bill_vendors, d.bill_accounts, d.bill_funding_accounts, d.live_bill = vendors, accounts, funding, True
