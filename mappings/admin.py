@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
@@ -87,15 +88,19 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ("approve_selected", "approve_as_create", "reject_selected")
     change_form_template = "admin/mappings/review_page.html"
+    formats = [base_formats.CSV, base_formats.XLSX]
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
 
     # --- the list --------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        waiting = (SyncRecord.objects.filter(
-            tenant=OuterRef("tenant"), state__in=ATTENTION_STATES,
-            waiting_on__contains=Concat(Value(self.waiting_prefix + ":"), OuterRef(self.gp_key)),
-        ).order_by().values("tenant").annotate(n=Count("pk")).values("n"))
+        token = Concat(Value(self.waiting_prefix + ":"), OuterRef(self.gp_key))
+        # Whole tokens only: "vendor:ACME1" must not count records waiting for "vendor:ACME10".
+        exact = (Q(waiting_on=token) | Q(waiting_on__startswith=Concat(token, Value(" ")))
+                 | Q(waiting_on__endswith=Concat(Value(" "), token))
+                 | Q(waiting_on__contains=Concat(Value(" "), token, Value(" "))))
+        waiting = (SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
+                   .order_by().values("tenant").annotate(n=Count("pk")).values("n"))
         return super().get_queryset(request).annotate(waiting=Coalesce(Subquery(waiting), 0))
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:

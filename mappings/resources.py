@@ -20,6 +20,21 @@ from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingSt
 
 STATES = {s.value for s in MappingState}
 ACTIONS = {a.value for a in MappingAction}
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection). The library's own
+# setting only strips a leading "=", so cells are quoted with an apostrophe, and unquoted on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unescape_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 class TenantWidget(widgets.ForeignKeyWidget):
@@ -64,8 +79,13 @@ class MappingResource(resources.ModelResource):
             self._directories[tenant.pk] = directory.for_tenant(tenant)
         return self._directories[tenant.pk]
 
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
         """Refuse a row with a plain reason before import-export touches the database."""
+        for column in list(row.keys()):
+            row[column] = unescape_formula(row[column])
         errors: dict[str, list[str]] = {}
         try:
             tenant = TenantWidget().clean(row.get("tenant"))
