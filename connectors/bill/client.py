@@ -269,7 +269,8 @@ class BillClient:
             headers=headers,
             idempotent=True,
         )
-        return BillSubscription.from_api(answer), str(answer.get("securityKey") or "")
+        key = str(answer.pop("securityKey", "") or "")  # a secret: kept off the record (and its raw)
+        return BillSubscription.from_api(answer), key
 
     def get_subscription(self, subscription_id: str) -> BillSubscription:
         answer = self.call(

@@ -194,7 +194,7 @@ class DatabaseGate(BillGate):
             self._reserved[key] = have - requests
             return True
         self._reserved = {key: have}  # forget past hours
-        for chunk in (max(requests, self.BUDGET_CHUNK), requests):
+        for chunk in (min(max(requests, self.BUDGET_CHUNK), self.hourly_budget), requests):
             if self._reserve(org_id, key[1], chunk):
                 self._reserved[key] = have + chunk - requests
                 return True
@@ -203,6 +203,8 @@ class DatabaseGate(BillGate):
     def _reserve(self, org_id: str, hour: datetime, requests: int) -> bool:
         from connectors.models import BillHourlyUsage
 
+        if requests > self.hourly_budget:
+            return False
         rows = BillHourlyUsage.objects.filter(organization_id=org_id, hour=hour)
         if rows.filter(requests__lte=self.hourly_budget - requests).update(requests=F("requests") + requests):
             return True
@@ -211,7 +213,7 @@ class DatabaseGate(BillGate):
         try:
             with transaction.atomic():
                 BillHourlyUsage.objects.create(organization_id=org_id, hour=hour, requests=requests)
-            return requests <= self.hourly_budget
+            return True
         except IntegrityError:  # another worker created the hour's row first
             return self._reserve(org_id, hour, requests)
 
