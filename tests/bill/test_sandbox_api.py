@@ -9,21 +9,19 @@ import pytest
 import requests
 
 
+def login(sandbox) -> dict[str, str]:
+    """Sign in with raw HTTP; the devKey + sessionId headers for later calls."""
+    c = sandbox.credentials
+    body = {"username": c.username, "password": c.password, "organizationId": c.org_id, "devKey": c.dev_key}
+    answer = requests.post(f"{sandbox.api_url}/v3/login", json=body)
+    assert answer.status_code == 200
+    return {"devKey": c.dev_key, "sessionId": answer.json()["sessionId"]}
+
+
 @pytest.fixture
 def api(bill_sandbox):
     """A logged-in raw session: (sandbox, headers)."""
-    c = bill_sandbox.credentials
-    answer = requests.post(
-        f"{bill_sandbox.api_url}/v3/login",
-        json={
-            "username": c.username,
-            "password": c.password,
-            "organizationId": c.org_id,
-            "devKey": c.dev_key,
-        },
-    )
-    assert answer.status_code == 200
-    return bill_sandbox, {"devKey": c.dev_key, "sessionId": answer.json()["sessionId"]}
+    return bill_sandbox, login(bill_sandbox)
 
 
 def _codes(answer: requests.Response) -> list[str]:
