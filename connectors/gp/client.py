@@ -78,8 +78,9 @@ class GPClient:
         cursor, seen, offset = since, set(), 0  # seen: keys yielded at `cursor`; offset: rows consumed in `ge cursor`
         cursor_at = moment(since)
         while True:
-            anchored = offset > 0
-            rows = self._page(resource, extra, cursor, offset - 1 if anchored else 0)
+            anchored = offset > 0  # re-read the last row seen as an anchor, on top of a full page
+            top = min(self.page_size + anchored, rm.MAX_TOP)
+            rows = self._page(resource, extra, cursor, offset - 1 if anchored else 0, top)
             if anchored:
                 first = rows[0] if rows else {}
                 if moment(first.get(rm.MODIFIED)) != cursor_at or text(first.get(rm.KEY)) not in seen:
@@ -98,12 +99,12 @@ class GPClient:
                 elif at is not None and (cursor_at is None or at > cursor_at):
                     cursor, cursor_at, seen, offset = row[rm.MODIFIED], at, {key}, 1
                 yield parse(row)
-            if len(page) < self.page_size:
+            if len(page) < top:
                 return
 
-    def _page(self, resource: str, extra: list[str], since: str | None, skip: int) -> list[dict]:
+    def _page(self, resource: str, extra: list[str], since: str | None, skip: int, top: int) -> list[dict]:
         clauses = ([rm.MODIFIED_SINCE.format(stamp=since)] if since else []) + extra
-        params: dict[str, Any] = {rm.ORDERBY: rm.STABLE_ORDER, rm.TOP: self.page_size, rm.SKIP: skip}
+        params: dict[str, Any] = {rm.ORDERBY: rm.STABLE_ORDER, rm.TOP: top, rm.SKIP: skip}
         if clauses:
             params[rm.FILTER] = rm.FILTER_JOIN.join(clauses)
         return (self.http.request("GET", resource, params=params) or {}).get(rm.PAYLOAD) or []
