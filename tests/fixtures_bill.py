@@ -3,7 +3,8 @@
 - `bill_sandbox_factory(**options)`: start a sandbox with any `start_bill_sandbox` option
   (session_ttl, latency_ms, per_item_ms, rate_limit_status, duplicate_invoice_check, seed, ...);
   all started ones are stopped after the test.
-- `bill_sandbox`: one with the defaults below (seed "small", webhook retries scaled to 1/100 s).
+- `bill_sandbox`: one with the defaults below (seed "small", webhook retries scaled to 1/100 s, and a
+  fresh organization ID per sandbox so gate counters never leak between tests).
   The handle: `.api_url` (…/connect), `.events_url` (…/connect-events), `.control_url`,
   `.credentials` (username, password, org_id, dev_key), and control helpers `.pay_bills([{billId,
   amount?}], status="PAID")`, `.set_payment_status(id, status)`, `.void_payment(id)`,
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,7 +33,9 @@ def bill_sandbox_factory() -> Iterator[Callable[..., BillSandbox]]:
     started: list[BillSandbox] = []
 
     def start(**options: Any) -> BillSandbox:
-        sandbox = start_bill_sandbox(**{**TEST_DEFAULTS, **options})
+        # A fresh org ID per sandbox keeps the gate's Redis keys and hourly counts apart between tests and runs.
+        org_id = "00802T" + uuid.uuid4().hex[:14].upper()
+        sandbox = start_bill_sandbox(**{**TEST_DEFAULTS, "org_id": org_id, **options})
         started.append(sandbox)
         return sandbox
 
