@@ -103,7 +103,8 @@ if IS_SQLITE:
         "init_command": "PRAGMA journal_mode=WAL;",
     }
     # A file, not :memory:, so worker processes started by end-to-end tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test run (pid), so parallel runs on one machine never share or delete it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
