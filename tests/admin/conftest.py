@@ -29,6 +29,17 @@ def inline_tasks(monkeypatch: Any) -> None:
     monkeypatch.setattr(queue, "RUN_INLINE", True)
 
 
+def post_and_run(client: Any, url: str, data: Any = None) -> Any:
+    """POST, run the tasks it queued (on commit, as a worker would), then open the page it redirects to."""
+    from django.db import connection
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(using=connection.alias, execute=True):
+        response = client.post(url, data or {})
+    assert response.status_code == 302, response.content[:2000]
+    return client.get(response["Location"])
+
+
 def record(tenant: Any, source_key: str, state: str = "failed", kind: str = "bill", **fields: Any) -> Any:
     from audit.models import SyncRecord
 
