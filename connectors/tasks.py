@@ -43,3 +43,15 @@ def webhook_watchdog(tenant_id: int) -> str:
     from connectors.subscriptions import watchdog
 
     return watchdog(_tenant(tenant_id))
+
+
+def mapping_approved(model_label: str, pk: int, user_id: int | None = None) -> None:
+    """Create the approved vendor/account in BILL if asked, then release what waited on it."""
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    from connectors.sync.on_approval import apply_mapping
+
+    mapping = apps.get_model(model_label).objects.select_related("tenant").get(pk=pk)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    apply_mapping(mapping, user)

@@ -84,7 +84,8 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
     mapping.approved_at = timezone.now()
     mapping.save()
     log_change(mapping, before, user)
-    release(mapping)
+    enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk,
+            getattr(user, "pk", None))
 
 
 def release(mapping: AnyMapping) -> None:

@@ -26,3 +26,19 @@ def tenant(db):
     from connectors.models import Tenant
 
     return Tenant.objects.create(name="Northwind Building Supply", slug="northwind")
+
+
+@pytest.fixture(autouse=True)
+def inline_tasks_and_fast_retries():
+    """Tasks run in the caller (after commit) and clients retry in milliseconds: tests stay fast."""
+    from connectors import queue
+    from connectors.sync import context
+    from tests.fixtures_bill import fast_backoff
+
+    saved = queue.RUN_INLINE, dict(context.CLIENT_OPTIONS)
+    queue.RUN_INLINE = True
+    context.CLIENT_OPTIONS.update(gp={"sleep": lambda seconds: None}, bill={"backoff": fast_backoff()})
+    yield
+    queue.RUN_INLINE = saved[0]
+    context.CLIENT_OPTIONS.clear()
+    context.CLIENT_OPTIONS.update(saved[1])

@@ -138,12 +138,18 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
         problems.append(f"its distributions add up to {line_sum}, not the document amount {total}")
 
     vendor_id = ctx.bill_vendor_id(invoice.vendor_id)
-    if vendor_id is None:
+    on_hold = vendor_id is not None and ctx.vendor_archived(invoice.vendor_id)
+    if vendor_id is None or on_hold:
         draft.waiting_on.insert(0, f"vendor:{invoice.vendor_id}")
 
     if problems:
         draft.problem = "GP invoice " + invoice.voucher + ": " + "; ".join(problems) + "."
         draft.fix = "Correct the invoice in GP (it is picked up again when it changes), or choose Don't sync."
+        return draft
+    if on_hold:
+        draft.blocked_reason = (f"GP vendor {invoice.vendor_id} is on hold or inactive, so its BILL vendor is "
+                                "archived and BILL will not take the bill.")
+        draft.fix = "Release the vendor in GP; this bill then goes to BILL by itself."
         return draft
     if draft.waiting_on:
         names = [w.replace("vendor:", "GP vendor ").replace("account:", "GP account ") for w in draft.waiting_on]

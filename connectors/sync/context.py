@@ -6,9 +6,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.models import Trigger
+from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
 from mappings.models import GLAccountMapping, MappingState, VendorMapping
+
+
+# Test hook: extra keyword arguments for the clients every context builds (tests pass no-sleep
+# retry settings here so fault-injection runs take milliseconds, not minutes).
+CLIENT_OPTIONS: dict[str, dict[str, Any]] = {"gp": {}, "bill": {}}
 
 
 @dataclass
@@ -22,6 +27,7 @@ class SyncContext:
     tally: Counter[str] = field(default_factory=Counter)
     _vendor_maps: dict[str, VendorMapping | None] = field(default_factory=dict)
     _account_maps: dict[str, GLAccountMapping | None] = field(default_factory=dict)
+    _archived: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> SyncContext:
@@ -30,8 +36,8 @@ class SyncContext:
 
         return cls(
             tenant=tenant,
-            gp=GPClient.for_connection(tenant.gp_connection),
-            bill=BillClient.for_connection(tenant.bill_connection),
+            gp=GPClient.for_connection(tenant.gp_connection, **CLIENT_OPTIONS["gp"]),
+            bill=BillClient.for_connection(tenant.bill_connection, **CLIENT_OPTIONS["bill"]),
             **kwargs,
         )
 
@@ -41,8 +47,15 @@ class SyncContext:
         if not missing:
             return
         found = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=self.tenant, gp_vendor_id__in=missing)}
+        archived = {
+            key for key, snapshot in SyncRecord.objects.filter(
+                tenant=self.tenant, kind=Kind.VENDOR, source_key__in=missing
+            ).values_list("source_key", "snapshot")
+            if (snapshot or {}).get("archived")
+        }
         for key in missing:
             self._vendor_maps[key] = found.get(key)
+            self._archived[key] = key in archived
 
     def prefetch_account_maps(self, accounts: set[str]) -> None:
         missing = accounts - self._account_maps.keys()
@@ -60,6 +73,11 @@ class SyncContext:
             return mapping.bill_vendor_id
         return None
 
+    def vendor_archived(self, gp_vendor_id: str) -> bool:
+        """True while we keep the BILL vendor archived (GP hold or inactive): BILL refuses its bills."""
+        self.prefetch_vendor_maps({gp_vendor_id})
+        return self._archived.get(gp_vendor_id, False)
+
     def bill_account_id(self, gp_account: str) -> str | None:
         self.prefetch_account_maps({gp_account})
         mapping = self._account_maps[gp_account]
@@ -69,6 +87,7 @@ class SyncContext:
 
     def forget_vendor(self, gp_vendor_id: str) -> None:
         self._vendor_maps.pop(gp_vendor_id, None)
+        self._archived.pop(gp_vendor_id, None)
 
     def forget_account(self, gp_account: str) -> None:
         self._account_maps.pop(gp_account, None)

@@ -20,7 +20,7 @@ from audit.models import Kind, State, SyncRecord
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
-from .cursors import cursor_for, fail_run, finish_run, start_run
+from .cursors import OVERLAP, cursor_for, fail_run, finish_run, start_run
 from .errors import explain
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """Poll BILL payments changed since the cursor; also re-check payments waiting on GP posting."""
     cursor = cursor_for(ctx.tenant, FLOW)
     started = start_run(cursor)
-    since = None if full else cursor.cursor
+    since = None if full or cursor.cursor is None else cursor.cursor - OVERLAP
     try:
         for payment in ctx.bill.iter_payments(updated_since=since):
             try:
@@ -182,8 +182,8 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
                 log_.outcome = "already_in_gp"
                 return existing
         state = State.FAILED if exc.retryable else State.FLAGGED
-        if exc.retryable and exc.status is None:
-            state = State.IN_DOUBT  # timeout or reset: GP may have saved it
+        if exc.code in ("timeout", "reset", "server"):
+            state = State.IN_DOUBT  # GP may have saved it before the answer was lost
         log_.outcome = state
         settle(record, state, reason=f"GP did not take payment {number}: {exc.message}",
                fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")

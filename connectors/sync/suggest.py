@@ -15,7 +15,7 @@ def bill_parties(ctx: SyncContext) -> list[Party]:
     cached = getattr(ctx, "_bill_parties", None)
     if cached is None:
         cached = [
-            Party(v.id, v.name, v.email or "", v.tax_id or "", v.line1 or "", v.postal_code or "")
+            Party(v.id, v.name, v.email, v.tax_id, v.address.line1, v.address.zip_code)
             for v in ctx.bill.iter_vendors()
             if not v.archived
         ]

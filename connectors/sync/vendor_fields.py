@@ -72,7 +72,18 @@ def bill_body(aligned: dict[str, Any], fields: tuple[str, ...] | set[str] = ALIG
     return body
 
 
-def gp_patch(aligned: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+def gp_address_key(vendor: Any) -> str:
+    """The GP address the aligned fields live on: remit-to (where payments go), else the default."""
+    raw = vendor.raw or {}
+    for name in ("RemitToAddressKey", "DefaultAddressKey"):
+        key = raw.get(name)
+        key = key.get("Id") if isinstance(key, dict) else key
+        if key:
+            return str(key).strip()
+    return "PRIMARY"
+
+
+def gp_patch(aligned: dict[str, Any], fields: set[str], address_key: str) -> dict[str, Any]:
     """The GP vendor PATCH body (GP's field names) for the given aligned fields."""
     body: dict[str, Any] = {}
     if "name" in fields:
@@ -82,7 +93,7 @@ def gp_patch(aligned: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     address_fields = {"email", "phone", "address"} & fields
     if address_fields:
         a = aligned["address"]
-        address: dict[str, Any] = {}
+        address: dict[str, Any] = {"Key": {"Id": address_key}}
         if "address" in fields:
             address.update({"Line1": a["line1"], "Line2": a["line2"], "City": a["city"], "State": a["state"],
                             "PostalCode": a["zip"], "CountryCode": a["country"]})
@@ -90,7 +101,7 @@ def gp_patch(aligned: dict[str, Any], fields: set[str]) -> dict[str, Any]:
             address["Email"] = aligned["email"]
         if "phone" in fields:
             address["Phone1"] = aligned["phone"]
-        body["Address"] = address
+        body["Addresses"] = [address]
     return body
 
 

@@ -203,4 +203,9 @@ def _set_archived(ctx: SyncContext, record: SyncRecord, archived: bool) -> None:
         log_.outcome = "archived" if archived else "restored"
     record.snapshot = {**record.snapshot, "archived": archived}
     record.save(update_fields=["snapshot", "updated_at"])
+    ctx.forget_vendor(record.source_key)
     ctx.tally["vendor_archived" if archived else "vendor_restored"] += 1
+    if not archived:  # bills that waited for the hold to be released go on
+        mapping = VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id=record.source_key).first()
+        if mapping:
+            release(mapping)

@@ -78,7 +78,7 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         write_ahead([record])
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {"gp_vendor": mapping.gp_vendor_id, "fields": sorted(to_send)}
-            ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send))
+            ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor)))
             log_.outcome = "updated_gp"
             log_.response_status = "200"
         ctx.tally["gp_vendor_updated"] += 1
@@ -102,7 +102,8 @@ def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> Non
         if to_bill:
             ctx.bill.patch_vendor(record.target_id, vf.bill_body(chosen, to_bill))
         if to_gp:
-            ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp))
+            gp_vendor = ctx.gp.get_vendor(record.source_key)
+            ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp, vf.gp_address_key(gp_vendor)))
         log_.outcome = "resolved"
     settle(record, State.SYNCED, synced_hash=content_hash(chosen),
            snapshot={"agreed": chosen, "archived": snap.get("archived", False)})
