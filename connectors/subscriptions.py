@@ -28,10 +28,10 @@ def subscribe(tenant: Tenant, notification_url: str) -> str:
     subscription, key = _client(tenant).create_subscription(
         name=f"ml-connector {tenant.slug}", url=notification_url, events=EVENTS
     )
-    conn.webhook_subscription_id = subscription["id"]
+    conn.webhook_subscription_id = subscription.id
     conn.webhook_security_key = key
     conn.save(update_fields=["webhook_subscription_id", "webhook_security_key", "updated_at"])
-    return subscription["id"]
+    return subscription.id
 
 
 def rotate_key(tenant: Tenant) -> None:
@@ -44,8 +44,7 @@ def subscription_state(tenant: Tenant) -> str:
     conn = tenant.bill_connection
     if not conn.webhook_subscription_id:
         return "not subscribed"
-    subscription = _client(tenant).get_subscription(conn.webhook_subscription_id)
-    return "enabled" if (subscription.get("status") or {}).get("enabled") else "disabled"
+    return "enabled" if _client(tenant).get_subscription(conn.webhook_subscription_id).enabled else "disabled"
 
 
 def watchdog(tenant: Tenant) -> str:
@@ -54,10 +53,9 @@ def watchdog(tenant: Tenant) -> str:
     if not conn.webhook_subscription_id:
         return "not subscribed"
     client = _client(tenant)
-    subscription = client.get_subscription(conn.webhook_subscription_id)
-    if (subscription.get("status") or {}).get("enabled"):
+    if client.get_subscription(conn.webhook_subscription_id).enabled:
         return "enabled"
-    client.patch_subscription(conn.webhook_subscription_id, {"status": {"enabled": True}})
+    client.patch_subscription(conn.webhook_subscription_id, enabled=True)
     log.warning("BILL had disabled the webhook subscription of %s; re-enabled, backfilling", tenant.slug)
     from connectors.sync.runner import run_bill_to_gp
 

@@ -10,7 +10,6 @@ from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
 from mappings.models import GLAccountMapping, MappingState, VendorMapping
 
-
 # Test hook: extra keyword arguments for the clients every context builds (tests pass no-sleep
 # retry settings here so fault-injection runs take milliseconds, not minutes).
 CLIENT_OPTIONS: dict[str, dict[str, Any]] = {"gp": {}, "bill": {}}
