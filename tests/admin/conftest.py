@@ -29,6 +29,30 @@ def inline_tasks(monkeypatch: Any) -> None:
     monkeypatch.setattr(queue, "RUN_INLINE", True)
 
 
+@pytest.fixture
+def released(monkeypatch: Any) -> Any:
+    """The records a mapping decision sends back through their flow: queued for replay directly, or
+    through the post-approval task (which releases what waits on the mapping)."""
+    calls: list[tuple[str, tuple]] = []
+    monkeypatch.setattr("mappings.approval.enqueue", lambda func, *args, **kw: calls.append((func, args)))
+
+    def records() -> list[list[int]]:
+        from django.apps import apps
+
+        from mappings import approval
+
+        out = []
+        for func, args in calls:
+            if func.endswith("replay_records"):
+                out.append(sorted(args[0]))
+            elif func.endswith("mapping_approved"):
+                mapping = apps.get_model(args[0]).objects.get(pk=args[1])
+                out.append(sorted(approval.records_waiting_on(mapping)))
+        return out
+
+    return records
+
+
 def post_and_run(client: Any, url: str, data: Any = None) -> Any:
     """POST, run the tasks it queued (on commit, as a worker would), then open the page it redirects to."""
     from django.db import connection

@@ -52,3 +52,11 @@ def test_it_does_not_run_a_redelivered_job_twice(tenant, monkeypatch):
 
 def test_it_refuses_an_unknown_kind_of_job(as_frank, tenant):
     assert as_frank.post(f"/admin/ops/dashboard/{tenant.slug}/start/replay/").status_code == 403
+
+
+def test_it_runs_an_initial_load_from_the_dashboard_and_shows_what_it_did(
+        as_frank, tenant, gp_connection, bill_connection, inline_tasks):
+    page = post_and_run(as_frank, f"/admin/ops/dashboard/{tenant.slug}/start/initial_load/").content.decode()
+    assert "Initial load (everything in GP)" in page and "Done" in page
+    assert "bill_blocked: 10" in page
+    assert SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").count() == 10
