@@ -53,7 +53,8 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
                 settle(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), State.FAILED, reason=explain(exc))
         waiting = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
                                             state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT])
-        for record in waiting.exclude(next_retry_at__gt=timezone.now()):
+        # Only rows this run has not already looked at (a payment is processed once per run).
+        for record in waiting.exclude(next_retry_at__gt=timezone.now()).filter(updated_at__lt=started):
             replay_payment(ctx, record)
     except Exception as exc:
         fail_run(cursor, explain(exc))
@@ -154,8 +155,9 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
     if ctx.tenant.default_checkbook_id:
         return ctx.tenant.default_checkbook_id
     if funding and mapping is None:
-        CheckbookMapping.objects.get_or_create(tenant=ctx.tenant, bill_funding_account_id=funding,
-                                               defaults={"note": "Seen on a BILL payment; choose its GP checkbook."})
+        from .suggest import suggest_checkbook
+
+        suggest_checkbook(ctx, funding)
     return None
 
 

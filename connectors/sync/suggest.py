@@ -104,3 +104,20 @@ def ensure_account_suggestions(ctx: SyncContext, accounts: list[str]) -> None:
             },
         )
         ctx.forget_account(account)
+
+
+def suggest_checkbook(ctx: SyncContext, funding_account_id: str) -> None:
+    """A suggested checkbook mapping for a BILL funding account: the active GP checkbook whose bank
+    account ends in the same four digits."""
+    from mappings.models import CheckbookMapping
+
+    funding = {a.id: a for a in ctx.bill.iter_funding_accounts()}.get(funding_account_id)
+    last4 = (funding.account_number if funding else "")[-4:]
+    match = next((c for c in ctx.gp.iter_checkbooks() if last4 and c.bank_last4 == last4 and not c.is_inactive), None)
+    name = f"{funding.bank_name} …{last4}" if funding else funding_account_id
+    CheckbookMapping.objects.get_or_create(
+        tenant=ctx.tenant, bill_funding_account_id=funding_account_id,
+        defaults={"bill_funding_name": name[:200], "gp_checkbook_id": match.checkbook_id if match else "",
+                  "note": (f"Suggested: GP checkbook {match.checkbook_id} has the same last four digits."
+                           if match else "Seen on a BILL payment; choose its GP checkbook.")},
+    )

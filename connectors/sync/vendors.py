@@ -175,6 +175,8 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
                        fix="Choose which value to keep (GP's or BILL's) on the record page.")
             ctx.tally["vendor_conflict"] += 1
             return
+    # On a first link a field GP leaves blank is not sent (BILL keeps its value); the agreed value
+    # stays GP's blank, so the BILL → GP flow then fills GP's blank from BILL.
     to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}
     new_agreed = {**(agreed or bill_now), **{f: aligned[f] for f in gp_changed}}
     if to_send:

@@ -1,0 +1,135 @@
+"""The demo: a tenant wired to both sandboxes, finance's approvals, payments in BILL, and the proof
+that GP and BILL agree. Shared by `manage.py demo` (interactive and `--once`)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from audit.models import Kind, State, SyncRecord, Trigger
+from connectors.models import BillConnection, GPConnection, Tenant
+from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
+from mappings.approval import approve
+from mappings.models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
+
+DEMO_SLUG = "demo"
+Say = Callable[[str], None]
+
+
+def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1) -> Tenant:
+    """A fresh demo tenant pointed at the running sandboxes (an old one is removed with its records)."""
+    Tenant.objects.filter(slug=DEMO_SLUG).delete()
+    tenant = Tenant.objects.create(name="Demo Building Products", slug=DEMO_SLUG, poll_interval_minutes=poll_minutes,
+                                   alert_emails="ap-team@demo.example")
+    GPConnection.objects.create(
+        tenant=tenant, base_url=gp.url, gp_tenant=gp.tenant, company=gp.company, domain=gp.domain,
+        username=gp.user, password=gp.password, timeout_seconds=30,
+    )
+    c = bill.credentials
+    BillConnection.objects.create(
+        tenant=tenant, api_base_url=bill.api_url, webhook_api_base_url=bill.events_url, organization_id=c.org_id,
+        username=c.username, password=c.password, dev_key=c.dev_key, timeout_seconds=30,
+    )
+    return Tenant.objects.get(pk=tenant.pk)
+
+
+def demo_users() -> dict[str, str]:
+    """A connector admin and a finance clerk with fresh passwords (printed once by the command)."""
+    sync_role_permissions()
+    users = {}
+    for username, role, superuser in (("demo-admin", CONNECTOR_ADMINS, True), ("demo-finance", FINANCE_STAFF, False)):
+        password = secrets.token_urlsafe(9)
+        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@demo.example"})
+        user.is_staff, user.is_superuser = True, superuser
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        users[username] = password
+    return users
+
+
+def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = None) -> int:
+    """Approve suggested mappings as finance would (all, or only strong matches), saying what it does."""
+    from mappings.models import Suggestion
+
+    finance = get_user_model().objects.filter(username="demo-finance").first()
+    count = 0
+    for model, label in ((VendorMapping, "vendor"), (GLAccountMapping, "GL account"), (CheckbookMapping, "checkbook")):
+        for mapping in model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED):
+            if isinstance(mapping, CheckbookMapping) and not mapping.gp_checkbook_id:
+                continue
+            if min_score is not None and not isinstance(mapping, CheckbookMapping):
+                key = mapping.gp_vendor_id if isinstance(mapping, VendorMapping) else mapping.gp_account
+                best = Suggestion.objects.filter(tenant=tenant, gp_key=key).order_by("-score").first()
+                if best is None or best.score < min_score:
+                    continue
+            create = getattr(mapping, "action", "") == MappingAction.CREATE
+            approve(mapping, finance, create=create)
+            count += 1
+            say(f"  approved {label} mapping {mapping}" + (" (create in BILL)" if create else ""))
+    return count
+
+
+def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
+    """Pay about a third of the synced bills in the BILL sandbox: most in full, one partly, one
+    payment covering two bills of one vendor — what an AP clerk does in BILL's UI."""
+    synced = list(SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key"))
+    chosen = synced[::3]
+    by_vendor: dict[str, list[str]] = {}
+    for r in chosen:
+        by_vendor.setdefault(bill.store.bills[r.target_id]["vendorId"], []).append(r.target_id)
+    payments = 0
+    partial_done = False
+    for _vendor, bill_ids in by_vendor.items():
+        if len(bill_ids) >= 2:
+            bill.pay_bills([{"billId": bill_ids[0]}, {"billId": bill_ids[1]}])
+            payments += 1
+            bill_ids = bill_ids[2:]
+        for bill_id in bill_ids:
+            if not partial_done:
+                due = Decimal(str(bill.store.bills[bill_id]["dueAmount"]))
+                bill.pay_bills([{"billId": bill_id, "amount": str((due / 2).quantize(Decimal("0.01")))}])
+                partial_done = True
+            else:
+                bill.pay_bills([{"billId": bill_id}])
+            payments += 1
+    say(f"Paid {payments} payment(s) covering {len(chosen)} bill(s) in the BILL sandbox (one partial, "
+        "one covering two bills).")
+    return payments
+
+
+def run_once(gp: Any, bill: Any, say: Say) -> dict[str, Any]:
+    """Set up, approve, sync both ways, pay, write back; return the measured agreement."""
+    from connectors import queue
+    from connectors.sync.agreement import agrees, measure_bills, measure_payments
+    from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
+
+    queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
+    tenant = wire_tenant(gp, bill)
+    demo_users()
+    say(f"Tenant {tenant.name!r} wired to GP {gp.company_url()} and BILL {bill.api_url}.")
+    first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
+    say(f"First GP → BILL run: {dict(sorted(first.items()))}")
+    say("Approving every suggested mapping, as a finance user would in Mappings:")
+    approved = approve_suggestions(tenant, say)
+    say(f"Approved {approved} mapping(s); the bills that waited on them went to BILL by themselves.")
+    second = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
+    say(f"Second GP → BILL run: {dict(sorted(second.items()))}")
+    bills_before_payments = measure_bills(tenant)
+    pay_some_bills(tenant, bill, say)
+    back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
+    say(f"BILL → GP run: {dict(sorted(back.items()))}")
+    if approve_suggestions(tenant, say):  # checkbooks seen on the first payments
+        back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
+        say(f"BILL → GP run after checkbook approval: {dict(sorted(back.items()))}")
+    after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
+    result = {**bills_before_payments, **measure_payments(tenant),
+              "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),
+              "stuck_sending": after["stuck_sending"], "failed": after["failed"], "flagged": after["flagged"]}
+    result["agree"] = agrees(result)
+    return result

@@ -1,0 +1,83 @@
+"""The demo: both sandboxes, a tenant wired to them, the task cluster and the admin; or `--once`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from connectors.management.commands.run_sandbox import add_sandbox_arguments, describe, start_both
+
+
+class Command(BaseCommand):
+    help = ("Run the demo: GP and BILL sandboxes, a tenant wired to them, qcluster and the admin. "
+            "--once: set up, approve the suggested mappings, sync both ways once, print a JSON summary.")
+
+    def add_arguments(self, parser: Any) -> None:
+        add_sandbox_arguments(parser)
+        parser.add_argument("--once", action="store_true", help="Run every flow once, print the summary, exit.")
+        parser.add_argument("--port", type=int, default=8000, help="Admin port (interactive demo).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from connectors import demo
+
+        if options["once"]:
+            options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
+        gp, bill = start_both(options)
+        try:
+            if options["once"]:
+                result = demo.run_once(gp, bill, self.stdout.write)
+                self.stdout.write(json.dumps(result, sort_keys=True))
+                if not result["agree"]:
+                    raise CommandError("GP and BILL disagree (see the JSON line above).")
+                return
+            self._interactive(gp, bill, options)
+        finally:
+            gp.stop()
+            bill.stop()
+
+    def _interactive(self, gp: Any, bill: Any, options: dict[str, Any]) -> None:
+        from connectors import demo
+        from connectors.subscriptions import subscribe
+        from connectors.sync.runner import run_gp_to_bill
+
+        tenant = demo.wire_tenant(gp, bill)
+        users = demo.demo_users()
+        for line in describe(gp, bill, options):
+            self.stdout.write(line)
+        run_gp_to_bill(tenant, full=True)
+        self.stdout.write("Approving strong suggestions (score ≥ 0.8); the rest wait for you in Mappings:")
+        demo.approve_suggestions(tenant, self.stdout.write, min_score=Decimal("0.8"))
+        url = f"http://127.0.0.1:{options['port']}"
+        subscribe(tenant, f"{url}/webhooks/bill/{tenant.slug}/")
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gpbill_site.settings"}
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        children = [
+            subprocess.Popen([*manage, "qcluster"], env=env),
+            subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{options['port']}"], env=env),
+        ]
+        self.stdout.write(f"\nAdmin: {url}/admin/")
+        for name, password in users.items():
+            self.stdout.write(f"  {name} / {password}")
+        self.stdout.write(f"Tenant {tenant.name!r} syncs every {tenant.poll_interval_minutes} minute(s); "
+                          "BILL webhooks go to the admin. Press Ctrl-C to stop.")
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

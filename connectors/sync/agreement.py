@@ -1,0 +1,99 @@
+"""Do GP and BILL agree? Counted by reading both systems' APIs, not the ledger.
+
+Used by `demo --once` and the chaos run: exactly one bill per approved GP invoice (right amount and
+lines), exactly one GP payment application per BILL bill payment, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from audit.models import Kind, State, SyncRecord
+from connectors.models import Tenant
+
+from .bill_payload import is_approved, money, voucher_from_description
+from .context import SyncContext
+from .payments import gp_payment_number
+
+
+def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
+    """Bills against GP's approved invoices. Take it before payments: an invoice BILL has paid in full
+    moves to History in GP and is no longer 'approved and open'."""
+    ctx = ctx or SyncContext.for_tenant(tenant)
+    held_vendors = {v.vendor_id for v in ctx.gp.iter_vendors() if v.is_on_hold or v.status == "Inactive"}
+    invoices = {i.voucher: i for i in ctx.gp.iter_invoices()}
+    approved = {v: i for v, i in invoices.items() if is_approved(i, tenant)[0]}
+    payable = {v: i for v, i in approved.items() if i.vendor_id not in held_vendors}
+
+    bills = [b for b in ctx.bill.iter_bills() if not b.archived]
+    per_voucher = Counter(voucher_from_description(b.description) for b in bills)
+    ours = {voucher_from_description(b.description): b for b in bills if voucher_from_description(b.description)}
+    # Bad GP data parked for a person is visible, not lost; anything else without a bill is missing.
+    parked = set(SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state__in=[State.FLAGGED, State.SKIPPED])
+                 .values_list("source_key", flat=True))
+    missing = [v for v in payable if v not in ours and v not in parked]
+    wrong_amount = [
+        v for v, b in ours.items() if v in invoices
+        and b.amount != money(invoices[v].document_amount, invoices[v].decimal_digits or 2)
+    ]
+    wrong_lines = [v for v, b in ours.items() if sum((li.amount for li in b.line_items), Decimal(0)) != b.amount]
+
+    states = Counter(SyncRecord.objects.filter(tenant=tenant).values_list("state", flat=True))
+    return {
+        "gp_approved_invoices": len(payable),
+        "gp_invoices_of_held_vendors": len(approved) - len(payable),
+        "bill_bills": len(ours),
+        "duplicates": sum(n - 1 for v, n in per_voucher.items() if v and n > 1),
+        "missing": len(missing),
+        "amount_mismatches": len(wrong_amount) + len(wrong_lines),
+        "blocked": states.get(State.BLOCKED, 0),
+        "failed": states.get(State.FAILED, 0) + states.get(State.IN_DOUBT, 0),
+        "flagged": states.get(State.FLAGGED, 0) + states.get(State.CONFLICT, 0),
+        "stuck_sending": states.get(State.SENDING, 0),
+    }
+
+
+def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
+    """Every paid BILL payment of GP bills applied once in GP, with the same vouchers and amounts."""
+    ctx = ctx or SyncContext.for_tenant(tenant)
+    bills = [b for b in ctx.bill.iter_bills() if not b.archived]
+    bill_voucher = {b.id: voucher_from_description(b.description) for b in bills
+                    if voucher_from_description(b.description)}
+    all_paid = [p for p in ctx.bill.iter_payments() if p.status.upper() in tenant.paid_status_set]
+    # A payment of bills that never came from GP has nothing to apply to: it is parked, not lost.
+    paid = [p for p in all_paid if all(b in bill_voucher for b, _ in p.bill_payments)]
+    gp_payments = {p.payment_number: p for p in ctx.gp.iter_payments()}
+    applied_ok, not_applied, apply_mismatch = 0, [], []
+    for payment in paid:
+        gp = gp_payments.get(gp_payment_number(payment.id))
+        if gp is None:
+            not_applied.append(payment.id)
+            continue
+        expected = sorted((bill_voucher.get(bill_id, "?"), amount) for bill_id, amount in payment.bill_payments)
+        if sorted(gp.apply_to) == expected:
+            applied_ok += 1
+        else:
+            apply_mismatch.append(payment.id)
+    foreign_gp = [n for n in gp_payments if n.startswith("BL")
+                  and n not in {gp_payment_number(p.id) for p in ctx.bill.iter_payments()}]
+    return {
+        "bill_payments_paid": len(paid),
+        "bill_payments_not_from_gp": len(all_paid) - len(paid),
+        "gp_payments_applied": applied_ok,
+        "payments_not_applied": len(not_applied),
+        "payment_mismatches": len(apply_mismatch) + len(foreign_gp),
+    }
+
+
+def measure(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
+    ctx = ctx or SyncContext.for_tenant(tenant)
+    return {**measure_bills(tenant, ctx), **measure_payments(tenant, ctx)}
+
+
+def agrees(m: dict[str, Any]) -> bool:
+    """Both sides agree: nothing duplicated, lost, wrong, or stuck."""
+    return (m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
+            and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
+            and m["gp_payments_applied"] == m["bill_payments_paid"])
