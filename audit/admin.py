@@ -133,7 +133,8 @@ class RecordAdminBase(admin.ModelAdmin):
 
     @admin.display(description="what fixes it")
     def what_to_do(self, obj: SyncRecord) -> str:
-        links = format_html_join("", '<div><a href="{}">{}</a></div>', ((link.url, link.text) for link in lineage.waiting_links(obj)))
+        links = format_html_join("", '<div class="ml-sub">→ <a href="{}">{}</a></div>',
+                                 ((link.url, link.text) for link in lineage.waiting_links(obj)))
         button = ""
         if lineage.can_replay(obj) and obj.state != State.BLOCKED:
             url = reverse("admin:audit_syncrecord_replay", args=[obj.pk])
@@ -222,6 +223,7 @@ class RecordAdminBase(admin.ModelAdmin):
         extra = dict(extra_context or {})
         if record is not None:
             extra.update({
+                "title": f"{record.get_kind_display()} {record.source_key}",
                 "record": record,
                 "sides": lineage.sides(record),
                 "conflict_rows": lineage.conflict_rows(record),
@@ -246,6 +248,9 @@ class AttentionRecordAdmin(RecordAdminBase):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(attention_q())
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Needs attention", **(extra_context or {})})
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:

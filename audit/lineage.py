@@ -44,7 +44,7 @@ def waiting_links(record: SyncRecord) -> list[Link]:
     for token in record.waiting_on.split():
         kind, _, key = token.partition(":")
         if kind in MAPPING_ADMIN:
-            links.append(Link(f"Review the mapping for {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key)))
+            links.append(Link(f"Map {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key)))
     return links
 
 

@@ -230,6 +230,7 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
             key = getattr(mapping, self.gp_key)
             self._attach_suggestions([mapping])
             extra.update({
+                "title": f"Review {self.opts.verbose_name}",
                 "mapping": mapping,
                 "gp_key": key,
                 "suggestions": [

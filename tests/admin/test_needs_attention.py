@@ -40,8 +40,8 @@ def test_it_says_what_happened_and_links_the_mapping_that_fixes_it(as_frank, ten
     assert "ACME invoice 881 (120.00 USD)" in page
     assert "GP vendor ACME not mapped to BILL yet." in page
     assert "Approve the mapping in Mappings" in page
-    assert "Review the mapping for GP vendor ACME" in page
-    assert "Review the mapping for GP account 000-6100-00" in page
+    assert "Map GP vendor ACME" in page
+    assert "Map GP account 000-6100-00" in page
 
 
 def test_it_offers_replay_on_failed_rows_but_not_on_rows_waiting_for_a_mapping(as_frank, tenant):

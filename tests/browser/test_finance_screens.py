@@ -41,7 +41,7 @@ def test_it_lets_finance_approve_a_vendor_suggestion_and_the_blocked_bill_goes_t
     page.click("text=Needs attention")
     row = page.locator("tr", has_text=f"{VENDOR} invoice").first
     assert "Waiting for a mapping" in row.inner_text()
-    row.locator(f"text=Review the mapping for GP vendor {VENDOR}").click()
+    row.locator(f"text=Map GP vendor {VENDOR}").click()
 
     review = page.locator("#ml-review")
     assert BILL_NAME in review.inner_text()
