@@ -119,6 +119,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     """Base handler: subclasses implement `route()` using `self.url`, `self.query`, `self.body`."""
 
     protocol_version = "HTTP/1.1"
+    url = urlsplit("/")  # until a request is parsed (send_error on a bad request line counts under "/")
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
     server: SandboxServer
 
@@ -132,7 +133,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def send_response(self, code: int, message: str | None = None) -> None:
+        # Counted before the answer leaves, so a client reading stats right after sees its own request.
         self.status_sent = code
+        self.server.stats.record(self.command, self.stats_path(), code)
         super().send_response(code, message)
 
     def _dispatch(self) -> None:
@@ -150,7 +153,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if self.server.verbose:
                 raise
         finally:
-            self.server.stats.record(self.command, self.stats_path(), self.status_sent or self.outcome or "none")
+            if self.status_sent is None:
+                self.server.stats.record(self.command, self.stats_path(), self.outcome or "none")
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
 
