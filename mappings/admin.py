@@ -35,7 +35,7 @@ from .models import (
     Suggestion,
     VendorMapping,
 )
-from .resources import AccountMappingResource, CheckbookMappingResource, VendorMappingResource
+from .resources import AccountMappingResource, CheckbookMappingResource, VendorMappingResource, after_approval
 
 
 class ReviewFilter(admin.SimpleListFilter):
@@ -267,7 +267,7 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         approval.log_change(obj, before, request.user)
         if obj.state == MappingState.APPROVED:
-            approval.release(obj)
+            after_approval(obj, request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # reject instead: a deleted mapping would be suggested again and lose its history

@@ -25,6 +25,12 @@ ACTIONS = {a.value for a in MappingAction}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def after_approval(mapping: Any, user: Any) -> None:
+    """What an approval from the review page does next, for an import or a hand edit too: create the
+    vendor/account in BILL if so approved, then release the records that waited (a task)."""
+    approval.enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None))
+
+
 def escape_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
@@ -154,7 +160,7 @@ class MappingResource(resources.ModelResource):
             return
         approval.log_change(instance, getattr(instance, "_before", {}), kwargs.get("user"))
         if instance.state == MappingState.APPROVED:
-            approval.release(instance)
+            after_approval(instance, kwargs.get("user"))
 
 
 class VendorMappingResource(MappingResource):
