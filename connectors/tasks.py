@@ -35,7 +35,9 @@ def process_webhook_event(event_id: int) -> str:
     from audit.models import WebhookEvent
     from connectors.sync.events import process_event
 
-    event = WebhookEvent.objects.select_related("tenant").get(pk=event_id)
+    event = WebhookEvent.objects.select_related("tenant").filter(pk=event_id).first()
+    if event is None:
+        return "gone"
     return process_event(event).state
 
 
@@ -52,6 +54,8 @@ def mapping_approved(model_label: str, pk: int, user_id: int | None = None) -> N
 
     from connectors.sync.on_approval import apply_mapping
 
-    mapping = apps.get_model(model_label).objects.select_related("tenant").get(pk=pk)
+    mapping = apps.get_model(model_label).objects.select_related("tenant").filter(pk=pk).first()
+    if mapping is None:  # deleted since it was queued (e.g. its tenant was removed): nothing to do
+        return
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     apply_mapping(mapping, user)

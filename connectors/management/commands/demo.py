@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -68,6 +69,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name} / {password}")
         self.stdout.write(f"Tenant {tenant.name!r} syncs every {tenant.poll_interval_minutes} minute(s); "
                           "BILL webhooks go to the admin. Press Ctrl-C to stop.")
+        def stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt  # SIGTERM too: never leave the cluster or the server orphaned
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(1)
