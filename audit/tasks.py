@@ -13,3 +13,12 @@ def send_alert_digests() -> int:
     from .alerts import send_digests
 
     return send_digests()
+
+
+def send_alert_digest(tenant_id: int) -> bool:
+    """One tenant's digest, for a per-tenant schedule next to its sync."""
+    from connectors.models import Tenant
+
+    from .alerts import send_digest
+
+    return send_digest(Tenant.objects.get(pk=tenant_id)) is not None
