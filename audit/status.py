@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -56,25 +55,12 @@ def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
     conn = getattr(tenant, "bill_connection", None) if _has_bill(tenant) else None
     if conn is None:
         return {"used": None, "budget": budget}
-    used: int | None = None
-    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-    if getattr(settings, "REDIS_URL", ""):
-        try:  # the Redis gate keeps the count under its own key (connectors/bill/gate.py)
-            from connectors.bill.gate import gate_for
+    from connectors.bill.gate import gate_for
 
-            gate = gate_for()
-            raw = gate.redis.get(gate._key("hour", conn.organization_id, hour.strftime("%Y%m%d%H")))
-            used = int(raw or 0)
-        except Exception:
-            used = None
-    else:
-        try:
-            usage = apps.get_model("connectors", "BillHourlyUsage")
-        except LookupError:
-            usage = None
-        if usage is not None:
-            row = usage.objects.filter(organization_id=conn.organization_id, hour=hour).first()
-            used = row.requests if row else 0
+    try:
+        used: int | None = gate_for().used_this_hour(conn.organization_id)
+    except Exception:  # Redis unreachable: the dashboard still renders, without this figure
+        used = None
     return {"used": used, "budget": budget, "percent": round(100 * used / budget) if used is not None and budget else None}
 
 

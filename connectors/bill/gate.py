@@ -103,6 +103,10 @@ class BillGate(ABC):
         """Add `requests` to this hour's count unless that would pass the budget; False when it would."""
 
     @abstractmethod
+    def used_this_hour(self, org_id: str) -> int:
+        """Requests counted against this clock hour's budget (for the dashboard)."""
+
+    @abstractmethod
     def in_use(self, org_id: str) -> int:
         """Slots held now (for tests and the admin)."""
 
@@ -217,6 +221,13 @@ class DatabaseGate(BillGate):
         except IntegrityError:  # another worker created the hour's row first
             return self._reserve(org_id, hour, requests)
 
+    def used_this_hour(self, org_id: str) -> int:
+        from connectors.models import BillHourlyUsage
+
+        # Reserved in chunks per process, so this can run ahead of the calls made by a chunk or so.
+        row = BillHourlyUsage.objects.filter(organization_id=org_id, hour=_this_hour()).first()
+        return row.requests if row else 0
+
     def in_use(self, org_id: str) -> int:
         from connectors.models import BillGateLease
 
@@ -284,6 +295,9 @@ class RedisGate(BillGate):
     def _count(self, org_id: str, requests: int) -> bool:
         key = self._key("hour", org_id, _this_hour().strftime("%Y%m%d%H"))
         return bool(self._count_script(keys=[key], args=[requests, self.hourly_budget]))
+
+    def used_this_hour(self, org_id: str) -> int:
+        return int(self.redis.get(self._key("hour", org_id, _this_hour().strftime("%Y%m%d%H"))) or 0)
 
     def in_use(self, org_id: str) -> int:
         key = self._key("slots", org_id)
