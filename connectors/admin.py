@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 
 from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
 from .secret_forms import WriteOnlySecretForm
@@ -32,6 +34,23 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync now (both directions, as a background job)")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        from audit import jobs
+        from audit.models import Job
+
+        for tenant in queryset:
+            job = jobs.start(Job.SYNC_NOW, user=request.user, tenant=tenant)
+            self.message_user(request, f"{tenant}: sync started (job {job.pk}); see its progress under Jobs.",
+                              messages.SUCCESS)
+
+
+def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
+    """Where BILL must deliver this tenant's events: SITE_URL when set, else the address in use."""
+    path = reverse("bill-webhook", kwargs={"slug": tenant.slug})
+    return settings.SITE_URL.rstrip("/") + path if settings.SITE_URL else request.build_absolute_uri(path)
 
 
 @admin.register(GPConnection)
@@ -61,7 +80,7 @@ class BillConnectionAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "organization_id", "username")
     readonly_fields = ("session_last_used_at",)
-    actions = ["test_connection"]
+    actions = ["test_connection", "subscribe_webhooks", "rotate_webhook_key", "check_webhook_subscription"]
 
     @admin.action(description="Test connection (sign in to BILL and read the session)")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
@@ -73,3 +92,34 @@ class BillConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
                 self.message_user(request, f"{conn.tenant}: signed in to BILL org {conn.organization_id}.", messages.SUCCESS)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[BillConnection], work: object, done: str) -> None:
+        """Run `work(conn)` per connection; one plain sentence per tenant, success or failure."""
+        from .bill.http import BillError
+
+        for conn in queryset.select_related("tenant"):
+            try:
+                outcome = work(conn)  # type: ignore[operator]
+            except BillError as exc:
+                self.message_user(request, f"{conn.tenant}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{conn.tenant}: {done.format(outcome=outcome)}", messages.SUCCESS)
+
+    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events)")
+    def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
+        from .subscriptions import subscribe
+
+        self._each(request, queryset, lambda c: subscribe(c.tenant, webhook_url(request, c.tenant)),
+                   "subscribed (subscription {outcome}); the security key is stored encrypted.")
+
+    @admin.action(description="Rotate the webhook security key")
+    def rotate_webhook_key(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
+        from .subscriptions import rotate_key
+
+        self._each(request, queryset, lambda c: rotate_key(c.tenant), "new webhook security key stored.")
+
+    @admin.action(description="Check the webhook subscription (re-enable and backfill if BILL disabled it)")
+    def check_webhook_subscription(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
+        from .subscriptions import watchdog
+
+        self._each(request, queryset, lambda c: watchdog(c.tenant), "webhook subscription {outcome}.")

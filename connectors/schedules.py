@@ -16,6 +16,7 @@ def ensure_schedules(tenant: Tenant) -> list[Schedule]:
     flows = {
         "sync": ("connectors.tasks.sync_tenant", tenant.poll_interval_minutes),
         "webhook_watchdog": ("connectors.tasks.webhook_watchdog", 15),
+        "alert_digest": ("audit.tasks.send_alert_digest", 15),
     }
     out = []
     for flow, (func, minutes) in flows.items():

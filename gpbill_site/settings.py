@@ -178,6 +178,9 @@ LOGGING = {
     "loggers": {"urllib3": {"level": "WARNING"}, "spnego": {"level": "WARNING"}},
 }
 
+# The public address of this app (links in e-mails, the webhook URL given to BILL).
+SITE_URL = env.str("SITE_URL", default="")
+
 # --- Connector behaviour -------------------------------------------------------------------------
 BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
 BILL_HOURLY_BUDGET = env.int("BILL_HOURLY_BUDGET", default=20000)
