@@ -28,6 +28,21 @@ def tenant(db):
     return Tenant.objects.create(name="Northwind Building Supply", slug="northwind")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_stale_redis_locks(django_db_setup, django_db_blocker):
+    """The test database is new each run; flow locks a killed worker left in Redis belong to an old one."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        with django_db_blocker.unblock():
+            client = redis.Redis.from_url(settings.REDIS_URL)
+            for key in client.scan_iter(match="mlc:lock:*"):
+                client.delete(key)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def inline_tasks_and_fast_retries():
     """Tasks run in the caller (after commit) and clients retry in milliseconds: tests stay fast."""

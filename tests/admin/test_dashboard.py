@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.utils import timezone
@@ -33,13 +34,16 @@ def test_it_counts_records_by_state_and_lists_recent_problems(as_frank, tenant):
     assert "ACME invoice 5" in page and "BILL did not take the bill" in page
 
 
+ORG = "00801" + uuid.uuid4().hex[:15].upper()  # a fresh org: Redis keeps hourly counts between runs
+
+
 def test_it_shows_bill_calls_this_hour_and_the_webhook_subscription_without_secrets(as_frank, tenant):
     from connectors.bill.gate import gate_for
 
-    BillConnection.objects.create(tenant=tenant, organization_id="00801ORG", username="ap@northwind.test",
+    BillConnection.objects.create(tenant=tenant, organization_id=ORG, username="ap@northwind.test",
                                   password="pw-SECRET", dev_key="dk-SECRET", webhook_subscription_id="sub-123",
                                   webhook_security_key="whk-SECRET")
-    gate_for()._count("00801ORG", 42)  # 42 calls counted by whichever gate is configured
+    gate_for()._count(ORG, 42)  # 42 calls counted by whichever gate is configured
     WebhookEvent.objects.create(tenant=tenant, event_id="ev1", event_type="payment.updated", state="processed")
     page = as_frank.get(URL).content.decode()
     assert "<strong>42</strong> of 20000" in page
