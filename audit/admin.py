@@ -24,7 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from . import actions, jobs, lineage
-from .models import ATTENTION_STATES, Attempt, AttentionRecord, Job, State, SyncRecord, WebhookEvent
+from .models import ATTENTION_STATES, Attempt, AttentionRecord, Job, State, SyncRecord, WebhookEvent, WebhookRejection
 
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -329,3 +329,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     exclude = ("payload",)
+
+
+@admin.register(WebhookRejection)
+class WebhookRejectionAdmin(ReadOnlyAdmin):
+    """Deliveries refused at the door, counted by tenant slug and reason; their bodies are never kept."""
+
+    list_display = ("slug", "reason", "count", "last_at")
+    list_filter = ("reason",)
+    search_fields = ("slug",)

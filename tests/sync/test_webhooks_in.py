@@ -187,3 +187,23 @@ def test_a_vendor_edited_on_both_sides_is_a_conflict_showing_both_values(synced,
     vendor.refresh_from_db()
     assert vendor.state == State.SYNCED
     assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From BILL"
+
+
+def test_an_admin_subscribes_from_the_connection_page_and_never_sees_the_key(synced, client, alice, bill_sandbox):
+    client.force_login(alice)
+    conn = synced.bill_connection
+    page = client.post("/admin/connectors/billconnection/", {"action": "subscribe_webhooks",
+                                                             "_selected_action": [conn.pk]}, follow=True)
+    conn.refresh_from_db()
+    assert conn.webhook_subscription_id and conn.webhook_security_key
+    assert "the security key is stored encrypted" in page.content.decode()
+    assert conn.webhook_security_key not in client.get(f"/admin/connectors/billconnection/{conn.pk}/change/").content.decode()
+    subscription = BillClient.for_connection(conn).get_subscription(conn.webhook_subscription_id)
+    assert subscription.notification_url.endswith(f"/webhooks/bill/{synced.slug}/")
+
+
+def test_refused_deliveries_are_visible_to_admins_by_reason(synced, live_server, client, alice):
+    deliver(endpoint(live_server, synced), synced, payment_event(synced, "stp-1"), key="wrong")
+    client.force_login(alice)
+    page = client.get("/admin/audit/webhookrejection/").content.decode()
+    assert "bad_signature" in page and synced.slug in page
