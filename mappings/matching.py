@@ -53,6 +53,18 @@ def _norm(value: str) -> str:
     return re.sub(r"\s+", " ", (value or "").strip().lower())
 
 
+def _name_score(gp_name: str, bill_name: str, same: Decimal, similar: float) -> tuple[Decimal, str | None]:
+    """Points for the same normalised name, or fewer for a similar one (with its percentage)."""
+    a, b = normalise_name(gp_name), normalise_name(bill_name)
+    if a and a == b:
+        return same, "same name"
+    if a and b:
+        ratio = SequenceMatcher(None, a, b).ratio()
+        if ratio >= 0.6:
+            return Decimal(str(round(ratio * similar, 3))), f"similar name ({round(ratio * 100)}%)"
+    return Decimal(0), None
+
+
 def score_vendor(gp: Party, bill: Party) -> Candidate:
     score = Decimal(0)
     reasons: list[str] = []
@@ -62,15 +74,9 @@ def score_vendor(gp: Party, bill: Party) -> Candidate:
     if _norm(gp.email) and _norm(gp.email) == _norm(bill.email):
         score += Decimal("0.3")
         reasons.append("same e-mail")
-    a, b = normalise_name(gp.name), normalise_name(bill.name)
-    if a and a == b:
-        score += Decimal("0.5")
-        reasons.append("same name")
-    elif a and b:
-        ratio = SequenceMatcher(None, a, b).ratio()
-        if ratio >= 0.6:
-            score += Decimal(str(round(ratio * 0.4, 3)))
-            reasons.append(f"similar name ({round(ratio * 100)}%)")
+    points, reason = _name_score(gp.name, bill.name, Decimal("0.5"), 0.4)
+    score += points
+    reasons += [reason] if reason else []
     if _norm(gp.line1) and _norm(gp.line1) == _norm(bill.line1) and _digits(gp.postal_code) == _digits(bill.postal_code):
         score += Decimal("0.2")
         reasons.append("same address")
@@ -96,15 +102,9 @@ def score_account(gp: Account, bill: Account) -> Candidate:
     if number and (number == gp.id or number == main_segment(gp.id)):
         score += Decimal("0.7")
         reasons.append("same account number")
-    a, b = normalise_name(gp.name), normalise_name(bill.name)
-    if a and a == b:
-        score += Decimal("0.3")
-        reasons.append("same name")
-    elif a and b:
-        ratio = SequenceMatcher(None, a, b).ratio()
-        if ratio >= 0.6:
-            score += Decimal(str(round(ratio * 0.25, 3)))
-            reasons.append(f"similar name ({round(ratio * 100)}%)")
+    points, reason = _name_score(gp.name, bill.name, Decimal("0.3"), 0.25)
+    score += points
+    reasons += [reason] if reason else []
     return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
 
 

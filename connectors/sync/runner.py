@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +16,16 @@ from .locks import flow_lock
 
 log = logging.getLogger(__name__)
 
-GP_TO_BILL = ("vendors", "gl_accounts", "bills", "retries")
+def _run(tenant: Tenant, direction: str, label: str, steps: Callable[[SyncContext], None], *, trigger: str,
+         user: Any, ctx: SyncContext | None) -> dict[str, Any]:
+    """One direction under its lock: a second run of the same (tenant, direction) is skipped."""
+    ctx = ctx or SyncContext.for_tenant(tenant, trigger=trigger, user=user)
+    with flow_lock(f"{tenant.pk}:{direction}") as held:
+        if not held:
+            log.info("%s run for %s skipped: another run is in progress", label, tenant.slug)
+            return {"skipped": "another run is in progress"}
+        steps(ctx)
+    return dict(ctx.tally)
 
 
 def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
@@ -25,16 +35,13 @@ def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any
     from .gl_accounts import sync_gl_accounts
     from .vendors import sync_vendors
 
-    ctx = ctx or SyncContext.for_tenant(tenant, trigger=trigger, user=user)
-    with flow_lock(f"{tenant.pk}:gp_to_bill") as held:
-        if not held:
-            log.info("GP → BILL run for %s skipped: another run is in progress", tenant.slug)
-            return {"skipped": "another run is in progress"}
-        sync_vendors(ctx, full=full)
-        sync_gl_accounts(ctx)
-        sync_bills(ctx, full=full)
-        retry_due(ctx)
-    return dict(ctx.tally)
+    def steps(c: SyncContext) -> None:
+        sync_vendors(c, full=full)
+        sync_gl_accounts(c)
+        sync_bills(c, full=full)
+        retry_due(c)
+
+    return _run(tenant, "gp_to_bill", "GP → BILL", steps, trigger=trigger, user=user, ctx=ctx)
 
 
 def run_bill_to_gp(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
@@ -43,14 +50,11 @@ def run_bill_to_gp(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any
     from .payments import sync_payments
     from .vendors_back import sync_bill_vendors
 
-    ctx = ctx or SyncContext.for_tenant(tenant, trigger=trigger, user=user)
-    with flow_lock(f"{tenant.pk}:bill_to_gp") as held:
-        if not held:
-            log.info("BILL → GP run for %s skipped: another run is in progress", tenant.slug)
-            return {"skipped": "another run is in progress"}
-        sync_payments(ctx, full=full)
-        sync_bill_vendors(ctx, full=full)
-    return dict(ctx.tally)
+    def steps(c: SyncContext) -> None:
+        sync_payments(c, full=full)
+        sync_bill_vendors(c, full=full)
+
+    return _run(tenant, "bill_to_gp", "BILL → GP", steps, trigger=trigger, user=user, ctx=ctx)
 
 
 def retry_due(ctx: SyncContext, limit: int = 500) -> int:
