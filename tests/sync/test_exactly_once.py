@@ -71,3 +71,20 @@ def test_a_worker_killed_between_write_ahead_and_result_leaves_one_bill_after_re
     r = record(wired, "bill", voucher)
     assert r.state == State.SYNCED and r.target_id == bills_by_voucher(wired)[voucher][0].id
     assert r.trail.filter(outcome="adopted").exists()
+
+
+def test_a_refused_bulk_batch_is_split_so_only_the_bad_bill_is_parked(wired, gp_sandbox, bill_sandbox):
+    run(wired)
+    approve_all(wired)
+    bill_sandbox.configure(duplicate_invoice_check=True)  # BILL refuses a second bill with one number
+    fresh = [_new_invoice(gp_sandbox, wired, f"BULK00000000000{n}", f"INV-B-{n}") for n in range(1, 5)]
+    duplicate = _new_invoice(gp_sandbox, wired, "BULK000000000009", "INV-B-2")  # same number as BULK...2
+    bill_sandbox.reset_stats()
+    run(wired)
+    by_path = bill_sandbox.stats()["requests"]["by_path"]
+    assert any(k.startswith("POST") and k.endswith("/v3/bills/bulk") for k in by_path)  # sent in bulk first
+    in_bill = bills_by_voucher(wired)
+    assert all(len(in_bill[v]) == 1 for v in fresh)
+    parked = record(wired, "bill", duplicate)
+    assert parked.state == State.FLAGGED and "BILL refused the bill" in parked.reason
+    assert duplicate not in in_bill
