@@ -8,6 +8,7 @@ The gate also offers a named mutex (same lease idea) that the session layer uses
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -42,6 +43,9 @@ class BillGate(ABC):
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
         self.sleep = sleep
+        # Threads of this process waiting for a slot are woken as soon as one of them frees it, rather
+        # than at their next poll; waiters in other processes still poll (and take any expired lease).
+        self._freed = threading.Condition()
 
     @contextmanager
     def acquire(self, org_id: str, lease_seconds: float | None = None) -> Iterator[None]:
@@ -54,6 +58,7 @@ class BillGate(ABC):
             yield
         finally:
             self._free_slot(org_id, token)
+            self._wake()
 
     @contextmanager
     def mutex(self, org_id: str, name: str, lease_seconds: float = 90.0) -> Iterator[None]:
@@ -64,6 +69,7 @@ class BillGate(ABC):
             yield
         finally:
             self._free_mutex(org_id, name, token)
+            self._wake(every=True)
 
     def spend(self, org_id: str, requests: int = 1) -> None:
         """Count requests against this hour's budget; a retryable BillError once it is used up."""
@@ -83,8 +89,19 @@ class BillGate(ABC):
                 raise BillError(
                     f"Waited {self.wait_seconds:g} s for {what}; they stayed busy.", retryable=True
                 )
-            self.sleep(pause + random.random() * pause)
+            self._pause(pause + random.random() * pause)
             pause = min(pause * 1.5, 0.1)
+
+    def _pause(self, seconds: float) -> None:
+        if self.sleep is time.sleep:
+            with self._freed:
+                self._freed.wait(seconds)
+        else:  # a test's clock
+            self.sleep(seconds)
+
+    def _wake(self, every: bool = False) -> None:
+        with self._freed:
+            self._freed.notify_all() if every else self._freed.notify()
 
     @abstractmethod
     def _take_slot(self, org_id: str, token: str, lease: float) -> bool: ...

@@ -9,21 +9,21 @@ row; a row found `sending`/`in_doubt` is reconciled against BILL before anything
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
 
 from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
 from audit.models import Kind, State, SyncRecord
 
+from .batching import chunks, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
 from .cursors import cursor_for, fail_run, finish_run, start_run
 from .errors import explain
+from .ledger_bulk import SyncedBatch
 from .suggest import ensure_account_suggestions
 
 log = logging.getLogger(__name__)
@@ -32,29 +32,27 @@ CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP invoices changed since the cursor (or all, with full=True)."""
     cursor = cursor_for(ctx.tenant, FLOW)
     started = start_run(cursor)
     since = None if full else cursor.cursor
+    # Twice as many workers as BILL slots: while one settles its batch in the database, another
+    # holds the slot it freed, so the gate (not our bookkeeping) is what limits the pace.
+    workers = 2 * settings.BILL_CONCURRENCY_LIMIT
     try:
-        with ThreadPoolExecutor(max_workers=settings.BILL_CONCURRENCY_LIMIT, thread_name_prefix="bills") as pool:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bills") as pool:
             pending: list[Future[None]] = []
             creates: list[tuple[SyncRecord, BillDraft]] = []
-            for chunk in _chunks(ctx.gp.iter_invoices(modified_since=since), CHUNK):
+            for chunk in chunks(ctx.gp.iter_invoices(modified_since=since), CHUNK):
                 creates.extend(decide_chunk(ctx, chunk))
                 while len(creates) >= CHUNK:
                     batch, creates = creates[:CHUNK], creates[CHUNK:]
-                    pending.append(pool.submit(_in_thread, create_batch, ctx, batch))
-                    pending = _drain(pending, keep=settings.BILL_CONCURRENCY_LIMIT)
+                    pending.append(pool.submit(in_thread, create_batch, ctx, batch))
+                    pending = drain(pending, keep=workers)
             if creates:
-                pending.append(pool.submit(_in_thread, create_batch, ctx, creates))
-            _drain(pending, keep=0)
+                pending.append(pool.submit(in_thread, create_batch, ctx, creates))
+            drain(pending, keep=0)
     except Exception as exc:
         fail_run(cursor, explain(exc))
         raise
@@ -62,26 +60,17 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     finish_run(cursor, started, summary)
     return summary
 
-def _drain(pending: list[Future[None]], keep: int) -> list[Future[None]]:
-    """Wait until at most `keep` batches are in flight (bounded memory), re-raising their errors."""
-    while len(pending) > keep:
-        pending.pop(0).result()
-    return pending
-
-def _in_thread(func: Any, *args: Any) -> None:
-    try:
-        func(*args)
-    finally:
-        close_old_connections()
-
 def decide_chunk(ctx: SyncContext, invoices: list[Any]) -> list[tuple[SyncRecord, BillDraft]]:
     """Settle what can be settled now; return the new bills to create."""
     ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
     ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
-    records = {
-        r.source_key: r
-        for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key__in=[i.voucher for i in invoices])
-    }
+    records = _records(ctx, [i.voucher for i in invoices])
+    # New approved invoices get their ledger rows in one statement, not one get_or_create each.
+    new = [i.voucher for i in invoices if i.voucher not in records and is_approved(i, ctx.tenant)[0]]
+    if new:
+        SyncRecord.objects.bulk_create([SyncRecord(tenant=ctx.tenant, kind=Kind.BILL, source_key=v) for v in new],
+                                       ignore_conflicts=True)
+        records.update(_records(ctx, new))
     creates = []
     for invoice in invoices:
         try:
@@ -95,6 +84,10 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any]) -> list[tuple[SyncRecord
         if item:
             creates.append(item)
     return creates
+
+def _records(ctx: SyncContext, vouchers: list[str]) -> dict[str, SyncRecord]:
+    rows = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key__in=vouchers)
+    return {r.source_key: r for r in rows}
 
 def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None) -> tuple[SyncRecord, BillDraft] | None:
     approved, why = is_approved(invoice, ctx.tenant)
@@ -168,6 +161,7 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
     from connectors.bill.http import BillError
 
     write_ahead(r for r, _ in batch)
+    started = time.monotonic()
     try:
         if len(batch) == 1:
             created = [ctx.bill.create_bill(batch[0][1].payload)]
@@ -193,25 +187,30 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
                    fix="Correct the invoice or its mappings, then Replay.", label=draft.label)
             ctx.tally["bill_parked"] += 1
         return
+    synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=int((time.monotonic() - started) * 1000))
     by_voucher = {voucher_from_description(b.description): b for b in created}
     for index, (record, draft) in enumerate(batch):
         bill = by_voucher.get(draft.voucher) or (created[index] if index < len(created) else None)
         if bill is None:  # BILL answered without this bill: treat as unknown, reconcile next time
             settle(record, State.IN_DOUBT, reason="BILL's answer did not include this bill; it will be checked.")
             continue
-        _trail(ctx, record, "created", draft, "201", "", bill_id=bill.id)
-        settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
-               label=draft.label)
+        synced.add(record, outcome="created", request=_request(draft, bill_id=bill.id), response_status="201",
+                   target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+    synced.save()
     ctx.tally["bill_created"] += len(created)
 
 def _trail(ctx: SyncContext, record: SyncRecord, outcome: str, draft: BillDraft, status: str, error: str,
            **extra: Any) -> None:
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = outcome
-        log_.request = {"invoiceNumber": draft.payload.get("invoice", {}).get("invoiceNumber"),
-                        "amount": str(draft.amount), "lines": len(draft.payload.get("billLineItems", [])), **extra}
+        log_.request = _request(draft, **extra)
         log_.response_status = status
         log_.error = error
+
+def _request(draft: BillDraft, **extra: Any) -> dict[str, Any]:
+    """What the trail keeps of a bill sent: enough to recognise it, not the whole body."""
+    return {"invoiceNumber": draft.payload.get("invoice", {}).get("invoiceNumber"),
+            "amount": str(draft.amount), "lines": len(draft.payload.get("billLineItems", [])), **extra}
 
 def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: Any) -> None:
     """The call may have committed: look before anyone sends it again."""

@@ -8,23 +8,35 @@ and a field changed on both sides is a conflict for a person, not a silent overw
 from __future__ import annotations
 
 import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
 from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
-from audit.models import Kind, State, SyncRecord
-from mappings.approval import release
+from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
+from connectors.queue import enqueue
+from mappings.approval import release, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
+from .batching import chunks, drain, in_thread
 from .context import SyncContext
 from .cursors import cursor_for, fail_run, finish_run, start_run
 from .errors import explain
 from .hashing import content_hash
+from .ledger_bulk import SyncedBatch, update_rows
 from .suggest import suggest_vendor
 
 log = logging.getLogger(__name__)
 FLOW = "gp_vendors"
 BULK = 20
+CHUNK = 100  # GP vendors whose mappings and ledger rows are fetched together
+_LOOKUP = object()  # process_vendor: "look the mapping up yourself"
 
 
 def is_archived_in_gp(vendor: Any) -> bool:
@@ -32,26 +44,37 @@ def is_archived_in_gp(vendor: Any) -> bool:
 
 
 def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
+    """One poll of GP vendors changed since the cursor: new ones created in BILL ≤20 a call, up to
+    BILL_CONCURRENCY_LIMIT calls in parallel (each batch written ahead in its own thread)."""
     cursor = cursor_for(ctx.tenant, FLOW)
     started = start_run(cursor)
     since = None if full else cursor.cursor
+    workers = 2 * settings.BILL_CONCURRENCY_LIMIT  # as in bills: settling never idles a BILL slot
     creates: list[tuple[SyncRecord, VendorMapping, Any]] = []
     try:
-        for vendor in ctx.gp.iter_vendors(modified_since=since):
-            try:
-                item = process_vendor(ctx, vendor)
-            except Exception as exc:  # one bad vendor must not stop the run
-                log.exception("vendor flow failed for %s", vendor.vendor_id)
-                settle(get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id), State.FAILED, reason=explain(exc))
-                ctx.tally["vendor_failed"] += 1
-                continue
-            if item:
-                creates.append(item)
-            if len(creates) >= BULK:
-                create_vendors(ctx, creates)
-                creates = []
-        if creates:
-            create_vendors(ctx, creates)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vendors") as pool:
+            pending: list[Future[None]] = []
+            for chunk in chunks(ctx.gp.iter_vendors(modified_since=since), CHUNK):
+                mappings, records = _prefetch(ctx, chunk)
+                for vendor in chunk:
+                    try:
+                        item = process_vendor(ctx, vendor, mappings.get(vendor.vendor_id),
+                                              records.get(vendor.vendor_id))
+                    except Exception as exc:  # one bad vendor must not stop the run
+                        log.exception("vendor flow failed for %s", vendor.vendor_id)
+                        settle(get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id), State.FAILED,
+                               reason=explain(exc))
+                        ctx.tally["vendor_failed"] += 1
+                        continue
+                    if item:
+                        creates.append(item)
+                    if len(creates) >= BULK:
+                        pending.append(pool.submit(in_thread, create_vendors, ctx, creates))
+                        creates = []
+                        pending = drain(pending, keep=workers)
+            if creates:
+                pending.append(pool.submit(in_thread, create_vendors, ctx, creates))
+            drain(pending, keep=0)
     except Exception as exc:
         fail_run(cursor, explain(exc))
         raise
@@ -60,9 +83,27 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     return summary
 
 
-def process_vendor(ctx: SyncContext, vendor: Any) -> tuple[SyncRecord, VendorMapping, Any] | None:
-    """Settle one GP vendor; returns it when it must be created in BILL (done in bulk)."""
-    mapping = VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id=vendor.vendor_id).first()
+def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMapping], dict[str, SyncRecord]]:
+    """A chunk's mappings and ledger rows in a few queries; rows for approved mappings made in one."""
+    ids = [v.vendor_id for v in vendors]
+    mappings = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id__in=ids)}
+    records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=ids)}
+    new = [i for i in ids if i not in records and getattr(mappings.get(i), "state", None) == MappingState.APPROVED]
+    if new:
+        SyncRecord.objects.bulk_create([SyncRecord(tenant=ctx.tenant, kind=Kind.VENDOR, source_key=i) for i in new],
+                                       ignore_conflicts=True)
+        records.update((r.source_key, r) for r in SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=new))
+    return mappings, records
+
+
+def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None | object = _LOOKUP,
+                   record: SyncRecord | None = None) -> tuple[SyncRecord, VendorMapping, Any] | None:
+    """Settle one GP vendor; returns it when it must be created in BILL (done in bulk).
+    `mapping` and `record` are passed when the caller fetched them for a whole chunk."""
+    if mapping is _LOOKUP:
+        mapping = VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id=vendor.vendor_id).first()
+    assert mapping is None or isinstance(mapping, VendorMapping)
     if mapping is None or mapping.state == MappingState.SUGGESTED:
         mapping = suggest_vendor(ctx, vendor)
         if ctx.tenant.auto_create_vendors and mapping.action == MappingAction.CREATE:
@@ -75,7 +116,7 @@ def process_vendor(ctx: SyncContext, vendor: Any) -> tuple[SyncRecord, VendorMap
     if mapping.state == MappingState.REJECTED:
         ctx.tally["vendor_rejected"] += 1
         return None
-    record = get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id)
+    record = record or get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id)
     if record.state == State.SKIPPED:
         return None
     aligned = vf.from_gp(vendor)
@@ -129,6 +170,7 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
 
     write_ahead(r for r, _, _ in items)
     bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
+    started = time.monotonic()
     try:
         created = ctx.bill.bulk_create_vendors(bodies) if len(items) > 1 else [ctx.bill.create_vendor(bodies[0])]
     except BillError as exc:
@@ -147,8 +189,49 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
                        fix="Retried automatically." if state != State.FLAGGED else "Correct the vendor in GP, then Replay.")
         ctx.tally["vendor_failed"] += len(items)
         return
+    _adopt_created(ctx, items, created, int((time.monotonic() - started) * 1000))
+
+
+def _adopt_created(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any],
+                   duration_ms: int) -> None:
+    """What `_adopt` does for each vendor of a bulk create, with the rows saved together."""
+    synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=duration_ms)
+    now = timezone.now()
+    adopted = []
     for (record, mapping, vendor), bill_vendor in zip(items, created, strict=False):
-        _adopt(ctx, record, mapping, bill_vendor, vf.from_gp(vendor), vendor, "created")
+        aligned = vf.from_gp(vendor)
+        mapping.bill_vendor_id, mapping.bill_name, mapping.updated_at = bill_vendor.id, aligned["name"][:200], now
+        synced.add(record, outcome="created", request={"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id},
+                   response_status="201", target_id=bill_vendor.id, synced_hash=content_hash(aligned),
+                   snapshot={"agreed": aligned, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
+        adopted.append((record, mapping, vendor))
+    with transaction.atomic():
+        update_rows([m for _, m, _ in adopted], ["bill_vendor_id", "bill_name", "updated_at"])
+        synced.save()
+    for record, _mapping, vendor in adopted:
+        ctx.forget_vendor(vendor.vendor_id)
+        ctx.tally["vendor_created"] += 1
+        if is_archived_in_gp(vendor):
+            _set_archived(ctx, record, True)
+    release_many(ctx, [m for _, m, _ in adopted])  # bills that waited for these vendors go on
+
+
+def release_many(ctx: SyncContext, mappings: list[VendorMapping]) -> None:
+    """`release(mapping)` for many new vendors: one query finds every record waiting on any of them."""
+    if not mappings:
+        return
+    keys = {waiting_key(m): m for m in mappings}
+    query = Q()
+    for key in keys:
+        query |= Q(waiting_on__contains=key)
+    waiting: dict[str, list[int]] = {}
+    rows = SyncRecord.objects.filter(query, tenant=ctx.tenant, state__in=ATTENTION_STATES).values_list("pk", "waiting_on")
+    for pk, tokens in rows:
+        for token in tokens.split():  # exact tokens only: `contains` also matches a longer key
+            if token in keys:
+                waiting.setdefault(token, []).append(pk)
+    for ids in waiting.values():
+        enqueue("connectors.tasks.replay_records", ids, trigger="mapping")
 
 
 def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str) -> None:
