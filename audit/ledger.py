@@ -7,6 +7,8 @@ anything is sent again, so a repeat never creates a second bill or applies a pay
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connectors.models import Tenant
@@ -23,6 +27,36 @@ from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
 
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+HOST = socket.gethostname()
+
+
+def writer_id() -> str:
+    """Who is writing: host and process, so a row left `sending` by a dead process can be told apart."""
+    return f"{HOST}:{os.getpid()}"[:120]
+
+
+def writer_is_dead(writer: str) -> bool:
+    """True only when the writer surely is gone: a process of this host that no longer exists.
+    Another host's writer, or an unreadable one, is never declared dead (time decides for those)."""
+    host, _, pid = writer.rpartition(":")
+    if host != HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but is not ours to signal
+        return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    # A killed child its parent has not reaped yet still answers signal 0; it runs nothing.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def get_record(tenant: Tenant, kind: str, source_key: str) -> SyncRecord:
@@ -46,7 +80,8 @@ def write_ahead(records: Iterable[SyncRecord]) -> None:
             record.state = State.SENDING
             record.attempts += 1
             record.updated_at = now
-        SyncRecord.objects.bulk_update(rows, ["state", "attempts", "updated_at"])
+            record.sending_by = writer_id()
+        SyncRecord.objects.bulk_update(rows, ["state", "attempts", "updated_at", "sending_by"])
 
 
 def is_uncertain(record: SyncRecord) -> bool:
@@ -84,7 +119,7 @@ def settle(
         record.label = label[:255]
     if state == State.FAILED:
         step = RETRY_BACKOFF[min(max(record.attempts - 1, 0), len(RETRY_BACKOFF) - 1)]
-        record.next_retry_at = timezone.now() + step
+        record.next_retry_at = timezone.now() + step * settings.SYNC_RETRY_SCALE
     else:
         record.next_retry_at = None
     record.save()
@@ -132,6 +167,18 @@ def attempt(record: SyncRecord, flow: str, trigger: str = Trigger.SCHEDULE, user
         )
 
 
-def stuck_sending(older_than: timedelta = timedelta(minutes=15)) -> Iterable[SyncRecord]:
-    """Rows left in `sending` by a worker that died: candidates for reconcile-and-retry."""
-    return SyncRecord.objects.filter(state=State.SENDING, updated_at__lt=timezone.now() - older_than)
+def stuck_sending(older_than: timedelta | None = None) -> QuerySet[SyncRecord]:
+    """Rows left in `sending` by a worker that died: candidates for reconcile-and-retry.
+
+    A row is stuck when its writer is a process of this host that no longer exists (after a short
+    grace, so a request it sent has landed), or, whoever wrote it, when it has been `sending` longer
+    than LEDGER_STUCK_SENDING_SECONDS. A live writer's row is never taken from it: reconciling while
+    its create is still in flight could miss the bill and send a second one.
+    """
+    now = timezone.now()
+    older_than = older_than or timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS)
+    sending = SyncRecord.objects.filter(state=State.SENDING)
+    grace = now - timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
+    recent = sending.filter(updated_at__lt=grace, updated_at__gte=now - older_than).exclude(sending_by="")
+    dead = [pk for pk, writer in recent.values_list("pk", "sending_by") if writer_is_dead(writer)]
+    return sending.filter(Q(updated_at__lt=now - older_than) | Q(pk__in=dead))

@@ -58,6 +58,10 @@ class SyncRecord(models.Model):
     target_hash = models.CharField(max_length=64, blank=True, help_text="Target content hash after our last write.")
     snapshot = models.JSONField(default=dict, blank=True, help_text="The source as last read (no secrets).")
     attempts = models.PositiveIntegerField(default=0)
+    sending_by = models.CharField(
+        max_length=120, blank=True, editable=False,
+        help_text="host:pid of the process that last moved the row to sending (finds rows a dead worker left).",
+    )
     next_retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

@@ -185,6 +185,12 @@ SITE_URL = env.str("SITE_URL", default="")
 BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
 BILL_HOURLY_BUDGET = env.int("BILL_HOURLY_BUDGET", default=20000)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_000_000)
+# A row `sending` this long is reconciled whoever wrote it; one whose writer process (same host)
+# is gone is reconciled after the short grace. The scale shrinks the failed-record retry back-off
+# (1 min, 5 min, 15 min, 1 h) for the chaos run; leave it at 1 in production.
+LEDGER_STUCK_SENDING_SECONDS = env.int("LEDGER_STUCK_SENDING_SECONDS", default=900)
+LEDGER_DEAD_WRITER_GRACE_SECONDS = env.float("LEDGER_DEAD_WRITER_GRACE_SECONDS", default=30.0)
+SYNC_RETRY_SCALE = env.float("SYNC_RETRY_SCALE", default=1.0)
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -1,7 +1,8 @@
 """Flow locks: two runs of the same (tenant, flow) never overlap, across processes and hosts.
 
-A lease that expires, so a worker killed mid-run does not block its flow for ever. Redis when
-REDIS_URL is set (SET NX PX), the database otherwise.
+A lease that expires, so a worker killed mid-run does not block its flow for ever; a lease whose
+holder is a process of this host that no longer exists is taken over at once. Redis when REDIS_URL
+is set (SET NX PX), the database otherwise.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from audit.models import FlowLease
 
 DEFAULT_TTL = timedelta(minutes=30)
 _RELEASE_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+_TAKE_OVER_LUA = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+                  "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return 0 end")
 
 
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    from audit.ledger import writer_is_dead
+
+    return writer_is_dead(holder.rpartition(":")[0])
 
 
 def _redis():  # pragma: no cover - exercised by the services suite
@@ -37,12 +46,22 @@ def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL) -> str | None:
     """Take the lease `name`; returns a holder token, or None when someone else holds it."""
     holder = _holder()
     if settings.REDIS_URL:
-        ok = _redis().set(f"mlc:lock:{name}", holder, nx=True, px=int(ttl.total_seconds() * 1000))
-        return holder if ok else None
+        client, key, px = _redis(), f"mlc:lock:{name}", int(ttl.total_seconds() * 1000)
+        if client.set(key, holder, nx=True, px=px):
+            return holder
+        current = client.get(key)
+        current = current.decode() if isinstance(current, bytes) else current
+        if current and _holder_is_dead(current) and client.eval(_TAKE_OVER_LUA, 1, key, current, holder, px):
+            return holder
+        return None
     now = timezone.now()
     with transaction.atomic():
         if FlowLease.objects.filter(name=name, expires_at__lt=now).update(holder=holder, expires_at=now + ttl):
             return holder
+        current = FlowLease.objects.filter(name=name).values_list("holder", flat=True).first()
+        if current and _holder_is_dead(current):
+            taken = FlowLease.objects.filter(name=name, holder=current).update(holder=holder, expires_at=now + ttl)
+            return holder if taken else None
         try:
             with transaction.atomic():
                 FlowLease.objects.create(name=name, holder=holder, expires_at=now + ttl)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Kind, State, SyncRecord, Trigger
@@ -64,8 +65,10 @@ def retry_due(ctx: SyncContext, limit: int = 500) -> int:
     from .replay import replay_record
 
     now = timezone.now()
+    # An in_doubt row with no retry time (a create that timed out) is due now: it is only looked up.
+    due_now = Q(next_retry_at__lte=now) | Q(state=State.IN_DOUBT, next_retry_at__isnull=True)
     due = list(
-        SyncRecord.objects.filter(tenant=ctx.tenant, state__in=[State.FAILED, State.IN_DOUBT], next_retry_at__lte=now)
+        SyncRecord.objects.filter(due_now, tenant=ctx.tenant, state__in=[State.FAILED, State.IN_DOUBT])
         .exclude(kind=Kind.GP_PAYMENT)[:limit]
     ) + list(stuck_sending().filter(tenant=ctx.tenant).exclude(kind=Kind.GP_PAYMENT)[:limit])
     for record in due:

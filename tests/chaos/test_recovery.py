@@ -1,0 +1,101 @@
+"""What the chaos run found, pinned down one case at a time: a write whose answer was lost, a worker
+that died holding a row or a lease. Each ends with exactly one object on the target."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+from django.utils import timezone
+
+from audit.ledger import stuck_sending, write_ahead
+from audit.models import FlowLease, Kind, State, SyncRecord
+from connectors.sync.locks import flow_lock
+from tests.fixtures_bill import wire_bill_connection
+from tests.sync.conftest import run
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_vendor_create_whose_answer_was_lost_is_checked_and_adopted(wired, bill_sandbox):
+    from connectors.bill.client import BillClient
+
+    wired.auto_create_vendors = True
+    wired.save()
+    bill_sandbox.add_fault("reset_after_commit", methods=["POST"], path_contains="/v3/vendors")
+    run(wired)
+    run(wired)
+
+    doubtful = SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT).distinct()
+    assert doubtful.exists(), "the lost answer should have left the vendors in doubt"
+    in_bill = [v.id for v in BillClient.for_connection(wired.bill_connection).iter_vendors()]
+    for record in doubtful:
+        assert record.state == State.SYNCED, record.reason
+        assert record.trail.filter(outcome="adopted").exists()
+    # One BILL vendor each, and nothing more than the three BILL had before.
+    assert sorted(r.target_id for r in doubtful) == sorted(set(in_bill) & {r.target_id for r in doubtful})
+    assert len(in_bill) == 3 + doubtful.count()
+
+
+def test_a_row_left_sending_by_a_process_that_died_is_reconciled_without_waiting(transactional_db, tenant, settings):
+    settings.LEDGER_DEAD_WRITER_GRACE_SECONDS = 0
+    dead = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-DEAD")
+    alive = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-ALIVE")
+    write_ahead([dead, alive])
+    from audit.ledger import HOST
+
+    SyncRecord.objects.filter(pk=dead.pk).update(sending_by=f"{HOST}:{_dead_pid()}")
+    SyncRecord.objects.filter(pk=alive.pk).update(updated_at=timezone.now() - timedelta(seconds=5))
+
+    assert list(stuck_sending()) == [SyncRecord.objects.get(pk=dead.pk)]
+
+
+def test_a_row_another_host_left_sending_waits_for_the_stuck_timeout(transactional_db, tenant, settings):
+    settings.LEDGER_DEAD_WRITER_GRACE_SECONDS = 0
+    record = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-ELSEWHERE")
+    write_ahead([record])
+    SyncRecord.objects.filter(pk=record.pk).update(sending_by=f"other-host:{_dead_pid()}")
+    assert not stuck_sending().exists()
+
+    SyncRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now() - timedelta(minutes=16))
+    assert stuck_sending().exists()
+
+
+def test_a_flow_lease_held_by_a_dead_process_is_taken_over(db, settings):
+    settings.REDIS_URL = ""
+    from audit.ledger import HOST
+
+    FlowLease.objects.create(name="7:gp_to_bill", holder=f"{HOST}:{_dead_pid()}:abcd1234",
+                             expires_at=timezone.now() + timedelta(minutes=30))
+    with flow_lock("7:gp_to_bill") as held:
+        assert held
+
+
+def test_a_flow_lease_held_by_a_live_process_is_respected(db, settings):
+    settings.REDIS_URL = ""
+    import os
+
+    from audit.ledger import HOST
+
+    FlowLease.objects.create(name="7:bill_to_gp", holder=f"{HOST}:{os.getppid()}:abcd1234",
+                             expires_at=timezone.now() + timedelta(minutes=30))
+    with flow_lock("7:bill_to_gp") as held:
+        assert not held
+
+
+def test_bills_created_while_bill_times_out_after_committing_are_not_duplicated(wired, gp_sandbox, bill_sandbox):
+    from tests.sync.conftest import approve_all, bills_by_voucher
+
+    wire_bill_connection(wired, bill_sandbox, timeout_seconds=1)
+    run(wired)
+    approve_all(wired)
+    bill_sandbox.add_fault("timeout_after_commit", count=3, methods=["POST"], path_contains="/v3/bills",
+                           hold_seconds=1.5)
+    run(wired)
+    run(wired)
+    assert all(len(bills) == 1 for voucher, bills in bills_by_voucher(wired).items() if voucher)
