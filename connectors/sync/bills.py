@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
 from audit.models import Kind, State, SyncRecord
 
-from .batching import chunks, drain, in_thread
+from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
 from .cursors import cursor_for, fail_run, finish_run, start_run
@@ -31,6 +32,7 @@ FLOW = "gp_bills"
 CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
+Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP invoices changed since the cursor (or all, with full=True)."""
@@ -43,13 +45,14 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bills") as pool:
             pending: list[Future[None]] = []
+            later = deferrer(pool, pending, lambda voucher, exc: _failed(ctx, voucher, exc))
             creates: list[tuple[SyncRecord, BillDraft]] = []
             for chunk in chunks(ctx.gp.iter_invoices(modified_since=since), CHUNK):
-                creates.extend(decide_chunk(ctx, chunk))
+                creates.extend(decide_chunk(ctx, chunk, later))
                 while len(creates) >= CHUNK:
                     batch, creates = creates[:CHUNK], creates[CHUNK:]
                     pending.append(pool.submit(in_thread, create_batch, ctx, batch))
-                    pending = drain(pending, keep=workers)
+                    drain(pending, keep=workers)
             if creates:
                 pending.append(pool.submit(in_thread, create_batch, ctx, creates))
             drain(pending, keep=0)
@@ -60,8 +63,10 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     finish_run(cursor, started, summary)
     return summary
 
-def decide_chunk(ctx: SyncContext, invoices: list[Any]) -> list[tuple[SyncRecord, BillDraft]]:
-    """Settle what can be settled now; return the new bills to create."""
+def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = None
+                 ) -> list[tuple[SyncRecord, BillDraft]]:
+    """Settle what can be settled now; return the new bills to create. Changes to bills already in
+    BILL go to `later` (the run's worker threads) when given."""
     ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
     ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
     records = _records(ctx, [i.voucher for i in invoices])
@@ -74,22 +79,25 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any]) -> list[tuple[SyncRecord
     creates = []
     for invoice in invoices:
         try:
-            item = decide(ctx, invoice, records.get(invoice.voucher))
+            item = decide(ctx, invoice, records.get(invoice.voucher), later)
         except Exception as exc:  # one bad record must not stop the batch
             log.exception("bill flow failed for voucher %s", invoice.voucher)
-            record = get_record(ctx.tenant, Kind.BILL, invoice.voucher)
-            settle(record, State.FAILED, reason=explain(exc))
-            ctx.tally["bill_failed"] += 1
+            _failed(ctx, invoice.voucher, exc)
             continue
         if item:
             creates.append(item)
     return creates
 
+def _failed(ctx: SyncContext, voucher: str, exc: Exception) -> None:
+    settle(get_record(ctx.tenant, Kind.BILL, voucher), State.FAILED, reason=explain(exc))
+    ctx.tally["bill_failed"] += 1
+
 def _records(ctx: SyncContext, vouchers: list[str]) -> dict[str, SyncRecord]:
     rows = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key__in=vouchers)
     return {r.source_key: r for r in rows}
 
-def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None) -> tuple[SyncRecord, BillDraft] | None:
+def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Later | None = None
+           ) -> tuple[SyncRecord, BillDraft] | None:
     approved, why = is_approved(invoice, ctx.tenant)
     if record is None:
         if not approved:
@@ -99,7 +107,10 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None) -> tuple[S
     if record.state == State.SKIPPED:
         return None
     if record.target_id and not is_uncertain(record):
-        handle_existing(ctx, invoice, record)
+        if later is not None and _calls_bill(ctx, invoice, record):
+            later(invoice.voucher, handle_existing, ctx, invoice, record)
+        else:
+            handle_existing(ctx, invoice, record)
         return None
     if not approved:
         if record.state != State.PENDING or record.reason != f"Not sent to BILL: {why}.":
@@ -112,14 +123,18 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None) -> tuple[S
     if is_uncertain(record):
         bill = find_existing(ctx, invoice.vendor_id, draft)
         if bill is not None:
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.outcome = "adopted"
-                log_.request = {"reconciled": True, "bill": bill.id}
-                settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
-                       label=draft.label)
-            ctx.tally["bill_adopted"] += 1
+            _adopt(ctx, record, draft, bill)
             return None
     return record, draft
+
+def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) -> None:
+    """The bill an unconfirmed write made is ours: link it, and say so in the trail."""
+    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+        log_.outcome = "adopted"
+        log_.request = {"reconciled": True, "bill": bill.id}
+        settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
+               label=draft.label)
+    ctx.tally["bill_adopted"] += 1
 
 def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: Any) -> None:
     if draft.problem:
@@ -225,11 +240,17 @@ def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]
         except Exception:  # BILL still unreachable: the retry sweep will reconcile later
             continue
         if bill is not None:
-            settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash)
-            ctx.tally["bill_adopted"] += 1
+            _adopt(ctx, record, draft, bill)
         else:
             settle(record, State.FAILED, reason="BILL did not confirm the bill and has no copy of it; it will be sent again.",
                    fix="Nothing: it is retried automatically.")
+
+def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
+    """Whether handle_existing will ask BILL anything (a changed or voided invoice), or only look."""
+    if invoice.is_voided:
+        return not record.snapshot.get("archived")
+    draft = build_draft(invoice, ctx)
+    return draft.ready and draft.hash != record.synced_hash
 
 def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     """A bill already in BILL: follow GP changes until BILL starts paying; archive on void."""
