@@ -1,0 +1,34 @@
+"""The chaos run at small size, several seeds: faults, kills and bad webhook delivery cost nothing.
+
+Each run hosts both sandboxes and the webhook endpoint in this process and SIGKILLs its worker
+processes (which share the test database) at seeded random moments; see bench/chaos.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.chaos import SIZES, run
+from tests.bill.processes import database_url
+
+
+def _run(seed: int) -> dict:
+    from django.conf import settings
+
+    return run(seed, SIZES["small"], database_url=database_url(), redis_url=settings.REDIS_URL, rate=0.1,
+               say=lambda text: None)
+
+
+def _assert_no_cost(result: dict) -> None:
+    checks = result["checks"]
+    assert result["duplicates"] == 0 and result["lost"] == 0, result
+    assert result["converged"], result
+    assert checks["bills"] == checks["invoices"] and checks["gp_payments_applied"] == checks["payments"], result
+    assert checks["stuck_sending"] == 0 and checks["trail_incomplete"] == 0, result
+    assert result["kills"] >= 3
+    assert sum(result["faults"].values()) > 0
+
+
+@pytest.mark.parametrize("seed", [101, 202, 303])
+def test_a_small_chaos_run_ends_with_both_sides_in_agreement(transactional_db, seed):
+    _assert_no_cost(_run(seed))
