@@ -60,8 +60,13 @@ def start_gp(vendors: int, invoices: int, latency_ms: int = 0) -> Served:
     return _start("gp", "--vendors", str(vendors), "--invoices", str(invoices), "--latency-ms", str(latency_ms))
 
 
+def fresh_org_id() -> str:
+    """A BILL organization ID of its own per run: fresh gate keys and hourly count."""
+    return "00802B" + uuid.uuid4().hex[:14].upper()
+
+
 def start_bill(latency_ms: float, per_item_ms: float, org_id: str | None = None) -> Served:
-    org_id = org_id or "00802B" + uuid.uuid4().hex[:14].upper()  # fresh gate keys and hourly count per run
+    org_id = org_id or fresh_org_id()
     return _start("bill", "--latency-ms", str(latency_ms), "--per-item-ms", str(per_item_ms), "--org", org_id)
 
 
@@ -80,11 +85,10 @@ def _serve_gp(a: argparse.Namespace) -> Any:
 def _serve_bill(a: argparse.Namespace) -> Any:
     from sandbox.bill import start_bill_sandbox
 
+    from ._tenant import bill_info
+
     sandbox = start_bill_sandbox(seed="bench", latency_ms=a.latency_ms, per_item_ms=a.per_item_ms, org_id=a.org)
-    c = sandbox.credentials
-    info = {"api_url": sandbox.api_url, "events_url": sandbox.events_url, "control_url": sandbox.control_url,
-            "username": c.username, "password": c.password, "org_id": c.org_id, "dev_key": c.dev_key}
-    return sandbox, info
+    return sandbox, bill_info(sandbox)
 
 
 def main(argv: list[str]) -> None:

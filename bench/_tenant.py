@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._servers import Served
+
+def bill_info(sandbox: Any) -> dict[str, str]:
+    """How to reach an in-process BILL sandbox, in the shape `bench._servers` prints."""
+    c = sandbox.credentials
+    return {"api_url": sandbox.api_url, "events_url": sandbox.events_url, "control_url": sandbox.control_url,
+            "username": c.username, "password": c.password, "org_id": c.org_id, "dev_key": c.dev_key}
 
 
-def wire(gp: Served, bill: Served, slug: str = "bench", timeout_seconds: int = 60) -> Any:
-    """A tenant (policy: approved invoices, posted or not) with GP and BILL connections to the sandboxes."""
+def wire(g: dict[str, Any], b: dict[str, Any], slug: str = "bench", timeout_seconds: int = 60) -> Any:
+    """A tenant (policy: approved invoices, posted or not) with GP and BILL connections to the sandboxes
+    described by `g` and `b` (what `bench._servers` prints)."""
     from connectors.models import BillConnection, GPConnection, Tenant
 
     tenant, _ = Tenant.objects.update_or_create(
         slug=slug, defaults={"name": f"Bench {slug}", "bill_policy": Tenant.BILL_POLICY_APPROVED_UNPOSTED},
     )
-    g = gp.info
     GPConnection.objects.update_or_create(tenant=tenant, defaults={
         "base_url": g["url"], "gp_tenant": g["tenant"], "company": g["company"], "domain": g["domain"],
         "username": g["user"], "password": g["password"], "verify_tls": True, "timeout_seconds": timeout_seconds,
     })
-    b = bill.info
     BillConnection.objects.update_or_create(tenant=tenant, defaults={
         "api_base_url": b["api_url"], "webhook_api_base_url": b["events_url"], "organization_id": b["org_id"],
         "username": b["username"], "password": b["password"], "dev_key": b["dev_key"],

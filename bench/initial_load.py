@@ -71,7 +71,7 @@ def _measure(args: argparse.Namespace, env: dict[str, Any], gp: Served, bill: Se
 
     from ._tenant import approve_vendors_as_create, link_accounts, wire
 
-    tenant = wire(gp, bill)
+    tenant = wire(gp.info, bill.info)
     setup_ctx = SyncContext.for_tenant(tenant)
     vendor_ids = [f"B{i:07d}" for i in range(args.vendors)]  # the bench seed's GP vendor IDs
     approve_vendors_as_create(tenant, vendor_ids)

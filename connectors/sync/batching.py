@@ -3,12 +3,15 @@ on worker threads (each closes its database connection when done, as a django-q2
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from itertools import islice
 from typing import Any
 
 from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
 
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -29,3 +32,22 @@ def in_thread(func: Any, *args: Any) -> None:
         func(*args)
     finally:
         close_old_connections()
+
+
+def deferrer(pool: Executor, pending: list[Future[None]], on_error: Callable[[str, Exception], None]
+             ) -> Callable[..., None]:
+    """`later(key, func, *args)`: run func(*args) on the pool (a change to an existing BILL object,
+    which waits on BILL, not on us); an exception is handed to on_error(key, exc), as the inline
+    path would have handled it, instead of stopping the run."""
+
+    def guarded(key: str, func: Callable[..., None], *args: Any) -> None:
+        try:
+            func(*args)
+        except Exception as exc:  # one bad record must not stop the run
+            log.exception("sync of %s failed", key)
+            on_error(key, exc)
+
+    def later(key: str, func: Callable[..., None], *args: Any) -> None:
+        pending.append(pool.submit(in_thread, guarded, key, func, *args))
+
+    return later

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -24,7 +25,7 @@ from mappings.approval import release, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
-from .batching import chunks, drain, in_thread
+from .batching import chunks, deferrer, drain, in_thread
 from .context import SyncContext
 from .cursors import cursor_for, fail_run, finish_run, start_run
 from .errors import explain
@@ -54,24 +55,23 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vendors") as pool:
             pending: list[Future[None]] = []
+            later = deferrer(pool, pending, lambda vendor_id, exc: _failed(ctx, vendor_id, exc))
             for chunk in chunks(ctx.gp.iter_vendors(modified_since=since), CHUNK):
                 mappings, records = _prefetch(ctx, chunk)
                 for vendor in chunk:
                     try:
                         item = process_vendor(ctx, vendor, mappings.get(vendor.vendor_id),
-                                              records.get(vendor.vendor_id))
+                                              records.get(vendor.vendor_id), later)
                     except Exception as exc:  # one bad vendor must not stop the run
                         log.exception("vendor flow failed for %s", vendor.vendor_id)
-                        settle(get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id), State.FAILED,
-                               reason=explain(exc))
-                        ctx.tally["vendor_failed"] += 1
+                        _failed(ctx, vendor.vendor_id, exc)
                         continue
                     if item:
                         creates.append(item)
                     if len(creates) >= BULK:
                         pending.append(pool.submit(in_thread, create_vendors, ctx, creates))
                         creates = []
-                        pending = drain(pending, keep=workers)
+                        drain(pending, keep=workers)
             if creates:
                 pending.append(pool.submit(in_thread, create_vendors, ctx, creates))
             drain(pending, keep=0)
@@ -81,6 +81,11 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     summary = {k: v for k, v in ctx.tally.items() if k.startswith("vendor_")}
     finish_run(cursor, started, summary)
     return summary
+
+
+def _failed(ctx: SyncContext, vendor_id: str, exc: Exception) -> None:
+    settle(get_record(ctx.tenant, Kind.VENDOR, vendor_id), State.FAILED, reason=explain(exc))
+    ctx.tally["vendor_failed"] += 1
 
 
 def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMapping], dict[str, SyncRecord]]:
@@ -98,9 +103,11 @@ def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMap
 
 
 def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None | object = _LOOKUP,
-                   record: SyncRecord | None = None) -> tuple[SyncRecord, VendorMapping, Any] | None:
+                   record: SyncRecord | None = None, later: Callable[..., None] | None = None
+                   ) -> tuple[SyncRecord, VendorMapping, Any] | None:
     """Settle one GP vendor; returns it when it must be created in BILL (done in bulk).
-    `mapping` and `record` are passed when the caller fetched them for a whole chunk."""
+    `mapping` and `record` are passed when the caller fetched them for a whole chunk; a change to
+    send to an existing BILL vendor goes to `later` (the run's worker threads) when given."""
     if mapping is _LOOKUP:
         mapping = VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id=vendor.vendor_id).first()
     assert mapping is None or isinstance(mapping, VendorMapping)
@@ -133,7 +140,11 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
                 return None
         return record, mapping, vendor
     record.target_id = mapping.bill_vendor_id
-    update_vendor(ctx, record, vendor, aligned, label)
+    unchanged = content_hash(aligned) == record.synced_hash and not is_uncertain(record)
+    if later is not None and not (unchanged and is_archived_in_gp(vendor) == bool(record.snapshot.get("archived"))):
+        later(vendor.vendor_id, update_vendor, ctx, record, vendor, aligned, label)
+    else:
+        update_vendor(ctx, record, vendor, aligned, label)
     return None
 
 
