@@ -72,6 +72,8 @@ def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
         if invoice.state == "Work":
             return False, f"workflow status is {invoice.workflow_status}"
     if invoice.state == "Open":
+        if invoice.document_amount <= 0:
+            return True, ""  # not silently dropped: build_draft parks it with the reason
         if invoice.remaining <= 0:
             return False, "nothing remains to pay in GP"
         return True, ""
