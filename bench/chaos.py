@@ -368,6 +368,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=float, default=0.05, help="share of requests that fail (default 0.05)")
     _env.add_arguments(parser)
     args = parser.parse_args(argv)
+    # A database and Redis db of its own: other benchmarks drop theirs and flush theirs when they start.
+    if not os.environ.get("BENCH_DATABASE_URL"):
+        use_pg = args.db == "postgres" or (args.db == "auto" and _env.reachable("127.0.0.1", 5432))
+        os.environ["BENCH_DATABASE_URL"] = (_env.PG_URL.rsplit("/", 1)[0] + "/mlconnector_chaos" if use_pg
+                                            else f"sqlite:///{ROOT / 'var' / 'chaos.sqlite3'}")
+    os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     env = _env.setup(args)
     result = run(args.seed, SIZES[args.size], database_url=env["database_url"], redis_url=env["redis_url"],
                  rate=args.rate)
