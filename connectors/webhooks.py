@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from connectors.queue import enqueue
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "x-bill-sha-signature"
+BILL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 ENTITY_KEYS = {"vendor": "vendor", "bill": "bill", "payment": "payment"}
 HANDLED_EVENTS = {
     "vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",
@@ -56,6 +58,8 @@ def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     entity = body.get(ENTITY_KEYS[family])
     if not isinstance(entity, dict) or not isinstance(entity.get("id"), str) or not entity["id"]:
         return None, f"the {family} object or its id is missing"
+    if not BILL_ID.fullmatch(entity["id"]):  # it goes into a BILL URL path when the event is processed
+        return None, f"the {family} id is not a BILL ID"
     return body, ""
 
 
