@@ -15,6 +15,7 @@ import platform
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,23 +84,21 @@ def child_env(db: str, redis: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def setup(args: argparse.Namespace, fresh: bool = True) -> dict[str, str]:
+def setup(args: argparse.Namespace, fresh: bool = True, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Point this process at the bench database (fresh and migrated), then start Django."""
     db, redis = choose(args)
     if fresh:
         fresh_database(db)
     os.environ.clear()
-    os.environ.update(child_env(db, redis))
+    os.environ.update(child_env(db, redis, **(extra or {})))
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    if redis:
-        import redis as redis_lib
-
-        redis_lib.Redis.from_url(redis).flushdb()  # db 14 is the bench's own: old gate keys and queues go
+    # Redis is not flushed: another bench may be using it. Each run has its own BILL org ID (so its
+    # own gate keys and hourly count), and the webhook bench clears the one queue it fills.
     return {"database": "postgresql" if db.startswith("postgres") else "sqlite", "redis": bool(redis),
             "database_url": db, "redis_url": redis}
 
@@ -145,3 +144,12 @@ def _redis_version() -> str:
 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2, default=str), flush=True)
+
+
+def run_main(make_parser: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], dict[str, Any]],
+             argv: list[str]) -> int:
+    """Parse the options, run, add the machine description, print the result as JSON."""
+    result = run(make_parser().parse_args(argv))
+    result["machine"] = machine()
+    emit(result)
+    return 0

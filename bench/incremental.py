@@ -178,8 +178,4 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
-    result = run(args)
-    result["machine"] = _env.machine()
-    _env.emit(result)
-    return 0
+    return _env.run_main(parser, run, argv)

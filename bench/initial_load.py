@@ -185,8 +185,4 @@ def naive_client(tenant: Any, sample: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
-    result = run(args)
-    result["machine"] = _env.machine()
-    _env.emit(result)
-    return 0
+    return _env.run_main(parser, run, argv)

@@ -8,6 +8,23 @@ from typing import Any
 from django.db import transaction
 
 RUN_INLINE = False
+# django-q2 builds a broker (and, for Redis, a new connection pool) on every async_task; the webhook
+# view enqueues once a request, so the process keeps one. reset_broker() is the test hook.
+_broker: Any = None
+
+
+def shared_broker() -> Any:
+    global _broker
+    if _broker is None:
+        from django_q.brokers import get_broker
+
+        _broker = get_broker()
+    return _broker
+
+
+def reset_broker() -> None:
+    global _broker
+    _broker = None
 
 
 def enqueue(func: str, *args: Any, **kwargs: Any) -> None:
@@ -19,4 +36,4 @@ def enqueue(func: str, *args: Any, **kwargs: Any) -> None:
 
         transaction.on_commit(lambda: import_string(func)(*args, **kwargs))
         return
-    transaction.on_commit(lambda: async_task(func, *args, **kwargs))
+    transaction.on_commit(lambda: async_task(func, *args, broker=shared_broker(), **kwargs))
