@@ -122,6 +122,10 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
                reason=f"GP already has payment {number}, but it does not match BILL payment {payment.id}.",
                fix="Compare the two payments; void the wrong one in GP.")
         return
+    elif is_uncertain(record):  # an unconfirmed create did reach GP: the trail must say we took it
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome = "adopted"
+            log_.request = {"reconciled": True, "payment": number}
     _post_and_settle(ctx, record, existing, label, applies)
 
 

@@ -104,3 +104,39 @@ def test_bills_whose_bulk_create_answer_was_lost_are_adopted_once_with_a_complet
         # The trail tells the whole story: sent, not confirmed, found in BILL and adopted.
         outcomes = list(record.trail.order_by("started_at", "id").values_list("outcome", flat=True))
         assert outcomes[outcomes.index("in_doubt"):] == ["in_doubt", "adopted"], outcomes
+
+
+def test_a_gp_payment_saved_by_gp_whose_answer_was_lost_is_adopted_once_with_a_complete_trail(
+        wired, gp_sandbox, bill_sandbox):
+    from bench._chaos_faults import GPAfterCommit
+    from connectors.gp.client import GPClient
+    from connectors.sync.payments import gp_payment_number
+    from connectors.sync.runner import run_bill_to_gp
+    from tests.sync.conftest import approve_all
+
+    run(wired)
+    approve_all(wired)
+    wired.default_checkbook_id = "UPTOWN TRUST"
+    wired.save()
+    bill_id = SyncRecord.objects.filter(tenant=wired, kind=Kind.BILL, state=State.SYNCED).first().target_id
+    payment = bill_sandbox.pay_bills([{"billId": bill_id}])
+
+    lost = GPAfterCommit(seed=1, rate=1.0, hold_seconds=0, path_contains="PayablesPayments")
+    handler = gp_sandbox.server.RequestHandlerClass
+    gp_sandbox.server.drop_connections()  # new connections get the faulty handler
+    lost.install(gp_sandbox)
+    try:
+        run_bill_to_gp(wired)
+    finally:
+        gp_sandbox.server.RequestHandlerClass = handler
+        gp_sandbox.server.drop_connections()
+    assert lost.injected, "GP's answer should have been lost once"
+    run_bill_to_gp(wired)
+
+    number = gp_payment_number(payment["id"])
+    in_gp = [p for p in GPClient.for_connection(wired.gp_connection).iter_payments() if p.payment_number == number]
+    assert len(in_gp) == 1
+    r = SyncRecord.objects.get(tenant=wired, kind=Kind.GP_PAYMENT, source_key=payment["id"])
+    assert r.state == State.SYNCED and r.target_id == number
+    outcomes = list(r.trail.order_by("started_at", "id").values_list("outcome", flat=True))
+    assert outcomes == ["in_doubt", "adopted"], outcomes
