@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox.bill.faults import Fault
 from sandbox.common.faults import FaultPlan
+from sandbox.gp.handler import GPHandler
 
 BILL_WRITE_KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit")
 BILL_READ_KINDS = ("5xx", "timeout", "reset")
@@ -35,6 +36,8 @@ class BillRateFaults:
                 return None
             kinds = BILL_READ_KINDS if method == "GET" else BILL_WRITE_KINDS
             kind = self._random.choice(kinds)
+            if method != "GET" and self._random.random() < 0.5:  # the faults that make money unsafe, more often
+                kind = self._random.choice(("timeout_after_commit", "reset_after_commit"))
             self.injected[kind] += 1
         return Fault(kind, 1, (), "", 503, self.hold_seconds)
 
@@ -62,6 +65,42 @@ class CountingFaultPlan(FaultPlan):
             with self._lock:
                 self.injected[kind] += 1
         return kind
+
+
+class GPAfterCommit:
+    """GP writes that succeed but whose answer never arrives: the connection hangs, then drops, or is
+    reset, after GP saved the payment or the vendor change. Installed as the GP server's handler."""
+
+    def __init__(self, seed: int, rate: float, hold_seconds: float, path_contains: str = "") -> None:
+        self._random = random.Random(seed * 13 + 5)
+        self._lock = threading.Lock()
+        self.rate, self.hold_seconds, self.path_contains = rate, hold_seconds, path_contains
+        self.injected: Counter[str] = Counter()
+
+    def pick(self, method: str, path: str, status: int) -> str | None:
+        with self._lock:
+            if method not in ("POST", "PATCH") or status not in (200, 201) or self.path_contains not in path:
+                return None
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(("timeout_after_commit", "reset_after_commit"))
+            self.injected[kind] += 1
+            return kind
+
+    def install(self, gp: Any) -> None:
+        plan = self
+
+        class Handler(GPHandler):
+            def send_payload(self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> None:
+                kind = plan.pick(self.command, self.url.path, status) if not self.url.path.startswith("/_sandbox") else None
+                if kind == "timeout_after_commit":
+                    self.server.stopping.wait(plan.hold_seconds)
+                    return self.drop_connection(kind, reset=False)
+                if kind == "reset_after_commit":
+                    return self.drop_connection(kind, reset=True)
+                return super().send_payload(status, payload, headers)
+
+        gp.server.RequestHandlerClass = Handler
 
 
 class Disturber:

@@ -228,7 +228,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         log_dir: Path | None = None, say: Any = None) -> dict[str, Any]:
     """The whole run; Django must be set up on `database_url` (migrated). Returns the result line."""
     from bench._chaos_check import check, converged
-    from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber
+    from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber, GPAfterCommit
     from bench._chaos_webhooks import Relay, serve_django
     from bench._env import child_env
     from connectors import queue
@@ -265,6 +265,8 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         plan.latency_ms, plan.timeout_seconds = 5, 1.5
         gp.server.faults = plan
         plan.set(["5xx", "timeout", "reset", "lock"], rate=rate)
+        gp_after = GPAfterCommit(seed, rate * 2, hold_seconds=1.5)
+        gp_after.install(gp)
         bill_faults = BillRateFaults(seed, rate, hold_seconds=1.5)
         bill.app.faults = bill_faults  # type: ignore[assignment]
         disturber = Disturber(seed, gp, bill)
@@ -297,6 +299,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
 
         # Calm: no more faults; the system must now converge by itself.
         plan.clear()
+        gp_after.rate = 0.0
         bill_faults.clear()
         disturber.stop()
         relay.calm()
@@ -314,6 +317,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         workers.stop()
         result = check(tenant, vouchers, vendor_ids)
         faults = Counter({f"gp_{k}": v for k, v in plan.injected.items()})
+        faults.update({f"gp_{k}": v for k, v in gp_after.injected.items()})
         faults.update({f"bill_{k}": v for k, v in bill_faults.injected.items()})
         faults.update(disturber.done)
         refused = Counter()
