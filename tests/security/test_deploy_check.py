@@ -20,7 +20,10 @@ PRODUCTION = {
 
 
 def _check(**env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("SECURE_")}
+    # As a production host would start it: none of the test run's own variables (live-server tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly refuses).
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("SECURE_")
+            and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base.update(ENV_FILE=str(ROOT / "var" / "no-such-env-file"), DJANGO_SETTINGS_MODULE="gpbill_site.settings")
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60)
