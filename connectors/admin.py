@@ -36,7 +36,11 @@ class TenantAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = ["sync_now"]
 
-    @admin.action(description="Sync now (both directions, as a background job)")
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        """Starting a sync is a job: the same permission the dashboard's buttons need."""
+        return request.user.has_perm("audit.add_job")
+
+    @admin.action(description="Sync now (both directions, as a background job)", permissions=["sync"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         from audit import jobs
         from audit.models import Job

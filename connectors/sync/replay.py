@@ -67,6 +67,12 @@ def _replay_vendor(ctx: SyncContext, record: SyncRecord) -> None:
     item = process_vendor(ctx, vendor)
     if item:
         create_vendors(ctx, [item])
+        return
+    record.refresh_from_db()
+    if record.target_id and record.state not in (State.CONFLICT, State.SKIPPED):
+        from .vendors_back import apply_bill_vendor
+
+        apply_bill_vendor(ctx, ctx.bill.get_vendor(record.target_id))  # BILL's side, read fresh
 
 
 def _replay_account(ctx: SyncContext, record: SyncRecord) -> None:

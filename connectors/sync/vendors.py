@@ -251,6 +251,8 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
     if content_hash(aligned) == record.synced_hash and not is_uncertain(record):
         if archived != bool(record.snapshot.get("archived")):
             _set_archived(ctx, record, archived)
+        if record.state == State.FAILED:  # nothing left to send from GP's side (a replay)
+            settle(record, State.SYNCED, label=label)
         ctx.tally["vendor_unchanged"] += 1
         return
     bill_now = vf.from_bill(ctx.bill.get_vendor(record.target_id).raw)

@@ -28,13 +28,27 @@ def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]
     filters = [] if full or cursor.cursor is None else [("updatedTime", "gte", cursor.cursor - _overlap())]
     try:
         for bill_vendor in ctx.bill.iter_vendors(filters=filters):
-            apply_bill_vendor(ctx, bill_vendor)
+            try:
+                apply_bill_vendor(ctx, bill_vendor)
+            except Exception as exc:  # one vendor GP refuses must not hold up the others
+                _failed(ctx, bill_vendor, exc)
     except Exception as exc:
         fail_run(cursor, explain(exc))
         raise
     summary = {k: v for k, v in ctx.tally.items() if k.startswith("gp_vendor_")}
     finish_run(cursor, started, summary)
     return summary
+
+
+def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
+    """Park the vendor for the retry sweep, whose replay re-reads BILL's side and applies it again."""
+    mapping = VendorMapping.objects.filter(tenant=ctx.tenant, bill_vendor_id=bill_vendor.id).first()
+    if mapping is None:
+        raise exc
+    record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
+    settle(record, State.FAILED, reason=f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
+           fix="Retried automatically; Replay to retry now.")
+    ctx.tally["gp_vendor_failed"] += 1
 
 
 def _overlap() -> Any:
