@@ -153,6 +153,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     repeats = random.Random(9).sample(range(args.events), int(args.events * args.repeat))
     # A repeat goes out after its first delivery has been answered (BILL retries after 2 s or more).
     later = [bodies[n] for n in repeats]
+    if env["database"] == "postgresql":
+        from django.db import connection
+
+        with connection.cursor() as cursor:  # start from a quiet database: no checkpoint mid-measurement
+            cursor.execute("CHECKPOINT")
     port = free_port()
     server = start_gunicorn(env, port, args.workers, args.threads)
     try:
