@@ -24,7 +24,16 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from . import actions, jobs, lineage
-from .models import ATTENTION_STATES, Attempt, AttentionRecord, Job, State, SyncRecord, WebhookEvent, WebhookRejection
+from .models import (
+    ATTENTION_STATES,
+    Attempt,
+    AttentionRecord,
+    Job,
+    State,
+    SyncRecord,
+    WebhookEvent,
+    WebhookRejection,
+)
 
 STUCK_AFTER = timedelta(minutes=15)
 

@@ -89,7 +89,14 @@ def is_uncertain(record: SyncRecord) -> bool:
     return record.state in UNCERTAIN_STATES
 
 
-def settle(
+def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
+    """Record where a record stands after an attempt (the counterpart of write_ahead)."""
+    apply_settlement(record, state, **fields)
+    record.save()
+    return record
+
+
+def apply_settlement(
     record: SyncRecord,
     state: str,
     *,
@@ -101,8 +108,8 @@ def settle(
     source_hash: str | None = None,
     snapshot: dict[str, Any] | None = None,
     label: str | None = None,
-) -> SyncRecord:
-    """Record where a record stands after an attempt (the counterpart of write_ahead)."""
+) -> None:
+    """The in-memory part of `settle`, shared with bulk settling (connectors.sync.ledger_bulk)."""
     record.state = state
     if target_id is not None:
         record.target_id = target_id
@@ -122,8 +129,6 @@ def settle(
         record.next_retry_at = timezone.now() + step * settings.SYNC_RETRY_SCALE
     else:
         record.next_retry_at = None
-    record.save()
-    return record
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.ledger import apply_settlement
 from audit.models import Attempt, State, SyncRecord
 from audit.redact import redact
 
@@ -36,19 +37,8 @@ class SyncedBatch:
             target_id: str | None = None, synced_hash: str | None = None, source_hash: str | None = None,
             snapshot: dict[str, Any] | None = None, label: str | None = None) -> None:
         """The in-memory part of settle(record, State.SYNCED, ...), and its attempt."""
-        record.state = State.SYNCED
-        if target_id is not None:
-            record.target_id = target_id
-        record.reason = record.fix = record.waiting_on = ""
-        if synced_hash is not None:
-            record.synced_hash = synced_hash
-        if source_hash is not None:
-            record.source_hash = source_hash
-        if snapshot is not None:
-            record.snapshot = snapshot
-        if label is not None:
-            record.label = label[:255]
-        record.next_retry_at = None
+        apply_settlement(record, State.SYNCED, target_id=target_id, synced_hash=synced_hash,
+                         source_hash=source_hash, snapshot=snapshot, label=label)
         self.records.append(record)
         self.trail.append(Attempt(
             record=record, flow=self.flow, trigger=self.trigger, started_at=self.started_at,
