@@ -22,7 +22,7 @@ from audit.models import Kind, State, SyncRecord
 from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
-from .cursors import cursor_for, fail_run, finish_run, start_run
+from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
 from .suggest import ensure_account_suggestions
@@ -36,18 +36,15 @@ Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the 
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP invoices changed since the cursor (or all, with full=True)."""
-    cursor = cursor_for(ctx.tenant, FLOW)
-    started = start_run(cursor)
-    since = None if full else cursor.cursor
     # Twice as many workers as BILL slots: while one settles its batch in the database, another
     # holds the slot it freed, so the gate (not our bookkeeping) is what limits the pace.
     workers = 2 * settings.BILL_CONCURRENCY_LIMIT
-    try:
+    with poll_run(ctx, FLOW, "bill_", full=full) as run:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bills") as pool:
             pending: list[Future[None]] = []
             later = deferrer(pool, pending, lambda voucher, exc: _failed(ctx, voucher, exc))
             creates: list[tuple[SyncRecord, BillDraft]] = []
-            for chunk in chunks(ctx.gp.iter_invoices(modified_since=since), CHUNK):
+            for chunk in chunks(ctx.gp.iter_invoices(modified_since=run.since), CHUNK):
                 creates.extend(decide_chunk(ctx, chunk, later))
                 while len(creates) >= CHUNK:
                     batch, creates = creates[:CHUNK], creates[CHUNK:]
@@ -56,12 +53,7 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
             if creates:
                 pending.append(pool.submit(in_thread, create_batch, ctx, creates))
             drain(pending, keep=0)
-    except Exception as exc:
-        fail_run(cursor, explain(exc))
-        raise
-    summary = {k: v for k, v in ctx.tally.items() if k.startswith("bill_")}
-    finish_run(cursor, started, summary)
-    return summary
+    return run.summary
 
 def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = None
                  ) -> list[tuple[SyncRecord, BillDraft]]:

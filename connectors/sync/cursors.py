@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +12,8 @@ from django.utils import timezone
 
 from audit.models import PollCursor
 from connectors.models import Tenant
+
+from .errors import explain
 
 OVERLAP = timedelta(minutes=5)
 
@@ -37,3 +42,33 @@ def finish_run(cursor: PollCursor, started: datetime, summary: dict[str, Any]) -
 def fail_run(cursor: PollCursor, error: str) -> None:
     cursor.last_error = error[:2000]
     cursor.save(update_fields=["last_error"])
+
+
+@dataclass
+class PollRun:
+    """What a polling flow reads from: `since` is the last successful run's start (None = everything)."""
+
+    since: datetime | None
+    started: datetime
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def since_with_overlap(self) -> datetime | None:
+        """For APIs that take the cursor as is (BILL): re-read the overlap window ourselves."""
+        return None if self.since is None else self.since - OVERLAP
+
+
+@contextmanager
+def poll_run(ctx: Any, flow: str, prefix: str, *, full: bool = False) -> Iterator[PollRun]:
+    """One run of a polling flow: the cursor moves to this run's start only if the body finishes;
+    a failure is noted on the cursor and re-raised. The summary is the tally's `prefix` counts."""
+    cursor = cursor_for(ctx.tenant, flow)
+    started = start_run(cursor)
+    run = PollRun(since=None if full else cursor.cursor, started=started)
+    try:
+        yield run
+    except Exception as exc:
+        fail_run(cursor, explain(exc))
+        raise
+    run.summary.update({k: v for k, v in ctx.tally.items() if k.startswith(prefix)})
+    finish_run(cursor, started, run.summary)

@@ -20,7 +20,7 @@ from audit.models import Kind, State, SyncRecord
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
-from .cursors import OVERLAP, cursor_for, fail_run, finish_run, start_run
+from .cursors import poll_run
 from .errors import explain
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,8 @@ def gp_batch(day: date | None) -> str:
 
 def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """Poll BILL payments changed since the cursor; also re-check payments waiting on GP posting."""
-    cursor = cursor_for(ctx.tenant, FLOW)
-    started = start_run(cursor)
-    since = None if full or cursor.cursor is None else cursor.cursor - OVERLAP
-    try:
-        for payment in ctx.bill.iter_payments(updated_since=since):
+    with poll_run(ctx, FLOW, "payment_", full=full) as run:
+        for payment in ctx.bill.iter_payments(updated_since=run.since_with_overlap):
             try:
                 process_payment(ctx, payment)
             except Exception as exc:  # one bad payment must not stop the run
@@ -54,14 +51,9 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
         waiting = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
                                             state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT])
         # Only rows this run has not already looked at (a payment is processed once per run).
-        for record in waiting.exclude(next_retry_at__gt=timezone.now()).filter(updated_at__lt=started):
+        for record in waiting.exclude(next_retry_at__gt=timezone.now()).filter(updated_at__lt=run.started):
             replay_payment(ctx, record)
-    except Exception as exc:
-        fail_run(cursor, explain(exc))
-        raise
-    summary = {k: v for k, v in ctx.tally.items() if k.startswith("payment_")}
-    finish_run(cursor, started, summary)
-    return summary
+    return run.summary
 
 
 def replay_payment(ctx: SyncContext, record: SyncRecord) -> None:

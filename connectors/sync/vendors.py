@@ -27,7 +27,7 @@ from mappings.models import MappingAction, MappingState, VendorMapping
 from . import vendor_fields as vf
 from .batching import chunks, deferrer, drain, in_thread
 from .context import SyncContext
-from .cursors import cursor_for, fail_run, finish_run, start_run
+from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
 from .ledger_bulk import SyncedBatch, update_rows
@@ -47,16 +47,13 @@ def is_archived_in_gp(vendor: Any) -> bool:
 def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP vendors changed since the cursor: new ones created in BILL ≤20 a call, up to
     BILL_CONCURRENCY_LIMIT calls in parallel (each batch written ahead in its own thread)."""
-    cursor = cursor_for(ctx.tenant, FLOW)
-    started = start_run(cursor)
-    since = None if full else cursor.cursor
     workers = 2 * settings.BILL_CONCURRENCY_LIMIT  # as in bills: settling never idles a BILL slot
     creates: list[tuple[SyncRecord, VendorMapping, Any]] = []
-    try:
+    with poll_run(ctx, FLOW, "vendor_", full=full) as run:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vendors") as pool:
             pending: list[Future[None]] = []
             later = deferrer(pool, pending, lambda vendor_id, exc: _failed(ctx, vendor_id, exc))
-            for chunk in chunks(ctx.gp.iter_vendors(modified_since=since), CHUNK):
+            for chunk in chunks(ctx.gp.iter_vendors(modified_since=run.since), CHUNK):
                 mappings, records = _prefetch(ctx, chunk)
                 for vendor in chunk:
                     try:
@@ -75,12 +72,7 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
             if creates:
                 pending.append(pool.submit(in_thread, create_vendors, ctx, creates))
             drain(pending, keep=0)
-    except Exception as exc:
-        fail_run(cursor, explain(exc))
-        raise
-    summary = {k: v for k, v in ctx.tally.items() if k.startswith("vendor_")}
-    finish_run(cursor, started, summary)
-    return summary
+    return run.summary
 
 
 def _failed(ctx: SyncContext, vendor_id: str, exc: Exception) -> None:

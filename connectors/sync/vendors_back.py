@@ -14,7 +14,7 @@ from mappings.models import MappingState, VendorMapping
 
 from . import vendor_fields as vf
 from .context import SyncContext
-from .cursors import cursor_for, fail_run, finish_run, start_run
+from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
 
@@ -23,21 +23,14 @@ FLOW = "bill_vendors"
 
 def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """Poll BILL vendors changed since the cursor (the safety net for lost vendor webhooks)."""
-    cursor = cursor_for(ctx.tenant, FLOW)
-    started = start_run(cursor)
-    filters = [] if full or cursor.cursor is None else [("updatedTime", "gte", cursor.cursor - _overlap())]
-    try:
-        for bill_vendor in ctx.bill.iter_vendors(filters=filters):
+    with poll_run(ctx, FLOW, "gp_vendor_", full=full) as run:
+        since = run.since_with_overlap
+        for bill_vendor in ctx.bill.iter_vendors(filters=[] if since is None else [("updatedTime", "gte", since)]):
             try:
                 apply_bill_vendor(ctx, bill_vendor)
             except Exception as exc:  # one vendor GP refuses must not hold up the others
                 _failed(ctx, bill_vendor, exc)
-    except Exception as exc:
-        fail_run(cursor, explain(exc))
-        raise
-    summary = {k: v for k, v in ctx.tally.items() if k.startswith("gp_vendor_")}
-    finish_run(cursor, started, summary)
-    return summary
+    return run.summary
 
 
 def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
@@ -49,12 +42,6 @@ def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
     settle(record, State.FAILED, reason=f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
            fix="Retried automatically; Replay to retry now.")
     ctx.tally["gp_vendor_failed"] += 1
-
-
-def _overlap() -> Any:
-    from .cursors import OVERLAP
-
-    return OVERLAP
 
 
 def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
