@@ -101,6 +101,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
 
     existing = ctx.gp.get_payment(number) if is_uncertain(record) or record.state == State.FAILED else None
+    looked_up = existing is not None
     if existing is None:
         write_ahead([record])
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
@@ -109,12 +110,14 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             existing = _create(ctx, record, payment, number, vendor_id, checkbook, applies, log_)
             if existing is None:
                 return
-    elif not _matches(existing, vendor_id, applies):
+    # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
+    # just create is only ours if it says what BILL paid.
+    if not _matches(existing, vendor_id, applies):
         settle(record, State.FLAGGED, label=label,
                reason=f"GP already has payment {number}, but it does not match BILL payment {payment.id}.",
                fix="Compare the two payments; void the wrong one in GP.")
         return
-    elif is_uncertain(record):  # an unconfirmed create did reach GP: the trail must say we took it
+    if looked_up and is_uncertain(record):  # an unconfirmed create did reach GP: the trail must say we took it
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "adopted"
             log_.request = {"reconciled": True, "payment": number}

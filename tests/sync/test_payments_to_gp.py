@@ -172,3 +172,20 @@ def test_an_unmapped_funding_account_waits_for_its_checkbook_mapping(wired, bill
     r.refresh_from_db()
     assert r.state == State.SYNCED, r.reason
     assert gp(wired).get_payment(gp_payment_number(payment["id"])).checkbook_id == mapping.gp_checkbook_id
+
+
+def test_a_different_gp_payment_under_our_number_is_flagged_not_taken_as_done(synced, bill_sandbox):
+    import datetime as dt
+
+    (bill_record,) = _bills(synced, 1)
+    invoice = gp(synced).get_invoice(bill_record.source_key)
+    payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
+    number = gp_payment_number(payment["id"])
+    # Someone keyed a payment in GP under that number for another amount: GP will refuse ours as a duplicate.
+    gp(synced).create_payment(payment_number=number, vendor_id=invoice.vendor_id, checkbook_id="UPTOWN TRUST",
+                              method="Check", document_number="HAND", date=dt.date(2026, 11, 1),
+                              amount=Decimal("1.00"), apply_to=[(invoice.voucher, Decimal("1.00"))], batch="HAND")
+    run_bill_to_gp(synced)
+    r = record(synced, "gp_payment", payment["id"])
+    assert r.state == State.FLAGGED and "does not match" in r.reason
+    assert gp(synced).get_payment(number).apply_to == ((invoice.voucher, Decimal("1.00000")),)
