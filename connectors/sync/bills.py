@@ -113,7 +113,7 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
         _settle_not_ready(ctx, record, draft, invoice)
         return None
     if is_uncertain(record):
-        bill = find_existing(ctx, invoice.vendor_id, draft)
+        bill = find_existing(ctx, draft)
         if bill is not None:
             _adopt(ctx, record, draft, bill)
             return None
@@ -149,13 +149,11 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
                    label=draft.label)
     ctx.tally["bill_blocked"] += 1
 
-def find_existing(ctx: SyncContext, gp_vendor_id: str, draft: BillDraft) -> Any | None:
+def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,
     amount, and our GP voucher in its description. BILL allows duplicate invoice numbers, so
     only this lookup (not BILL) stands between a timeout and a second bill."""
-    vendor_id = draft.payload.get("vendorId") or ctx.bill_vendor_id(gp_vendor_id)
-    if not vendor_id:
-        return None
+    vendor_id = draft.payload["vendorId"]  # only ready drafts are ever sent, so they name their vendor
     number = draft.payload["invoice"]["invoiceNumber"]
     for bill in ctx.bill.iter_bills(filters=[("vendorId", "eq", vendor_id)]):
         if voucher_from_description(bill.description) == draft.voucher and bill.invoice_number == number:
@@ -228,7 +226,7 @@ def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]
     ctx.tally["bill_in_doubt"] += len(batch)
     for record, draft in batch:
         try:
-            bill = find_existing(ctx, record.snapshot.get("vendor_id", ""), draft)
+            bill = find_existing(ctx, draft)
         except Exception:  # BILL still unreachable: the retry sweep will reconcile later
             continue
         if bill is not None:
