@@ -87,15 +87,19 @@ class RequestStats:
         self._lock = threading.Lock()
         self._by_path: dict[str, Counter[str]] = {}
         self._by_status: Counter[str] = Counter()
+        self.generation = 0  # bumped by reset(): a request that began before a reset is not counted after it
 
-    def record(self, method: str, path: str, status: int | str) -> None:
+    def record(self, method: str, path: str, status: int | str, generation: int | None = None) -> None:
         label, code = f"{method} {path}", str(status)
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return  # e.g. a timeout fault of an earlier test ending after the next test zeroed the counts
             self._by_path.setdefault(label, Counter())[code] += 1
             self._by_status[code] += 1
 
     def reset(self) -> None:
         with self._lock:
+            self.generation += 1
             self._by_path.clear()
             self._by_status.clear()
 

@@ -121,6 +121,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     url = urlsplit("/")  # until a request is parsed (send_error on a bad request line counts under "/")
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
+    stats_generation: int | None = None  # set per request; None for a request line too bad to dispatch
     server: SandboxServer
 
     def setup(self) -> None:
@@ -135,10 +136,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         # Counted before the answer leaves, so a client reading stats right after sees its own request.
         self.status_sent = code
-        self.server.stats.record(self.command, self.stats_path(), code)
+        self.server.stats.record(self.command, self.stats_path(), code, self.stats_generation)
         super().send_response(code, message)
 
     def _dispatch(self) -> None:
+        self.stats_generation = self.server.stats.generation
         self.status_sent: int | None = None
         self.outcome: str | None = None  # set when a fault drops the connection instead of answering
         length = int(self.headers.get("Content-Length") or 0)
@@ -154,7 +156,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 raise
         finally:
             if self.status_sent is None:
-                self.server.stats.record(self.command, self.stats_path(), self.outcome or "none")
+                self.server.stats.record(
+                    self.command, self.stats_path(), self.outcome or "none", self.stats_generation
+                )
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
 
