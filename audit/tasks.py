@@ -22,3 +22,10 @@ def send_alert_digest(tenant_id: int) -> bool:
     from .alerts import send_digest
 
     return send_digest(Tenant.objects.get(pk=tenant_id)) is not None
+
+
+def prune_retention() -> dict[str, int]:
+    """The daily retention prune (audit/retention.py says what is kept and for how long)."""
+    from .retention import prune
+
+    return prune()

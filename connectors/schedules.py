@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_q.models import Schedule
 
 from connectors.models import Tenant
@@ -38,3 +41,23 @@ def ensure_schedules(tenant: Tenant) -> list[Schedule]:
         schedule.save()
         out.append(schedule)
     return out
+
+
+RETENTION_SCHEDULE = "ml-connector:retention"
+
+
+def ensure_global_schedules() -> Schedule:
+    """The one schedule not tied to a tenant: the daily retention prune (idempotent, after every migrate)."""
+    existing = Schedule.objects.filter(name=RETENTION_SCHEDULE).order_by("pk")
+    schedule = existing.first()
+    for extra in existing[1:]:
+        extra.delete()
+    if schedule is None:
+        # First run at 03:00 (TIME_ZONE) tomorrow: a prune belongs to the quiet hours, not to set-up.
+        tomorrow = timezone.localtime() + timedelta(days=1)
+        schedule = Schedule(name=RETENTION_SCHEDULE, next_run=tomorrow.replace(hour=3, minute=0, second=0))
+    schedule.func = "audit.tasks.prune_retention"
+    schedule.schedule_type = Schedule.DAILY
+    schedule.repeats = -1
+    schedule.save()
+    return schedule

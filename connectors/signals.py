@@ -1,4 +1,4 @@
-"""Keep role permissions and tenant schedules current."""
+"""Keep role permissions, tenant schedules and the global retention schedule current."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 def refresh_roles(sender: Any, **kwargs: Any) -> None:
     """Permissions for new models exist only after each migrate; roles follow them."""
     from .roles import sync_role_permissions
+    from .schedules import ensure_global_schedules
 
     sync_role_permissions()
+    ensure_global_schedules()
 
 
 def tenant_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
