@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "import_export",
+    "health_check",
     "connectors",
     "mappings",
     "audit",
@@ -185,6 +186,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}, "spnego": {"level": "WARNING"}},
 }
+
+# Prometheus figures at /metrics for a request bearing this token; unset, /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # The public address of this app (links in e-mails, the webhook URL given to BILL).
 SITE_URL = env.str("SITE_URL", default="")

@@ -1,10 +1,13 @@
-"""URL routes: the admin is the application; the BILL webhook endpoint is the only public URL."""
+"""URL routes: the admin is the application. Outside it: the BILL webhook endpoint (HMAC-signed), the
+health probe (names nothing) and the Prometheus figures (closed unless METRICS_TOKEN is set)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
 
+from audit.health import ConnectorHealthView
+from audit.metrics import metrics
 from connectors.login_throttle import ThrottledAdminLoginForm
 from connectors.webhooks import bill_webhook
 
@@ -15,6 +18,8 @@ admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),
+    path("health/", ConnectorHealthView.as_view(), name="health"),
+    path("metrics", metrics, name="metrics"),
     path("admin/ops/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

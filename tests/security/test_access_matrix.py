@@ -191,9 +191,10 @@ def _all_patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, UR
     return out
 
 
-def test_nothing_outside_the_admin_but_the_signed_webhook_is_served(db):
+def test_nothing_outside_the_admin_but_the_signed_webhook_health_and_metrics_is_served(db):
     public = [route for route, _ in _all_patterns(get_resolver()) if not route.startswith("admin/")]
-    assert public == ["webhooks/bill/<slug:slug>/"]
+    # /health/ names nothing; /metrics is a 404 without METRICS_TOKEN (tests/ops).
+    assert public == ["webhooks/bill/<slug:slug>/", "health/", "metrics"]
 
 
 def test_the_only_admin_pages_an_anonymous_visitor_may_open_are_login_and_logout(world):

@@ -1,0 +1,77 @@
+"""What the people who run the installation read: /health/ for the probe, /metrics for Prometheus."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from audit.models import PollCursor, State, SyncRecord, WebhookRejection
+
+
+def _health(client):
+    return client.get("/health/", HTTP_ACCEPT="application/json")
+
+
+@pytest.mark.django_db
+def test_health_is_ok_when_the_database_cache_and_broker_answer(client):
+    answer = _health(client)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert set(body.values()) == {"OK"}
+    assert any("Database" in name for name in body) and any("TaskBroker" in name for name in body)
+
+
+# The checks run in worker threads with their own connections: they must see committed rows.
+@pytest.mark.django_db(transaction=True)
+def test_health_turns_red_when_no_poll_has_succeeded_for_a_long_time(client, tenant):
+    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(hours=2))
+    answer = _health(client)
+    assert answer.status_code == 500
+    message = next(v for k, v in answer.json().items() if "SchedulesRunning" in k)
+    assert "no poll has succeeded for 120 minutes" in message and "qcluster" in message
+    assert tenant.slug not in answer.content.decode()  # the probe is public: it names no tenant
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_late_tenant_does_not_turn_health_red_while_others_poll(client, tenant):
+    from connectors.models import Tenant
+
+    other = Tenant.objects.create(name="Other Co", slug="other")
+    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(days=3))
+    PollCursor.objects.create(tenant=other, flow="gp_bills", last_success_at=timezone.now() - timedelta(minutes=1))
+    assert _health(client).status_code == 200
+
+
+@pytest.mark.django_db
+def test_metrics_are_closed_without_a_token_setting(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_metrics_refuse_a_wrong_token(client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+
+
+@pytest.mark.django_db
+def test_metrics_count_records_by_state_lag_and_refusals(client, settings, tenant):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    for i in range(3):
+        SyncRecord.objects.create(tenant=tenant, kind="bill", source_key=f"V{i}", state=State.SYNCED)
+    SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V9", state=State.FAILED)
+    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(seconds=90))
+    WebhookRejection.objects.create(slug="x", reason="bad_signature", count=4)
+
+    answer = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
+
+    assert answer.status_code == 200
+    text = answer.content.decode()
+    assert 'mlc_records{state="synced",tenant="northwind"} 3.0' in text
+    assert 'mlc_records{state="failed",tenant="northwind"} 1.0' in text
+    lag = next(line for line in text.splitlines() if line.startswith('mlc_poll_lag_seconds{flow="gp_bills"'))
+    assert 89 <= float(lag.rsplit(" ", 1)[1]) < 200
+    assert 'mlc_webhook_refusals{reason="bad_signature"} 4.0' in text
