@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
+from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant
 from .secret_forms import WriteOnlySecretForm
 
 
@@ -75,6 +75,36 @@ class GPConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
                 self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
+
+
+@admin.register(GPResourceOverride)
+class GPResourceOverrideAdmin(admin.ModelAdmin):
+    """How one GP server differs from Part B. Versions are proposed, then confirmed by a Connector admin
+    (the connectors app is theirs alone); a confirmed version is never edited: propose a new one."""
+
+    list_display = ("connection", "version", "values", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
+    list_select_related = ("connection", "proposed_by", "confirmed_by")
+    readonly_fields = ("version", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
+    actions = ["confirm"]
+
+    def has_change_permission(self, request: HttpRequest, obj: GPResourceOverride | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.confirmed_at is None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: GPResourceOverride | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.confirmed_at is None)
+
+    def save_model(self, request: HttpRequest, obj: GPResourceOverride, form: object, change: bool) -> None:
+        if not change:
+            obj.proposed_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Confirm: read this GP server with these settings from the next run", permissions=["change"])
+    def confirm(self, request: HttpRequest, queryset: QuerySet[GPResourceOverride]) -> None:
+        from .overrides import confirm
+
+        for override in queryset.select_related("connection"):
+            confirm(override, request.user)
+            self.message_user(request, f"{override}: in force from the next run.", messages.SUCCESS)
 
 
 @admin.register(BillConnection)

@@ -97,21 +97,25 @@ class GPHandler(SandboxHandler):
             if method != "POST" or self.headers.get("GP-Custom-Action", "").upper() != "POST" or not key:
                 raise GPFault(400, "InvalidAction", "Post a batch with POST …/Batches({source};{batch}) and GP-Custom-Action: POST.")
             source, _, batch = key.partition(";")
-            return self.send_payload(200, {"Payload": company.post_batch(source, batch)})
+            return self.send_payload(200, self.app.variant.one_answer("", company.post_batch(source, batch)))
         table = RESOURCES.get(resource)
         if table is None:
             raise GPFault(404, "ResourceNotFound", f"'{resource}' is not a GP Service resource.")
+        variant = self.app.variant
         if method == "GET":
             if key is not None:
-                return self.send_payload(200, {"Payload": company.get(table, key)})
+                return self.send_payload(200, variant.one_answer(table, company.get(table, key)))
             rows, paging = company.list(table, self.query)
-            return self.send_payload(200, {"Payload": rows, "Paging": paging})
+            return self.send_payload(200, variant.list_answer(table, rows, paging))
         body = self.json_body(parse_float=Decimal)
         if not isinstance(body, dict):
             raise GPFault(400, "InvalidRequest", "The request body must be a JSON object.")
+        if table == "Vendors":
+            body = variant.vendor_body(body)
         if method == "POST" and key is None and table in _CREATE:
             record = getattr(company, _CREATE[table])(body)
-            return self.send_payload(201, {"Payload": record}, [("Location", f"{resource}({record['Key']['Id']})")])
+            return self.send_payload(201, variant.one_answer(table, record),
+                                     [("Location", f"{resource}({record['Key']['Id']})")])
         if method == "PATCH" and key is not None and table in _PATCH:
-            return self.send_payload(200, {"Payload": getattr(company, _PATCH[table])(key, body)})
+            return self.send_payload(200, variant.one_answer(table, getattr(company, _PATCH[table])(key, body)))
         raise GPFault(405, "MethodNotAllowed", f"{method} is not supported on {resource}.")
