@@ -188,7 +188,7 @@ class GPClient:
 
     def unwrap_one(self, what: str, answer: Any) -> dict:
         """The record of a single-record answer, or GPShapeError."""
-        envelope = self.shape.envelope
+        envelope = self.shape.record_envelope
         if envelope:
             if not isinstance(answer, dict) or envelope not in answer:
                 raise GPShapeError(what, f"a JSON object with the record under '{envelope}'", describe(answer))

@@ -121,7 +121,8 @@ VENDOR_ADDRESSES_EMBEDDED = "Addresses"
 class Shape:
     """One GP server's envelope, stamp precision and value vocabularies (Part B by default)."""
 
-    envelope: str = PAYLOAD  # key holding a list or a record; ENVELOPE_BARE: none
+    envelope: str = PAYLOAD  # key holding a list's records; ENVELOPE_BARE: the answer is the array
+    record_envelope: str = PAYLOAD  # key holding a single record; ENVELOPE_BARE: the answer is the record
     modified_precision: str = PRECISION_TIME  # "day": ModifiedDate carries a date only (GP's MODIFDT)
     vendor_status_field: str = Vendor.STATUS  # or "IsActive" (a boolean)
     vendor_statuses: Mapping[str, str] = field(default_factory=lambda: {w: w for w in VENDOR_STATUS_WORDS})
