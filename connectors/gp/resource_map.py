@@ -177,6 +177,8 @@ class Shape:
 
     # --- records into Part B words (raises GPShapeError naming what came) -------------------------
     def vendor(self, raw: dict) -> dict:
+        if self.vendor_addresses != Vendor.ADDRESSES:  # the server lists a vendor's addresses elsewhere
+            raw = {**raw, Vendor.ADDRESSES: raw.get(self.vendor_addresses) or []}
         if self.vendor_status_field == VENDOR_IS_ACTIVE:
             if VENDOR_IS_ACTIVE not in raw or not isinstance(raw[VENDOR_IS_ACTIVE], bool):
                 raise GPShapeError("a vendor", f"'{VENDOR_IS_ACTIVE}' true or false", _fields_of(raw, VENDOR_IS_ACTIVE),
