@@ -22,7 +22,15 @@ _PATH = re.compile(
     r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/Companies\((?P<company>.*?)\)"
     r"/(?P<rest>(?:Purchasing|Financials|PostingServices|Administration)/.*)$"
 )
+# Tenant level: the help page listing resources (as SBA's /help does) and the companies the user may open.
+_TENANT_PATH = re.compile(r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/(?P<what>help|Companies)/?$", re.IGNORECASE)
 _RESOURCE = re.compile(r"^(?P<res>[A-Za-z/]+?)(?:\((?P<key>.*)\))?(?:\.json)?$")
+HELP_RESOURCES = (
+    ("Purchasing/Vendors", "GET, POST, PATCH"), ("Purchasing/PayablesInvoices", "GET, POST, PATCH"),
+    ("Purchasing/PayablesPayments", "GET, POST"), ("Purchasing/PurchaseOrders", "GET"),
+    ("Financials/GLAccounts", "GET"), ("Financials/Checkbooks", "GET"),
+    ("PostingServices/System/Batches", "POST (GP-Custom-Action: POST)"),
+)
 _CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment"}
 _PATCH = {"Vendors": "patch_vendor", "PayablesInvoices": "patch_invoice"}
 
@@ -52,6 +60,10 @@ class GPHandler(SandboxHandler):
             self.label = self.url.path
             return control_api.handle(self)
         raw = re.sub("%28", "(", re.sub("%29", ")", self.url.path, flags=re.I), flags=re.I)
+        tenant_level = _TENANT_PATH.match(raw)
+        if tenant_level:
+            self.label = tenant_level["what"]
+            return self.tenant_level(tenant_level["tenant"], tenant_level["what"].lower())
         match = _PATH.match(raw)
         if not match:
             self.label = "(unknown)"
@@ -88,6 +100,25 @@ class GPHandler(SandboxHandler):
             self.send_error_json(fault_answer.status, fault_answer.code, fault_answer.message)
         except ValueError as exc:  # a body that is not JSON
             self.send_error_json(400, "InvalidRequest", str(exc))
+
+    def tenant_level(self, tenant: str, what: str) -> None:
+        step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
+        if step.principal is None:
+            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
+                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
+            return self.send_error_json(401, "Unauthorized", "The user name or password is incorrect.", challenge)
+        if unquote(tenant).casefold() != self.app.tenant.casefold():
+            return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(tenant)}' does not exist.")
+        if self.command != "GET":
+            return self.send_error_json(405, "MethodNotAllowed", f"{self.command} is not supported here.")
+        if what == "companies":
+            names = [n for n in self.app.company_names if (c := self.app.find_company(n)) and
+                     self.app.may_access(step.principal, c)]
+            return self.send_payload(200, self.app.variant.list_answer(
+                "", [{"Key": {"Id": n}, "Name": n} for n in names], {"Top": len(names), "Skip": 0, "Total": len(names)}))
+        items = "".join(f"<li><code>{path}</code> {verbs}</li>" for path, verbs in HELP_RESOURCES)
+        page = f"<html><head><title>GP Service help</title></head><body><h1>Resources</h1><ul>{items}</ul></body></html>"
+        return self.send_bytes(200, page.encode(), "text/html; charset=utf-8", [])
 
     def gp(self, company: GPCompany, resource: str, key: str | None) -> None:
         method = self.command
