@@ -36,6 +36,14 @@ class TenantAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = ["sync_now"]
 
+    def get_urls(self) -> list:
+        from django.urls import path
+
+        from .fitcheck.views import fit_check_view
+
+        return [path("<path:object_id>/fit-check/", self.admin_site.admin_view(fit_check_view),
+                     name="connectors_tenant_fit_check"), *super().get_urls()]
+
     def has_sync_permission(self, request: HttpRequest) -> bool:
         """Starting a sync is a job: the same permission the dashboard's buttons need."""
         return request.user.has_perm("audit.add_job")
@@ -60,10 +68,17 @@ def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
 @admin.register(GPConnection)
 class GPConnectionAdmin(admin.ModelAdmin):
     form = GPConnectionForm
-    list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls")
+    list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls", "fit_check")
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "company", "base_url")
     actions = ["test_gp_connection"]
+
+    @admin.display(description="fit check")
+    def fit_check(self, obj: GPConnection) -> str:
+        from django.utils.html import format_html
+
+        url = reverse("admin:connectors_tenant_fit_check", args=[obj.tenant_id])
+        return format_html('<a href="{}">Fit check (read only)</a>', url)
 
     @admin.action(description="Test connection (sign in to GP and read the company)")
     def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:

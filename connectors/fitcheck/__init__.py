@@ -15,7 +15,7 @@ from django.utils import timezone
 from .bill_side import check_bill
 from .gp_side import check_gp
 from .plan import make_plan
-from .problems import BLOCKER, Problems, to_csv
+from .problems import BLOCKER, PARKED, WARNING, Problems, to_csv
 
 __all__ = ["run_fit_check", "to_csv"]
 
@@ -37,6 +37,7 @@ def run_fit_check(tenant: Any) -> dict[str, Any]:
     report["proposed_overrides"] = gp.proposed if gp else {}
     report["plan"] = (make_plan(gp, bill, tenant, problems, settings.BILL_CONCURRENCY_LIMIT)
                       if gp and bill and gp.readable and bill.readable else {})
-    report["problems"] = problems.as_dicts()
+    order = {BLOCKER: 0, PARKED: 1, WARNING: 2}
+    report["problems"] = sorted(problems.as_dicts(), key=lambda p: order.get(p["severity"], 3))
     report["fits"] = not any(p.severity == BLOCKER for p in problems)
     return report
