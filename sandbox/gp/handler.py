@@ -71,12 +71,9 @@ class GPHandler(SandboxHandler):
         rest = match["rest"]
         resource = _RESOURCE.match(rest)
         self.label = (resource["res"] + ("({key})" if resource["key"] is not None else "")) if resource else rest
-        step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
-        if step.principal is None:
-            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
-                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
-            message = "Authentication continues." if step.challenge else "The user name or password is incorrect."
-            return self.send_error_json(401, "Unauthorized", message, challenge)
+        step = self.authenticate()
+        if step is None:
+            return None
         if unquote(match["tenant"]).casefold() != self.app.tenant.casefold():
             return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(match['tenant'])}' does not exist.")
         company = self.app.find_company(unquote(match["company"]))
@@ -101,12 +98,21 @@ class GPHandler(SandboxHandler):
         except ValueError as exc:  # a body that is not JSON
             self.send_error_json(400, "InvalidRequest", str(exc))
 
-    def tenant_level(self, tenant: str, what: str) -> None:
+    def authenticate(self) -> Any:
+        """The NTLM step for this request; None once a 401 (challenge or refusal) has been sent."""
         step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
         if step.principal is None:
             challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
                 ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
-            return self.send_error_json(401, "Unauthorized", "The user name or password is incorrect.", challenge)
+            message = "Authentication continues." if step.challenge else "The user name or password is incorrect."
+            self.send_error_json(401, "Unauthorized", message, challenge)
+            return None
+        return step
+
+    def tenant_level(self, tenant: str, what: str) -> None:
+        step = self.authenticate()
+        if step is None:
+            return None
         if unquote(tenant).casefold() != self.app.tenant.casefold():
             return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(tenant)}' does not exist.")
         if self.command != "GET":

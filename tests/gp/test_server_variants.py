@@ -135,3 +135,12 @@ def test_resource_map_overrides_refuse_what_the_client_cannot_use():
     with pytest.raises(ValueError, match="modified_precision"):
         Shape.from_overrides({"modified_precision": "hour"})
     assert Shape.from_overrides({"vendor_status_field": "IsActive"}).differences() == {"vendor_status_field": "IsActive"}
+
+
+def test_payment_methods_and_states_map_both_ways_through_the_resource_map():
+    shape = Shape.from_overrides({"payment_methods": {"EFT": "3"}, "transaction_states": {"2": "Open"}})
+    assert shape.payment_method_out("EFT") == "3" and shape.payment_method_out("Check") == "Check"
+    read = shape.payment({"Key": {"Id": "P1"}, "PaymentMethod": "3", "TransactionState": "2"})
+    assert read["PaymentMethod"] == "EFT" and read["TransactionState"] == "Open"
+    with pytest.raises(GPShapeError, match="payment method"):
+        shape.payment({"Key": {"Id": "P2"}, "PaymentMethod": "Wire"})
