@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
+from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant
 from .secret_forms import WriteOnlySecretForm
 
 
@@ -36,6 +36,14 @@ class TenantAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = ["sync_now"]
 
+    def get_urls(self) -> list:
+        from django.urls import path
+
+        from .fitcheck.views import fit_check_view
+
+        return [path("<path:object_id>/fit-check/", self.admin_site.admin_view(fit_check_view),
+                     name="connectors_tenant_fit_check"), *super().get_urls()]
+
     def has_sync_permission(self, request: HttpRequest) -> bool:
         """Starting a sync is a job: the same permission the dashboard's buttons need."""
         return request.user.has_perm("audit.add_job")
@@ -60,10 +68,17 @@ def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
 @admin.register(GPConnection)
 class GPConnectionAdmin(admin.ModelAdmin):
     form = GPConnectionForm
-    list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls")
+    list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls", "fit_check")
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "company", "base_url")
     actions = ["test_gp_connection"]
+
+    @admin.display(description="fit check")
+    def fit_check(self, obj: GPConnection) -> str:
+        from django.utils.html import format_html
+
+        url = reverse("admin:connectors_tenant_fit_check", args=[obj.tenant_id])
+        return format_html('<a href="{}">Fit check (read only)</a>', url)
 
     @admin.action(description="Test connection (sign in to GP and read the company)")
     def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:
@@ -75,6 +90,36 @@ class GPConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
                 self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
+
+
+@admin.register(GPResourceOverride)
+class GPResourceOverrideAdmin(admin.ModelAdmin):
+    """How one GP server differs from Part B. Versions are proposed, then confirmed by a Connector admin
+    (the connectors app is theirs alone); a confirmed version is never edited: propose a new one."""
+
+    list_display = ("connection", "version", "values", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
+    list_select_related = ("connection", "proposed_by", "confirmed_by")
+    readonly_fields = ("version", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
+    actions = ["confirm"]
+
+    def has_change_permission(self, request: HttpRequest, obj: GPResourceOverride | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.confirmed_at is None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: GPResourceOverride | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.confirmed_at is None)
+
+    def save_model(self, request: HttpRequest, obj: GPResourceOverride, form: object, change: bool) -> None:
+        if not change:
+            obj.proposed_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Confirm: read this GP server with these settings from the next run", permissions=["change"])
+    def confirm(self, request: HttpRequest, queryset: QuerySet[GPResourceOverride]) -> None:
+        from .overrides import confirm
+
+        for override in queryset.select_related("connection"):
+            confirm(override, request.user)
+            self.message_user(request, f"{override}: in force from the next run.", messages.SUCCESS)
 
 
 @admin.register(BillConnection)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from fernet_fields import EncryptedTextField
@@ -104,6 +107,63 @@ class GPConnection(models.Model):
     def account(self) -> str:
         """The Windows account as NTLM wants it: DOMAIN\\user."""
         return f"{self.domain}\\{self.username}"
+
+    def confirmed_override(self) -> GPResourceOverride | None:
+        """The resource map version in force: the newest one a Connector admin confirmed."""
+        if self.pk is None:
+            return None
+        return self.resource_overrides.filter(confirmed_at__isnull=False).order_by("-version").first()
+
+    def resource_shape(self) -> Any:
+        """How this GP server spells things: Part B with the confirmed overrides applied."""
+        from connectors.gp.resource_map import Shape
+
+        override = self.confirmed_override()
+        return Shape.from_overrides(override.values if override else None)
+
+
+class GPResourceOverride(models.Model):
+    """One version of a GP connection's resource map overrides (envelope, stamp precision, value
+    vocabularies, vendor address field). Proposed (by the fit check or an admin), then confirmed by a
+    Connector admin; only confirmed versions are used, and no version is ever edited after it is
+    confirmed, so the rows are the audit history of how this server was read."""
+
+    connection = models.ForeignKey(GPConnection, on_delete=models.CASCADE, related_name="resource_overrides")
+    version = models.PositiveIntegerField(editable=False)
+    values = models.JSONField(default=dict, blank=True,
+                              help_text='Only what differs from Part B, e.g. {"vendor_status_field": "IsActive"}.')
+    reason = models.TextField(blank=True, help_text="Why: what the fit check (or a person) saw GP send.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "GP resource map override"
+        ordering = ["connection", "-version"]
+        constraints = [models.UniqueConstraint(fields=["connection", "version"], name="gp_override_version_unique")]
+
+    def __str__(self) -> str:
+        state = "confirmed" if self.confirmed_at else "proposed"
+        return f"{self.connection.company} resource map v{self.version} ({state})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from connectors.gp.resource_map import Shape
+
+        try:
+            Shape.from_overrides(self.values)
+        except ValueError as exc:
+            raise ValidationError({"values": str(exc)}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.version is None:
+            last = GPResourceOverride.objects.filter(connection=self.connection).aggregate(v=models.Max("version"))["v"]
+            self.version = (last or 0) + 1
+        super().save(*args, **kwargs)
 
 
 class BillConnection(models.Model):

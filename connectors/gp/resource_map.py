@@ -6,6 +6,10 @@ Part B is a model of SBA, not a capture. A deployment whose server's help page
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
 # --- URLs -------------------------------------------------------------------------------------------
 COMPANY_ROOT = "GPService/Tenants({tenant})/Companies({company})/"
 VENDORS = "Purchasing/Vendors"
@@ -89,3 +93,178 @@ class Checkbook:
 
 class PurchaseOrder:
     VENDOR, STATUS, DATE, TOTAL = "VendorKey", "Status", "Date", "TotalAmount"
+
+
+# --- how one GP server spells things (per-connection overrides) ------------------------------------------
+# Part B is a model. These are the parts a real server may answer differently; a GP connection's
+# confirmed overrides (connectors.models.GPResourceOverride) replace any of them, the fit check proposes
+# them, and the SOAP transport reads the same vocabularies. Keys of each vocabulary are what GP sends
+# (as text), values are the connector's own words.
+ENVELOPE_BARE = ""  # the answer is the list (a JSON array) or the record itself
+PRECISION_TIME, PRECISION_DAY = "time", "day"
+VENDOR_STATUS_WORDS = ("Active", "Inactive", "Temporary")
+# GP's PM distribution types (DISTTYPE): the names Part B uses and GP's own numbers for them.
+DISTRIBUTION_TYPES = {
+    "Cash": "Cash", "Payable": "Payable", "Discount": "Discount", "Misc": "Misc", "Freight": "Freight",
+    "Tax": "Tax", "Purchase": "Purchase", "Other": "Other",
+    "1": "Cash", "2": "Payable", "3": "DiscountAvailable", "4": "DiscountTaken", "5": "FinanceCharge",
+    "6": "Purchase", "7": "Discount", "8": "Misc", "9": "Freight", "10": "Tax", "11": "Writeoff",
+    "12": "Other", "13": "GSTDiscount", "14": "PPSAmount", "16": "Round", "17": "RealizedGain",
+    "18": "RealizedLoss", "19": "DueTo", "20": "DueFrom",
+}
+TRANSACTION_STATES = {"Work": "Work", "Open": "Open", "History": "History"}
+PAYMENT_METHODS = {"Check": "Check", "EFT": "EFT", "Cash": "Cash", "CreditCard": "CreditCard"}  # ours -> GP's
+VENDOR_ADDRESSES_EMBEDDED = "Addresses"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One GP server's envelope, stamp precision and value vocabularies (Part B by default)."""
+
+    envelope: str = PAYLOAD  # key holding a list's records; ENVELOPE_BARE: the answer is the array
+    record_envelope: str = PAYLOAD  # key holding a single record; ENVELOPE_BARE: the answer is the record
+    modified_precision: str = PRECISION_TIME  # "day": ModifiedDate carries a date only (GP's MODIFDT)
+    vendor_status_field: str = Vendor.STATUS  # or "IsActive" (a boolean)
+    vendor_statuses: Mapping[str, str] = field(default_factory=lambda: {w: w for w in VENDOR_STATUS_WORDS})
+    distribution_types: Mapping[str, str] = field(default_factory=lambda: dict(DISTRIBUTION_TYPES))
+    transaction_states: Mapping[str, str] = field(default_factory=lambda: dict(TRANSACTION_STATES))
+    payment_methods: Mapping[str, str] = field(default_factory=lambda: dict(PAYMENT_METHODS))
+    vendor_addresses: str = VENDOR_ADDRESSES_EMBEDDED  # the vendor field listing its addresses
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any] | None) -> Shape:
+        """Part B with `overrides` applied; an unknown key or a value of the wrong kind is a ValueError."""
+        overrides = dict(overrides or {})
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown GP resource map setting(s): {', '.join(unknown)}. Known: {', '.join(known)}.")
+        base = cls()
+        values: dict[str, Any] = {}
+        for name, value in overrides.items():
+            default = getattr(base, name)
+            if isinstance(default, Mapping):
+                if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+                    raise ValueError(f"{name} must map what GP sends to a word, e.g. {{\"1\": \"Work\"}}.")
+                values[name] = {**default, **{str(k): v for k, v in value.items()}}
+            elif not isinstance(value, str):
+                raise ValueError(f"{name} must be text, e.g. {default!r}.")
+            else:
+                values[name] = value
+        if values.get("modified_precision", PRECISION_TIME) not in (PRECISION_TIME, PRECISION_DAY):
+            raise ValueError("modified_precision is 'time' or 'day'.")
+        if values.get("vendor_status_field", Vendor.STATUS) not in (Vendor.STATUS, VENDOR_IS_ACTIVE):
+            raise ValueError(f"vendor_status_field is '{Vendor.STATUS}' or '{VENDOR_IS_ACTIVE}'.")
+        return cls(**values)
+
+    @property
+    def day_stamps(self) -> bool:
+        return self.modified_precision == PRECISION_DAY
+
+    def differences(self) -> dict[str, Any]:
+        """The settings that differ from Part B (what an override row stores)."""
+        base = Shape()
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(base, f.name)
+            if isinstance(mine, Mapping):
+                changed = {k: v for k, v in mine.items() if theirs.get(k) != v}
+                if changed:
+                    out[f.name] = changed
+            elif mine != theirs:
+                out[f.name] = mine
+        return out
+
+    # --- records into Part B words (raises GPShapeError naming what came) -------------------------
+    def vendor(self, raw: dict) -> dict:
+        if self.vendor_addresses != Vendor.ADDRESSES:  # the server lists a vendor's addresses elsewhere
+            raw = {**raw, Vendor.ADDRESSES: raw.get(self.vendor_addresses) or []}
+        if self.vendor_status_field == VENDOR_IS_ACTIVE:
+            if VENDOR_IS_ACTIVE not in raw or not isinstance(raw[VENDOR_IS_ACTIVE], bool):
+                raise GPShapeError("a vendor", f"'{VENDOR_IS_ACTIVE}' true or false", _fields_of(raw, VENDOR_IS_ACTIVE),
+                                   _record_key(raw))
+            return {**raw, Vendor.STATUS: "Active" if raw[VENDOR_IS_ACTIVE] else "Inactive"}
+        if Vendor.STATUS not in raw:
+            raise GPShapeError("a vendor", f"a '{Vendor.STATUS}' field ({', '.join(self.vendor_statuses)})",
+                               _fields_of(raw, Vendor.STATUS), _record_key(raw))
+        word = self._word("vendor status", self.vendor_statuses, raw[Vendor.STATUS], raw)
+        return {**raw, Vendor.STATUS: word}
+
+    def invoice(self, raw: dict) -> dict:
+        out = dict(raw)
+        if Invoice.STATE in raw:
+            out[Invoice.STATE] = self._word("transaction state", self.transaction_states, raw[Invoice.STATE], raw)
+        out[Invoice.DISTRIBUTIONS] = [
+            {**d, Distribution.TYPE: self._word("distribution type", self.distribution_types, d.get(Distribution.TYPE), raw)}
+            for d in raw.get(Invoice.DISTRIBUTIONS) or []]
+        return out
+
+    def payment(self, raw: dict) -> dict:
+        out = dict(raw)
+        if Payment.STATE in raw:
+            out[Payment.STATE] = self._word("transaction state", self.transaction_states, raw[Payment.STATE], raw)
+        if Payment.METHOD in raw:
+            back = {gp: ours for ours, gp in self.payment_methods.items()}
+            out[Payment.METHOD] = self._word("payment method", back, raw[Payment.METHOD], raw)
+        return out
+
+    def payment_method_out(self, method: str) -> str:
+        return self.payment_methods.get(method, method)
+
+    @staticmethod
+    def _word(what: str, vocabulary: Mapping[str, str], value: Any, raw: dict) -> str:
+        said = "" if value is None else str(value).strip()
+        if said not in vocabulary:
+            raise GPShapeError(f"a {what}", "one of " + ", ".join(sorted(set(vocabulary))),
+                               f"'{said}'" if said else "nothing", _record_key(raw))
+        return vocabulary[said]
+
+
+VENDOR_IS_ACTIVE = "IsActive"
+
+
+class GPShapeError(Exception):
+    """GP answered in a shape or with a value the resource map does not describe.
+
+    Never read as "nothing there": the run stops, and the message names what was expected and what
+    came, so an admin can set the connection's resource map (or report a server that is not GP).
+    """
+
+    retryable = False
+    code = "shape"
+
+    def __init__(self, what: str, expected: str, came: str, key: str = "") -> None:
+        where = f" (record {key})" if key else ""
+        self.what, self.expected, self.came = what, expected, came
+        self.message = (f"GP answered differently from the resource map for {what}{where}: expected {expected}, "
+                        f"but GP sent {came}. Nothing was read as empty; set this connection's GP resource map "
+                        "(Connector admins) or run the fit check.")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def describe(value: Any) -> str:
+    """What GP sent, in a few words (never the whole body)."""
+    if value is None:
+        return "an empty answer"
+    if isinstance(value, list):
+        return f"a JSON array of {len(value)} item(s)"
+    if isinstance(value, dict):
+        keys = ", ".join(list(value)[:6]) + (", …" if len(value) > 6 else "")
+        return f"a JSON object with keys {keys}" if value else "an empty JSON object"
+    return f"a JSON {type(value).__name__}"
+
+
+def _record_key(raw: Any) -> str:
+    key = raw.get(KEY) if isinstance(raw, dict) else None
+    key = key.get(KEY_ID) if isinstance(key, dict) else key
+    return str(key or "").strip()
+
+
+def _fields_of(raw: dict, missing: str) -> str:
+    near = [k for k in raw if k in (Vendor.STATUS, VENDOR_IS_ACTIVE)]
+    if near:
+        return ", ".join(f"{k}={raw[k]!r}" for k in near)
+    return f"no '{missing}' (fields: {', '.join(list(raw)[:8])})"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
 from audit.models import Kind, State, SyncRecord
+from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
@@ -45,6 +46,8 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
         for payment in ctx.bill.iter_payments(updated_since=run.since_with_overlap):
             try:
                 process_payment(ctx, payment)
+            except GPShapeError:  # GP is not answering as mapped: the run fails, it does not "succeed"
+                raise
             except Exception as exc:  # one bad payment must not stop the run
                 log.exception("payment flow failed for %s", payment.id)
                 settle(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), State.FAILED, reason=explain(exc))
@@ -100,7 +103,9 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         ctx.tally["payment_blocked"] += 1
         return
 
-    existing = ctx.gp.get_payment(number) if is_uncertain(record) or record.state == State.FAILED else None
+    existing = None
+    if is_uncertain(record) or record.state == State.FAILED:
+        existing = _find_in_gp(ctx, record, number, vendor_id, payment, applies)
     looked_up = existing is not None
     if existing is None:
         write_ahead([record])
@@ -122,6 +127,26 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             log_.outcome = "adopted"
             log_.request = {"reconciled": True, "payment": number}
     _post_and_settle(ctx, record, existing, label, applies)
+
+
+def _reference(payment: Any) -> str:
+    return (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
+
+
+def _find_in_gp(ctx: SyncContext, record: SyncRecord, number: str, vendor_id: str, payment: Any,
+                applies: list[tuple[str, Decimal, str]]) -> Any | None:
+    """The GP payment an earlier attempt made: by the key GP gave it (stored when GP numbered it
+    itself), by our deterministic number, and else (a server that ignores the number sent) by
+    vendor, document number and apply lines."""
+    for key in dict.fromkeys(k for k in (record.target_id, number) if k):
+        found = ctx.gp.get_payment(key)
+        if found is not None:
+            return found
+    reference = _reference(payment)
+    for candidate in ctx.gp.iter_payments(vendor_id=vendor_id):
+        if candidate.document_number == reference and _matches(candidate, vendor_id, applies):
+            return candidate
+    return None
 
 
 def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[str]]:
@@ -165,7 +190,7 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
     from connectors.gp.http import GPError
 
     method = METHODS.get((payment.disbursement_type or "").upper(), "EFT")
-    reference = (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
+    reference = _reference(payment)
     try:
         created = ctx.gp.create_payment(
             payment_number=number, vendor_id=vendor_id, checkbook_id=checkbook, method=method,
@@ -174,6 +199,13 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
             apply_to=[(v, a) for v, a, _ in applies], batch=gp_batch(payment.process_date),
         )
         log_.outcome, log_.response_status = "created", "201"
+        if created.payment_number and created.payment_number != number:
+            # GP numbered the payment itself: keep its key now, so reconciliation and the record use it.
+            log_.request = {**(log_.request or {}), "gp_assigned_number": created.payment_number}
+            record.target_id = created.payment_number
+            record.snapshot = {**(record.snapshot or {}), "sent_number": number,
+                               "gp_payment_number": created.payment_number}
+            record.save(update_fields=["target_id", "snapshot"])
         return created
     except GPError as exc:
         log_.response_status, log_.error = str(exc.status or ""), exc.message

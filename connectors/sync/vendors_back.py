@@ -10,6 +10,7 @@ from typing import Any
 
 from audit.ledger import attempt, get_record, settle, write_ahead
 from audit.models import Kind, State
+from connectors.gp.resource_map import GPShapeError
 from mappings.models import MappingState, VendorMapping
 
 from . import vendor_fields as vf
@@ -28,6 +29,8 @@ def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]
         for bill_vendor in ctx.bill.iter_vendors(filters=[] if since is None else [("updatedTime", "gte", since)]):
             try:
                 apply_bill_vendor(ctx, bill_vendor)
+            except GPShapeError:  # GP is not answering as mapped: the run fails, it does not "succeed"
+                raise
             except Exception as exc:  # one vendor GP refuses must not hold up the others
                 _failed(ctx, bill_vendor, exc)
     return run.summary

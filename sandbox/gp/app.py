@@ -11,6 +11,7 @@ from spnego.channel_bindings import GssChannelBindings
 from .auth import GPUser, canonical, register_users
 from .company import GPCompany
 from .store import GPFault
+from .variants import Variant
 
 if TYPE_CHECKING:
     from sandbox.common.httpserver import SandboxServer
@@ -33,6 +34,7 @@ class GPApp:
         self.server: SandboxServer | None = None
         self._companies: dict[str, GPCompany] = {}
         self._lock = threading.Lock()
+        self.variant = Variant()  # shared by every company: how this server differs from Part B
         for user in users:
             self.add_user(user.account, user.password, user.companies)
 
@@ -44,7 +46,7 @@ class GPApp:
             return None
         with self._lock:
             if match not in self._companies:
-                self._companies[match] = GPCompany(match, self.seed)
+                self._companies[match] = GPCompany(match, self.seed, self.variant)
             return self._companies[match]
 
     def company(self, name: str | None = None) -> GPCompany:
@@ -67,7 +69,17 @@ class GPApp:
     def stats(self, company: str | None = None) -> dict[str, Any]:
         assert self.server is not None
         return {"requests": self.server.stats.snapshot(), "applied_payments": list(self.company(company).applied),
-                "faults": self.server.faults.describe()}
+                "faults": self.server.faults.describe(), "variant": self.variant.describe()}
+
+    def set_variant(self, **changes: str) -> dict[str, str]:
+        """Make this server differ from Part B (see sandbox.gp.variants); `reset` undoes it."""
+        self.variant.set(**changes)
+        if changes.get("stamps") == "day":
+            with self._lock:
+                companies = list(self._companies.values())
+            for company in companies:
+                company.stamps_to_days()
+        return self.variant.describe()
 
     def set_latency(self, ms: int) -> None:
         assert self.server is not None
@@ -94,6 +106,7 @@ class GPApp:
         self.seed = seed or self.seed
         with self._lock:
             companies = list(self._companies.values())
+        self.variant.clear()
         for company in companies:
             company.reseed(self.seed)
         self.server.faults.clear()

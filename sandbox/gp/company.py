@@ -7,6 +7,7 @@ locks and posting rules are the same for both.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import threading
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 
 from . import builders, query, seeds
 from .store import EMPTY_DATE, GPFault, Record, Table, money, norm_key, parse_stamp, stamp, to_decimal
+from .variants import Variant, day_stamp
 
 # Part B resource path -> table name.
 RESOURCES = {
@@ -42,8 +44,9 @@ def _id(value: Any) -> str:
 
 
 class GPCompany:
-    def __init__(self, name: str, seed: str = "small") -> None:
+    def __init__(self, name: str, seed: str = "small", variant: Variant | None = None) -> None:
         self.name = name
+        self.variant = variant or Variant()
         self.lock = threading.RLock()
         self.tables = {name: Table(name) for name in RESOURCES.values()}
         self.locked: set[tuple[str, str]] = set()
@@ -65,11 +68,19 @@ class GPCompany:
         """A fresh ModifiedDate: the (possibly fixed) clock, never earlier than any stamp given out."""
         moment = self.fixed_now or dt.datetime.now(dt.UTC)
         self._last_stamp = max(stamp(moment), self._last_stamp)
-        return self._last_stamp
+        return day_stamp(self._last_stamp) if self.variant.day_stamps else self._last_stamp
+
+    def stamps_to_days(self) -> None:
+        """The `stamps=day` variant: every stored ModifiedDate keeps its date only (as GP's MODIFDT)."""
+        with self.lock:
+            for table in self.tables.values():
+                table.restamp(day_stamp)
 
     # --- reads -------------------------------------------------------------------------------------
     def list(self, table: str, params: dict[str, str]) -> tuple[list[Record], dict[str, int]]:
         q = query.parse(params)
+        if self.variant.skip == "ignored":
+            q = dataclasses.replace(q, skip=0)
         rows, total = self.tables[table].query(q.since, q.predicate, q.equals, q.skip, q.top)
         return rows, {"Top": q.top, "Skip": q.skip, "Total": total}
 
@@ -173,6 +184,8 @@ class GPCompany:
     # --- payments and posting ----------------------------------------------------------------------
     def create_payment(self, body: dict[str, Any]) -> Record:
         with self.lock:
+            if self.variant.payment_numbers == "gp_assigns":  # GP's next number, whatever Key was sent
+                body = {**body, "Key": {"Id": self._next_payment_number()}}
             key = builders.check_key("PayablesPayments", body.get("Key"))
             if key in self.tables["PayablesPayments"]:
                 raise GPFault(409, "DuplicateKey", f"Payment number '{key}' already exists.")
@@ -209,6 +222,10 @@ class GPCompany:
                 "CreatedDate": now, "ModifiedDate": now,
             }
             return self._save("PayablesPayments", record)
+
+    def _next_payment_number(self) -> str:
+        taken = [int(k[5:]) for k in self.tables["PayablesPayments"]._stamps if k.startswith("PYMNT") and k[5:].isdigit()]
+        return f"PYMNT{max(taken, default=0) + 1:012d}"
 
     def _pending_applies(self, voucher: str) -> Decimal:
         """What unposted payments already intend to apply to a voucher."""

@@ -30,6 +30,9 @@ class GPSandboxControl:
     def reset(self, seed: str | None = None) -> None:
         self._call("POST", "reset", {"seed": seed} if seed else {})
 
+    def set_variant(self, **changes: str) -> dict[str, str]:
+        return self._call("POST", "variant", changes)["variant"]  # type: ignore[no-any-return]
+
     def set_latency(self, ms: int) -> None:
         self._call("POST", "latency", {"ms": ms})
 

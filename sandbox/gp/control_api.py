@@ -7,6 +7,9 @@ POST /_sandbox/reset                 {"seed"?}: fresh data; faults, latency, loc
 POST /_sandbox/latency               {"ms": 200}
 POST /_sandbox/faults                {"kinds": ["5xx","timeout","reset","lock"], "rate": 0.2, "count"?, "methods"?,
                                       "path_contains"?, "timeout_seconds"?};  DELETE /_sandbox/faults clears
+POST /_sandbox/variant               {"stamps": "day", "lists": "bare"|"value", "vendor_status": "IsActive",
+                                      "distribution_types": "integers", "skip": "ignored",
+                                      "payment_numbers": "gp_assigns"}: differ from Part B (reset undoes)
 POST /_sandbox/clock                 {"now": "2026-01-01T00:00:00Z"} | {"advance_seconds": 60} | {} (real time)
 POST /_sandbox/vendors               insert a vendor (Part B fields)
 PATCH /_sandbox/vendors/{id}         change fields, bump ModifiedDate
@@ -62,6 +65,8 @@ def _dispatch(h: GPHandler) -> Any:
             app.set_faults(**body)
         case ("DELETE", ["faults"]):
             app.clear_faults()
+        case ("POST", ["variant"]):
+            return {"variant": app.set_variant(**body)}
         case ("POST", ["clock"]):
             return {"now": company.set_clock(body.get("now"), body.get("advance_seconds", 0))}
         case ("POST", ["vendors"]):

@@ -22,7 +22,15 @@ _PATH = re.compile(
     r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/Companies\((?P<company>.*?)\)"
     r"/(?P<rest>(?:Purchasing|Financials|PostingServices|Administration)/.*)$"
 )
+# Tenant level: the help page listing resources (as SBA's /help does) and the companies the user may open.
+_TENANT_PATH = re.compile(r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/(?P<what>help|Companies)/?$", re.IGNORECASE)
 _RESOURCE = re.compile(r"^(?P<res>[A-Za-z/]+?)(?:\((?P<key>.*)\))?(?:\.json)?$")
+HELP_RESOURCES = (
+    ("Purchasing/Vendors", "GET, POST, PATCH"), ("Purchasing/PayablesInvoices", "GET, POST, PATCH"),
+    ("Purchasing/PayablesPayments", "GET, POST"), ("Purchasing/PurchaseOrders", "GET"),
+    ("Financials/GLAccounts", "GET"), ("Financials/Checkbooks", "GET"),
+    ("PostingServices/System/Batches", "POST (GP-Custom-Action: POST)"),
+)
 _CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment"}
 _PATCH = {"Vendors": "patch_vendor", "PayablesInvoices": "patch_invoice"}
 
@@ -52,6 +60,10 @@ class GPHandler(SandboxHandler):
             self.label = self.url.path
             return control_api.handle(self)
         raw = re.sub("%28", "(", re.sub("%29", ")", self.url.path, flags=re.I), flags=re.I)
+        tenant_level = _TENANT_PATH.match(raw)
+        if tenant_level:
+            self.label = tenant_level["what"]
+            return self.tenant_level(tenant_level["tenant"], tenant_level["what"].lower())
         match = _PATH.match(raw)
         if not match:
             self.label = "(unknown)"
@@ -59,12 +71,9 @@ class GPHandler(SandboxHandler):
         rest = match["rest"]
         resource = _RESOURCE.match(rest)
         self.label = (resource["res"] + ("({key})" if resource["key"] is not None else "")) if resource else rest
-        step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
-        if step.principal is None:
-            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
-                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
-            message = "Authentication continues." if step.challenge else "The user name or password is incorrect."
-            return self.send_error_json(401, "Unauthorized", message, challenge)
+        step = self.authenticate()
+        if step is None:
+            return None
         if unquote(match["tenant"]).casefold() != self.app.tenant.casefold():
             return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(match['tenant'])}' does not exist.")
         company = self.app.find_company(unquote(match["company"]))
@@ -89,6 +98,34 @@ class GPHandler(SandboxHandler):
         except ValueError as exc:  # a body that is not JSON
             self.send_error_json(400, "InvalidRequest", str(exc))
 
+    def authenticate(self) -> Any:
+        """The NTLM step for this request; None once a 401 (challenge or refusal) has been sent."""
+        step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
+        if step.principal is None:
+            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
+                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
+            message = "Authentication continues." if step.challenge else "The user name or password is incorrect."
+            self.send_error_json(401, "Unauthorized", message, challenge)
+            return None
+        return step
+
+    def tenant_level(self, tenant: str, what: str) -> None:
+        step = self.authenticate()
+        if step is None:
+            return None
+        if unquote(tenant).casefold() != self.app.tenant.casefold():
+            return self.send_error_json(404, "TenantNotFound", f"Tenant '{unquote(tenant)}' does not exist.")
+        if self.command != "GET":
+            return self.send_error_json(405, "MethodNotAllowed", f"{self.command} is not supported here.")
+        if what == "companies":
+            names = [n for n in self.app.company_names if (c := self.app.find_company(n)) and
+                     self.app.may_access(step.principal, c)]
+            return self.send_payload(200, self.app.variant.list_answer(
+                "", [{"Key": {"Id": n}, "Name": n} for n in names], {"Top": len(names), "Skip": 0, "Total": len(names)}))
+        items = "".join(f"<li><code>{path}</code> {verbs}</li>" for path, verbs in HELP_RESOURCES)
+        page = f"<html><head><title>GP Service help</title></head><body><h1>Resources</h1><ul>{items}</ul></body></html>"
+        return self.send_bytes(200, page.encode(), "text/html; charset=utf-8", [])
+
     def gp(self, company: GPCompany, resource: str, key: str | None) -> None:
         method = self.command
         if key is not None:
@@ -97,21 +134,25 @@ class GPHandler(SandboxHandler):
             if method != "POST" or self.headers.get("GP-Custom-Action", "").upper() != "POST" or not key:
                 raise GPFault(400, "InvalidAction", "Post a batch with POST …/Batches({source};{batch}) and GP-Custom-Action: POST.")
             source, _, batch = key.partition(";")
-            return self.send_payload(200, {"Payload": company.post_batch(source, batch)})
+            return self.send_payload(200, self.app.variant.one_answer("", company.post_batch(source, batch)))
         table = RESOURCES.get(resource)
         if table is None:
             raise GPFault(404, "ResourceNotFound", f"'{resource}' is not a GP Service resource.")
+        variant = self.app.variant
         if method == "GET":
             if key is not None:
-                return self.send_payload(200, {"Payload": company.get(table, key)})
+                return self.send_payload(200, variant.one_answer(table, company.get(table, key)))
             rows, paging = company.list(table, self.query)
-            return self.send_payload(200, {"Payload": rows, "Paging": paging})
+            return self.send_payload(200, variant.list_answer(table, rows, paging))
         body = self.json_body(parse_float=Decimal)
         if not isinstance(body, dict):
             raise GPFault(400, "InvalidRequest", "The request body must be a JSON object.")
+        if table == "Vendors":
+            body = variant.vendor_body(body)
         if method == "POST" and key is None and table in _CREATE:
             record = getattr(company, _CREATE[table])(body)
-            return self.send_payload(201, {"Payload": record}, [("Location", f"{resource}({record['Key']['Id']})")])
+            return self.send_payload(201, variant.one_answer(table, record),
+                                     [("Location", f"{resource}({record['Key']['Id']})")])
         if method == "PATCH" and key is not None and table in _PATCH:
-            return self.send_payload(200, {"Payload": getattr(company, _PATCH[table])(key, body)})
+            return self.send_payload(200, variant.one_answer(table, getattr(company, _PATCH[table])(key, body)))
         raise GPFault(405, "MethodNotAllowed", f"{method} is not supported on {resource}.")

@@ -68,6 +68,10 @@ class GPSandbox:
     def set_latency(self, ms: int) -> None:
         self.app.set_latency(ms)
 
+    def set_variant(self, **changes: str) -> dict[str, str]:
+        """Differ from Part B (see sandbox.gp.variants): stamps, lists, vendor_status, … `reset` undoes."""
+        return self.app.set_variant(**changes)
+
     def set_faults(self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None,
                    methods: tuple[str, ...] = (), path_contains: str = "", timeout_seconds: float | None = None) -> None:
         self.app.set_faults(kinds, rate, count, methods, path_contains, timeout_seconds)

@@ -123,6 +123,18 @@ class Table:
             insort(self._index, (record["ModifiedDate"], key))
             self._changed()
 
+    def restamp(self, change: Callable[[str], str]) -> None:
+        """Rewrite every ModifiedDate (index and materialised records) with `change`."""
+        with self.lock:
+            self._stamps = {k: change(s) for k, s in self._stamps.items()}
+            for row in self._rows.values():
+                row["ModifiedDate"] = change(row["ModifiedDate"])
+            if self._factory is not None:
+                factory = self._factory
+                self._factory = lambda key: _restamped(factory(key), change)
+            self._index = sorted((s, k) for k, s in self._stamps.items())
+            self._changed()
+
     def latest_stamp(self) -> str | None:
         return self._index[-1][0] if self._index else None
 
@@ -159,6 +171,11 @@ class Table:
     def _changed(self) -> None:
         self.version += 1
         self._cache.clear()
+
+
+def _restamped(record: Record, change: Callable[[str], str]) -> Record:
+    record["ModifiedDate"] = change(record["ModifiedDate"])
+    return record
 
 
 _DECIMAL_MARK = re.compile(r'"@@dec:(-?[0-9]+(?:\.[0-9]+)?)@@"')

@@ -31,11 +31,12 @@ def world(tenant, alice, frank):
     from django.utils import timezone
 
     from audit.models import Attempt, Job, SyncRecord, WebhookEvent, WebhookRejection
-    from connectors.models import BillConnection, GPConnection
+    from connectors.models import BillConnection, GPConnection, GPResourceOverride
     from mappings.models import CheckbookMapping, GLAccountMapping, MappingChange, VendorMapping
 
-    GPConnection.objects.create(tenant=tenant, base_url="https://gp.example", company="Fabrikam", domain="CORP",
-                                username="svc", password="pw")
+    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.example", company="Fabrikam", domain="CORP",
+                                     username="svc", password="pw")
+    GPResourceOverride.objects.create(connection=gp, values={"modified_precision": "day"})
     BillConnection.objects.create(tenant=tenant, organization_id="00802ORG", username="ap@example.com",
                                   password="pw", dev_key="dk")
     record = SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V1", state="failed", reason="x")
