@@ -61,9 +61,16 @@ def records_waiting_on(mapping: AnyMapping) -> list[int]:
 
 
 @transaction.atomic
-def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False) -> None:
-    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters."""
+def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False,
+            field_choices: dict[str, Any] | None = None) -> None:
+    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters.
+
+    A vendor link changes no vendor field on either side unless `field_choices` (checked by
+    `connectors.sync.vendor_link.decide` from the review page) says which side wins; a bulk
+    approval passes none, so it only links, and any choice left from before is dropped."""
     before = _snapshot(mapping)
+    if isinstance(mapping, VendorMapping):
+        mapping.field_choices = {} if create else (field_choices or {})
     if isinstance(mapping, VendorMapping | GLAccountMapping):
         if create:
             mapping.action = MappingAction.CREATE
