@@ -248,6 +248,8 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
             self._attach_suggestions([mapping])
             extra.update({
                 "title": f"Review {self.task_noun} match",
+                "subtitle": " — ".join(v for v in (key, getattr(mapping, "gp_name", "") or getattr(
+                    mapping, "gp_description", "") or getattr(mapping, "bill_funding_name", "")) if v),
                 "show_save_and_add_another": False,
                 "mapping": mapping,
                 "gp_key": key,

@@ -50,3 +50,81 @@ def test_approving_the_contoso_link_changes_nothing_on_either_side_and_leaves_th
     assert record.state == State.CONFLICT
     assert {"name", "email", "address", "tax_id"} <= set(record.snapshot["conflicts"])
     assert "nothing was overwritten" in record.reason.lower()
+
+
+def choose(tenant: Any, mapping: VendorMapping, picks: dict[str, str], confirmed: set[str]) -> dict[str, Any]:
+    """What the review page does with a person's choices: read both sides, check, return what to keep."""
+    from connectors.sync import vendor_link
+
+    comparison = vendor_link.read_both(tenant, GP_ID, mapping.bill_vendor_id)
+    return vendor_link.decide(comparison, picks, confirmed, comparison.fingerprint)
+
+
+def test_a_person_s_choices_are_written_field_by_field_and_recorded_with_before_after_and_who(wired, frank):
+    from mappings.models import MappingChange
+
+    run(wired)
+    mapping = contoso(wired)
+    choices = choose(wired, mapping, {"email": "gp", "tax_id": "bill", "phone": "bill", "address": ""},
+                     confirmed={"email", "tax_id"})
+    approve(mapping, frank, field_choices=choices)
+    run_bill_to_gp(wired)
+
+    gp, bill = both_sides(wired, mapping.bill_vendor_id)
+    assert bill.email == "ap@contoso.example"                      # GP's e-mail won, in BILL
+    assert (gp.tax_id, gp.phone) == ("91-1144442", "4255550100")   # BILL's tax ID and phone won, in GP
+    assert (bill.name, bill.address.city, gp.name, gp.city) == ("Contoso Ltd.", "Redmond", "Contoso, Ltd.", "Toronto")
+    changes = {c.subject: c for c in MappingChange.objects.filter(key=GP_ID).exclude(subject="mapping")}
+    assert changes["bill_vendor"].before == {"e-mail": "billing@contoso.example"}
+    assert changes["bill_vendor"].after == {"e-mail": "ap@contoso.example"}
+    assert changes["gp_vendor"].before == {"phone": "", "tax ID": ""}
+    assert changes["gp_vendor"].after == {"phone": "4255550100", "tax ID": "91-1144442"}
+    assert {c.user for c in changes.values()} == {frank}
+    record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
+    assert record.state == State.CONFLICT and record.snapshot["conflicts"] == ["address", "name"]
+    mapping.refresh_from_db()
+    assert mapping.field_choices == {}  # applied once
+
+
+def test_remit_address_e_mail_and_tax_id_change_only_with_their_confirmation(wired):
+    import pytest
+
+    run(wired)
+    mapping = contoso(wired)
+    for field in ("address", "email", "tax_id"):
+        winner = "bill" if field == "tax_id" else "gp"
+        with pytest.raises(ValueError, match="tick “I confirm”"):
+            choose(wired, mapping, {field: winner}, confirmed=set())
+    assert choose(wired, mapping, {"name": "gp"}, confirmed=set())["fields"]["name"]["winner"] == "gp"
+    with pytest.raises(ValueError, match="GP has no tax ID"):  # a blank never erases the other side
+        choose(wired, mapping, {"tax_id": "gp"}, confirmed={"tax_id"})
+
+
+def test_a_choice_is_not_written_when_the_value_changed_after_it_was_reviewed(wired, frank):
+    run(wired)
+    mapping = contoso(wired)
+    choices = choose(wired, mapping, {"email": "gp"}, confirmed={"email"})
+    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "new@contoso.example"})
+    approve(mapping, frank, field_choices=choices)
+    _, bill = both_sides(wired, mapping.bill_vendor_id)
+    assert bill.email == "new@contoso.example"
+    record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
+    assert "changed after it was reviewed: e-mail" in record.reason
+
+
+def test_the_differences_stay_a_conflict_and_a_replay_sees_a_field_a_person_aligned_by_hand(wired, frank):
+    from connectors.sync.replay import replay_record
+
+    run(wired)
+    mapping = contoso(wired)
+    approve(mapping, frank)
+    run(wired, full=True)  # a later full poll rewrites nothing and keeps the plain reason
+    record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
+    assert record.state == State.CONFLICT and "left as they are" in record.reason
+    assert "email" in record.snapshot["conflicts"]
+    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "ap@contoso.example"})
+    ended = replay_record(record)
+    assert ended.state == State.CONFLICT and "email" not in ended.snapshot["conflicts"]
+    assert "name" in ended.snapshot["conflicts"]
+    _, bill = both_sides(wired, mapping.bill_vendor_id)
+    assert bill.name == "Contoso Ltd."
