@@ -28,6 +28,7 @@ from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
 
 from . import approval
+from .matching import Party, score_vendor
 from .models import (
     ChangeSubject,
     CheckbookMapping,
@@ -205,7 +206,7 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
                 target_id = request.POST.get("target_id") or None
                 choices = self.field_choices(request, mapping, target_id)
                 approval.approve(mapping, request.user, target_id=target_id, field_choices=choices)
-                self.message_user(request, f"Approved {mapping}.{self.effects_said(choices)} "
+                self.message_user(request, f"Approved {self.described(mapping)}.{self.effects_said(choices)} "
                                            "Records that waited for it are being sent.", messages.SUCCESS)
             elif decision == "create":
                 approval.approve(mapping, request.user, create=True)
@@ -225,6 +226,12 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
 
     def effects_said(self, choices: dict[str, Any] | None) -> str:
         return ""
+
+    def described(self, mapping: Any) -> str:
+        """The mapping as a clerk names it: GP key → BILL name (falls back to the IDs)."""
+        target = getattr(mapping, self.target_field)
+        name = getattr(mapping, "bill_name", "") or target
+        return f"{getattr(mapping, self.gp_key)} → {name}" if target else str(mapping)
 
     def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
         """What a kind of mapping adds to its review page (vendors: both sides, field by field)."""
@@ -325,7 +332,7 @@ class VendorMappingAdmin(ReviewAdmin):
         return {
             "compare": comparison,
             "compare_name": names.get(target) or target,
-            "compare_same": [r.label for r in comparison.rows if r.same and r.gp_text],
+            "compare_evidence": evidence(comparison),
             "compare_linked": linked,
             "pending_effects": vendor_link.effects(mapping.field_choices) if linked else {},
         }
@@ -380,14 +387,30 @@ class CheckbookMappingAdmin(ReviewAdmin):
 class MappingChangeAdmin(ReadOnlyAdmin):
     """Every mapping change, who made it and when; read-only by design."""
 
-    list_display = ("at", "user", "mapping_kind", "key", "subject", "changes", "tenant")
+    list_display = ("at", "user", "what", "changes", "tenant")
     list_filter = ("subject", "mapping_kind", "tenant")
     list_select_related = ("user", "tenant")
     search_fields = ("key",)
 
+    @admin.display(description="what changed", ordering="key")
+    def what(self, obj: MappingChange) -> str:
+        return format_html("{} {}<div class='ml-sub'>{}</div>", obj.mapping_kind.title(), obj.key,
+                           obj.get_subject_display())
+
     @admin.display(description="before → after")
     def changes(self, obj: MappingChange) -> str:
         return format_html_join("", "<div><strong>{}</strong>: {} → {}</div>", changed_fields(obj.before, obj.after))
+
+
+def evidence(comparison: vendor_link.Comparison) -> list[str]:
+    """Why these two look like one vendor, as facts (same tax ID, same e-mail, same name, same address)."""
+    if comparison.error:
+        return []
+
+    def party(side: dict[str, Any]) -> Party:
+        return Party("", side["name"], side["email"], side["tax_id"], side["address"]["line1"], side["address"]["zip"])
+
+    return list(score_vendor(party(comparison.gp), party(comparison.bill)).reasons)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:

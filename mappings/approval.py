@@ -17,6 +17,7 @@ from .models import (
     MappingAction,
     MappingChange,
     MappingState,
+    Suggestion,
     VendorMapping,
 )
 
@@ -77,7 +78,12 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
             setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", "")
         elif target_id:
             mapping.action = MappingAction.LINK
-            setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", target_id)
+            field = "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id"
+            if getattr(mapping, field) != target_id:  # another suggestion chosen: its name goes with it
+                kind = Suggestion.KIND_VENDOR if isinstance(mapping, VendorMapping) else Suggestion.KIND_ACCOUNT
+                mapping.bill_name = (Suggestion.objects.filter(tenant=mapping.tenant, kind=kind, bill_id=target_id)
+                                     .values_list("bill_name", flat=True).first() or "")[:200]
+            setattr(mapping, field, target_id)
         target = mapping.bill_vendor_id if isinstance(mapping, VendorMapping) else mapping.bill_account_id
         if mapping.action == MappingAction.LINK and not target:
             raise ValueError("Choose a BILL record to link to, or approve it as 'create in BILL'.")

@@ -270,7 +270,7 @@ def _record(mapping: VendorMapping, subject: str, before: dict[str, Any], after:
 
 
 def _left_reason(left: list[str], stale: list[str], *, wrote: bool) -> str:
-    names = ", ".join(vf.FIELD_LABELS[f] for f in left)
+    names = ", ".join(vf.FIELD_LABELS[f] for f in vf.ALIGNED_FIELDS if f in left)
     text = f"Linked. The {names} differ between GP and BILL and were left as they are on both sides"
     text += "." if wrote else " (nothing was overwritten)."
     if stale:

@@ -59,7 +59,7 @@ def test_it_gives_the_evidence_as_facts_not_a_percentage(wired, as_frank):  # no
     contoso = mapping(wired, "CONTOSO0001")
     page = text(as_frank.get(f"{LIST}{contoso.pk}/change/"))
     review = page[page.index('id="ml-review"'):page.index('id="ml-history"')]
-    assert "Same name" in review
+    assert "Evidence they are one vendor: Same name" in words(review)
     assert "%" not in review
 
 
@@ -146,3 +146,16 @@ def test_an_imported_approval_links_only(wired, as_frank):  # noqa: F811
     assert BillClient.for_connection(wired.bill_connection).get_vendor(contoso.bill_vendor_id).name == "Contoso Ltd."
     record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key="CONTOSO0001")
     assert record.state == State.CONFLICT and "nothing was overwritten" in record.reason
+
+
+def test_choosing_another_suggestion_names_the_bill_vendor_chosen(as_frank, tenant, released):
+    from mappings.models import Suggestion
+
+    acme = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="ACME0001", gp_name="Acme Supply Co",
+                                        bill_vendor_id="00901ACME", bill_name="ACME Supply")
+    Suggestion.objects.create(tenant=tenant, kind="vendor", gp_key="ACME0001", bill_id="00901ACMX",
+                              bill_name="Acme Supplies West", score="0.310", reasons="similar name (78%)")
+    response = as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "approve", "target_id": "00901ACMX"}, follow=True)
+    assert "Approved ACME0001 → Acme Supplies West." in text(response)
+    acme.refresh_from_db()
+    assert (acme.bill_vendor_id, acme.bill_name) == ("00901ACMX", "Acme Supplies West")
