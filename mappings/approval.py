@@ -44,12 +44,15 @@ def _snapshot(mapping: AnyMapping) -> dict[str, Any]:
 
 
 def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
+    after = _snapshot(mapping)
+    if after == before:  # e.g. field choices applied to an approved link: those are recorded as they are written
+        return
     MappingChange.objects.create(
         tenant=mapping.tenant,
         mapping_kind=type(mapping).__name__.replace("Mapping", "").lower(),
         key=mapping_key(mapping),
         before=before,
-        after=_snapshot(mapping),
+        after=after,
         user=user if getattr(user, "pk", None) else None,
     )
 

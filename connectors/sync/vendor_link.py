@@ -182,10 +182,11 @@ def pending(mapping: VendorMapping) -> dict[str, Any]:
 
 def needs_link(record: SyncRecord, mapping: VendorMapping) -> bool:
     """True when the vendor must go through `link` rather than the ordinary change flow: never agreed
-    with this BILL vendor, pointed at another one since, choices waiting, or fields left different."""
+    with this BILL vendor, pointed at another one since, choices waiting, or fields left different
+    (those have no agreed value, so the ordinary flow could not tell which side changed)."""
     snapshot = record.snapshot or {}
     return (not snapshot.get("agreed") or bool(record.target_id and record.target_id != mapping.bill_vendor_id)
-            or bool(pending(mapping)) or (record.state == State.CONFLICT and "left_at_link" in snapshot))
+            or bool(pending(mapping)) or "left_at_link" in snapshot)
 
 
 def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any],
@@ -225,6 +226,7 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
     bill_after = {**bill_now, **{f: aligned[f] for f in to_bill}}
     left = sorted(vf.changed_fields(gp_after, bill_after))
     agreed = {f: (None if f in left else gp_after[f]) for f in vf.ALIGNED_FIELDS}  # None: never agreed
+    # synced_hash is GP's side as last seen (what the preview and the poll compare GP with).
     archived = bool(record.snapshot.get("archived")) if same_target else False
     snapshot: dict[str, Any] = {"agreed": agreed, "archived": archived}
     with attempt(record, FLOW, ctx.trigger, who) as log_:
@@ -232,13 +234,13 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
         if left:
             snapshot.update(gp=gp_after, bill=bill_after, conflicts=left, left_at_link=left)
             log_.outcome = "linked, fields differ"
-            settle(record, State.CONFLICT, target_id=target, synced_hash=content_hash(agreed), snapshot=snapshot,
+            settle(record, State.CONFLICT, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
                    label=label, reason=_left_reason(left, stale, wrote=bool(to_bill or to_gp)),
                    fix="Choose which value to keep, field by field, on the vendor match review page.")
             ctx.tally["vendor_conflict"] += 1
         else:
             log_.outcome = "linked"
-            settle(record, State.SYNCED, target_id=target, synced_hash=content_hash(agreed), snapshot=snapshot,
+            settle(record, State.SYNCED, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
                    label=label)
     if is_archived_in_gp(vendor) != archived:
         _set_archived(ctx, record, is_archived_in_gp(vendor))

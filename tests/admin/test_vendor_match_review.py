@@ -159,3 +159,21 @@ def test_choosing_another_suggestion_names_the_bill_vendor_chosen(as_frank, tena
     assert "Approved ACME0001 → Acme Supplies West." in text(response)
     acme.refresh_from_db()
     assert (acme.bill_vendor_id, acme.bill_name) == ("00901ACMX", "Acme Supplies West")
+
+
+def test_differences_left_by_a_bulk_approval_are_aligned_later_from_the_review_page(wired, as_frank, frank):  # noqa: F811
+    run(wired)
+    contoso = mapping(wired, "CONTOSO0001")
+    as_frank.post(LIST, {"action": "approve_selected", "_selected_action": [contoso.pk]})
+    page = text(as_frank.get(f"{LIST}{contoso.pk}/change/"))
+    assert "stays linked to BILL vendor Contoso Ltd." in words(page) and "Apply these choices" in page
+    seen = page.split('name="fingerprint" value="')[1].split('"')[0]
+    response = as_frank.post(f"{LIST}{contoso.pk}/decide/", {
+        "decision": "approve", "target_id": contoso.bill_vendor_id, "fingerprint": seen, "keep_name": "bill"},
+        follow=True)
+    assert "In GP: name becomes Contoso Ltd." in text(response)
+    assert GPClient.for_connection(wired.gp_connection).get_vendor("CONTOSO0001").name == "Contoso Ltd."
+    record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key="CONTOSO0001")
+    assert record.state == State.CONFLICT and "name" not in record.snapshot["conflicts"]
+    change = MappingChange.objects.get(key="CONTOSO0001", subject="gp_vendor")
+    assert (change.before, change.after, change.user) == ({"name": "Contoso, Ltd."}, {"name": "Contoso Ltd."}, frank)

@@ -128,3 +128,22 @@ def test_the_differences_stay_a_conflict_and_a_replay_sees_a_field_a_person_alig
     assert "name" in ended.snapshot["conflicts"]
     _, bill = both_sides(wired, mapping.bill_vendor_id)
     assert bill.name == "Contoso Ltd."
+
+
+def test_a_field_left_different_never_flows_from_bill_to_gp_even_after_dont_sync_and_sync_again(wired, frank):
+    from audit.actions import dont_sync, resume
+
+    run(wired)
+    mapping = contoso(wired)
+    approve(mapping, frank)
+    run_bill_to_gp(wired)  # cursors start here
+    record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
+    dont_sync([record], "checking with the vendor", frank)
+    record.refresh_from_db()
+    ended = resume(record, frank)
+    assert ended.state == State.CONFLICT
+    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "pay@contoso.example"})
+    SyncRecord.objects.filter(pk=record.pk).update(state=State.SYNCED)  # even if something settled it
+    run_bill_to_gp(wired)
+    gp, _ = both_sides(wired, mapping.bill_vendor_id)
+    assert (gp.email, gp.tax_id) == ("ap@contoso.example", "")
