@@ -110,6 +110,9 @@ def read_both(tenant: Any, gp_vendor_id: str, bill_vendor_id: str) -> Comparison
     from .context import SyncContext
 
     found = Comparison(gp_vendor_id, bill_vendor_id)
+    if not (hasattr(tenant, "gp_connection") and hasattr(tenant, "bill_connection")):
+        found.error = "The GP and BILL connections of this tenant are not set up yet, so neither vendor can be read."
+        return found
     try:
         ctx = SyncContext.for_tenant(tenant)
         try:
@@ -137,12 +140,12 @@ def decide(comparison: Comparison, picks: dict[str, str], confirmed: set[str], s
     (anything else leaves it); `confirmed` are the fields whose confirmation box was ticked; `seen`
     is the fingerprint of what the page showed. Raises ValueError with what to do instead."""
     picks = {f: w for f, w in picks.items() if w in (GP, BILL)}
+    if picks and comparison.error:  # a choice the person made is never dropped silently
+        raise ValueError(comparison.error + " No field can be changed now: approve without choosing, or try again.")
     rows = {r.field: r for r in comparison.rows}
     chosen = {f: w for f, w in picks.items() if f in rows and not rows[f].same}
     if not chosen:
         return {}
-    if comparison.error:
-        raise ValueError(comparison.error + " No field can be changed now: approve without choosing, or try again.")
     if seen != comparison.fingerprint:
         raise ValueError("GP or BILL changed this vendor since the page was opened. Nothing was approved: "
                          "look at both sides again.")

@@ -177,3 +177,16 @@ def test_differences_left_by_a_bulk_approval_are_aligned_later_from_the_review_p
     assert record.state == State.CONFLICT and "name" not in record.snapshot["conflicts"]
     change = MappingChange.objects.get(key="CONTOSO0001", subject="gp_vendor")
     assert (change.before, change.after, change.user) == ({"name": "Contoso, Ltd."}, {"name": "Contoso Ltd."}, frank)
+
+
+def test_without_connections_the_page_says_so_and_approval_changes_no_field(as_frank, tenant, released):
+    acme = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="ACME0001", gp_name="Acme Supply Co",
+                                        bill_vendor_id="00901ACME", bill_name="ACME Supply")
+    page = words(text(as_frank.get(f"{LIST}{acme.pk}/change/")))
+    assert "The GP and BILL connections of this tenant are not set up yet" in page
+    assert "Approving now links the two records and changes no field on either side." in page
+    response = as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "approve", "target_id": "00901ACME",
+                                                          "keep_name": "gp", "fingerprint": "x"}, follow=True)
+    assert "No field can be changed now" in text(response)
+    acme.refresh_from_db()
+    assert acme.state == "suggested"
