@@ -108,3 +108,21 @@ def test_the_review_page_warns_that_the_bill_vendor_of_a_held_gp_vendor_will_be_
     assert ("The BILL vendor will be archived: the GP vendor is on hold."
             in page.locator("#ml-effect-archive").inner_text())
     shot(page, "on-hold")
+
+
+def test_freight_in_is_not_offered_as_professional_fees(page, live_server, frank, suggested):
+    from connectors.sync.context import SyncContext
+    from connectors.sync.suggest import ensure_account_suggestions
+    from mappings.models import GLAccountMapping
+
+    ensure_account_suggestions(SyncContext.for_tenant(suggested), ["000-6500-00"])
+    mapping = GLAccountMapping.objects.get(tenant=suggested, gp_account="000-6500-00")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_server, "frank")
+    page.goto(f"{live_server.url}/admin/mappings/glaccountmapping/{mapping.pk}/change/")
+    assert page.locator("h1").inner_text() == "Review GL account match"
+    review = page.locator("#ml-review").inner_text()
+    assert "Professional Fees" not in review and "%" not in review
+    assert "No BILL record looks like this one." in review
+    assert page.locator("input[name=_addanother]").count() == 0
+    shot(page, "gl-account")
