@@ -238,6 +238,9 @@ class RecordAdminBase(admin.ModelAdmin):
                 "conflict_rows": lineage.conflict_rows(record),
                 "snapshot_rows": lineage.snapshot_rows(record),
                 "waiting_links": lineage.waiting_links(record),
+                "vendor_changes": lineage.vendor_field_changes(record),
+                "vendor_review_url": (lineage.mapping_url(record.tenant_id, "vendor", record.source_key)
+                                      if record.kind == "vendor" and record.state == State.CONFLICT else ""),
                 "trail": record.trail.select_related("user")[:200],
                 "can_replay": lineage.can_replay(record),
                 "can_act": self.has_change_permission(request, record),

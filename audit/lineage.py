@@ -12,6 +12,8 @@ from typing import Any
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from connectors.sync.vendor_fields import FIELD_LABELS, as_text
+
 from .models import Kind, State, SyncRecord
 
 # Where each kind of record comes from and goes to: (GP side, BILL side, which one is the source).
@@ -68,8 +70,8 @@ def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
     clashing = set(snap.get("conflicts") or [])
     rows = []
     for name in sorted(set(gp) | set(bill)):
-        rows.append({"field": name, "gp": gp.get(name, ""), "bill": bill.get(name, ""),
-                     "agreed": agreed.get(name, ""), "clash": name in clashing})
+        rows.append({"field": FIELD_LABELS.get(name, name), "gp": _text(gp.get(name)), "bill": _text(bill.get(name)),
+                     "agreed": _text(agreed.get(name)), "clash": name in clashing})
     rows.sort(key=lambda r: not r["clash"])
     return rows
 
@@ -90,7 +92,19 @@ def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
 def _text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_text(v) for v in value)
-    return "" if value is None else str(value)
+    return as_text(value)  # an address reads as one line, never a Python dict
+
+
+def vendor_field_changes(record: SyncRecord) -> list[Any]:
+    """Vendor fields written on either side for this GP vendor (by an approval's field choices),
+    each with before and after, who and when; newest first."""
+    from mappings.models import ChangeSubject, MappingChange
+
+    if record.kind != Kind.VENDOR:
+        return []
+    return list(MappingChange.objects.filter(
+        tenant_id=record.tenant_id, mapping_kind="vendor", key=record.source_key,
+        subject__in=[ChangeSubject.GP_VENDOR, ChangeSubject.BILL_VENDOR]).select_related("user")[:100])
 
 
 def can_replay(record: SyncRecord) -> bool:

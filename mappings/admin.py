@@ -24,9 +24,13 @@ from import_export.formats import base_formats
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
+from connectors.sync import vendor_fields as vf
+from connectors.sync import vendor_link
 
 from . import approval
+from .matching import Party, score_vendor
 from .models import (
+    ChangeSubject,
     CheckbookMapping,
     GLAccountMapping,
     MappingAction,
@@ -199,8 +203,11 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
         decision = request.POST.get("decision")
         try:
             if decision == "approve":
-                approval.approve(mapping, request.user, target_id=request.POST.get("target_id") or None)
-                self.message_user(request, f"Approved {mapping}. Records that waited for it are being sent.", messages.SUCCESS)
+                target_id = request.POST.get("target_id") or None
+                choices = self.field_choices(request, mapping, target_id)
+                approval.approve(mapping, request.user, target_id=target_id, field_choices=choices)
+                self.message_user(request, f"Approved {self.described(mapping)}.{self.effects_said(choices)} "
+                                           "Records that waited for it are being sent.", messages.SUCCESS)
             elif decision == "create":
                 approval.approve(mapping, request.user, create=True)
                 self.message_user(request, f"Approved: {mapping}. It will be created in BILL.", messages.SUCCESS)
@@ -212,6 +219,23 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]))
+
+    def field_choices(self, request: HttpRequest, mapping: Any, target_id: str | None) -> dict[str, Any] | None:
+        """Which side wins per differing field (vendors only; see VendorMappingAdmin)."""
+        return None
+
+    def effects_said(self, choices: dict[str, Any] | None) -> str:
+        return ""
+
+    def described(self, mapping: Any) -> str:
+        """The mapping as a clerk names it: GP key → BILL name (falls back to the IDs)."""
+        target = getattr(mapping, self.target_field)
+        name = getattr(mapping, "bill_name", "") or target
+        return f"{getattr(mapping, self.gp_key)} → {name}" if target else str(mapping)
+
+    def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
+        """What a kind of mapping adds to its review page (vendors: both sides, field by field)."""
+        return {}
 
     def by_key_view(self, request: HttpRequest) -> HttpResponse:
         """Where the needs-attention list links: the mapping's review page, or a new one for that key."""
@@ -230,7 +254,10 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
             key = getattr(mapping, self.gp_key)
             self._attach_suggestions([mapping])
             extra.update({
-                "title": f"Review {self.opts.verbose_name}",
+                "title": f"Review {self.task_noun} match",
+                "subtitle": " — ".join(v for v in (key, getattr(mapping, "gp_name", "") or getattr(
+                    mapping, "gp_description", "") or getattr(mapping, "bill_funding_name", "")) if v),
+                "show_save_and_add_another": False,
                 "mapping": mapping,
                 "gp_key": key,
                 "suggestions": [
@@ -245,14 +272,18 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
                     tenant=mapping.tenant, state__in=ATTENTION_STATES,
                     pk__in=approval.records_waiting_on(mapping)).order_by("-updated_at")[:50],
                 "history": [
-                    {"at": c.at, "user": c.user, "changes": changed_fields(c.before, c.after)}
+                    {"at": c.at, "user": c.user, "changes": changed_fields(c.before, c.after),
+                     "subject": c.get_subject_display() if c.subject != ChangeSubject.MAPPING else ""}
                     for c in MappingChange.objects.filter(
                         tenant=mapping.tenant, mapping_kind=self.change_kind, key=key).select_related("user")[:50]
                 ],
                 "decide_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[mapping.pk]),
                 "can_decide": self.has_change_permission(request, mapping),
             })
+            extra.update(self.review_context(request, mapping))
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    task_noun = "mapping"
 
     @property
     def change_kind(self) -> str:
@@ -264,6 +295,8 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
         if change:
             old = type(obj).objects.get(pk=obj.pk)
             before = approval._snapshot(old)
+        if isinstance(obj, VendorMapping):
+            obj.field_choices = {}  # a hand edit links only; field choices are made on the review page
         super().save_model(request, obj, form, change)
         approval.log_change(obj, before, request.user)
         if obj.state == MappingState.APPROVED:
@@ -276,6 +309,49 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
 @admin.register(VendorMapping)
 class VendorMappingAdmin(ReviewAdmin):
     gp_key, target_field, waiting_prefix, suggestion_kind = "gp_vendor_id", "bill_vendor_id", "vendor", Suggestion.KIND_VENDOR
+    task_noun = "vendor"
+
+    def _known_targets(self, mapping: VendorMapping) -> list[str]:
+        """BILL vendors this page may read: the suggestions and the current target, nothing typed in."""
+        suggested = [s.bill_id for s in getattr(mapping, "suggestions", None) or Suggestion.objects.filter(
+            tenant=mapping.tenant, kind=Suggestion.KIND_VENDOR, gp_key=mapping.gp_vendor_id)]
+        return [*([mapping.bill_vendor_id] if mapping.bill_vendor_id else []), *suggested]
+
+    def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
+        """GP and one BILL vendor side by side, read live, and what approving would change on each."""
+        known = self._known_targets(mapping)
+        wanted = request.GET.get("compare", "")
+        target = wanted if wanted in known else (known[0] if known else "")
+        if not target or (mapping.action == MappingAction.CREATE and not wanted):
+            return {}
+        comparison = vendor_link.read_both(mapping.tenant, mapping.gp_vendor_id, target)
+        names = {s.bill_id: s.bill_name for s in getattr(mapping, "suggestions", [])}
+        if mapping.bill_vendor_id:
+            names.setdefault(mapping.bill_vendor_id, mapping.bill_name)
+        linked = mapping.is_approved and target == mapping.bill_vendor_id
+        return {
+            "compare": comparison,
+            "compare_name": names.get(target) or target,
+            "compare_evidence": evidence(comparison),
+            "compare_linked": linked,
+            "pending_effects": vendor_link.effects(mapping.field_choices) if linked else {},
+        }
+
+    def field_choices(self, request: HttpRequest, mapping: Any, target_id: str | None) -> dict[str, Any] | None:
+        picks = {f: request.POST.get(f"keep_{f}", "") for f in vf.ALIGNED_FIELDS}
+        if not any(w in (vendor_link.GP, vendor_link.BILL) for w in picks.values()):
+            return None
+        target = target_id or mapping.bill_vendor_id
+        if target not in self._known_targets(mapping):
+            raise ValueError("Field choices can only be made for a suggested BILL vendor. Nothing was approved.")
+        comparison = vendor_link.read_both(mapping.tenant, mapping.gp_vendor_id, target)
+        return vendor_link.decide(comparison, picks, set(request.POST.getlist("confirm")),
+                                  request.POST.get("fingerprint", ""))
+
+    def effects_said(self, choices: dict[str, Any] | None) -> str:
+        said = vendor_link.effects(choices or {})
+        return "".join(f" In {side}: {'; '.join(said[key]) or 'nothing changes'}."
+                       for side, key in (("BILL", vendor_link.BILL), ("GP", vendor_link.GP)))
     resource_classes = [VendorMappingResource]
     list_display = ("gp_vendor_id", "gp_name", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
     list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
@@ -286,6 +362,7 @@ class VendorMappingAdmin(ReviewAdmin):
 @admin.register(GLAccountMapping)
 class GLAccountMappingAdmin(ReviewAdmin):
     gp_key, target_field, waiting_prefix, suggestion_kind = "gp_account", "bill_account_id", "account", Suggestion.KIND_ACCOUNT
+    task_noun = "GL account"
     resource_classes = [AccountMappingResource]
     list_display = ("gp_account", "gp_description", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
     list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
@@ -297,6 +374,7 @@ class GLAccountMappingAdmin(ReviewAdmin):
 @admin.register(CheckbookMapping)
 class CheckbookMappingAdmin(ReviewAdmin):
     gp_key, target_field, waiting_prefix = "bill_funding_account_id", "gp_checkbook_id", "checkbook"
+    task_noun = "checkbook"
     resource_classes = [CheckbookMappingResource]
     actions = ("approve_selected", "reject_selected")
     list_display = ("bill_funding_account_id", "bill_funding_name", "state_badge", "gp_checkbook_id", "waiting_count", "tenant")
@@ -309,14 +387,30 @@ class CheckbookMappingAdmin(ReviewAdmin):
 class MappingChangeAdmin(ReadOnlyAdmin):
     """Every mapping change, who made it and when; read-only by design."""
 
-    list_display = ("at", "user", "mapping_kind", "key", "changes", "tenant")
-    list_filter = ("mapping_kind", "tenant")
+    list_display = ("at", "user", "what", "changes", "tenant")
+    list_filter = ("subject", "mapping_kind", "tenant")
     list_select_related = ("user", "tenant")
     search_fields = ("key",)
+
+    @admin.display(description="what changed", ordering="key")
+    def what(self, obj: MappingChange) -> str:
+        return format_html("{} {}<div class='ml-sub'>{}</div>", obj.mapping_kind.title(), obj.key,
+                           obj.get_subject_display())
 
     @admin.display(description="before → after")
     def changes(self, obj: MappingChange) -> str:
         return format_html_join("", "<div><strong>{}</strong>: {} → {}</div>", changed_fields(obj.before, obj.after))
+
+
+def evidence(comparison: vendor_link.Comparison) -> list[str]:
+    """Why these two look like one vendor, as facts (same tax ID, same e-mail, same name, same address)."""
+    if comparison.error:
+        return []
+
+    def party(side: dict[str, Any]) -> Party:
+        return Party("", side["name"], side["email"], side["tax_id"], side["address"]["line1"], side["address"]["zip"])
+
+    return list(score_vendor(party(comparison.gp), party(comparison.bill)).reasons)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:

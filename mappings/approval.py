@@ -17,6 +17,7 @@ from .models import (
     MappingAction,
     MappingChange,
     MappingState,
+    Suggestion,
     VendorMapping,
 )
 
@@ -43,12 +44,15 @@ def _snapshot(mapping: AnyMapping) -> dict[str, Any]:
 
 
 def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
+    after = _snapshot(mapping)
+    if after == before:  # e.g. field choices applied to an approved link: those are recorded as they are written
+        return
     MappingChange.objects.create(
         tenant=mapping.tenant,
         mapping_kind=type(mapping).__name__.replace("Mapping", "").lower(),
         key=mapping_key(mapping),
         before=before,
-        after=_snapshot(mapping),
+        after=after,
         user=user if getattr(user, "pk", None) else None,
     )
 
@@ -61,16 +65,28 @@ def records_waiting_on(mapping: AnyMapping) -> list[int]:
 
 
 @transaction.atomic
-def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False) -> None:
-    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters."""
+def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False,
+            field_choices: dict[str, Any] | None = None) -> None:
+    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters.
+
+    A vendor link changes no vendor field on either side unless `field_choices` (checked by
+    `connectors.sync.vendor_link.decide` from the review page) says which side wins; a bulk
+    approval passes none, so it only links, and any choice left from before is dropped."""
     before = _snapshot(mapping)
+    if isinstance(mapping, VendorMapping):
+        mapping.field_choices = {} if create else (field_choices or {})
     if isinstance(mapping, VendorMapping | GLAccountMapping):
         if create:
             mapping.action = MappingAction.CREATE
             setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", "")
         elif target_id:
             mapping.action = MappingAction.LINK
-            setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", target_id)
+            field = "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id"
+            if getattr(mapping, field) != target_id:  # another suggestion chosen: its name goes with it
+                kind = Suggestion.KIND_VENDOR if isinstance(mapping, VendorMapping) else Suggestion.KIND_ACCOUNT
+                mapping.bill_name = (Suggestion.objects.filter(tenant=mapping.tenant, kind=kind, bill_id=target_id)
+                                     .values_list("bill_name", flat=True).first() or "")[:200]
+            setattr(mapping, field, target_id)
         target = mapping.bill_vendor_id if isinstance(mapping, VendorMapping) else mapping.bill_account_id
         if mapping.action == MappingAction.LINK and not target:
             raise ValueError("Choose a BILL record to link to, or approve it as 'create in BILL'.")

@@ -95,14 +95,21 @@ def main_segment(account_string: str) -> str:
     return max(parts, key=len) if parts else account_string
 
 
+def _share_a_word(a: str, b: str) -> bool:
+    return bool(set(normalise_name(a).split()) & set(normalise_name(b).split()))
+
+
 def score_account(gp: Account, bill: Account) -> Candidate:
+    """The same number counts only when the names do not contradict it: two charts of accounts
+    number independently, so GP's 000-6500-00 Freight In is not BILL's 6500 Professional Fees."""
     score = Decimal(0)
     reasons: list[str] = []
+    points, reason = _name_score(gp.name, bill.name, Decimal("0.3"), 0.25)
     number = bill.number.strip()
-    if number and (number == gp.id or number == main_segment(gp.id)):
+    names_agree = bool(points) or not (gp.name and bill.name) or _share_a_word(gp.name, bill.name)
+    if number and (number == gp.id or number == main_segment(gp.id)) and names_agree:
         score += Decimal("0.7")
         reasons.append("same account number")
-    points, reason = _name_score(gp.name, bill.name, Decimal("0.3"), 0.25)
     score += points
     reasons += [reason] if reason else []
     return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))

@@ -45,6 +45,10 @@ class VendorMapping(MappingBase):
     action = models.CharField(max_length=10, choices=MappingAction.choices, default=MappingAction.LINK)
     bill_vendor_id = models.CharField("BILL vendor ID", max_length=40, blank=True)
     bill_name = models.CharField("BILL name", max_length=200, blank=True)
+    # What a person chose on the review page, per differing field, for the BILL vendor it names:
+    # {"bill_vendor_id": …, "fields": {field: {"winner": "gp"|"bill", "gp": value seen, "bill": value seen}}}.
+    # Applied once by the next sync of the vendor (connectors.sync.vendor_link), then cleared.
+    field_choices = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "gp_vendor_id"], name="one_vendor_mapping")]
@@ -109,10 +113,17 @@ class Suggestion(models.Model):
         return f"{self.gp_key} ~ {self.bill_name} ({self.score})"
 
 
+class ChangeSubject(models.TextChoices):
+    MAPPING = "mapping", "The mapping"
+    GP_VENDOR = "gp_vendor", "GP vendor record"
+    BILL_VENDOR = "bill_vendor", "BILL vendor record"
+
+
 class MappingChange(models.Model):
-    """Every change to a mapping: who, when, before, after."""
+    """Every change to a mapping, and every vendor field an approval wrote: who, when, before, after."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    subject = models.CharField(max_length=20, choices=ChangeSubject.choices, default=ChangeSubject.MAPPING)
     mapping_kind = models.CharField(max_length=20)
     key = models.CharField(max_length=60)
     before = models.JSONField(default=dict, blank=True)

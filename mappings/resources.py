@@ -144,6 +144,8 @@ class MappingResource(resources.ModelResource):
         old = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
         instance._before = approval._snapshot(old) if old else {}
         user = kwargs.get("user")
+        if isinstance(instance, VendorMapping):
+            instance.field_choices = {}  # an import links only: differing vendor fields wait for a person
         if instance.state == MappingState.APPROVED:
             if self.has_action and instance.action == MappingAction.CREATE:
                 setattr(instance, self.target, "")

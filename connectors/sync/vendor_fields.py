@@ -107,3 +107,19 @@ def gp_patch(aligned: dict[str, Any], fields: set[str], address_key: str) -> dic
 
 def changed_fields(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
     return {f for f in ALIGNED_FIELDS if a.get(f) != b.get(f)}
+
+
+# How each aligned field is named to a finance user. The GP address we align is the remit-to one.
+FIELD_LABELS = {"name": "name", "email": "e-mail", "phone": "phone", "address": "remit address", "tax_id": "tax ID"}
+
+
+def as_text(value: Any) -> str:
+    """An aligned value as a person reads it: an address on one line, never a Python dict."""
+    if isinstance(value, dict):
+        a = value
+        place = " ".join(p for p in (a.get("state", ""), a.get("zip", "")) if p)
+        parts = [a.get("line1", ""), a.get("line2", ""), a.get("city", ""), place, a.get("country", "")]
+        if not any(parts[:4]):
+            return ""
+        return ", ".join(p for p in parts if p)
+    return "" if value is None else str(value)

@@ -25,6 +25,7 @@ from mappings.approval import release, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
+from . import vendor_link
 from .batching import chunks, deferrer, drain, in_thread
 from .context import SyncContext
 from .cursors import poll_run
@@ -131,6 +132,10 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
                 _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
                 return None
         return record, mapping, vendor
+    if vendor_link.needs_link(record, mapping):  # first link, or a person's field choices: nothing silent
+        run = later or (lambda key, func, *args: func(*args))
+        run(vendor.vendor_id, vendor_link.link, ctx, record, mapping, vendor, aligned, label)
+        return None
     record.target_id = mapping.bill_vendor_id
     unchanged = content_hash(aligned) == record.synced_hash and not is_uncertain(record)
     if later is not None and not (unchanged and is_archived_in_gp(vendor) == bool(record.snapshot.get("archived"))):

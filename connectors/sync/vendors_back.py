@@ -54,11 +54,12 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         return  # a BILL vendor no GP vendor is linked to: nothing to align
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
     agreed = record.snapshot.get("agreed")
-    if not agreed or record.state in (State.SKIPPED, State.CONFLICT):
-        return
+    if not agreed or record.state in (State.SKIPPED, State.CONFLICT) or record.target_id != bill_vendor.id:
+        return  # not linked (or re-linked) to this BILL vendor yet: the link decides, not BILL's values
     bill_now = vf.from_bill(bill_vendor.raw)
     allowed = ctx.tenant.vendor_field_set_to_gp
-    bill_changed = {f for f in vf.changed_fields(bill_now, agreed) if f in allowed}
+    # A field never agreed (None: left different at the link) waits for a person, never for BILL.
+    bill_changed = {f for f in vf.changed_fields(bill_now, agreed) if f in allowed and agreed.get(f) is not None}
     if not bill_changed:
         ctx.tally["gp_vendor_unchanged"] += 1
         return

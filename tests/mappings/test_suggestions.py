@@ -43,3 +43,11 @@ def test_it_matches_gp_accounts_on_their_natural_segment():
                            [Account("0caX", "Rent", "6200"), Account("0caY", "Office supplies", "6100")])
     assert ranked[0].bill_id == "0caY"
     assert ranked[0].reasons[0] == "same account number"
+
+
+def test_the_same_number_with_a_different_name_is_not_a_match():
+    bill = [Account("0caP", "Professional Fees", "6500"), Account("0caF", "Freight", "6510")]
+    ranked = rank_accounts(Account("000-6500-00", "Freight In"), bill)
+    assert [c.bill_id for c in ranked if c.bill_name == "Professional Fees"] == []
+    telephone = rank_accounts(Account("000-6300-00", "Telephone"), [Account("0caT", "Telephone and Internet", "6300")])
+    assert telephone[0].reasons[0] == "same account number"
