@@ -67,14 +67,16 @@ class GPConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Test connection (sign in to GP and read the company)")
     def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:
-        from .gp.client import diagnose
+        from .gp.transport import diagnose
 
         for conn in queryset.select_related("tenant"):
-            problem = diagnose(conn)
+            problem, note = diagnose(conn)
             if problem:
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
                 self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
+            if note:  # what this interface cannot do, said plainly every time
+                self.message_user(request, f"{conn.tenant}: {note}", messages.WARNING)
 
 
 @admin.register(BillConnection)

@@ -21,6 +21,10 @@ DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 
 
 class GPClient:
+    interface = "sba"
+    writes_payments = True  # SBA creates manual payments and posts their batch
+    reads_apply_lines = True
+
     def __init__(self, http: GPHttp, page_size: int = rm.PAGE_SIZE) -> None:
         self.http = http
         self.page_size = max(1, min(page_size, rm.MAX_TOP))
