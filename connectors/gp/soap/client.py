@@ -117,8 +117,9 @@ class GPWSClient:
         h = self.http
         if isinstance(exc, Fault):
             return self._fault_error(exc)
-        if isinstance(exc, TransportError):
-            status = exc.status_code
+        if isinstance(exc, (TransportError, requests.exceptions.HTTPError)):
+            # zeep raises TransportError for a call's HTTP error; loading the WSDL raises requests' own.
+            status = exc.status_code if isinstance(exc, TransportError) else exc.response.status_code
             if status == 401:
                 return GPError(f"GP refused the Windows account {h.account}: the user name or password is wrong.",
                                retryable=False, status=401, code="auth")
@@ -151,6 +152,9 @@ class GPWSClient:
         message = str(fault.message or "GP refused the call.")
         log_id = None
         detail = fault.detail
+        if isinstance(detail, bytes | str):  # an error page, not a SOAP fault (e.g. IIS's 503)
+            return GPError("GP Web Services answered with a server error; try again later.", retryable=True,
+                           code="server")
         if detail is not None:
             found = [e.text for e in detail.iter() if isinstance(e.tag, str) and e.tag.endswith(ws.FAULT_LOG_ID)]
             log_id = (found[0] or "").strip() if found else None
@@ -183,6 +187,9 @@ class GPWSClient:
             base = {"CultureName": ws.CULTURE, "CurrencyType": ws.CURRENCY_TYPE_LOCAL}
             rows = _rows(self.call(ws.GET_COMPANY_LIST, criteria={}, with_context=False, context=base), "CompanySummary")
             match = next((c for c in rows if text(c.get(ws.Company.NAME)).casefold() == self.company.strip().casefold()), None)
+            if not rows:
+                raise GPError(f"The Windows account {self.http.account} signs in, but may use no GP company.",
+                              retryable=False, code="forbidden")
             if match is None:
                 raise GPError(f"GP has no company named '{self.company}' that {self.http.account} may use "
                               f"(GP Web Services lists: {', '.join(text(c.get('Name')) for c in rows) or 'none'}).",
@@ -201,9 +208,7 @@ class GPWSClient:
             rows = self._list(operation, result_name, {**criteria, ws.C_MODIFIED: {ws.R_FROM: low, ws.R_TO: high}})
             if len(rows) >= self.list_limit:
                 if high - low > ONE_SECOND:
-                    middle = low + (high - low) / 2
-                    middle = middle.replace(microsecond=0)
-                    windows += [(middle + ONE_SECOND, high), (low, middle)]  # older half first
+                    windows += _split(low, high, rows)
                     continue
                 rows = self._by_key_within(operation, result_name, criteria, id_field, low, high)
             yield from sorted(rows, key=lambda r: (convert._stamp(r.get(ws.MODIFIED)) or "", text(r.get(ws.KEY))))
@@ -327,6 +332,21 @@ class GPWSClient:
 
     limitations = ("Payments cannot be written back over GP Web Services: each BILL payment becomes a "
                    "'record in GP' task and a line of the manual-payments import file.")
+
+
+def _split(low: dt.datetime, high: dt.datetime, rows: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Two windows for a full one, cut at the median change time of the rows GP did return (a sample of
+    the window, as GP cuts by key), so a dense second is isolated in a few calls; newer half first (a stack)."""
+    stamps = sorted(m for m in (_moment(r.get(ws.MODIFIED)) for r in rows) if m is not None)
+    middle = stamps[len(stamps) // 2] if stamps else low + (high - low) / 2
+    middle = min(max(middle.replace(microsecond=0), low), high - ONE_SECOND)
+    return [(middle + ONE_SECOND, high), (low, middle)]
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
 
 
 def _since(modified_since: dt.datetime | None, overlap: dt.timedelta) -> dt.datetime | None:
