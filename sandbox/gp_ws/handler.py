@@ -28,6 +28,8 @@ def company_id(position: int) -> int:
 class GPWSHandler(GPHandler):
     def setup(self) -> None:
         super().setup()
+        # NTLM over TLS binds to *this* server's certificate, not the shared SBA sandbox's.
+        self.auth.channel_bindings = getattr(self.server, "channel_bindings", None)
         # One call per record (Get…ByKey) makes many small answers: without this, Nagle's algorithm and
         # the client's delayed ACK add ~40 ms to each on loopback, which no real IIS server shows.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -101,6 +101,7 @@ def start_gp_ws_sandbox(
                            verbose=verbose)
     server.app = app  # type: ignore[attr-defined]
     server.service = Service()  # type: ignore[attr-defined]
+    server.channel_bindings = bindings  # type: ignore[attr-defined]
     if share is None:
         app.server = server
     server.faults.latency_ms = latency_ms

@@ -118,3 +118,14 @@ def test_web_services_on_a_wrong_address_says_so(tenant, gp_sandbox):
                               web_services_url=gp_sandbox.url + "/DynamicsGPWebServices/DynamicsGPService.asmx")
     problem, _ = diagnose(conn)
     assert problem == f"There is no GP Web Services endpoint at {conn.web_services_url}."
+
+
+def test_it_works_over_https_with_the_ca_bundle_and_refuses_an_untrusted_certificate():
+    with start_gp_ws_sandbox(tls=True) as secure:
+        trusted = GPWSClient.from_params(secure.url, secure.company, secure.account, secure.password, timeout=5,
+                                         ca_bundle_pem=secure.ca_pem.decode())
+        assert secure.url.startswith("https://")
+        assert trusted.get_vendor("CONTOSO0001").country == "CA"  # NTLM with channel bindings passed
+        untrusted = GPWSClient.from_params(secure.url, secure.company, secure.account, secure.password, timeout=5)
+        assert untrusted.test_connection() == ("The GP server's certificate is not trusted: upload its CA bundle "
+                                               "(PEM) on this connection.")

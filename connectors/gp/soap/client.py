@@ -58,7 +58,6 @@ class GPWSClient:
 
     def __init__(self, http: GPHttp, company: str, list_limit: int = ws.LIST_LIMIT) -> None:
         self.http, self.company, self.list_limit = http, company, list_limit
-        self.http.session.verify = http.verify  # zeep calls the session without a per-call `verify`
         self._client: Client | None = None
         self._context: dict[str, Any] | None = None
         self._policies: dict[str, Any] = {}
@@ -82,8 +81,8 @@ class GPWSClient:
     # --- the SOAP seam ---------------------------------------------------------------------------------
     def _service(self) -> Any:
         if self._client is None:
-            transport = Transport(session=self.http.session, timeout=self.http.timeout,
-                                  operation_timeout=self.http.timeout)
+            transport = _VerifyingTransport(self.http.verify, session=self.http.session, timeout=self.http.timeout,
+                                            operation_timeout=self.http.timeout)
             self._client = Client(self.http.base_url + ws.WSDL_QUERY, transport=transport,
                                   settings=Settings(strict=True, xml_huge_tree=True))
         return self._client.service
@@ -332,6 +331,24 @@ class GPWSClient:
 
     limitations = ("Payments cannot be written back over GP Web Services: each BILL payment becomes a "
                    "'record in GP' task and a line of the manual-payments import file.")
+
+
+class _VerifyingTransport(Transport):
+    """zeep's transport, passing the connection's TLS verification on every call: a Session-level
+    `verify` is overridden by REQUESTS_CA_BUNDLE (requests #3829), as GPHttp notes."""
+
+    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.verify = verify
+
+    def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
+        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout,
+                                 verify=self.verify)
+
+    def _load_remote_data(self, url: str) -> bytes:
+        response = self.session.get(url, timeout=self.load_timeout, verify=self.verify)
+        response.raise_for_status()
+        return response.content
 
 
 def _split(low: dt.datetime, high: dt.datetime, rows: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
