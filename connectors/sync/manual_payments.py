@@ -73,10 +73,15 @@ def file_rows(records: Iterable[SyncRecord]) -> list[dict[str, str]]:
             continue
         for line in task["applies"]:
             rows.append(dict(zip(FILE_COLUMNS, (
-                task["batch"], task["payment_number"], task["vendor_id"], task["date"], task["checkbook_id"],
-                task["method"], task["document_number"], task["amount"], line["voucher"], line["amount"],
-                task["bill_payment_id"]), strict=True)))
+                _cell(task["batch"]), _cell(task["payment_number"]), _cell(task["vendor_id"]), task["date"],
+                _cell(task["checkbook_id"]), task["method"], _cell(task["document_number"]), task["amount"],
+                _cell(line["voucher"]), line["amount"], _cell(task["bill_payment_id"])), strict=True)))
     return rows
+
+
+def _cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted, as clerks open such files in Excel."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def file_text(records: Iterable[SyncRecord]) -> str:

@@ -129,3 +129,15 @@ def test_it_works_over_https_with_the_ca_bundle_and_refuses_an_untrusted_certifi
         untrusted = GPWSClient.from_params(secure.url, secure.company, secure.account, secure.password, timeout=5)
         assert untrusted.test_connection() == ("The GP server's certificate is not trusted: upload its CA bundle "
                                                "(PEM) on this connection.")
+
+
+def test_the_admins_connection_check_says_payments_cannot_be_written_back(client, alice, tenant, gp_sandbox, gp_ws_sandbox):
+    from django.contrib.messages import get_messages
+
+    conn = wire_gp_connection(tenant, gp_sandbox, interface="web_services", web_services_url=gp_ws_sandbox.url)
+    client.force_login(alice)
+    response = client.post("/admin/connectors/gpconnection/", {
+        "action": "test_gp_connection", "_selected_action": [conn.pk]}, follow=True)
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts[0] == f"{tenant}: GP answered for company 'Fabrikam, Inc.'."
+    assert "Payments cannot be written back over GP Web Services." in texts[1]

@@ -131,3 +131,16 @@ def test_a_payment_recorded_for_a_different_amount_is_flagged(synced, bill_sandb
     run_bill_to_gp(synced)
     row = record(synced, "gp_payment", payment["id"])
     assert row.state == State.FLAGGED and "1.00" in row.reason
+
+
+def test_the_file_never_carries_a_spreadsheet_formula(tenant):
+    from connectors.sync.manual_payments import file_rows
+
+    task = {"batch": "BILL20260302", "payment_number": "BL123", "vendor_id": "ACETRAVE0001", "date": "2026-03-02",
+            "checkbook_id": "UPTOWN TRUST", "method": "EFT", "document_number": '=HYPERLINK("http://x")',
+            "amount": "10.00", "applies": [{"voucher": "00000000000000301", "amount": "10.00"}],
+            "bill_payment_id": "stp01ABC"}
+    row = SyncRecord.objects.create(tenant=tenant, kind="gp_payment", source_key="stp01ABC", state=State.BLOCKED,
+                                    snapshot={"manual_payment": task})
+    (line,) = file_rows([row])
+    assert line["Document Number"] == '\'=HYPERLINK("http://x")' and line["Payment Amount"] == "10.00"
