@@ -144,3 +144,13 @@ def test_the_file_never_carries_a_spreadsheet_formula(tenant):
                                     snapshot={"manual_payment": task})
     (line,) = file_rows([row])
     assert line["Document Number"] == '\'=HYPERLINK("http://x")' and line["Payment Amount"] == "10.00"
+
+
+def test_the_preview_says_payments_will_be_recorded_by_hand(synced, bill_sandbox):
+    from connectors.sync.preview import preview
+
+    payment = bill_sandbox.pay_bills([{"billId": _bill_record(synced).target_id}])
+    sections = {s["title"]: s for s in preview(synced)["sections"]}
+    assert "Payments to write to GP" not in sections
+    rows = sections["Payments to record in GP by hand (GP Web Services cannot write them)"]["rows"]
+    assert [r[0] for r in rows] == [payment["id"]]
