@@ -1,6 +1,7 @@
-"""On a GP reached by GP Web Services, BILL payments go the documented manual way: never written by us,
-never pretended. Each becomes a "record in GP" task a finance user sees in Needs attention, with a file
-GP can import; the record settles once GP lists the payment as posted."""
+"""The flows on a GP reached by GP Web Services. BILL payments go the documented manual way: never
+written by us, never pretended. Each becomes a "record in GP" task a finance user sees in Needs
+attention, with a file GP can import; the record settles once GP lists the payment as posted. Vendor
+changes from BILL reach GP through UpdateVendor."""
 
 from __future__ import annotations
 
@@ -154,3 +155,15 @@ def test_the_preview_says_payments_will_be_recorded_by_hand(synced, bill_sandbox
     assert "Payments to write to GP" not in sections
     rows = sections["Payments to record in GP by hand (GP Web Services cannot write them)"]["rows"]
     assert [r[0] for r in rows] == [payment["id"]]
+
+
+def test_a_vendor_edited_in_bill_reaches_gp_through_update_vendor(synced, bill_sandbox, gp_sandbox, gp_ws_sandbox):
+    from connectors.bill.client import BillClient
+
+    vendor = SyncRecord.objects.filter(tenant=synced, kind="vendor", state=State.SYNCED,
+                                       snapshot__archived=False).order_by("source_key").first()
+    BillClient.for_connection(synced.bill_connection).patch_vendor(vendor.target_id, {"email": "new-ap@vendor.example"})
+    run_bill_to_gp(synced)
+    assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).email == "new-ap@vendor.example"
+    calls = gp_ws_sandbox.stats()["requests"]["by_path"]
+    assert any(k.endswith("/UpdateVendor") for k in calls)
