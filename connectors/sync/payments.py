@@ -103,9 +103,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     if not getattr(ctx.gp, "writes_payments", True):  # GP Web Services: the documented manual way
         from .manual_payments import record_in_gp
 
-        record_in_gp(ctx, record, payment, number=number, vendor_id=vendor_id, checkbook=checkbook,
-                     method=METHODS.get((payment.disbursement_type or "").upper(), "EFT"),
-                     reference=_reference(payment), batch=gp_batch(payment.process_date), applies=applies, label=label)
+        record_in_gp(ctx, record, payment, number=number, vendor_id=vendor_id, checkbook=checkbook, applies=applies,
+                     label=label)
         return
     existing = ctx.gp.get_payment(number) if is_uncertain(record) or record.state == State.FAILED else None
     looked_up = existing is not None
@@ -172,7 +171,7 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
     from connectors.gp.http import GPError
 
     method = METHODS.get((payment.disbursement_type or "").upper(), "EFT")
-    reference = _reference(payment)
+    reference = (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
     try:
         created = ctx.gp.create_payment(
             payment_number=number, vendor_id=vendor_id, checkbook_id=checkbook, method=method,
@@ -197,11 +196,6 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
                fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")
         ctx.tally["payment_failed"] += 1
         return None
-
-
-def _reference(payment: Any) -> str:
-    """The BILL reference GP keeps as the payment's document number (20 characters)."""
-    return (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
 
 
 def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, str]]) -> bool:
