@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,6 +20,14 @@ class GPConnectionForm(WriteOnlySecretForm):
     class Meta:
         model = GPConnection
         fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "interface" in self.fields:  # a form that does not send it keeps SBA, as before the choice existed
+            self.fields["interface"].required = False
+
+    def clean_interface(self) -> str:
+        return self.cleaned_data.get("interface") or "sba"
 
 
 class BillConnectionForm(WriteOnlySecretForm):
