@@ -118,7 +118,7 @@ class RecordAdminBase(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    actions = ("replay_selected", "dont_sync_selected")
+    actions = ("replay_selected", "dont_sync_selected", "gp_manual_payments_file")
     change_form_template = "admin/audit/record_page.html"
     readonly_fields = ("tenant", "kind", "source_key", "target_id", "state", "reason", "fix", "waiting_on",
                        "label", "attempts", "next_retry_at", "created_at", "updated_at")
@@ -163,6 +163,14 @@ class RecordAdminBase(admin.ModelAdmin):
         job = jobs.start(Job.REPLAY, user=request.user, record_ids=ids)
         self.message_user(request, f"Replaying {len(ids)} record(s); progress is shown below.")
         return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+
+    @admin.action(description="Download the GP manual-payments file (payments to record in GP)", permissions=["view"])
+    def gp_manual_payments_file(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        from connectors.sync.manual_payments import file_text
+
+        response = HttpResponse(file_text(queryset.order_by("id")), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="gp-manual-payments.csv"'
+        return response
 
     @admin.action(description="Don't sync selected records (asks for a reason)", permissions=["change"])
     def dont_sync_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

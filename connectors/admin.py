@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,6 +20,14 @@ class GPConnectionForm(WriteOnlySecretForm):
     class Meta:
         model = GPConnection
         fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "interface" in self.fields:  # a form that does not send it keeps SBA, as before the choice existed
+            self.fields["interface"].required = False
+
+    def clean_interface(self) -> str:
+        return self.cleaned_data.get("interface") or "sba"
 
 
 class BillConnectionForm(WriteOnlySecretForm):
@@ -82,14 +92,16 @@ class GPConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Test connection (sign in to GP and read the company)")
     def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:
-        from .gp.client import diagnose
+        from .gp.transport import diagnose
 
         for conn in queryset.select_related("tenant"):
-            problem = diagnose(conn)
+            problem, note = diagnose(conn)
             if problem:
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
                 self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
+            if note:  # what this interface cannot do, said plainly every time
+                self.message_user(request, f"{conn.tenant}: {note}", messages.WARNING)
 
 
 @admin.register(GPResourceOverride)

@@ -21,14 +21,16 @@ DEMO_SLUG = "demo"
 Say = Callable[[str], None]
 
 
-def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1) -> Tenant:
-    """A fresh demo tenant pointed at the running sandboxes (an old one is removed with its records)."""
+def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1, gp_ws: Any = None) -> Tenant:
+    """A fresh demo tenant pointed at the running sandboxes (an old one is removed with its records);
+    with `gp_ws` (a GP Web Services sandbox) the GP connection uses GP Web Services."""
     Tenant.objects.filter(slug=DEMO_SLUG).delete()
     tenant = Tenant.objects.create(name="Demo Building Products", slug=DEMO_SLUG, poll_interval_minutes=poll_minutes,
                                    alert_emails="ap-team@demo.example")
     GPConnection.objects.create(
         tenant=tenant, base_url=gp.url, gp_tenant=gp.tenant, company=gp.company, domain=gp.domain,
         username=gp.user, password=gp.password, timeout_seconds=30,
+        interface="web_services" if gp_ws is not None else "sba", web_services_url=gp_ws.url if gp_ws else "",
     )
     c = bill.credentials
     BillConnection.objects.create(
@@ -103,16 +105,52 @@ def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
     return payments
 
 
-def run_once(gp: Any, bill: Any, say: Say) -> dict[str, Any]:
-    """Set up, approve, sync both ways, pay, write back; return the measured agreement."""
+def choose_checkbooks(tenant: Tenant, say: Say) -> None:
+    """GP Web Services shows no bank account digits on a checkbook, so no checkbook is suggested by them:
+    finance picks one in Mappings. The demo picks the first active GP checkbook, as a person would."""
+    from connectors.sync.context import SyncContext
+
+    ctx = SyncContext.for_tenant(tenant)
+    try:
+        active = next((c.checkbook_id for c in ctx.gp.iter_checkbooks() if not c.is_inactive), "")
+    finally:
+        ctx.gp.close()
+    for mapping in CheckbookMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED, gp_checkbook_id=""):
+        mapping.gp_checkbook_id = active
+        mapping.save(update_fields=["gp_checkbook_id"])
+        say(f"  finance chose GP checkbook {active} for BILL funding account {mapping.bill_funding_name}")
+
+
+def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
+    """What a GP user does on a Web-Services-only GP: download the manual-payments file from Needs
+    attention and import it (Integration Manager), posting the batch. Sent over HTTP to the sandbox."""
+    import requests
+
+    from connectors.sync.manual_payments import file_rows, file_text
+
+    tasks = SyncRecord.objects.filter(tenant=tenant, kind=Kind.GP_PAYMENT, state=State.BLOCKED).order_by("id")
+    rows = file_rows(tasks)
+    if not rows:
+        return 0
+    answer = requests.post(gp_ws.base_url + "/_sandbox/import/manual-payments", data=file_text(tasks).encode(),
+                           headers={"Content-Type": "text/csv"}, timeout=30).json()["Payload"]
+    say(f"A GP user imported the manual-payments file ({len(rows)} line(s)) and posted batch(es) "
+        f"{', '.join(answer['batches_posted'])}: {len(answer['imported'])} payment(s) recorded, "
+        f"{len(answer['errors'])} refused.")
+    return len(answer["imported"])
+
+
+def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None) -> dict[str, Any]:
+    """Set up, approve, sync both ways, pay, write back; return the measured agreement. With `gp_ws`
+    GP is reached over GP Web Services and payments go the manual way (record in GP, then settle)."""
     from connectors import queue
     from connectors.sync.agreement import agrees, measure_bills, measure_payments
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
-    tenant = wire_tenant(gp, bill)
+    tenant = wire_tenant(gp, bill, gp_ws=gp_ws)
     demo_users()
-    say(f"Tenant {tenant.name!r} wired to GP {gp.company_url()} and BILL {bill.api_url}.")
+    say(f"Tenant {tenant.name!r} wired to GP {(gp_ws or gp).company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
     say(f"First GP → BILL run: {dict(sorted(first.items()))}")
     say("Approving every suggested mapping, as a finance user would in Mappings:")
@@ -124,9 +162,14 @@ def run_once(gp: Any, bill: Any, say: Say) -> dict[str, Any]:
     pay_some_bills(tenant, bill, say)
     back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
     say(f"BILL → GP run: {dict(sorted(back.items()))}")
+    if gp_ws is not None:
+        choose_checkbooks(tenant, say)
     if approve_suggestions(tenant, say):  # checkbooks seen on the first payments
         back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
         say(f"BILL → GP run after checkbook approval: {dict(sorted(back.items()))}")
+    if gp_ws is not None and record_payments_in_gp(tenant, gp_ws, say):
+        back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
+        say(f"BILL → GP run after the GP user recorded the payments: {dict(sorted(back.items()))}")
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
     result = {**bills_before_payments, **measure_payments(tenant),
               "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),

@@ -95,6 +95,16 @@ class GPConnection(models.Model):
         "CA bundle (PEM)", blank=True, help_text="For a self-signed or internal-CA GP certificate."
     )
     timeout_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    interface = models.CharField(
+        "GP interface", max_length=20, default="sba",
+        choices=[("sba", "Service Based Architecture (REST, GP 2015 and later)"),
+                 ("web_services", "GP Web Services (SOAP, GP 2010 and later)"),
+                 ("auto", "Detect: SBA if present, else GP Web Services")],
+        help_text="GP Web Services cannot write payments back: they become 'record in GP' tasks.")
+    web_services_url = models.URLField(
+        "GP Web Services URL", blank=True,
+        help_text="e.g. http://gp.example.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx "
+                  "(blank: that address on the SBA host).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

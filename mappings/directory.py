@@ -68,10 +68,10 @@ def _ask_gp(tenant: Tenant, d: Directory) -> None:
         conn = tenant.gp_connection
     except Exception:
         return
-    from connectors.gp.client import GPClient
+    from connectors.gp.transport import gp_client_for
 
     try:
-        client = GPClient.for_connection(conn)
+        client = gp_client_for(conn)
         try:
             vendors = {v.vendor_id for v in client.iter_vendors()}
             accounts = {a.account for a in client.iter_gl_accounts()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures_gp", "tests.fixtures_bill"]
+pytest_plugins = ["tests.fixtures_gp", "tests.fixtures_gp_ws", "tests.fixtures_bill"]
 
 import pytest  # noqa: E402
 

@@ -33,6 +33,10 @@ class GPClient:
     unless the connection has confirmed overrides. An answer it does not describe raises GPShapeError.
     """
 
+    interface = "sba"
+    writes_payments = True  # SBA creates manual payments and posts their batch
+    reads_apply_lines = True
+
     def __init__(self, http: GPHttp, page_size: int = rm.PAGE_SIZE, shape: Shape | None = None) -> None:
         self.http = http
         self.page_size = max(1, min(page_size, rm.MAX_TOP))

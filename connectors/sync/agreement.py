@@ -65,7 +65,10 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     # A payment of bills that never came from GP has nothing to apply to: it is parked, not lost.
     paid = [p for p in all_paid if all(b in bill_voucher for b, _ in p.bill_payments)]
     gp_payments = {p.payment_number: p for p in ctx.gp.iter_payments()}
-    applied_ok, not_applied, apply_mismatch = 0, [], []
+    applied_ok, not_applied, apply_mismatch, by_hand = 0, [], [], 0
+    # GP Web Services lists posted payments without their apply lines: a payment a GP user recorded from
+    # our file is matched by number, vendor and amount (each voucher's remaining amount is GP's to check).
+    lines_readable = getattr(ctx.gp, "reads_apply_lines", True)
     for payment in paid:
         gp = gp_payments.get(gp_payment_number(payment.id))
         if gp is None:
@@ -74,6 +77,9 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
         expected = sorted((bill_voucher.get(bill_id, "?"), amount) for bill_id, amount in payment.bill_payments)
         if sorted(gp.apply_to) == expected:
             applied_ok += 1
+        elif not lines_readable and gp.amount == sum((a for _, a in expected), Decimal(0)):
+            applied_ok += 1
+            by_hand += 1
         else:
             apply_mismatch.append(payment.id)
     foreign_gp = [n for n in gp_payments if n.startswith("BL")
@@ -82,6 +88,7 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
         "bill_payments_paid": len(paid),
         "bill_payments_not_from_gp": len(all_paid) - len(paid),
         "gp_payments_applied": applied_ok,
+        "gp_payments_recorded_by_hand": by_hand,
         "payments_not_applied": len(not_applied),
         "payment_mismatches": len(apply_mismatch) + len(foreign_gp),
     }

@@ -18,7 +18,7 @@ CLIENT_OPTIONS: dict[str, dict[str, Any]] = {"gp": {}, "bill": {}}
 @dataclass
 class SyncContext:
     tenant: Tenant
-    gp: Any  # connectors.gp.client.GPClient
+    gp: Any  # connectors.gp.transport.GPTransport (SBA or GP Web Services)
     bill: Any  # connectors.bill.client.BillClient
     trigger: str = Trigger.SCHEDULE
     user: Any = None
@@ -31,11 +31,11 @@ class SyncContext:
     @classmethod
     def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> SyncContext:
         from connectors.bill.client import BillClient
-        from connectors.gp.client import GPClient
+        from connectors.gp.transport import gp_client_for
 
         return cls(
             tenant=tenant,
-            gp=GPClient.for_connection(tenant.gp_connection, **CLIENT_OPTIONS["gp"]),
+            gp=gp_client_for(tenant.gp_connection, **CLIENT_OPTIONS["gp"]),
             bill=BillClient.for_connection(tenant.bill_connection, **CLIENT_OPTIONS["bill"]),
             **kwargs,
         )

@@ -103,6 +103,12 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         ctx.tally["payment_blocked"] += 1
         return
 
+    if not getattr(ctx.gp, "writes_payments", True):  # GP Web Services: the documented manual way
+        from .manual_payments import record_in_gp
+
+        record_in_gp(ctx, record, payment, number=number, vendor_id=vendor_id, checkbook=checkbook, applies=applies,
+                     label=label)
+        return
     existing = None
     if is_uncertain(record) or record.state == State.FAILED:
         existing = _find_in_gp(ctx, record, number, vendor_id, payment, applies)

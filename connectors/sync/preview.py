@@ -32,7 +32,7 @@ def preview(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]
         "Vendors waiting for a mapping decision": [], "Vendors to update in BILL": [],
         "Bills to create in BILL": [], "Bills to update in BILL": [], "Bills to archive in BILL": [],
         "Bills that would wait for a mapping": [], "Bills that would be parked (need fixing in GP)": [],
-        "Payments to write to GP": [],
+        _payments_title(ctx): [],
     }
     _vendors(ctx, cursors.get("gp_vendors"), sections)
     _bills(ctx, cursors.get("gp_bills"), sections)
@@ -105,11 +105,18 @@ def _bills(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> Non
             out["Bills to create in BILL"].append([invoice.voucher, label, f"{draft.amount} due {due}"])
 
 
+def _payments_title(ctx: SyncContext) -> str:
+    """GP Web Services cannot write payments: the preview says what will really happen to them."""
+    if getattr(ctx.gp, "writes_payments", True):
+        return "Payments to write to GP"
+    return "Payments to record in GP by hand (GP Web Services cannot write them)"
+
+
 def _payments(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
     done = set(SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
                                          state__in=[State.SYNCED, State.SKIPPED]).values_list("source_key", flat=True))
     paid = ctx.tenant.paid_status_set
     for payment in ctx.bill.iter_payments(updated_since=since):
         if (payment.status or "").upper() in paid and payment.id not in done:
-            out["Payments to write to GP"].append(
+            out[_payments_title(ctx)].append(
                 [payment.id, f"{payment.amount:.2f}", f"{len(payment.bill_payments)} bill(s), status {payment.status}"])

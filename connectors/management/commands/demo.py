@@ -25,6 +25,9 @@ class Command(BaseCommand):
         add_sandbox_arguments(parser)
         parser.add_argument("--once", action="store_true", help="Run every flow once, print the summary, exit.")
         parser.add_argument("--port", type=int, default=8000, help="Admin port (interactive demo).")
+        parser.add_argument("--gp-interface", choices=("sba", "soap"), default="sba",
+                            help="How the connector reaches GP (--once): SBA, or GP Web Services (SOAP), "
+                                 "served for the same company by a Web Services sandbox.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from connectors import demo
@@ -34,7 +37,16 @@ class Command(BaseCommand):
         gp, bill = start_both(options)
         try:
             if options["once"]:
-                result = demo.run_once(gp, bill, self.stdout.write)
+                gp_ws = None
+                if options["gp_interface"] == "soap":
+                    from sandbox.gp_ws.server import start_gp_ws_sandbox
+
+                    gp_ws = start_gp_ws_sandbox(share=gp)
+                try:
+                    result = demo.run_once(gp, bill, self.stdout.write, gp_ws=gp_ws)
+                finally:
+                    if gp_ws is not None:
+                        gp_ws.stop()
                 self.stdout.write(json.dumps(result, sort_keys=True))
                 if not result["agree"]:
                     raise CommandError("GP and BILL disagree (see the JSON line above).")

@@ -1,0 +1,87 @@
+"""Which GP interface a connection uses, behind one protocol the flows rely on.
+
+`gp_client_for(conn)` is the one place that chooses: SBA (`GPClient`), GP Web Services (`GPWSClient`),
+or "auto", which asks SBA first and GP Web Services when SBA is not there. Both answer with the same
+record types (`connectors.gp.records`). What differs is said by two flags: `writes_payments` (SBA
+creates and posts manual payments; Web Services cannot) and `reads_apply_lines`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .client import GPClient
+from .http import GPError
+from .soap.client import GPWSClient
+
+if TYPE_CHECKING:
+    from connectors.models import GPConnection
+
+    from .records import GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPVendor
+
+SBA, WEB_SERVICES, AUTO = "sba", "web_services", "auto"
+INTERFACES = ((SBA, "Service Based Architecture (REST, GP 2015 and later)"),
+              (WEB_SERVICES, "GP Web Services (SOAP, GP 2010 and later)"),
+              (AUTO, "Detect: SBA if present, else GP Web Services"))
+NO_PAYMENT_WRITE_BACK = "Payments cannot be written back over GP Web Services."
+
+
+class GPTransport(Protocol):
+    interface: str
+    writes_payments: bool
+    reads_apply_lines: bool
+
+    def iter_vendors(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...) -> Iterator[GPVendor]: ...
+    def iter_invoices(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...,
+                      state: str | None = ...) -> Iterator[GPInvoice]: ...
+    def iter_payments(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...,
+                      vendor_id: str | None = ...) -> Iterator[GPPayment]: ...
+    def iter_gl_accounts(self) -> Iterator[GPGLAccount]: ...
+    def iter_checkbooks(self) -> Iterator[GPCheckbook]: ...
+    def get_vendor(self, vendor_id: str) -> GPVendor | None: ...
+    def get_invoice(self, voucher: str) -> GPInvoice | None: ...
+    def get_payment(self, payment_number: str) -> GPPayment | None: ...
+    def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None: ...
+    def test_connection(self) -> str | None: ...
+    def close(self) -> None: ...
+
+
+def gp_client_for(conn: GPConnection, **options: Any) -> GPClient | GPWSClient:
+    """The client for a saved GP connection, by its `interface` (default SBA)."""
+    interface = getattr(conn, "interface", SBA) or SBA
+    if interface == WEB_SERVICES:
+        return GPWSClient.for_connection(conn, **options)
+    if interface == AUTO:
+        return _probe(conn, **options)
+    return GPClient.for_connection(conn, **options)
+
+
+def _probe(conn: GPConnection, **options: Any) -> GPClient | GPWSClient:
+    """SBA when it answers for this company; else Web Services when it does; else SBA (whose error says why)."""
+    sba = GPClient.for_connection(conn, **options)
+    problem = sba.test_connection()
+    if problem is None:
+        return sba
+    soap = GPWSClient.for_connection(conn, **options)
+    if soap.test_connection() is None:
+        sba.close()
+        return soap
+    soap.close()
+    return sba
+
+
+def diagnose(conn: GPConnection) -> tuple[str | None, str]:
+    """The admin's "Test connection": (problem or None, a note on what this interface cannot do)."""
+    client = gp_client_for(conn)
+    try:
+        problem = client.test_connection()
+        note = "" if client.writes_payments else (
+            f"Connected over GP Web Services. {NO_PAYMENT_WRITE_BACK} Each BILL payment becomes a "
+            "'record in GP' task, with a manual-payments file to import in GP.")
+        return problem, note
+    except GPError as error:
+        return error.message, ""
+    finally:
+        client.close()
