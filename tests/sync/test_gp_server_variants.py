@@ -62,8 +62,11 @@ def test_date_only_stamps_every_change_after_the_first_run_reaches_bill_and_noth
     run(wired, full=True)
     approve_all(wired)
     run(wired)
+    # Vendors agreed on both sides (a link approved in bulk leaves differing fields to a person: a
+    # conflict whose GP name does not flow until someone chooses, README "Vendor master data").
     vendors = [v for v in _synced_vendor_ids(wired)
-               if not record(wired, "vendor", v).snapshot.get("archived")][:6]
+               if record(wired, "vendor", v).state == State.SYNCED
+               and not record(wired, "vendor", v).snapshot.get("archived")][:6]
     while len(vendors) < 6:  # the small seed has fewer active vendors: add some, synced like the rest
         key = f"DAYVEND{len(vendors):05d}"
         gp_sandbox.insert_vendor({"Key": {"Id": key}, "Name": f"Day Vendor {len(vendors)}", "Status": "Active"})
