@@ -71,6 +71,30 @@ def send_digest(tenant: Tenant, base_url: str = "") -> AlertDigest | None:
     return digest
 
 
+def alert_now(record: SyncRecord, subject: str, reason: str, fix: str, details: dict[str, str],
+              base_url: str = "") -> bool:
+    """An alert that cannot wait for the digest (a double-payment risk): one e-mail now, to the tenant's
+    alert contacts. The record is marked as reported so the next digest does not repeat it."""
+    tenant = record.tenant
+    to = recipients(tenant)
+    if not to:
+        log.warning("no alert contacts for %s: urgent alert not sent: %s", tenant.slug, subject)
+        return False
+    base = (base_url or getattr(settings, "SITE_URL", "")).rstrip("/")
+    lines = [f"{tenant.name}: {reason}", "", f"What to do: {fix}", ""]
+    lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in details.items()]
+    if base:
+        lines += ["", f"Record: {base}/admin/audit/syncrecord/{record.pk}/change/"]
+    try:
+        send_mail(f"[ml-connector] URGENT {tenant.name}: {subject}", "\n".join(lines), settings.DEFAULT_FROM_EMAIL, to)
+    except Exception:  # mail down: the record stays flagged and the digest reports it
+        log.exception("urgent alert for %s record %s could not be sent", tenant.slug, record.pk)
+        return False
+    AlertMark.objects.update_or_create(record=record, defaults={"state": record.state})
+    log.warning("urgent alert sent for %s record %s: %s", tenant.slug, record.pk, subject)
+    return True
+
+
 def send_digests() -> int:
     """Every active tenant's digest (the scheduled task); returns how many e-mails went out."""
     return sum(1 for tenant in Tenant.objects.filter(is_active=True) if send_digest(tenant))

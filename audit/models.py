@@ -18,6 +18,9 @@ class Kind(models.TextChoices):
     BILL = "bill", "GP invoice → BILL bill"
     GL_ACCOUNT = "gl_account", "GP account → BILL chart of accounts"
     GP_PAYMENT = "gp_payment", "BILL payment → GP payment"
+    # What GP applied to a voucher outside BILL (a clerk's check, a credit memo), recorded in BILL so its
+    # bill never shows more due than GP has open. Keyed by the GP voucher.
+    BILL_DUE = "bill_due", "GP payment outside BILL → BILL recorded payment"
 
 
 class State(models.TextChoices):

@@ -173,6 +173,10 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None) -> dict[str, Any]:
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
     result = {**bills_before_payments, **measure_payments(tenant),
               "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),
-              "stuck_sending": after["stuck_sending"], "failed": after["failed"], "flagged": after["flagged"]}
+              "stuck_sending": after["stuck_sending"], "failed": after["failed"], "flagged": after["flagged"],
+              # BILL never shows more due than GP has open, before payments and after the write-back.
+              "bill_due_over_gp_open": max(bills_before_payments["bill_due_over_gp_open"],
+                                           after["bill_due_over_gp_open"]),
+              "double_payment_risks_open": after["double_payment_risks_open"]}
     result["agree"] = agrees(result)
     return result

@@ -53,6 +53,12 @@ class Tenant(models.Model):
         "default GP checkbook", max_length=15, blank=True,
         help_text="Used for BILL payments whose funding account has no checkbook mapping.",
     )
+    gp_card_name = models.CharField(
+        "GP card name for card-funded BILL payments", max_length=15, blank=True,
+        help_text="GP records a credit card payment only with a card name (Credit Card Setup). BILL payments "
+                  "funded by a card are written to GP as CreditCard payments with this name; left blank, they "
+                  "wait for a person.",
+    )
     post_payment_batches = models.BooleanField("post GP payment batches after write-back", default=True)
     paid_statuses = models.CharField(
         "BILL payment statuses written back to GP", max_length=200, default="PAID",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from .filters import FilterLike, Sort, encode_filters, encode_sort
@@ -183,6 +184,21 @@ class BillClient:
             self.call("archive_bill", "POST", f"/v3/bills/{bill_id}/archive", idempotent=True)
         )
 
+    def record_payment(self, vendor_id: str, process_date: date, payments: Sequence[tuple[str, Decimal]],
+                       description: str = "", to_print_check: bool = False) -> BillPayment:
+        """`POST /v3/bills/record-payment`: tell BILL that bills were paid outside it (by a check or a
+        credit applied in GP). No money moves; each bill's paidAmount rises and dueAmount falls by its
+        amount. A create: an unanswered call is `in_doubt` (see connectors/sync/bill_due.py)."""
+        body: dict[str, Any] = {
+            "vendorId": vendor_id,
+            "processDate": process_date.isoformat(),
+            "toPrintCheck": to_print_check,
+            "payments": [{"billId": bill_id, "amount": amount} for bill_id, amount in payments],
+        }
+        if description:
+            body["description"] = description
+        return BillPayment.from_api(self.call("record_payment", "POST", "/v3/bills/record-payment", body=body))
+
     def restore_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
             self.call("restore_bill", "POST", f"/v3/bills/{bill_id}/restore", idempotent=True)
@@ -246,8 +262,12 @@ class BillClient:
         answer = self.call("create_location", "POST", "/v3/classifications/locations", body=body)
         return BillClassification.from_api(answer)
 
-    def iter_funding_accounts(self) -> Iterator[BillFundingAccount]:
-        return self._pages("list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api)
+    def iter_funding_accounts(self, filters: Iterable[FilterLike] | None = None) -> Iterator[BillFundingAccount]:
+        return self._pages("list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api, filters)
+
+    def find_bank_account(self, bank_account_id: str) -> BillFundingAccount | None:
+        """One funding bank account, by the `bankAccountId` filter BILL's collection documents."""
+        return next(iter(self.iter_funding_accounts([("bankAccountId", "eq", bank_account_id)])), None)
 
     # --- webhook subscriptions (the connect-events API) ------------------------------------------
     def create_subscription(self, name: str, url: str, events: Iterable[str]) -> tuple[BillSubscription, str]:

@@ -127,6 +127,7 @@ class BillBill:
     amount: Decimal
     paid_amount: Decimal
     due_amount: Decimal
+    scheduled_amount: Decimal
     payment_status: str
     approval_status: str
     description: str
@@ -148,6 +149,7 @@ class BillBill:
             amount=to_money(d.get("amount")),
             paid_amount=to_money(d.get("paidAmount")),
             due_amount=to_money(d.get("dueAmount")),
+            scheduled_amount=to_money(d.get("scheduledAmount")),
             payment_status=d.get("paymentStatus") or "",
             approval_status=d.get("approvalStatus") or "",
             description=d.get("description") or "",
@@ -172,6 +174,8 @@ class BillPayment:
     transaction_number: str
     confirmation_number: str
     disbursement_type: str
+    online_payment: bool  # False: a payment recorded in BILL as made outside it (no money moved)
+    description: str
     bill_payments: tuple[tuple[str, Decimal], ...]
     updated_time: datetime | None
     raw: dict[str, Any]
@@ -196,6 +200,8 @@ class BillPayment:
             transaction_number=d.get("transactionNumber") or "",
             confirmation_number=d.get("confirmationNumber") or "",
             disbursement_type=d.get("disbursementType") or "",
+            online_payment=d.get("onlinePayment") is not False,
+            description=d.get("description") or "",
             bill_payments=lines,
             updated_time=to_datetime(d.get("updatedTime")),
             raw=d,

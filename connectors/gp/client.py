@@ -228,7 +228,7 @@ class GPClient:
 
     def create_payment(self, payment_number: str, vendor_id: str, checkbook_id: str, method: str,
                        document_number: str, date: dt.date, amount: Decimal, apply_to: list[tuple[str, Decimal]],
-                       batch: str) -> GPPayment:
+                       batch: str, card_name: str = "") -> GPPayment:
         """A manual payment applied to vouchers when its batch posts.
 
         A payment number GP already has raises GPError(code="duplicate"): look it up with
@@ -244,6 +244,8 @@ class GPClient:
             p.APPLY_TO: [{p.APPLY_VOUCHER: {rm.KEY_ID: v}, p.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(a)}}
                          for v, a in apply_to],
         }
+        if card_name:
+            body[p.CARD_NAME] = card_name
         answer = self.http.request("POST", rm.PAYABLES_PAYMENTS, body=body)
         return self.parse_payment(self.unwrap_one(f"the new payment {payment_number}", answer))
 

@@ -81,6 +81,24 @@ class Payment:
     VENDOR, CHECKBOOK, METHOD, DOCUMENT_NUMBER = "VendorKey", "CheckbookKey", "PaymentMethod", "DocumentNumber"
     DATE, AMOUNT, BATCH, STATE, APPLY_TO = "Date", "Amount", "BatchKey", "TransactionState", "ApplyTo"
     APPLY_VOUCHER, APPLY_AMOUNT = "VoucherKey", "Amount"
+    CARD_NAME = "CardName"  # GP's Credit Card Setup name; required when METHOD is CreditCard
+
+
+class PaymentMethod:
+    """GP manual payment methods, and which one a BILL payment becomes.
+
+    GP books a payment by how *the payer* paid: money out of a bank checkbook is a Check (BILL mailed a
+    check) or EFT (ACH, virtual card, RPPS, international, wallet: still bank money); money charged to a
+    card is CreditCard, which GP only takes with a card name (a per-tenant rule: Tenant.gp_card_name).
+    """
+
+    CHECK, EFT, CASH, CREDIT_CARD = "Check", "EFT", "Cash", "CreditCard"
+    # BILL fundingAccount.type → paid from a bank (GP checkbook) or charged to a card.
+    BANK_FUNDING = frozenset({"BANK_ACCOUNT", "WALLET", ""})  # a payment without funding info: its checkbook
+    CARD_FUNDING = frozenset({"CARD_ACCOUNT", "AP_CARD"})
+    # BILL disbursementType of a bank-funded payment → GP method; anything else is EFT.
+    BANK_BY_DISBURSEMENT = {"CHECK": CHECK}
+    BANK_DEFAULT = EFT
 
 
 class GLAccount:

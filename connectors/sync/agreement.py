@@ -13,8 +13,11 @@ from typing import Any
 from audit.models import Kind, State, SyncRecord
 from connectors.models import Tenant
 
+from .bill_due import open_risks
 from .bill_payload import is_approved, money, voucher_from_description
 from .context import SyncContext
+from .drift import due_over_open
+from .payment_rules import not_disbursed
 from .payments import gp_payment_number
 
 
@@ -39,6 +42,7 @@ def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, A
         and b.amount != money(invoices[v].document_amount, invoices[v].decimal_digits or 2)
     ]
     wrong_lines = [v for v, b in ours.items() if sum((li.amount for li in b.line_items), Decimal(0)) != b.amount]
+    due_over = [v for v, b in ours.items() if v in invoices and due_over_open(invoices[v], b)]
 
     states = Counter(SyncRecord.objects.filter(tenant=tenant).values_list("state", flat=True))
     return {
@@ -52,6 +56,8 @@ def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, A
         "failed": states.get(State.FAILED, 0) + states.get(State.IN_DOUBT, 0),
         "flagged": states.get(State.FLAGGED, 0) + states.get(State.CONFLICT, 0),
         "stuck_sending": states.get(State.SENDING, 0),
+        "bill_due_over_gp_open": len(due_over),
+        "double_payment_risks_open": open_risks(tenant),
     }
 
 
@@ -61,7 +67,9 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     bills = [b for b in ctx.bill.iter_bills() if not b.archived]
     bill_voucher = {b.id: voucher_from_description(b.description) for b in bills
                     if voucher_from_description(b.description)}
-    all_paid = [p for p in ctx.bill.iter_payments() if p.status.upper() in tenant.paid_status_set]
+    # BILL's own money out: not a payment recorded as made outside BILL, not one whose disbursement failed.
+    all_paid = [p for p in ctx.bill.iter_payments() if p.status.upper() in tenant.paid_status_set
+                and p.online_payment and not not_disbursed(p)]
     # A payment of bills that never came from GP has nothing to apply to: it is parked, not lost.
     paid = [p for p in all_paid if all(b in bill_voucher for b, _ in p.bill_payments)]
     gp_payments = {p.payment_number: p for p in ctx.gp.iter_payments()}
@@ -103,4 +111,5 @@ def agrees(m: dict[str, Any]) -> bool:
     """Both sides agree: nothing duplicated, lost, wrong, or stuck."""
     return (m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
             and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
+            and m.get("bill_due_over_gp_open", 0) == 0 and m.get("double_payment_risks_open", 0) == 0
             and m["gp_payments_applied"] == m["bill_payments_paid"])

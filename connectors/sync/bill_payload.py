@@ -44,6 +44,9 @@ class BillDraft:
     label: str
     payload: dict[str, Any] = field(default_factory=dict)
     amount: Decimal = Decimal(0)
+    open_amount: Decimal = Decimal(0)  # GP's open (current) amount: what BILL may show due at most
+    gp_vendor: str = ""
+    invoice_number: str = ""
     waiting_on: list[str] = field(default_factory=list)
     blocked_reason: str = ""
     problem: str = ""
@@ -92,10 +95,12 @@ def _valid_date(value: Any) -> bool:
 
 def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
-    draft = BillDraft(voucher=invoice.voucher, label=_label(invoice))
+    draft = BillDraft(voucher=invoice.voucher, label=_label(invoice), gp_vendor=invoice.vendor_id,
+                      invoice_number=invoice.invoice_number)
     digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
     total = money(invoice.document_amount, digits)
     draft.amount = total
+    draft.open_amount = money(invoice.remaining, digits)
 
     problems: list[str] = []
     if invoice.currency and org_currency and invoice.currency.upper() != org_currency.upper():

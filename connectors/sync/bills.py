@@ -19,6 +19,7 @@ from django.conf import settings
 from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
 from audit.models import Kind, State, SyncRecord
 
+from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
@@ -127,6 +128,23 @@ def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) ->
         settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
                label=draft.label)
     ctx.tally["bill_adopted"] += 1
+    _align_new(ctx, record, draft)
+
+
+def _align_new(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
+    """A bill just made for a voucher GP has partly paid: bring BILL's due down to GP's open amount now.
+    Its lines stay the invoice's; a failure here leaves the bill_due row failed/in doubt (retried), never
+    the bill unsent."""
+    if draft.open_amount >= draft.amount:
+        return
+    try:
+        bill_due.align(ctx, bill_due.GPSide.from_draft(draft), record)
+    except Exception as exc:
+        log.exception("aligning BILL's due for voucher %s failed", draft.voucher)
+        due = get_record(ctx.tenant, Kind.BILL_DUE, draft.voucher)
+        if not is_uncertain(due):
+            settle(due, State.FAILED, reason=explain(exc), label=f"{draft.label}: due amount in BILL",
+                   fix="Retried automatically; Replay to retry now.")
 
 def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: Any) -> None:
     if draft.problem:
@@ -203,6 +221,9 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
                    target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
     synced.save()
     ctx.tally["bill_created"] += len(created)
+    for record, draft in batch:
+        if record.state == State.SYNCED:
+            _align_new(ctx, record, draft)
 
 def _trail(ctx: SyncContext, record: SyncRecord, outcome: str, draft: BillDraft, status: str, error: str,
            **extra: Any) -> None:
@@ -239,14 +260,23 @@ def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
     """Whether handle_existing will ask BILL anything (a changed or voided invoice), or only look."""
     if invoice.is_voided:
         return not record.snapshot.get("archived")
+    if bill_due.needed(invoice, record):
+        return True
     draft = build_draft(invoice, ctx)
     return draft.ready and draft.hash != record.synced_hash
 
 def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
-    """A bill already in BILL: follow GP changes until BILL starts paying; archive on void."""
+    """A bill already in BILL: follow GP changes until BILL starts paying; archive on void; keep BILL's
+    due at most GP's open amount (what a clerk paid in GP is recorded in BILL), or flag the risk."""
     if invoice.is_voided:
         _handle_void(ctx, invoice, record)
         return
+    _follow_content(ctx, invoice, record)
+    if bill_due.needed(invoice, record):
+        bill_due.align(ctx, bill_due.GPSide.from_invoice(invoice), record)
+
+
+def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     draft = build_draft(invoice, ctx)
     if not draft.ready:
         if draft.waiting_on:  # a mapping was withdrawn after the bill went: keep the bill, say so
@@ -281,14 +311,12 @@ def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     ctx.tally["bill_updated"] += 1
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+    """Voided in GP: archive the bill before BILL can pay it; if BILL already has, that is a double-payment risk."""
     if record.snapshot.get("archived"):
         return
-    bill = ctx.bill.get_bill(record.target_id)
-    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0:
-        settle(record, State.FLAGGED,
-               reason=f"GP voided invoice {invoice.invoice_number}, but BILL has already paid or scheduled it.",
-               fix="Void or cancel the BILL payment, or re-enter the invoice in GP; then choose Don't sync.")
-        ctx.tally["bill_flagged"] += 1
+    position = bill_due.read_position(ctx, bill_due.GPSide.from_invoice(invoice), record.target_id)
+    if position.risk:
+        bill_due.flag_risk(ctx, record, position)
         return
     write_ahead([record])
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:

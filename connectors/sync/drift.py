@@ -23,6 +23,7 @@ COLUMNS = {
     "amount": ["GP voucher", "BILL bill", "GP amount", "BILL amount"],
     "due_date": ["GP voucher", "BILL bill", "GP due date", "BILL due date"],
     "paid": ["GP voucher", "BILL bill", "BILL paid", "GP applied"],
+    "due_over_open": ["GP voucher", "BILL bill", "GP open", "BILL due"],
 }
 TITLES = {
     "missing_in_bill": "Approved and open in GP, missing in BILL",
@@ -30,6 +31,7 @@ TITLES = {
     "amount": "Amount differs",
     "due_date": "Due date differs",
     "paid": "BILL paid amount differs from the amount applied in GP",
+    "due_over_open": "BILL shows more due than GP has open (BILL could pay it twice)",
 }
 
 
@@ -59,6 +61,8 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
             found["amount"].append([voucher, bill.id, str(amount), str(bill.amount)])
         if invoice.due_date and bill.due_date and invoice.due_date != bill.due_date:
             found["due_date"].append([voucher, bill.id, _date(invoice.due_date), _date(bill.due_date)])
+        if due_over_open(invoice, bill):
+            found["due_over_open"].append([voucher, bill.id, str(gp_open(invoice)), str(bill.due_amount)])
         applied = money(invoice.document_amount - invoice.remaining, digits)
         if not invoice.is_voided and money(bill.paid_amount, digits) != applied:
             found["paid"].append([voucher, bill.id, str(bill.paid_amount), str(applied)])
@@ -73,6 +77,17 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         "sections": [{"title": TITLES[key], "columns": COLUMNS[key], "rows": rows, "total": len(rows), "more": False}
                      for key, rows in found.items()],
     }
+
+
+def gp_open(invoice: Any) -> Any:
+    """What GP still owes on the voucher (nothing once voided), in the currency's decimals."""
+    digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
+    return money(0 if invoice.is_voided else invoice.remaining, digits)
+
+
+def due_over_open(invoice: Any, bill: Any) -> bool:
+    """The rule at every moment: BILL's amount due on a synced bill is at most GP's open amount."""
+    return not bill.archived and bill.due_amount > gp_open(invoice)
 
 
 def _date(value: Any) -> str:

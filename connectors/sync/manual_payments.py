@@ -31,15 +31,15 @@ FLOW = "bill_payments"
 
 
 def record_in_gp(ctx: SyncContext, record: SyncRecord, payment: Any, *, number: str, vendor_id: str, checkbook: str,
-                 applies: list[tuple[str, Decimal, str]], label: str) -> None:
+                 applies: list[tuple[str, Decimal, str]], label: str, method: str) -> None:
     """Settle the row if GP already has the payment; otherwise (re)state the task for a GP user.
 
-    The payment method, document number and batch are the ones SBA write-back would give the payment.
+    The payment method (payment_rules.gp_method), document number and batch are the ones SBA
+    write-back would give the payment.
     """
-    from .payments import METHODS, gp_batch
+    from .payments import _reference, gp_batch
 
-    method = METHODS.get((payment.disbursement_type or "").upper(), "EFT")
-    reference = (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
+    reference = _reference(payment)
     batch = gp_batch(payment.process_date)
     total = sum((a for _, a, _ in applies), Decimal(0))
     found = ctx.gp.find_posted_payment(number, vendor_id, reference)

@@ -23,12 +23,11 @@ from mappings.models import CheckbookMapping, MappingState
 from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
+from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
 
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"
 REVERSED = {"VOID", "VOIDED", "CANCELLED", "CANCELED"}
-# GP payment method for BILL's disbursement types.
-METHODS = {"ACH": "EFT", "CHECK": "Check", "VCARD": "CreditCard", "VIRTUAL_CARD": "CreditCard", "AMEX": "CreditCard"}
 
 
 def gp_payment_number(bill_payment_id: str) -> str:
@@ -69,9 +68,18 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     status = (payment.status or "").upper()
     if record is None:
         record = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT, source_key=payment.id).first()
+    if is_ours(payment):
+        return  # our own record of what GP applied outside BILL: GP has it already
+    reversed_ = status in REVERSED or not_disbursed(payment) or single_status(payment) in FUNDING_FAILED
+    written = record is not None and bool(record.target_id) and (
+        record.state == State.SYNCED or (record.state == State.FLAGGED and bool(record.snapshot.get("reversal"))))
+    if record is not None and written and reversed_:
+        _flag_reversal(ctx, record, payment)  # written to GP, then the money did not (or not cleanly) go
+        return
     if status not in paid_states:
-        if record is not None and record.state == State.SYNCED and status in REVERSED:
-            _flag_reversal(ctx, record, payment)
+        if record is not None and record.state == State.BLOCKED and status in REVERSED:
+            settle(record, State.SKIPPED, reason=f"BILL payment {payment.id}: {what_happened(payment)} before "
+                                                 "it was written to GP; nothing to write.")
         return
     if record is None:
         record = get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id)
@@ -80,6 +88,20 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             return
     number = gp_payment_number(payment.id)
     label = f"BILL payment {payment.id} ({payment.amount:.2f}) → GP {number}"
+    if not payment.online_payment:
+        settle(record, State.FLAGGED, label=label,
+               reason=f"BILL payment {payment.id} was recorded in BILL as paid outside BILL; no money moved "
+                      "through BILL, so nothing is written to GP.",
+               fix="Enter the real payment in GP if it is not there yet, then choose Don't sync.")
+        ctx.tally["payment_parked"] += 1
+        return
+    if not_disbursed(payment) and not is_uncertain(record):
+        settle(record, State.BLOCKED, label=label, waiting_on=f"bill-payment:{payment.id}",
+               reason=f"BILL payment {payment.id} says PAID, but {what_happened(payment)} "
+                      f"({single_status(payment)}); it is not written to GP while the money is not with the vendor.",
+               fix="Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it is dropped.")
+        ctx.tally["payment_blocked"] += 1
+        return
 
     applies, problem, waiting = _apply_lines(ctx, payment)
     if problem:
@@ -91,14 +113,20 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     checkbook = _checkbook(ctx, payment)
     if checkbook is None:
         waiting.append(f"checkbook:{payment.funding_account_id}")
+    method = gp_method(payment, ctx.tenant.gp_card_name)
+    if method.waiting:
+        waiting.append("card-name")
     if waiting:
         reasons = []
         if any(w.startswith("posting:") for w in waiting):
             reasons.append("GP invoice not posted yet (" + ", ".join(w[8:] for w in waiting if w.startswith("posting:")) + ")")
         if checkbook is None:
             reasons.append(f"no GP checkbook is mapped for BILL funding account {payment.funding_account_id}")
+        if method.waiting:
+            reasons.append(method.waiting)
         settle(record, State.BLOCKED, reason="Waiting: " + "; ".join(reasons) + ".", waiting_on=" ".join(waiting),
-               fix="Post the invoice in GP, or map the funding account to a checkbook; it then goes on by itself.",
+               fix="Post the invoice in GP, map the funding account to a checkbook, or set the tenant's GP card "
+                   "name; it then goes on by itself.",
                label=label)
         ctx.tally["payment_blocked"] += 1
         return
@@ -107,7 +135,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         from .manual_payments import record_in_gp
 
         record_in_gp(ctx, record, payment, number=number, vendor_id=vendor_id, checkbook=checkbook, applies=applies,
-                     label=label)
+                     label=label, method=method.method)
         return
     existing = None
     if is_uncertain(record) or record.state == State.FAILED:
@@ -118,7 +146,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
                             "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
-            existing = _create(ctx, record, payment, number, vendor_id, checkbook, applies, log_)
+            existing = _create(ctx, record, payment, number, vendor_id, checkbook, method.method, method.card_name,
+                               applies, log_)
             if existing is None:
                 return
     # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
@@ -192,17 +221,16 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
 
 
 def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, vendor_id: str, checkbook: str,
-            applies: list[tuple[str, Decimal, str]], log_: Any) -> Any | None:
+            method: str, card_name: str, applies: list[tuple[str, Decimal, str]], log_: Any) -> Any | None:
     from connectors.gp.http import GPError
 
-    method = METHODS.get((payment.disbursement_type or "").upper(), "EFT")
     reference = _reference(payment)
     try:
         created = ctx.gp.create_payment(
             payment_number=number, vendor_id=vendor_id, checkbook_id=checkbook, method=method,
             document_number=reference, date=payment.process_date or timezone.now().date(),
             amount=sum((a for _, a, _ in applies), Decimal(0)),
-            apply_to=[(v, a) for v, a, _ in applies], batch=gp_batch(payment.process_date),
+            apply_to=[(v, a) for v, a, _ in applies], batch=gp_batch(payment.process_date), card_name=card_name,
         )
         log_.outcome, log_.response_status = "created", "201"
         if created.payment_number and created.payment_number != number:
@@ -254,12 +282,23 @@ def _post_and_settle(ctx: SyncContext, record: SyncRecord, gp_payment: Any, labe
 
 
 def _flag_reversal(ctx: SyncContext, record: SyncRecord, payment: Any) -> None:
-    reason = (f"BILL payment {payment.id} was {payment.status.lower()} after it was written to GP. "
+    """A payment GP already has, whose money BILL now says did not (cleanly) reach the vendor."""
+    single = single_status(payment)
+    reason = (f"BILL payment {payment.id} was written to GP as payment {record.target_id}, but "
+              f"{what_happened(payment)} (BILL status {payment.status or '?'}, single status {single or '?'}). "
               f"GP payment {record.target_id} was not changed.")
+    if single in FUNDING_FAILED:
+        fix = (f"Wire the funds to BILL; GP payment {record.target_id} stays as long as BILL does not void the "
+               "payment. Then choose Don't sync.")
+    else:
+        fix = (f"Void GP payment {record.target_id} in GP (Transactions › Purchasing › Void Historical Payables "
+               "Transactions), then choose Don't sync.")
+    if record.state == State.FLAGGED and record.reason == reason:
+        return
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "flagged"
         log_.error = reason
-        settle(record, State.FLAGGED, reason=reason, snapshot={**record.snapshot, "reversal": payment.status},
-               fix=f"Void GP payment {record.target_id} in GP (Transactions › Purchasing › Void Historical "
-                   "Payables Transactions), then choose Don't sync.")
+        settle(record, State.FLAGGED, reason=reason, fix=fix, label=record.label,
+               snapshot={**record.snapshot, "reversal": payment.status, "single_status": single,
+                         "gp_payment_to_void": record.target_id if single not in FUNDING_FAILED else ""})
     ctx.tally["payment_reversed"] += 1

@@ -31,6 +31,8 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
             from .payments import replay_payment
 
             replay_payment(ctx, record)
+        elif record.kind == Kind.BILL_DUE:
+            _replay_bill_due(ctx, record)
     except Exception as exc:
         log.exception("replay of %s failed", record)
         record.refresh_from_db()
@@ -54,6 +56,20 @@ def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
     item = decide(ctx, invoice, record)
     if item:
         create_batch(ctx, [item])
+
+
+def _replay_bill_due(ctx: SyncContext, record: SyncRecord) -> None:
+    """Reconcile (an unconfirmed recording is looked for first), then record what GP still has applied
+    outside BILL, from both systems read fresh."""
+    from .bill_due import GPSide, align
+
+    invoice = ctx.gp.get_invoice(record.source_key)
+    bill = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key=record.source_key).first()
+    if invoice is None or bill is None or not bill.target_id:
+        settle(record, State.FLAGGED, reason=f"GP voucher {record.source_key} or its BILL bill is gone.",
+               fix="Compare the voucher in GP with the bill in BILL; choose Don't sync once settled.")
+        return
+    align(ctx, GPSide.from_invoice(invoice), bill)
 
 
 def _replay_vendor(ctx: SyncContext, record: SyncRecord) -> None:

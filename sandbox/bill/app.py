@@ -98,6 +98,7 @@ class BillApp:
         self._add(a, "GET", f"bills/{ID}", lambda r, id: s.get_bill(id))
         self._add(a, "PATCH", f"bills/{ID}", lambda r, id: s.update_bill(id, r.json(), replace=False))
         self._add(a, "PUT", f"bills/{ID}", lambda r, id: s.update_bill(id, r.json(), replace=True))
+        self._add(a, "POST", "bills/record-payment", lambda r: self.payments.record_outside(r.json()))
         self._add(a, "POST", f"bills/{ID}/archive", lambda r, id: s.set_bill_archived(id, True))
         self._add(a, "POST", f"bills/{ID}/restore", lambda r, id: s.set_bill_archived(id, False))
         self._add(a, "GET", "payments", lambda r: page(s.rows(s.payments), r.query, PAYMENT_FIELDS))
@@ -178,13 +179,17 @@ class BillApp:
             raise ApiError(403, "BDC_1361", category="DOWNSTREAM")
         body = req.json() or {}
         bills = [{"billId": body.get("billId"), "amount": body.get("amount")}]
-        return self.payments.pay(
-            bills,
-            status="SCHEDULED",
-            process_date=body.get("processDate"),
-            funding_account_id=(body.get("fundingAccount") or {}).get("id"),
-            transaction_number=body.get("transactionNumber"),
-        )
+        try:
+            return self.payments.pay(
+                bills,
+                status="SCHEDULED",
+                process_date=body.get("processDate"),
+                funding_account_id=(body.get("fundingAccount") or {}).get("id"),
+                transaction_number=body.get("transactionNumber"),
+            )
+        except ApiError as exc:  # BILL tells subscribers about a create that failed
+            self.payments.create_failed(body if isinstance(body, dict) else {}, exc)
+            raise
 
     # --- the pipeline ----------------------------------------------------------------------------
     def _match(self, api: str, req: Request, sub_path: str) -> tuple[Handler, int, dict[str, str]]:

@@ -6,8 +6,10 @@ POST latency                    {"ms", "per_item_ms"}
 GET|POST|DELETE faults          {"kind", "count", "methods", "path_contains", "status", "hold_seconds"}
 POST sessions/expire            every session becomes invalid now (BDC_1109 on next use)
 POST hold                       {"slots", "seconds"}: another integration uses in-flight slots
-POST pay                        {"bills": [{"billId", "amount"?}], "status"?, "processDate"?, ...}
+POST pay                        {"bills": [{"billId", "amount"?}], "status"?, "processDate"?,
+                                 "disbursementType"?, "fundingType"? (BANK_ACCOUNT|CARD_ACCOUNT|WALLET|AP_CARD)}
 POST payments/{id}/status       {"status": PAID|CANCELLED|VOID|FAILED, "reason"?}
+POST payments/{id}/single-status {"singleStatus": DISBURSEMENT_FAILED_ACTION_NEEDED|FUNDS_ESCHEATED|VOIDED|…}
 POST void                       {"paymentId", "reason"?}
 POST config                     duplicate_invoice_check, rate_limit_status, hourly_budget,
                                 concurrency_limit, session_ttl, trusted_sessions, webhook_retry_scale
@@ -104,6 +106,8 @@ def _dispatch(sb: BillSandbox, req: Request) -> Any:
                 ("process_date", "processDate"),
                 ("funding_account_id", "fundingAccountId"),
                 ("transaction_number", "transactionNumber"),
+                ("disbursement_type", "disbursementType"),
+                ("funding_type", "fundingType"),
             )
             if v in body
         }
@@ -113,6 +117,9 @@ def _dispatch(sb: BillSandbox, req: Request) -> Any:
     m = re.fullmatch(r"payments/([^/]+)/status", path)
     if method == "POST" and m:
         return sb.set_payment_status(m.group(1), str(body.get("status", "")), str(body.get("reason", "")))
+    m = re.fullmatch(r"payments/([^/]+)/single-status", path)
+    if method == "POST" and m:
+        return sb.set_single_status(m.group(1), str(body.get("singleStatus", "")), str(body.get("reason", "")))
     if (method, path) == ("POST", "void"):
         return sb.void_payment(str(body.get("paymentId", "")), str(body.get("reason", "voided in sandbox")))
     if (method, path) == ("POST", "config"):

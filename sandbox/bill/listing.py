@@ -25,10 +25,12 @@ class Fields:
 
     filterable: frozenset[str]
     sortable: frozenset[str]
+    aliases: tuple[tuple[str, str], ...] = ()  # (filter name, record field) where BILL names them apart
 
 
-def _fields(filterable: str, sortable: str) -> Fields:
-    return Fields(frozenset(filterable.split()), frozenset(sortable.split()))
+def _fields(filterable: str, sortable: str, aliases: dict[str, str] | None = None) -> Fields:
+    pairs = tuple((aliases or {}).items())
+    return Fields(frozenset(filterable.split()) | {a for a, _ in pairs}, frozenset(sortable.split()), pairs)
 
 
 VENDOR_FIELDS = _fields(
@@ -44,7 +46,9 @@ PAYMENT_FIELDS = _fields(
     "processDate amount createdTime updatedTime",
 )
 CLASSIFICATION_FIELDS = _fields("id archived name createdTime updatedTime", "name createdTime updatedTime")
-FUNDING_FIELDS = _fields("id archived status createdTime updatedTime", "createdTime updatedTime")
+# BILL's collection filters the bank-account list by `bankAccountId` (the account's own `id`).
+FUNDING_FIELDS = _fields("id archived status createdTime updatedTime", "createdTime updatedTime",
+                         {"bankAccountId": "id"})
 SUBSCRIPTION_FIELDS = _fields("", "")
 
 
@@ -112,6 +116,7 @@ def parse_filters(text: str, fields: Fields) -> list[tuple[str, str, str]]:
         field, op, value = parts
         if field not in fields.filterable:
             raise bad_request(f"filters: {field} is not a filterable field")
+        field = dict(fields.aliases).get(field, field)
         filters.append((field, op, _unquote(value.strip())))
     return filters
 

@@ -140,6 +140,10 @@ class BillSandbox:
     def void_payment(self, payment_id: str, reason: str = "voided in sandbox") -> dict[str, Any]:
         return self.app.payments.move(payment_id, "VOID", reason)
 
+    def set_single_status(self, payment_id: str, single_status: str, reason: str = "") -> dict[str, Any]:
+        """Move a payment's singleStatus (a returned ACH, an escheated check…); see payments.py."""
+        return self.app.payments.set_single_status(payment_id, single_status, reason)
+
     def configure(self, **options: Any) -> dict[str, Any]:
         return control.configure(self, options)
 
@@ -185,6 +189,7 @@ def start_bill_sandbox(
     ids = IdMaker(seed)
     hub = WebhookHub(org_id, ids, retry_scale=webhook_retry_scale, delivery_timeout=webhook_timeout)
     store = Store(ids, hub.emit, duplicate_invoice_check=duplicate_invoice_check)
+    hub.bank_accounts = store.bank_accounts
     seeds.load(store, seed)
     sessions = Sessions(Credentials(user, password, org_id, dev_key), ttl=session_ttl)
     limits = Limits(concurrency_limit, hourly_budget, rate_limit_status)

@@ -31,6 +31,32 @@ EVENT_TYPES = (
 RETRY_DELAYS = (2.0, 4.0, 8.0, 16.0)
 
 
+def payment_payload(payment: dict[str, Any], bank_accounts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A payment as BILL's payment webhooks document it: not the REST object. `status` there carries
+    the single-status value, funding is `funding{id,type,name,accountNumber}`, bills are `billIds`."""
+    funding = dict(payment.get("fundingAccount") or {})
+    account = bank_accounts.get(funding.get("id") or "")
+    if funding.get("type") == "BANK_ACCOUNT" and account:
+        funding.update(name=account.get("bankName"), accountNumber=account.get("accountNumber"))
+    disbursement: dict[str, Any] = {"type": payment.get("disbursementType")}
+    if payment.get("disbursementStatus") not in (None, "IN_PROGRESS"):
+        disbursement["status"] = payment["disbursementStatus"]
+    return {
+        "id": payment["id"],
+        "billIds": [x["billId"] for x in payment.get("billPayments", [])],
+        "transactionNumber": payment.get("transactionNumber"),
+        "status": payment.get("singleStatus"),
+        "createdBy": payment.get("createdBy"),
+        "createdTime": payment.get("createdTime"),
+        "updatedTime": payment.get("updatedTime"),
+        "processDate": payment.get("processDate"),
+        "funding": funding,
+        "disbursement": disbursement,
+        "vendor": {"id": payment.get("vendorId"), "name": payment.get("vendorName")},
+        "billingType": "BDC",
+    }
+
+
 def sign(body: bytes, security_key: str) -> str:
     return base64.b64encode(hmac.new(security_key.encode(), body, hashlib.sha256).digest()).decode()
 
@@ -59,6 +85,7 @@ class WebhookHub:
         self.clock = Clock()
         self.lock = threading.RLock()
         self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.bank_accounts: dict[str, dict[str, Any]] = {}  # the store's, for payment payloads' funding
         self._keys: dict[str, str] = {}
         self._idempotent: dict[str, tuple[float, Any]] = {}
         self._in_progress: set[str] = set()
@@ -186,12 +213,11 @@ class WebhookHub:
             "eventType": event_type,
             "version": "1",
         }
-        if entity_key == "payment":  # the payment payload also names its bills and vendor
-            entity = {
-                **entity,
-                "billIds": [x["billId"] for x in entity.get("billPayments", [])],
-                "vendor": {"id": entity.get("vendorId"), "name": entity.get("vendorName")},
-            }
+        if event_type == "payment.failed":  # the failed request, and BILL's errors beside it
+            return event_id, dumps({"metadata": metadata, "payment": entity.get("payment", entity),
+                                    "errors": entity.get("errors", [])})
+        if entity_key == "payment":
+            entity = payment_payload(entity, self.bank_accounts)
         return event_id, dumps({"metadata": metadata, entity_key: entity})
 
     def emit(self, event_type: str, entity_key: str, entity: dict[str, Any]) -> None:

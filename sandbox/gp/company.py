@@ -199,6 +199,10 @@ class GPCompany:
                 raise GPFault(400, "InvalidCheckbook", f"Checkbook '{_id(body.get('CheckbookKey'))}' is missing or inactive.")
             if body.get("PaymentMethod") not in PAYMENT_METHODS:
                 raise GPFault(400, "InvalidValue", f"PaymentMethod must be one of {', '.join(PAYMENT_METHODS)}.")
+            # GP's manual payment entry takes a credit card payment only with a card name (Credit Card Setup).
+            card_name = str(body.get("CardName") or "").strip()
+            if body["PaymentMethod"] == "CreditCard" and not card_name:
+                raise GPFault(400, "MissingField", "CardName is required for a credit card payment.")
             batch = str(_id(body.get("BatchKey")))
             if not batch:
                 raise GPFault(400, "MissingField", "BatchKey is required.")
@@ -214,7 +218,7 @@ class GPCompany:
             now = self.now()
             record = {
                 "Key": {"Id": key}, "VendorKey": vendor["Key"], "CheckbookKey": checkbook["Key"],
-                "PaymentMethod": body["PaymentMethod"],
+                "PaymentMethod": body["PaymentMethod"], "CardName": card_name,
                 "DocumentNumber": builders.truncate("DocumentNumber", str(body.get("DocumentNumber") or "")),
                 "Date": builders.date_stamp(body.get("Date") or now[:10]), "Amount": money(amount),
                 "BatchKey": {"Id": batch}, "TransactionState": "Work",
@@ -339,6 +343,40 @@ class GPCompany:
         with self.lock:
             return self.change("PayablesInvoices", key, {
                 "IsVoided": True, "TransactionState": "History", "CurrentTransactionAmount": 0})
+
+    def apply_outside(self, key: str, amount: Any, document: str = "", kind: str = "check") -> Record:
+        """What a GP clerk does outside BILL: a posted check (a payment numbered `document`) or a credit
+        memo applied to an open voucher; its remaining amount falls, and at zero it moves to History."""
+        if kind not in ("check", "credit"):
+            raise GPFault(400, "InvalidValue", "kind must be check or credit.")
+        with self.lock:
+            inv = copy.deepcopy(self.get("PayablesInvoices", key))
+            value = to_decimal(amount)
+            vendor = _id(inv["VendorKey"])
+            self._check_applies(vendor, [(key, value)])
+            now = self.now()
+            if kind == "check":
+                number = builders.check_key("PayablesPayments", document or f"CHK{len(self.applied) + 1:06d}")
+                if number in self.tables["PayablesPayments"]:
+                    raise GPFault(409, "DuplicateKey", f"Payment number '{number}' already exists.")
+                checkbook = next(c for _, k in self.tables["Checkbooks"]._index
+                                 if (c := self.tables["Checkbooks"].get(k)) and not c["IsInactive"])
+                self._save("PayablesPayments", {
+                    "Key": {"Id": number}, "VendorKey": inv["VendorKey"], "CheckbookKey": checkbook["Key"],
+                    "PaymentMethod": "Check", "CardName": "", "DocumentNumber": number[:20],
+                    "Date": builders.date_stamp(now[:10]), "Amount": money(value), "BatchKey": {"Id": "CLERK"},
+                    "TransactionState": "History", "ApplyTo": [{"VoucherKey": inv["Key"], "Amount": money(value)}],
+                    "CreatedDate": now, "ModifiedDate": now,
+                })
+            else:
+                number = document or f"CM{len(self.applied) + 1:06d}"
+            remaining = to_decimal(inv["CurrentTransactionAmount"]) - value
+            inv["CurrentTransactionAmount"] = money(remaining, inv["CurrentTransactionAmount"]["Currency"])
+            if remaining == 0:
+                inv["TransactionState"] = "History"
+            self.applied.append({"payment": number, "voucher": key, "amount": f"{value:.2f}", "vendor": vendor,
+                                 "batch": "CLERK", "kind": kind})
+            return self._save("PayablesInvoices", inv)
 
     def post_invoice(self, key: str) -> Record:
         with self.lock:

@@ -57,6 +57,11 @@ class GPSandboxControl:
     def void_invoice(self, voucher: str) -> dict[str, Any]:
         return self._call("POST", f"invoices/{quote(voucher, safe='')}/void")["Payload"]
 
+    def apply_to_invoice(self, voucher: str, amount: Any, document: str = "", kind: str = "check") -> dict[str, Any]:
+        """A check or credit memo applied in GP, outside BILL."""
+        body = {"amount": str(amount), "document": document, "kind": kind}
+        return self._call("POST", f"invoices/{quote(voucher, safe='')}/apply", body)["Payload"]
+
     def post_invoice(self, voucher: str) -> dict[str, Any]:
         return self._call("POST", f"invoices/{quote(voucher, safe='')}/post")["Payload"]
 

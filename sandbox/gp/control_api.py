@@ -16,6 +16,7 @@ PATCH /_sandbox/vendors/{id}         change fields, bump ModifiedDate
 POST /_sandbox/invoices              insert an invoice (Open and approved unless TransactionState says)
 PATCH /_sandbox/invoices/{voucher}   change any field (posted too), bump ModifiedDate
 POST /_sandbox/invoices/{voucher}/void | /post
+POST /_sandbox/invoices/{voucher}/apply  {"amount", "document"?, "kind": "check"|"credit"}: a clerk pays it in GP
 POST /_sandbox/locks                 {"resource": "PayablesInvoices", "key": "…", "locked": true}
 POST /_sandbox/users                 {"account": "CORP\\\\other", "password": "…", "companies": [] | null}
 Every call takes `?company=` (default: the first company).
@@ -79,6 +80,9 @@ def _dispatch(h: GPHandler) -> Any:
             return {"Payload": company.change("PayablesInvoices", key, body)}
         case ("POST", ["invoices", key, "void"]):
             return {"Payload": company.void_invoice(key)}
+        case ("POST", ["invoices", key, "apply"]):
+            return {"Payload": company.apply_outside(key, body["amount"], str(body.get("document") or ""),
+                                                     str(body.get("kind") or "check"))}
         case ("POST", ["invoices", key, "post"]):
             return {"Payload": company.post_invoice(key)}
         case ("POST", ["locks"]):

@@ -97,6 +97,11 @@ class GPSandbox:
     def void_invoice(self, voucher: str, company: str | None = None) -> dict[str, Any]:
         return self.data(company).void_invoice(voucher)
 
+    def apply_to_invoice(self, voucher: str, amount: Any, document: str = "", kind: str = "check",
+                         company: str | None = None) -> dict[str, Any]:
+        """A clerk's check or credit memo applied to the voucher in GP, outside BILL."""
+        return self.data(company).apply_outside(voucher, amount, document, kind)
+
     def post_invoice(self, voucher: str, company: str | None = None) -> dict[str, Any]:
         return self.data(company).post_invoice(voucher)
 
