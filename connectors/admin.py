@@ -127,3 +127,6 @@ class BillConnectionAdmin(admin.ModelAdmin):
         from .subscriptions import watchdog
 
         self._each(request, queryset, lambda c: watchdog(c.tenant), "webhook subscription {outcome}.")
+
+
+from . import queue_admin  # noqa: E402,F401  (re-registers django-q's task pages: resubmit for superusers only)
