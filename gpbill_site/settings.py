@@ -6,6 +6,7 @@ secret must be given explicitly: start-up stops with one sentence naming the mis
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -42,11 +43,35 @@ _required_in_production("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY)
 
 # Credentials are encrypted with these keys, never with SECRET_KEY: the first key encrypts,
 # every key decrypts, so a new key goes first and `rotate_fernet_keys` retires the old one.
-FERNET_KEYS = env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY])
+FERNET_KEYS = [k.strip() for k in env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY]) if k.strip()]
 _required_in_production("FERNET_KEYS", FERNET_KEYS, [DEV_FERNET_KEY])
+
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    """In production every key must be a real Fernet key (32 random bytes, url-safe base64, as
+    `Fernet.generate_key()` makes) and none may be the development key, which is in this public file."""
+    if DEBUG:
+        return
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        if key == DEV_FERNET_KEY:
+            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is the development key; generate a real one "
+                                       "(see .env.example) and refusing to start with it.")
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is not a Fernet key (44 characters from "
+                                       "Fernet.generate_key(), see .env.example); refusing to start.") from None
+
+
+_check_fernet_keys(FERNET_KEYS)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 _required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS, None)
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name this app's host names, not '*', when DEBUG is off; "
+                               "refusing to start.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -157,6 +182,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROX
 # The proxies (IPs or networks) whose X-Forwarded-For is believed, when BEHIND_TLS_PROXY is on; a
 # request from any other address is counted by its own address (connectors/login_throttle.py).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -192,6 +222,12 @@ LOGGING = {
 
 # The public address of this app (links in e-mails, the webhook URL given to BILL).
 SITE_URL = env.str("SITE_URL", default="")
+
+# --- Connection addresses (connectors/connection_rules.py) ---------------------------------------
+# Plain http:// connection addresses: only for the local sandboxes (tests, the demo, benchmarks).
+CONNECTION_ALLOW_HTTP = env.bool("CONNECTION_ALLOW_HTTP", default=False)
+# BILL addresses must be BILL's gateways; hosts listed here are allowed too (the local sandbox).
+BILL_EXTRA_HOSTS = env.list("BILL_EXTRA_HOSTS", default=[])
 
 # --- Connector behaviour -------------------------------------------------------------------------
 BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
