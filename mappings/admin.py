@@ -26,6 +26,7 @@ from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
 
 from . import approval
+from .bill_targets import TargetCheckedForm
 from .models import (
     CheckbookMapping,
     GLAccountMapping,
@@ -90,6 +91,7 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
     change_form_template = "admin/mappings/review_page.html"
     formats = [base_formats.CSV, base_formats.XLSX]
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
+    form = TargetCheckedForm  # a BILL ID typed by hand is checked like one approved on the review page
 
     # --- the list --------------------------------------------------------------------------------
 

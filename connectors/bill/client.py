@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from .filters import FilterLike, Sort, encode_filters, encode_sort
 from .gate import BillGate, gate_for
 from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
+from .ids import path_id
 from .records import (
     BillBill,
     BillChartOfAccount,
@@ -128,7 +129,7 @@ class BillClient:
         return self._pages("list_vendors", "/v3/vendors", BillVendor.from_api, filters, sort)
 
     def get_vendor(self, vendor_id: str) -> BillVendor:
-        return BillVendor.from_api(self.call("get_vendor", "GET", f"/v3/vendors/{vendor_id}"))
+        return BillVendor.from_api(self.call("get_vendor", "GET", f"/v3/vendors/{path_id(vendor_id)}"))
 
     def create_vendor(self, payload: dict[str, Any]) -> BillVendor:
         return BillVendor.from_api(self.call("create_vendor", "POST", "/v3/vendors", body=payload))
@@ -142,15 +143,15 @@ class BillClient:
 
     def patch_vendor(self, vendor_id: str, payload: dict[str, Any]) -> BillVendor:
         return BillVendor.from_api(
-            self.call("patch_vendor", "PATCH", f"/v3/vendors/{vendor_id}", body=payload)
+            self.call("patch_vendor", "PATCH", f"/v3/vendors/{path_id(vendor_id)}", body=payload)
         )
 
     def archive_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{vendor_id}/archive", idempotent=True)
+        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/archive", idempotent=True)
         return BillVendor.from_api(answer)
 
     def restore_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{vendor_id}/restore", idempotent=True)
+        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/restore", idempotent=True)
         return BillVendor.from_api(answer)
 
     # --- bills -----------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ class BillClient:
         return self._pages("list_bills", "/v3/bills", BillBill.from_api, filters, sort)
 
     def get_bill(self, bill_id: str) -> BillBill:
-        return BillBill.from_api(self.call("get_bill", "GET", f"/v3/bills/{bill_id}"))
+        return BillBill.from_api(self.call("get_bill", "GET", f"/v3/bills/{path_id(bill_id)}"))
 
     def create_bill(self, payload: dict[str, Any]) -> BillBill:
         return BillBill.from_api(self.call("create_bill", "POST", "/v3/bills", body=payload))
@@ -173,19 +174,19 @@ class BillClient:
         return [BillBill.from_api(b) for b in rows]
 
     def patch_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{bill_id}", body=payload))
+        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{path_id(bill_id)}", body=payload))
 
     def put_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{bill_id}", body=payload))
+        return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{path_id(bill_id)}", body=payload))
 
     def archive_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
-            self.call("archive_bill", "POST", f"/v3/bills/{bill_id}/archive", idempotent=True)
+            self.call("archive_bill", "POST", f"/v3/bills/{path_id(bill_id)}/archive", idempotent=True)
         )
 
     def restore_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
-            self.call("restore_bill", "POST", f"/v3/bills/{bill_id}/restore", idempotent=True)
+            self.call("restore_bill", "POST", f"/v3/bills/{path_id(bill_id)}/restore", idempotent=True)
         )
 
     # --- payments, accounts ----------------------------------------------------------------------
@@ -198,7 +199,7 @@ class BillClient:
         return self._pages("list_payments", "/v3/payments", BillPayment.from_api, wanted, Sort("updatedTime"))
 
     def get_payment(self, payment_id: str) -> BillPayment:
-        return BillPayment.from_api(self.call("get_payment", "GET", f"/v3/payments/{payment_id}"))
+        return BillPayment.from_api(self.call("get_payment", "GET", f"/v3/payments/{path_id(payment_id)}"))
 
     def iter_chart_of_accounts(
         self, filters: Iterable[FilterLike] | None = None
@@ -228,6 +229,11 @@ class BillClient:
         answer = self.call(
             "create_chart_of_account", "POST", "/v3/classifications/chart-of-accounts", body=body
         )
+        return BillChartOfAccount.from_api(answer)
+
+    def get_chart_of_account(self, account_id: str) -> BillChartOfAccount:
+        answer = self.call("get_chart_of_account", "GET",
+                           f"/v3/classifications/chart-of-accounts/{path_id(account_id)}")
         return BillChartOfAccount.from_api(answer)
 
     def iter_departments(self) -> Iterator[BillClassification]:
@@ -274,7 +280,7 @@ class BillClient:
 
     def get_subscription(self, subscription_id: str) -> BillSubscription:
         answer = self.call(
-            "get_subscription", "GET", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+            "get_subscription", "GET", f"/v3/subscriptions/{path_id(subscription_id)}", api="connect-events"
         )
         return BillSubscription.from_api(answer)
 
@@ -296,7 +302,7 @@ class BillClient:
         answer = self.call(
             "patch_subscription",
             "PATCH",
-            f"/v3/subscriptions/{subscription_id}",
+            f"/v3/subscriptions/{path_id(subscription_id)}",
             api="connect-events",
             body=body,
         )
@@ -306,7 +312,7 @@ class BillClient:
         answer = self.call(
             "rotate_security_key",
             "POST",
-            f"/v3/subscriptions/{subscription_id}/security_key",
+            f"/v3/subscriptions/{path_id(subscription_id)}/security_key",
             api="connect-events",
             headers={"X-Idempotent-Key": str(uuid.uuid4())},
             idempotent=True,
@@ -315,14 +321,14 @@ class BillClient:
 
     def delete_subscription(self, subscription_id: str) -> None:
         self.call(
-            "delete_subscription", "DELETE", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+            "delete_subscription", "DELETE", f"/v3/subscriptions/{path_id(subscription_id)}", api="connect-events"
         )
 
     def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:
         return self.call(
             "test_subscription",
             "POST",
-            f"/v3/subscriptions/{subscription_id}/test",
+            f"/v3/subscriptions/{path_id(subscription_id)}/test",
             api="connect-events",
             body={"eventType": event_type, "version": "1"},
             idempotent=True,
