@@ -241,6 +241,11 @@ LEDGER_DEAD_WRITER_GRACE_SECONDS = env.float("LEDGER_DEAD_WRITER_GRACE_SECONDS",
 SYNC_RETRY_SCALE = env.float("SYNC_RETRY_SCALE", default=1.0)
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Mapping imports (mappings/import_limits.py): largest file, most rows, rows shown in the preview.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5_000_000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=100_000_000)
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=200)
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Django 6 behaviour now: a URL typed without a scheme is https (GP and BILL are both TLS).

@@ -20,13 +20,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
-from import_export.formats import base_formats
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
 
 from . import approval
 from .bill_targets import TargetCheckedForm
+from .import_limits import LIMITED_FORMATS, LimitedImportMixin
 from .models import (
     CheckbookMapping,
     GLAccountMapping,
@@ -77,7 +77,7 @@ class BlocksFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
+class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
     """What the three mapping admins share: the review page, decisions, history, waiting records."""
 
     gp_key: str = ""
@@ -89,7 +89,7 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ("approve_selected", "approve_as_create", "reject_selected")
     change_form_template = "admin/mappings/review_page.html"
-    formats = [base_formats.CSV, base_formats.XLSX]
+    formats = LIMITED_FORMATS  # size and row limits, streaming XLSX, defused XML (mappings/import_limits.py)
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
     form = TargetCheckedForm  # a BILL ID typed by hand is checked like one approved on the review page
 
