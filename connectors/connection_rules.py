@@ -8,7 +8,8 @@
   `gateway.prod.bill.com` (production), as BILL's API reference gives them — plus any host listed in
   `BILL_EXTRA_HOSTS` (the local sandbox). A BILL password and developer key are sent to this host.
 - **Secrets stay bound to where they were entered**: when the endpoint or identity of a connection
-  changes (base URL, organization, user; GP host, tenant, company, domain, account), the stored
+  changes (base URL, organization, user; GP host, tenant, company, domain, account, certificate
+  checks or CA bundle), the stored
   password and developer key are not carried over: the form asks for them again, and the cached BILL
   session is dropped. Otherwise whoever may edit a connection could point it at a listener and
   press "Test connection" to read secrets they were never shown.
@@ -33,7 +34,8 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress
 
 # Fields whose change means "another endpoint or another identity": secrets are entered again.
 IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
-    "GPConnection": ("base_url", "gp_tenant", "company", "domain", "username"),
+    # Turning certificate checks off or trusting another CA changes who can receive the sign-in too.
+    "GPConnection": ("base_url", "gp_tenant", "company", "domain", "username", "verify_tls", "ca_bundle_pem"),
     "BillConnection": ("api_base_url", "webhook_api_base_url", "organization_id", "username"),
 }
 # Secrets a person types; they must be typed again after an identity change.

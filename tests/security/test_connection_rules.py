@@ -68,9 +68,8 @@ def listener():
 
 
 def _form(conn: Any, fields: tuple[str, ...], **changes: Any) -> dict[str, Any]:
-    data = {k: v for k, v in model_to_dict(conn, fields=fields).items() if v is not None}
-    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
-    return {**data, **changes}
+    data = {**{k: v for k, v in model_to_dict(conn, fields=fields).items() if v is not None}, **changes}
+    return {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
 
 
 def _save_bill(client, conn, **changes):
@@ -140,11 +139,12 @@ def test_changing_only_the_timeout_keeps_the_stored_secrets(client, alice, tenan
     assert conn.timeout_seconds == 9 and conn.password == bill_sandbox.credentials.password
 
 
-@pytest.mark.parametrize("field", ["base_url", "domain", "username", "company"])
+@pytest.mark.parametrize("field", ["base_url", "domain", "username", "company", "verify_tls"])
 def test_a_new_gp_host_or_account_asks_for_the_password_again(client, alice, tenant, gp_sandbox, listener, field):
     conn = wire_gp_connection(tenant, gp_sandbox)
     client.force_login(alice)
-    new = {"base_url": listener.url, "domain": "EVIL", "username": "other", "company": "Other, Inc."}[field]
+    new = {"base_url": listener.url, "domain": "EVIL", "username": "other", "company": "Other, Inc.",
+           "verify_tls": False}[field]
     page = _save_gp(client, conn, **{field: new})
     assert "type the password again" in page.content.decode()
     conn.refresh_from_db()
