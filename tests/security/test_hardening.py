@@ -17,6 +17,7 @@ from django.test import Client
 
 from audit.models import Job
 from tests.cast import CAST_PASSWORD
+from tests.foundation.test_settings import KEY as FERNET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +100,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_gunicorn_serves_the_static_files_after_collectstatic(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DEBUG="False", SECRET_KEY="s" * 50, FERNET_KEYS="cHJvZHVjdGlvbi10ZXN0LWZlcm5ldC1rZXktMzJieXQ=",
+    env.update(DEBUG="False", SECRET_KEY="s" * 50, FERNET_KEYS=FERNET_KEY,
                ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="False", SECURE_HSTS_SECONDS="0",
                STATIC_ROOT=str(tmp_path / "static"), VAR_DIR=str(tmp_path / "var"), ENV_FILE="/nonexistent",
                DJANGO_SETTINGS_MODULE="gpbill_site.settings")
