@@ -24,6 +24,14 @@ VIEW_PERM = "audit.view_syncrecord"
 RUN_PERM = "audit.add_job"
 # What each start button may start; replays are started from the record lists.
 STARTABLE = {Job.SYNC_NOW, Job.INITIAL_LOAD, Job.PREVIEW, Job.DRIFT}
+# Jobs that read all of GP and BILL (every vendor, invoice, bill): connector admins only, so finance
+# cannot spend the org's BILL budget and hold workers by pressing a button again and again.
+HEAVY = {Job.INITIAL_LOAD, Job.DRIFT}
+HEAVY_PERM = "connectors.change_tenant"  # connector admins (and superusers)
+
+
+def may_start(user: Any, kind: str) -> bool:
+    return kind in STARTABLE and user.has_perm(RUN_PERM) and (kind not in HEAVY or user.has_perm(HEAVY_PERM))
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -44,16 +52,20 @@ def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     panels = [status.tenant_status(t) for t in tenants]
     return TemplateResponse(request, "ml/dashboard.html", _context(
         request, title="Dashboard", panels=panels, can_run=request.user.has_perm(RUN_PERM),
-        kinds=[(k, label) for k, label in Job.KINDS if k in STARTABLE],
+        kinds=[(k, label) for k, label in Job.KINDS if may_start(request.user, k)],
     ))
 
 
 @require_POST
 def start_job(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
-    _require(request, RUN_PERM)
-    if kind not in STARTABLE:
+    if not may_start(request.user, kind):
         raise PermissionDenied
     tenant = get_object_or_404(Tenant, slug=slug)
+    # One job of a kind per tenant at a time: pressing again shows the one already under way.
+    running = Job.objects.filter(tenant=tenant, kind=kind, state__in=(Job.QUEUED, Job.RUNNING)).first()
+    if running is not None:
+        messages.info(request, f"{running} for {tenant} is already under way; here is its progress.")
+        return HttpResponseRedirect(reverse("ml:job", args=[running.pk]))
     job = jobs.start(kind, user=request.user, tenant=tenant)
     return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
 

@@ -27,7 +27,7 @@ TARGET_RATE, TARGET_P99_MS = 500, 100
 SECURITY_KEY = "bench-webhook-security-key-" + "k" * 16
 # Production settings for gunicorn and for this process (which stores the key they must both decrypt).
 PRODUCTION = {
-    "DEBUG": "False", "SECRET_KEY": "bench-only-secret-key-" + "s" * 40, "FERNET_KEYS": "bench-only-fernet-key",
+    "DEBUG": "False", "SECRET_KEY": "bench-only-secret-key-" + "s" * 40, "FERNET_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE=",
     "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "False", "SECURE_HSTS_SECONDS": "0",
     "CONN_MAX_AGE": "60",
 }

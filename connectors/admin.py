@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant
-from .secret_forms import WriteOnlySecretForm
+from .secret_forms import ConnectionForm
+
+log = logging.getLogger(__name__)
 
 
-class GPConnectionForm(WriteOnlySecretForm):
+class GPConnectionForm(ConnectionForm):
     secret_fields = SECRET_FIELDS["GPConnection"]
+    url_fields = ("base_url",)
 
     class Meta:
         model = GPConnection
@@ -30,8 +35,9 @@ class GPConnectionForm(WriteOnlySecretForm):
         return self.cleaned_data.get("interface") or "sba"
 
 
-class BillConnectionForm(WriteOnlySecretForm):
+class BillConnectionForm(ConnectionForm):
     secret_fields = tuple(f for f in SECRET_FIELDS["BillConnection"] if f != "session_id")
+    url_fields, bill_hosts = ("api_base_url", "webhook_api_base_url"), True
 
     class Meta:
         model = BillConnection
@@ -69,6 +75,34 @@ class TenantAdmin(admin.ModelAdmin):
                               messages.SUCCESS)
 
 
+class AuditedConnectionAdmin(admin.ModelAdmin):
+    """Connection changes go to the admin's history (who, when, each field before → after); a secret
+    appears only as "replaced", never its value."""
+
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+        if add or not form.changed_data:
+            return super().construct_change_message(request, form, formsets, add)
+        secrets = set(SECRET_FIELDS.get(self.model.__name__, ()))
+        described = []
+        for name in form.changed_data:
+            label = str(form.fields[name].label or name)
+            if name in secrets:
+                described.append(f"{label} (replaced)")
+            else:
+                described.append(f"{label}: {_shown(form.initial.get(name))} → {_shown(form.cleaned_data.get(name))}")
+        if getattr(form, "identity_change", None) and "session_id" in secrets:
+            described.append("stored BILL session (dropped)")
+        log.info("%s %s changed by %s: %s", self.model.__name__, form.instance.pk, request.user, "; ".join(described))
+        return [{"changed": {"fields": described}}]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, models.Model):
+        return str(value)
+    text = "" if value is None else str(value)
+    return repr(text[:200]) if text else "(empty)"
+
+
 def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
     """Where BILL must deliver this tenant's events: SITE_URL when set, else the address in use."""
     path = reverse("bill-webhook", kwargs={"slug": tenant.slug})
@@ -76,7 +110,7 @@ def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
 
 
 @admin.register(GPConnection)
-class GPConnectionAdmin(admin.ModelAdmin):
+class GPConnectionAdmin(AuditedConnectionAdmin):
     form = GPConnectionForm
     list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls", "fit_check")
     list_select_related = ("tenant",)
@@ -135,7 +169,7 @@ class GPResourceOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(BillConnection)
-class BillConnectionAdmin(admin.ModelAdmin):
+class BillConnectionAdmin(AuditedConnectionAdmin):
     form = BillConnectionForm
     list_display = ("tenant", "organization_id", "username", "api_base_url", "webhook_subscription_id")
     list_select_related = ("tenant",)
@@ -184,3 +218,6 @@ class BillConnectionAdmin(admin.ModelAdmin):
         from .subscriptions import watchdog
 
         self._each(request, queryset, lambda c: watchdog(c.tenant), "webhook subscription {outcome}.")
+
+
+from . import queue_admin  # noqa: E402,F401  (re-registers django-q's task pages: resubmit for superusers only)

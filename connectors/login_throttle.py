@@ -4,12 +4,20 @@ login refuses every try from there — right password or not — until the windo
 
 Counts live in Django's cache (Redis when REDIS_URL is set, else a file cache under var/ shared by the
 processes of one host). Only a hash of the user name is kept; the password is never seen here.
+
+The address counted is the TCP peer's, unless that peer is one of our own proxies (TRUSTED_PROXIES,
+with BEHIND_TLS_PROXY on): then X-Forwarded-For is read from the right, skipping our proxies, and the
+first other hop is the client. Anyone else can write any X-Forwarded-For they like, so from them it
+is ignored. (django-axes was considered: it would add its own tables, admin and address library for
+what these sixty lines do, and still need the same proxy settings.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -22,14 +30,35 @@ log = logging.getLogger(__name__)
 PER_ADDRESS_FACTOR = 4
 
 
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def is_trusted_proxy(address: str) -> bool:
+    """True when `address` is one of our own proxies (an IP or inside a network of TRUSTED_PROXIES)."""
+    if not settings.BEHIND_TLS_PROXY:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_address(request: HttpRequest | None) -> str:
-    """The caller's address; behind our TLS proxy, the hop the proxy appended (a client cannot forge it)."""
+    """The caller's address: the TCP peer, or — when the peer is our proxy — the nearest hop in
+    X-Forwarded-For that is not one of our proxies (a client can prepend anything, never append)."""
     if request is None:
         return "-"
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "-")
+    peer = request.META.get("REMOTE_ADDR", "-")
+    if not is_trusted_proxy(peer):
+        return peer
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not is_trusted_proxy(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:

@@ -1,4 +1,10 @@
-"""The two roles and what each may do. The data migration and tests read these lists."""
+"""The two roles and what each may do. The data migration and tests read these lists.
+
+Least privilege: neither role may manage users, groups or permissions (only superusers do: a role
+that could edit users could make itself superuser), and neither may add or change django-q
+schedules or tasks (a schedule's `func` is any importable callable, `os.system` included, run by the
+worker). Connector admins may *look at* the task queue's schedules and results, nothing more.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ CONNECTOR_ADMINS = "Connector admins"
 # Finance staff work on mappings and sync records; connection pages and secrets are never theirs.
 FINANCE_STAFF_APPS = ("mappings", "audit")
 FINANCE_STAFF_CONNECTOR_MODELS = ("tenant",)  # they may see which tenants exist (view only)
+# Connector admins: everything of the connector's own apps; of the task queue, view only.
+CONNECTOR_ADMIN_APPS = ("connectors", "mappings", "audit")
+CONNECTOR_ADMIN_QUEUE_VIEW = ("schedule", "success", "failure", "task", "ormq")
 
 
 def sync_role_permissions(apps: object = None) -> None:
-    """Create both groups and (re)assign their permissions. Idempotent; run after migrations."""
+    """Create both groups and (re)assign their permissions. Idempotent; run after migrations, so a
+    permission a role must not hold is taken away from existing installations too."""
     from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType  # noqa: F401
 
     finance, _ = Group.objects.get_or_create(name=FINANCE_STAFF)
     admins, _ = Group.objects.get_or_create(name=CONNECTOR_ADMINS)
@@ -23,5 +32,9 @@ def sync_role_permissions(apps: object = None) -> None:
         codename__startswith="view_",
     )
     finance.permissions.set(finance_perms)
-    admin_apps = ("connectors", "mappings", "audit", "django_q", "auth")
-    admins.permissions.set(Permission.objects.filter(content_type__app_label__in=admin_apps))
+    admin_perms = Permission.objects.filter(content_type__app_label__in=CONNECTOR_ADMIN_APPS) | Permission.objects.filter(
+        content_type__app_label="django_q",
+        content_type__model__in=CONNECTOR_ADMIN_QUEUE_VIEW,
+        codename__startswith="view_",
+    )
+    admins.permissions.set(admin_perms)

@@ -35,3 +35,38 @@ class WriteOnlySecretForm(forms.ModelForm):
             if name in self.cleaned_data and self.cleaned_data[name] == "" and self.instance.pk:
                 self.cleaned_data.pop(name)  # blank = keep what is stored
         super()._post_clean()
+
+
+class ConnectionForm(WriteOnlySecretForm):
+    """A connection's form: addresses checked (connection_rules.check_url), and the typed secrets
+    asked for again whenever the endpoint or identity changes — never carried to a new address."""
+
+    url_fields: tuple[str, ...] = ()
+    bill_hosts = False  # BILL addresses must be BILL's gateways
+
+    def clean(self) -> dict[str, Any]:
+        from .connection_rules import RETYPED_SECRETS, check_url, identity_changed
+
+        cleaned = super().clean()
+        for name in self.url_fields:
+            if cleaned.get(name):
+                try:
+                    check_url(cleaned[name], bill=self.bill_hosts)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        model_name = self._meta.model.__name__
+        self.identity_change = identity_changed(model_name, self.changed_data) if self.instance.pk else []
+        if self.identity_change:
+            what = ", ".join(str(self.fields[f].label or f).lower() for f in self.identity_change)
+            for secret in RETYPED_SECRETS.get(model_name, ()):
+                if secret in self.fields and not cleaned.get(secret):
+                    self.add_error(secret, f"The {what} changed: type the {self.fields[secret].label.lower()} "
+                                           "again. A stored secret is never sent to a new address or account.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        if getattr(self, "identity_change", None) and hasattr(self.instance, "session_id"):
+            # The cached session was issued to the old identity: it must not be sent to the new one.
+            self.instance.session_id = None
+            self.instance.session_last_used_at = None
+        return super().save(commit)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from django.conf import settings
@@ -19,12 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from audit.models import WebhookEvent, WebhookRejection
+from connectors.bill.ids import BILL_ID
 from connectors.models import BillConnection
 from connectors.queue import enqueue
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "x-bill-sha-signature"
-BILL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 ENTITY_KEYS = {"vendor": "vendor", "bill": "bill", "payment": "payment"}
 HANDLED_EVENTS = {
     "vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",

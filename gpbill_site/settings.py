@@ -6,6 +6,7 @@ secret must be given explicitly: start-up stops with one sentence naming the mis
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -42,11 +43,35 @@ _required_in_production("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY)
 
 # Credentials are encrypted with these keys, never with SECRET_KEY: the first key encrypts,
 # every key decrypts, so a new key goes first and `rotate_fernet_keys` retires the old one.
-FERNET_KEYS = env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY])
+FERNET_KEYS = [k.strip() for k in env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY]) if k.strip()]
 _required_in_production("FERNET_KEYS", FERNET_KEYS, [DEV_FERNET_KEY])
+
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    """In production every key must be a real Fernet key (32 random bytes, url-safe base64, as
+    `Fernet.generate_key()` makes) and none may be the development key, which is in this public file."""
+    if DEBUG:
+        return
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        if key == DEV_FERNET_KEY:
+            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is the development key; generate a real one "
+                                       "(see .env.example) and refusing to start with it.")
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is not a Fernet key (44 characters from "
+                                       "Fernet.generate_key(), see .env.example); refusing to start.") from None
+
+
+_check_fernet_keys(FERNET_KEYS)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 _required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS, None)
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name this app's host names, not '*', when DEBUG is off; "
+                               "refusing to start.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -56,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "django_q",
     "import_export",
     "health_check",
@@ -66,12 +92,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the app itself under gunicorn (after `collectstatic`), cached for ever.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "gpbill_site.urls"
@@ -129,8 +158,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from it once collectstatic has run
+# Compressed copies made by collectstatic; no manifest, so a missing collectstatic never breaks a page.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+# How long a sign-in lasts, in seconds (8 hours: one working day).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 
 # --- django-q2 -----------------------------------------------------------------------------------
 Q_TIMEOUT = env.int("Q_TIMEOUT", default=600)
@@ -153,7 +191,16 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Security (production) -----------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# The proxies (IPs or networks) whose X-Forwarded-For is believed, when BEHIND_TLS_PROXY is on; a
+# request from any other address is counted by its own address (connectors/login_throttle.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -164,6 +211,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from this app only; no inline
+# script or style (the admin's own pages need none; ours keep their styles in static/ml/admin.css),
+# no framing, forms post only here.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- Admin sign-in throttling (connectors/login_throttle.py) -------------------------------------
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=5)
@@ -193,6 +260,12 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # The public address of this app (links in e-mails, the webhook URL given to BILL).
 SITE_URL = env.str("SITE_URL", default="")
 
+# --- Connection addresses (connectors/connection_rules.py) ---------------------------------------
+# Plain http:// connection addresses: only for the local sandboxes (tests, the demo, benchmarks).
+CONNECTION_ALLOW_HTTP = env.bool("CONNECTION_ALLOW_HTTP", default=False)
+# BILL addresses must be BILL's gateways; hosts listed here are allowed too (the local sandbox).
+BILL_EXTRA_HOSTS = env.list("BILL_EXTRA_HOSTS", default=[])
+
 # --- Connector behaviour -------------------------------------------------------------------------
 BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
 BILL_HOURLY_BUDGET = env.int("BILL_HOURLY_BUDGET", default=20000)
@@ -211,6 +284,11 @@ RETENTION_JOB_DAYS = env.int("RETENTION_JOB_DAYS", default=90)
 RETENTION_TASK_RESULT_DAYS = env.int("RETENTION_TASK_RESULT_DAYS", default=30)
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Mapping imports (mappings/import_limits.py): largest file, most rows, rows shown in the preview.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5_000_000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=100_000_000)
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=200)
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Django 6 behaviour now: a URL typed without a scheme is https (GP and BILL are both TLS).

@@ -20,7 +20,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
-from import_export.formats import base_formats
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
@@ -28,6 +27,8 @@ from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
 
 from . import approval
+from .bill_targets import TargetCheckedForm
+from .import_limits import LIMITED_FORMATS, LimitedImportMixin
 from .matching import Party, score_vendor
 from .models import (
     ChangeSubject,
@@ -80,7 +81,7 @@ class BlocksFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
+class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
     """What the three mapping admins share: the review page, decisions, history, waiting records."""
 
     gp_key: str = ""
@@ -92,8 +93,9 @@ class ReviewAdmin(ImportExportMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ("approve_selected", "approve_as_create", "reject_selected")
     change_form_template = "admin/mappings/review_page.html"
-    formats = [base_formats.CSV, base_formats.XLSX]
+    formats = LIMITED_FORMATS  # size and row limits, streaming XLSX, defused XML (mappings/import_limits.py)
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
+    form = TargetCheckedForm  # a BILL ID typed by hand is checked like one approved on the review page
 
     # --- the list --------------------------------------------------------------------------------
 

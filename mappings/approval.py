@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.models import ATTENTION_STATES, SyncRecord
 from connectors.queue import enqueue
 
+from .bill_targets import check_target
 from .models import (
     CheckbookMapping,
     GLAccountMapping,
@@ -90,6 +91,8 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
         target = mapping.bill_vendor_id if isinstance(mapping, VendorMapping) else mapping.bill_account_id
         if mapping.action == MappingAction.LINK and not target:
             raise ValueError("Choose a BILL record to link to, or approve it as 'create in BILL'.")
+        if mapping.action == MappingAction.LINK:
+            check_target(mapping.tenant, type(mapping), target)  # it goes into BILL URL paths
     elif isinstance(mapping, CheckbookMapping):
         if target_id:
             mapping.gp_checkbook_id = target_id

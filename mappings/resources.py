@@ -15,7 +15,7 @@ from import_export import fields, resources, widgets
 
 from connectors.models import Tenant
 
-from . import approval, directory
+from . import approval, bill_targets, directory
 from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
 
 STATES = {s.value for s in MappingState}
@@ -110,7 +110,14 @@ class MappingResource(resources.ModelResource):
             errors.setdefault("action", []).append(f"Action must be 'link' or 'create', not '{action}'.")
         if state not in STATES:
             errors.setdefault("state", []).append(f"State must be approved, suggested or rejected, not '{state}'.")
-        if target and target not in getattr(known, self.target_set):
+        bill_field = bill_targets.BILL_FIELDS[self._meta.model][0]
+        bill_value = key if bill_field == self.gp_key else target
+        if bill_value:
+            try:
+                bill_targets.check_format(self._meta.model, bill_value)
+            except ValueError as exc:
+                errors.setdefault(bill_field, []).append(str(exc))
+        if target and target not in getattr(known, self.target_set) and bill_field not in errors:
             errors.setdefault(self.target, []).append(f"Unknown {self.target_label} '{target}'.")
         if state == MappingState.APPROVED and not target and (not self.has_action or action == MappingAction.LINK):
             errors.setdefault(self.target, []).append(f"An approved link needs a {self.target_label}.")

@@ -44,6 +44,13 @@ def no_stale_redis_locks(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def sandbox_addresses_allowed(settings):
+    """The sandboxes answer plain http on loopback; tests of the address rules switch this off."""
+    settings.CONNECTION_ALLOW_HTTP = True
+    settings.BILL_EXTRA_HOSTS = ["127.0.0.1", "localhost"]
+
+
+@pytest.fixture(autouse=True)
 def inline_tasks_and_fast_retries():
     """Tasks run in the caller (after commit) and clients retry in milliseconds: tests stay fast."""
     from connectors import queue

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from .filters import FilterLike, Sort, encode_filters, encode_sort
 from .gate import BillGate, gate_for
 from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
+from .ids import path_id
 from .records import (
     BillBill,
     BillChartOfAccount,
@@ -129,7 +130,7 @@ class BillClient:
         return self._pages("list_vendors", "/v3/vendors", BillVendor.from_api, filters, sort)
 
     def get_vendor(self, vendor_id: str) -> BillVendor:
-        return BillVendor.from_api(self.call("get_vendor", "GET", f"/v3/vendors/{vendor_id}"))
+        return BillVendor.from_api(self.call("get_vendor", "GET", f"/v3/vendors/{path_id(vendor_id)}"))
 
     def create_vendor(self, payload: dict[str, Any]) -> BillVendor:
         return BillVendor.from_api(self.call("create_vendor", "POST", "/v3/vendors", body=payload))
@@ -143,15 +144,15 @@ class BillClient:
 
     def patch_vendor(self, vendor_id: str, payload: dict[str, Any]) -> BillVendor:
         return BillVendor.from_api(
-            self.call("patch_vendor", "PATCH", f"/v3/vendors/{vendor_id}", body=payload)
+            self.call("patch_vendor", "PATCH", f"/v3/vendors/{path_id(vendor_id)}", body=payload)
         )
 
     def archive_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{vendor_id}/archive", idempotent=True)
+        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/archive", idempotent=True)
         return BillVendor.from_api(answer)
 
     def restore_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{vendor_id}/restore", idempotent=True)
+        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/restore", idempotent=True)
         return BillVendor.from_api(answer)
 
     # --- bills -----------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class BillClient:
         return self._pages("list_bills", "/v3/bills", BillBill.from_api, filters, sort)
 
     def get_bill(self, bill_id: str) -> BillBill:
-        return BillBill.from_api(self.call("get_bill", "GET", f"/v3/bills/{bill_id}"))
+        return BillBill.from_api(self.call("get_bill", "GET", f"/v3/bills/{path_id(bill_id)}"))
 
     def create_bill(self, payload: dict[str, Any]) -> BillBill:
         return BillBill.from_api(self.call("create_bill", "POST", "/v3/bills", body=payload))
@@ -174,14 +175,14 @@ class BillClient:
         return [BillBill.from_api(b) for b in rows]
 
     def patch_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{bill_id}", body=payload))
+        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{path_id(bill_id)}", body=payload))
 
     def put_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{bill_id}", body=payload))
+        return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{path_id(bill_id)}", body=payload))
 
     def archive_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
-            self.call("archive_bill", "POST", f"/v3/bills/{bill_id}/archive", idempotent=True)
+            self.call("archive_bill", "POST", f"/v3/bills/{path_id(bill_id)}/archive", idempotent=True)
         )
 
     def record_payment(self, vendor_id: str, process_date: date, payments: Sequence[tuple[str, Decimal]],
@@ -201,7 +202,7 @@ class BillClient:
 
     def restore_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
-            self.call("restore_bill", "POST", f"/v3/bills/{bill_id}/restore", idempotent=True)
+            self.call("restore_bill", "POST", f"/v3/bills/{path_id(bill_id)}/restore", idempotent=True)
         )
 
     # --- payments, accounts ----------------------------------------------------------------------
@@ -214,7 +215,7 @@ class BillClient:
         return self._pages("list_payments", "/v3/payments", BillPayment.from_api, wanted, Sort("updatedTime"))
 
     def get_payment(self, payment_id: str) -> BillPayment:
-        return BillPayment.from_api(self.call("get_payment", "GET", f"/v3/payments/{payment_id}"))
+        return BillPayment.from_api(self.call("get_payment", "GET", f"/v3/payments/{path_id(payment_id)}"))
 
     def iter_chart_of_accounts(
         self, filters: Iterable[FilterLike] | None = None
@@ -244,6 +245,11 @@ class BillClient:
         answer = self.call(
             "create_chart_of_account", "POST", "/v3/classifications/chart-of-accounts", body=body
         )
+        return BillChartOfAccount.from_api(answer)
+
+    def get_chart_of_account(self, account_id: str) -> BillChartOfAccount:
+        answer = self.call("get_chart_of_account", "GET",
+                           f"/v3/classifications/chart-of-accounts/{path_id(account_id)}")
         return BillChartOfAccount.from_api(answer)
 
     def iter_departments(self) -> Iterator[BillClassification]:
@@ -294,7 +300,7 @@ class BillClient:
 
     def get_subscription(self, subscription_id: str) -> BillSubscription:
         answer = self.call(
-            "get_subscription", "GET", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+            "get_subscription", "GET", f"/v3/subscriptions/{path_id(subscription_id)}", api="connect-events"
         )
         return BillSubscription.from_api(answer)
 
@@ -316,7 +322,7 @@ class BillClient:
         answer = self.call(
             "patch_subscription",
             "PATCH",
-            f"/v3/subscriptions/{subscription_id}",
+            f"/v3/subscriptions/{path_id(subscription_id)}",
             api="connect-events",
             body=body,
         )
@@ -326,7 +332,7 @@ class BillClient:
         answer = self.call(
             "rotate_security_key",
             "POST",
-            f"/v3/subscriptions/{subscription_id}/security_key",
+            f"/v3/subscriptions/{path_id(subscription_id)}/security_key",
             api="connect-events",
             headers={"X-Idempotent-Key": str(uuid.uuid4())},
             idempotent=True,
@@ -335,14 +341,14 @@ class BillClient:
 
     def delete_subscription(self, subscription_id: str) -> None:
         self.call(
-            "delete_subscription", "DELETE", f"/v3/subscriptions/{subscription_id}", api="connect-events"
+            "delete_subscription", "DELETE", f"/v3/subscriptions/{path_id(subscription_id)}", api="connect-events"
         )
 
     def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:
         return self.call(
             "test_subscription",
             "POST",
-            f"/v3/subscriptions/{subscription_id}/test",
+            f"/v3/subscriptions/{path_id(subscription_id)}/test",
             api="connect-events",
             body={"eventType": event_type, "version": "1"},
             idempotent=True,

@@ -50,7 +50,9 @@ def _chart(plan: dict[str, Any]) -> list[dict[str, Any]]:
              ("held", "Vendor on hold or inactive", plan.get("bills_held_vendor", 0)),
              ("parked", "Parked for a person", plan.get("bills_parked", 0))]
     total = sum(n for _, _, n in parts) or 1
-    return [{"key": k, "label": label, "count": n, "percent": round(100 * n / total, 1)} for k, label, n in parts]
+    # `width`: a whole percent for the ml-w-N class (the CSP allows no style attribute).
+    return [{"key": k, "label": label, "count": n, "percent": round(100 * n / total, 1),
+             "width": max(1, round(100 * n / total)) if n else 0} for k, label, n in parts]
 
 
 def _propose(request: HttpRequest, tenant: Tenant) -> HttpResponse:

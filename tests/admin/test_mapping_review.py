@@ -89,6 +89,9 @@ def test_it_approves_in_bulk_and_names_the_ones_it_could_not(as_frank, acme, ten
 
 
 def test_it_keeps_a_hand_edit_in_the_history(as_frank, frank, acme, tenant, released):
+    # A BILL vendor BILL has shown for this tenant (tests/security/test_bill_ids.py: one it has not is refused).
+    Suggestion.objects.create(tenant=tenant, kind="vendor", gp_key="OTHER0001", bill_id="00901OTHER",
+                              bill_name="Other", score="0.400", reasons="similar name (60%)")
     data = {"tenant": tenant.pk, "gp_vendor_id": "ACME0001", "gp_name": "Acme Supply Co", "action": "link",
             "bill_vendor_id": "00901OTHER", "bill_name": "Other", "note": ""}
     assert as_frank.post(f"{LIST}{acme.pk}/change/", data).status_code == 302

@@ -84,14 +84,15 @@ def test_it_never_renders_a_secret_on_the_admin_change_page(client, alice, conne
 def test_it_keeps_the_stored_password_when_the_field_is_left_blank(client, alice, connections):
     gp, _ = connections
     client.force_login(alice)
+    # Same address and account (a new address asks for the password again: tests/security/test_connection_rules.py).
     response = client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {
-        "tenant": gp.tenant_id, "base_url": "https://gp2.example.local", "gp_tenant": "DefaultTenant",
+        "tenant": gp.tenant_id, "base_url": gp.base_url, "gp_tenant": "DefaultTenant",
         "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
-        "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60",
+        "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "90",
     })
     assert response.status_code == 302
     gp.refresh_from_db()
-    assert gp.base_url == "https://gp2.example.local"
+    assert gp.timeout_seconds == 90
     assert gp.password == GP_PASSWORD
 
 

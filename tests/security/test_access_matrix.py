@@ -2,8 +2,9 @@
 resolver (nothing hand-listed), for an anonymous visitor, finance staff and a connector admin.
 
 The policy (README › Roles): finance staff work mappings and sync records and may see which tenants
-exist; connection pages, users and the task queue are connector admins' only. Anonymous visitors
-reach nothing but the login page and the signed webhook endpoint.
+exist; connection pages are connector admins' only. Users, groups and permissions are superusers'
+only, and the task queue (django-q schedules and tasks, whose `func` runs anything) is look-only for
+connector admins. Anonymous visitors reach nothing but the login page and the signed webhook endpoint.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ FINANCE_APPS = {"mappings", "audit"}
 FINANCE_VIEW_ONLY = {"connectors.tenant"}  # list and change page (read-only); never add or delete
 # Actions finance may run outside their apps: "Sync now" starts the same job the dashboard offers them.
 FINANCE_ACTIONS = {("connectors.tenant", "sync_now")}
+SUPERUSER_ONLY_APPS = {"auth"}  # users, groups, permissions
+LOOK_ONLY_APPS = {"django_q"}  # connector admins: lists, read-only object pages and history
 
 
 @pytest.fixture
@@ -49,6 +52,14 @@ def world(tenant, alice, frank):
     WebhookEvent.objects.create(tenant=tenant, event_id="e1", event_type="bill.created", entity_id="b1")
     WebhookRejection.objects.create(slug="northwind", reason="bad_signature", count=1)
     Job.objects.create(tenant=tenant, kind=Job.PREVIEW)
+    from django_q.models import OrmQ, Schedule, Task
+
+    Schedule.objects.create(name="northwind sync", func="connectors.tasks.sync_tenant", args="'northwind'",
+                            schedule_type=Schedule.MINUTES, minutes=15)
+    for ok, name in ((True, "done"), (False, "broke")):
+        Task.objects.create(id=f"{name}-task", name=name, func="connectors.tasks.sync_tenant", started=timezone.now(),
+                            stopped=timezone.now(), success=ok)
+    OrmQ.objects.create(key="ml-connector", payload="x", lock=timezone.now())
     return tenant
 
 
@@ -79,6 +90,15 @@ def _ops_urls(tenant: Any) -> list[str]:
     return [reverse("ml:dashboard"), reverse("ml:tenant-dashboard", args=[tenant.slug]),
             reverse("ml:check-webhook", args=[tenant.slug]), reverse("ml:job", args=[job.pk]),
             reverse("ml:start-job", args=[tenant.slug, "preview"])]
+
+
+def _connector_admin_may(label: str, name: str) -> bool:
+    app = label.split(".")[0]
+    if app in SUPERUSER_ONLY_APPS:
+        return False
+    if app in LOOK_ONLY_APPS:
+        return re.search(r"_(changelist|change|history)$", name) is not None
+    return True
 
 
 def _finance_may(label: str, name: str) -> bool:
@@ -131,17 +151,80 @@ def test_finance_staff_reach_their_pages_and_are_refused_the_rest(world, disable
             assert status == 403, (label, name, url, status)
 
 
-def test_connector_admins_reach_every_page(world, disabled):
+def test_connector_admins_reach_every_page_of_their_job_and_no_user_or_queue_editing(world, disabled):
     # Switched off for everyone: add/delete of evidence and the POST-only decision endpoints; never a
     # list, object or history page.
     lists = {url for _, name, url in _admin_urls() if re.search(r"_(changelist|change|history)$", name)}
     assert not disabled & lists, disabled & lists
     admin_user = _client("alice")
+    seen = set()
     for label, name, url in _admin_urls():
         status = admin_user.get(url).status_code
-        assert status in ((403,) if url in disabled else (200, 302, 405)), (label, name, url, status)
+        if _connector_admin_may(label, name) and url not in disabled:
+            assert status in (200, 302, 405), (label, name, url, status)
+        else:
+            assert status == 403, (label, name, url, status)
+        seen.add(label.split(".")[0])
+    assert {"auth", "django_q"} <= seen
     for url in _ops_urls(world):
         assert admin_user.get(url).status_code in (200, 302, 405), url
+
+
+def test_a_connector_admin_cannot_schedule_a_shell_command(world, alice):
+    from django_q.models import Schedule
+
+    admin_user = _client("alice")
+    add = reverse("admin:django_q_schedule_add")
+    attack = {"name": "pwn", "func": "os.system", "args": "'id > /tmp/pwned'", "schedule_type": "O",
+              "repeats": "-1", "next_run_0": "2026-01-01", "next_run_1": "00:00:00"}
+    assert admin_user.post(add, attack).status_code == 403
+    schedule = Schedule.objects.get(name="northwind sync")
+    change = reverse("admin:django_q_schedule_change", args=[schedule.pk])
+    assert admin_user.post(change, {**attack, "name": "northwind sync"}).status_code == 403
+    assert not Schedule.objects.filter(func="os.system").exists()
+    assert Schedule.objects.get(pk=schedule.pk).func == "connectors.tasks.sync_tenant"
+    delete = reverse("admin:django_q_schedule_delete", args=[schedule.pk])
+    assert admin_user.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_only_superusers_may_resubmit_a_task(world, alice, rf, django_user_model):
+    from django_q.models import Failure, OrmQ, Success
+
+    queued = OrmQ.objects.count()
+    admin_user = _client("alice")
+    for model in (Success, Failure):
+        url = reverse(f"admin:django_q_{model._meta.model_name}_changelist")
+        admin_user.post(url, {"action": "resubmit_task", "_selected_action": [model.objects.first().pk], "index": 0})
+        request = rf.get("/")
+        request.user = alice
+        assert "resubmit_task" not in admin.site._registry[model].get_actions(request)
+        request.user = django_user_model.objects.create_superuser(f"root-{model.__name__}", "r@example.com", "x")
+        assert "resubmit_task" in admin.site._registry[model].get_actions(request)
+    assert OrmQ.objects.count() == queued
+    assert Failure.objects.exists()  # a resubmit would have deleted it
+
+
+def test_a_connector_admin_cannot_make_anyone_a_superuser_or_grant_permissions(world, alice, frank):
+    from django.contrib.auth.models import Group, Permission
+
+    admin_user = _client("alice")
+    for target in (alice, frank):
+        url = reverse("admin:auth_user_change", args=[target.pk])
+        response = admin_user.post(url, {"username": target.username, "is_active": "on", "is_staff": "on",
+                                         "is_superuser": "on", "date_joined_0": "2026-01-01",
+                                         "date_joined_1": "00:00:00"})
+        assert response.status_code == 403, target
+        target.refresh_from_db()
+        assert not target.is_superuser
+    new_user = {"username": "mallory", "password1": "Zx-long-pass-91", "password2": "Zx-long-pass-91"}
+    assert admin_user.post(reverse("admin:auth_user_add"), new_user).status_code == 403
+    assert not type(alice).objects.filter(username="mallory").exists()
+    group = Group.objects.get(name="Finance staff")
+    every = list(Permission.objects.values_list("pk", flat=True))
+    assert admin_user.post(reverse("admin:auth_group_change", args=[group.pk]),
+                           {"name": group.name, "permissions": every}).status_code == 403
+    assert group.permissions.count() < len(every)
+    assert not alice.has_perm("auth.change_user") and not alice.has_perm("django_q.add_schedule")
 
 
 def _actions() -> list[tuple[str, str, str, Any]]:

@@ -84,3 +84,49 @@ def test_it_never_writes_the_tried_password_or_user_name_to_the_cache(frank):
     _try("Hunter2-secret")
     stored = " ".join(str(k) for k in cache._cache)  # LocMemCache keeps its keys here
     assert "Hunter2" not in stored and "frank" not in stored
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    """What BEHIND_TLS_PROXY=True sets (gpbill_site/settings.py)."""
+    settings.BEHIND_TLS_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    return settings
+
+
+def _from(peer: str, forwarded: str, password: str, username: str = "frank"):
+    client = Client(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_lock(frank, behind_proxy):
+    """Behind the TLS proxy, a caller reaching the app directly cannot pick a new address per try."""
+    behind_proxy.TRUSTED_PROXIES = ["10.0.0.2"]
+    for n in range(10):
+        _from("198.51.100.7", f"203.0.113.{n}", f"guess-{n}")
+    assert not _signed_in(_from("198.51.100.7", "192.0.2.250", CAST_PASSWORD))
+
+
+def test_a_client_prepending_addresses_through_our_proxy_is_still_counted_by_its_own(frank, behind_proxy):
+    behind_proxy.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    # The proxy appends the address it saw (198.51.100.7); whatever the client wrote comes before it.
+    for n in range(3):
+        _from("10.0.0.2", f"203.0.113.{n}, 198.51.100.7", f"guess-{n}")
+    assert not _signed_in(_from("10.0.0.2", "192.0.2.1, 198.51.100.7", CAST_PASSWORD))
+    # Another client behind the same proxy is unaffected: the proxy's own address is not the client's.
+    assert _signed_in(_from("10.0.0.2", "198.51.100.99", CAST_PASSWORD))
+
+
+def test_chained_proxies_are_skipped_to_the_client(frank, behind_proxy):
+    behind_proxy.TRUSTED_PROXIES = ["10.0.0.2", "10.0.0.3"]
+    for n in range(3):
+        _from("10.0.0.2", "198.51.100.7, 10.0.0.3", f"guess-{n}")
+    assert not _signed_in(_from("10.0.0.2", "198.51.100.7, 10.0.0.3", CAST_PASSWORD))
+    assert _signed_in(_from("10.0.0.2", "198.51.100.8, 10.0.0.3", CAST_PASSWORD))
+
+
+def test_without_the_proxy_setting_x_forwarded_for_is_ignored(frank, settings):
+    settings.BEHIND_TLS_PROXY, settings.TRUSTED_PROXIES = False, ["10.0.0.2"]
+    for n in range(3):
+        _from("10.0.0.2", f"203.0.113.{n}", f"guess-{n}")
+    assert not _signed_in(_from("10.0.0.2", "198.51.100.5", CAST_PASSWORD))
