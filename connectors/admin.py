@@ -8,8 +8,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
+from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant, TenantMembership
 from .secret_forms import WriteOnlySecretForm
+from .tenancy import add_member, sees_all
+from .tenant_admin import TenantScopedAdmin
 
 
 class GPConnectionForm(WriteOnlySecretForm):
@@ -28,13 +30,44 @@ class BillConnectionForm(WriteOnlySecretForm):
         exclude = ("session_id", "session_last_used_at")
 
 
+class MembershipInline(admin.TabularInline):
+    """Who may see this tenant; on the tenant page of superusers only (they alone grant access)."""
+
+    model = TenantMembership
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    extra = 0
+    verbose_name = "person who may see this tenant"
+    verbose_name_plural = "people who may see this tenant"
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return sees_all(request.user)
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
+    tenant_field = ""  # the rows are tenants
     list_display = ("name", "slug", "is_active", "poll_interval_minutes")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     actions = ["sync_now"]
+    inlines = [MembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: object, change: bool) -> None:
+        """A connector admin who adds a tenant becomes its member, or it would vanish from their view."""
+        super().save_model(request, obj, form, change)
+        if not change and not sees_all(request.user):
+            add_member(obj, request.user, added_by=request.user)
+
+    def save_formset(self, request: HttpRequest, form: object, formset: object, change: bool) -> None:
+        for membership in formset.save(commit=False):  # type: ignore[attr-defined]
+            membership.added_by = membership.added_by or request.user
+            membership.save()
+        for gone in formset.deleted_objects:  # type: ignore[attr-defined]
+            gone.delete()
 
     def has_sync_permission(self, request: HttpRequest) -> bool:
         """Starting a sync is a job: the same permission the dashboard's buttons need."""
@@ -57,8 +90,23 @@ def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
     return settings.SITE_URL.rstrip("/") + path if settings.SITE_URL else request.build_absolute_uri(path)
 
 
+@admin.register(TenantMembership)
+class TenantMembershipAdmin(admin.ModelAdmin):
+    """Every membership in one list; install-wide, so superusers' only (connectors.tenant_admin)."""
+
+    list_display = ("user", "tenant", "added_by", "added_at")
+    list_filter = ("tenant",)
+    list_select_related = ("user", "tenant", "added_by")
+    search_fields = ("user__username", "user__email", "tenant__name", "tenant__slug")
+    readonly_fields = ("added_by", "added_at")
+
+    def save_model(self, request: HttpRequest, obj: TenantMembership, form: object, change: bool) -> None:
+        obj.added_by = obj.added_by or request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(GPConnection)
-class GPConnectionAdmin(admin.ModelAdmin):
+class GPConnectionAdmin(TenantScopedAdmin):
     form = GPConnectionForm
     list_display = ("tenant", "company", "base_url", "domain", "username", "verify_tls")
     list_select_related = ("tenant",)
@@ -78,7 +126,7 @@ class GPConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(BillConnection)
-class BillConnectionAdmin(admin.ModelAdmin):
+class BillConnectionAdmin(TenantScopedAdmin):
     form = BillConnectionForm
     list_display = ("tenant", "organization_id", "username", "api_base_url", "webhook_subscription_id")
     list_select_related = ("tenant",)

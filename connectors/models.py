@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from fernet_fields import EncryptedTextField
@@ -75,6 +76,29 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TenantMembership(models.Model):
+    """A person who may see and work one tenant's data (finance staff and connector admins alike).
+
+    A hosted connector serves several companies: without a membership a user sees none of a
+    tenant's records, mappings, jobs or connections. Superusers see every tenant and are the only
+    ones who grant or withdraw memberships (a connector admin who adds a tenant becomes its member).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "tenant membership"
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="one_membership_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.tenant}"
 
 
 class GPConnection(models.Model):
