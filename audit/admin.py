@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -268,7 +268,9 @@ class AttentionRecordAdmin(RecordAdminBase):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # One record page for every record: the ledger's own URL stays stable after the fix.
-        self.get_object(request, object_id)  # 404 unless it is one of the user's records needing attention
+        if not (str(object_id).isdigit()
+                and self.scope_queryset(request, SyncRecord.objects.filter(pk=int(object_id))).exists()):
+            raise Http404("There is no record with this ID in your tenants.")
         return HttpResponseRedirect(reverse("admin:audit_syncrecord_change", args=[object_id]))
 
 

@@ -33,8 +33,8 @@ def scope(queryset: QuerySet, user: Any, path: str = "tenant") -> QuerySet:
     ("tenant", "record__tenant", or "" when the rows are tenants)."""
     if sees_all(user):
         return queryset
-    allowed = tenants_for(user).values("pk")
-    return queryset.filter(**{f"{path}__in" if path else "pk__in": allowed})
+    memberships = TenantMembership.objects.filter(user_id=getattr(user, "pk", None) if user.is_active else None)
+    return queryset.filter(**{f"{path}__in" if path else "pk__in": memberships.values("tenant_id")})
 
 
 def may_see(user: Any, tenant: Tenant | int | None) -> bool:
