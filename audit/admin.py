@@ -15,13 +15,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+
+from connectors.tenancy import sees_all, tenants_for
+from connectors.tenant_admin import TenantScopedAdmin
 
 from . import actions, jobs, lineage
 from .models import (
@@ -107,8 +110,9 @@ def state_badge(record: SyncRecord) -> str:
     return format_html('<span class="ml-badge ml-{}">{}</span>', record.state, record.get_state_display())
 
 
-class RecordAdminBase(admin.ModelAdmin):
-    """Shared by Needs attention and All records: read-only rows, person actions, the record page."""
+class RecordAdminBase(TenantScopedAdmin):
+    """Shared by Needs attention and All records: read-only rows, person actions, the record page.
+    Only the user's tenants' records, for the lists, the record page and every button."""
 
     list_select_related = ("tenant",)
     search_fields = ("source_key", "target_id", "label")
@@ -200,7 +204,7 @@ class RecordAdminBase(admin.ModelAdmin):
     def _record_for_post(self, request: HttpRequest, pk: int) -> SyncRecord:
         if request.method != "POST":
             raise PermissionDenied("Use the button on the record page.")
-        record = get_object_or_404(SyncRecord.objects.select_related("tenant"), pk=pk)
+        record = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, record):
             raise PermissionDenied
         return record
@@ -275,6 +279,9 @@ class AttentionRecordAdmin(RecordAdminBase):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # One record page for every record: the ledger's own URL stays stable after the fix.
+        if not (str(object_id).isdigit()
+                and self.scope_queryset(request, SyncRecord.objects.filter(pk=int(object_id))).exists()):
+            raise Http404("There is no record with this ID in your tenants.")
         return HttpResponseRedirect(reverse("admin:audit_syncrecord_change", args=[object_id]))
 
 
@@ -286,7 +293,8 @@ class SyncRecordAdmin(RecordAdminBase):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Lists of evidence: nobody adds, edits or deletes rows through the admin."""
+    """Lists of evidence: nobody adds, edits or deletes rows through the admin (put a tenant scope
+    before it in the bases: `class X(TenantScopedAdmin, ReadOnlyAdmin)`)."""
 
     show_facets = admin.ShowFacets.NEVER
 
@@ -301,9 +309,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(ReadOnlyAdmin):
+class AttemptAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     """The trail across all records: every attempt, who or what triggered it, what came back."""
 
+    tenant_field = "record__tenant"
     list_display = ("started_at", "record_link", "flow", "trigger", "outcome", "response_status", "error_short", "user")
     list_filter = ("outcome", "flow", "trigger")
     list_select_related = ("record", "record__tenant", "user")
@@ -324,10 +333,13 @@ class AttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(ReadOnlyAdmin):
+class JobAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     list_display = ("job_link", "tenant", "user", "state", "progress", "created_at", "finished_at")
     list_filter = ("kind", "state")
     list_select_related = ("tenant", "user")
+
+    def scope_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return jobs.visible_to(request.user, queryset)
 
     @admin.display(description="job")
     def job_link(self, obj: Job) -> str:
@@ -339,7 +351,7 @@ class JobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     """BILL events as received (verified ones only); processing outcome and error."""
 
     list_display = ("received_at", "tenant", "event_type", "entity_id", "state", "processed_at", "error")
@@ -352,8 +364,13 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookRejection)
-class WebhookRejectionAdmin(ReadOnlyAdmin):
-    """Deliveries refused at the door, counted by tenant slug and reason; their bodies are never kept."""
+class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
+    """Deliveries refused at the door, counted by tenant slug and reason; their bodies are never kept.
+    A member sees the refusals addressed to their tenants' slugs; unknown slugs are superusers'."""
+
+    def scope_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset if sees_all(request.user) else queryset.filter(
+            slug__in=tenants_for(request.user).values("slug"))
 
     list_display = ("slug", "reason", "count", "last_at")
     list_filter = ("reason",)

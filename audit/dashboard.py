@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from connectors.models import Tenant
+from connectors.tenancy import tenants_for
 
 from . import jobs, status
 from .models import Job
@@ -39,16 +40,21 @@ def _require(request: HttpRequest, perm: str) -> None:
         raise PermissionDenied
 
 
+def _tenant(request: HttpRequest, slug: str) -> Tenant:
+    """One of the user's tenants by slug; another tenant's slug is a 404, like an unknown one."""
+    return get_object_or_404(tenants_for(request.user), slug=slug)
+
+
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {**admin.site.each_context(request), **extra}
 
 
 def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """One panel per active tenant (or the one asked for)."""
+    """One panel per active tenant of the user's (or the one asked for)."""
     _require(request, VIEW_PERM)
-    tenants = Tenant.objects.filter(is_active=True).select_related("bill_connection")
+    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection")
     if slug:
-        tenants = tenants.filter(slug=slug)
+        tenants = tenants.filter(pk=_tenant(request, slug).pk)
     panels = [status.tenant_status(t) for t in tenants]
     return TemplateResponse(request, "ml/dashboard.html", _context(
         request, title="Dashboard", panels=panels, can_run=request.user.has_perm(RUN_PERM),
@@ -60,7 +66,7 @@ def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 def start_job(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if not may_start(request.user, kind):
         raise PermissionDenied
-    tenant = get_object_or_404(Tenant, slug=slug)
+    tenant = _tenant(request, slug)
     # One job of a kind per tenant at a time: pressing again shows the one already under way.
     running = Job.objects.filter(tenant=tenant, kind=kind, state__in=(Job.QUEUED, Job.RUNNING)).first()
     if running is not None:
@@ -74,7 +80,7 @@ def start_job(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 def check_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     """Ask BILL now whether the subscription is enabled (one call, on a person's request only)."""
     _require(request, VIEW_PERM)
-    tenant = get_object_or_404(Tenant, slug=slug)
+    tenant = _tenant(request, slug)
     from connectors.subscriptions import subscription_state
 
     try:
@@ -89,7 +95,7 @@ def check_webhook(request: HttpRequest, slug: str) -> HttpResponse:
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress while a job runs (the page refreshes itself), its result when done."""
     _require(request, VIEW_PERM)
-    job = get_object_or_404(Job.objects.select_related("tenant", "user"), pk=pk)
+    job = get_object_or_404(jobs.visible_to(request.user).select_related("tenant", "user"), pk=pk)
     return TemplateResponse(request, "ml/job.html", _context(
         request, title=str(job), job=job, touched=jobs.records_touched(job) if not job.total else None,
         refresh=not job.is_finished,

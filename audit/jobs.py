@@ -12,10 +12,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connectors.models import Tenant
 from connectors.queue import enqueue
+from connectors.tenancy import scope, sees_all, tenants_for
 
 from .models import Job, SyncRecord, Trigger
 
@@ -31,6 +33,14 @@ def start(kind: str, *, user: Any = None, tenant: Tenant | None = None, record_i
     )
     enqueue("audit.tasks.run_job", job.pk)
     return job
+
+
+def visible_to(user: Any, queryset: QuerySet[Job] | None = None) -> QuerySet[Job]:
+    """Jobs of the user's tenants, and the tenant-less ones (bulk replays) they started themselves."""
+    queryset = Job.objects.all() if queryset is None else queryset
+    if sees_all(user):
+        return queryset
+    return queryset.filter(Q(tenant__in=tenants_for(user).values("pk")) | Q(tenant__isnull=True, user=user))
 
 
 def run(job_id: int) -> Job:
@@ -59,6 +69,8 @@ def _replay(job: Job) -> None:
     tally: Counter[str] = Counter()
     for start_at in range(0, len(job.record_ids), REPLAY_CHUNK):
         chunk = job.record_ids[start_at:start_at + REPLAY_CHUNK]
+        if job.user is not None:  # a person's replay touches only their tenants' records, however it was queued
+            chunk = list(scope(SyncRecord.objects.filter(pk__in=chunk), job.user).values_list("pk", flat=True))
         tally.update(replay_many(chunk, trigger=Trigger.REPLAY, user=job.user))
         job.done = min(job.total, start_at + len(chunk))
         job.result = {"by_state": dict(tally)}

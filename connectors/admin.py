@@ -12,8 +12,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant
+from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant, TenantMembership
 from .secret_forms import ConnectionForm
+from .tenancy import add_member, sees_all
+from .tenant_admin import TenantScopedAdmin
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +46,44 @@ class BillConnectionForm(ConnectionForm):
         exclude = ("session_id", "session_last_used_at")
 
 
+class MembershipInline(admin.TabularInline):
+    """Who may see this tenant; on the tenant page of superusers only (they alone grant access)."""
+
+    model = TenantMembership
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    extra = 0
+    verbose_name = "person who may see this tenant"
+    verbose_name_plural = "people who may see this tenant"
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return sees_all(request.user)
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
+    tenant_field = ""  # the rows are tenants
     list_display = ("name", "slug", "is_active", "poll_interval_minutes")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     actions = ["sync_now"]
+    inlines = [MembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: object, change: bool) -> None:
+        """A connector admin who adds a tenant becomes its member, or it would vanish from their view."""
+        super().save_model(request, obj, form, change)
+        if not change and not sees_all(request.user):
+            add_member(obj, request.user, added_by=request.user)
+
+    def save_formset(self, request: HttpRequest, form: object, formset: object, change: bool) -> None:
+        for membership in formset.save(commit=False):  # type: ignore[attr-defined]
+            membership.added_by = membership.added_by or request.user
+            membership.save()
+        for gone in formset.deleted_objects:  # type: ignore[attr-defined]
+            gone.delete()
 
     def get_urls(self) -> list:
         from django.urls import path
@@ -75,7 +108,7 @@ class TenantAdmin(admin.ModelAdmin):
                               messages.SUCCESS)
 
 
-class AuditedConnectionAdmin(admin.ModelAdmin):
+class AuditedConnectionAdmin(TenantScopedAdmin):
     """Connection changes go to the admin's history (who, when, each field before → after); a secret
     appears only as "replaced", never its value."""
 
@@ -107,6 +140,21 @@ def webhook_url(request: HttpRequest, tenant: Tenant) -> str:
     """Where BILL must deliver this tenant's events: SITE_URL when set, else the address in use."""
     path = reverse("bill-webhook", kwargs={"slug": tenant.slug})
     return settings.SITE_URL.rstrip("/") + path if settings.SITE_URL else request.build_absolute_uri(path)
+
+
+@admin.register(TenantMembership)
+class TenantMembershipAdmin(admin.ModelAdmin):
+    """Every membership in one list; install-wide, so superusers' only (connectors.tenant_admin)."""
+
+    list_display = ("user", "tenant", "added_by", "added_at")
+    list_filter = ("tenant",)
+    list_select_related = ("user", "tenant", "added_by")
+    search_fields = ("user__username", "user__email", "tenant__name", "tenant__slug")
+    readonly_fields = ("added_by", "added_at")
+
+    def save_model(self, request: HttpRequest, obj: TenantMembership, form: object, change: bool) -> None:
+        obj.added_by = obj.added_by or request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(GPConnection)

@@ -9,6 +9,10 @@ class ConnectorsConfig(AppConfig):
     def ready(self) -> None:
         from .models import Tenant
         from .signals import refresh_roles, tenant_saved
+        from .tenant_admin import superusers_only_outside_tenants
+
+        # The admin registry is complete here (django.contrib.admin, listed first, autodiscovered it).
+        superusers_only_outside_tenants()
 
         # After every migrate (all apps' permissions exist by then), so roles follow new models.
         post_migrate.connect(refresh_roles, dispatch_uid="connectors.refresh_roles")

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from audit.models import Kind, State, SyncRecord, Trigger
 from connectors.models import BillConnection, GPConnection, Tenant
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
+from connectors.tenancy import add_member
 from mappings.approval import approve
 from mappings.models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
 
@@ -40,8 +41,9 @@ def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1, gp_ws: Any = None) ->
     return Tenant.objects.get(pk=tenant.pk)
 
 
-def demo_users() -> dict[str, str]:
-    """A connector admin and a finance clerk with fresh passwords (printed once by the command)."""
+def demo_users(tenant: Tenant) -> dict[str, str]:
+    """A connector admin and a finance clerk with fresh passwords (printed once by the command),
+    both members of the demo tenant (without a membership they would see no tenant's data)."""
     sync_role_permissions()
     users = {}
     for username, role, superuser in (("demo-admin", CONNECTOR_ADMINS, True), ("demo-finance", FINANCE_STAFF, False)):
@@ -51,6 +53,7 @@ def demo_users() -> dict[str, str]:
         user.set_password(password)
         user.save()
         user.groups.set([Group.objects.get(name=role)])
+        add_member(tenant, user)
         users[username] = password
     return users
 
@@ -149,7 +152,7 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None) -> dict[str, Any]:
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
     tenant = wire_tenant(gp, bill, gp_ws=gp_ws)
-    demo_users()
+    demo_users(tenant)
     say(f"Tenant {tenant.name!r} wired to GP {(gp_ws or gp).company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
     say(f"First GP → BILL run: {dict(sorted(first.items()))}")

@@ -86,6 +86,29 @@ class Tenant(models.Model):
         return self.name
 
 
+class TenantMembership(models.Model):
+    """A person who may see and work one tenant's data (finance staff and connector admins alike).
+
+    A hosted connector serves several companies: without a membership a user sees none of a
+    tenant's records, mappings, jobs or connections. Superusers see every tenant and are the only
+    ones who grant or withdraw memberships (a connector admin who adds a tenant becomes its member).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "tenant membership"
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="one_membership_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.tenant}"
+
+
 class GPConnection(models.Model):
     """The customer's exposed GP SBA endpoint and the Windows domain account used for NTLM."""
 

@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -25,6 +25,8 @@ from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
 from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
+from connectors.tenancy import may_see
+from connectors.tenant_admin import TenantScopedAdmin
 
 from . import approval
 from .bill_targets import TargetCheckedForm
@@ -81,8 +83,9 @@ class BlocksFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
-    """What the three mapping admins share: the review page, decisions, history, waiting records."""
+class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
+    """What the three mapping admins share: the review page, decisions, history, waiting records.
+    Lists, pages, decisions, imports and exports cover the user's tenants only (TenantScopedAdmin)."""
 
     gp_key: str = ""
     target_field: str = ""
@@ -96,6 +99,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
     formats = LIMITED_FORMATS  # size and row limits, streaming XLSX, defused XML (mappings/import_limits.py)
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
     form = TargetCheckedForm  # a BILL ID typed by hand is checked like one approved on the review page
+
+    def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Imports and exports know who is asking: rows may name only the user's tenants."""
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
     # --- the list --------------------------------------------------------------------------------
 
@@ -199,7 +206,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """One decision from the review page: approve a suggestion, approve as create, or reject."""
-        mapping = get_object_or_404(self.model.objects.select_related("tenant"), pk=pk)
+        mapping = get_object_or_404(self.scope_queryset(request, self.model.objects.select_related("tenant")), pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, mapping):
             raise PermissionDenied
         decision = request.POST.get("decision")
@@ -242,7 +249,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, admin.ModelAdmin):
     def by_key_view(self, request: HttpRequest) -> HttpResponse:
         """Where the needs-attention list links: the mapping's review page, or a new one for that key."""
         tenant_id, key = request.GET.get("tenant", ""), request.GET.get("key", "")
-        mapping = self.model.objects.filter(tenant_id=tenant_id or None, **{self.gp_key: key}).first()
+        if tenant_id and not (tenant_id.isdigit() and may_see(request.user, int(tenant_id))):
+            raise Http404("No such tenant among yours.")
+        mapping = self.scope_queryset(request, self.model.objects.filter(tenant_id=tenant_id or None,
+                                                                         **{self.gp_key: key})).first()
         if mapping is not None:
             return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[mapping.pk]))
         query = urlencode({"tenant": tenant_id, self.gp_key: key})
@@ -386,7 +396,7 @@ class CheckbookMappingAdmin(ReviewAdmin):
 
 
 @admin.register(MappingChange)
-class MappingChangeAdmin(ReadOnlyAdmin):
+class MappingChangeAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     """Every mapping change, who made it and when; read-only by design."""
 
     list_display = ("at", "user", "what", "changes", "tenant")

@@ -1,6 +1,7 @@
 """CSV/XLSX import and export of the three mappings (django-import-export).
 
-Each bad row is refused with a sentence naming the problem — unknown tenant, unknown GP or BILL
+Each bad row is refused with a sentence naming the problem — unknown tenant (or one the importing
+person is not a member of: the same words, so a file cannot probe which tenants exist), unknown GP or BILL
 identifier, a duplicate in the file or against an existing mapping — and the preview shows it
 before anything is saved. An imported row is a mapping change like any other: it is kept in the
 history with who imported it, and an approved row releases the records that waited for it.
@@ -11,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
 from connectors.models import Tenant
+from connectors.tenancy import tenants_for
 
 from . import approval, bill_targets, directory
 from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
@@ -44,19 +47,23 @@ def unescape_formula(value: Any) -> Any:
 
 
 class TenantWidget(widgets.ForeignKeyWidget):
-    """Tenants by slug; blank means the only tenant when there is just one."""
+    """Tenants by slug, among those given (the importing person's); blank means the only one."""
 
-    def __init__(self) -> None:
+    def __init__(self, tenants: QuerySet[Tenant] | None = None) -> None:
         super().__init__(Tenant, "slug")
+        self.tenants = Tenant.objects.all() if tenants is None else tenants
+
+    def get_queryset(self, value: Any, row: Any, *args: Any, **kwargs: Any) -> QuerySet[Tenant]:
+        return self.tenants
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Tenant:
         slug = (value or "").strip()
         if not slug:
-            only = list(Tenant.objects.all()[:2])
+            only = list(self.tenants[:2])
             if len(only) == 1:
                 return only[0]
             raise ValueError("Say which tenant (its slug) this row is for.")
-        tenant = Tenant.objects.filter(slug=slug).first()
+        tenant = self.tenants.filter(slug=slug).first()
         if tenant is None:
             raise ValueError(f"Unknown tenant '{slug}'.")
         return tenant
@@ -74,8 +81,12 @@ class MappingResource(resources.ModelResource):
     target_set = ""
     has_action = True
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, user: Any = None, **kwargs: Any) -> None:
+        """`user`: the person importing or exporting (the admin passes it); rows may name only
+        their tenants. Without one (a script run by the operator) every tenant is allowed."""
         super().__init__(**kwargs)
+        self.tenant_widget = TenantWidget(None if user is None else tenants_for(user))
+        self.fields["tenant"].widget = self.tenant_widget
         self._directories: dict[int, directory.Directory] = {}
         self._seen_keys: dict[tuple[int, str], int] = {}
         self._seen_targets: dict[tuple[int, str], str] = {}
@@ -94,7 +105,7 @@ class MappingResource(resources.ModelResource):
             row[column] = unescape_formula(row[column])
         errors: dict[str, list[str]] = {}
         try:
-            tenant = TenantWidget().clean(row.get("tenant"))
+            tenant = self.tenant_widget.clean(row.get("tenant"))
         except ValueError as exc:
             raise ValidationError({"tenant": [str(exc)]}) from None
         key = str(row.get(self.gp_key) or "").strip()

@@ -23,9 +23,10 @@ def frank(db):
 
 @pytest.fixture
 def tenant(db):
+    """The cast's tenant: Alice and Frank are its members."""
     from connectors.models import Tenant
 
-    return Tenant.objects.create(name="Northwind Building Supply", slug="northwind")
+    return cast.join_cast(Tenant.objects.create(name="Northwind Building Supply", slug=cast.CAST_TENANT_SLUG))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         from connectors.sync.runner import run_gp_to_bill
 
         tenant = demo.wire_tenant(gp, bill)
-        users = demo.demo_users()
+        users = demo.demo_users(tenant)
         for line in describe(gp, bill, options):
             self.stdout.write(line)
         run_gp_to_bill(tenant, full=True)
