@@ -3,7 +3,7 @@
 Least privilege: neither role may manage users, groups or permissions (only superusers do: a role
 that could edit users could make itself superuser), and neither may add or change django-q
 schedules or tasks (a schedule's `func` is any importable callable, `os.system` included, run by the
-worker). Connector admins may *look at* the task queue's schedules and results, nothing more.
+worker). The task queue is superusers' only: its results and schedule names span every tenant.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ CONNECTOR_ADMINS = "Connector admins"
 # Finance staff work on mappings and sync records; connection pages and secrets are never theirs.
 FINANCE_STAFF_APPS = ("mappings", "audit")
 FINANCE_STAFF_CONNECTOR_MODELS = ("tenant",)  # they may see which tenants exist (view only)
-# Connector admins: everything of the connector's own apps; of the task queue, view only.
+# Connector admins: everything of the connector's own apps; nothing of the task queue (its results
+# and schedule names span every tenant: superusers' only, connectors/tenant_admin.py).
 CONNECTOR_ADMIN_APPS = ("connectors", "mappings", "audit")
-CONNECTOR_ADMIN_QUEUE_VIEW = ("schedule", "success", "failure", "task", "ormq")
 
 
 def sync_role_permissions(apps: object = None) -> None:
@@ -32,9 +32,4 @@ def sync_role_permissions(apps: object = None) -> None:
         codename__startswith="view_",
     )
     finance.permissions.set(finance_perms)
-    admin_perms = Permission.objects.filter(content_type__app_label__in=CONNECTOR_ADMIN_APPS) | Permission.objects.filter(
-        content_type__app_label="django_q",
-        content_type__model__in=CONNECTOR_ADMIN_QUEUE_VIEW,
-        codename__startswith="view_",
-    )
-    admins.permissions.set(admin_perms)
+    admins.permissions.set(Permission.objects.filter(content_type__app_label__in=CONNECTOR_ADMIN_APPS))
