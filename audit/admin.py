@@ -342,8 +342,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookRejection)
 class WebhookRejectionAdmin(ReadOnlyAdmin):
-    """Deliveries refused at the door, counted by tenant slug and reason; their bodies are never kept."""
+    """Deliveries refused at the door, counted by tenant, reason and hour; their bodies are never kept."""
 
-    list_display = ("slug", "reason", "count", "last_at")
-    list_filter = ("reason",)
-    search_fields = ("slug",)
+    list_display = ("hour", "tenant", "reason", "count", "last_at")
+    list_filter = ("reason", "tenant")
+    list_select_related = ("tenant",)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, Tenant
+from .models import BILL_GATEWAYS, SECRET_FIELDS, BillConnection, GPConnection, Tenant
 from .secret_forms import WriteOnlySecretForm
 
 
@@ -26,6 +28,14 @@ class BillConnectionForm(WriteOnlySecretForm):
     class Meta:
         model = BillConnection
         exclude = ("session_id", "session_last_used_at")
+
+    def clean(self) -> dict[str, Any]:
+        """Production and stage fill in BILL's gateway addresses; only 'other' takes typed URLs."""
+        data = super().clean()
+        gateways = BILL_GATEWAYS.get(data.get("environment", ""))
+        if gateways:
+            data["api_base_url"], data["webhook_api_base_url"] = gateways
+        return data
 
 
 @admin.register(Tenant)
@@ -80,7 +90,7 @@ class GPConnectionAdmin(admin.ModelAdmin):
 @admin.register(BillConnection)
 class BillConnectionAdmin(admin.ModelAdmin):
     form = BillConnectionForm
-    list_display = ("tenant", "organization_id", "username", "api_base_url", "webhook_subscription_id")
+    list_display = ("tenant", "organization_id", "environment", "username", "webhook_subscription_id")
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "organization_id", "username")
     readonly_fields = ("session_last_used_at",)

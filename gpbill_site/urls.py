@@ -15,6 +15,8 @@ admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),
+    # The same endpoint without the slash: a POST is answered, never redirected (a redirect loses the body).
+    path("webhooks/bill/<slug:slug>", bill_webhook, name="bill-webhook-no-slash"),
     path("admin/ops/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,7 +25,9 @@ import pytest
 
 from sandbox.bill import BillSandbox, start_bill_sandbox
 
-TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0}
+# The live test server is plain http: the sandbox's development flag lets it deliver there (BILL: https only).
+# Nested objects in a PATCH are replaced, not merged (the sandbox's default, as BILL may do).
+TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0, "allow_http_webhooks": True}
 
 
 @pytest.fixture
