@@ -119,12 +119,20 @@ class BillConnectionAdmin(admin.ModelAdmin):
                 continue
             self.message_user(request, f"{conn.tenant}: {done.format(outcome=outcome)}", messages.SUCCESS)
 
-    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events)")
+    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events; replaces older ones)")
     def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
         from .subscriptions import subscribe
 
-        self._each(request, queryset, lambda c: subscribe(c.tenant, webhook_url(request, c.tenant)),
-                   "subscribed (subscription {outcome}); the security key is stored encrypted.")
+        def work(conn: BillConnection) -> str:
+            subscribe(conn.tenant, webhook_url(request, conn.tenant))
+            conn.refresh_from_db()
+            if conn.payment_webhooks_refused:
+                return ("vendor and bill events only: BILL does not offer payment webhooks to this organization "
+                        "(payments found by polling)")
+            return "vendor, bill and payment events"
+
+        self._each(request, queryset, work,
+                   "subscribed to {outcome}; older subscriptions deleted; the security keys are stored encrypted.")
 
     @admin.action(description="Rotate the webhook security key")
     def rotate_webhook_key(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
 import requests
 
 from audit.models import State, SyncRecord, WebhookEvent, WebhookRejection
@@ -15,23 +14,7 @@ from connectors.gp.client import GPClient
 from connectors.subscriptions import subscribe, watchdog
 from connectors.sync.payments import gp_payment_number
 from connectors.sync.runner import run_bill_to_gp
-from tests.sync.conftest import approve_all, record, run
-
-
-@pytest.fixture
-def synced(wired, bill_sandbox):
-    run(wired)
-    approve_all(wired)
-    wired.default_checkbook_id = "UPTOWN TRUST"
-    wired.save()
-    return wired
-
-
-@pytest.fixture
-def subscribed(synced, live_server, bill_sandbox):
-    subscribe(synced, f"{live_server.url}/webhooks/bill/{synced.slug}/")
-    synced.refresh_from_db()
-    return synced
+from tests.sync.conftest import record
 
 
 def endpoint(live_server, tenant) -> str:
@@ -197,7 +180,8 @@ def test_an_admin_subscribes_from_the_connection_page_and_never_sees_the_key(syn
                                                              "_selected_action": [conn.pk]}, follow=True)
     conn.refresh_from_db()
     assert conn.webhook_subscription_id and conn.webhook_security_key
-    assert "the security key is stored encrypted" in page.content.decode()
+    assert "subscribed to vendor, bill and payment events" in page.content.decode()
+    assert "the security keys are stored encrypted" in page.content.decode()
     assert conn.webhook_security_key not in client.get(f"/admin/connectors/billconnection/{conn.pk}/change/").content.decode()
     subscription = BillClient.for_connection(conn).get_subscription(conn.webhook_subscription_id)
     assert subscription.notification_url.endswith(f"/webhooks/bill/{synced.slug}/")
