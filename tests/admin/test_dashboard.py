@@ -38,9 +38,7 @@ ORG = "00801" + uuid.uuid4().hex[:15].upper()  # a fresh org: Redis keeps hourly
 
 
 def test_it_shows_bill_calls_this_hour_and_the_webhook_subscription_without_secrets(as_frank, tenant):
-    from connectors.bill.gate import gate_for
-
-    from connectors.bill.gate import key_of
+    from connectors.bill.gate import gate_for, key_of
 
     conn = BillConnection.objects.create(tenant=tenant, organization_id=ORG, username="ap@northwind.test",
                                          password="pw-SECRET", dev_key="dk-SECRET", webhook_subscription_id="sub-123",
