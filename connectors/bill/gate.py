@@ -50,10 +50,12 @@ class DevKey:
 
 def fair_allows(used: dict[str, int], org_id: str, members: frozenset[str], requests: int, budget: int) -> bool:
     """Whether `org_id` may count `requests` more this hour: the key's budget less what the other orgs
-    have used or are still guaranteed (an equal share each) must leave room for them."""
-    orgs = set(members) | set(used) | {org_id}
-    share = budget // len(orgs)
-    others = sum(max(used.get(o, 0), share) for o in orgs if o != org_id)
+    have used or are still guaranteed must leave room for them. Each org configured with the key
+    (`members`) is guaranteed an equal share; an org no longer configured keeps only what it used."""
+    members = members | {org_id}
+    share = budget // len(members)
+    others = sum(max(used.get(o, 0), share) if o in members else n
+                 for o, n in {**dict.fromkeys(members, 0), **used}.items() if o != org_id)
     return used.get(org_id, 0) + requests + others <= budget
 
 
@@ -333,16 +335,19 @@ return 0
 # fair_allows in Lua: KEYS[1] is the hash org -> count for (key, what, hour); ARGV = org, n, budget, members...
 _COUNT = """
 local org, n, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local used, orgs, count = {}, {}, 0
+local used, members, count = {}, {}, 0
 local flat = redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do used[flat[i]] = tonumber(flat[i + 1]); orgs[flat[i]] = true end
-for i = 4, #ARGV do orgs[ARGV[i]] = true end
-orgs[org] = true
-for _ in pairs(orgs) do count = count + 1 end
+for i = 1, #flat, 2 do used[flat[i]] = tonumber(flat[i + 1]) end
+for i = 4, #ARGV do members[ARGV[i]] = true end
+members[org] = true
+for _ in pairs(members) do count = count + 1 end
 local share = math.floor(budget / count)
 local others = 0
-for o in pairs(orgs) do
+for o in pairs(members) do
   if o ~= org then others = others + math.max(used[o] or 0, share) end
+end
+for o, u in pairs(used) do
+  if not members[o] then others = others + u end
 end
 if (used[org] or 0) + n + others > budget then return 0 end
 redis.call('HINCRBY', KEYS[1], org, n)
