@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from .gate import BillGate, DevKey
-from .http import BillError, BillHttp
+from .http import RATE_LIMIT_CODES, BillError, BillHttp
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,20 @@ class BillSessions:
                 self._refuse_storm(stored, failed, last_used)
             rows = type(self.connection).objects.filter(pk=self.connection.pk)
             self.gate.spend_login(self.org_id, key=self.key)
-            attempted = self.now()
-            # The attempt is on record before BILL answers, and the failed session is dropped with it.
-            rows.update(session_id=None, session_last_used_at=None, session_issued_at=attempted)
-            self._session = self._last_used = self._touched = None
+            self.gate.spend(self.org_id, key=self.key)
+            attempted, before = self.now(), self._issued
+            rows.update(session_issued_at=attempted)  # the attempt is on record before BILL answers
             self._issued = attempted
             try:
                 session_id = self.login()
             except BillError as exc:
                 self._last_failure = exc.message
+                if exc.code in RATE_LIMIT_CODES:  # BILL turned the sign-in away unprocessed: not a failed one
+                    rows.update(session_issued_at=before)
+                    self._issued = before
+                else:  # the session being replaced is given up with the failed sign-in
+                    rows.update(session_id=None, session_last_used_at=None)
+                    self._session = self._last_used = self._touched = None
                 raise
             self._last_failure = ""
             rows.update(session_id=session_id, session_last_used_at=attempted)
@@ -141,7 +146,6 @@ class BillSessions:
         c = self.connection
         if not c.password or not c.dev_key:
             raise BillError("The BILL connection has no password or developer key stored; enter them first.")
-        self.gate.spend(self.org_id, key=self.key)
         self.http.stats.logins += 1
         log.info("Signing in to BILL for org %s", self.org_id)
         body = {

@@ -104,3 +104,13 @@ def test_the_sandbox_limits_sign_ins_per_developer_key_per_hour(bill_sandbox_fac
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()[0]["code"] == "BDC_1144"
     assert "logins per hour" in answers[2].json()[0]["message"]
+
+
+def test_a_sign_in_bill_turns_away_as_too_busy_is_tried_again_not_held_back(db, tenant, bill_sandbox):
+    client = BillClient.for_connection(wire_bill_connection(tenant, bill_sandbox), backoff=fast_backoff())
+    client.session_info()
+    bill_sandbox.expire_sessions()
+    bill_sandbox.hold_slots(3, seconds=0.3)  # another integration: the sign-in gets BDC_1322
+    client.session_info()  # backs off, signs in, answers
+    assert bill_sandbox.stats()["logins"] == 2
+    assert bill_sandbox.stats()["orgs"][bill_sandbox.credentials.org_id]["refused"].get("BDC_1322", 0) >= 1
