@@ -190,8 +190,11 @@ class BillConnection(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is None:  # the connection was edited: a sign-in may be tried at once again
             self.session_issued_at = None
-        if update_fields is not None and "dev_key" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "dev_key_id"}
+        if update_fields is not None:  # what is derived is saved with what it is derived from
+            derived = {"dev_key_id"} if "dev_key" in update_fields else set()
+            if {"api_base_url", "webhook_api_base_url"} & set(update_fields):
+                derived |= {"environment", "api_base_url", "webhook_api_base_url"}
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
 
 

@@ -221,7 +221,7 @@ class BillApp:
         if api not in ("connect", "connect-events"):
             raise ApiError(404, "BDC_1121")
         if api == "connect" and req.method == "POST" and sub_path == "/v3/login":
-            login_fault = self.faults.take(req.method, req.path, kinds=("malformed",))  # other kinds spare sign-ins
+            login_fault = self.faults.take_malformed(req.method, req.path)  # other kinds spare sign-ins
             if login_fault:
                 return Answer(login_fault.status, raw=MALFORMED_BODY)
             body = req.json()

@@ -66,6 +66,10 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
+    def take_malformed(self, method: str, path: str) -> Fault | None:
+        """For sign-ins, which only the `malformed` kind strikes."""
+        return self.take(method, path, kinds=("malformed",))
+
     def take(self, method: str, path: str, kinds: tuple[str, ...] = KINDS) -> Fault | None:
         """The first rule of `kinds` matching this request, consuming one of its count."""
         with self._lock:
