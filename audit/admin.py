@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from connectors.tenancy import sees_all, tenants_for
 from connectors.tenant_admin import TenantScopedAdmin
 
 from . import actions, jobs, lineage
@@ -365,13 +364,9 @@ class WebhookEventAdmin(TenantScopedAdmin, ReadOnlyAdmin):
 
 @admin.register(WebhookRejection)
 class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
-    """Deliveries refused at the door, counted by tenant slug and reason; their bodies are never kept.
-    A member sees the refusals addressed to their tenants' slugs; unknown slugs are superusers'."""
+    """Deliveries refused at the door, counted by tenant, reason and hour; their bodies are never kept.
+    A member sees the refusals addressed to their tenants; those for unknown tenants are superusers'."""
 
-    def scope_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset if sees_all(request.user) else queryset.filter(
-            slug__in=tenants_for(request.user).values("slug"))
-
-    list_display = ("slug", "reason", "count", "last_at")
-    list_filter = ("reason",)
-    search_fields = ("slug",)
+    list_display = ("hour", "tenant", "reason", "count", "last_at")
+    list_filter = ("reason", "tenant")
+    list_select_related = ("tenant",)

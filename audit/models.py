@@ -6,10 +6,15 @@ write, so a crash or timeout leaves evidence that the write may have happened (s
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from connectors.models import Tenant
+
+EVENT_ID_MAX = 100
 
 
 class Kind(models.TextChoices):
@@ -162,7 +167,8 @@ class WebhookEvent(models.Model):
     STATES = [(RECEIVED, "Received"), (PROCESSED, "Processed"), (IGNORED, "Ignored"), (FAILED, "Failed")]
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_events")
-    event_id = models.CharField(max_length=100, unique=True)
+    # BILL's event IDs are UUIDs; one longer than this is refused at the door, never cut short.
+    event_id = models.CharField(max_length=EVENT_ID_MAX)
     event_type = models.CharField(max_length=60)
     entity_id = models.CharField(max_length=60, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -174,24 +180,42 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["tenant", "state"], name="webhook_tenant_state")]
+        # Per tenant: two BILL organizations may well send the same event ID; neither is a repeat of the other.
+        constraints = [models.UniqueConstraint(fields=["tenant", "event_id"], name="webhook_event_once_per_tenant")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
 
 
-class WebhookRejection(models.Model):
-    """Counts of refused deliveries by reason; the unverified body itself is never stored."""
+def this_hour() -> datetime:
+    return timezone.now().replace(minute=0, second=0, microsecond=0)
 
-    slug = models.CharField(max_length=60)
+
+class WebhookRejection(models.Model):
+    """Refused deliveries counted per tenant, reason and clock hour; the unverified body is never stored.
+
+    A delivery for a slug that is no tenant is counted in one bucket per hour (tenant empty), never a row
+    per slug: anyone can post to any slug, and that must not grow the database.
+    """
+
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="webhook_rejections", help_text="Empty: the slug named no tenant.")
     reason = models.CharField(max_length=40)
+    hour = models.DateTimeField(default=this_hour)
     count = models.PositiveIntegerField(default=0)
     last_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["slug", "reason"], name="one_rejection_counter")]
+        ordering = ["-hour", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "reason", "hour"], condition=models.Q(tenant__isnull=False),
+                                    name="one_rejection_counter_per_tenant_hour"),
+            models.UniqueConstraint(fields=["reason", "hour"], condition=models.Q(tenant__isnull=True),
+                                    name="one_rejection_counter_per_hour_unknown"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.slug}: {self.reason} × {self.count}"
+        return f"{self.tenant or 'unknown tenant'}: {self.reason} × {self.count} ({self.hour:%Y-%m-%d %H}:00)"
 
 
 class AttentionRecord(SyncRecord):

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from connectors.models import Tenant
 
-from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent
+from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent, WebhookRejection, this_hour
 
 FLOW_NAMES = {
     "gp_vendors": "GP vendors → BILL",
@@ -50,18 +50,22 @@ def records_by_state(tenant: Tenant) -> list[dict[str, Any]]:
 
 
 def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
-    """Requests counted by the BILL gate for the tenant's org this clock hour, against the budget."""
+    """Requests counted by the BILL gate this clock hour against the developer key's budget: all orgs
+    using the key (BILL's limit is per key) and this tenant's org among them."""
     budget = settings.BILL_HOURLY_BUDGET
     conn = getattr(tenant, "bill_connection", None) if _has_bill(tenant) else None
     if conn is None:
         return {"used": None, "budget": budget}
-    from connectors.bill.gate import gate_for
+    from connectors.bill.gate import gate_for, key_of
 
     try:
-        used: int | None = gate_for().used_this_hour(conn.organization_id)
+        key = key_of(conn)
+        by_org = gate_for().used_this_hour(key)
     except Exception:  # Redis unreachable: the dashboard still renders, without this figure
-        used = None
-    return {"used": used, "budget": budget, "percent": round(100 * used / budget) if used is not None and budget else None}
+        return {"used": None, "budget": budget}
+    used = sum(by_org.values())
+    return {"used": used, "budget": budget, "percent": round(100 * used / budget) if budget else None,
+            "this_org": by_org.get(conn.organization_id, 0), "orgs_sharing_key": len(key.orgs)}
 
 
 def _has_bill(tenant: Tenant) -> bool:
@@ -72,18 +76,32 @@ def _has_bill(tenant: Tenant) -> bool:
     return True
 
 
+REFUSAL_REASONS = {
+    "bad_signature": "bad signature",
+    "too_large": "body too large",
+    "wrong_org": "another BILL organization",
+    "bad_body": "not a BILL event",
+}
+
+
 def webhook_status(tenant: Tenant) -> dict[str, Any]:
-    """The subscription as we last stored it and what arrived in the last day (no secrets)."""
+    """The subscriptions as we last stored them, what arrived in the last day and what was refused
+    in the last 24 clock hours, by reason (no secrets)."""
     since = timezone.now() - timedelta(days=1)
     conn = tenant.bill_connection if _has_bill(tenant) else None
     events = WebhookEvent.objects.filter(tenant=tenant)
     by_state = dict(events.filter(received_at__gte=since).values_list("state").annotate(n=Count("pk")))
+    refused = (WebhookRejection.objects.filter(tenant=tenant, hour__gte=this_hour() - timedelta(hours=23))
+               .values_list("reason").annotate(n=Sum("count")).order_by("reason"))
     return {
         "configured": conn is not None,
         "subscribed": bool(conn and conn.webhook_subscription_id),
         "subscription_id": conn.webhook_subscription_id if conn else "",
+        "payment_subscription_id": conn.payment_subscription_id if conn else "",
+        "payments_refused": conn.payment_webhooks_refused if conn else "",
         "last_received_at": events.aggregate(last=Max("received_at"))["last"],
         "last_day": by_state,
+        "refused_last_day": [(REFUSAL_REASONS.get(reason, reason), n) for reason, n in refused],
     }
 
 

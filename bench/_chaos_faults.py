@@ -41,6 +41,9 @@ class BillRateFaults:
             self.injected[kind] += 1
         return Fault(kind, 1, (), "", 503, self.hold_seconds)
 
+    def take_malformed(self, method: str, path: str) -> Fault | None:
+        return None  # sign-ins are not part of the chaos plan
+
     # What the control API and sandbox tests call on the real rule list.
     def add(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the chaos run draws faults at a rate; rules cannot be added")

@@ -241,7 +241,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     log_dir.mkdir(parents=True, exist_ok=True)
     gp = start_gp_sandbox(seed="small")
     bill = start_bill_sandbox(seed="small", org_id="00802C" + uuid.uuid4().hex[:14].upper(),
-                              webhook_retry_scale=0.01, webhook_timeout=5.0)
+                              webhook_retry_scale=0.01, webhook_timeout=5.0, allow_http_webhooks=True)
     django_server, django_url = serve_django()
     relay: Relay | None = None
     workers: Workers | None = None
@@ -272,7 +272,9 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         disturber = Disturber(seed, gp, bill)
         disturber.start()
 
-        env = child_env(database_url, redis_url, SYNC_RETRY_SCALE="0.005", LEDGER_DEAD_WRITER_GRACE_SECONDS="1")
+        # The sign-in cool-down shrinks with the retries: a worker killed mid-sign-in must not hold the rest a minute.
+        env = child_env(database_url, redis_url, SYNC_RETRY_SCALE="0.005", LEDGER_DEAD_WRITER_GRACE_SECONDS="1",
+                        BILL_LOGIN_COOLDOWN_SECONDS="1")
         workers = Workers(size.workers, tenant.pk, env, log_dir)
         finance = Finance(rng, gp, bill, vendor_ids)
         started = time.monotonic()

@@ -12,7 +12,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant, TenantMembership
+from .models import (
+    BILL_GATEWAYS,
+    SECRET_FIELDS,
+    BillConnection,
+    GPConnection,
+    GPResourceOverride,
+    Tenant,
+    TenantMembership,
+)
 from .secret_forms import ConnectionForm
 from .tenancy import add_member, sees_all
 from .tenant_admin import TenantScopedAdmin
@@ -44,6 +52,14 @@ class BillConnectionForm(ConnectionForm):
     class Meta:
         model = BillConnection
         exclude = ("session_id", "session_last_used_at")
+
+    def clean(self) -> dict[str, Any]:
+        """Production and stage fill in BILL's gateway addresses; only 'other' takes typed URLs."""
+        data = super().clean()
+        gateways = BILL_GATEWAYS.get(data.get("environment", ""))
+        if gateways:
+            data["api_base_url"], data["webhook_api_base_url"] = gateways
+        return data
 
 
 class MembershipInline(admin.TabularInline):
@@ -219,7 +235,7 @@ class GPResourceOverrideAdmin(admin.ModelAdmin):
 @admin.register(BillConnection)
 class BillConnectionAdmin(AuditedConnectionAdmin):
     form = BillConnectionForm
-    list_display = ("tenant", "organization_id", "username", "api_base_url", "webhook_subscription_id")
+    list_display = ("tenant", "organization_id", "environment", "username", "webhook_subscription_id")
     list_select_related = ("tenant",)
     search_fields = ("tenant__name", "organization_id", "username")
     readonly_fields = ("session_last_used_at",)
@@ -248,12 +264,20 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
                 continue
             self.message_user(request, f"{conn.tenant}: {done.format(outcome=outcome)}", messages.SUCCESS)
 
-    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events)")
+    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events; replaces older ones)")
     def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
         from .subscriptions import subscribe
 
-        self._each(request, queryset, lambda c: subscribe(c.tenant, webhook_url(request, c.tenant)),
-                   "subscribed (subscription {outcome}); the security key is stored encrypted.")
+        def work(conn: BillConnection) -> str:
+            subscribe(conn.tenant, webhook_url(request, conn.tenant))
+            conn.refresh_from_db()
+            if conn.payment_webhooks_refused:
+                return ("vendor and bill events only: BILL does not offer payment webhooks to this organization "
+                        "(payments found by polling)")
+            return "vendor, bill and payment events"
+
+        self._each(request, queryset, work,
+                   "subscribed to {outcome}; older subscriptions deleted; the security keys are stored encrypted.")
 
     @admin.action(description="Rotate the webhook security key")
     def rotate_webhook_key(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:

@@ -35,8 +35,9 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress
 # Fields whose change means "another endpoint or another identity": secrets are entered again.
 IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     # Turning certificate checks off or trusting another CA changes who can receive the sign-in too.
-    "GPConnection": ("base_url", "gp_tenant", "company", "domain", "username", "verify_tls", "ca_bundle_pem"),
-    "BillConnection": ("api_base_url", "webhook_api_base_url", "organization_id", "username"),
+    "GPConnection": ("base_url", "web_services_url", "gp_tenant", "company", "domain", "username", "verify_tls",
+                     "ca_bundle_pem"),
+    "BillConnection": ("environment", "api_base_url", "webhook_api_base_url", "organization_id", "username"),
 }
 # Secrets a person types; they must be typed again after an identity change.
 RETYPED_SECRETS: dict[str, tuple[str, ...]] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from django.conf import settings
@@ -9,14 +11,21 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from fernet_fields import EncryptedTextField
 
-BILL_SANDBOX_GATEWAY = "https://gateway.stage.bill.com/connect"
-BILL_SANDBOX_EVENTS_GATEWAY = "https://gateway.stage.bill.com/connect-events"
+# BILL's two gateways (BILL's v3 Postman collection, "Sandbox vs Production"): the AP API under
+# `/connect`, the webhook API under `/connect-events`. Production is the default; "stage" is BILL's
+# sandbox for developers; "other" is any address the admin types (the local sandbox, tests).
+BILL_GATEWAYS = {
+    "production": ("https://gateway.prod.bill.com/connect", "https://gateway.prod.bill.com/connect-events"),
+    "stage": ("https://gateway.stage.bill.com/connect", "https://gateway.stage.bill.com/connect-events"),
+}
+BILL_PRODUCTION_GATEWAY, BILL_PRODUCTION_EVENTS_GATEWAY = BILL_GATEWAYS["production"]
+BILL_SANDBOX_GATEWAY, BILL_SANDBOX_EVENTS_GATEWAY = BILL_GATEWAYS["stage"]
 
 # Names of the encrypted fields per model: the rotate command, the admin's write-only widgets and
 # the secret-leak tests all read this one list.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "GPConnection": ("password",),
-    "BillConnection": ("password", "dev_key", "webhook_security_key", "session_id"),
+    "BillConnection": ("password", "dev_key", "webhook_security_key", "payment_security_key", "session_id"),
 }
 
 
@@ -208,9 +217,26 @@ class GPResourceOverride(models.Model):
 class BillConnection(models.Model):
     """A BILL organization: dev key and org login, the cached session, the webhook subscription."""
 
+    PRODUCTION, STAGE, OTHER = "production", "stage", "other"
+    ENVIRONMENTS = [
+        (PRODUCTION, "Production (gateway.prod.bill.com)"),
+        (STAGE, "Stage, BILL's developer sandbox (gateway.stage.bill.com)"),
+        (OTHER, "Other address (the two URLs below, e.g. the local sandbox)"),
+    ]
+
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="bill_connection")
-    api_base_url = models.URLField("API base URL", default=BILL_SANDBOX_GATEWAY)
-    webhook_api_base_url = models.URLField("webhook API base URL", default=BILL_SANDBOX_EVENTS_GATEWAY)
+    environment = models.CharField(
+        "BILL environment", max_length=20, choices=ENVIRONMENTS, default=PRODUCTION,
+        help_text="Production for real companies; Stage only with a BILL developer (sandbox) account.",
+    )
+    api_base_url = models.URLField(
+        "API base URL", blank=True, default=BILL_PRODUCTION_GATEWAY,
+        help_text="Set from the environment; typed only for 'Other address'.",
+    )
+    webhook_api_base_url = models.URLField(
+        "webhook API base URL", blank=True, default=BILL_PRODUCTION_EVENTS_GATEWAY,
+        help_text="Set from the environment; typed only for 'Other address'.",
+    )
     organization_id = models.CharField("organization ID", max_length=40)
     username = models.CharField("user name (e-mail)", max_length=254)
     password = EncryptedTextField(blank=True)
@@ -219,8 +245,24 @@ class BillConnection(models.Model):
     # The one cached session for the org, shared by every worker process.
     session_id = EncryptedTextField(blank=True, null=True, editable=False)
     session_last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    webhook_subscription_id = models.CharField(max_length=64, blank=True)
+    # The last sign-in *attempt* (kept even when it failed): the session layer never signs in twice within
+    # a cool-down unless the session it replaces had worked, so no answer from BILL can cause a login storm.
+    session_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Which developer key this is, without the key: BILL's hourly limits are per developer key, shared by
+    # every organization using it (an HMAC of the key under SECRET_KEY; see `dev_key_fingerprint`).
+    dev_key_id = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
+    # Vendor and bill events: one subscription; payment events: another, since BILL offers payment
+    # webhooks to select partners only and refuses the subscription otherwise.
+    webhook_subscription_id = models.CharField("vendor/bill webhook subscription", max_length=64, blank=True)
     webhook_security_key = EncryptedTextField(blank=True)
+    payment_subscription_id = models.CharField(
+        "payment webhook subscription", max_length=64, blank=True, editable=False
+    )
+    payment_security_key = EncryptedTextField(blank=True, editable=False)
+    payment_webhooks_refused = models.CharField(
+        max_length=300, blank=True, editable=False,
+        help_text="BILL's answer when it refused payment events for this organization (payments are then polled).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -228,6 +270,45 @@ class BillConnection(models.Model):
 
     def __str__(self) -> str:
         return f"BILL org {self.organization_id}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.environment == self.OTHER and not (self.api_base_url and self.webhook_api_base_url):
+            raise ValidationError("For 'Other address', enter both the API and the webhook API base URLs.")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The URLs are the address in use; the environment names it (the admin form sets the URLs from
+        the environment the admin chose; code that gives its own URLs gets 'other')."""
+        if not self.api_base_url and not self.webhook_api_base_url and self.environment in BILL_GATEWAYS:
+            self.api_base_url, self.webhook_api_base_url = BILL_GATEWAYS[self.environment]
+        self.environment = environment_of(self.api_base_url, self.webhook_api_base_url)
+        self.dev_key_id = dev_key_fingerprint(self.dev_key or "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:  # the connection was edited: a sign-in may be tried at once again
+            self.session_issued_at = None
+        if update_fields is not None:  # what is derived is saved with what it is derived from
+            derived = {"dev_key_id"} if "dev_key" in update_fields else set()
+            if {"api_base_url", "webhook_api_base_url"} & set(update_fields):
+                derived |= {"environment", "api_base_url", "webhook_api_base_url"}
+            kwargs["update_fields"] = {*update_fields, *derived}
+        super().save(*args, **kwargs)
+
+
+def environment_of(api_url: str, events_url: str) -> str:
+    """'production' or 'stage' when both URLs are that BILL gateway's, else 'other'."""
+    wanted = (api_url.rstrip("/"), events_url.rstrip("/"))
+    return next((name for name, urls in BILL_GATEWAYS.items() if urls == wanted), BillConnection.OTHER)
+
+
+def dev_key_fingerprint(dev_key: str) -> str:
+    """A stable, non-secret name for a developer key (what the gate keys BILL's per-key limits on)."""
+    if not dev_key:
+        return ""
+    from django.conf import settings
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"bill-dev-key:" + dev_key.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 class BillGateLease(models.Model):
@@ -251,15 +332,22 @@ class BillGateLease(models.Model):
 
 
 class BillHourlyUsage(models.Model):
-    """Requests sent to BILL per org per clock hour, checked against BILL_HOURLY_BUDGET."""
+    """Requests and sign-ins sent to BILL per developer key, org and clock hour (BILL's limits are per key).
 
+    The row with organization_id "*" is the key's total; updating it first serialises the key's
+    counting, so orgs sharing a key are checked against each other's counts consistently.
+    """
+
+    dev_key_id = models.CharField(max_length=40, default="")
     organization_id = models.CharField(max_length=40)
     hour = models.DateTimeField()
     requests = models.PositiveIntegerField(default=0)
+    logins = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "BILL hourly usage"
-        constraints = [models.UniqueConstraint(fields=["organization_id", "hour"], name="bill_hourly_usage_unique")]
+        constraints = [models.UniqueConstraint(fields=["dev_key_id", "organization_id", "hour"],
+                                               name="bill_hourly_usage_per_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.hour:%Y-%m-%d %H}:00 {self.requests}"

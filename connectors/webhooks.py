@@ -1,11 +1,21 @@
 """The BILL webhook endpoint: verify, store once, answer 200 fast; a task does the work.
 
 Authentication is the HMAC signature alone (no session, so no CSRF); it fails closed when the
-tenant has no security key. A refused delivery is counted by reason, its body never stored.
+tenant has no security key. Two subscriptions may deliver here (vendor/bill events, and payment
+events where BILL offers them), each signed with its own key.
+
+What is answered how, and why: BILL retries every delivery that does not get a 2xx and, once its
+retries run out, *disables the subscription* — and every later vendor or payment event is lost with
+it. So a correctly signed delivery is always answered 200, even when it is an event type or shape we
+do not act on: it is stored as `ignored` with the reason, for a person to see. Refused (4xx, counted
+by reason per hour, body never stored) are only deliveries that are not BILL's for this tenant: an
+unknown tenant, a bad signature, a body over the size limit, another organization, and bodies that
+are not JSON at all (too deep to parse included) or carry an event ID longer than BILL's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -14,92 +24,147 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from audit.models import WebhookEvent, WebhookRejection
+from audit.models import EVENT_ID_MAX, WebhookEvent, WebhookRejection, this_hour
 from connectors.bill.ids import BILL_ID
+from connectors.bill.webhooks import SIGNATURE_HEADER, verify_signature
 from connectors.models import BillConnection
 from connectors.queue import enqueue
 
 log = logging.getLogger(__name__)
-SIGNATURE_HEADER = "x-bill-sha-signature"
 ENTITY_KEYS = {"vendor": "vendor", "bill": "bill", "payment": "payment"}
 HANDLED_EVENTS = {
     "vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",
     "bill.created", "bill.updated", "bill.archived", "bill.restored",
     "payment.updated", "payment.failed",
 }
+# The metadata kept with a stored event: short strings only (never a nested structure from outside).
+KEPT_METADATA = ("eventId", "eventType", "organizationId", "subscriptionId", "version")
 
 
-def _reject(slug: str, reason: str, status: int, message: str) -> JsonResponse:
-    counter, _ = WebhookRejection.objects.get_or_create(slug=slug[:60], reason=reason)
-    WebhookRejection.objects.filter(pk=counter.pk).update(count=F("count") + 1)
-    log.warning("webhook for %s refused: %s", slug, reason)
-    return JsonResponse({"error": message}, status=status)
+class Refused(Exception):
+    """A delivery that is not BILL's for this tenant: answered 4xx and counted, nothing stored."""
+
+    def __init__(self, reason: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.status, self.message = reason, status, message
 
 
-def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
-    """The event, or a reason it cannot be one."""
+def count_refusal(tenant_id: int | None, reason: str) -> None:
+    """One counter per (tenant, reason, hour); deliveries for no tenant share one bucket per reason and hour."""
+    hour = this_hour()
+    rows = WebhookRejection.objects.filter(tenant_id=tenant_id, reason=reason, hour=hour)
+    if rows.update(count=F("count") + 1):
+        return
     try:
-        body = json.loads(raw)
+        with transaction.atomic():
+            WebhookRejection.objects.create(tenant_id=tenant_id, reason=reason, hour=hour, count=1)
+    except IntegrityError:  # another request created the hour's counter first
+        rows.update(count=F("count") + 1)
+
+
+def _refuse(slug: str, tenant_id: int | None, refused: Refused) -> JsonResponse:
+    count_refusal(tenant_id, refused.reason)
+    log.warning("webhook for %s refused: %s", slug[:60], refused.reason)
+    return JsonResponse({"error": refused.message}, status=refused.status)
+
+
+def _load(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return None, "the body is not JSON"
+        raise Refused("bad_body", 400, "the body is not JSON") from None
+    except RecursionError:
+        raise Refused("bad_body", 400, "the body is nested too deeply to be a BILL event") from None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def read_event(raw: bytes, organization_id: str) -> dict[str, Any]:
+    """The fields to store for a signed body: event ID, type, entity ID, metadata, and why it is ignored
+    ("" when it is one we act on). Raises Refused for what is not an event of this organization."""
+    body = _load(raw)
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    event_id, event_type = _text(meta.get("eventId")).strip(), _text(meta.get("eventType")).strip()
+    if len(event_id) > EVENT_ID_MAX:
+        raise Refused("bad_body", 400, f"metadata.eventId is longer than {EVENT_ID_MAX} characters")
+    org = meta.get("organizationId")
+    if org and org != organization_id:
+        raise Refused("wrong_org", 400, "event is for another BILL organization")
+    event = {
+        # Without an event ID a repeat is still recognised: the same bytes give the same ID.
+        "event_id": event_id or "body-sha256:" + hashlib.sha256(raw).hexdigest(),
+        "event_type": event_type[:60],
+        "entity_id": "",
+        "payload": {"metadata": {k: _text(meta.get(k))[:EVENT_ID_MAX] for k in KEPT_METADATA if k in meta}},
+        "ignored": "",
+    }
     if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
-        return None, "the body has no metadata object"
-    meta = body["metadata"]
-    for name in ("eventId", "eventType"):
-        if not isinstance(meta.get(name), str) or not meta[name].strip():
-            return None, f"metadata.{name} is missing or not a string"
-    if meta["eventType"] not in HANDLED_EVENTS:
-        return None, f"event type {meta['eventType'][:60]!r} is not one this connector subscribes to"
-    family = meta["eventType"].split(".", 1)[0]
-    entity = body.get(ENTITY_KEYS[family])
-    if not isinstance(entity, dict) or not isinstance(entity.get("id"), str) or not entity["id"]:
-        return None, f"the {family} object or its id is missing"
-    if not BILL_ID.fullmatch(entity["id"]):  # it goes into a BILL URL path when the event is processed
-        return None, f"the {family} id is not a BILL ID"
-    return body, ""
+        event["ignored"] = "the body has no metadata object"
+    elif not event_id or not event_type:
+        event["ignored"] = "metadata.eventId or metadata.eventType is missing or not a string"
+    elif event_type not in HANDLED_EVENTS:
+        event["ignored"] = f"event type {event_type[:60]!r} is not one this connector acts on"
+    else:
+        family = event_type.split(".", 1)[0]
+        entity = body.get(ENTITY_KEYS[family])
+        entity_id = entity.get("id") if isinstance(entity, dict) else None
+        if not isinstance(entity_id, str) or not entity_id:
+            event["ignored"] = f"the {family} object or its id is missing"
+        elif not BILL_ID.fullmatch(entity_id):  # it would go into a BILL URL path when processed
+            event["ignored"] = f"the {family} id is not a BILL ID"
+        else:
+            event["entity_id"] = entity_id
+    return event
+
+
+def _verified(raw: bytes, header: str | None, keys: tuple[str | None, ...]) -> bool:
+    return any(verify_signature(raw, header, key or None) for key in keys)
 
 
 @csrf_exempt
 @require_POST
 def bill_webhook(request: HttpRequest, slug: str) -> JsonResponse:
-    # Only the three values the view needs: loading the whole connection would decrypt every secret on
-    # it, which was half of this view's time.
+    # Only the values the view needs: loading the whole connection would decrypt every secret on it.
     found = list(BillConnection.objects.filter(tenant__slug=slug, tenant__is_active=True)
-                 .values_list("tenant_id", "organization_id", "webhook_security_key")[:1])
+                 .values_list("tenant_id", "organization_id", "webhook_security_key", "payment_security_key")[:1])
     if not found:
-        return _reject(slug, "unknown_tenant", 404, "unknown tenant")
-    tenant_id, organization_id, key = found[0]
+        return _refuse(slug, None, Refused("unknown_tenant", 404, "unknown tenant"))
+    tenant_id, organization_id, *keys = found[0]
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    too_large = Refused("too_large", 400, "body too large")
     if length > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _reject(slug, "too_large", 400, "body too large")
+        return _refuse(slug, tenant_id, too_large)
     raw = request.body
     if len(raw) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _reject(slug, "too_large", 400, "body too large")
-    from connectors.bill.webhooks import verify_signature
-
-    if not verify_signature(raw, request.headers.get(SIGNATURE_HEADER), key or None):
-        return _reject(slug, "bad_signature", 401, "signature does not verify")
-    body, problem = _parse(raw)
-    if body is None:
-        return _reject(slug, "bad_body", 400, problem)
-    meta = body["metadata"]
-    org = meta.get("organizationId")
-    if org and org != organization_id:
-        return _reject(slug, "wrong_org", 400, "event is for another BILL organization")
-    family = meta["eventType"].split(".", 1)[0]
+        return _refuse(slug, tenant_id, too_large)
+    if not _verified(raw, request.headers.get(SIGNATURE_HEADER), tuple(keys)):
+        return _refuse(slug, tenant_id, Refused("bad_signature", 401, "signature does not verify"))
+    try:
+        event = read_event(raw, organization_id)
+    except Refused as refused:
+        return _refuse(slug, tenant_id, refused)
+    ignored = event.pop("ignored")
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                tenant_id=tenant_id, event_id=meta["eventId"][:100], event_type=meta["eventType"][:60],
-                entity_id=body[ENTITY_KEYS[family]]["id"][:60], payload={"metadata": meta},
+            stored = WebhookEvent.objects.create(
+                tenant_id=tenant_id, **event,
+                **({"state": WebhookEvent.IGNORED, "error": ignored, "processed_at": timezone.now()} if ignored else {}),
             )
-            enqueue("connectors.tasks.process_webhook_event", event.pk)
+            if not ignored:
+                enqueue("connectors.tasks.process_webhook_event", stored.pk)
     except IntegrityError:  # the same event again: already stored, nothing more to do
         return JsonResponse({"ok": True, "duplicate": True})
+    if ignored:
+        log.info("webhook event %s for %s stored as ignored: %s", event["event_id"], slug, ignored)
+        return JsonResponse({"ok": True, "ignored": ignored})
     return JsonResponse({"ok": True})

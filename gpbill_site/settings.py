@@ -269,6 +269,8 @@ BILL_EXTRA_HOSTS = env.list("BILL_EXTRA_HOSTS", default=[])
 # --- Connector behaviour -------------------------------------------------------------------------
 BILL_CONCURRENCY_LIMIT = env.int("BILL_CONCURRENCY_LIMIT", default=3)
 BILL_HOURLY_BUDGET = env.int("BILL_HOURLY_BUDGET", default=20000)
+BILL_HOURLY_LOGINS = env.int("BILL_HOURLY_LOGINS", default=200)
+BILL_LOGIN_COOLDOWN_SECONDS = env.int("BILL_LOGIN_COOLDOWN_SECONDS", default=60)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_000_000)
 # A row `sending` this long is reconciled whoever wrote it; one whose writer process (same host)
 # is gone is reconciled after the short grace. The scale shrinks the failed-record retry back-off

@@ -18,6 +18,8 @@ admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),
+    # The same endpoint without the slash: a POST is answered, never redirected (a redirect loses the body).
+    path("webhooks/bill/<slug:slug>", bill_webhook, name="bill-webhook-no-slash"),
     path("health/", ConnectorHealthView.as_view(), name="health"),
     path("metrics", metrics, name="metrics"),
     path("admin/ops/", include("audit.urls")),

@@ -25,7 +25,9 @@ import pytest
 
 from sandbox.bill import BillSandbox, start_bill_sandbox
 
-TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0}
+# The live test server is plain http: the sandbox's development flag lets it deliver there (BILL: https only).
+# Nested objects in a PATCH are replaced, not merged (the sandbox's default, as BILL may do).
+TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0, "allow_http_webhooks": True}
 
 
 @pytest.fixture
@@ -33,9 +35,11 @@ def bill_sandbox_factory() -> Iterator[Callable[..., BillSandbox]]:
     started: list[BillSandbox] = []
 
     def start(**options: Any) -> BillSandbox:
-        # A fresh org ID per sandbox keeps the gate's Redis keys and hourly counts apart between tests and runs.
+        # A fresh org ID and developer key per sandbox keep the gate's Redis keys and hourly counts (per org,
+        # and per developer key) apart between tests and runs; pass dev_key= for orgs that share one.
         org_id = "00802T" + uuid.uuid4().hex[:14].upper()
-        sandbox = start_bill_sandbox(**{**TEST_DEFAULTS, "org_id": org_id, **options})
+        dev_key = "01T" + uuid.uuid4().hex.upper()
+        sandbox = start_bill_sandbox(**{**TEST_DEFAULTS, "org_id": org_id, "dev_key": dev_key, **options})
         started.append(sandbox)
         return sandbox
 

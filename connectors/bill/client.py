@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from .filters import FilterLike, Sort, encode_filters, encode_sort
-from .gate import BillGate, gate_for
+from .gate import BillGate, gate_for, key_of
 from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
 from .ids import path_id
 from .records import (
@@ -57,7 +57,9 @@ class BillClient:
         self.http.stats = self.stats
         self.gate = gate or gate_for(timeout_seconds=float(connection.timeout_seconds))
         self.backoff = backoff or Backoff()
-        self.sessions = BillSessions(connection, self.http, self.gate)
+        # BILL's hourly limits are per developer key, shared with every org configured with the same key.
+        self.key = key_of(connection)
+        self.sessions = BillSessions(connection, self.http, self.gate, key=self.key)
 
     @classmethod
     def for_connection(cls, connection: Any, **kwargs: Any) -> BillClient:
@@ -65,14 +67,14 @@ class BillClient:
 
     # --- the one path every call takes -----------------------------------------------------------
     def _once(self, method: str, path: str, **options: Any) -> Any:
-        with self.gate.acquire(self.connection.organization_id):
+        with self.gate.acquire(self.connection.organization_id, key=self.key):
             session_id = self.sessions.current()
             try:
                 answer = self.http.send(method, path, session_id=session_id, **options)
             except SessionInvalid:
                 session_id = self.sessions.renew(failed=session_id)
                 try:
-                    self.gate.spend(self.connection.organization_id)
+                    self.gate.spend(self.connection.organization_id, key=self.key)
                     answer = self.http.send(method, path, session_id=session_id, **options)
                 except SessionInvalid as exc:
                     raise BillError(
@@ -297,6 +299,10 @@ class BillClient:
         )
         key = str(answer.pop("securityKey", "") or "")  # a secret: kept off the record (and its raw)
         return BillSubscription.from_api(answer), key
+
+    def iter_subscriptions(self) -> Iterator[BillSubscription]:
+        """Every subscription of the org (BILL pages these forward only: `nextPage`, no `prevPage`)."""
+        return self._pages("list_subscriptions", "/v3/subscriptions", BillSubscription.from_api, api="connect-events")
 
     def get_subscription(self, subscription_id: str) -> BillSubscription:
         answer = self.call(

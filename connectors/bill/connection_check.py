@@ -16,7 +16,7 @@ def check_connection(client: BillClient) -> str | None:
     if not org.startswith("008"):
         return f"The organization ID {org!r} does not look like a BILL organization ID (they start with 008)."
     try:
-        with client.gate.acquire(org):
+        with client.gate.acquire(org, key=client.key):
             client.sessions.renew(failed=None, force=True)
         info = client.session_info()
     except BillError as exc:

@@ -1,5 +1,11 @@
 """The BILL gate: at most BILL_CONCURRENCY_LIMIT calls in flight per org across every process and host,
-and the hourly budget counted, in the database or in Redis when REDIS_URL is set.
+and BILL's hourly limits counted, in the database or in Redis when REDIS_URL is set.
+
+BILL's rate-limit page: 20,000 calls and 200 sign-ins per hour *per developer key*, across every
+organization that uses the key; 3 concurrent calls per organization. So slots are per org, and the
+hour's calls and sign-ins are counted per developer key (`DevKey`: a fingerprint, never the key) and
+shared fairly between the orgs using it: each org is guaranteed budget ÷ orgs, and may use more only
+out of what the others have not claimed — one busy tenant cannot spend the hour of the others.
 
 Slots are leases that expire, so a worker killed mid-call frees its slot after `lease_seconds`.
 The gate also offers a named mutex (same lease idea) that the session layer uses to log in once.
@@ -14,17 +20,54 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from .http import BillError
 
 DEFAULT_WAIT_SECONDS = 300.0
+REQUESTS, LOGINS = "requests", "logins"
+
+
+@dataclass(frozen=True)
+class DevKey:
+    """A developer key as the gate counts it: its fingerprint and the orgs configured with it."""
+
+    id: str
+    orgs: frozenset[str]
+
+    @classmethod
+    def alone(cls, org_id: str) -> DevKey:
+        """An org whose key is unknown counts on its own (as if it had a key to itself)."""
+        return cls(f"org:{org_id}", frozenset({org_id}))
+
+
+def fair_allows(used: dict[str, int], org_id: str, members: frozenset[str], requests: int, budget: int) -> bool:
+    """Whether `org_id` may count `requests` more this hour: the key's budget less what the other orgs
+    have used or are still guaranteed must leave room for them. Each org configured with the key
+    (`members`) is guaranteed an equal share; an org no longer configured keeps only what it used."""
+    members = members | {org_id}
+    share = budget // len(members)
+    others = sum(max(used.get(o, 0), share) if o in members else n
+                 for o, n in {**dict.fromkeys(members, 0), **used}.items() if o != org_id)
+    return used.get(org_id, 0) + requests + others <= budget
+
+
+def key_of(connection: Any) -> DevKey:
+    """The DevKey of a BillConnection: its key's fingerprint and every active org configured with it."""
+    from connectors.models import BillConnection
+
+    if not connection.dev_key_id:
+        return DevKey.alone(connection.organization_id)
+    orgs = BillConnection.objects.filter(dev_key_id=connection.dev_key_id, tenant__is_active=True)
+    return DevKey(connection.dev_key_id,
+                  frozenset(orgs.values_list("organization_id", flat=True)) | {connection.organization_id})
 
 
 class BillGate(ABC):
@@ -37,9 +80,11 @@ class BillGate(ABC):
         lease_seconds: float = 150.0,
         wait_seconds: float = DEFAULT_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        hourly_logins: int = 200,
     ) -> None:
         self.limit = limit
         self.hourly_budget = hourly_budget
+        self.hourly_logins = hourly_logins
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
         self.sleep = sleep
@@ -48,13 +93,13 @@ class BillGate(ABC):
         self._freed = threading.Condition()
 
     @contextmanager
-    def acquire(self, org_id: str, lease_seconds: float | None = None) -> Iterator[None]:
+    def acquire(self, org_id: str, lease_seconds: float | None = None, key: DevKey | None = None) -> Iterator[None]:
         """Hold one of the org's slots for one BILL request (plus a re-login, if it needs one)."""
         token = uuid.uuid4().hex
         lease = lease_seconds or self.lease_seconds
         self._wait_for(lambda: self._take_slot(org_id, token, lease), f"all {self.limit} BILL call slots")
         try:
-            self.spend(org_id)
+            self.spend(org_id, key=key)
             yield
         finally:
             self._free_slot(org_id, token)
@@ -71,14 +116,28 @@ class BillGate(ABC):
             self._free_mutex(org_id, name, token)
             self._wake(every=True)
 
-    def spend(self, org_id: str, requests: int = 1) -> None:
-        """Count requests against this hour's budget; a retryable BillError once it is used up."""
-        if not self._count(org_id, requests):
+    def spend(self, org_id: str, requests: int = 1, key: DevKey | None = None) -> None:
+        """Count requests against this hour's budget of the developer key; a retryable BillError once this
+        org's fair part of it is used up."""
+        key = key or DevKey.alone(org_id)
+        if not self._count(key, org_id, requests, REQUESTS, self.hourly_budget):
             raise BillError(
-                f"This organization's budget of {self.hourly_budget} BILL requests for this hour is used up; "
+                f"This organization's part of the developer key's budget of {self.hourly_budget} BILL requests "
+                f"for this hour ({len(key.orgs)} organization(s) share it) is used up; "
                 "calls resume at the start of the next hour.",
                 retryable=True,
                 code="HOURLY_BUDGET",
+            )
+
+    def spend_login(self, org_id: str, key: DevKey | None = None) -> None:
+        """Count one sign-in against the developer key's hourly sign-ins (BILL: 200); BillError when spent."""
+        key = key or DevKey.alone(org_id)
+        if not self._count(key, org_id, 1, LOGINS, self.hourly_logins):
+            raise BillError(
+                f"This organization's part of the developer key's {self.hourly_logins} BILL sign-ins for this "
+                "hour is used up; the connector signs in again at the start of the next hour.",
+                retryable=False,
+                code="HOURLY_LOGINS",
             )
 
     def _wait_for(self, take: Callable[[], bool], what: str) -> None:
@@ -116,12 +175,12 @@ class BillGate(ABC):
     def _free_mutex(self, org_id: str, name: str, token: str) -> None: ...
 
     @abstractmethod
-    def _count(self, org_id: str, requests: int) -> bool:
-        """Add `requests` to this hour's count unless that would pass the budget; False when it would."""
+    def _count(self, key: DevKey, org_id: str, requests: int, what: str, budget: int) -> bool:
+        """Add `requests` to the org's count of `what` this hour unless `fair_allows` says no; False then."""
 
     @abstractmethod
-    def used_this_hour(self, org_id: str) -> int:
-        """Requests counted against this clock hour's budget (for the dashboard)."""
+    def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
+        """Counted this clock hour per org using the key (for the dashboard)."""
 
     @abstractmethod
     def in_use(self, org_id: str) -> int:
@@ -140,7 +199,7 @@ class DatabaseGate(BillGate):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._ready: set[tuple[str, str]] = set()
-        self._reserved: dict[tuple[str, datetime], int] = {}
+        self._reserved: dict[tuple[str, str, datetime], int] = {}
 
     def _rows(self, org_id: str, slots: list[str]) -> None:
         from connectors.models import BillGateLease
@@ -208,42 +267,47 @@ class DatabaseGate(BillGate):
     def _free_mutex(self, org_id: str, name: str, token: str) -> None:
         self._release(org_id, f"mutex:{name}", token)
 
-    def _count(self, org_id: str, requests: int) -> bool:
-        key = (org_id, _this_hour())
-        have = self._reserved.get(key, 0)
+    def _count(self, key: DevKey, org_id: str, requests: int, what: str, budget: int) -> bool:
+        if what != REQUESTS:  # sign-ins are few: counted one by one
+            return self._reserve(key, org_id, _this_hour(), requests, what, budget)
+        slot = (key.id, org_id, _this_hour())
+        have = self._reserved.get(slot, 0)
         if have >= requests:
-            self._reserved[key] = have - requests
+            self._reserved[slot] = have - requests
             return True
-        self._reserved = {key: have}  # forget past hours
-        for chunk in (min(max(requests, self.BUDGET_CHUNK), self.hourly_budget), requests):
-            if self._reserve(org_id, key[1], chunk):
-                self._reserved[key] = have + chunk - requests
+        self._reserved = {slot: have}  # forget past hours
+        for chunk in (min(max(requests, self.BUDGET_CHUNK), budget), requests):
+            if self._reserve(key, org_id, slot[2], chunk, what, budget):
+                self._reserved[slot] = have + chunk - requests
                 return True
         return False
 
-    def _reserve(self, org_id: str, hour: datetime, requests: int) -> bool:
+    def _reserve(self, key: DevKey, org_id: str, hour: datetime, requests: int, what: str, budget: int) -> bool:
+        """Count under the key's total row ("*"): updating it first serialises the key's counting (the row
+        lock on PostgreSQL, the write lock on SQLite), so every org's count read after it is current."""
         from connectors.models import BillHourlyUsage
 
-        if requests > self.hourly_budget:
+        if requests > budget:
             return False
-        rows = BillHourlyUsage.objects.filter(organization_id=org_id, hour=hour)
-        if rows.filter(requests__lte=self.hourly_budget - requests).update(requests=F("requests") + requests):
-            return True
-        if rows.exists():
-            return False
-        try:
-            with transaction.atomic():
-                BillHourlyUsage.objects.create(organization_id=org_id, hour=hour, requests=requests)
-            return True
-        except IntegrityError:  # another worker created the hour's row first
-            return self._reserve(org_id, hour, requests)
+        BillHourlyUsage.objects.bulk_create(
+            [BillHourlyUsage(dev_key_id=key.id, organization_id=o, hour=hour) for o in ("*", org_id)],
+            ignore_conflicts=True,
+        )
+        rows = BillHourlyUsage.objects.filter(dev_key_id=key.id, hour=hour)
+        with transaction.atomic():
+            rows.filter(organization_id="*").update(**{what: F(what) + 0})
+            used = dict(rows.exclude(organization_id="*").values_list("organization_id", what))
+            if not fair_allows(used, org_id, key.orgs, requests, budget):
+                return False
+            rows.filter(organization_id__in=["*", org_id]).update(**{what: F(what) + requests})
+        return True
 
-    def used_this_hour(self, org_id: str) -> int:
+    def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
         from connectors.models import BillHourlyUsage
 
         # Reserved in chunks per process, so this can run ahead of the calls made by a chunk or so.
-        row = BillHourlyUsage.objects.filter(organization_id=org_id, hour=_this_hour()).first()
-        return row.requests if row else 0
+        rows = BillHourlyUsage.objects.filter(dev_key_id=key.id, hour=_this_hour()).exclude(organization_id="*")
+        return dict(rows.values_list("organization_id", what))
 
     def in_use(self, org_id: str) -> int:
         from connectors.models import BillGateLease
@@ -268,10 +332,25 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0
 """
+# fair_allows in Lua: KEYS[1] is the hash org -> count for (key, what, hour); ARGV = org, n, budget, members...
 _COUNT = """
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 0 end
-redis.call('INCRBY', KEYS[1], ARGV[1])
+local org, n, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local used, members, count = {}, {}, 0
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do used[flat[i]] = tonumber(flat[i + 1]) end
+for i = 4, #ARGV do members[ARGV[i]] = true end
+members[org] = true
+for _ in pairs(members) do count = count + 1 end
+local share = math.floor(budget / count)
+local others = 0
+for o in pairs(members) do
+  if o ~= org then others = others + math.max(used[o] or 0, share) end
+end
+for o, u in pairs(used) do
+  if not members[o] then others = others + u end
+end
+if (used[org] or 0) + n + others > budget then return 0 end
+redis.call('HINCRBY', KEYS[1], org, n)
 redis.call('EXPIRE', KEYS[1], 7200)
 return 1
 """
@@ -309,12 +388,16 @@ class RedisGate(BillGate):
     def _free_mutex(self, org_id: str, name: str, token: str) -> None:
         self._unlock(keys=[self._key("mutex", org_id, name)], args=[token])
 
-    def _count(self, org_id: str, requests: int) -> bool:
-        key = self._key("hour", org_id, _this_hour().strftime("%Y%m%d%H"))
-        return bool(self._count_script(keys=[key], args=[requests, self.hourly_budget]))
+    def _hour_key(self, key: DevKey, what: str) -> str:
+        return self._key("hour", key.id, what, _this_hour().strftime("%Y%m%d%H"))
 
-    def used_this_hour(self, org_id: str) -> int:
-        return int(self.redis.get(self._key("hour", org_id, _this_hour().strftime("%Y%m%d%H"))) or 0)
+    def _count(self, key: DevKey, org_id: str, requests: int, what: str, budget: int) -> bool:
+        args = [org_id, requests, budget, *sorted(key.orgs)]
+        return bool(self._count_script(keys=[self._hour_key(key, what)], args=args))
+
+    def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
+        raw = self.redis.hgetall(self._hour_key(key, what))
+        return {k.decode(): int(v) for k, v in raw.items()}
 
     def in_use(self, org_id: str) -> int:
         key = self._key("slots", org_id)
@@ -326,7 +409,7 @@ def _this_hour() -> datetime:
     return timezone.now().replace(minute=0, second=0, microsecond=0)
 
 
-_gates: dict[tuple[str, int, int], BillGate] = {}
+_gates: dict[tuple[str, int, int, int], BillGate] = {}
 
 
 def gate_for(config: Any = settings, timeout_seconds: float = 60.0) -> BillGate:
@@ -337,16 +420,18 @@ def gate_for(config: Any = settings, timeout_seconds: float = 60.0) -> BillGate:
     redis_url = getattr(config, "REDIS_URL", "") or ""
     limit = int(getattr(config, "BILL_CONCURRENCY_LIMIT", 3))
     budget = int(getattr(config, "BILL_HOURLY_BUDGET", 20000))
+    logins = int(getattr(config, "BILL_HOURLY_LOGINS", 200))
     lease = 2 * timeout_seconds + 30
-    key = (redis_url, limit, budget)
+    key = (redis_url, limit, budget, logins)
     gate = _gates.get(key)
     if gate is None:
+        options = {"limit": limit, "hourly_budget": budget, "hourly_logins": logins}
         if redis_url:
             import redis
 
-            gate = RedisGate(redis.Redis.from_url(redis_url), limit=limit, hourly_budget=budget)
+            gate = RedisGate(redis.Redis.from_url(redis_url), **options)
         else:
-            gate = DatabaseGate(limit=limit, hourly_budget=budget)
+            gate = DatabaseGate(**options)
         _gates[key] = gate
     gate.lease_seconds = max(gate.lease_seconds, lease)
     return gate

@@ -225,7 +225,13 @@ class BillHttp:
         finally:
             self.stats.service_seconds += time.monotonic() - started
         if 200 <= response.status_code < 300:
-            return decode_json(response.content)
+            try:
+                return decode_json(response.content)
+            except ValueError:  # e.g. a proxy's HTML page: not BILL's answer, whatever the status
+                raise BillError(
+                    f"BILL answered HTTP {response.status_code} with something that is not JSON.",
+                    retryable=True, status=response.status_code, in_doubt=not safe_to_repeat,
+                ) from None
         error = error_from_response(response.status_code, response.content)
         if error.retryable and error.code not in RATE_LIMIT_CODES and not safe_to_repeat:
             error.in_doubt = True  # a 5xx on a create may still have created it

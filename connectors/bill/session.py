@@ -4,6 +4,13 @@ last-use time, renewed under the gate's "login" mutex so N workers that see it e
 A worker that got 401/BDC_1109 passes the session that failed; inside the mutex it compares that with
 the stored one, and only if they are the same (nobody renewed it yet) does it log in. Bad credentials
 (BDC_1101/BDC_1102) and untrusted sessions (BDC_1361) are permanent: no second login, no loop.
+
+No login storm, whatever BILL answers: every sign-in attempt is recorded (`session_issued_at`) and
+counted against the developer key's hourly sign-ins (the gate). A second attempt within
+BILL_LOGIN_COOLDOWN_SECONDS is made only when the session in between *worked* (a call succeeded
+with it, noted at once in `session_last_used_at`): a session that expired after use is renewed at
+once, but a BILL that refuses every fresh session, or answers sign-ins with garbage, gets one
+sign-in per cool-down, not one per record.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from .gate import BillGate
-from .http import BillError, BillHttp
+from .gate import BillGate, DevKey
+from .http import RATE_LIMIT_CODES, BillError, BillHttp
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +42,11 @@ class BillSessions:
         gate: BillGate,
         now: Callable[[], datetime] = timezone.now,
         idle_relogin: timedelta = IDLE_RELOGIN,
+        key: DevKey | None = None,
+        cooldown: timedelta | None = None,
     ) -> None:
+        from django.conf import settings
+
         from connectors.models import BillConnection
 
         assert isinstance(connection, BillConnection)
@@ -44,9 +55,14 @@ class BillSessions:
         self.gate = gate
         self.now = now
         self.idle_relogin = idle_relogin
+        self.key = key
+        self.cooldown = cooldown if cooldown is not None else timedelta(
+            seconds=getattr(settings, "BILL_LOGIN_COOLDOWN_SECONDS", 60))
         self._session: str | None = None
         self._last_used: datetime | None = None
         self._touched: datetime | None = None
+        self._issued: datetime | None = None
+        self._last_failure = ""  # why this process's last sign-in failed (a plain sentence), for the cool-down
 
     @property
     def org_id(self) -> str:
@@ -55,10 +71,29 @@ class BillSessions:
     def _stored(self) -> tuple[str | None, datetime | None]:
         row = (
             type(self.connection)
-            .objects.only("session_id", "session_last_used_at")
+            .objects.only("session_id", "session_last_used_at", "session_issued_at")
             .get(pk=self.connection.pk)
         )
+        self._issued = row.session_issued_at
         return row.session_id or None, row.session_last_used_at
+
+    def _refuse_storm(self, stored: str | None, failed: str | None, last_used: datetime | None) -> None:
+        """Raise instead of signing in when the last attempt was within the cool-down and the session it
+        gave (if any) never worked: signing in again would only repeat what BILL just refused."""
+        issued, now = self._issued, self.now()
+        if issued is None or now - issued >= self.cooldown:
+            return
+        if stored and stored == failed and last_used is not None and last_used > issued:
+            return  # it worked, then expired: an honest expiry, renewed at once
+        wait = int((issued + self.cooldown - now).total_seconds()) + 1
+        said = self._last_failure or (
+            f"BILL refused the session the connector signed in for {int((now - issued).total_seconds())} s ago."
+        )
+        raise BillError(
+            f"{said} The connector will not sign in to BILL again for {wait} s, so that BILL's answers cannot "
+            "cause a storm of sign-ins (saving the connection allows it at once).",
+            code="LOGIN_COOLDOWN",
+        )
 
     def _fresh(self, last_used: datetime | None) -> bool:
         return last_used is not None and self.now() - last_used < self.idle_relogin
@@ -71,22 +106,39 @@ class BillSessions:
         if stored and self._fresh(last_used):
             self._session, self._last_used, self._touched = stored, last_used, last_used
             return stored
-        return self.renew(failed=stored)
+        return self.renew(failed=stored, refused=False)
 
-    def renew(self, failed: str | None, force: bool = False) -> str:
+    def renew(self, failed: str | None, force: bool = False, refused: bool = True) -> str:
         """Log in once for everyone: only if the stored session is still the one that failed (or stale).
-        `force` always signs in (the admin's connection test)."""
+        `force` always signs in (the admin's connection test); `refused=False`: the session is only idle
+        too long, BILL refused nothing (no storm can come of that: each sign-in restarts the idle time)."""
         with self.gate.mutex(self.org_id, "login"):
             stored, last_used = self._stored()
             if not force and stored and stored != failed and self._fresh(last_used):
                 self._session, self._last_used, self._touched = stored, last_used, last_used
                 return stored
-            session_id = self.login()
-            now = self.now()
-            type(self.connection).objects.filter(pk=self.connection.pk).update(
-                session_id=session_id, session_last_used_at=now
-            )
-            self._session, self._last_used, self._touched = session_id, now, now
+            if not force and (refused or not stored):
+                self._refuse_storm(stored, failed, last_used)
+            rows = type(self.connection).objects.filter(pk=self.connection.pk)
+            self.gate.spend_login(self.org_id, key=self.key)
+            self.gate.spend(self.org_id, key=self.key)
+            attempted, before = self.now(), self._issued
+            rows.update(session_issued_at=attempted)  # the attempt is on record before BILL answers
+            self._issued = attempted
+            try:
+                session_id = self.login()
+            except BillError as exc:
+                self._last_failure = exc.message
+                if exc.code in RATE_LIMIT_CODES:  # BILL turned the sign-in away unprocessed: not a failed one
+                    rows.update(session_issued_at=before)
+                    self._issued = before
+                else:  # the session being replaced is given up with the failed sign-in
+                    rows.update(session_id=None, session_last_used_at=None)
+                    self._session = self._last_used = self._touched = None
+                raise
+            self._last_failure = ""
+            rows.update(session_id=session_id, session_last_used_at=attempted)
+            self._session, self._last_used, self._touched = session_id, attempted, attempted
             return session_id
 
     def login(self) -> str:
@@ -94,7 +146,6 @@ class BillSessions:
         c = self.connection
         if not c.password or not c.dev_key:
             raise BillError("The BILL connection has no password or developer key stored; enter them first.")
-        self.gate.spend(self.org_id)
         self.http.stats.logins += 1
         log.info("Signing in to BILL for org %s", self.org_id)
         body = {
@@ -110,10 +161,14 @@ class BillSessions:
         return str(session_id)
 
     def used(self, session_id: str) -> None:
-        """Note a successful call: BILL's idle timer restarted. Written to the database at most once a minute."""
+        """Note a successful call: BILL's idle timer restarted. Written to the database at most once a minute,
+        and at once on a session's first success (which proves it worked: see `_refuse_storm`)."""
         now = self.now()
         self._last_used = now
-        if session_id == self._session and (self._touched is None or now - self._touched >= TOUCH_EVERY):
+        unproven = self._touched is not None and self._issued is not None and self._touched <= self._issued
+        if session_id == self._session and (
+            self._touched is None or unproven or now - self._touched >= TOUCH_EVERY
+        ):
             type(self.connection).objects.filter(pk=self.connection.pk).update(session_last_used_at=now)
             self._touched = now
 

@@ -123,3 +123,30 @@ def as_text(value: Any) -> str:
             return ""
         return ", ".join(p for p in parts if p)
     return "" if value is None else str(value)
+
+
+NESTED = ("address", "additionalInfo")
+
+
+def bill_patch(current: dict[str, Any], aligned: dict[str, Any], fields: tuple[str, ...] | set[str]) -> dict[str, Any]:
+    """The BILL vendor PATCH body with every nested object sent whole: as read from BILL (`current`,
+    the vendor's raw JSON) with our change applied. BILL may replace a nested object given in a PATCH
+    rather than merge it, so sending `additionalInfo: {taxId}` alone would wipe the 1099 flag, and an
+    address without BILL's other keys would lose them."""
+    body = bill_body(aligned, fields)
+    for key in NESTED:
+        if key in body:
+            body[key] = {**(current.get(key) or {}), **body[key]}
+    return body
+
+
+def kept_after_patch(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What BILL's vendor (read back) does not hold of what we sent: dotted names, empty when all is kept."""
+    lost = []
+    for key, value in sent.items():
+        if isinstance(value, dict):
+            held = now.get(key) if isinstance(now.get(key), dict) else {}
+            lost += [f"{key}.{k}" for k, v in value.items() if v not in ("", None) and held.get(k) != v]
+        elif value not in ("", None) and now.get(key) != value:
+            lost.append(key)
+    return lost

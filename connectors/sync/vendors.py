@@ -33,6 +33,7 @@ from .errors import explain
 from .hashing import content_hash
 from .ledger_bulk import SyncedBatch, update_rows
 from .suggest import suggest_vendor
+from .vendor_patch import patch_bill_vendor
 
 log = logging.getLogger(__name__)
 FLOW = "gp_vendors"
@@ -252,7 +253,8 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
             settle(record, State.SYNCED, label=label)
         ctx.tally["vendor_unchanged"] += 1
         return
-    bill_now = vf.from_bill(ctx.bill.get_vendor(record.target_id).raw)
+    bill_raw = ctx.bill.get_vendor(record.target_id).raw
+    bill_now = vf.from_bill(bill_raw)
     agreed = record.snapshot.get("agreed")
     gp_changed = vf.changed_fields(aligned, agreed) if agreed else vf.changed_fields(aligned, bill_now)
     if agreed:
@@ -275,9 +277,8 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
     if to_send:
         write_ahead([record])
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            body = vf.bill_body(aligned, to_send)
             log_.request = {"update": record.target_id, "fields": sorted(to_send)}
-            ctx.bill.patch_vendor(record.target_id, body)
+            patch_bill_vendor(ctx.bill, record.target_id, aligned, to_send, current=bill_raw)
             log_.outcome = "updated"
             log_.response_status = "200"
         ctx.tally["vendor_updated"] += 1

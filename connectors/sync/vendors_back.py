@@ -18,6 +18,7 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
+from .vendor_patch import patch_bill_vendor
 
 FLOW = "bill_vendors"
 
@@ -105,7 +106,7 @@ def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> Non
     with attempt(record, "vendor_conflict", "person", user) as log_:
         log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
         if to_bill:
-            ctx.bill.patch_vendor(record.target_id, vf.bill_body(chosen, to_bill))
+            patch_bill_vendor(ctx.bill, record.target_id, chosen, to_bill)
         if to_gp:
             gp_vendor = ctx.gp.get_vendor(record.source_key)
             ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp, vf.gp_address_key(gp_vendor)))

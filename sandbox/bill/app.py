@@ -43,6 +43,10 @@ class Answer:
     payload: Any = None  # JSON-ready; None means an empty body
     fault: Fault | None = None
     extra_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw: bytes | None = None  # a body that is not JSON (the "malformed" fault)
+
+
+MALFORMED_BODY = b"<html><body><h1>Gateway error</h1></body></html>"
 
 
 Handler = Callable[..., Any]
@@ -222,9 +226,13 @@ class BillApp:
         if api not in ("connect", "connect-events"):
             raise ApiError(404, "BDC_1121")
         if api == "connect" and req.method == "POST" and sub_path == "/v3/login":
+            login_fault = self.faults.take_malformed(req.method, req.path)  # other kinds spare sign-ins
+            if login_fault:
+                return Answer(login_fault.status, raw=MALFORMED_BODY)
             body = req.json()
             org_id = str(body.get("organizationId", "")) if isinstance(body, dict) else ""
-            with self.limits.slot(org_id):
+            dev_key = str(body.get("devKey", "")) if isinstance(body, dict) else ""
+            with self.limits.slot(org_id, dev_key):
                 self._pause(0)
                 session = self.sessions.login(body)
             return Answer(
@@ -240,11 +248,13 @@ class BillApp:
         if sub_path != "/v3/health":
             req.session = self.sessions.check(req.headers.get("devkey"), req.headers.get("sessionid"))
         fault: Fault | None = None
-        with self.limits.slot(req.session.org_id if req.session else "-"):
+        with self.limits.slot(req.session.org_id if req.session else "-", req.session.dev_key if req.session else ""):
             self._pause(self._items(req))
             fault = self.faults.take(req.method, req.path)
             if fault and fault.kind == "5xx":
                 raise ApiError(fault.status, "BDC_1001", category="SERVER")
+            if fault and fault.kind == "malformed":
+                return Answer(fault.status, raw=MALFORMED_BODY)
             if fault and not fault.after_commit:
                 return Answer(0, fault=fault)
             result = handler(req, **params)

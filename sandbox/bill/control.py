@@ -12,8 +12,11 @@ POST payments/{id}/status       {"status": PAID|CANCELLED|VOID|FAILED, "reason"?
 POST payments/{id}/single-status {"singleStatus": DISBURSEMENT_FAILED_ACTION_NEEDED|FUNDS_ESCHEATED|VOIDED|…}
 POST void                       {"paymentId", "reason"?}
 POST config                     duplicate_invoice_check, rate_limit_status, hourly_budget,
-                                concurrency_limit, session_ttl, trusted_sessions, webhook_retry_scale
+                                concurrency_limit, session_ttl, trusted_sessions, webhook_retry_scale,
+                                allow_http_webhooks, payment_webhooks (false: this org is refused
+                                payment events), patch_merges_nested, hourly_logins
 GET  webhooks/{subscriptionId}/key   the subscription's security key (sandbox only)
+POST webhooks/emit              {"eventType", "payload"}: deliver a body of any shape to the subscribers
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ CONFIG_TARGETS = {
     "session_ttl": ("sessions", "ttl", float),
     "trusted_sessions": ("app", "trusted_sessions", bool),
     "webhook_retry_scale": ("hub", "retry_scale", float),
+    "allow_http_webhooks": ("hub", "allow_http", bool),
+    "payment_webhooks": ("hub", "payment_webhooks", bool),
+    "patch_merges_nested": ("store", "patch_merges_nested", bool),
+    "hourly_logins": ("sessions", "hourly_logins", int),
 }
 
 
@@ -47,6 +54,7 @@ def stats(sb: BillSandbox) -> dict[str, Any]:
         "max_in_flight": {org: data["max_in_flight"] for org, data in orgs.items()},
         "logins": sessions.logins,
         "login_failures": dict(sessions.login_failures),
+        "logins_this_hour_by_dev_key": sessions.logins_this_hour(),
         "webhooks": sb.app.hub.stats(),
         "faults_pending": sb.app.faults.describe(),
     }
@@ -124,6 +132,11 @@ def _dispatch(sb: BillSandbox, req: Request) -> Any:
         return sb.void_payment(str(body.get("paymentId", "")), str(body.get("reason", "voided in sandbox")))
     if (method, path) == ("POST", "config"):
         return configure(sb, body)
+    if (method, path) == ("POST", "webhooks/emit"):
+        payload = body.get("payload")
+        if not isinstance(payload, dict):
+            raise bad_request("payload: must be an object (the event body without its metadata)")
+        return {"eventIds": sb.app.hub.emit_raw(str(body.get("eventType", "")), payload)}
     m = re.fullmatch(r"webhooks/([^/]+)/key", path)
     if method == "GET" and m:
         return {"securityKey": sb.security_key(m.group(1))}

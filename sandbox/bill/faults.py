@@ -10,7 +10,9 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit")
+# "malformed": an answer with `status` whose body is not BILL's error array (a gateway's HTML page),
+# as BILL's edge sometimes answers; it also strikes sign-ins.
+KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit", "malformed")
 
 
 @dataclass
@@ -64,11 +66,15 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The first rule matching this request, consuming one of its count."""
+    def take_malformed(self, method: str, path: str) -> Fault | None:
+        """For sign-ins, which only the `malformed` kind strikes."""
+        return self.take(method, path, kinds=("malformed",))
+
+    def take(self, method: str, path: str, kinds: tuple[str, ...] = KINDS) -> Fault | None:
+        """The first rule of `kinds` matching this request, consuming one of its count."""
         with self._lock:
             for rule in self._rules:
-                if rule.applies(method, path):
+                if rule.kind in kinds and rule.applies(method, path):
                     rule.count -= 1
                     if rule.count <= 0:
                         self._rules.remove(rule)

@@ -36,20 +36,45 @@ class Credentials:
 
 
 class Sessions:
-    """Sessions expire after `ttl` idle seconds; every call resets the timer (BILL's sliding 35 minutes)."""
+    """Sessions expire after `ttl` idle seconds; every call resets the timer (BILL's sliding 35 minutes).
 
-    def __init__(self, creds: Credentials, ttl: float) -> None:
+    Sign-ins are limited per developer key per clock hour (BILL: 200), counting every attempt.
+    """
+
+    def __init__(self, creds: Credentials, ttl: float, hourly_logins: int = 200, limit_status: int = 429) -> None:
         self.creds = creds
         self.ttl = ttl
+        self.hourly_logins = hourly_logins
+        self.limit_status = limit_status
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self.logins = 0
         self.login_failures: Counter[str] = Counter()
+        self._login_hours: dict[str, tuple[int, int]] = {}  # dev key -> (hour, attempts)
+
+    def _count_login(self, dev_key: str) -> None:
+        hour = int(time.time() // 3600)
+        with self._lock:
+            seen_hour, attempts = self._login_hours.get(dev_key, (hour, 0))
+            attempts = attempts + 1 if seen_hour == hour else 1
+            self._login_hours[dev_key] = (hour, attempts)
+            if attempts > self.hourly_logins:
+                self.login_failures["BDC_1144"] += 1
+                # BILL documents the limit, not its error; the sandbox answers like its hourly limit.
+                raise ApiError(self.limit_status, "BDC_1144",
+                               f"Max number of allowed logins per hour reached: {self.hourly_logins}.",
+                               category="DOWNSTREAM")
+
+    def logins_this_hour(self) -> dict[str, int]:
+        hour = int(time.time() // 3600)
+        with self._lock:
+            return {k[:6] + "…": n for k, (h, n) in self._login_hours.items() if h == hour}
 
     def login(self, body: object) -> Session:
         c = self.creds
         if not isinstance(body, dict):
             raise ApiError(400, "BDC_1002", "The request body must be a JSON object.")
+        self._count_login(str(body.get("devKey") or ""))
         if "userName" in body or "orgId" in body:  # v2 names sent to v3
             raise ApiError(400, "BDC_1002", "Unknown field: use username and organizationId.")
         code = None
@@ -103,11 +128,12 @@ class OrgCounters:
     held: int = 0  # slots taken by "another integration" (control API)
     refused: Counter[str] = field(default_factory=Counter)
     hour: int = 0
-    used_this_hour: int = 0
+    used_this_hour: int = 0  # this org's share of its developer key's hour (for the stats)
 
 
 class Limits:
-    """Counts requests in flight and per hour for each organization, refusing beyond the limits."""
+    """Requests in flight per organization (3) and per developer key per hour (20,000, shared by
+    every organization using the key), refusing beyond them (BILL's rate-limit page)."""
 
     def __init__(self, concurrency: int = 3, hourly_budget: int = 20000, status: int = 429) -> None:
         self.concurrency = concurrency
@@ -115,12 +141,13 @@ class Limits:
         self.status = status  # BILL's HTTP status for BDC_1322/BDC_1144 is undocumented
         self._lock = threading.Lock()
         self._orgs: dict[str, OrgCounters] = {}
+        self._keys: dict[str, tuple[int, int]] = {}  # developer key -> (hour, requests)
 
     def _org(self, org_id: str) -> OrgCounters:
         return self._orgs.setdefault(org_id, OrgCounters())
 
     @contextmanager
-    def slot(self, org_id: str) -> Iterator[None]:
+    def slot(self, org_id: str, dev_key: str = "") -> Iterator[None]:
         """Hold one in-flight slot for the request; ApiError BDC_1322/BDC_1144 when over a limit."""
         with self._lock:
             org = self._org(org_id)
@@ -130,10 +157,13 @@ class Limits:
             if org.hour != hour:
                 org.hour, org.used_this_hour = hour, 0
             org.used_this_hour += 1
+            key_hour, key_used = self._keys.get(dev_key, (hour, 0))
+            key_used = key_used + 1 if key_hour == hour else 1
+            self._keys[dev_key] = (hour, key_used)
             code = None
             if org.in_flight + org.held > self.concurrency:
                 code = "BDC_1322"
-            elif org.used_this_hour > self.hourly_budget:
+            elif key_used > self.hourly_budget:
                 code = "BDC_1144"
             if code:
                 org.in_flight -= 1

@@ -64,6 +64,9 @@ class BillHandler(SandboxHandler):
             self._answer(answer)
 
     def _answer(self, answer: Answer) -> None:
+        if answer.raw is not None:
+            self.send_bytes(answer.status, answer.raw, "text/html", answer.extra_headers)
+            return
         body = b"" if answer.payload is None else dumps(answer.payload)
         self.send_bytes(answer.status, body, "application/json", answer.extra_headers)
 
@@ -183,15 +186,28 @@ def start_bill_sandbox(
     webhook_retry_scale: float = 1.0,
     webhook_timeout: float = 10.0,
     trusted_sessions: bool = False,
+    allow_http_webhooks: bool = False,
+    payment_webhooks: bool = True,
+    patch_merges_nested: bool = False,
+    hourly_logins: int = 200,
     verbose: bool = False,
 ) -> BillSandbox:
-    """Start the sandbox in a daemon thread and return its handle (stop it with `.stop()`)."""
+    """Start the sandbox in a daemon thread and return its handle (stop it with `.stop()`).
+
+    `allow_http_webhooks` is the development flag: BILL itself delivers to https URLs only.
+    `payment_webhooks=False` makes this org one BILL does not offer payment events to.
+    `patch_merges_nested=True` merges nested objects in a vendor PATCH (default: replaced, as BILL may).
+    `hourly_logins`: sign-ins per developer key per hour (BILL: 200).
+    """
     ids = IdMaker(seed)
-    hub = WebhookHub(org_id, ids, retry_scale=webhook_retry_scale, delivery_timeout=webhook_timeout)
-    store = Store(ids, hub.emit, duplicate_invoice_check=duplicate_invoice_check)
+    hub = WebhookHub(org_id, ids, retry_scale=webhook_retry_scale, delivery_timeout=webhook_timeout,
+                     allow_http=allow_http_webhooks, payment_webhooks=payment_webhooks)
+    store = Store(ids, hub.emit, duplicate_invoice_check=duplicate_invoice_check,
+                  patch_merges_nested=patch_merges_nested)
     hub.bank_accounts = store.bank_accounts
     seeds.load(store, seed)
-    sessions = Sessions(Credentials(user, password, org_id, dev_key), ttl=session_ttl)
+    sessions = Sessions(Credentials(user, password, org_id, dev_key), ttl=session_ttl,
+                        hourly_logins=hourly_logins, limit_status=rate_limit_status)
     limits = Limits(concurrency_limit, hourly_budget, rate_limit_status)
     app = BillApp(store, sessions, limits, hub, latency_ms, per_item_ms, trusted_sessions)
     server = BillServer((host, port), BillHandler, verbose=verbose)

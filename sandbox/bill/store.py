@@ -38,11 +38,17 @@ def _date(value: Any, field: str) -> str:
 class Store:
     """All records of the one sandbox organization, with BILL's rules for changing them."""
 
-    def __init__(self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False) -> None:
+    def __init__(
+        self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False, patch_merges_nested: bool = False
+    ) -> None:
         self.ids = ids
         self.clock = Clock()
         self.emit = emit
         self.duplicate_invoice_check = duplicate_invoice_check
+        # BILL does not promise to merge a nested object (address, additionalInfo, ...) given in a
+        # PATCH; by default the sandbox replaces it whole, the awkward way, so a client that sends
+        # part of one is caught wiping the rest. True merges it key by key.
+        self.patch_merges_nested = patch_merges_nested
         self.lock = threading.RLock()
         self.vendors: dict[str, dict[str, Any]] = {}
         self.bills: dict[str, dict[str, Any]] = {}
@@ -109,7 +115,7 @@ class Store:
             for key in VENDOR_FIELDS:
                 if key in body:
                     current = vendor.get(key)
-                    if isinstance(current, dict) and isinstance(body[key], dict):
+                    if self.patch_merges_nested and isinstance(current, dict) and isinstance(body[key], dict):
                         current.update(copy.deepcopy(body[key]))
                     else:
                         vendor[key] = copy.deepcopy(body[key])

@@ -76,9 +76,19 @@ class WebhookHub:
     """Subscriptions of the sandbox org and the delivery loop (a scheduler thread plus a small pool)."""
 
     def __init__(
-        self, org_id: str, ids: IdMaker, retry_scale: float = 1.0, delivery_timeout: float = 10.0
+        self,
+        org_id: str,
+        ids: IdMaker,
+        retry_scale: float = 1.0,
+        delivery_timeout: float = 10.0,
+        allow_http: bool = False,
+        payment_webhooks: bool = True,
     ) -> None:
         self.org_id = org_id
+        # BILL delivers to https only; plain http is a development convenience (tests, the demo).
+        self.allow_http = allow_http
+        # BILL offers payment events to select partners only: off, a subscription asking for them is refused.
+        self.payment_webhooks = payment_webhooks
         self.ids = ids
         self.retry_scale = retry_scale
         self.delivery_timeout = delivery_timeout
@@ -132,14 +142,23 @@ class WebhookHub:
             kind = item.get("type") if isinstance(item, dict) else None
             if kind not in EVENT_TYPES:
                 raise bad_request(f"events: unknown event type {kind!r}")
+            if kind.startswith("payment.") and not self.payment_webhooks:
+                # BILL documents no error for this; the status and wording are the sandbox's.
+                raise ApiError(403, "BDC_1002", f"Event {kind} is not available for this organization.")
             events.append({"type": kind, "version": str(item.get("version") or "1")})
         return events
 
+    def _url(self, value: Any) -> str:
+        url = str(value or "")
+        schemes = ("https://", "http://") if self.allow_http else ("https://",)
+        if not url.startswith(schemes):
+            raise bad_request("notificationUrl: must be an https URL")
+        return url
+
     def create(self, body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict) or not str(body.get("notificationUrl") or "").startswith(
-            ("http://", "https://")
-        ):
-            raise bad_request("notificationUrl: must be a URL")
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a subscription object.")
+        self._url(body.get("notificationUrl"))
         now = self.clock.stamp()
         sub = {
             "id": str(uuid.uuid4()),
@@ -174,10 +193,10 @@ class WebhookHub:
                 raise bad_request("notificationUrl: must not be blank")
             if "name" in body:
                 sub["name"] = str(body["name"])
+            events = self._events(body["events"]) if "events" in body else sub["events"]
             if "notificationUrl" in body:
-                sub["notificationUrl"] = str(body["notificationUrl"])
-            if "events" in body:
-                sub["events"] = self._events(body["events"])
+                sub["notificationUrl"] = self._url(body["notificationUrl"])
+            sub["events"] = events
             if isinstance(body.get("status"), dict) and "enabled" in body["status"]:
                 sub["status"] = {"enabled": bool(body["status"]["enabled"])}
             sub["updatedTime"] = self.clock.stamp()
@@ -237,6 +256,22 @@ class WebhookHub:
                         }
                     )
                     self._schedule(_Delivery(time.monotonic(), 0, sub["id"], event_id, event_type, body))
+
+    def emit_raw(self, event_type: str, payload: dict[str, Any]) -> list[str]:
+        """Deliver `payload` (the event body without metadata) to every enabled subscription to
+        `event_type`, with retries and disabling as for any event: for events whose shape BILL may
+        send but the sandbox never makes (a `payment.failed` without a payment ID, a new field)."""
+        sent = []
+        with self.lock:
+            for sub in self.subscriptions.values():
+                if sub["status"]["enabled"] and any(e["type"] == event_type for e in sub["events"]):
+                    event_id = str(uuid.uuid4())
+                    metadata = {"eventId": event_id, "subscriptionId": sub["id"], "organizationId": self.org_id,
+                                "eventType": event_type, "version": "1"}
+                    body = dumps({"metadata": metadata, **payload})
+                    self._schedule(_Delivery(time.monotonic(), 0, sub["id"], event_id, event_type, body))
+                    sent.append(event_id)
+        return sent
 
     def test_event(self, sub_id: str, body: Any) -> dict[str, Any]:
         """POST /test: one synchronous delivery of a sample event; the answer carries its status code."""

@@ -38,12 +38,12 @@ ORG = "00801" + uuid.uuid4().hex[:15].upper()  # a fresh org: Redis keeps hourly
 
 
 def test_it_shows_bill_calls_this_hour_and_the_webhook_subscription_without_secrets(as_frank, tenant):
-    from connectors.bill.gate import gate_for
+    from connectors.bill.gate import gate_for, key_of
 
-    BillConnection.objects.create(tenant=tenant, organization_id=ORG, username="ap@northwind.test",
-                                  password="pw-SECRET", dev_key="dk-SECRET", webhook_subscription_id="sub-123",
-                                  webhook_security_key="whk-SECRET")
-    gate_for()._count(ORG, 42)  # 42 calls counted by whichever gate is configured
+    conn = BillConnection.objects.create(tenant=tenant, organization_id=ORG, username="ap@northwind.test",
+                                         password="pw-SECRET", dev_key="dk-SECRET", webhook_subscription_id="sub-123",
+                                         webhook_security_key="whk-SECRET")
+    gate_for().spend(ORG, 42, key=key_of(conn))  # 42 calls counted by whichever gate is configured
     WebhookEvent.objects.create(tenant=tenant, event_id="ev1", event_type="payment.updated", state="processed")
     page = as_frank.get(URL).content.decode()
     assert "<strong>42</strong> of 20000" in page

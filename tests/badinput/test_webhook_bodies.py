@@ -37,34 +37,60 @@ def _event(event_type: str = "bill.created", event_id: str = "evt-1", entity: di
     return json.dumps(body).encode()
 
 
-BAD_BODIES = [
+# Signed, but not a BILL event of this organization: refused (4xx), counted, nothing stored.
+REFUSED_BODIES = [
     ("not JSON", b"this is not json {", "not JSON"),
     ("not UTF-8", b"\xff\xfe\x00garbage", "not JSON"),
+    ("nested too deeply to parse", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ("an event ID longer than BILL's", _event(event_id="e" * 101), "longer than 100 characters"),
+    ("another organization", _event(organizationId="00802OTHER"), "another BILL organization"),
+]
+
+# Signed by BILL, but an event type or shape the connector does not act on: answered 200 (anything else
+# makes BILL retry and finally disable the subscription), stored as ignored with the reason.
+IGNORED_BODIES = [
     ("JSON but a list", b"[1, 2, 3]", "no metadata object"),
     ("no metadata", json.dumps({"bill": {"id": "x"}}).encode(), "no metadata object"),
     ("metadata of the wrong type", json.dumps({"metadata": "yes", "bill": {}}).encode(), "no metadata object"),
     ("no event ID", json.dumps({"metadata": {"eventType": "bill.created"}, "bill": {"id": "x"}}).encode(),
-     "metadata.eventId is missing"),
-    ("event ID a number", _event(event_id=12345), "metadata.eventId is missing or not a string"),
+     "metadata.eventId or metadata.eventType is missing"),
+    ("event ID a number", _event(event_id=12345), "metadata.eventId or metadata.eventType is missing"),
     ("event type a list", json.dumps({"metadata": {"eventId": "e", "eventType": ["bill.created"]}}).encode(),
-     "metadata.eventType is missing or not a string"),
-    ("unknown event type", _event(event_type="invoice.exploded"), "is not one this connector subscribes to"),
+     "metadata.eventId or metadata.eventType is missing"),
+    ("unknown event type", _event(event_type="invoice.exploded"), "is not one this connector acts on"),
+    ("an event type BILL has that we do not use", _event(event_type="bank-account.updated"),
+     "is not one this connector acts on"),
     ("no entity object", json.dumps({"metadata": {"eventId": "e", "eventType": "payment.updated"}}).encode(),
      "the payment object or its id is missing"),
     ("entity id a number", _event(event_type="payment.updated", entity={"id": 42}), "the payment object or its id is missing"),
     ("entity id that is a path", _event(event_type="payment.updated", entity={"id": "../vendors/x"}),
      "is not a BILL ID"),
-    ("another organization", _event(organizationId="00802OTHER"), "another BILL organization"),
 ]
 
 
-@pytest.mark.parametrize("what, raw, words", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
-def test_a_signed_but_bad_body_is_refused_with_a_reason_and_nothing_is_stored(subscribed, what, raw, words):
+@pytest.mark.parametrize("what, raw, words", REFUSED_BODIES, ids=[b[0] for b in REFUSED_BODIES])
+def test_a_signed_body_that_is_not_an_event_of_this_org_is_refused_and_nothing_is_stored(subscribed, what, raw, words):
     response = _post(raw)
     assert 400 <= response.status_code < 500, what
     assert words in response.json()["error"], (what, response.json())
     assert not WebhookEvent.objects.exists()
-    assert WebhookRejection.objects.filter(reason__in=["bad_body", "wrong_org"]).exists()
+    assert WebhookRejection.objects.filter(tenant=subscribed, reason__in=["bad_body", "wrong_org"]).exists()
+
+
+@pytest.mark.parametrize("what, raw, words", IGNORED_BODIES, ids=[b[0] for b in IGNORED_BODIES])
+def test_a_signed_event_we_do_not_act_on_is_answered_200_and_stored_as_ignored_with_the_reason(
+        subscribed, what, raw, words, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = _post(raw)
+        again = _post(raw)
+    assert response.status_code == 200, (what, response.content)
+    assert words in response.json()["ignored"]
+    assert again.json().get("duplicate") is True  # the same delivery again is recognised, even without an ID
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookEvent.IGNORED and words in event.error
+    assert event.entity_id == ""  # nothing from it ever goes into a BILL URL
+    assert not queued  # no task: there is nothing to do
+    assert not WebhookRejection.objects.exists()
 
 
 def test_a_huge_body_is_refused_before_it_is_read(subscribed, settings):

@@ -111,3 +111,44 @@ def test_expired_rows_are_visible_as_free(db):
     )
     with gate.acquire(ORG):
         assert gate.in_use(ORG) == 1
+
+
+def _spend_until_refused(spend, limit: int = 100) -> int:
+    for n in range(limit):
+        try:
+            spend()
+        except BillError:
+            return n
+    raise AssertionError("never refused")
+
+
+def test_orgs_sharing_a_developer_key_share_its_hour_fairly(gate):
+    from connectors.bill.gate import DevKey
+
+    gate.hourly_budget = 10
+    key = DevKey(f"key-{time.time_ns()}", frozenset({"ORG-A", "ORG-B"}))
+    # A alone may take its half and no more while B has used nothing of its own half...
+    assert _spend_until_refused(lambda: gate.spend("ORG-A", key=key)) == 5
+    # ...which B still has, whole.
+    assert _spend_until_refused(lambda: gate.spend("ORG-B", key=key)) == 5
+    assert sum(gate.used_this_hour(key).values()) == 10
+
+
+def test_a_share_left_unused_by_an_org_that_has_its_fill_is_taken_by_the_others(gate):
+    from connectors.bill.gate import DevKey
+
+    gate.hourly_budget = 9
+    key = DevKey(f"key-{time.time_ns()}", frozenset({"ORG-A", "ORG-B", "ORG-C"}))
+    gate.spend("ORG-C", key=key)  # C used 1 of its 3
+    assert _spend_until_refused(lambda: gate.spend("ORG-A", key=key)) == 3  # B's and C's shares are kept
+    assert _spend_until_refused(lambda: gate.spend("ORG-B", key=key)) == 3
+    assert _spend_until_refused(lambda: gate.spend("ORG-C", key=key)) == 2  # the rest of C's own
+
+
+def test_sign_ins_are_capped_per_developer_key(gate):
+    from connectors.bill.gate import DevKey
+
+    gate.hourly_logins = 4
+    key = DevKey(f"key-{time.time_ns()}", frozenset({"ORG-A", "ORG-B"}))
+    assert _spend_until_refused(lambda: gate.spend_login("ORG-A", key=key)) == 2
+    assert _spend_until_refused(lambda: gate.spend_login("ORG-B", key=key)) == 2

@@ -64,12 +64,16 @@ def test_wrong_credentials_fail_fast_with_a_clear_message_and_no_login_loop(bill
     bill_connection.password = "wrong"
     bill_connection.save()
     client = BillClient.for_connection(bill_connection, backoff=fast_backoff())
+    errors = []
     for _ in range(2):
         try:
             client.session_info()
         except BillError as exc:
-            error = exc
-    assert error.code == "BDC_1101" and not error.retryable
-    assert "user name, password or organization ID" in error.message and "wrong" not in error.message
-    assert bill_sandbox.stats()["login_failures"] == {"BDC_1101": 2}  # one try per call, not a loop
+            errors.append(exc)
+    assert errors[0].code == "BDC_1101" and not errors[0].retryable
+    assert "user name, password or organization ID" in errors[0].message and "wrong" not in errors[0].message
+    # The second call inside the sign-in cool-down does not try again, and says why in the same words.
+    assert errors[1].code == "LOGIN_COOLDOWN" and not errors[1].retryable
+    assert "user name, password or organization ID" in errors[1].message
+    assert bill_sandbox.stats()["login_failures"] == {"BDC_1101": 1}  # one try, not one per call
     assert bill_sandbox.stats()["requests"]["by_path"].keys() == {"POST /connect/v3/login"}

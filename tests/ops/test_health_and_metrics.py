@@ -64,7 +64,7 @@ def test_metrics_count_records_by_state_lag_and_refusals(client, settings, tenan
         SyncRecord.objects.create(tenant=tenant, kind="bill", source_key=f"V{i}", state=State.SYNCED)
     SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V9", state=State.FAILED)
     PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(seconds=90))
-    WebhookRejection.objects.create(slug="x", reason="bad_signature", count=4)
+    WebhookRejection.objects.create(reason="bad_signature", count=4)
 
     answer = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
 

@@ -64,7 +64,7 @@ def test_it_keeps_unprocessed_webhook_events_and_live_jobs(tenant):
     old_done = Job.objects.create(tenant=tenant, kind=Job.REPLAY, state=Job.DONE)
     old_running = Job.objects.create(tenant=tenant, kind=Job.REPLAY, state=Job.RUNNING)
     Job.objects.filter(pk__in=[old_done.pk, old_running.pk]).update(created_at=OLD)
-    counter = WebhookRejection.objects.create(slug="northwind", reason="bad_signature", count=3)
+    counter = WebhookRejection.objects.create(tenant=tenant, reason="bad_signature", count=3)
     WebhookRejection.objects.filter(pk=counter.pk).update(last_at=OLD)
 
     prune(RetentionPolicy())

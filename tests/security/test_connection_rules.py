@@ -21,7 +21,7 @@ from django.forms.models import model_to_dict
 from tests.fixtures_bill import wire_bill_connection
 from tests.fixtures_gp import wire_gp_connection
 
-BILL_FORM_FIELDS = ("tenant", "api_base_url", "webhook_api_base_url", "organization_id", "username",
+BILL_FORM_FIELDS = ("tenant", "environment", "api_base_url", "webhook_api_base_url", "organization_id", "username",
                     "timeout_seconds", "webhook_subscription_id")
 GP_FORM_FIELDS = ("tenant", "base_url", "gp_tenant", "company", "domain", "username", "verify_tls",
                   "ca_bundle_pem", "timeout_seconds")
@@ -96,12 +96,13 @@ def test_pointing_bill_elsewhere_with_the_secrets_left_blank_sends_them_nowhere(
     assert password not in listener.everything_received() and dev_key not in listener.everything_received()
 
 
-@pytest.mark.parametrize("field", ["organization_id", "username", "webhook_api_base_url"])
+@pytest.mark.parametrize("field", ["organization_id", "username", "webhook_api_base_url", "environment"])
 def test_a_new_bill_identity_asks_for_the_secrets_again(client, alice, tenant, bill_sandbox, field):
     conn = wire_bill_connection(tenant, bill_sandbox)
     client.force_login(alice)
     new = {"organization_id": "00802OTHERORG0000001", "username": "someone@else.example",
-           "webhook_api_base_url": bill_sandbox.events_url + "/"}[field]
+           "webhook_api_base_url": bill_sandbox.events_url + "/",
+           "environment": "stage"}[field]  # BILL's stage gateway: another address for the same secrets
     page = _save_bill(client, conn, **{field: new})
     assert "type the password again" in page.content.decode()
     conn.refresh_from_db()

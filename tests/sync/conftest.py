@@ -19,6 +19,26 @@ def wired(transactional_db, tenant, gp_sandbox, bill_sandbox) -> Any:
     return tenant
 
 
+@pytest.fixture
+def synced(wired: Any, bill_sandbox: Any) -> Any:
+    """The wired tenant after a first sync with every suggested mapping approved."""
+    run(wired)
+    approve_all(wired)
+    wired.default_checkbook_id = "UPTOWN TRUST"
+    wired.save()
+    return wired
+
+
+@pytest.fixture
+def subscribed(synced: Any, live_server: Any, bill_sandbox: Any) -> Any:
+    """`synced`, subscribed to BILL's webhooks delivered to the live test server."""
+    from connectors.subscriptions import subscribe
+
+    subscribe(synced, f"{live_server.url}/webhooks/bill/{synced.slug}/")
+    synced.refresh_from_db()
+    return synced
+
+
 def approve_all(tenant: Any, user: Any = None) -> None:
     """Approve every suggested mapping as suggested (link, or create in BILL)."""
     from mappings.approval import approve

@@ -34,6 +34,7 @@ class Command(BaseCommand):
 
         if options["once"]:
             options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
+        options["allow_http_webhooks"] = True  # the demo's admin is plain http on 127.0.0.1
         gp, bill = start_both(options)
         try:
             if options["once"]:
