@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import SECRET_FIELDS, BillConnection, GPConnection, GPResourceOverride, Tenant
+from .relay import admin as relay_admin  # noqa: F401  (registers the GP agent pages)
 from .secret_forms import WriteOnlySecretForm
 
 

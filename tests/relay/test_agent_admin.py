@@ -1,0 +1,39 @@
+"""Agent tokens: made by a Connector admin, shown once, stored hashed, revocable; finance never sees them."""
+
+from __future__ import annotations
+
+import re
+
+from connectors.relay import tokens
+from connectors.relay.models import GPAgent
+
+
+def test_a_connector_admin_makes_an_agent_and_sees_its_token_once(client, alice, tenant):
+    client.force_login(alice)
+    response = client.post("/admin/connectors/gpagent/add/", {"tenant": tenant.pk, "name": "GP server room"})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    token = re.search(rb'id="agent-token"[^>]*>(mlca_[^<]+)<', response.content).group(1).decode()
+    agent = GPAgent.objects.get()
+    assert agent.created_by == alice and tokens.agent_for(f"Bearer {token}") == agent
+    assert token not in str(GPAgent.objects.values().get())  # only its SHA-256 is stored
+    change = client.get(f"/admin/connectors/gpagent/{agent.pk}/change/").content.decode()
+    listing = client.get("/admin/connectors/gpagent/").content.decode()
+    assert token not in change and token not in listing and agent.token_hint in listing
+
+
+def test_revoking_an_agent_refuses_its_token_at_once(client, alice, tenant):
+    agent, token = tokens.issue(tenant, "room A")
+    client.force_login(alice)
+    client.post("/admin/connectors/gpagent/", {"action": "revoke", "_selected_action": [agent.pk]})
+    agent.refresh_from_db()
+    assert agent.revoked_at is not None and tokens.agent_for(f"Bearer {token}") is None
+    assert client.post("/agent/poll", data="{}", content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_finance_staff_cannot_see_or_make_agents(client, frank, tenant):
+    tokens.issue(tenant, "room A")
+    client.force_login(frank)
+    assert client.get("/admin/connectors/gpagent/").status_code == 403
+    assert client.post("/admin/connectors/gpagent/add/", {"tenant": tenant.pk, "name": "x"}).status_code == 403
+    assert GPAgent.objects.count() == 1
