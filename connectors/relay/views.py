@@ -11,9 +11,11 @@ an idle agent polls with wait 0 and sleeps between polls, so idle agents hold no
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -33,19 +35,29 @@ def _refuse(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _authenticated(request: HttpRequest) -> tuple[GPAgent | None, dict[str, Any] | JsonResponse]:
-    agent = tokens.agent_for(request.headers.get("Authorization", ""))
-    if agent is None:
-        return None, _refuse(401, "This agent token is unknown or was revoked; ask your Connector admin for a new one.")
-    if len(request.body) > MAX_BODY_BYTES:
-        return None, _refuse(413, "Answer too large.")
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return None, _refuse(400, "The body is not JSON.")
-    if not isinstance(data, dict):
-        return None, _refuse(400, "The body must be a JSON object.")
-    return agent, data
+def agent_endpoint(view: Callable[[GPAgent, dict[str, Any]], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """POST only, no CSRF (no cookie to ride on), a live agent token, a JSON object body; the agent's
+    last-seen time, version and host are stamped on every call."""
+
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def endpoint(request: HttpRequest) -> JsonResponse:
+        agent = tokens.agent_for(request.headers.get("Authorization", ""))
+        if agent is None:
+            return _refuse(401, "This agent token is unknown or was revoked; ask your Connector admin for a new one.")
+        if len(request.body) > MAX_BODY_BYTES:
+            return _refuse(413, "Answer too large.")
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return _refuse(400, "The body is not JSON.")
+        if not isinstance(data, dict):
+            return _refuse(400, "The body must be a JSON object.")
+        _seen(agent, data)
+        return view(agent, data)
+
+    return endpoint
 
 
 def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
@@ -56,15 +68,10 @@ def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
     GPAgent.objects.filter(pk=agent.pk).update(**fields)
 
 
-@csrf_exempt
-@require_POST
-def poll(request: HttpRequest) -> JsonResponse:
-    agent, data = _authenticated(request)
-    if agent is None:
-        return data  # type: ignore[return-value]
-    _seen(agent, data)  # type: ignore[arg-type]
+@agent_endpoint
+def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     try:
-        wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)  # type: ignore[union-attr]
+        wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
     except (TypeError, ValueError):
         wait = 0.0
     deadline, step = time.monotonic() + wait, 0.002
@@ -80,14 +87,8 @@ def poll(request: HttpRequest) -> JsonResponse:
         for r in taken]})
 
 
-@csrf_exempt
-@require_POST
-def answer(request: HttpRequest) -> JsonResponse:
-    agent, data = _authenticated(request)
-    if agent is None:
-        return data  # type: ignore[return-value]
-    assert isinstance(data, dict)
-    _seen(agent, data)
+@agent_endpoint
+def answer(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     try:
         request_id = uuid.UUID(str(data.get("id")))
         status = data.get("status")
