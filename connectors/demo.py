@@ -103,14 +103,37 @@ def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
     return payments
 
 
-def run_once(gp: Any, bill: Any, say: Say) -> dict[str, Any]:
-    """Set up, approve, sync both ways, pay, write back; return the measured agreement."""
+def run_once(gp: Any, bill: Any, say: Say, via_agent: bool = False) -> dict[str, Any]:
+    """Set up, approve, sync both ways, pay, write back; return the measured agreement.
+
+    `via_agent`: GP is reachable only by a GP agent (the connection has no GP address or password);
+    the result then also counts the GP requests that did not come from the agent (must be 0)."""
+    if not via_agent:
+        return _run_once(gp, bill, say)
+    from connectors.relay.local import AgentOnThisMachine
+
+    tenant = wire_tenant(gp, bill)
+    agent = AgentOnThisMachine(tenant, gp)
+    gp.reset_stats()
+    say(f"GP is reachable only through the agent: the connection's GP address is {tenant.gp_connection.base_url}.")
+    try:
+        result = _run_once(gp, bill, say, tenant=Tenant.objects.get(pk=tenant.pk))
+    finally:
+        agent.stop()
+    by_client = gp.stats()["requests"]["by_client"]
+    result["gp_requests_by_client"] = by_client
+    result["gp_requests_not_from_agent"] = sum(n for c, n in by_client.items() if c != "ml-connector-agent")
+    result["agree"] = result["agree"] and result["gp_requests_not_from_agent"] == 0 and bool(by_client)
+    return result
+
+
+def _run_once(gp: Any, bill: Any, say: Say, tenant: Tenant | None = None) -> dict[str, Any]:
     from connectors import queue
     from connectors.sync.agreement import agrees, measure_bills, measure_payments
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
-    tenant = wire_tenant(gp, bill)
+    tenant = tenant or wire_tenant(gp, bill)
     demo_users()
     say(f"Tenant {tenant.name!r} wired to GP {gp.company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)

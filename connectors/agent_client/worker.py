@@ -61,6 +61,7 @@ class Agent:
         self.refused = False  # the connector refused the token
         self.ran = 0  # requests sent to GP (journal answers excluded)
         self._thread: threading.Thread | None = None
+        self.polls = self.poll_failures = 0  # answered polls, and polls that failed (network, 5xx)
 
     # --- talking to the connector ------------------------------------------------------------------
     def _post(self, endpoint: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -155,12 +156,13 @@ class Agent:
             hot = time.monotonic() - last_work < HOT_SECONDS
             try:
                 requests_ = self.poll_once(wait=1.0 if hot else 0.0)
-                trouble = 1.0
+                trouble, self.polls = 1.0, self.polls + 1
             except PermissionError as exc:
                 log.error("The connector refused this agent's token: %s", exc)
                 self.stop_event.wait(60)
                 continue
             except (requests.RequestException, ValueError) as exc:
+                self.poll_failures += 1
                 log.warning("cannot reach the connector (%s); trying again in %.0f s", type(exc).__name__, trouble)
                 self.stop_event.wait(trouble)
                 trouble = min(trouble * 2, 30.0)

@@ -42,3 +42,27 @@ def agent_config(connector_url: str, token: str, gp: Any, journal_path: str, **o
 
     return AgentConfig(connector_url=connector_url, token=token, gp_url=gp.url, gp_account=gp.account,
                        gp_password=gp.password, journal_path=journal_path, **options)
+
+
+class AgentOnThisMachine:
+    """The demo's stand-in for the customer's side: the connector's app served on loopback and one
+    agent (in a thread, its journal in a temporary folder) that alone can reach the GP sandbox."""
+
+    def __init__(self, tenant: Any, gp: Any) -> None:
+        import tempfile
+
+        from connectors.agent_client.worker import Agent
+
+        from .tokens import issue
+
+        self.server, url = serve_django()
+        route_through_agent(tenant.gp_connection)
+        self._dir = tempfile.TemporaryDirectory(prefix="mlc-agent-")
+        token = issue(tenant, "demo agent")[1]
+        self.agent = Agent(agent_config(url, token, gp, f"{self._dir.name}/journal.sqlite3"))
+        self.agent.start_in_thread()
+
+    def stop(self) -> None:
+        self.agent.stop()
+        self.server.shutdown()
+        self._dir.cleanup()

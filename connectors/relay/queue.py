@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import GPAgent, RelayedRequest
@@ -85,20 +85,12 @@ def lease(agent: GPAgent, limit: int = 4) -> list[RelayedRequest]:
     for pk, state, lease_until, timeout in candidates:
         until = now + dt.timedelta(seconds=timeout + LEASE_GRACE_SECONDS)
         won = RelayedRequest.objects.filter(pk=pk, state=state, lease_until=lease_until).update(
-            state=RelayedRequest.LEASED, agent=agent, lease_until=until)
+            state=RelayedRequest.LEASED, agent=agent, lease_until=until, deliveries=F("deliveries") + 1)
         if won:
             taken.append(pk)
     if not taken:
         return []
-    with transaction.atomic():
-        RelayedRequest.objects.filter(pk__in=taken).update(deliveries=_plus_one())
     return list(RelayedRequest.objects.filter(pk__in=taken).order_by("created_at"))
-
-
-def _plus_one() -> Any:
-    from django.db.models import F
-
-    return F("deliveries") + 1
 
 
 def record_answer(agent: GPAgent, request_id: uuid.UUID, answer: Answer, agent_ms: float | None) -> bool:

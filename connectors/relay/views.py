@@ -11,6 +11,7 @@ an idle agent polls with wait 0 and sleeps between polls, so idle agents hold no
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import json
 import time
@@ -27,6 +28,8 @@ from . import queue, tokens
 from .models import GPAgent
 
 MAX_WAIT_SECONDS = 1.0
+SEEN_EVERY = dt.timedelta(seconds=2)
+HELD_POLL_STEP = 0.005  # a held poll looks for a new request this often (only busy agents hold polls)
 MAX_BODY_BYTES = 20_000_000
 ERRORS = ("", "timeout", "reset", "unreachable", "tls", "in_doubt")
 
@@ -61,11 +64,14 @@ def agent_endpoint(view: Callable[[GPAgent, dict[str, Any]], JsonResponse]) -> C
 
 
 def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
-    fields = {"last_seen_at": timezone.now()}
+    """Stamp last seen (at most every SEEN_EVERY: a busy agent calls many times a second), version, host."""
+    now, fields = timezone.now(), {}
     for key in ("version", "host"):
-        if isinstance(data.get(key), str):
-            fields[key] = data[key][:GPAgent._meta.get_field(key).max_length]
-    GPAgent.objects.filter(pk=agent.pk).update(**fields)
+        value = data.get(key)
+        if isinstance(value, str) and value[:GPAgent._meta.get_field(key).max_length] != getattr(agent, key):
+            fields[key] = value[:GPAgent._meta.get_field(key).max_length]
+    if fields or agent.last_seen_at is None or now - agent.last_seen_at >= SEEN_EVERY:
+        GPAgent.objects.filter(pk=agent.pk).update(last_seen_at=now, **fields)
 
 
 @agent_endpoint
@@ -80,7 +86,7 @@ def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
         if taken or time.monotonic() >= deadline:
             break
         time.sleep(step)
-        step = min(step * 1.5, queue.MAX_POLL_STEP)
+        step = min(step * 1.5, HELD_POLL_STEP)
     return JsonResponse({"requests": [
         {"id": str(r.pk), "method": r.method, "path": r.path, "headers": r.headers, "timeout": r.timeout_seconds,
          "body": base64.b64encode(bytes(r.body)).decode() if r.body is not None else None}

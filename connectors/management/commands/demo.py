@@ -25,6 +25,8 @@ class Command(BaseCommand):
         add_sandbox_arguments(parser)
         parser.add_argument("--once", action="store_true", help="Run every flow once, print the summary, exit.")
         parser.add_argument("--port", type=int, default=8000, help="Admin port (interactive demo).")
+        parser.add_argument("--gp-via-agent", action="store_true",
+                            help="With --once: reach GP only through a GP agent (as behind a firewall).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from connectors import demo
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         gp, bill = start_both(options)
         try:
             if options["once"]:
-                result = demo.run_once(gp, bill, self.stdout.write)
+                result = demo.run_once(gp, bill, self.stdout.write, via_agent=options["gp_via_agent"])
                 self.stdout.write(json.dumps(result, sort_keys=True))
                 if not result["agree"]:
                     raise CommandError("GP and BILL disagree (see the JSON line above).")
