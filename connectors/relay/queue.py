@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from .models import GPAgent, RelayedRequest
 
+KEEP_SETTLED = dt.timedelta(hours=1)  # answered or cancelled rows are kept this long (the dashboard's figures)
+PRUNE_EVERY_SECONDS = 60.0
+_last_prune = 0.0
 LEASE_GRACE_SECONDS = 5.0  # a lease lasts the request's GP timeout plus this
 MAX_POLL_STEP = 0.02  # the connector re-reads its request at most this far apart while it waits
 
@@ -42,9 +45,23 @@ def enqueue(tenant_id: int, method: str, path: str, headers: dict[str, str], bod
     if connection.in_atomic_block:
         raise RuntimeError("A GP request through an agent must be sent outside a transaction: the agent "
                            "could not see it until the transaction commits.")
+    prune_settled()
     row = RelayedRequest.objects.create(tenant_id=tenant_id, method=method.upper(), path=path, headers=headers,
                                         body=body, timeout_seconds=timeout_seconds)
     return row.pk
+
+
+def prune_settled(now: float | None = None) -> int:
+    """Delete answered and cancelled requests older than KEEP_SETTLED, at most once a minute per
+    process. Queued and leased ones are never deleted: an agent may still run or answer them."""
+    global _last_prune
+    now = time.monotonic() if now is None else now
+    if now - _last_prune < PRUNE_EVERY_SECONDS:
+        return 0
+    _last_prune = now
+    cutoff = timezone.now() - KEEP_SETTLED
+    return RelayedRequest.objects.filter(state__in=[RelayedRequest.ANSWERED, RelayedRequest.CANCELLED],
+                                         created_at__lt=cutoff).delete()[0]
 
 
 def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds: float,

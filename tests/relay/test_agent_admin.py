@@ -37,3 +37,20 @@ def test_finance_staff_cannot_see_or_make_agents(client, frank, tenant):
     assert client.get("/admin/connectors/gpagent/").status_code == 403
     assert client.post("/admin/connectors/gpagent/add/", {"tenant": tenant.pk, "name": "x"}).status_code == 403
     assert GPAgent.objects.count() == 1
+
+
+def test_settled_relayed_requests_are_pruned_after_an_hour_and_open_ones_never(tenant):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from connectors.relay import queue
+    from connectors.relay.models import RelayedRequest
+
+    old = timezone.now() - dt.timedelta(hours=2)
+    for state in ("answered", "cancelled", "queued", "leased"):
+        r = RelayedRequest.objects.create(tenant=tenant, method="POST", path="/x", timeout_seconds=5, state=state)
+        RelayedRequest.objects.filter(pk=r.pk).update(created_at=old)
+    RelayedRequest.objects.create(tenant=tenant, method="GET", path="/y", timeout_seconds=5, state="answered")
+    assert queue.prune_settled(now=queue._last_prune + queue.PRUNE_EVERY_SECONDS) == 2
+    assert sorted(RelayedRequest.objects.values_list("state", flat=True)) == ["answered", "leased", "queued"]
