@@ -31,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from connectors import demo
 
+        if options["gp_via_agent"] and not options["once"]:
+            raise CommandError("--gp-via-agent runs with --once only (the interactive demo reaches GP directly).")
         if options["once"]:
             options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
         gp, bill = start_both(options)
