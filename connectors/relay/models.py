@@ -37,13 +37,14 @@ class RelayedRequest(models.Model):
     """One GP HTTP request waiting for, held by, or answered by an agent.
 
     queued → leased (to one agent until `lease_until`) → answered; or cancelled when the connector
-    gave up before any agent took it (so none ever runs it late). A read whose lease expires is
+    gave up before any agent took it (so none ever runs it late); or abandoned when an agent took it
+    but the connector stopped waiting for the answer (a write then is in doubt and reconciled). A read whose lease expires is
     offered again to any agent of the tenant; a write is offered again only to the agent that leased
     it, whose journal answers without running it twice.
     """
 
-    QUEUED, LEASED, ANSWERED, CANCELLED = "queued", "leased", "answered", "cancelled"
-    STATES = [(s, s) for s in (QUEUED, LEASED, ANSWERED, CANCELLED)]
+    QUEUED, LEASED, ANSWERED, CANCELLED, ABANDONED = "queued", "leased", "answered", "cancelled", "abandoned"
+    STATES = [(s, s) for s in (QUEUED, LEASED, ANSWERED, CANCELLED, ABANDONED)]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("connectors.Tenant", on_delete=models.CASCADE, related_name="+")

@@ -60,7 +60,8 @@ def prune_settled(now: float | None = None) -> int:
         return 0
     _last_prune = now
     cutoff = timezone.now() - KEEP_SETTLED
-    return RelayedRequest.objects.filter(state__in=[RelayedRequest.ANSWERED, RelayedRequest.CANCELLED],
+    settled = [RelayedRequest.ANSWERED, RelayedRequest.CANCELLED, RelayedRequest.ABANDONED]
+    return RelayedRequest.objects.filter(state__in=settled,
                                          created_at__lt=cutoff).delete()[0]
 
 
@@ -84,6 +85,8 @@ def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds:
                 raise NoAgentTookIt()
             continue  # an agent took it just now
         if now >= answer_by:
+            # Nobody waits for it any more: never offer it again (the flows reconcile a write instead).
+            rows.filter(state=RelayedRequest.LEASED).update(state=RelayedRequest.ABANDONED)
             raise NoAnswerInTime()
         sleep(step)
         step = min(step * 1.5, MAX_POLL_STEP)

@@ -26,9 +26,16 @@ def issue(tenant: object, name: str, user: object = None) -> tuple[GPAgent, str]
 
 
 def revoke(agent: GPAgent) -> None:
+    """Refuse the agent from now on. Reads it holds are offered to the tenant's other agents at once;
+    writes it holds stay its own (if it ran one, only its journal knows: the connector's wait ends in
+    a timeout and the flows reconcile)."""
+    from .models import RelayedRequest
+
     if agent.revoked_at is None:
         agent.revoked_at = timezone.now()
         agent.save(update_fields=["revoked_at"])
+    RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.LEASED, method="GET").update(
+        lease_until=agent.revoked_at)
 
 
 def agent_for(authorization: str) -> GPAgent | None:

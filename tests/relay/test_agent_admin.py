@@ -54,3 +54,37 @@ def test_settled_relayed_requests_are_pruned_after_an_hour_and_open_ones_never(t
     RelayedRequest.objects.create(tenant=tenant, method="GET", path="/y", timeout_seconds=5, state="answered")
     assert queue.prune_settled(now=queue._last_prune + queue.PRUNE_EVERY_SECONDS) == 2
     assert sorted(RelayedRequest.objects.values_list("state", flat=True)) == ["answered", "leased", "queued"]
+
+
+def test_a_request_nobody_waits_for_any_more_is_never_offered_again(transactional_db, tenant):
+    import datetime as dt
+    import uuid
+
+    import pytest
+    from django.utils import timezone
+
+    from connectors.relay import queue
+    from connectors.relay.models import RelayedRequest
+
+    agent, _ = tokens.issue(tenant, "room A")
+    request_id = queue.enqueue(tenant.pk, "POST", "/x", {}, b"{}", 5)
+    assert [r.pk for r in queue.lease(agent)] == [request_id]
+    with pytest.raises(queue.NoAnswerInTime):
+        queue.wait_for_answer(request_id, 0, 0)
+    RelayedRequest.objects.filter(pk=request_id).update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+    assert queue.lease(agent) == [] and RelayedRequest.objects.get().state == "abandoned"
+    late = queue.Answer(201, {}, b"{}", "")
+    assert not queue.record_answer(agent, request_id, late, None)  # the flows reconcile it instead
+    assert not queue.record_answer(agent, uuid.uuid4(), late, None)
+
+
+def test_revoking_an_agent_frees_the_reads_it_holds_for_the_other_agents(transactional_db, tenant):
+    from connectors.relay import queue
+
+    first, _ = tokens.issue(tenant, "room A")
+    second, _ = tokens.issue(tenant, "room B")
+    read = queue.enqueue(tenant.pk, "GET", "/r", {}, None, 5)
+    write = queue.enqueue(tenant.pk, "POST", "/w", {}, b"{}", 5)
+    assert {r.pk for r in queue.lease(first)} == {read, write}
+    tokens.revoke(first)
+    assert [r.pk for r in queue.lease(second)] == [read]
