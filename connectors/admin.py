@@ -20,6 +20,14 @@ class GPConnectionForm(WriteOnlySecretForm):
         model = GPConnection
         fields = "__all__"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if "route" in self.fields:
+            self.fields["route"].required = False  # left out of a POST: keep how GP is reached now
+
+    def clean_route(self) -> str:
+        return self.cleaned_data.get("route") or self.instance.route or GPConnection.ROUTE_DIRECT
+
 
 class BillConnectionForm(WriteOnlySecretForm):
     secret_fields = tuple(f for f in SECRET_FIELDS["BillConnection"] if f != "session_id")

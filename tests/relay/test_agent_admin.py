@@ -88,3 +88,21 @@ def test_revoking_an_agent_frees_the_reads_it_holds_for_the_other_agents(transac
     assert {r.pk for r in queue.lease(first)} == {read, write}
     tokens.revoke(first)
     assert [r.pk for r in queue.lease(second)] == [read]
+
+
+def test_a_connector_admin_switches_a_gp_connection_to_through_an_agent_and_a_post_without_it_keeps_it(
+        client, alice, tenant):
+    from connectors.models import GPConnection
+
+    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.example.local", company="Fabrikam, Inc.",
+                                     domain="CORP", username="svc-gp")
+    client.force_login(alice)
+    form = {"tenant": tenant.pk, "base_url": "https://gp.example.local", "gp_tenant": "DefaultTenant",
+            "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
+            "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60"}
+    assert client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {**form, "route": "agent"}).status_code == 302
+    gp.refresh_from_db()
+    assert gp.route == "agent" and gp.password == ""
+    assert client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", form).status_code == 302
+    gp.refresh_from_db()
+    assert gp.route == "agent"
