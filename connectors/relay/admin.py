@@ -23,7 +23,8 @@ class GPAgentAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj: GPAgent | None = None) -> list[str]:
-        return ["tenant", "name"] if obj is None else ["tenant", "name", *self.readonly_fields]
+        return ["tenant", "name", "also_serves"] if obj is None else ["tenant", "name", "also_serves",
+                                                                      *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj: GPAgent | None = None) -> tuple[str, ...]:
         return (*self.readonly_fields, "tenant") if obj is not None else ()
@@ -32,7 +33,7 @@ class GPAgentAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         agent, token = tokens.issue(obj.tenant, obj.name, request.user)
-        obj.pk, obj._state = agent.pk, agent._state
+        obj.pk, obj._state, obj.token_hash = agent.pk, agent._state, agent.token_hash  # save_related sets also_serves
         request._new_agent_token = token  # type: ignore[attr-defined]  (shown once, by response_add)
 
     def response_add(self, request: HttpRequest, obj: GPAgent, post_url_continue: str | None = None) -> HttpResponse:

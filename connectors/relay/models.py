@@ -10,10 +10,14 @@ from django.db import models
 
 class GPAgent(models.Model):
     """One installed agent. Its token is shown once when made and only its SHA-256 is kept; a revoked
-    agent is refused at once. One agent may serve every company of its tenant; several agents of one
-    tenant share its queue (failover), and a request is leased to one of them at a time."""
+    agent is refused at once. One agent may serve several companies of one GP server (its tenant and
+    `also_serves`); several agents of one tenant share its queue (failover), and a request is leased
+    to one of them at a time."""
 
     tenant = models.ForeignKey("connectors.Tenant", on_delete=models.CASCADE, related_name="gp_agents")
+    also_serves = models.ManyToManyField(
+        "connectors.Tenant", blank=True, related_name="+", verbose_name="also serves",
+        help_text="Other companies on the same GP server (each a tenant here) this agent may run requests for.")
     name = models.CharField(max_length=80, help_text="Where it runs, e.g. GP server room A.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField("token starts with", max_length=16, editable=False)
@@ -31,6 +35,10 @@ class GPAgent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tenant})"
+
+    def tenant_ids(self) -> list[int]:
+        """The tenants (GP companies) whose requests this agent may take."""
+        return [self.tenant_id, *self.also_serves.values_list("pk", flat=True)]
 
 
 class RelayedRequest(models.Model):

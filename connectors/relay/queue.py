@@ -93,13 +93,13 @@ def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds:
 
 
 def lease(agent: GPAgent, limit: int = 4) -> list[RelayedRequest]:
-    """Up to `limit` requests for `agent`: queued ones of its tenant, reads whose lease expired, and
+    """Up to `limit` requests for `agent`: queued ones of its tenants, reads whose lease expired, and
     writes whose lease expired only when this agent held them (its journal answers a repeat)."""
     now = timezone.now()
     offered = (Q(state=RelayedRequest.QUEUED)
                | Q(state=RelayedRequest.LEASED, lease_until__lt=now, method="GET")
                | Q(state=RelayedRequest.LEASED, lease_until__lt=now, agent=agent))
-    candidates = list(RelayedRequest.objects.filter(offered, tenant_id=agent.tenant_id)
+    candidates = list(RelayedRequest.objects.filter(offered, tenant_id__in=agent.tenant_ids())
                       .order_by("created_at").values_list("pk", "state", "lease_until", "timeout_seconds")[:limit])
     taken = []
     for pk, state, lease_until, timeout in candidates:

@@ -8,6 +8,7 @@ import datetime as dt
 import statistics
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import GPAgent, RelayedRequest
@@ -19,14 +20,14 @@ LATENCY_SAMPLE = 200  # newest answered requests per agent
 def agent_rows(tenant: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     """{"agents": [...], "alert": sentence or ""}; empty when the tenant uses no agent."""
     now = now or timezone.now()
-    agents = list(GPAgent.objects.filter(tenant=tenant, revoked_at__isnull=True))
+    agents = list(GPAgent.objects.filter(Q(tenant=tenant) | Q(also_serves=tenant), revoked_at__isnull=True).distinct())
     via_agent = getattr(getattr(tenant, "gp_connection", None), "route", "") == "agent"
     if not agents and not via_agent:
         return {"agents": [], "alert": ""}
     silent_after = dt.timedelta(minutes=tenant.agent_silence_alert_minutes)
     rows = []
     for agent in agents:
-        recent = list(RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.ANSWERED)
+        recent = list(RelayedRequest.objects.filter(agent=agent, tenant=tenant, state=RelayedRequest.ANSWERED)
                       .order_by("-answered_at").values("created_at", "answered_at", "agent_ms")[:LATENCY_SAMPLE])
         in_window = sum(1 for r in recent if r["answered_at"] >= now - RATE_WINDOW)
         total_ms = [(r["answered_at"] - r["created_at"]).total_seconds() * 1000 for r in recent]

@@ -187,3 +187,29 @@ def test_an_agent_that_reconnects_mid_write_answers_from_its_journal_and_another
     error = outcome["error"]
     assert isinstance(error, GPError) and (error.code, error.retryable) == ("timeout", True)
     assert gp_sandbox.stats()["requests"]["total"] == 0  # (that first run was cut before reaching GP)
+
+
+def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(through_agent, token, start_agent,
+                                                                           gp_sandbox):
+    from connectors.models import Tenant
+    from connectors.relay.local import route_through_agent
+    from tests.fixtures_gp import GP_ODD_COMPANY, wire_gp_connection
+
+    second = Tenant.objects.create(name="Northwind Mexico", slug="northwind-mx")
+    route_through_agent(wire_gp_connection(second, gp_sandbox, company=GP_ODD_COMPANY, timeout_seconds=20))
+    stranger = Tenant.objects.create(name="Someone else", slug="someone-else")
+    route_through_agent(wire_gp_connection(stranger, gp_sandbox, timeout_seconds=1))
+    GPAgent.objects.get().also_serves.add(second)
+    start_agent(token)
+    home = GPClient.for_connection(through_agent).get_vendor("ACETRAVE0001")
+    second.refresh_from_db()
+    abroad = list(GPClient.for_connection(second.gp_connection).iter_vendors())
+    assert home is not None and abroad
+    answered = RelayedRequest.objects.filter(state="answered")
+    assert set(answered.values_list("tenant_id", flat=True)) == {through_agent.tenant_id, second.pk}
+    assert set(answered.values_list("agent__name", flat=True)) == {"GP server room"}
+    assert all("Compa%C3%B1%C3%ADa" in r.path for r in answered.filter(tenant=second))
+    stranger.refresh_from_db()
+    with pytest.raises(GPError) as caught:  # another tenant's requests are not this agent's to take
+        GPClient.for_connection(stranger.gp_connection, max_tries=1).get_vendor("ACETRAVE0001")
+    assert caught.value.code == "unreachable"
