@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from connectors.models import Tenant
+from connectors.relay.status import agent_rows
 
 from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent, WebhookRejection, this_hour
 
@@ -131,4 +132,5 @@ def tenant_status(tenant: Tenant) -> dict[str, Any]:
         "to_review": mappings_to_review(tenant),
         "jobs": list(Job.objects.filter(tenant=tenant).select_related("user")[:5]),
         "last_digest": AlertDigest.objects.filter(tenant=tenant).first(),
+        "gp_agents": agent_rows(tenant),
     }

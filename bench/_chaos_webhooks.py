@@ -14,26 +14,6 @@ from typing import Any
 import requests
 
 
-def serve_django() -> tuple[Any, str]:
-    """The project's WSGI application on a free loopback port, in daemon threads."""
-    from django.core.servers.basehttp import (
-        ThreadedWSGIServer,
-        WSGIRequestHandler,
-        get_internal_wsgi_application,
-    )
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=True)
-    server.daemon_threads = True
-    server.set_app(get_internal_wsgi_application())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                     name="chaos-django").start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 class Relay:
     """Receives BILL's deliveries, answers 200, and forwards each to `target` — or not (dropped),
     twice (repeated), or after a random delay so later events overtake it (reordered)."""

@@ -229,9 +229,10 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     """The whole run; Django must be set up on `database_url` (migrated). Returns the result line."""
     from bench._chaos_check import check, converged
     from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber, GPAfterCommit
-    from bench._chaos_webhooks import Relay, serve_django
+    from bench._chaos_webhooks import Relay
     from bench._env import child_env
     from connectors import queue
+    from connectors.relay.local import serve_django
     from sandbox.bill import start_bill_sandbox
     from sandbox.gp.server import start_gp_sandbox
 

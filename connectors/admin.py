@@ -21,6 +21,7 @@ from .models import (
     Tenant,
     TenantMembership,
 )
+from .relay import admin as relay_admin  # noqa: F401  (registers the GP agent pages)
 from .secret_forms import ConnectionForm
 from .tenancy import add_member, sees_all
 from .tenant_admin import TenantScopedAdmin
@@ -40,6 +41,11 @@ class GPConnectionForm(ConnectionForm):
         super().__init__(*args, **kwargs)
         if "interface" in self.fields:  # a form that does not send it keeps SBA, as before the choice existed
             self.fields["interface"].required = False
+        if "route" in self.fields:
+            self.fields["route"].required = False  # left out of a POST: keep how GP is reached now
+
+    def clean_route(self) -> str:
+        return self.cleaned_data.get("route") or self.instance.route or GPConnection.ROUTE_DIRECT
 
     def clean_interface(self) -> str:
         return self.cleaned_data.get("interface") or "sba"

@@ -143,15 +143,38 @@ def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
     return len(answer["imported"])
 
 
-def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None) -> dict[str, Any]:
+def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = False) -> dict[str, Any]:
     """Set up, approve, sync both ways, pay, write back; return the measured agreement. With `gp_ws`
-    GP is reached over GP Web Services and payments go the manual way (record in GP, then settle)."""
+    GP is reached over GP Web Services and payments go the manual way (record in GP, then settle).
+
+    `via_agent`: GP is reachable only by a GP agent (the connection has no GP address or password);
+    the result then also counts the GP requests that did not come from the agent (must be 0)."""
+    if not via_agent:
+        return _run_once(gp, bill, say, gp_ws=gp_ws)
+    from connectors.relay.local import AgentOnThisMachine
+
+    tenant = wire_tenant(gp, bill)
+    agent = AgentOnThisMachine(tenant, gp)
+    gp.reset_stats()
+    say(f"GP is reachable only through the agent: the connection's GP address is {tenant.gp_connection.base_url}.")
+    try:
+        result = _run_once(gp, bill, say, tenant=Tenant.objects.get(pk=tenant.pk))
+    finally:
+        agent.stop()
+    by_client = gp.stats()["requests"]["by_client"]
+    result["gp_requests_by_client"] = by_client
+    result["gp_requests_not_from_agent"] = sum(n for c, n in by_client.items() if c != "ml-connector-agent")
+    result["agree"] = result["agree"] and result["gp_requests_not_from_agent"] == 0 and bool(by_client)
+    return result
+
+
+def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None) -> dict[str, Any]:
     from connectors import queue
     from connectors.sync.agreement import agrees, measure_bills, measure_payments
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
-    tenant = wire_tenant(gp, bill, gp_ws=gp_ws)
+    tenant = tenant or wire_tenant(gp, bill, gp_ws=gp_ws)
     demo_users(tenant)
     say(f"Tenant {tenant.name!r} wired to GP {(gp_ws or gp).company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)

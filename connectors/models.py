@@ -79,6 +79,10 @@ class Tenant(models.Model):
     alert_emails = models.CharField(
         "alert contacts", max_length=500, blank=True, help_text="Comma-separated e-mails for the needs-attention digest."
     )
+    agent_silence_alert_minutes = models.PositiveIntegerField(
+        "alert when a GP agent is silent for (minutes)", default=10, validators=[MinValueValidator(1)],
+        help_text="The dashboard warns when an agent of this tenant has not called in for this long.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -143,6 +147,13 @@ class GPConnection(models.Model):
         "GP Web Services URL", blank=True,
         help_text="e.g. http://gp.example.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx "
                   "(blank: that address on the SBA host).")
+    ROUTE_DIRECT, ROUTE_AGENT = "direct", "agent"
+    route = models.CharField(
+        "how the connector reaches GP", max_length=10, default=ROUTE_DIRECT,
+        choices=[(ROUTE_DIRECT, "Direct (GP's port is reachable from the connector)"),
+                 (ROUTE_AGENT, "Through an agent (the customer runs the GP agent next to GP)")],
+        help_text="Through an agent, the password may stay blank here and live only on the agent's machine.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -351,3 +362,6 @@ class BillHourlyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.hour:%Y-%m-%d %H}:00 {self.requests}"
+
+
+from .relay.models import GPAgent, RelayedRequest  # noqa: E402,F401  (models of the GP agent relay)

@@ -9,6 +9,7 @@ from django.urls import include, path
 from audit.health import ConnectorHealthView
 from audit.metrics import metrics
 from connectors.login_throttle import ThrottledAdminLoginForm
+from connectors.relay import views as agent_views
 from connectors.webhooks import bill_webhook
 
 admin.site.site_header = "ml-connector — Dynamics GP ⇄ BILL"
@@ -22,6 +23,8 @@ urlpatterns = [
     path("webhooks/bill/<slug:slug>", bill_webhook, name="bill-webhook-no-slash"),
     path("health/", ConnectorHealthView.as_view(), name="health"),
     path("metrics", metrics, name="metrics"),
+    path("agent/poll", agent_views.poll, name="agent-poll"),  # GP agents (token auth), see connectors/relay
+    path("agent/answer", agent_views.answer, name="agent-answer"),
     path("admin/ops/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -47,6 +47,10 @@ class GPClient:
         """The client for a saved GPConnection (NTLM with its domain account)."""
         page_size = options.pop("page_size", rm.PAGE_SIZE)
         shape = options.pop("shape", None) or conn.resource_shape()
+        if conn.route == conn.ROUTE_AGENT:
+            from connectors.relay.adapter import AgentAdapter
+
+            options.setdefault("adapter", AgentAdapter(conn.tenant_id, conn.base_url))
         http = GPHttp(conn.base_url, conn.gp_tenant, conn.company, conn.account, conn.password or "",
                       verify_tls=conn.verify_tls, ca_bundle_pem=conn.ca_bundle_pem or "",
                       timeout=float(conn.timeout_seconds), **options)

@@ -46,6 +46,15 @@ class GPError(Exception):
         return self.message
 
 
+class RelayFailure(requests.exceptions.RequestException):
+    """A call relayed through a GP agent (connectors.relay) that failed before GP's answer came back;
+    `code` and `retryable` mean what they mean on GPError, so the flows treat it as a direct failure."""
+
+    def __init__(self, message: str, *, code: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.message, self.code, self.retryable = message, code, retryable
+
+
 class GPHttp:
     """One GP connection's session. NTLM authenticates the TCP connection, so the session is kept."""
 
@@ -53,12 +62,16 @@ class GPHttp:
         self, base_url: str, tenant: str, company: str, account: str, password: str, *,
         auth_mode: str = "ntlm", verify_tls: bool = True, ca_bundle_pem: str = "", timeout: float = 60.0,
         max_tries: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+        adapter: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self.base_url, self.tenant, self.company, self.account = base_url.rstrip("/"), tenant, company, account
         self.timeout, self.max_tries, self.backoff_seconds, self.sleep = timeout, max_tries, backoff_seconds, sleep
         self.session = requests.Session()
         self.session.auth = HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
+        if adapter is not None:  # through a GP agent: the agent signs in to GP, nothing goes on the wire here
+            self.session.auth = None
+            self.session.mount(self.base_url, adapter)
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
         self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
@@ -126,6 +139,8 @@ class GPHttp:
         try:
             response = self.session.request(method, url, params=params, data=data, headers=send_headers,
                                             timeout=(min(10.0, self.timeout), self.timeout), verify=self.verify)
+        except RelayFailure as exc:
+            raise GPError(exc.message, retryable=exc.retryable, code=exc.code) from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc) from None
         except requests.exceptions.ConnectTimeout:

@@ -87,26 +87,31 @@ class RequestStats:
         self._lock = threading.Lock()
         self._by_path: dict[str, Counter[str]] = {}
         self._by_status: Counter[str] = Counter()
+        self._by_client: Counter[str] = Counter()  # by User-Agent product, e.g. ml-connector-agent
         self.generation = 0  # bumped by reset(): a request that began before a reset is not counted after it
 
-    def record(self, method: str, path: str, status: int | str, generation: int | None = None) -> None:
+    def record(self, method: str, path: str, status: int | str, generation: int | None = None,
+               client: str = "") -> None:
         label, code = f"{method} {path}", str(status)
         with self._lock:
             if generation is not None and generation != self.generation:
                 return  # e.g. a timeout fault of an earlier test ending after the next test zeroed the counts
             self._by_path.setdefault(label, Counter())[code] += 1
             self._by_status[code] += 1
+            self._by_client[client.split("/")[0] or "unnamed"] += 1
 
     def reset(self) -> None:
         with self._lock:
             self.generation += 1
             self._by_path.clear()
             self._by_status.clear()
+            self._by_client.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "total": sum(self._by_status.values()),
                 "by_status": dict(self._by_status),
+                "by_client": dict(self._by_client),
                 "by_path": {label: dict(counts) for label, counts in sorted(self._by_path.items())},
             }

@@ -502,9 +502,22 @@ def _all_patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, UR
     return out
 
 
-def test_nothing_outside_the_admin_but_the_signed_webhook_health_and_metrics_is_served(db):
+def test_nothing_outside_the_admin_but_the_signed_webhook_health_metrics_and_agent_endpoints_is_served(db):
     public = [route for route, _ in _all_patterns(get_resolver()) if not route.startswith("admin/")]
-    assert public == ["webhooks/bill/<slug:slug>/", "webhooks/bill/<slug:slug>", "health/", "metrics"]
+    # /health/ names nothing; /metrics is a 404 without METRICS_TOKEN (tests/ops); the agent endpoints
+    # take only an agent token (below, and tests/relay).
+    assert public == ["webhooks/bill/<slug:slug>/", "webhooks/bill/<slug:slug>", "health/", "metrics", "agent/poll",
+                      "agent/answer"]
+
+
+@pytest.mark.parametrize("endpoint", ["agent/poll", "agent/answer"])
+@pytest.mark.parametrize("authorization", [None, "Bearer mlca_not-a-real-token", "Basic YWxpY2U6cGFzcw=="])
+def test_the_agent_endpoints_refuse_anyone_without_a_live_agent_token(client, alice, endpoint, authorization):
+    client.force_login(alice)  # an admin's session is not an agent token either
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    response = client.post(f"/{endpoint}", data="{}", content_type="application/json", **headers)
+    assert response.status_code == 401 and b"requests" not in response.content
+    assert client.get(f"/{endpoint}").status_code == 405
 
 
 def test_the_only_admin_pages_an_anonymous_visitor_may_open_are_login_and_logout(world):

@@ -28,10 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--gp-interface", choices=("sba", "soap"), default="sba",
                             help="How the connector reaches GP (--once): SBA, or GP Web Services (SOAP), "
                                  "served for the same company by a Web Services sandbox.")
+        parser.add_argument("--gp-via-agent", action="store_true",
+                            help="With --once: reach GP only through a GP agent (as behind a firewall).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from connectors import demo
 
+        if options["gp_via_agent"] and not options["once"]:
+            raise CommandError("--gp-via-agent runs with --once only (the interactive demo reaches GP directly).")
         if options["once"]:
             options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
         options["allow_http_webhooks"] = True  # the demo's admin is plain http on 127.0.0.1
@@ -44,7 +48,8 @@ class Command(BaseCommand):
 
                     gp_ws = start_gp_ws_sandbox(share=gp)
                 try:
-                    result = demo.run_once(gp, bill, self.stdout.write, gp_ws=gp_ws)
+                    result = demo.run_once(gp, bill, self.stdout.write, gp_ws=gp_ws,
+                                           via_agent=options["gp_via_agent"])
                 finally:
                     if gp_ws is not None:
                         gp_ws.stop()

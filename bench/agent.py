@@ -1,0 +1,187 @@
+"""`python -m bench agent`: what the GP agent relay costs, on loopback.
+
+Production-shaped: the connector's app under gunicorn (gthread, the README's `-w 2 --threads 4`), the
+GP sandbox and the agent each in their own process, the connector's GP client in this one.
+
+- added latency: the median of `--requests` sequential reads of one GP vendor record through the
+  agent, minus the median of the same reads sent directly (NTLM on the kept connection both ways);
+- throughput: `--clients` connector threads reading GP through one agent for `--seconds`, and directly;
+- idle agents: `--idle-agents` agents (threads of one extra process, each its own token and
+  connection) polling with nothing to do for `--seconds`: polls per second the connector answers,
+  gunicorn's threads before and after (no thread per agent), and how long a request waits for an agent
+  that was idle (at most its idle poll interval, 3 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from . import _env
+from ._servers import start_gp
+from .webhooks import free_port, start_gunicorn
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench agent", description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=300, help="sequential reads for the latency figures")
+    p.add_argument("--clients", type=int, default=8, help="connector threads for the throughput figure")
+    p.add_argument("--agent-workers", type=int, default=8, help="GP requests the agent runs at once")
+    p.add_argument("--seconds", type=float, default=10, help="length of the throughput and idle runs")
+    p.add_argument("--idle-agents", type=int, default=100)
+    _env.add_arguments(p)
+    return p
+
+
+def _threads(pid: int) -> int:
+    """Threads of a process and its children (gunicorn's master and workers)."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+        if fields.get("Tgid", "").strip() == str(pid) or fields.get("PPid", "").strip() == str(pid):
+            total += int(fields.get("Threads", "0"))
+    return total
+
+
+def _agent_process(url: str, token: str, gp: dict[str, Any], journal: str, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MLC_AGENT_CONNECTOR_URL": url, "MLC_AGENT_TOKEN": token, "MLC_AGENT_GP_URL": gp["url"],
+           "MLC_AGENT_GP_ACCOUNT": f"{gp['domain']}\\{gp['user']}", "MLC_AGENT_GP_PASSWORD": gp["password"],
+           "MLC_AGENT_JOURNAL": journal, "MLC_AGENT_WORKERS": str(workers)}
+    return subprocess.Popen([sys.executable, "-m", "connectors.agent_client"], env=env, cwd=_env.ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _timed_reads(client: Any, n: int, vendor_id: str = "") -> list[float]:
+    """`n` reads of one vendor record (the cheapest GP request: the relay's cost shows, not GP's)."""
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        client.get_vendor(vendor_id)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _throughput(make_client: Any, clients: int, seconds: float, vendor_id: str) -> float:
+    """Reads per second from `clients` threads, each with its own GP client, for `seconds`."""
+    done, counts = time.monotonic() + seconds, [0] * clients
+
+    def reader(i: int) -> None:
+        client = make_client()
+        while time.monotonic() < done:
+            _timed_reads(client, 1, vendor_id)
+            counts[i] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    env = _env.setup(args)
+    from connectors.gp.client import GPClient
+    from connectors.models import GPConnection, Tenant
+    from connectors.relay.local import route_through_agent
+    from connectors.relay.tokens import issue
+
+    gp_served = start_gp(vendors=200, invoices=200)
+    gp = gp_served.info
+    port = free_port()
+    web = start_gunicorn(env, port, workers=2, threads=4)
+    url = f"http://127.0.0.1:{port}"
+    tmp = tempfile.TemporaryDirectory(prefix="bench-agent-")
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        tenant = Tenant.objects.create(name="Agent bench", slug="agent-bench")
+        conn = GPConnection.objects.create(tenant=tenant, base_url=gp["url"], gp_tenant=gp["tenant"],
+                                           company=gp["company"], domain=gp["domain"], username=gp["user"],
+                                           password=gp["password"], timeout_seconds=30)
+        direct = GPClient.for_connection(conn)
+        vendor_id = next(direct.iter_vendors()).vendor_id
+        _timed_reads(direct, 20, vendor_id)  # warm: NTLM handshake, imports
+        direct_ms = _timed_reads(direct, args.requests, vendor_id)
+        direct_per_second = _throughput(lambda: GPClient.for_connection(conn), args.clients, args.seconds, vendor_id)
+        route_through_agent(conn)
+        children.append(_agent_process(url, issue(tenant, "bench")[1], gp, f"{tmp.name}/j.sqlite3", args.agent_workers))
+        relayed = GPClient.for_connection(GPConnection.objects.get(pk=conn.pk))
+        _timed_reads(relayed, 20, vendor_id)
+        relay_ms = _timed_reads(relayed, args.requests, vendor_id)
+        per_second = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
+                                 args.clients, args.seconds, vendor_id)
+
+        idle = _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
+                            issue=issue, gunicorn_pid=web.pid, gp=gp, journal_dir=tmp.name, relayed=relayed,
+                            vendor_id=vendor_id)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+        web.terminate()
+        web.wait(timeout=30)
+        gp_served.stop()
+        tmp.cleanup()
+    return {
+        "benchmark": "agent", **{k: env[k] for k in ("database", "redis")},
+        "direct_median_ms": round(statistics.median(direct_ms), 2),
+        "relay_median_ms": round(statistics.median(relay_ms), 2),
+        "relay_added_median_ms": round(statistics.median(relay_ms) - statistics.median(direct_ms), 2),
+        "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2),
+        "requests_per_second_one_agent": round(per_second, 1),
+        "requests_per_second_direct": round(direct_per_second, 1), "clients": args.clients,
+        **idle,
+    }
+
+
+def _idle_agents(args: argparse.Namespace, url: str, tenant_factory: Any, issue: Any, gunicorn_pid: int,
+                 gp: dict[str, Any], journal_dir: str, relayed: Any, vendor_id: str) -> dict[str, Any]:
+    """`--idle-agents` agents of other tenants idling; then one read for the bench tenant's agent."""
+    from connectors.agent_client.worker import Agent, AgentConfig
+    from connectors.relay.models import GPAgent
+
+    threads_before = _threads(gunicorn_pid)
+    agents = []
+    for i in range(args.idle_agents):
+        token = issue(tenant_factory(i), f"idle {i}")[1]
+        agents.append(Agent(AgentConfig(url, token, gp["url"], "x\\y", "-", f"{journal_dir}/idle-{i}.sqlite3",
+                                        workers=1)))
+    for agent in agents:
+        agent.start_in_thread()
+    time.sleep(3)  # every agent has backed off to its idle interval
+    polls_before = sum(a.polls for a in agents)
+    time.sleep(args.seconds)
+    polls = sum(a.polls for a in agents) - polls_before
+    threads_during = _threads(gunicorn_pid)
+    time.sleep(5)  # the bench agent is idle by now too: how long does a request wait for it?
+    start = time.perf_counter()
+    _timed_reads(relayed, 1, vendor_id)
+    wake_ms = (time.perf_counter() - start) * 1000
+    alive = GPAgent.objects.filter(name__startswith="idle ", last_seen_at__isnull=False).count()
+    for agent in agents:
+        agent.stop_event.set()
+    for agent in agents:
+        agent.stop()
+    return {"idle_agents": args.idle_agents, "idle_agents_seen": alive,
+            "gunicorn_threads_before": threads_before, "gunicorn_threads_with_idle_agents": threads_during,
+            "idle_polls_per_second": round(polls / args.seconds, 1),
+            "idle_poll_failures": sum(a.poll_failures for a in agents),
+            "idle_seconds": args.seconds, "first_request_to_an_idle_agent_ms": round(wake_ms, 1)}
+
+
+def main(argv: list[str]) -> int:
+    return _env.run_main(make_parser, run, argv)

@@ -1,0 +1,189 @@
+"""The agent's loop: poll the connector, run each GP request, post its answer.
+
+Polling: while requests keep coming the agent asks with `wait` (the connector holds the poll up to a
+second for the next request, so a sync run's back-to-back requests are relayed in milliseconds); after
+a few seconds without work it polls with wait 0 and sleeps between polls, up to `idle_max_seconds`,
+so an idle agent costs the connector one short request every few seconds and holds no thread there.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.auth import HTTPBasicAuth
+from requests_ntlm import HttpNtlmAuth
+
+from . import VERSION
+from .journal import Journal
+
+log = logging.getLogger("mlc_agent")
+HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
+DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
+                "set-cookie", "www-authenticate", "persistent-auth"}
+READS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class AgentConfig:
+    connector_url: str  # https://connector.example.com
+    token: str
+    gp_url: str  # the GP base the connection's paths are under, e.g. https://gp.corp.local:8443
+    gp_account: str  # DOMAIN\\user
+    gp_password: str
+    journal_path: str = "mlc-agent-journal.sqlite3"
+    gp_auth: str = "ntlm"  # or basic
+    gp_ca_bundle: str = ""  # a PEM file to trust for GP's certificate ("" = system store)
+    connector_ca_bundle: str = ""
+    workers: int = 4
+    idle_max_seconds: float = 3.0
+    host: str = socket.gethostname()
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.journal = Journal(config.journal_path)
+        self.stop_event = threading.Event()
+        self._local = threading.local()
+        self.connector = requests.Session()
+        self.connector.headers.update({"Authorization": f"Bearer {config.token}",
+                                       "User-Agent": f"ml-connector-agent/{VERSION}"})
+        self.connector.verify = config.connector_ca_bundle or True
+        self.pool = ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="gp")
+        self.refused = False  # the connector refused the token
+        self.ran = 0  # requests sent to GP (journal answers excluded)
+        self._thread: threading.Thread | None = None
+        self.polls = self.poll_failures = 0  # answered polls, and polls that failed (network, 5xx)
+
+    # --- talking to the connector ------------------------------------------------------------------
+    def _post(self, endpoint: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+        payload = {**payload, "version": VERSION, "host": self.config.host}
+        response = self.connector.post(f"{self.config.connector_url.rstrip('/')}/agent/{endpoint}",
+                                       json=payload, timeout=timeout)
+        if response.status_code == 401:
+            self.refused = True
+            raise PermissionError(response.json().get("error", "token refused"))
+        response.raise_for_status()
+        self.refused = False
+        return response.json()
+
+    def poll_once(self, wait: float = 0.0) -> list[dict[str, Any]]:
+        return self._post("poll", {"wait": wait}, timeout=wait + 30)["requests"]
+
+    def send_answer(self, request_id: str, answer: dict[str, Any], tries: int = 5) -> bool:
+        """Post an answer, reconnecting a few times. If it never arrives, the journal answers when the
+        connector delivers the request again."""
+        for attempt in range(tries):
+            try:
+                return bool(self._post("answer", {"id": request_id, **answer}, timeout=30)["accepted"])
+            except PermissionError:
+                return False
+            except requests.RequestException as exc:
+                log.warning("answer to %s not delivered (%s); retrying", request_id, type(exc).__name__)
+                if self.stop_event.wait(min(2.0 ** attempt * 0.2, 5.0)):
+                    return False
+        return False
+
+    # --- talking to GP ------------------------------------------------------------------------------
+    def _gp(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            c = self.config
+            session = requests.Session()
+            session.auth = HTTPBasicAuth(c.gp_account, c.gp_password) if c.gp_auth == "basic" else HttpNtlmAuth(
+                c.gp_account, c.gp_password)
+            session.verify = c.gp_ca_bundle or True
+            self._local.session = session
+        return session
+
+    def answer_for(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Run one request against GP, or answer it from the journal if it is a write already run."""
+        method, request_id = req["method"].upper(), req["id"]
+        if method not in READS:
+            journaled = self.journal.begin(request_id, method, req["path"])
+            if journaled is not None:
+                log.info("request %s delivered again: answered from the journal, not run twice", request_id)
+                return journaled
+        answer = self._run(req)
+        if method not in READS:
+            self.journal.finish(request_id, answer)
+        return answer
+
+    def _run(self, req: dict[str, Any]) -> dict[str, Any]:
+        timeout = float(req.get("timeout") or 60)
+        headers = {**(req.get("headers") or {}), "User-Agent": f"ml-connector-agent/{VERSION}"}
+        body = base64.b64decode(req["body"]) if req.get("body") is not None else None
+        started = time.monotonic()
+        self.ran += 1
+        try:
+            response = self._gp().request(req["method"], self.config.gp_url.rstrip("/") + req["path"],
+                                          headers=headers, data=body, timeout=(min(10.0, timeout), timeout))
+        except requests.exceptions.SSLError:
+            return {"error": "tls"}
+        except requests.exceptions.ConnectTimeout:
+            return {"error": "unreachable"}
+        except requests.exceptions.Timeout:
+            return {"error": "timeout"}
+        except requests.exceptions.ConnectionError as exc:
+            dropped = any(s in str(exc) for s in ("Connection aborted", "reset by peer", "RemoteDisconnected"))
+            return {"error": "reset" if dropped else "unreachable"}
+        return {"status": response.status_code, "body": base64.b64encode(response.content).decode(),
+                "headers": {k: v for k, v in response.headers.items() if k.lower() not in DROP_HEADERS},
+                "agent_ms": round((time.monotonic() - started) * 1000, 2)}
+
+    def handle(self, req: dict[str, Any]) -> None:
+        try:
+            answer = self.answer_for(req)
+        except Exception:  # never let one request kill the agent; the connector times it out
+            log.exception("request %s failed inside the agent", req.get("id"))
+            return
+        self.send_answer(req["id"], answer)
+
+    # --- the loop -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Poll until stopped. Network trouble backs off (1 s … 30 s); a refused token waits 60 s."""
+        last_work, idle_sleep, trouble = 0.0, 0.05, 1.0
+        log.info("GP agent %s polling %s for GP at %s", VERSION, self.config.connector_url, self.config.gp_url)
+        while not self.stop_event.is_set():
+            hot = time.monotonic() - last_work < HOT_SECONDS
+            try:
+                requests_ = self.poll_once(wait=1.0 if hot else 0.0)
+                trouble, self.polls = 1.0, self.polls + 1
+            except PermissionError as exc:
+                log.error("The connector refused this agent's token: %s", exc)
+                self.stop_event.wait(60)
+                continue
+            except (requests.RequestException, ValueError) as exc:
+                self.poll_failures += 1
+                log.warning("cannot reach the connector (%s); trying again in %.0f s", type(exc).__name__, trouble)
+                self.stop_event.wait(trouble)
+                trouble = min(trouble * 2, 30.0)
+                continue
+            if requests_:
+                last_work, idle_sleep = time.monotonic(), 0.05
+                for req in requests_:
+                    self.pool.submit(self.handle, req)
+            elif not hot:
+                self.stop_event.wait(idle_sleep)
+                idle_sleep = min(idle_sleep * 2, self.config.idle_max_seconds)
+
+    def start_in_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name="mlc-agent", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        """Finish cleanly: requests already taken are run and answered before the agent ends."""
+        self.stop_event.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self.pool.shutdown(wait=True)
+        self.journal.close()

@@ -1,0 +1,112 @@
+"""The agent's two endpoints, the only public URLs of the relay. Token auth (no session, no CSRF:
+there is no cookie to ride on); bodies are JSON with the GP bodies base64-encoded.
+
+POST /agent/poll    {"version", "host", "wait"}  → {"requests": [{id, method, path, headers, body, timeout}]}
+POST /agent/answer  {"id", "status", "headers", "body", "error", "agent_ms"} → {"accepted": bool}
+
+`wait` (≤ MAX_WAIT_SECONDS) lets a busy agent's poll wait briefly on the server for the next request;
+an idle agent polls with wait 0 and sleeps between polls, so idle agents hold no server thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import queue, tokens
+from .models import GPAgent
+
+MAX_WAIT_SECONDS = 1.0
+SEEN_EVERY = dt.timedelta(seconds=2)
+HELD_POLL_STEP = 0.005  # a held poll looks for a new request this often (only busy agents hold polls)
+MAX_BODY_BYTES = 20_000_000
+ERRORS = ("", "timeout", "reset", "unreachable", "tls", "in_doubt")
+
+
+def _refuse(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def agent_endpoint(view: Callable[[GPAgent, dict[str, Any]], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """POST only, no CSRF (no cookie to ride on), a live agent token, a JSON object body; the agent's
+    last-seen time, version and host are stamped on every call."""
+
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def endpoint(request: HttpRequest) -> JsonResponse:
+        agent = tokens.agent_for(request.headers.get("Authorization", ""))
+        if agent is None:
+            return _refuse(401, "This agent token is unknown or was revoked; ask your Connector admin for a new one.")
+        if len(request.body) > MAX_BODY_BYTES:
+            return _refuse(413, "Answer too large.")
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return _refuse(400, "The body is not JSON.")
+        if not isinstance(data, dict):
+            return _refuse(400, "The body must be a JSON object.")
+        _seen(agent, data)
+        return view(agent, data)
+
+    return endpoint
+
+
+def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
+    """Stamp last seen (at most every SEEN_EVERY: a busy agent calls many times a second), version, host."""
+    now, fields = timezone.now(), {}
+    for key in ("version", "host"):
+        value = data.get(key)
+        if isinstance(value, str) and value[:GPAgent._meta.get_field(key).max_length] != getattr(agent, key):
+            fields[key] = value[:GPAgent._meta.get_field(key).max_length]
+    if fields or agent.last_seen_at is None or now - agent.last_seen_at >= SEEN_EVERY:
+        GPAgent.objects.filter(pk=agent.pk).update(last_seen_at=now, **fields)
+
+
+@agent_endpoint
+def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
+    try:
+        wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
+    except (TypeError, ValueError):
+        wait = 0.0
+    deadline, step = time.monotonic() + wait, 0.002
+    while True:
+        taken = queue.lease(agent)
+        if taken or time.monotonic() >= deadline:
+            break
+        time.sleep(step)
+        step = min(step * 1.5, HELD_POLL_STEP)
+    return JsonResponse({"requests": [
+        {"id": str(r.pk), "method": r.method, "path": r.path, "headers": r.headers, "timeout": r.timeout_seconds,
+         "body": base64.b64encode(bytes(r.body)).decode() if r.body is not None else None}
+        for r in taken]})
+
+
+@agent_endpoint
+def answer(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
+    try:
+        request_id = uuid.UUID(str(data.get("id")))
+        status = data.get("status")
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            raise ValueError("status")
+        error = data.get("error") or ""
+        if error not in ERRORS or (status is None) == (error == ""):
+            raise ValueError("error")
+        headers = {str(k)[:200]: str(v)[:2000] for k, v in (data.get("headers") or {}).items()}
+        body = base64.b64decode(data.get("body") or "", validate=True)
+        agent_ms = float(data["agent_ms"]) if data.get("agent_ms") is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return _refuse(400, "The answer is malformed (id, status or error, headers, body).")
+    accepted = queue.record_answer(agent, request_id, queue.Answer(status, headers, body, error), agent_ms)
+    return JsonResponse({"accepted": accepted})

@@ -1,0 +1,215 @@
+"""GP through an agent: the connector never reaches GP itself; agents connect out, take requests and
+answer them, with the same errors as a direct call and never a write run twice."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from decimal import Decimal
+
+import pytest
+
+from connectors.gp.client import GPClient
+from connectors.gp.http import GPError
+from connectors.relay.models import GPAgent, RelayedRequest
+from tests.gp.test_writes import OPEN_VOUCHER, pay
+from tests.relay.conftest import wait_until
+
+AGENT = "ml-connector-agent"
+
+
+def in_thread(call):
+    """Run a GP call in a thread (the connector waits on it while the test acts as the world)."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except Exception as exc:  # handed to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def only_leased_request():
+    return RelayedRequest.objects.filter(state=RelayedRequest.LEASED).first()
+
+
+def expire_leases(but_not: str = "") -> None:
+    """What the passing of a lease's time does, without waiting for it (`but_not`: an agent's name)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    RelayedRequest.objects.filter(state=RelayedRequest.LEASED).exclude(agent__name=but_not or None).update(
+        lease_until=timezone.now() - dt.timedelta(seconds=1))
+
+
+def test_reads_and_writes_reach_gp_only_from_the_agent_and_the_connector_holds_no_gp_password(
+        through_agent, token, start_agent, gp_sandbox):
+    assert through_agent.password == "" and ".invalid" in through_agent.base_url
+    start_agent(token)
+    gp_sandbox.reset_stats()
+    client = GPClient.for_connection(through_agent)
+    vendors = [v.vendor_id for v in client.iter_vendors()]
+    assert "ACETRAVE0001" in vendors and len(vendors) == len(set(vendors)) > 5
+    payment = pay(client)
+    assert (payment.payment_number, payment.amount) == ("PAY-0001", Decimal("1250.00000"))
+    assert client.get_invoice(OPEN_VOUCHER).voucher == OPEN_VOUCHER
+    with pytest.raises(GPError) as caught:
+        pay(client)  # GP's own refusal comes back as it would directly
+    assert (caught.value.status, caught.value.code) == (409, "duplicate")
+    by_client = gp_sandbox.stats()["requests"]["by_client"]
+    assert set(by_client) == {AGENT}, by_client
+    agent = GPAgent.objects.get()
+    assert agent.last_seen_at is not None and agent.version and agent.host
+
+
+def test_a_revoked_token_is_refused_and_its_agent_gets_no_request(through_agent, token, start_agent, gp_sandbox,
+                                                                    connector_url):
+    import requests
+
+    from connectors.relay.tokens import revoke
+
+    revoke(GPAgent.objects.get())
+    refused = requests.post(f"{connector_url}/agent/poll", json={}, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]
+    agent = start_agent(token)
+    wait_until(lambda: agent.refused)
+    gp_sandbox.reset_stats()
+    conn = through_agent
+    conn.timeout_seconds = 1  # the agent-take wait is min(10, timeout)
+    conn.save()
+    with pytest.raises(GPError) as caught:
+        GPClient.for_connection(conn, max_tries=1).get_invoice(OPEN_VOUCHER)
+    assert caught.value.code == "unreachable" and "agent" in caught.value.message
+    assert gp_sandbox.stats()["requests"]["total"] == 0
+    assert RelayedRequest.objects.get().state == RelayedRequest.CANCELLED
+
+
+def test_no_agent_running_means_unreachable_and_the_write_is_never_run_later(through_agent, token, start_agent,
+                                                                             gp_sandbox):
+    through_agent.timeout_seconds = 1
+    through_agent.save()
+    with pytest.raises(GPError) as caught:
+        pay(GPClient.for_connection(through_agent, max_tries=1))
+    assert (caught.value.code, caught.value.retryable) == ("unreachable", True)
+    gp_sandbox.reset_stats()
+    agent = start_agent(token)
+    wait_until(lambda: GPAgent.objects.filter(last_seen_at__isnull=False).exists())
+    agent.poll_once()  # one more poll after start: nothing is offered
+    assert gp_sandbox.stats()["requests"]["total"] == 0
+    assert gp_sandbox.stats()["applied_payments"] == [] and RelayedRequest.objects.get().state == "cancelled"
+
+
+def test_a_killed_agent_s_read_is_offered_again_and_answered_by_the_next_agent(
+        through_agent, token, agent_process, start_agent, gp_sandbox):
+    from connectors.relay.tokens import issue
+
+    gp_sandbox.set_latency(60_000)  # GP is slow: the first agent is mid-request when it is killed
+    first = agent_process(token)
+    client = GPClient.for_connection(through_agent, max_tries=1)
+    thread, outcome = in_thread(lambda: client.get_invoice(OPEN_VOUCHER))
+    wait_until(only_leased_request)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    gp_sandbox.set_latency(0)
+    start_agent(issue(through_agent.tenant, "room B")[1], journal="second")
+    # Let the killed agent's leases run out (a poll it left held on the server may still take one).
+    wait_until(lambda: expire_leases(but_not="room B") or not thread.is_alive())
+    thread.join(60)
+    assert outcome.get("value") is not None, outcome
+    assert outcome["value"].voucher == OPEN_VOUCHER
+    row = RelayedRequest.objects.get()
+    assert row.agent.name == "room B" and row.deliveries >= 2
+
+
+def test_two_agents_of_one_tenant_never_run_the_same_request_and_one_carries_on_alone(
+        through_agent, token, start_agent, gp_sandbox):
+    from connectors.relay.tokens import issue
+
+    second_token = issue(through_agent.tenant, "GP server room B")[1]
+    first, second = start_agent(token, journal="a"), start_agent(second_token, journal="b")
+    client = GPClient.for_connection(through_agent)
+    threads = [in_thread(lambda: [client.get_invoice(OPEN_VOUCHER) for _ in range(10)]) for _ in range(4)]
+    for thread, _ in threads:
+        thread.join(60)
+    assert all("value" in outcome for _, outcome in threads), threads
+    rows = list(RelayedRequest.objects.all())
+    assert len(rows) == 40 and {r.deliveries for r in rows} == {1} and {r.state for r in rows} == {"answered"}
+    assert first.ran + second.ran == 40
+    first.stop()  # failover: the other agent serves the tenant alone
+    payment = pay(client, number="PAY-FAILOVER")
+    assert payment.payment_number == "PAY-FAILOVER"
+    assert RelayedRequest.objects.get(method="POST").agent.name == "GP server room B"
+
+
+def test_a_write_delivered_again_after_it_ran_is_answered_from_the_journal_not_run_twice(
+        through_agent, token, start_agent, gp_sandbox):
+    agent = start_agent(token, run=False)  # driven step by step: the answer is lost on the way back
+    client = GPClient.for_connection(through_agent, max_tries=1)
+    thread, outcome = in_thread(lambda: pay(client))
+    (request,) = wait_until(lambda: agent.poll_once())
+    first_answer = agent.answer_for(request)  # the write runs in GP; its answer never reaches the connector
+    assert first_answer["status"] == 201
+    expire_leases()
+    (again,) = agent.poll_once()  # offered again to the agent that held it
+    assert again["id"] == request["id"]
+    assert agent.answer_for(again) == first_answer  # from the journal
+    assert agent.send_answer(again["id"], agent.answer_for(again))
+    thread.join(60)
+    assert outcome["value"].payment_number == "PAY-0001"
+    assert agent.ran == 1 and agent.journal.count() == 1
+    posts = gp_sandbox.stats()["requests"]["by_path"]["POST Purchasing/PayablesPayments"]
+    assert posts.get("201") == 1 and set(posts) <= {"201", "401"}, posts  # 401s: NTLM's handshake legs
+
+
+def test_an_agent_that_reconnects_mid_write_answers_from_its_journal_and_another_agent_never_gets_the_write(
+        through_agent, token, start_agent, gp_sandbox):
+    from connectors.relay.tokens import issue
+
+    before = start_agent(token, run=False)
+    other = start_agent(issue(through_agent.tenant, "room B")[1], journal="b", run=False)
+    client = GPClient.for_connection(through_agent, max_tries=1)
+    thread, outcome = in_thread(lambda: pay(client))
+    (request,) = wait_until(lambda: before.poll_once())
+    before.journal.begin(request["id"], request["method"], request["path"])  # the agent died with GP mid-write
+    before.stop()
+    expire_leases()
+    assert other.poll_once() == []  # a write is offered again only to the agent whose journal knows it
+    after = start_agent(token, run=False)  # the same agent, restarted with its journal: a new connection
+    (again,) = after.poll_once()
+    assert after.answer_for(again) == {"error": "in_doubt"}  # it cannot know whether GP saved it: never re-run
+    after.send_answer(again["id"], {"error": "in_doubt"})
+    thread.join(60)
+    error = outcome["error"]
+    assert isinstance(error, GPError) and (error.code, error.retryable) == ("timeout", True)
+    assert gp_sandbox.stats()["requests"]["total"] == 0  # (that first run was cut before reaching GP)
+
+
+def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(through_agent, token, start_agent,
+                                                                           gp_sandbox):
+    from connectors.models import Tenant
+    from connectors.relay.local import route_through_agent
+    from tests.fixtures_gp import GP_ODD_COMPANY, wire_gp_connection
+
+    second = Tenant.objects.create(name="Northwind Mexico", slug="northwind-mx")
+    route_through_agent(wire_gp_connection(second, gp_sandbox, company=GP_ODD_COMPANY, timeout_seconds=20))
+    stranger = Tenant.objects.create(name="Someone else", slug="someone-else")
+    route_through_agent(wire_gp_connection(stranger, gp_sandbox, timeout_seconds=1))
+    GPAgent.objects.get().also_serves.add(second)
+    start_agent(token)
+    home = GPClient.for_connection(through_agent).get_vendor("ACETRAVE0001")
+    second.refresh_from_db()
+    abroad = list(GPClient.for_connection(second.gp_connection).iter_vendors())
+    assert home is not None and abroad
+    answered = RelayedRequest.objects.filter(state="answered")
+    assert set(answered.values_list("tenant_id", flat=True)) == {through_agent.tenant_id, second.pk}
+    assert set(answered.values_list("agent__name", flat=True)) == {"GP server room"}
+    assert all("Compa%C3%B1%C3%ADa" in r.path for r in answered.filter(tenant=second))
+    stranger.refresh_from_db()
+    with pytest.raises(GPError) as caught:  # another tenant's requests are not this agent's to take
+        GPClient.for_connection(stranger.gp_connection, max_tries=1).get_vendor("ACETRAVE0001")
+    assert caught.value.code == "unreachable"
