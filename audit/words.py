@@ -7,6 +7,7 @@ yet still reads as words ("some new code" rather than `some_new_code`), never as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -91,8 +92,15 @@ TALLY_PHRASES: dict[str, str] = {
 
 
 def _humanise(code: str) -> str:
-    text = str(code).replace("_", " ").strip()
+    """some_code / someCode → "Some code"."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(code)).replace("_", " ").strip()
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in text.split()]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def state_words(code: str) -> str:
@@ -121,6 +129,8 @@ def _split_tally(key: str) -> tuple[str, str]:
 def tally_sentence(tally: Mapping[str, Any]) -> str:
     """{"bill_created": 19, "bill_unchanged": 2, "payment_blocked": 1} →
     "19 bills sent to BILL, 2 unchanged, 1 payment waiting for a checkbook mapping or GP posting."."""
+    if not isinstance(tally, Mapping):
+        return "Nothing to do."
     parts: list[str] = []
     last_noun = None
     for key, count in tally.items():
@@ -139,7 +149,9 @@ def tally_sentence(tally: Mapping[str, Any]) -> str:
 
 def states_sentence(by_state: Mapping[str, Any]) -> str:
     """Where a replay left its records: "3 records synced, 1 waiting for a mapping or GP."."""
-    parts = [f"{n} {state_words(s).lower()}" for s, n in by_state.items() if n]
+    if not isinstance(by_state, Mapping):
+        return "No records."
+    parts = [f"{n} {_lower_first(state_words(s))}" for s, n in by_state.items() if n]
     if not parts:
         return "No records."
     total = sum(n for n in by_state.values() if isinstance(n, int))
@@ -174,3 +186,21 @@ def readable(value: Any) -> str:
     if isinstance(value, list | tuple | set):
         return "; ".join(t for t in (readable(v) for v in value) if t)
     return str(value)
+
+
+KIND_NOUNS: dict[str, tuple[str, str]] = {
+    "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
+    "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+}
+
+
+def records_sentence(records: list[Any]) -> str:
+    """Records grouped by kind and state: "2 invoices waiting for a mapping or GP, 1 vendor changed on both sides"."""
+    from collections import Counter
+
+    counts = Counter((r.kind, r.state) for r in records)
+    parts = []
+    for (kind, state), n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        singular, plural = KIND_NOUNS.get(kind, ("record", "records"))
+        parts.append(f"{n} {singular if n == 1 else plural} {_lower_first(state_words(state))}")
+    return ", ".join(parts)
