@@ -60,7 +60,7 @@ FLOW_WORDS: dict[str, str] = {
 TALLY_NOUNS: dict[str, tuple[str, str]] = {
     "bill": ("bill", "bills"),
     "vendor": ("vendor", "vendors"),
-    "gp_vendor": ("BILL vendor change", "BILL vendor changes"),
+    "gp_vendor": ("BILL vendor", "BILL vendors"),
     "account": ("account", "accounts"),
     "payment": ("payment", "payments"),
 }
@@ -74,7 +74,9 @@ TALLY_PHRASES: dict[str, str] = {
     "vendor_updated": "updated in BILL",
     "vendor_suggested": "waiting for a vendor match review",
     "vendor_rejected": "rejected by finance (not synced)",
-    "gp_vendor_updated": "written to GP",
+    "gp_vendor_updated": "changed in BILL and written to GP",
+    "gp_vendor_unchanged": "checked, nothing new to write to GP",
+    "gp_vendor_failed": "not taken by GP (will retry)",
     "account_created": "created in BILL",
     "payment_applied": "applied in GP",
     "payment_blocked": "waiting for a checkbook mapping or GP posting",

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audit.models import Kind, State, SyncRecord, Trigger
+from audit.words import tally_sentence
 from connectors.models import BillConnection, GPConnection, Tenant
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
 from mappings.approval import approve
@@ -137,19 +138,19 @@ def run_once(gp: Any, bill: Any, say: Say) -> dict[str, Any]:
     demo_users()
     say(f"Tenant {tenant.name!r} wired to GP {gp.company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
-    say(f"First GP → BILL run: {dict(sorted(first.items()))}")
+    say(f"First GP → BILL run: {tally_sentence(first)}")
     say("Approving every suggested mapping, as a finance user would in Mappings:")
     approved = approve_suggestions(tenant, say)
     say(approvals_sentence(approved) + " The bills that waited on them went to BILL by themselves.")
     second = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
-    say(f"Second GP → BILL run: {dict(sorted(second.items()))}")
+    say(f"Second GP → BILL run: {tally_sentence(second)}")
     bills_before_payments = measure_bills(tenant)
     pay_some_bills(tenant, bill, say)
     back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
-    say(f"BILL → GP run: {dict(sorted(back.items()))}")
+    say(f"BILL → GP run: {tally_sentence(back)}")
     if sum(approve_suggestions(tenant, say).values()):  # checkbooks seen on the first payments
         back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
-        say(f"BILL → GP run after checkbook approval: {dict(sorted(back.items()))}")
+        say(f"BILL → GP run after checkbook approval: {tally_sentence(back)}")
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
     result = {**bills_before_payments, **measure_payments(tenant),
               "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),
