@@ -111,8 +111,9 @@ def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
 def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
     """The source as last read, one readable line per part (the conflict table shows GP/BILL itself)."""
     rows = []
+    shown_in_table = "gp" in (record.snapshot or {})  # the conflict table has a "Last agreed" column
     for key, value in sorted((record.snapshot or {}).items()):
-        if key in ("gp", "bill", "conflicts", "left_at_link"):
+        if key in ("gp", "bill", "conflicts", "left_at_link") or (key == "agreed" and shown_in_table):
             continue
         if isinstance(value, dict) and key == "agreed":
             rows.extend((f"Last agreed {FIELD_LABELS.get(k, k)}", readable(v) or "(never agreed)")

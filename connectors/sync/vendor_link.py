@@ -239,7 +239,7 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
             log_.outcome = "linked, fields differ"
             settle(record, State.CONFLICT, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
                    label=label, reason=_left_reason(left, stale, wrote=bool(to_bill or to_gp)),
-                   fix="Choose which value to keep, field by field, on the vendor match review page.")
+                   fix="Choose Keep GP's value or Keep BILL's value for each field on the vendor's record page.")
             ctx.tally["vendor_conflict"] += 1
         else:
             log_.outcome = "linked"
