@@ -10,17 +10,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from .ledger import attempt, settle
-from .models import State, SyncRecord, Trigger
+from .models import Job, State, SyncRecord, Trigger
 
 MANUAL_FLOW = "manual"
 RESUME_FIX = "Choose Sync again on the record page to send it after all."
 
 
-def replay_now(record: SyncRecord, user: Any) -> SyncRecord:
-    """Run the record's flow once, in this request (one record is quick; many go through a job)."""
-    from connectors.sync.replay import replay_record
+def start_replay(record: SyncRecord, user: Any) -> Job:
+    """Replay one record as a job: GP or BILL may be slow, and the person watches it on the job page."""
+    from . import jobs
 
-    return replay_record(record, trigger=Trigger.REPLAY, user=user)
+    return jobs.start(Job.REPLAY, user=user, tenant=record.tenant, record_ids=[record.pk])
 
 
 def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> int:
@@ -41,11 +41,11 @@ def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> int:
     return count
 
 
-def resume(record: SyncRecord, user: Any) -> SyncRecord:
-    """Undo Don't sync: the record goes back to pending and through its flow again."""
+def resume(record: SyncRecord, user: Any) -> Job | None:
+    """Undo Don't sync: the record goes back to pending and through its flow again, as a job."""
     if record.state != State.SKIPPED:
-        return record
+        return None
     with attempt(record, MANUAL_FLOW, Trigger.PERSON, user) as log:
         log.outcome = "resumed"
         settle(record, State.PENDING, reason="Sync again was chosen; waiting for the next run.")
-    return replay_now(record, user)
+    return start_replay(record, user)

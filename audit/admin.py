@@ -197,6 +197,7 @@ class RecordAdminBase(TenantScopedAdmin):
             path("<int:pk>/replay/", wrap(self.replay_view), name="audit_syncrecord_replay"),
             path("<int:pk>/dont-sync/", wrap(self.dont_sync_view), name="audit_syncrecord_dont_sync"),
             path("<int:pk>/resume/", wrap(self.resume_view), name="audit_syncrecord_resume"),
+            path("<int:pk>/keep/", wrap(self.keep_view), name="audit_syncrecord_keep"),
             *super().get_urls(),
         ]
 
@@ -215,11 +216,11 @@ class RecordAdminBase(TenantScopedAdmin):
         return HttpResponseRedirect(back)
 
     def replay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Replay runs as a job (GP or BILL may be slow); the job page shows it and where it ended."""
         record = self._record_for_post(request, pk)
-        ended = actions.replay_now(record, request.user)
-        level = messages.SUCCESS if ended.state == State.SYNCED else messages.WARNING
-        self.message_user(request, f"Replayed {ended}: now {ended.get_state_display()}. {ended.reason}", level)
-        return self._back(request, record)
+        job = actions.start_replay(record, request.user)
+        self.message_user(request, f"Replaying {record.label or record}; progress is shown below.")
+        return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
 
     def dont_sync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._record_for_post(request, pk)
@@ -233,8 +234,31 @@ class RecordAdminBase(TenantScopedAdmin):
 
     def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._record_for_post(request, pk)
-        ended = actions.resume(record, request.user)
-        self.message_user(request, f"{ended} is syncing again: now {ended.get_state_display()}.")
+        job = actions.resume(record, request.user)
+        if job is None:
+            self.message_user(request, f"{record.label or record} is already syncing.", messages.WARNING)
+            return self._back(request, record)
+        self.message_user(request, f"{record.label or record} is syncing again; progress is shown below.")
+        return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+
+    def keep_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Keep GP's value / Keep BILL's value for one field of a vendor that differs: that field only."""
+        from connectors.sync import vendor_conflict
+        from connectors.sync.vendor_fields import FIELD_LABELS
+
+        record = self._record_for_post(request, pk)
+        field, keep = request.POST.get("field", ""), request.POST.get("keep", "")
+        try:
+            ended = vendor_conflict.keep_value(record, field, keep, request.user,
+                                               confirmed=request.POST.get("confirm") == field)
+        except vendor_conflict.ChoiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            side = "GP's" if keep == "gp" else "BILL's"
+            done = f"The {FIELD_LABELS[field]} now has {side} value in both GP and BILL; no other field was changed."
+            if ended.state == State.SYNCED:
+                done += " GP and BILL now agree on every field."
+            self.message_user(request, done, messages.SUCCESS)
         return self._back(request, record)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
@@ -243,15 +267,14 @@ class RecordAdminBase(TenantScopedAdmin):
         extra = dict(extra_context or {})
         if record is not None:
             extra.update({
-                "title": f"{record.get_kind_display()} {record.source_key}",
+                "title": lineage.title(record),
                 "record": record,
                 "sides": lineage.sides(record),
                 "conflict_rows": lineage.conflict_rows(record),
+                "next_retry": lineage.next_retry(record),
                 "snapshot_rows": lineage.snapshot_rows(record),
                 "waiting_links": lineage.waiting_links(record),
                 "vendor_changes": lineage.vendor_field_changes(record),
-                "vendor_review_url": (lineage.mapping_url(record.tenant_id, "vendor", record.source_key)
-                                      if record.kind == "vendor" and record.state == State.CONFLICT else ""),
                 "trail": record.trail.select_related("user")[:200],
                 "can_replay": lineage.can_replay(record),
                 "can_act": self.has_change_permission(request, record),

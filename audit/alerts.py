@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from connectors.models import Tenant
 
+from . import words
 from .models import ATTENTION_STATES, AlertDigest, AlertMark, SyncRecord
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,12 @@ def send_digest(tenant: Tenant, base_url: str = "") -> AlertDigest | None:
     for record in records:
         by_state[record.get_state_display()].append(record)
     base = (base_url or getattr(settings, "SITE_URL", "")).rstrip("/")
-    context = {"tenant": tenant, "count": len(records), "groups": dict(by_state), "limit": MAX_LISTED, "base": base}
-    subject = f"[ml-connector] {tenant.name}: {len(records)} record(s) need attention"
+    if not base:
+        log.warning("SITE_URL is not set: the digest's links are paths, not clickable addresses")
+    summary = words.records_sentence(records)
+    context = {"tenant": tenant, "count": len(records), "groups": dict(by_state), "limit": MAX_LISTED, "base": base,
+               "summary": summary}
+    subject = f"[ml-connector] {tenant.name}: {summary} — need attention"
     body = render_to_string("ml/alert_digest.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     with transaction.atomic():

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
-from connectors.sync.vendor_fields import FIELD_LABELS, as_text
+from connectors.sync.vendor_fields import FIELD_LABELS
 
 from .models import Kind, State, SyncRecord
+from .words import readable
 
 # Where each kind of record comes from and goes to: (GP side, BILL side, which one is the source).
 SIDES: dict[str, tuple[str, str, str]] = {
@@ -60,39 +62,68 @@ def sides(record: SyncRecord) -> dict[str, Any]:
     }
 
 
+def title(record: SyncRecord) -> str:
+    """The page's one title: what a clerk recognises (vendor, invoice, amount), then the GP/BILL key."""
+    noun = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
+            Kind.GP_PAYMENT: "Payment"}.get(record.kind, "Record")
+    if record.label and record.source_key not in record.label:
+        return f"{noun} {record.label} ({record.source_key})"
+    return f"{noun} {record.label or record.source_key}"
+
+
+def next_retry(record: SyncRecord) -> str:
+    """When a failed record is tried again by itself, in words."""
+    if record.state not in (State.FAILED, State.IN_DOUBT):
+        return ""
+    if record.next_retry_at is None:
+        return "It is tried again on the next scheduled run."
+    when = timezone.localtime(record.next_retry_at)
+    if record.next_retry_at <= timezone.now():
+        return f"It is due to be tried again now (since {when:%Y-%m-%d %H:%M %Z})."
+    return f"It is tried again by itself at {when:%Y-%m-%d %H:%M %Z}."
+
+
 def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
-    """For a record changed on both sides: each field as GP has it, as BILL has it, as last agreed."""
+    """For a vendor that differs: each field as GP has it, as BILL has it, as last agreed, and
+    whether the Keep GP's / Keep BILL's buttons apply (a blank side is never offered: it would erase)."""
+    from connectors.sync.vendor_conflict import differing_fields
+    from connectors.sync.vendor_link import NEEDS_CONFIRMATION
+
     snap = record.snapshot or {}
     gp, bill = snap.get("gp"), snap.get("bill")
     if not isinstance(gp, dict) or not isinstance(bill, dict):
         return []
     agreed = snap.get("agreed") or {}
     clashing = set(snap.get("conflicts") or [])
+    choosable = set(differing_fields(record))
     rows = []
     for name in sorted(set(gp) | set(bill)):
-        rows.append({"field": FIELD_LABELS.get(name, name), "gp": _text(gp.get(name)), "bill": _text(bill.get(name)),
-                     "agreed": _text(agreed.get(name)), "clash": name in clashing})
+        gp_text, bill_text = readable(gp.get(name)), readable(bill.get(name))
+        rows.append({"key": name, "field": FIELD_LABELS.get(name, name), "gp": gp_text, "bill": bill_text,
+                     "agreed": readable(agreed.get(name)), "clash": name in clashing or name in choosable,
+                     "can_keep_gp": name in choosable and bool(gp_text),
+                     "can_keep_bill": name in choosable and bool(bill_text),
+                     "needs_confirmation": name in NEEDS_CONFIRMATION})
     rows.sort(key=lambda r: not r["clash"])
     return rows
 
 
 def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
-    """The source as last read, flattened one level for a two-column table (conflict parts aside)."""
+    """The source as last read, one readable line per part (the conflict table shows GP/BILL itself)."""
     rows = []
+    shown_in_table = "gp" in (record.snapshot or {})  # the conflict table has a "Last agreed" column
     for key, value in sorted((record.snapshot or {}).items()):
-        if key in ("gp", "bill", "conflicts"):
+        if key in ("gp", "bill", "conflicts", "left_at_link") or (key == "agreed" and shown_in_table):
             continue
-        if isinstance(value, dict):
-            rows.extend((f"{key}.{k}", _text(v)) for k, v in sorted(value.items()))
+        if isinstance(value, dict) and key == "agreed":
+            rows.extend((f"Last agreed {FIELD_LABELS.get(k, k)}", readable(v) or "(never agreed)")
+                        for k, v in value.items())
         else:
-            rows.append((key, _text(value)))
+            rows.append((SNAPSHOT_LABELS.get(key, key.replace("_", " ").capitalize()), readable(value)))
     return rows
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value)
-    return as_text(value)  # an address reads as one line, never a Python dict
+SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed"}
 
 
 def vendor_field_changes(record: SyncRecord) -> list[Any]:

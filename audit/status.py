@@ -13,14 +13,7 @@ from connectors.models import Tenant
 from connectors.relay.status import agent_rows
 
 from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent, WebhookRejection, this_hour
-
-FLOW_NAMES = {
-    "gp_vendors": "GP vendors → BILL",
-    "gl_accounts": "GP accounts → BILL",
-    "gp_bills": "GP invoices → BILL bills",
-    "bill_payments": "BILL payments → GP",
-    "bill_vendors": "BILL vendor changes → GP",
-}
+from .words import flow_words
 
 
 def flow_rows(tenant: Tenant, now: Any = None) -> list[dict[str, Any]]:
@@ -34,7 +27,7 @@ def flow_rows(tenant: Tenant, now: Any = None) -> list[dict[str, Any]]:
             cursor.last_success_at is None or (cursor.last_started_at or now) > cursor.last_success_at
         )
         rows.append({
-            "flow": FLOW_NAMES.get(cursor.flow, cursor.flow),
+            "flow": flow_words(cursor.flow),
             "last_success_at": cursor.last_success_at,
             "lag_minutes": int(lag.total_seconds() // 60) if lag is not None else None,
             "late": lag is None or lag > late_after,

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audit.models import Kind, State, SyncRecord, Trigger
+from audit.words import tally_sentence
 from connectors.models import BillConnection, GPConnection, Tenant
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
 from connectors.tenancy import add_member
@@ -58,26 +59,49 @@ def demo_users(tenant: Tenant) -> dict[str, str]:
     return users
 
 
-def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = None) -> int:
-    """Approve suggested mappings as finance would (all, or only strong matches), saying what it does."""
+def is_strong(mapping: Any, min_score: Decimal) -> bool:
+    """A suggestion finance would approve without a second look: a link whose proposed BILL record
+    scored at least `min_score`, or "create in BILL" when nothing in BILL looks like it at all."""
     from mappings.models import Suggestion
 
+    if isinstance(mapping, CheckbookMapping):
+        return True  # proposed from the GP checkbook whose bank account matches
+    vendor = isinstance(mapping, VendorMapping)
+    key = mapping.gp_vendor_id if vendor else mapping.gp_account
+    target = mapping.bill_vendor_id if vendor else mapping.bill_account_id
+    candidates = Suggestion.objects.filter(tenant_id=mapping.tenant_id, gp_key=key,
+                                           kind=Suggestion.KIND_VENDOR if vendor else Suggestion.KIND_ACCOUNT)
+    if mapping.action == MappingAction.CREATE:
+        return not candidates.exists()
+    best = candidates.filter(bill_id=target).order_by("-score").first()
+    return best is not None and best.score >= min_score
+
+
+def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = None) -> dict[str, int]:
+    """Approve suggested mappings as finance would (all, or only strong ones), saying what it does;
+    returns how many of each kind were approved and how many were left for a person."""
     finance = get_user_model().objects.filter(username="demo-finance").first()
-    count = 0
+    counts: dict[str, int] = {"vendor": 0, "GL account": 0, "checkbook": 0, "left": 0}
     for model, label in ((VendorMapping, "vendor"), (GLAccountMapping, "GL account"), (CheckbookMapping, "checkbook")):
         for mapping in model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED):
             if isinstance(mapping, CheckbookMapping) and not mapping.gp_checkbook_id:
                 continue
-            if min_score is not None and not isinstance(mapping, CheckbookMapping):
-                key = mapping.gp_vendor_id if isinstance(mapping, VendorMapping) else mapping.gp_account
-                best = Suggestion.objects.filter(tenant=tenant, gp_key=key).order_by("-score").first()
-                if best is None or best.score < min_score:
-                    continue
+            if min_score is not None and not is_strong(mapping, min_score):
+                counts["left"] += 1
+                continue
             create = getattr(mapping, "action", "") == MappingAction.CREATE
             approve(mapping, finance, create=create)
-            count += 1
+            counts[label] += 1
             say(f"  approved {label} mapping {mapping}" + (" (create in BILL)" if create else ""))
-    return count
+    return counts
+
+
+def approvals_sentence(counts: dict[str, int]) -> str:
+    text = (f"Approved {counts['vendor']} vendor, {counts['GL account']} GL account and {counts['checkbook']} "
+            "checkbook mapping(s)")
+    if counts.get("left"):
+        text += f"; {counts['left']} weaker suggestion(s) wait for you under Mappings"
+    return text + "."
 
 
 def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
@@ -178,24 +202,24 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
     demo_users(tenant)
     say(f"Tenant {tenant.name!r} wired to GP {(gp_ws or gp).company_url()} and BILL {bill.api_url}.")
     first = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
-    say(f"First GP → BILL run: {dict(sorted(first.items()))}")
+    say(f"First GP → BILL run: {tally_sentence(first)}")
     say("Approving every suggested mapping, as a finance user would in Mappings:")
     approved = approve_suggestions(tenant, say)
-    say(f"Approved {approved} mapping(s); the bills that waited on them went to BILL by themselves.")
+    say(approvals_sentence(approved) + " The bills that waited on them went to BILL by themselves.")
     second = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
-    say(f"Second GP → BILL run: {dict(sorted(second.items()))}")
+    say(f"Second GP → BILL run: {tally_sentence(second)}")
     bills_before_payments = measure_bills(tenant)
     pay_some_bills(tenant, bill, say)
     back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
-    say(f"BILL → GP run: {dict(sorted(back.items()))}")
+    say(f"BILL → GP run: {tally_sentence(back)}")
     if gp_ws is not None:
         choose_checkbooks(tenant, say)
-    if approve_suggestions(tenant, say):  # checkbooks seen on the first payments
+    if sum(approve_suggestions(tenant, say).values()):  # checkbooks seen on the first payments
         back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
-        say(f"BILL → GP run after checkbook approval: {dict(sorted(back.items()))}")
+        say(f"BILL → GP run after checkbook approval: {tally_sentence(back)}")
     if gp_ws is not None and record_payments_in_gp(tenant, gp_ws, say):
         back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
-        say(f"BILL → GP run after the GP user recorded the payments: {dict(sorted(back.items()))}")
+        say(f"BILL → GP run after the GP user recorded the payments: {tally_sentence(back)}")
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
     result = {**bills_before_payments, **measure_payments(tenant),
               "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),

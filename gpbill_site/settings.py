@@ -243,6 +243,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 # --- Mail (digest alerts) ------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ml-connector@localhost")
+# Used by the file backend (the demo writes its e-mails there instead of onto the terminal).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 
 # --- Logging: plain lines to stderr; secrets are never passed to a logger ------------------------
 LOGGING = {

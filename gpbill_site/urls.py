@@ -16,6 +16,7 @@ admin.site.site_header = "ml-connector — Dynamics GP ⇄ BILL"
 admin.site.site_title = "ml-connector"
 admin.site.index_title = "Sync administration"
 admin.site.login_form = ThrottledAdminLoginForm
+admin.site.site_url = "/admin/ops/dashboard/"  # "View site": the dashboard, never a bare 404 at /
 
 urlpatterns = [
     path("webhooks/bill/<slug:slug>/", bill_webhook, name="bill-webhook"),

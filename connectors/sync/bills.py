@@ -159,7 +159,7 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
     if accounts:
         ensure_account_suggestions(ctx, accounts)
     waiting = " ".join(draft.waiting_on)
-    if record.state != State.BLOCKED or record.waiting_on != waiting:
+    if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "blocked"
             log_.error = draft.blocked_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from audit.ledger import settle
+from audit.ledger import attempt, settle
 from audit.models import Kind, State, SyncRecord, Trigger
 
 from .context import SyncContext
@@ -20,6 +20,7 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
     ctx = ctx or SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)
     if record.state == State.SKIPPED and trigger != Trigger.PERSON:
         return record
+    last_attempt = record.trail.values_list("pk", flat=True).first()
     try:
         if record.kind == Kind.BILL:
             _replay_bill(ctx, record)
@@ -39,7 +40,16 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
         if record.state not in (State.IN_DOUBT,):
             settle(record, State.FAILED, reason=explain(exc), fix="Retried automatically; Replay to retry now.")
     record.refresh_from_db()
+    if trigger == Trigger.REPLAY and record.trail.values_list("pk", flat=True).first() == last_attempt:
+        _note_replay(record, user)
     return record
+
+
+def _note_replay(record: SyncRecord, user: Any) -> None:
+    """A replay that found nothing to send still leaves its line in the trail, with where the record stands."""
+    with attempt(record, "replay", Trigger.REPLAY, user) as log_:
+        log_.outcome = "replayed"
+        log_.error = record.reason
 
 
 def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:

@@ -26,6 +26,7 @@ from mappings.models import ChangeSubject, MappingChange, VendorMapping
 from . import vendor_fields as vf
 from .errors import explain
 from .hashing import content_hash
+from .vendor_patch import patch_bill_vendor
 
 FLOW = "vendor_link"
 GP, BILL = "gp", "bill"
@@ -208,7 +209,7 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
             with attempt(record, FLOW, ctx.trigger, who) as log_:
                 log_.request = {"link": target, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
                 if to_bill:
-                    ctx.bill.patch_vendor(target, vf.bill_body(aligned, to_bill))
+                    patch_bill_vendor(ctx.bill, target, aligned, to_bill)  # nested objects sent whole
                     _record(mapping, ChangeSubject.BILL_VENDOR, bill_now, aligned, to_bill)
                 if to_gp:
                     ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_gp, vf.gp_address_key(vendor)))
@@ -239,7 +240,7 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
             log_.outcome = "linked, fields differ"
             settle(record, State.CONFLICT, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
                    label=label, reason=_left_reason(left, stale, wrote=bool(to_bill or to_gp)),
-                   fix="Choose which value to keep, field by field, on the vendor match review page.")
+                   fix="Choose Keep GP's value or Keep BILL's value for each field on the vendor's record page.")
             ctx.tally["vendor_conflict"] += 1
         else:
             log_.outcome = "linked"

@@ -18,7 +18,6 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
-from .vendor_patch import patch_bill_vendor
 
 FLOW = "bill_vendors"
 
@@ -76,7 +75,7 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
             settle(record, State.CONFLICT, label=label,
                    snapshot={**record.snapshot, "gp": gp_now, "bill": bill_now, "conflicts": sorted(clash)},
                    reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
-                   fix="Choose which value to keep (GP's or BILL's) on the record page.")
+                   fix="Choose Keep GP's value or Keep BILL's value for each field on the record page.")
         ctx.tally["gp_vendor_conflict"] += 1
         return
     to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
@@ -93,23 +92,3 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
            snapshot={**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
                      "agreed": new_agreed})
 
-
-def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> None:
-    """A person chose, per conflicting field, whose value stays ('gp' or 'bill'); write it across."""
-    ctx = SyncContext.for_tenant(record.tenant, user=user, trigger="person")
-    snap = record.snapshot
-    gp_now, bill_now = snap["gp"], snap["bill"]
-    chosen = {f: (gp_now if keep.get(f, "gp") == "gp" else bill_now)[f] for f in vf.ALIGNED_FIELDS}
-    to_bill = {f for f in vf.ALIGNED_FIELDS if chosen[f] != bill_now[f]}
-    to_gp = {f for f in vf.ALIGNED_FIELDS if chosen[f] != gp_now[f]}
-    write_ahead([record])
-    with attempt(record, "vendor_conflict", "person", user) as log_:
-        log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
-        if to_bill:
-            patch_bill_vendor(ctx.bill, record.target_id, chosen, to_bill)
-        if to_gp:
-            gp_vendor = ctx.gp.get_vendor(record.source_key)
-            ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp, vf.gp_address_key(gp_vendor)))
-        log_.outcome = "resolved"
-    settle(record, State.SYNCED, synced_hash=content_hash(chosen),
-           snapshot={"agreed": chosen, "archived": snap.get("archived", False)})

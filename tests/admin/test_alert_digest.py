@@ -26,10 +26,21 @@ def test_it_mails_the_contacts_once_with_what_happened_and_what_fixes_it(contact
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ap@northwind.test", "controller@northwind.test"]
-    assert "2 record(s) need attention" in message.subject
+    assert "1 invoice waiting for a mapping or GP, 1 invoice failed (will retry)" in message.subject
+    assert "newly needing attention: 1 invoice waiting for a mapping or GP, 1 invoice failed" in message.body
     assert "ACME invoice 1" in message.body and "Replay to retry now." in message.body
     assert "BOLT invoice 2" in message.body and "00000003" not in message.body
     assert "https://connector.example/admin/audit/syncrecord/" in message.body
+
+
+def test_its_links_are_absolute_with_site_url(contacts, settings):
+    settings.SITE_URL = "https://ap.northwind.example/"
+    record(contacts, "00000001", "failed", reason="timeout")
+    send_digest(contacts)
+    body = mail.outbox[0].body
+    assert "https://ap.northwind.example/admin/audit/syncrecord/" in body
+    assert "https://ap.northwind.example/admin/audit/attentionrecord/" in body
+    assert "SITE_URL" not in body
 
 
 def test_it_sends_nothing_new_for_a_retry_that_fails_the_same_way(contacts):

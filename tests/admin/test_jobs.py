@@ -22,7 +22,7 @@ def test_it_replays_a_selection_as_a_job_and_shows_where_each_record_ended(as_fr
                             {"action": "replay_selected", "_selected_action": ids})
     page = response.content.decode()
     assert "5 of 5 record(s) done." in page
-    assert "synced</span> 5" in page
+    assert "Synced</span> 5" in page and "5 records: 5 synced." in page
     assert [len(c[0]) for c in calls] == [2, 2, 1] and calls[0][1] == frank
     job = Job.objects.get()
     assert (job.state, job.user, job.percent) == (Job.DONE, frank, 100)
@@ -59,5 +59,6 @@ def test_it_runs_an_initial_load_from_the_dashboard_and_shows_what_it_did(
     # A heavy job: connector admins only (tests/security/test_hardening.py).
     page = post_and_run(as_alice, f"/admin/ops/dashboard/{tenant.slug}/start/initial_load/").content.decode()
     assert "Initial load (everything in GP)" in page and "Done" in page
-    assert "bill_blocked: 10" in page
+    assert "GP → BILL:</strong> 8 vendors waiting for a vendor match review, 10 bills not approved in GP yet (left alone), 10 waiting for a mapping or GP." in page
+    assert "bill_blocked" not in page
     assert SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").count() == 10

@@ -124,7 +124,7 @@ def test_bulk_approval_links_only_and_leaves_the_differences_on_the_vendor_recor
     attention = text(as_frank.get("/admin/audit/attentionrecord/?cause=decision"))
     assert "CONTOSO0001" in attention and "left as they are on both sides (nothing was overwritten)" in attention
     page = text(as_frank.get(f"/admin/audit/syncrecord/{record.pk}/change/"))
-    assert "Choose field by field on the vendor match review page" in page
+    assert "Keep GP's value" in page and "Keep BILL's value" in page  # chosen right there, field by field
     assert "remit address" in page and "1 Microsoft Way, Redmond, WA 98052, US" in page
 
 

@@ -140,8 +140,9 @@ def test_a_field_left_different_never_flows_from_bill_to_gp_even_after_dont_sync
     record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
     dont_sync([record], "checking with the vendor", frank)
     record.refresh_from_db()
-    ended = resume(record, frank)
-    assert ended.state == State.CONFLICT
+    resume(record, frank)  # a replay job, run as the worker would
+    record.refresh_from_db()
+    assert record.state == State.CONFLICT
     BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "pay@contoso.example"})
     SyncRecord.objects.filter(pk=record.pk).update(state=State.SYNCED)  # even if something settled it
     run_bill_to_gp(wired)

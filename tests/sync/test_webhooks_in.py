@@ -165,9 +165,9 @@ def test_a_vendor_edited_on_both_sides_is_a_conflict_showing_both_values(synced,
     assert BillClient.for_connection(synced.bill_connection).get_vendor(vendor.target_id).name == "Name From BILL"
     assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From GP"
 
-    from connectors.sync.vendors_back import resolve_conflict
+    from connectors.sync.vendor_conflict import keep_value
 
-    resolve_conflict(vendor, {"name": "bill"})
+    keep_value(vendor, "name", "bill", None)
     vendor.refresh_from_db()
     assert vendor.state == State.SYNCED
     assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From BILL"

@@ -32,10 +32,13 @@ class Command(BaseCommand):
                             help="With --once: reach GP only through a GP agent (as behind a firewall).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.core.management import call_command
+
         from connectors import demo
 
         if options["gp_via_agent"] and not options["once"]:
             raise CommandError("--gp-via-agent runs with --once only (the interactive demo reaches GP directly).")
+        call_command("migrate", interactive=False, verbosity=0)  # a fresh database works as well as an old one
         if options["once"]:
             options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
         options["allow_http_webhooks"] = True  # the demo's admin is plain http on 127.0.0.1
@@ -67,24 +70,32 @@ class Command(BaseCommand):
         from connectors.subscriptions import subscribe
         from connectors.sync.runner import run_gp_to_bill
 
+        url = f"http://127.0.0.1:{options['port']}"
+        mail_dir = settings.BASE_DIR / "var" / "demo-mail"
+        # Links in e-mails are absolute, and e-mails go to files, not over the login lines below.
+        demo_env = {"SITE_URL": url, "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                    "EMAIL_FILE_PATH": str(mail_dir)}
+        settings.SITE_URL, settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH = url, demo_env["EMAIL_BACKEND"], str(mail_dir)
         tenant = demo.wire_tenant(gp, bill)
         users = demo.demo_users(tenant)
         for line in describe(gp, bill, options):
             self.stdout.write(line)
         run_gp_to_bill(tenant, full=True)
-        self.stdout.write("Approving strong suggestions (score ≥ 0.8); the rest wait for you in Mappings:")
-        demo.approve_suggestions(tenant, self.stdout.write, min_score=Decimal("0.8"))
-        url = f"http://127.0.0.1:{options['port']}"
+        self.stdout.write("Approving strong suggestions (a match scoring ≥ 0.8, or 'create in BILL' where nothing in "
+                          "BILL looks like the GP record); the rest wait for you in Mappings:")
+        counts = demo.approve_suggestions(tenant, self.stdout.write, min_score=Decimal("0.8"))
+        self.stdout.write(demo.approvals_sentence(counts))
         subscribe(tenant, f"{url}/webhooks/bill/{tenant.slug}/")
         # The sandboxes answer plain http on loopback: the admin must accept their addresses if edited.
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gpbill_site.settings", "CONNECTION_ALLOW_HTTP": "True",
-               "BILL_EXTRA_HOSTS": "127.0.0.1,localhost"}
+               "BILL_EXTRA_HOSTS": "127.0.0.1,localhost", **demo_env}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = [
             subprocess.Popen([*manage, "qcluster"], env=env),
             subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{options['port']}"], env=env),
         ]
         self.stdout.write(f"\nAdmin: {url}/admin/")
+        self.stdout.write(f"E-mails (the needs-attention digest) are written as files to {mail_dir}/")
         for name, password in users.items():
             self.stdout.write(f"  {name} / {password}")
         self.stdout.write(f"Tenant {tenant.name!r} syncs every {tenant.poll_interval_minutes} minute(s); "

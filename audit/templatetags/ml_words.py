@@ -1,0 +1,22 @@
+"""Template filters that put codes and stored values into words (see `audit.words`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from audit import words
+
+register = template.Library()
+register.filter("state_words", words.state_words)
+register.filter("outcome_words", words.outcome_words)
+register.filter("flow_words", words.flow_words)
+register.filter("trigger_words", words.trigger_words)
+register.filter("tally_sentence", words.tally_sentence)
+register.filter("states_sentence", words.states_sentence)
+
+
+@register.filter
+def readable(value: Any) -> str:
+    return words.readable(value)

@@ -1,0 +1,208 @@
+"""Every state, outcome, flow and tally code in a finance clerk's words: the one place that maps them.
+
+The record page, its trail, the job page, the dashboard and the alert e-mail all read these, so
+a code such as `in_doubt`, `updated_gp` or `gp_bills` never reaches a page. A code nobody mapped
+yet still reads as words ("some new code" rather than `some_new_code`), never as the raw code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from .models import State, Trigger
+
+STATE_WORDS: dict[str, str] = dict(State.choices)
+TRIGGER_WORDS: dict[str, str] = dict(Trigger.choices)
+
+# What one attempt in the trail did.
+OUTCOME_WORDS: dict[str, str] = {
+    "created": "Created",
+    "updated": "Updated",
+    "updated_gp": "Updated in GP",
+    "unchanged": "Nothing to change",
+    "adopted": "Found already in BILL and linked",
+    "already_in_gp": "Found already in GP",
+    "archived": "Archived in BILL (GP vendor on hold or inactive)",
+    "blocked": "Waiting for a mapping or GP",
+    "conflict": "Changed on both sides",
+    "flagged": "Needs a person",
+    "linked": "Linked",
+    "parked": "Parked until GP or BILL allows it",
+    "resolved": "A person chose which value to keep",
+    "resumed": "Sync again chosen",
+    "skipped": "Don't sync chosen",
+    "replayed": "Replayed",
+    "reversed": "Reversed",
+    "applied": "Applied to the GP invoice",
+    "error": "Error",
+    **{code: words for code, words in STATE_WORDS.items() if code not in ("blocked", "conflict", "flagged", "skipped")},
+}
+
+FLOW_WORDS: dict[str, str] = {
+    "gp_vendors": "GP vendors → BILL",
+    "gl_accounts": "GP accounts → BILL",
+    "gp_bills": "GP invoices → BILL bills",
+    "bill_payments": "BILL payments → GP",
+    "bill_vendors": "BILL vendor changes → GP",
+    "vendor_link": "Vendor match approved",
+    "vendor_conflict": "Vendor field choice",
+    "manual": "A person's action",
+    "replay": "Replay",
+    "gp_to_bill": "GP → BILL",
+    "bill_to_gp": "BILL → GP",
+}
+
+# Run tallies ("bill_created": 19) as sentences: the thing counted, then what happened to it.
+TALLY_NOUNS: dict[str, tuple[str, str]] = {
+    "bill": ("bill", "bills"),
+    "vendor": ("vendor", "vendors"),
+    "gp_vendor": ("BILL vendor", "BILL vendors"),
+    "account": ("account", "accounts"),
+    "payment": ("payment", "payments"),
+}
+TALLY_PHRASES: dict[str, str] = {
+    "bill_created": "sent to BILL",
+    "bill_updated": "updated in BILL",
+    "bill_adopted": "found already in BILL",
+    "bill_ignored": "not approved in GP yet (left alone)",
+    "bill_blocked": "waiting for a mapping or GP",
+    "vendor_created": "created in BILL",
+    "vendor_updated": "updated in BILL",
+    "vendor_suggested": "waiting for a vendor match review",
+    "vendor_rejected": "rejected by finance (not synced)",
+    "gp_vendor_updated": "changed in BILL and written to GP",
+    "gp_vendor_unchanged": "checked, nothing new to write to GP",
+    "gp_vendor_failed": "not taken by GP (will retry)",
+    "account_created": "created in BILL",
+    "payment_applied": "applied in GP",
+    "payment_blocked": "waiting for a checkbook mapping or GP posting",
+    "payment_parked": "parked (no GP invoice to apply to)",
+    "payment_reversed": "reversed in GP",
+    "unchanged": "unchanged",
+    "failed": "failed (will retry)",
+    "in_doubt": "with an unknown outcome (checked before any retry)",
+    "flagged": "needing a person",
+    "conflict": "changed on both sides",
+    "archived": "archived in BILL (GP vendor on hold or inactive)",
+    "parked": "parked until GP or BILL allows it",
+    "blocked": "waiting for a mapping or GP",
+}
+
+
+def _humanise(code: str) -> str:
+    """some_code / someCode → "Some code"."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(code)).replace("_", " ").strip()
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in text.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def state_words(code: str) -> str:
+    return STATE_WORDS.get(code, _humanise(code))
+
+
+def outcome_words(code: str) -> str:
+    return OUTCOME_WORDS.get(code, _humanise(code))
+
+
+def flow_words(code: str) -> str:
+    return FLOW_WORDS.get(code, _humanise(code))
+
+
+def trigger_words(code: str) -> str:
+    return TRIGGER_WORDS.get(code, _humanise(code))
+
+
+def _split_tally(key: str) -> tuple[str, str]:
+    for noun in sorted(TALLY_NOUNS, key=len, reverse=True):
+        if key.startswith(noun + "_"):
+            return noun, key[len(noun) + 1:]
+    return "", key
+
+
+def tally_sentence(tally: Mapping[str, Any]) -> str:
+    """{"bill_created": 19, "bill_unchanged": 2, "payment_blocked": 1} →
+    "19 bills sent to BILL, 2 unchanged, 1 payment waiting for a checkbook mapping or GP posting."."""
+    if not isinstance(tally, Mapping):
+        return "Nothing to do."
+    parts: list[str] = []
+    last_noun = None
+    for key, count in tally.items():
+        if not isinstance(count, int) or not count:
+            continue
+        noun, what = _split_tally(key)
+        phrase = TALLY_PHRASES.get(key) or TALLY_PHRASES.get(what) or what.replace("_", " ")
+        if noun and noun != last_noun:
+            singular, plural = TALLY_NOUNS[noun]
+            parts.append(f"{count} {singular if count == 1 else plural} {phrase}")
+        else:
+            parts.append(f"{count} {phrase}" if noun else f"{count} {_humanise(key).lower()}")
+        last_noun = noun
+    return (", ".join(parts) + ".") if parts else "Nothing to do."
+
+
+def states_sentence(by_state: Mapping[str, Any]) -> str:
+    """Where a replay left its records: "3 records synced, 1 waiting for a mapping or GP."."""
+    if not isinstance(by_state, Mapping):
+        return "No records."
+    parts = [f"{n} {_lower_first(state_words(s))}" for s, n in by_state.items() if n]
+    if not parts:
+        return "No records."
+    total = sum(n for n in by_state.values() if isinstance(n, int))
+    return f"{total} record{'s' if total != 1 else ''}: " + ", ".join(parts) + "."
+
+
+ADDRESS_KEYS = frozenset({"line1", "line2", "city", "state", "zip", "country"})
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def readable(value: Any) -> str:
+    """Any stored value as a person reads it: an address on one line, amounts with separators,
+    other mappings as "name: value" pairs, lists joined; never a Python repr."""
+    from connectors.sync.vendor_fields import as_text
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return money(value) if isinstance(exponent, int) and exponent >= -2 else f"{value:,f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, Mapping):
+        if value and set(value) <= ADDRESS_KEYS:
+            return as_text(dict(value))
+        return "; ".join(f"{_humanise(k)}: {readable(v)}" for k, v in value.items() if readable(v))
+    if isinstance(value, list | tuple | set):
+        return "; ".join(t for t in (readable(v) for v in value) if t)
+    return str(value)
+
+
+KIND_NOUNS: dict[str, tuple[str, str]] = {
+    "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
+    "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+}
+
+
+def records_sentence(records: list[Any]) -> str:
+    """Records grouped by kind and state: "2 invoices waiting for a mapping or GP, 1 vendor changed on both sides"."""
+    from collections import Counter
+
+    counts = Counter((r.kind, r.state) for r in records)
+    parts = []
+    for (kind, state), n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        singular, plural = KIND_NOUNS.get(kind, ("record", "records"))
+        parts.append(f"{n} {singular if n == 1 else plural} {_lower_first(state_words(state))}")
+    return ", ".join(parts)
