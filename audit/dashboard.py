@@ -64,9 +64,9 @@ def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 @require_POST
 def start_job(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    tenant = _tenant(request, slug)  # first: another tenant's page is a 404 whatever the user may start
     if not may_start(request.user, kind):
         raise PermissionDenied
-    tenant = _tenant(request, slug)
     # One job of a kind per tenant at a time: pressing again shows the one already under way.
     running = Job.objects.filter(tenant=tenant, kind=kind, state__in=(Job.QUEUED, Job.RUNNING)).first()
     if running is not None:

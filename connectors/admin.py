@@ -23,7 +23,7 @@ from .models import (
 )
 from .relay import admin as relay_admin  # noqa: F401  (registers the GP agent pages)
 from .secret_forms import ConnectionForm
-from .tenancy import add_member, sees_all
+from .tenancy import add_member, sees_all, tenants_for
 from .tenant_admin import TenantScopedAdmin
 
 log = logging.getLogger(__name__)
@@ -209,9 +209,17 @@ class GPConnectionAdmin(AuditedConnectionAdmin):
 
 
 @admin.register(GPResourceOverride)
-class GPResourceOverrideAdmin(admin.ModelAdmin):
+class GPResourceOverrideAdmin(TenantScopedAdmin):
     """How one GP server differs from Part B. Versions are proposed, then confirmed by a Connector admin
-    (the connectors app is theirs alone); a confirmed version is never edited: propose a new one."""
+    (the connectors app is theirs alone); a confirmed version is never edited: propose a new one.
+    Scoped like the connection it belongs to."""
+
+    tenant_field = "connection__tenant"
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "connection":  # only the user's tenants' GP connections are offered
+            kwargs["queryset"] = GPConnection.objects.filter(tenant__in=tenants_for(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     list_display = ("connection", "version", "values", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
     list_select_related = ("connection", "proposed_by", "confirmed_by")

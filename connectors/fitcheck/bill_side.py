@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from connectors.bill.client import BillClient
-from connectors.bill.gate import gate_for
+from connectors.bill.gate import gate_for, key_of
 from connectors.bill.http import BillError
 from mappings.matching import Account, Party
 
@@ -76,6 +76,7 @@ def _webhooks(client: BillClient, problems: Problems) -> dict[str, Any]:
 
 def _calls(conn: Any) -> dict[str, int]:
     budget = settings.BILL_HOURLY_BUDGET
-    used = gate_for(timeout_seconds=float(conn.timeout_seconds)).used_this_hour(conn.organization_id)
+    # BILL's hour is per developer key, shared by every org that uses it (connectors/bill/gate.py).
+    used = sum(gate_for(timeout_seconds=float(conn.timeout_seconds)).used_this_hour(key_of(conn)).values())
     return {"hourly_budget": budget, "used_this_hour": used, "left_this_hour": max(0, budget - used),
             "in_flight_limit": settings.BILL_CONCURRENCY_LIMIT}

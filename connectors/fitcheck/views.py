@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from connectors.models import Tenant
+from connectors.tenancy import tenants_for
 
 from . import run_fit_check, to_csv
 
@@ -23,7 +23,9 @@ PERM = "connectors.change_gpconnection"  # Connector admins: the fit check shows
 def fit_check_view(request: HttpRequest, object_id: str) -> HttpResponse:
     if not request.user.has_perm(PERM):
         raise PermissionDenied
-    tenant = get_object_or_404(Tenant.objects.select_related("gp_connection", "bill_connection"), pk=object_id)
+    # Another tenant's fit check answers 404, like any of its pages (connectors/tenancy.py).
+    tenant = get_object_or_404(tenants_for(request.user).select_related("gp_connection", "bill_connection"),
+                               pk=object_id)
     if request.method == "POST":
         return _propose(request, tenant)
     context: dict[str, Any] = {**admin.site.each_context(request), "title": f"Fit check: {tenant.name}",

@@ -476,6 +476,7 @@ def test_only_superusers_grant_tenants_and_an_admin_who_adds_one_becomes_its_mem
     response = alice.post(reverse("admin:connectors_tenant_add"), {
         "name": "Fabrikam Retail", "slug": "fabrikam", "is_active": "on", "poll_interval_minutes": "15",
         "bill_policy": "posted_open", "paid_statuses": "PAID", "vendor_fields_to_gp": "name",
+        "agent_silence_alert_minutes": "10",
         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0", "memberships-0-user": str(django_user("frank").pk),
     })
     assert response.status_code == 302, response.content[:3000]
