@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from connectors.models import Tenant
 from connectors.tenancy import tenants_for
 
 from . import run_fit_check, to_csv
