@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connectors.models import Tenant
@@ -26,6 +26,9 @@ from connectors.models import Tenant
 from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
 
+# The fields settling a row changes (`settle`, bulk settling, keep_in_doubt).
+SETTLED_FIELDS = ["state", "target_id", "reason", "fix", "waiting_on", "synced_hash", "source_hash", "snapshot",
+                  "label", "next_retry_at", "updated_at"]
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 HOST = socket.gethostname()
 
@@ -70,18 +73,111 @@ def _assert_autocommit() -> None:
         raise RuntimeError("write_ahead must run outside a transaction so the row commits before the call.")
 
 
-def write_ahead(records: Iterable[SyncRecord]) -> None:
-    """Mark records `sending` and commit, before the external write that may create their targets."""
+def settle_window(timeout_seconds: float = 0) -> timedelta:
+    """How long after an unconfirmed create was sent it may still appear on the target.
+
+    A service can commit a request the client has already given up on; a lookup right after the
+    timeout proves nothing. The window is LEDGER_SETTLE_SECONDS, and always longer than the client's
+    timeout (twice it, plus a second)."""
+    return timedelta(seconds=max(float(settings.LEDGER_SETTLE_SECONDS), 2 * float(timeout_seconds) + 1))
+
+
+def absence_confirmed(record: SyncRecord, window: timedelta) -> bool:
+    """True once the settle window since the last send has passed: a lookup now that finds nothing
+    means the unconfirmed create really did not happen, and it may be sent again."""
+    return record.sent_at is None or timezone.now() >= record.sent_at + window
+
+
+def is_stuck(record: SyncRecord) -> bool:
+    """A `sending` row whose writer is gone (or has had it far too long): others may reconcile it."""
+    if record.state != State.SENDING:
+        return False
+    age = timezone.now() - record.updated_at
+    if age > timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS):
+        return True
+    grace = timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
+    return age >= grace and bool(record.sending_by) and writer_is_dead(record.sending_by)
+
+
+def owned_elsewhere(record: SyncRecord) -> bool:
+    """A live writer has this row `sending`: nobody else looks it up, settles it or sends it."""
+    return record.state == State.SENDING and not is_stuck(record)
+
+
+def _may_take(record: SyncRecord, window: timedelta | None) -> bool:
+    if record.state == State.SENDING and not is_stuck(record):
+        return False
+    if window is not None and record.state in UNCERTAIN_STATES:
+        return absence_confirmed(record, window)
+    return True
+
+
+def write_ahead(records: Iterable[SyncRecord], *, window: timedelta | None = None) -> list[SyncRecord]:
+    """Mark records `sending` and commit, before the external write that may create their targets.
+
+    A compare-and-set, row by row, on the state the caller read (state and `updated_at`, which every
+    save moves): a row another writer changed since — took it, settled it, created its target — is
+    not taken, so two writers that both decided to create one object never both send it. Returns
+    the rows taken; the caller sends only those. A row another live process has `sending` is never
+    taken; for a create (`window` given) an uncertain row is taken only once the settle window since
+    its last send has passed (the caller has looked it up first and found nothing)."""
     _assert_autocommit()
-    rows = list(records)
     now = timezone.now()
+    me = writer_id()
+    taken: list[SyncRecord] = []
     with transaction.atomic():
-        for record in rows:
-            record.state = State.SENDING
-            record.attempts += 1
-            record.updated_at = now
-            record.sending_by = writer_id()
-        SyncRecord.objects.bulk_update(rows, ["state", "attempts", "updated_at", "sending_by"])
+        for record in records:
+            if not _may_take(record, window):
+                continue
+            won = SyncRecord.objects.filter(pk=record.pk, state=record.state, updated_at=record.updated_at).update(
+                state=State.SENDING, attempts=F("attempts") + 1, updated_at=now, sent_at=now, sending_by=me)
+            if won:
+                record.state, record.updated_at, record.sent_at, record.sending_by = State.SENDING, now, now, me
+                record.attempts += 1
+                taken.append(record)
+    return taken
+
+
+def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, **fields: Any) -> bool:
+    """Leave an unconfirmed create `in_doubt`: every retry sweep looks it up again (no retry time: due
+    at once, and only looked up), and it is sent again only when a lookup after its settle window
+    (`window` from `sent_at`) still finds nothing. Written only if the row is still as the caller read
+    it (another writer may have settled it meanwhile); returns whether it was."""
+    seen_state, seen_at = record.state, record.updated_at
+    until = (record.sent_at or timezone.now()) + window
+    apply_settlement(record, State.IN_DOUBT, reason=reason,
+                     fix=fields.pop("fix", f"Nothing: it is looked up on every sync, and sent again only if still "
+                                           f"absent after {until:%H:%M:%S} UTC."),
+                     **fields)
+    record.updated_at = timezone.now()
+    changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
+        **{name: getattr(record, name) for name in SETTLED_FIELDS})
+    return bool(changed)
+
+
+def still_settling(record: SyncRecord, window: timedelta, reason: str, **fields: Any) -> bool:
+    """For an unconfirmed create just looked up and not found: True while its settle window runs (the
+    row is then kept `in_doubt`, nothing may be sent); False when it may be sent (again)."""
+    if not is_uncertain(record) or absence_confirmed(record, window):
+        return False
+    keep_in_doubt(record, window, reason=reason, **fields)
+    return True
+
+
+def fail_unless_uncertain(record: SyncRecord, reason: str, *, maybe_written: bool = True,
+                          fix: str = "Retried automatically; Replay to retry now.") -> None:
+    """After an error: `failed` (retried as is) unless a write of the row may be out. A row this
+    process left `sending` goes `in_doubt` (looked up first) when the call may have been carried out
+    (`maybe_written`: its answer was lost); a row in doubt, or another writer's `sending` row, is left
+    as it is."""
+    record.refresh_from_db()
+    if record.state == State.SENDING and record.sending_by == writer_id():
+        if maybe_written:
+            keep_in_doubt(record, settle_window(), reason=reason)
+        else:
+            settle(record, State.FAILED, reason=reason, fix=fix)
+    elif record.state not in UNCERTAIN_STATES:
+        settle(record, State.FAILED, reason=reason, fix=fix)
 
 
 def is_uncertain(record: SyncRecord) -> bool:

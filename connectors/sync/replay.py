@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from audit.ledger import settle
+from audit.ledger import fail_unless_uncertain, settle
 from audit.models import Kind, State, SyncRecord, Trigger
 
 from .context import SyncContext
-from .errors import explain
+from .errors import explain, may_have_written
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,7 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
             replay_payment(ctx, record)
     except Exception as exc:
         log.exception("replay of %s failed", record)
-        record.refresh_from_db()
-        if record.state not in (State.IN_DOUBT,):
-            settle(record, State.FAILED, reason=explain(exc), fix="Retried automatically; Replay to retry now.")
+        fail_unless_uncertain(record, explain(exc), maybe_written=may_have_written(exc))
     record.refresh_from_db()
     return record
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import attempt, get_record, settle, write_ahead
+from audit.ledger import attempt, fail_unless_uncertain, get_record, owned_elsewhere, settle, write_ahead
 from audit.models import Kind, State
 from mappings.models import MappingState, VendorMapping
 
 from . import vendor_fields as vf
 from .context import SyncContext
 from .cursors import poll_run
-from .errors import explain
+from .errors import explain, may_have_written
 from .hashing import content_hash
 
 FLOW = "bill_vendors"
@@ -39,8 +39,8 @@ def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
     if mapping is None:
         raise exc
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
-    settle(record, State.FAILED, reason=f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
-           fix="Retried automatically; Replay to retry now.")
+    fail_unless_uncertain(record, f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
+                          maybe_written=may_have_written(exc))
     ctx.tally["gp_vendor_failed"] += 1
 
 
@@ -52,6 +52,9 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
     agreed = record.snapshot.get("agreed")
     if not agreed or record.state in (State.SKIPPED, State.CONFLICT):
+        return
+    if owned_elsewhere(record):  # another live worker is writing this vendor: read it again next run
+        ctx.tally["gp_vendor_busy"] += 1
         return
     bill_now = vf.from_bill(bill_vendor.raw)
     allowed = ctx.tenant.vendor_field_set_to_gp
@@ -76,7 +79,9 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         return
     to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
     if to_send:
-        write_ahead([record])
+        if not write_ahead([record]):  # taken by another worker since it was read
+            ctx.tally["gp_vendor_busy"] += 1
+            return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {"gp_vendor": mapping.gp_vendor_id, "fields": sorted(to_send)}
             ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor)))
@@ -97,7 +102,8 @@ def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> Non
     chosen = {f: (gp_now if keep.get(f, "gp") == "gp" else bill_now)[f] for f in vf.ALIGNED_FIELDS}
     to_bill = {f for f in vf.ALIGNED_FIELDS if chosen[f] != bill_now[f]}
     to_gp = {f for f in vf.ALIGNED_FIELDS if chosen[f] != gp_now[f]}
-    write_ahead([record])
+    if not write_ahead([record]):
+        raise ValueError("The connector is writing this vendor right now; reload the page and choose again.")
     with attempt(record, "vendor_conflict", "person", user) as log_:
         log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
         if to_bill:

@@ -1,7 +1,11 @@
 """BILL-specific fault injection: the shared kinds plus faults that strike *after* the write committed.
 
 `timeout_after_commit` / `reset_after_commit` are the ones that make money unsafe: the object exists
-in BILL but the client never hears so. Rules are consumed in order; each fires `count` times.
+in BILL but the client never hears so. `commit_late` is worse: the connection is held `hold_seconds`
+and dropped unanswered, and the write commits `delay_seconds` after the request arrived — a lookup made
+right after the client gave up finds nothing, yet the object appears later (BILL gives no guarantee
+that a request the client abandoned is not still being processed). Rules are consumed in order; each
+fires `count` times.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit")
+KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit", "commit_late")
 
 
 @dataclass
@@ -21,6 +25,7 @@ class Fault:
     path_contains: str = ""
     status: int = 500
     hold_seconds: float = 2.0  # how long a timeout holds the connection before dropping it
+    delay_seconds: float = 5.0  # commit_late: when the write commits, counted from the request
 
     def applies(self, method: str, path: str) -> bool:
         return self.count > 0 and (not self.methods or method in self.methods) and self.path_contains in path
@@ -28,6 +33,10 @@ class Fault:
     @property
     def after_commit(self) -> bool:
         return self.kind.endswith("_after_commit")
+
+    @property
+    def commits_late(self) -> bool:
+        return self.kind == "commit_late"
 
 
 class Faults:
@@ -45,6 +54,7 @@ class Faults:
         path_contains: str = "",
         status: int = 500,
         hold_seconds: float = 2.0,
+        delay_seconds: float = 5.0,
     ) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -55,6 +65,7 @@ class Faults:
             path_contains,
             int(status),
             float(hold_seconds),
+            float(delay_seconds),
         )
         with self._lock:
             self._rules.append(rule)

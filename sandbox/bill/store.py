@@ -8,6 +8,7 @@ One lock guards everything: the sandbox is about behaviour, not throughput.
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -38,11 +39,15 @@ def _date(value: Any, field: str) -> str:
 class Store:
     """All records of the one sandbox organization, with BILL's rules for changing them."""
 
-    def __init__(self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False) -> None:
+    def __init__(self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False,
+                 shuffle_bulk_answers: bool = False) -> None:
         self.ids = ids
         self.clock = Clock()
         self.emit = emit
         self.duplicate_invoice_check = duplicate_invoice_check
+        # BILL documents no order for a bulk create's answer: with this on, it comes back shuffled.
+        self.shuffle_bulk_answers = shuffle_bulk_answers
+        self._answer_order = random.Random(0)
         self.lock = threading.RLock()
         self.vendors: dict[str, dict[str, Any]] = {}
         self.bills: dict[str, dict[str, Any]] = {}
@@ -65,6 +70,16 @@ class Store:
         record["updatedTime"] = self.clock.stamp()
         self.emit(event, key, copy.deepcopy(record))
         return copy.deepcopy(record)
+
+    def bulk_answer(self, made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The order a bulk create's HTTP answer lists its records in: the request's, unless shuffling
+        is on (store methods themselves always return request order)."""
+        answer = list(made)
+        if self.shuffle_bulk_answers and len(answer) > 1:
+            with self.lock:
+                while answer == made:  # a shuffle that changed nothing would test nothing
+                    self._answer_order.shuffle(answer)
+        return answer
 
     # --- vendors ---------------------------------------------------------------------------------
     def _vendor_from(self, body: Any) -> dict[str, Any]:
