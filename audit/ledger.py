@@ -7,8 +7,10 @@ anything is sent again, so a repeat never creates a second bill or applies a pay
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,11 +28,18 @@ from connectors.models import Tenant
 from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
 
+log = logging.getLogger(__name__)
+
 # The fields settling a row changes (`settle`, bulk settling, keep_in_doubt).
 SETTLED_FIELDS = ["state", "target_id", "reason", "fix", "waiting_on", "synced_hash", "source_hash", "snapshot",
                   "label", "next_retry_at", "updated_at"]
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 HOST = socket.gethostname()
+
+
+# Rows this process has written ahead and a thread of it is still working on (see `writing`).
+_IN_FLIGHT: set[int] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
 def writer_id() -> str:
@@ -93,10 +102,18 @@ def is_stuck(record: SyncRecord) -> bool:
     if record.state != State.SENDING:
         return False
     age = timezone.now() - record.updated_at
-    if age > timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS):
+    if age > timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS) or _left_by_this_process(record.pk,
+                                                                                                 record.sending_by):
         return True
     grace = timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
     return age >= grace and bool(record.sending_by) and writer_is_dead(record.sending_by)
+
+
+def _left_by_this_process(pk: int, sending_by: str) -> bool:
+    """A row this process wrote ahead that none of its threads is working on any more: the call and
+    its settling ended without settling it (the database went away meanwhile, say)."""
+    with _IN_FLIGHT_LOCK:
+        return sending_by == writer_id() and pk not in _IN_FLIGHT
 
 
 def owned_elsewhere(record: SyncRecord) -> bool:
@@ -135,7 +152,51 @@ def write_ahead(records: Iterable[SyncRecord], *, window: timedelta | None = Non
                 record.state, record.updated_at, record.sent_at, record.sending_by = State.SENDING, now, now, me
                 record.attempts += 1
                 taken.append(record)
+    with _IN_FLIGHT_LOCK:  # this process's work now, until `writing` (or the process) ends
+        _IN_FLIGHT.update(r.pk for r in taken)
     return taken
+
+
+@contextmanager
+def writing(records: Iterable[SyncRecord], *, window: timedelta | None = None) -> Iterator[list[SyncRecord]]:
+    """`write_ahead`, then the block that sends and settles the rows taken (yielded). While the block
+    runs the rows are this process's work in flight; after it they are not, so a row it could not
+    settle is reconciled by the next sweep instead of waiting LEDGER_STUCK_SENDING_SECONDS. If the
+    block fails and the call may have gone out (`may_have_written`), the rows it left `sending` go
+    `in_doubt`: they are looked up before anything is sent again."""
+    taken = write_ahead(records, window=window)
+    pks = {r.pk for r in taken}
+    try:
+        yield taken
+    except BaseException as exc:
+        _leave_in_doubt(taken, window or settle_window(), exc)
+        raise
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.difference_update(pks)
+
+
+def may_have_written(exc: BaseException) -> bool:
+    """Whether a failed call may still have been carried out. GP's and BILL's errors say so themselves
+    (`in_doubt`, or a timeout, reset or 5xx: the answer was lost); a clear refusal did nothing. Any
+    other error (the database or Redis went away around the call, a bug) may have struck after the
+    request left, so it counts as maybe written."""
+    if hasattr(exc, "in_doubt") or hasattr(exc, "code"):
+        return bool(getattr(exc, "in_doubt", False)) or getattr(exc, "code", None) in ("timeout", "reset", "server")
+    return True
+
+
+def _leave_in_doubt(records: list[SyncRecord], window: timedelta, exc: BaseException) -> None:
+    if not may_have_written(exc):
+        return  # a clear refusal: the caller settles the rows (failed, or parked)
+    try:
+        for record in records:
+            record.refresh_from_db()
+            if record.state == State.SENDING and record.sending_by == writer_id():
+                keep_in_doubt(record, window, reason=f"The write was interrupted ({type(exc).__name__}); it is "
+                                                     "looked up before anything is sent again.")
+    except Exception:  # noqa: BLE001 - the database itself may be down: the next sweep finds the rows
+        log.warning("could not mark %d interrupted rows in doubt", len(records))
 
 
 def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, **fields: Any) -> bool:
@@ -282,4 +343,6 @@ def stuck_sending(older_than: timedelta | None = None) -> QuerySet[SyncRecord]:
     grace = now - timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
     recent = sending.filter(updated_at__lt=grace, updated_at__gte=now - older_than).exclude(sending_by="")
     dead = [pk for pk, writer in recent.values_list("pk", "sending_by") if writer_is_dead(writer)]
+    dead += [pk for pk, writer in sending.filter(sending_by=writer_id()).values_list("pk", "sending_by")
+             if _left_by_this_process(pk, writer)]
     return sending.filter(Q(updated_at__lt=now - older_than) | Q(pk__in=dead))

@@ -22,10 +22,11 @@ from audit.ledger import (
     get_record,
     is_uncertain,
     keep_in_doubt,
+    may_have_written,
     owned_elsewhere,
     settle,
     still_settling,
-    write_ahead,
+    writing,
 )
 from audit.models import Kind, State, SyncRecord
 
@@ -33,7 +34,7 @@ from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
 from .cursors import poll_run
-from .errors import explain, may_have_written
+from .errors import explain
 from .ledger_bulk import SyncedBatch
 from .suggest import ensure_account_suggestions
 
@@ -112,7 +113,7 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
     if owned_elsewhere(record):  # another live worker is sending it: only look, never settle or send
         _look_only(ctx, invoice, record, approved)
         return None
-    if record.target_id and not is_uncertain(record):
+    if record.target_id:  # in BILL already (an update in doubt is simply sent again: PUT is idempotent)
         if later is not None and _calls_bill(ctx, invoice, record):
             later(invoice.voucher, handle_existing, ctx, invoice, record)
         else:
@@ -193,12 +194,13 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
 
 def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
     """Create bills in bulk after the write-ahead, which only hands back the rows this worker won."""
-    taken = {id(r) for r in write_ahead([r for r, _ in batch], window=ctx.settle_window("bill"))}
-    if len(taken) < len(batch):  # rows another worker took or settled since they were read
-        ctx.tally["bill_busy"] += len(batch) - len(taken)
-    batch = [(r, d) for r, d in batch if id(r) in taken]
-    if batch:
-        _send_batch(ctx, batch)
+    with writing([r for r, _ in batch], window=ctx.settle_window("bill")) as rows:
+        taken = {id(r) for r in rows}
+        if len(taken) < len(batch):  # rows another worker took or settled since they were read
+            ctx.tally["bill_busy"] += len(batch) - len(taken)
+        batch = [(r, d) for r, d in batch if id(r) in taken]
+        if batch:
+            _send_batch(ctx, batch)
 
 
 def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
@@ -338,15 +340,16 @@ def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                        fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.")
         ctx.tally["bill_flagged"] += 1
         return
-    if not write_ahead([record]):  # another worker changed the row since it was read: it has it
-        ctx.tally["bill_busy"] += 1
-        return
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"update": record.target_id, "amount": str(draft.amount)}
-        ctx.bill.put_bill(record.target_id, draft.payload)
-        log_.outcome = "updated"
-        log_.response_status = "200"
-        settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+    with writing([record]) as taken:
+        if not taken:  # another worker changed the row since it was read: it has it
+            ctx.tally["bill_busy"] += 1
+            return
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"update": record.target_id, "amount": str(draft.amount)}
+            ctx.bill.put_bill(record.target_id, draft.payload)
+            log_.outcome = "updated"
+            log_.response_status = "200"
+            settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
     ctx.tally["bill_updated"] += 1
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
@@ -359,12 +362,14 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                fix="Void or cancel the BILL payment, or re-enter the invoice in GP; then choose Don't sync.")
         ctx.tally["bill_flagged"] += 1
         return
-    if not write_ahead([record]):
-        ctx.tally["bill_busy"] += 1
-        return
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"archive": record.target_id}
-        ctx.bill.archive_bill(record.target_id)
-        log_.outcome = "archived"
-        settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.", snapshot={"archived": True})
+    with writing([record]) as taken:
+        if not taken:
+            ctx.tally["bill_busy"] += 1
+            return
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"archive": record.target_id}
+            ctx.bill.archive_bill(record.target_id)
+            log_.outcome = "archived"
+            settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.",
+                   snapshot={"archived": True})
     ctx.tally["bill_archived"] += 1

@@ -11,8 +11,3 @@ def explain(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
 
-
-def may_have_written(exc: BaseException) -> bool:
-    """Whether the failed call may still have been carried out by GP or BILL (the answer was lost:
-    timeout, reset, 5xx), as opposed to a clear refusal or an error before anything was sent."""
-    return bool(getattr(exc, "in_doubt", False)) or getattr(exc, "code", None) in ("timeout", "reset", "server")

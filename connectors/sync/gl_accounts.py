@@ -12,7 +12,7 @@ from audit.ledger import (
     owned_elsewhere,
     settle,
     still_settling,
-    write_ahead,
+    writing,
 )
 from audit.models import Kind, State
 from mappings.approval import release
@@ -64,22 +64,30 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
                           reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it is "
                                  "looked up again before anything is sent."):  # a late commit may still appear
             return
-        if not write_ahead([record], window=window):
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"name": name, "number": number}
-            try:
-                existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
-            except BillError as exc:
-                state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
-                log_.outcome, log_.error = state, exc.message
-                reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
-                if state == State.IN_DOUBT:
-                    keep_in_doubt(record, window, reason=reason, label=label)
-                else:
-                    settle(record, state, reason=reason, label=label)
+        with writing([record], window=window) as taken:
+            if not taken:
                 return
-            log_.outcome, log_.response_status = "created", "201"
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.request = {"name": name, "number": number}
+                try:
+                    existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
+                except BillError as exc:
+                    state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+                    log_.outcome, log_.error = state, exc.message
+                    reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
+                    if state == State.IN_DOUBT:
+                        keep_in_doubt(record, window, reason=reason, label=label)
+                    else:
+                        settle(record, state, reason=reason, label=label)
+                    return
+                log_.outcome, log_.response_status = "created", "201"
+            _link(ctx, record, mapping, existing, name, label)
+        return
+    _link(ctx, record, mapping, existing, name, label)
+
+
+def _link(ctx: SyncContext, record: Any, mapping: GLAccountMapping, existing: Any, name: str, label: str) -> None:
+    """The BILL account is there (created or found): map it, settle the row, release what waited."""
     mapping.bill_account_id = existing.id
     mapping.bill_name = name[:200]
     mapping.save(update_fields=["bill_account_id", "bill_name", "updated_at"])

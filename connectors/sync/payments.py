@@ -21,17 +21,18 @@ from audit.ledger import (
     get_record,
     is_uncertain,
     keep_in_doubt,
+    may_have_written,
     owned_elsewhere,
     settle,
     still_settling,
-    write_ahead,
+    writing,
 )
 from audit.models import Kind, State, SyncRecord
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
 from .cursors import poll_run
-from .errors import explain, may_have_written
+from .errors import explain
 
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"
@@ -115,7 +116,6 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
 
     existing = ctx.gp.get_payment(number) if is_uncertain(record) or record.state == State.FAILED else None
-    looked_up = existing is not None
     if existing is None:
         window = ctx.settle_window("gp")
         if still_settling(record, window, label=label,
@@ -123,15 +123,24 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
                                  "again before anything is sent."):  # a late commit may still appear
             ctx.tally["payment_in_doubt"] += 1
             return
-        if not write_ahead([record], window=window):
-            ctx.tally["payment_busy"] += 1
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
-                            "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
-            existing = _create(ctx, record, payment, number, vendor_id, checkbook, applies, log_)
-            if existing is None:
+        with writing([record], window=window) as taken:
+            if not taken:
+                ctx.tally["payment_busy"] += 1
                 return
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
+                                "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
+                existing = _create(ctx, record, payment, number, vendor_id, checkbook, applies, log_)
+            if existing is not None:
+                _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=False)
+        return
+    _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=True)
+
+
+def _take(ctx: SyncContext, record: SyncRecord, payment: Any, existing: Any, vendor_id: str,
+          applies: list[tuple[str, Decimal, str]], label: str, *, looked_up: bool) -> None:
+    """The GP payment is there (created, refused as a duplicate, or found): check it is ours, settle."""
+    number = gp_payment_number(payment.id)
     # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
     # just create is only ours if it says what BILL paid.
     if not _matches(existing, vendor_id, applies):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from audit.ledger import fail_unless_uncertain, settle
+from audit.ledger import fail_unless_uncertain, may_have_written, settle
 from audit.models import Kind, State, SyncRecord, Trigger
 
 from .context import SyncContext
-from .errors import explain, may_have_written
+from .errors import explain
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,11 @@ from audit.ledger import (
     get_record,
     is_uncertain,
     keep_in_doubt,
+    may_have_written,
     owned_elsewhere,
     settle,
     still_settling,
-    write_ahead,
+    writing,
 )
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
 from connectors.bill.filters import text_lookup
@@ -39,7 +40,7 @@ from . import vendor_fields as vf
 from .batching import chunks, deferrer, drain, in_thread
 from .context import SyncContext
 from .cursors import poll_run
-from .errors import explain, may_have_written
+from .errors import explain
 from .hashing import content_hash
 from .ledger_bulk import SyncedBatch, update_rows
 from .suggest import suggest_vendor
@@ -230,12 +231,13 @@ def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_ve
 def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
     """Create new BILL vendors after the write-ahead, which only hands back the rows this worker won
     (the run, a mapping approval and a replay may all decide to create the same vendor)."""
-    taken = {id(r) for r in write_ahead([r for r, _, _ in items], window=ctx.settle_window("bill"))}
-    if len(taken) < len(items):
-        ctx.tally["vendor_busy"] += len(items) - len(taken)
-    items = [item for item in items if id(item[0]) in taken]
-    if items:
-        _send_vendors(ctx, items)
+    with writing([r for r, _, _ in items], window=ctx.settle_window("bill")) as rows:
+        taken = {id(r) for r in rows}
+        if len(taken) < len(items):
+            ctx.tally["vendor_busy"] += len(items) - len(taken)
+        items = [item for item in items if id(item[0]) in taken]
+        if items:
+            _send_vendors(ctx, items)
 
 
 def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
@@ -353,19 +355,22 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
     # stays GP's blank, so the BILL → GP flow then fills GP's blank from BILL.
     to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}
     new_agreed = {**(agreed or bill_now), **{f: aligned[f] for f in gp_changed}}
-    if to_send:
-        if not write_ahead([record]):  # another worker changed the row since it was read: it has it
-            ctx.tally["vendor_busy"] += 1
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            body = vf.bill_body(aligned, to_send)
-            log_.request = {"update": record.target_id, "fields": sorted(to_send)}
-            ctx.bill.patch_vendor(record.target_id, body)
-            log_.outcome = "updated"
-            log_.response_status = "200"
-        ctx.tally["vendor_updated"] += 1
     snapshot = {"agreed": new_agreed, "archived": record.snapshot.get("archived", False)}
-    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+    if to_send:
+        with writing([record]) as taken:
+            if not taken:  # another worker changed the row since it was read: it has it
+                ctx.tally["vendor_busy"] += 1
+                return
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                body = vf.bill_body(aligned, to_send)
+                log_.request = {"update": record.target_id, "fields": sorted(to_send)}
+                ctx.bill.patch_vendor(record.target_id, body)
+                log_.outcome = "updated"
+                log_.response_status = "200"
+            settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+        ctx.tally["vendor_updated"] += 1
+    else:
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
     if archived != bool(snapshot["archived"]):
         _set_archived(ctx, record, archived)
 

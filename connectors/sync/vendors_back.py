@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import attempt, fail_unless_uncertain, get_record, owned_elsewhere, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    fail_unless_uncertain,
+    get_record,
+    may_have_written,
+    owned_elsewhere,
+    settle,
+    writing,
+)
 from audit.models import Kind, State
 from mappings.models import MappingState, VendorMapping
 
 from . import vendor_fields as vf
 from .context import SyncContext
 from .cursors import poll_run
-from .errors import explain, may_have_written
+from .errors import explain
 from .hashing import content_hash
 
 FLOW = "bill_vendors"
@@ -78,8 +86,14 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         ctx.tally["gp_vendor_conflict"] += 1
         return
     to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
-    if to_send:
-        if not write_ahead([record]):  # taken by another worker since it was read
+    new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
+    snapshot = {**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
+                "agreed": new_agreed}
+    if not to_send:
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
+        return
+    with writing([record]) as taken:
+        if not taken:  # taken by another worker since it was read
             ctx.tally["gp_vendor_busy"] += 1
             return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
@@ -87,11 +101,8 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
             ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor)))
             log_.outcome = "updated_gp"
             log_.response_status = "200"
-        ctx.tally["gp_vendor_updated"] += 1
-    new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
-    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label,
-           snapshot={**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
-                     "agreed": new_agreed})
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
+    ctx.tally["gp_vendor_updated"] += 1
 
 
 def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> None:
@@ -102,15 +113,16 @@ def resolve_conflict(record: Any, keep: dict[str, str], user: Any = None) -> Non
     chosen = {f: (gp_now if keep.get(f, "gp") == "gp" else bill_now)[f] for f in vf.ALIGNED_FIELDS}
     to_bill = {f for f in vf.ALIGNED_FIELDS if chosen[f] != bill_now[f]}
     to_gp = {f for f in vf.ALIGNED_FIELDS if chosen[f] != gp_now[f]}
-    if not write_ahead([record]):
-        raise ValueError("The connector is writing this vendor right now; reload the page and choose again.")
-    with attempt(record, "vendor_conflict", "person", user) as log_:
-        log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
-        if to_bill:
-            ctx.bill.patch_vendor(record.target_id, vf.bill_body(chosen, to_bill))
-        if to_gp:
-            gp_vendor = ctx.gp.get_vendor(record.source_key)
-            ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp, vf.gp_address_key(gp_vendor)))
-        log_.outcome = "resolved"
-    settle(record, State.SYNCED, synced_hash=content_hash(chosen),
-           snapshot={"agreed": chosen, "archived": snap.get("archived", False)})
+    with writing([record]) as taken:
+        if not taken:
+            raise ValueError("The connector is writing this vendor right now; reload the page and choose again.")
+        with attempt(record, "vendor_conflict", "person", user) as log_:
+            log_.request = {"keep": keep, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
+            if to_bill:
+                ctx.bill.patch_vendor(record.target_id, vf.bill_body(chosen, to_bill))
+            if to_gp:
+                gp_vendor = ctx.gp.get_vendor(record.source_key)
+                ctx.gp.patch_vendor(record.source_key, vf.gp_patch(chosen, to_gp, vf.gp_address_key(gp_vendor)))
+            log_.outcome = "resolved"
+        settle(record, State.SYNCED, synced_hash=content_hash(chosen),
+               snapshot={"agreed": chosen, "archived": snap.get("archived", False)})
