@@ -78,7 +78,8 @@ class OwnPostgres:
         self.port = free_port()
         self.database = database
         # initdb and postgres refuse to run as root: run them as the postgres account then.
-        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        self._as = [runuser, "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
