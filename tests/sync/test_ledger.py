@@ -95,3 +95,28 @@ def test_an_unconfirmed_create_is_not_written_ahead_again_inside_its_settle_wind
     record = SyncRecord.objects.get(pk=record.pk)
     assert write_ahead([record], window=window) == [record]
     assert settle_window(100) == timedelta(seconds=201)  # always longer than the client's timeout
+
+
+class _Refused(Exception):
+    """Stands in for GP's or BILL's clear refusal (it says it wrote nothing)."""
+
+    in_doubt = False
+    code = "validation"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_write_is_in_doubt_and_a_row_this_process_left_sending_is_swept_at_once(tenant):
+    from audit.ledger import stuck_sending, writing
+
+    cut = get_record(tenant, Kind.BILL, "PM000007")
+    with pytest.raises(ConnectionError), writing([cut]):
+        raise ConnectionError("Redis went away")  # around the call: it may have gone out
+    assert SyncRecord.objects.get(pk=cut.pk).state == State.IN_DOUBT
+
+    refused = get_record(tenant, Kind.BILL, "PM000008")
+    with pytest.raises(_Refused), writing([refused]) as taken:
+        assert taken == [refused]
+        assert not stuck_sending().filter(pk=refused.pk).exists()  # in flight: nobody else touches it
+        raise _Refused("refused")
+    # Left `sending` (the flow would have settled it, had the database been there): swept at once.
+    assert list(stuck_sending().filter(pk=refused.pk)) == [refused]
