@@ -240,6 +240,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     from sandbox.gp.server import start_gp_sandbox
 
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    connection.close()  # a previous seed may have killed the database under this connection
     rng = random.Random(seed)
     log_dir = log_dir or ROOT / "var" / "chaos" / f"seed-{seed}-{size.invoices}"
     log_dir.mkdir(parents=True, exist_ok=True)
