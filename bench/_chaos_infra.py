@@ -188,6 +188,7 @@ class InfraFaults:
         self.done: dict[str, int] = {}
 
     def plan(self, rng: object, started: float, seconds: float) -> None:
+        self.done = {}
         kinds = (["postgres_killed"] if self.postgres else []) + (["redis_killed", "redis_flushed"] if self.redis else [])
         self.due = sorted((started + rng.uniform(1.0, max(1.5, seconds * 0.8)), kind) for kind in kinds)  # type: ignore[attr-defined]
 
