@@ -10,4 +10,3 @@ def explain(exc: BaseException) -> str:
         return str(message)[:1000]
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
-
