@@ -193,26 +193,32 @@ def _leave_in_doubt(records: list[SyncRecord], window: timedelta, exc: BaseExcep
         for record in records:
             record.refresh_from_db()
             if record.state == State.SENDING and record.sending_by == writer_id():
-                keep_in_doubt(record, window, reason=f"The write was interrupted ({type(exc).__name__}); it is "
-                                                     "looked up before anything is sent again.")
+                keep_in_doubt(record, window, gave_up=True,
+                              reason=f"The write was interrupted ({type(exc).__name__}); it is looked up before "
+                                     "anything is sent again.")
     except Exception:  # noqa: BLE001 - the database itself may be down: the next sweep finds the rows
         log.warning("could not mark %d interrupted rows in doubt", len(records))
 
 
-def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, **fields: Any) -> bool:
+def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, *, gave_up: bool = False,
+                  **fields: Any) -> bool:
     """Leave an unconfirmed create `in_doubt`: every retry sweep looks it up again (no retry time: due
     at once, and only looked up), and it is sent again only when a lookup after its settle window
     (`window` from `sent_at`) still finds nothing. Written only if the row is still as the caller read
     it (another writer may have settled it meanwhile); returns whether it was."""
     seen_state, seen_at = record.state, record.updated_at
-    until = (record.sent_at or timezone.now()) + window
+    if gave_up or record.sent_at is None:
+        # Called as the client gives up on the call: the window runs from now, not from the write-ahead
+        # (the request may have left much later, after waiting for a BILL slot or a retry).
+        record.sent_at = timezone.now()
+    until = record.sent_at + window
     apply_settlement(record, State.IN_DOUBT, reason=reason,
                      fix=fields.pop("fix", f"Nothing: it is looked up on every sync, and sent again only if still "
                                            f"absent after {until:%H:%M:%S} UTC."),
                      **fields)
     record.updated_at = timezone.now()
     changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
-        **{name: getattr(record, name) for name in SETTLED_FIELDS})
+        sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS})
     return bool(changed)
 
 
@@ -234,7 +240,7 @@ def fail_unless_uncertain(record: SyncRecord, reason: str, *, maybe_written: boo
     record.refresh_from_db()
     if record.state == State.SENDING and record.sending_by == writer_id():
         if maybe_written:
-            keep_in_doubt(record, settle_window(), reason=reason)
+            keep_in_doubt(record, settle_window(), reason=reason, gave_up=True)
         else:
             settle(record, State.FAILED, reason=reason, fix=fix)
     elif record.state not in UNCERTAIN_STATES:

@@ -240,7 +240,7 @@ def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> 
         bill = matched.get(draft.voucher)
         if bill is None:  # BILL's answer holds no bill that is surely this one: look it up before use
             _trail(ctx, record, "in_doubt", draft, "201", "BILL's answer did not clearly include this bill.")
-            keep_in_doubt(record, window, label=draft.label,
+            keep_in_doubt(record, window, gave_up=True, label=draft.label,
                           reason="BILL's answer did not clearly include this bill; it is looked up before anything "
                                  "is sent again.")
             ctx.tally["bill_in_doubt"] += 1
@@ -299,7 +299,7 @@ def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]
         if bill is not None:
             _adopt(ctx, record, draft, bill)
         else:
-            keep_in_doubt(record, window, label=draft.label,
+            keep_in_doubt(record, window, gave_up=True, label=draft.label,
                           reason=f"BILL did not confirm the bill ({exc.message}); it is looked up again before "
                                  "anything is sent.")
 

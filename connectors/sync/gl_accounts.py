@@ -76,7 +76,7 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
                     log_.outcome, log_.error = state, exc.message
                     reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
                     if state == State.IN_DOUBT:
-                        keep_in_doubt(record, window, reason=reason, label=label)
+                        keep_in_doubt(record, window, gave_up=True, reason=reason, label=label)
                     else:
                         settle(record, state, reason=reason, label=label)
                     return

@@ -219,7 +219,7 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
         log_.outcome = state
         reason = f"GP did not take payment {number}: {exc.message}"
         if state == State.IN_DOUBT:
-            keep_in_doubt(record, ctx.settle_window("gp"), reason=reason)
+            keep_in_doubt(record, ctx.settle_window("gp"), gave_up=True, reason=reason)
         else:
             settle(record, state, reason=reason,
                    fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")

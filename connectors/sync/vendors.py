@@ -262,7 +262,7 @@ def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping,
                 log_.error = exc.message
                 reason = f"BILL did not create vendor {vendor.vendor_id}: {exc.message}"
                 if state == State.IN_DOUBT:
-                    keep_in_doubt(record, ctx.settle_window("bill"), reason=reason)
+                    keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, reason=reason)
                 else:
                     settle(record, state, reason=reason, fix="Retried automatically." if state != State.FLAGGED
                            else "Correct the vendor in GP, then Replay.")
@@ -286,7 +286,7 @@ def _adopt_created(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
                 log_.outcome, log_.response_status = State.IN_DOUBT, "201"
                 log_.error = "BILL's answer did not tell this vendor apart from another one sent with it."
-                keep_in_doubt(record, ctx.settle_window("bill"), label=f"{vendor.vendor_id} {aligned['name']}",
+                keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, label=f"{vendor.vendor_id} {aligned['name']}",
                               reason=f"BILL created vendor {vendor.vendor_id} with another one like it; which is "
                                      "which is checked before either is used.")
             ctx.tally["vendor_in_doubt"] += 1
