@@ -70,6 +70,11 @@ class SyncRecord(models.Model):
         max_length=120, blank=True, editable=False,
         help_text="host:pid of the process that last moved the row to sending (finds rows a dead worker left).",
     )
+    sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the last write was sent (write-ahead): an unconfirmed create is re-sent only once "
+                  "the settle window since then has passed with the object still absent.",
+    )
     next_retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

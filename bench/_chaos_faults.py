@@ -14,7 +14,7 @@ from sandbox.bill.faults import Fault
 from sandbox.common.faults import FaultPlan
 from sandbox.gp.handler import GPHandler
 
-BILL_WRITE_KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit")
+BILL_WRITE_KINDS = ("5xx", "timeout", "reset", "timeout_after_commit", "reset_after_commit", "commit_late")
 BILL_READ_KINDS = ("5xx", "timeout", "reset")
 GP_KINDS = ("5xx", "timeout", "reset", "lock")
 
@@ -37,9 +37,12 @@ class BillRateFaults:
             kinds = BILL_READ_KINDS if method == "GET" else BILL_WRITE_KINDS
             kind = self._random.choice(kinds)
             if method != "GET" and self._random.random() < 0.5:  # the faults that make money unsafe, more often
-                kind = self._random.choice(("timeout_after_commit", "reset_after_commit"))
+                kind = self._random.choice(("timeout_after_commit", "reset_after_commit", "commit_late"))
+            # A late commit lands within the workers' settle window (4 s from the write-ahead).
+            delay = 0.5 + 2.0 * self._random.random()
             self.injected[kind] += 1
-        return Fault(kind, 1, (), "", 503, self.hold_seconds)
+        return Fault(kind, 1, (), "", 503, min(self.hold_seconds, 1.0) if kind == "commit_late" else self.hold_seconds,
+                     delay)
 
     def take_malformed(self, method: str, path: str) -> Fault | None:
         return None  # sign-ins are not part of the chaos plan

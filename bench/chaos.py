@@ -5,8 +5,10 @@ relay; worker processes run the flows against a shared database. For the chaos p
 inject faults at a seeded rate (5xx, timeouts before and after the write committed, resets, GP
 locks), BILL sessions expire, another integration holds BILL's call slots (BDC_1322), the hourly
 budget runs out (BDC_1144), GP slows down, webhooks are dropped, repeated and reordered, and workers
-are SIGKILLed at random moments and restarted. Meanwhile GP invoices are approved, vendors change on
-both sides and BILL pays bills. Then the faults stop and the run waits until the system converged,
+are SIGKILLed at random moments and restarted; with the run's own PostgreSQL and Redis
+(bench/_chaos_infra.py) each of those is SIGKILLed and restarted once and Redis is flushed once.
+BILL also commits some creates late (after the client gave up) and answers bulk creates shuffled.
+Meanwhile GP invoices are approved, vendors change on both sides and BILL pays bills. Then the faults stop and the run waits until the system converged,
 checks both sandboxes' APIs (see _chaos_check) and prints one JSON line.
 """
 
@@ -225,8 +227,10 @@ def voucher_of(bill: dict[str, Any]) -> str:
 
 
 def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: float = 0.05,
-        log_dir: Path | None = None, say: Any = None) -> dict[str, Any]:
+        log_dir: Path | None = None, say: Any = None, infra: Any = None) -> dict[str, Any]:
     """The whole run; Django must be set up on `database_url` (migrated). Returns the result line."""
+    from django.db import DatabaseError, connection
+
     from bench._chaos_check import check, converged
     from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber, GPAfterCommit
     from bench._chaos_webhooks import Relay
@@ -237,12 +241,14 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     from sandbox.gp.server import start_gp_sandbox
 
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    connection.close()  # a previous seed may have killed the database under this connection
     rng = random.Random(seed)
     log_dir = log_dir or ROOT / "var" / "chaos" / f"seed-{seed}-{size.invoices}"
     log_dir.mkdir(parents=True, exist_ok=True)
     gp = start_gp_sandbox(seed="small")
     bill = start_bill_sandbox(seed="small", org_id="00802C" + uuid.uuid4().hex[:14].upper(),
-                              webhook_retry_scale=0.01, webhook_timeout=5.0, allow_http_webhooks=True)
+                              webhook_retry_scale=0.01, webhook_timeout=5.0, allow_http_webhooks=True,
+                              shuffle_bulk_answers=True)
     django_server, django_url = serve_django()
     relay: Relay | None = None
     workers: Workers | None = None
@@ -274,15 +280,21 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         disturber.start()
 
         # The sign-in cool-down shrinks with the retries: a worker killed mid-sign-in must not hold the rest a minute.
+        # Connections time out after 1 s, so a 4 s settle window is longer than the client's timeout and
+        # longer than BILL's late commits here (≤ 2.5 s after the request).
         env = child_env(database_url, redis_url, SYNC_RETRY_SCALE="0.005", LEDGER_DEAD_WRITER_GRACE_SECONDS="1",
-                        BILL_LOGIN_COOLDOWN_SECONDS="1")
+                        BILL_LOGIN_COOLDOWN_SECONDS="1", LEDGER_SETTLE_SECONDS="4")
         workers = Workers(size.workers, tenant.pk, env, log_dir)
         finance = Finance(rng, gp, bill, vendor_ids)
         started = time.monotonic()
         kill_at = sorted(started + rng.uniform(1.0, size.chaos_seconds) for _ in range(size.kills))
+        if infra is not None:
+            infra.plan(rng, started, size.chaos_seconds)
         while (time.monotonic() - started < size.chaos_seconds or kill_at
-               or finance.payments < size.payments):
+               or finance.payments < size.payments or (infra is not None and infra.pending())):
             now = time.monotonic()
+            if infra is not None:
+                infra.fire_due(now)
             for record in to_enter[:per_tick]:  # clerks keep entering and approving invoices in GP
                 gp.insert_invoice(record)
             to_enter = to_enter[per_tick:]
@@ -292,7 +304,10 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
             if finance.payments < size.payments:
                 finance.pay(max(1, size.payments // max(1, int(size.chaos_seconds / 0.5))))
             if rng.random() < 0.3:
-                finance.change_vendor(tenant)
+                try:
+                    finance.change_vendor(tenant)
+                except DatabaseError:  # our own database was just killed: the clerk tries again later
+                    connection.close()
             workers.keep_alive()
             if now - started > size.chaos_seconds + size.converge_timeout:
                 break  # bills never reached BILL to be paid: the check will say what is missing
@@ -313,7 +328,11 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
             time.sleep(2)
             if relay.pending():
                 continue
-            result = check(tenant, vouchers, vendor_ids)
+            try:
+                result = check(tenant, vouchers, vendor_ids)
+            except DatabaseError:
+                connection.close()
+                continue
             if converged(result):
                 break
         converge_seconds = time.monotonic() - calm
@@ -328,6 +347,8 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
             refused.update(org["refused"])
         faults.update({f"bill_refused_{k}": v for k, v in refused.items()})
         faults.update({f"webhook_{k}": relay.counts[k] for k in ("dropped", "repeated", "delayed", "reordered")})
+        if infra is not None:
+            faults.update(infra.done)
         return {
             "seed": seed, "size": {"vendors": size.vendors, "invoices": size.invoices, "payments": size.payments},
             "faults": dict(sorted(faults.items())), "kills": workers.kills,
@@ -366,27 +387,81 @@ def wire_subscription(tenant: Any, bill: Any, relay_url: str) -> Any:
     return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=tenant.pk)
 
 
+def seed_list(text: str) -> list[int]:
+    """`7`, `1-20` or `3,5,9-11`."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds.extend(range(int(first), int(last or first) + 1))
+    return seeds
+
+
 def main(argv: list[str]) -> int:
     from bench import _env
+    from bench._chaos_infra import CpuHog, InfraFaults, OwnPostgres, OwnRedis
 
     parser = argparse.ArgumentParser(prog="python -m bench chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=seed_list, help="several runs, e.g. 1-20 or 3,5,9-11 (overrides --seed)")
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--rate", type=float, default=0.05, help="share of requests that fail (default 0.05)")
+    parser.add_argument("--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run")
+    parser.add_argument("--shared-services", action="store_true",
+                        help="PostgreSQL on 127.0.0.1:5432 and Redis db 13 instead of the run's own (no infra faults)")
     _env.add_arguments(parser)
     args = parser.parse_args(argv)
-    # A database and Redis db of its own: other benchmarks drop theirs and flush theirs when they start.
-    if not os.environ.get("BENCH_DATABASE_URL"):
-        use_pg = args.db == "postgres" or (args.db == "auto" and _env.reachable("127.0.0.1", 5432))
-        os.environ["BENCH_DATABASE_URL"] = (_env.PG_URL.rsplit("/", 1)[0] + "/mlconnector_chaos" if use_pg
-                                            else f"sqlite:///{ROOT / 'var' / 'chaos.sqlite3'}")
-    os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    env = _env.setup(args)
-    result = run(args.seed, SIZES[args.size], database_url=env["database_url"], redis_url=env["redis_url"],
-                 rate=args.rate)
-    result["size"]["name"] = args.size
-    print(json.dumps(result, default=str), flush=True)
-    return 0 if result["converged"] and result["duplicates"] == 0 and result["lost"] == 0 else 1
+    seeds = args.seeds or [args.seed]
+    own_pg = own_redis = None
+    hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
+    try:
+        # A database and Redis of its own: other benchmarks drop theirs and flush theirs when they start.
+        if not os.environ.get("BENCH_DATABASE_URL"):
+            use_pg = args.db == "postgres" or (args.db == "auto" and _env.reachable("127.0.0.1", 5432))
+            if use_pg and not args.shared_services:
+                own_pg = OwnPostgres()
+                os.environ["BENCH_DATABASE_URL"] = own_pg.url
+            elif use_pg:
+                os.environ["BENCH_DATABASE_URL"] = _env.PG_URL.rsplit("/", 1)[0] + "/mlconnector_chaos"
+            else:
+                os.environ["BENCH_DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'chaos.sqlite3'}"
+        # Redis goes with PostgreSQL (the production pair); SQLite runs zero-config, without it.
+        if not args.no_redis and not os.environ.get("BENCH_REDIS_URL"):
+            if args.shared_services:
+                os.environ["BENCH_REDIS_URL"] = "redis://127.0.0.1:6379/13"
+            elif own_pg is not None:
+                own_redis = OwnRedis()
+                os.environ["BENCH_REDIS_URL"] = own_redis.url
+            else:
+                args.no_redis = True
+        env = _env.setup(args)
+        infra = InfraFaults(own_pg, own_redis) if (own_pg or own_redis) else None
+        results = []
+        for seed in seeds:
+            result = run(seed, SIZES[args.size], database_url=env["database_url"], redis_url=env["redis_url"],
+                         rate=args.rate, infra=infra)
+            result["size"]["name"] = args.size
+            result["cpu_hog"] = args.cpu_hog
+            print(json.dumps(result, default=str), flush=True)
+            results.append(result)
+        ok = [r for r in results if r["converged"] and r["duplicates"] == 0 and r["lost"] == 0]
+        if len(seeds) > 1:
+            print(json.dumps({
+                "seeds": f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else seeds,
+                "runs": len(results), "clean": len(ok), "failed_seeds": [r["seed"] for r in results if r not in ok],
+                "duplicates": sum(r["duplicates"] for r in results), "lost": sum(r["lost"] for r in results),
+                "converged": sum(1 for r in results if r["converged"]),
+                "converge_seconds_max": max(r["converge_seconds"] for r in results),
+                "kills": sum(r["kills"] for r in results),
+                "infra_faults": {k: sum(r["faults"].get(k, 0) for r in results)
+                                 for k in ("postgres_killed", "redis_killed", "redis_flushed")},
+                "size": args.size, "cpu_hog": args.cpu_hog, "database": results[0]["database"],
+                "redis": results[0]["redis"], "own_services": bool(own_pg or own_redis),
+            }), flush=True)
+        return 0 if len(ok) == len(results) else 1
+    finally:
+        for thing in (hog, own_redis, own_pg):
+            if thing is not None:
+                thing.stop()
 
 
 if __name__ == "__main__":

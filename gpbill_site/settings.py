@@ -279,6 +279,9 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_000_000)
 # (1 min, 5 min, 15 min, 1 h) for the chaos run; leave it at 1 in production.
 LEDGER_STUCK_SENDING_SECONDS = env.int("LEDGER_STUCK_SENDING_SECONDS", default=900)
 LEDGER_DEAD_WRITER_GRACE_SECONDS = env.float("LEDGER_DEAD_WRITER_GRACE_SECONDS", default=30.0)
+# An unconfirmed create is re-sent only when a lookup made this long after it was sent (and never
+# sooner than twice the connection's timeout) still finds nothing: a late commit shows up first.
+LEDGER_SETTLE_SECONDS = env.float("LEDGER_SETTLE_SECONDS", default=300.0)
 SYNC_RETRY_SCALE = env.float("SYNC_RETRY_SCALE", default=1.0)
 # Retention in days (0 keeps everything); audit/retention.py says what is never pruned.
 RETENTION_TRAIL_DAYS = env.int("RETENTION_TRAIL_DAYS", default=396)

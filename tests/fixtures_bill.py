@@ -3,8 +3,9 @@
 - `bill_sandbox_factory(**options)`: start a sandbox with any `start_bill_sandbox` option
   (session_ttl, latency_ms, per_item_ms, rate_limit_status, duplicate_invoice_check, seed, ...);
   all started ones are stopped after the test.
-- `bill_sandbox`: one with the defaults below (seed "small", webhook retries scaled to 1/100 s, and a
-  fresh organization ID per sandbox so gate counters never leak between tests).
+- `bill_sandbox`: one with the defaults below (seed "small", webhook retries scaled to 1/100 s, bulk
+  creates answered in shuffled order, and a fresh organization ID per sandbox so gate counters never
+  leak between tests).
   The handle: `.api_url` (…/connect), `.events_url` (…/connect-events), `.control_url`,
   `.credentials` (username, password, org_id, dev_key), and control helpers `.pay_bills([{billId,
   amount?}], status="PAID")`, `.set_payment_status(id, status)`, `.void_payment(id)`,
@@ -27,7 +28,9 @@ from sandbox.bill import BillSandbox, start_bill_sandbox
 
 # The live test server is plain http: the sandbox's development flag lets it deliver there (BILL: https only).
 # Nested objects in a PATCH are replaced, not merged (the sandbox's default, as BILL may do).
-TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0, "allow_http_webhooks": True}
+# Bulk creates are answered in shuffled order: BILL documents no order, so the suite must not rely on one.
+TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0, "allow_http_webhooks": True,
+                                 "shuffle_bulk_answers": True}
 
 
 @pytest.fixture

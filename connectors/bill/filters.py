@@ -1,7 +1,12 @@
-"""BILL list filters and sort keys: `Filter('vendorId', 'eq', x)` → `vendorId:eq:"x"`.
+"""BILL list filters and sort keys, written as BILL's search guide shows them.
 
-Strings, date-times and in/nin lists are quoted (as BILL's guide and SDK do); numbers and booleans
-are not. Date-times go out in BILL's `yyyy-MM-dd'T'HH:mm:ss.SSSZ` form, in UTC.
+BILL's guide ("search-op-with-lists") and its Postman collection write `eq`-style values bare —
+`accountType:eq:BUSINESS`, `id:eq:00n02…`, `retired:eq:false`, `amount:gte:100.00` — and put double
+quotes only around date-times (`createdTime:gt:"2025-12-30T00:00:00.000Z"`), `in`/`nin` lists
+(`invoiceCurrency:in:"USD,CAD"`) and `sw` prefixes (`name:sw:"Hap"`). A bare value cannot hold a comma
+(it separates filters) or a double quote, and no quote escape is documented, so such a value is refused
+here rather than sent as a filter that means something else. Date-times go out in BILL's
+`yyyy-MM-dd'T'HH:mm:ss.SSSZ` form, in UTC.
 """
 
 from __future__ import annotations
@@ -9,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 OPS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "sw"})
+QUOTED_OPS = frozenset({"in", "nin", "sw"})
 
 
 def bill_datetime(value: datetime) -> str:
@@ -33,6 +38,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def bare_value_ok(value: Any) -> bool:
+    """Whether `value` can be written bare (an `eq` value): no comma, no double quote, not blank."""
+    text = _text(value)
+    return bool(text.strip()) and "," not in text and '"' not in text and text == text.strip()
+
+
 @dataclass(frozen=True)
 class Filter:
     field: str
@@ -44,13 +55,28 @@ class Filter:
             raise ValueError(f"unknown filter operator {self.op!r}; use one of {', '.join(sorted(OPS))}")
         if self.op in ("in", "nin") and isinstance(self.value, str | bytes):
             raise ValueError(f"{self.op} takes a list of values")
+        quoted = self._quoted_values()
+        if any('"' in v for v in quoted):
+            raise ValueError(f"{self.field}:{self.op}: BILL documents no way to quote a double quote")
+        if self.op in ("in", "nin") and any("," in v for v in quoted):
+            raise ValueError(f"{self.field}:{self.op}: a listed value cannot contain a comma")
+        if not quoted and not bare_value_ok(self.value):
+            raise ValueError(f"{self.field}:{self.op}: {self.value!r} cannot be written bare (comma, quote or "
+                             "blank); look it up with sw and compare the results instead")
+
+    def _quoted_values(self) -> list[str]:
+        if self.op in ("in", "nin"):
+            return [_text(v) for v in self.value]
+        if self.op == "sw" or isinstance(self.value, datetime | date):
+            return [_text(self.value)]
+        return []
 
     def __str__(self) -> str:
         if self.op in ("in", "nin"):
             return f'{self.field}:{self.op}:"{",".join(_text(v) for v in self.value)}"'
-        if isinstance(self.value, bool | int | Decimal):
-            return f"{self.field}:{self.op}:{_text(self.value)}"
-        return f'{self.field}:{self.op}:"{_text(self.value)}"'
+        if self.op == "sw" or isinstance(self.value, datetime | date):
+            return f'{self.field}:{self.op}:"{_text(self.value)}"'
+        return f"{self.field}:{self.op}:{_text(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -77,3 +103,13 @@ def encode_sort(sort: Iterable[Sort | str] | Sort | str | None) -> str | None:
     if isinstance(sort, Sort | str):
         sort = [sort]
     return ",".join(str(s) for s in sort) or None
+
+
+def text_lookup(field: str, value: str) -> list[Filter]:
+    """Filters that find records whose `field` equals `value`: a bare `eq` when BILL's syntax can hold
+    the value, else a quoted `sw` on its longest prefix without a double quote (no filter at all when
+    that prefix is empty). The caller must still compare each result exactly."""
+    if bare_value_ok(value):
+        return [Filter(field, "eq", value)]
+    prefix = value.split('"', 1)[0]
+    return [Filter(field, "sw", prefix)] if prefix.strip() else []

@@ -190,7 +190,9 @@ def _record(ctx: SyncContext, row: SyncRecord, position: Position, amount: Decim
     row.label = label[:255]
     row.target_id = bill.id
     row.save(update_fields=["snapshot", "label", "target_id", "updated_at"])
-    write_ahead([row])  # committed before the call leaves the process
+    if not write_ahead([row]):  # committed before the call leaves the process; a compare-and-set
+        ctx.tally["bill_due_busy"] += 1  # another writer changed the row since it was read: it has it
+        return
     with attempt(row, FLOW, ctx.trigger, ctx.user) as log_:
         log_.request = {"recordPayment": bill.id, "amount": str(amount), "gp_open": str(gp.open),
                         "bill_due_before": str(bill.due_amount), "description": marker}

@@ -16,7 +16,18 @@ from typing import Any
 
 from django.conf import settings
 
-from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    fail_unless_uncertain,
+    get_record,
+    is_uncertain,
+    keep_in_doubt,
+    may_have_written,
+    owned_elsewhere,
+    settle,
+    still_settling,
+    writing,
+)
 from audit.models import Kind, State, SyncRecord
 
 from . import bill_due
@@ -82,7 +93,8 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = No
     return creates
 
 def _failed(ctx: SyncContext, voucher: str, exc: Exception) -> None:
-    settle(get_record(ctx.tenant, Kind.BILL, voucher), State.FAILED, reason=explain(exc))
+    fail_unless_uncertain(get_record(ctx.tenant, Kind.BILL, voucher), explain(exc),
+                          maybe_written=may_have_written(exc))
     ctx.tally["bill_failed"] += 1
 
 def _records(ctx: SyncContext, vouchers: list[str]) -> dict[str, SyncRecord]:
@@ -99,7 +111,10 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
         record = get_record(ctx.tenant, Kind.BILL, invoice.voucher)
     if record.state == State.SKIPPED:
         return None
-    if record.target_id and not is_uncertain(record):
+    if owned_elsewhere(record):  # another live worker is sending it: only look, never settle or send
+        _look_only(ctx, invoice, record, approved)
+        return None
+    if record.target_id:  # in BILL already (an update in doubt is simply sent again: PUT is idempotent)
         if later is not None and _calls_bill(ctx, invoice, record):
             later(invoice.voucher, handle_existing, ctx, invoice, record)
         else:
@@ -118,7 +133,23 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
         if bill is not None:
             _adopt(ctx, record, draft, bill)
             return None
+        if still_settling(record, ctx.settle_window("bill"), label=draft.label,
+                          reason="BILL did not confirm the bill and does not show it yet; it is looked up again "
+                                 "before anything is sent."):  # a late commit may still show up
+            ctx.tally["bill_in_doubt"] += 1
+            return None
     return record, draft
+
+def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: bool) -> None:
+    """A row another live worker has `sending`: adopt the bill if BILL already shows it (harmless, it is
+    ours by its voucher); otherwise leave the row to its writer and read the invoice again next run."""
+    draft = build_draft(invoice, ctx) if approved and not record.target_id else None
+    bill = find_existing(ctx, draft) if draft is not None and draft.ready else None
+    if bill is not None:
+        _adopt(ctx, record, draft, bill)
+    else:
+        ctx.tally["bill_busy"] += 1
+
 
 def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) -> None:
     """The bill an unconfirmed write made is ours: link it, and say so in the trail."""
@@ -180,10 +211,20 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     return None
 
 def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
-    """Create bills in one bulk call; isolate the bad one when BILL refuses the whole batch."""
+    """Create bills in bulk after the write-ahead, which only hands back the rows this worker won."""
+    with writing([r for r, _ in batch], window=ctx.settle_window("bill")) as rows:
+        taken = {id(r) for r in rows}
+        if len(taken) < len(batch):  # rows another worker took or settled since they were read
+            ctx.tally["bill_busy"] += len(batch) - len(taken)
+        batch = [(r, d) for r, d in batch if id(r) in taken]
+        if batch:
+            _send_batch(ctx, batch)
+
+
+def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
+    """One bulk call for rows already written ahead; isolate the bad one when BILL refuses the batch."""
     from connectors.bill.http import BillError
 
-    write_ahead(r for r, _ in batch)
     started = time.monotonic()
     try:
         if len(batch) == 1:
@@ -201,8 +242,8 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
             ctx.tally["bill_failed"] += len(batch)
         elif len(batch) > 1:
             mid = len(batch) // 2
-            create_batch(ctx, batch[:mid])
-            create_batch(ctx, batch[mid:])
+            _send_batch(ctx, batch[:mid])
+            _send_batch(ctx, batch[mid:])
         else:
             record, draft = batch[0]
             _trail(ctx, record, "refused", draft, str(exc.status or ""), exc.message)
@@ -211,19 +252,45 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
             ctx.tally["bill_parked"] += 1
         return
     synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=int((time.monotonic() - started) * 1000))
-    by_voucher = {voucher_from_description(b.description): b for b in created}
-    for index, (record, draft) in enumerate(batch):
-        bill = by_voucher.get(draft.voucher) or (created[index] if index < len(created) else None)
-        if bill is None:  # BILL answered without this bill: treat as unknown, reconcile next time
-            settle(record, State.IN_DOUBT, reason="BILL's answer did not include this bill; it will be checked.")
+    matched = match_created_bills(batch, created)
+    window = ctx.settle_window("bill")
+    for record, draft in batch:
+        bill = matched.get(draft.voucher)
+        if bill is None:  # BILL's answer holds no bill that is surely this one: look it up before use
+            _trail(ctx, record, "in_doubt", draft, "201", "BILL's answer did not clearly include this bill.")
+            keep_in_doubt(record, window, gave_up=True, label=draft.label,
+                          reason="BILL's answer did not clearly include this bill; it is looked up before anything "
+                                 "is sent again.")
+            ctx.tally["bill_in_doubt"] += 1
             continue
         synced.add(record, outcome="created", request=_request(draft, bill_id=bill.id), response_status="201",
                    target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
     synced.save()
-    ctx.tally["bill_created"] += len(created)
+    ctx.tally["bill_created"] += len(matched)
     for record, draft in batch:
         if record.state == State.SYNCED:
-            _align_new(ctx, record, draft)
+            _align_new(ctx, record, draft)  # BILL's due brought down to GP's open amount (bill_due.py)
+
+
+def match_created_bills(batch: list[tuple[SyncRecord, BillDraft]], created: list[Any]) -> dict[str, Any]:
+    """Pair each created bill with its request by identity, never by position: BILL documents no order
+    for a bulk answer. A bill is ours when it carries our GP voucher in its description, and its vendor,
+    invoice number and amount are the draft's; a voucher seen twice in the answer is matched to neither."""
+    by_voucher: dict[str, list[Any]] = {}
+    for bill in created:
+        by_voucher.setdefault(voucher_from_description(bill.description) or "", []).append(bill)
+    matched = {}
+    for _, draft in batch:
+        found = by_voucher.get(draft.voucher, [])
+        if len(found) == 1 and _is_draft(found[0], draft):
+            matched[draft.voucher] = found[0]
+    return matched
+
+
+def _is_draft(bill: Any, draft: BillDraft) -> bool:
+    return (bill.vendor_id == draft.payload["vendorId"] and bill.amount == draft.amount
+            and bill.invoice_number == draft.payload["invoice"]["invoiceNumber"])
+
 
 def _trail(ctx: SyncContext, record: SyncRecord, outcome: str, draft: BillDraft, status: str, error: str,
            **extra: Any) -> None:
@@ -239,22 +306,24 @@ def _request(draft: BillDraft, **extra: Any) -> dict[str, Any]:
             "amount": str(draft.amount), "lines": len(draft.payload.get("billLineItems", [])), **extra}
 
 def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: Any) -> None:
-    """The call may have committed: look before anyone sends it again."""
+    """The call may have committed, now or later: adopt what BILL already shows; keep the rest `in_doubt`
+    until a lookup after the settle window (longer than the client's timeout) proves it absent."""
+    window = ctx.settle_window("bill")
     for record, draft in batch:
         _trail(ctx, record, "in_doubt", draft, str(exc.status or ""), exc.message)
-        settle(record, State.IN_DOUBT, reason=f"BILL did not confirm the bill ({exc.message}); checking before retrying.",
-               fix="Nothing: it is checked and retried automatically.", label=draft.label)
     ctx.tally["bill_in_doubt"] += len(batch)
     for record, draft in batch:
         try:
             bill = find_existing(ctx, draft)
-        except Exception:  # BILL still unreachable: the retry sweep will reconcile later
-            continue
+        except Exception:  # BILL still unreachable: the retry sweep looks again
+            bill = None
         if bill is not None:
             _adopt(ctx, record, draft, bill)
         else:
-            settle(record, State.FAILED, reason="BILL did not confirm the bill and has no copy of it; it will be sent again.",
-                   fix="Nothing: it is retried automatically.")
+            keep_in_doubt(record, window, gave_up=True, label=draft.label,
+                          reason=f"BILL did not confirm the bill ({exc.message}); it is looked up again before "
+                                 "anything is sent.")
+
 
 def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
     """Whether handle_existing will ask BILL anything (a changed or voided invoice), or only look."""
@@ -301,13 +370,16 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                        fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.")
         ctx.tally["bill_flagged"] += 1
         return
-    write_ahead([record])
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"update": record.target_id, "amount": str(draft.amount)}
-        ctx.bill.put_bill(record.target_id, draft.payload)
-        log_.outcome = "updated"
-        log_.response_status = "200"
-        settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+    with writing([record]) as taken:
+        if not taken:  # another worker changed the row since it was read: it has it
+            ctx.tally["bill_busy"] += 1
+            return
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"update": record.target_id, "amount": str(draft.amount)}
+            ctx.bill.put_bill(record.target_id, draft.payload)
+            log_.outcome = "updated"
+            log_.response_status = "200"
+            settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
     ctx.tally["bill_updated"] += 1
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
@@ -318,10 +390,14 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     if position.risk:
         bill_due.flag_risk(ctx, record, position)
         return
-    write_ahead([record])
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"archive": record.target_id}
-        ctx.bill.archive_bill(record.target_id)
-        log_.outcome = "archived"
-        settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.", snapshot={"archived": True})
+    with writing([record]) as taken:
+        if not taken:
+            ctx.tally["bill_busy"] += 1
+            return
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.request = {"archive": record.target_id}
+            ctx.bill.archive_bill(record.target_id)
+            log_.outcome = "archived"
+            settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.",
+                   snapshot={"archived": True})
     ctx.tally["bill_archived"] += 1

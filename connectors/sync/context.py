@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from audit.models import Kind, SyncRecord, Trigger
@@ -39,6 +40,13 @@ class SyncContext:
             bill=BillClient.for_connection(tenant.bill_connection, **CLIENT_OPTIONS["bill"]),
             **kwargs,
         )
+
+    def settle_window(self, side: str) -> timedelta:
+        """How long an unconfirmed create on `side` ("bill" or "gp") may still appear (audit.ledger)."""
+        from audit.ledger import settle_window
+
+        connection = self.tenant.bill_connection if side == "bill" else self.tenant.gp_connection
+        return settle_window(float(connection.timeout_seconds))
 
     # Mapping lookups are cached for the run and prefetched a chunk at a time.
     def prefetch_vendor_maps(self, gp_vendor_ids: set[str]) -> None:

@@ -60,8 +60,9 @@ class PollRun:
 
 @contextmanager
 def poll_run(ctx: Any, flow: str, prefix: str, *, full: bool = False) -> Iterator[PollRun]:
-    """One run of a polling flow: the cursor moves to this run's start only if the body finishes;
-    a failure is noted on the cursor and re-raised. The summary is the tally's `prefix` counts."""
+    """One run of a polling flow: the cursor moves to this run's start only if the body finishes and
+    left no record to another worker (`<prefix>busy`); a failure is noted on the cursor and re-raised.
+    The summary is the tally's `prefix` counts."""
     cursor = cursor_for(ctx.tenant, flow)
     started = start_run(cursor)
     run = PollRun(since=None if full else cursor.cursor, started=started)
@@ -71,4 +72,10 @@ def poll_run(ctx: Any, flow: str, prefix: str, *, full: bool = False) -> Iterato
         fail_run(cursor, explain(exc))
         raise
     run.summary.update({k: v for k, v in ctx.tally.items() if k.startswith(prefix)})
+    if run.summary.get(f"{prefix}busy"):
+        # A record another worker was writing was left to it: keep the cursor, so the next run reads
+        # that source record again instead of skipping a change made meanwhile.
+        cursor.last_summary = run.summary
+        cursor.save(update_fields=["last_summary"])
+        return
     finish_run(cursor, started, run.summary)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    get_record,
+    is_uncertain,
+    keep_in_doubt,
+    owned_elsewhere,
+    settle,
+    still_settling,
+    writing,
+)
 from audit.models import Kind, State
 from mappings.approval import release
 from mappings.matching import main_segment
@@ -34,27 +43,51 @@ def _find(ctx: SyncContext, number: str) -> Any | None:
 
 
 def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
+    """Create the BILL account (once: the run and the approval task may both get here), then link it."""
     from connectors.bill.http import BillError
 
     record = get_record(ctx.tenant, Kind.GL_ACCOUNT, mapping.gp_account)
+    if owned_elsewhere(record):  # another live worker is creating it; its answer settles the row
+        return
+    if record.target_id:  # created by another writer after this mapping was read (saved before the row)
+        mapping.refresh_from_db()
+        if mapping.bill_account_id:
+            return
     gp = gp_accounts(ctx).get(mapping.gp_account)
     name = (gp.description if gp else mapping.gp_description) or mapping.gp_account
     number = main_segment(mapping.gp_account)
     label = f"{mapping.gp_account} {name}"
+    window = ctx.settle_window("bill")
     existing = _find(ctx, number) if is_uncertain(record) else None
     if existing is None:
-        write_ahead([record])
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"name": name, "number": number}
-            try:
-                existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
-            except BillError as exc:
-                state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
-                log_.outcome, log_.error = state, exc.message
-                settle(record, state, reason=f"BILL did not create account {mapping.gp_account}: {explain(exc)}",
-                       label=label)
+        if still_settling(record, window, label=label,
+                          reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it is "
+                                 "looked up again before anything is sent."):  # a late commit may still appear
+            return
+        with writing([record], window=window) as taken:
+            if not taken:
                 return
-            log_.outcome, log_.response_status = "created", "201"
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.request = {"name": name, "number": number}
+                try:
+                    existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
+                except BillError as exc:
+                    state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+                    log_.outcome, log_.error = state, exc.message
+                    reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
+                    if state == State.IN_DOUBT:
+                        keep_in_doubt(record, window, gave_up=True, reason=reason, label=label)
+                    else:
+                        settle(record, state, reason=reason, label=label)
+                    return
+                log_.outcome, log_.response_status = "created", "201"
+            _link(ctx, record, mapping, existing, name, label)
+        return
+    _link(ctx, record, mapping, existing, name, label)
+
+
+def _link(ctx: SyncContext, record: Any, mapping: GLAccountMapping, existing: Any, name: str, label: str) -> None:
+    """The BILL account is there (created or found): map it, settle the row, release what waited."""
     mapping.bill_account_id = existing.id
     mapping.bill_name = name[:200]
     mapping.save(update_fields=["bill_account_id", "bill_name", "updated_at"])

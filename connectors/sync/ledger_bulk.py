@@ -13,13 +13,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.ledger import apply_settlement
+from audit.ledger import SETTLED_FIELDS, apply_settlement
 from audit.models import Attempt, State, SyncRecord
 from audit.redact import redact
-
-# The fields `settle` changes; bulk_update writes exactly these (updated_at is auto_now on save only).
-SETTLED_FIELDS = ["state", "target_id", "reason", "fix", "waiting_on", "synced_hash", "source_hash", "snapshot",
-                  "label", "next_retry_at", "updated_at"]
 
 
 class SyncedBatch:

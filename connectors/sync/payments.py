@@ -15,7 +15,18 @@ from typing import Any
 
 from django.utils import timezone
 
-from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    fail_unless_uncertain,
+    get_record,
+    is_uncertain,
+    keep_in_doubt,
+    may_have_written,
+    owned_elsewhere,
+    settle,
+    still_settling,
+    writing,
+)
 from audit.models import Kind, State, SyncRecord
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
@@ -49,7 +60,8 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
                 raise
             except Exception as exc:  # one bad payment must not stop the run
                 log.exception("payment flow failed for %s", payment.id)
-                settle(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), State.FAILED, reason=explain(exc))
+                fail_unless_uncertain(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), explain(exc),
+                                      maybe_written=may_have_written(exc))
         waiting = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
                                             state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT])
         # Only rows this run has not already looked at (a payment is processed once per run).
@@ -83,6 +95,9 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
     if record is None:
         record = get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id)
+    if owned_elsewhere(record):  # another live worker is writing it to GP: its answer settles the row
+        ctx.tally["payment_busy"] += 1
+        return
     if record.state in (State.SYNCED, State.SKIPPED, State.FLAGGED) and not is_uncertain(record):
         if record.state != State.FLAGGED or record.snapshot.get("reversal"):
             return
@@ -140,16 +155,32 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     existing = None
     if is_uncertain(record) or record.state == State.FAILED:
         existing = _find_in_gp(ctx, record, number, vendor_id, payment, applies)
-    looked_up = existing is not None
     if existing is None:
-        write_ahead([record])
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
-                            "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
-            existing = _create(ctx, record, payment, number, vendor_id, checkbook, method.method, method.card_name,
-                               applies, log_)
-            if existing is None:
+        window = ctx.settle_window("gp")
+        if still_settling(record, window, label=label,
+                          reason=f"GP did not confirm payment {number} and does not show it yet; it is looked up "
+                                 "again before anything is sent."):  # a late commit may still appear
+            ctx.tally["payment_in_doubt"] += 1
+            return
+        with writing([record], window=window) as taken:
+            if not taken:
+                ctx.tally["payment_busy"] += 1
                 return
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
+                                "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
+                existing = _create(ctx, record, payment, number, vendor_id, checkbook, method.method,
+                                   method.card_name, applies, log_)
+            if existing is not None:
+                _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=False)
+        return
+    _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=True)
+
+
+def _take(ctx: SyncContext, record: SyncRecord, payment: Any, existing: Any, vendor_id: str,
+          applies: list[tuple[str, Decimal, str]], label: str, *, looked_up: bool) -> None:
+    """The GP payment is there (created, refused as a duplicate, or found): check it is ours, settle."""
+    number = gp_payment_number(payment.id)
     # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
     # just create is only ours if it says what BILL paid.
     if not _matches(existing, vendor_id, applies):
@@ -252,8 +283,12 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
         if exc.code in ("timeout", "reset", "server"):
             state = State.IN_DOUBT  # GP may have saved it before the answer was lost
         log_.outcome = state
-        settle(record, state, reason=f"GP did not take payment {number}: {exc.message}",
-               fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")
+        reason = f"GP did not take payment {number}: {exc.message}"
+        if state == State.IN_DOUBT:
+            keep_in_doubt(record, ctx.settle_window("gp"), gave_up=True, reason=reason)
+        else:
+            settle(record, state, reason=reason,
+                   fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")
         ctx.tally["payment_failed"] += 1
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from audit.ledger import attempt, settle
+from audit.ledger import attempt, fail_unless_uncertain, may_have_written, settle
 from audit.models import Kind, State, SyncRecord, Trigger
 
 from .context import SyncContext
@@ -36,9 +36,7 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
             _replay_bill_due(ctx, record)
     except Exception as exc:
         log.exception("replay of %s failed", record)
-        record.refresh_from_db()
-        if record.state not in (State.IN_DOUBT,):
-            settle(record, State.FAILED, reason=explain(exc), fix="Retried automatically; Replay to retry now.")
+        fail_unless_uncertain(record, explain(exc), maybe_written=may_have_written(exc))
     record.refresh_from_db()
     if trigger == Trigger.REPLAY and record.trail.values_list("pk", flat=True).first() == last_attempt:
         _note_replay(record, user)

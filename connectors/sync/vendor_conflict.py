@@ -65,7 +65,9 @@ def keep_value(record: SyncRecord, field: str, keep: str, user: Any, *, confirme
             raise ChoiceRefused(f"The {label} changed in GP or BILL since this page was read. Nothing was changed: "
                                 "Replay the vendor to read both sides again, then choose.")
         subject, before = (ChangeSubject.BILL_VENDOR, seen_bill) if keep == GP else (ChangeSubject.GP_VENDOR, seen_gp)
-        write_ahead([record])
+        if not write_ahead([record]):  # compare-and-set: another writer has the vendor right now
+            raise ChoiceRefused("The connector is writing this vendor right now. Nothing was changed: reload "
+                                "the page and choose again.")
         with attempt(record, FLOW, "person", user) as log_:
             log_.request = {"field": label, "kept": "GP's value" if keep == GP else "BILL's value",
                             "before": vf.as_text(before), "after": vf.as_text(value)}

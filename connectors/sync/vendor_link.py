@@ -205,7 +205,9 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
         bill_now = vf.from_bill(ctx.bill.get_vendor(target).raw)
         to_bill, to_gp, stale = _plan(aligned, bill_now, pending(mapping))
         if to_bill or to_gp:
-            write_ahead([record])
+            if not write_ahead([record]):  # compare-and-set: another writer has this vendor's row now
+                ctx.tally["vendor_busy"] += 1
+                return
             with attempt(record, FLOW, ctx.trigger, who) as log_:
                 log_.request = {"link": target, "to_bill": sorted(to_bill), "to_gp": sorted(to_gp)}
                 if to_bill:

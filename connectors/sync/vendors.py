@@ -18,8 +18,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.ledger import attempt, get_record, is_uncertain, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    fail_unless_uncertain,
+    get_record,
+    is_uncertain,
+    keep_in_doubt,
+    may_have_written,
+    owned_elsewhere,
+    settle,
+    still_settling,
+    writing,
+)
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
+from connectors.bill.filters import text_lookup
 from connectors.queue import enqueue
 from mappings.approval import release, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
@@ -78,7 +90,8 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
 
 
 def _failed(ctx: SyncContext, vendor_id: str, exc: Exception) -> None:
-    settle(get_record(ctx.tenant, Kind.VENDOR, vendor_id), State.FAILED, reason=explain(exc))
+    fail_unless_uncertain(get_record(ctx.tenant, Kind.VENDOR, vendor_id), explain(exc),
+                          maybe_written=may_have_written(exc))
     ctx.tally["vendor_failed"] += 1
 
 
@@ -120,17 +133,33 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
     record = record or get_record(ctx.tenant, Kind.VENDOR, vendor.vendor_id)
     if record.state == State.SKIPPED:
         return None
+    if record.target_id and not mapping.bill_vendor_id:
+        # The mapping may have been read before another writer linked it (both are saved together).
+        mapping.refresh_from_db()
     aligned = vf.from_gp(vendor)
     label = f"{vendor.vendor_id} {aligned['name']}"
+    if owned_elsewhere(record):  # another live worker is writing it: only look, never settle or send
+        found = None if mapping.bill_vendor_id or not aligned["name"] else find_existing_vendor(
+            ctx, aligned, vendor.vendor_id)
+        if found is not None:
+            _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
+        else:
+            ctx.tally["vendor_busy"] += 1
+        return None
     if not aligned["name"]:
         settle(record, State.FLAGGED, reason=f"GP vendor {vendor.vendor_id} has no name.",
                fix="Give the vendor a name in GP.", label=label)
         return None
     if not mapping.bill_vendor_id:
         if is_uncertain(record):
-            found = find_existing_vendor(ctx, aligned)
+            found = find_existing_vendor(ctx, aligned, vendor.vendor_id)
             if found is not None:
                 _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
+                return None
+            if still_settling(record, ctx.settle_window("bill"), label=label,
+                              reason=f"BILL did not confirm vendor {vendor.vendor_id} and does not show it yet; it "
+                                     "is looked up again before anything is sent."):  # a late commit may show up
+                ctx.tally["vendor_in_doubt"] += 1
                 return None
         return record, mapping, vendor
     if vendor_link.needs_link(record, mapping):  # first link, or a person's field choices: nothing silent
@@ -146,13 +175,45 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
     return None
 
 
-def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any]) -> Any | None:
-    """A BILL vendor an unconfirmed create may have made: same name, and same e-mail and tax ID."""
-    for candidate in ctx.bill.iter_vendors(filters=[("name", "eq", aligned["name"])]):
+def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str) -> Any | None:
+    """A BILL vendor an unconfirmed create may have made: same name, e-mail and tax ID, and not the
+    BILL vendor of another GP vendor. Among several that differ, the one equal on every aligned field;
+    when that does not single one out, none (the row stays in doubt rather than take another's)."""
+    taken = set(VendorMapping.objects.filter(tenant=ctx.tenant).exclude(gp_vendor_id=gp_vendor_id)
+                .exclude(bill_vendor_id="").values_list("bill_vendor_id", flat=True))
+    candidates = []
+    for candidate in ctx.bill.iter_vendors(filters=text_lookup("name", aligned["name"])):
         other = vf.from_bill(candidate.raw)
-        if other["email"] == aligned["email"] and other["tax_id"] == aligned["tax_id"]:
-            return candidate
-    return None
+        if candidate.id not in taken and identity(other) == identity(aligned):
+            candidates.append((candidate, other))
+    if len(candidates) > 1 and any(o != candidates[0][1] for _, o in candidates):
+        candidates = [(c, o) for c, o in candidates if o == aligned]
+    # Several left are alike in every aligned field (twins sent together): any one is this vendor's.
+    return min(candidates, key=lambda pair: pair[0].id)[0] if candidates else None
+
+
+def identity(aligned: dict[str, Any]) -> tuple[str, str, str]:
+    """What tells one vendor from another: name (case aside), e-mail and tax ID."""
+    return aligned["name"].lower(), aligned["email"], aligned["tax_id"]
+
+
+def match_created_vendors(items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any]
+                          ) -> dict[int, Any]:
+    """Pair each created BILL vendor with its request by identity, never by position: BILL documents no
+    order for a bulk answer. First on name, e-mail and tax ID; where two requests share those, on every
+    aligned field; what still is not one-to-one is matched to nothing (the caller keeps it in doubt)."""
+    sent = [vf.from_gp(v) for _, _, v in items]
+    answered = [vf.from_bill(b.raw) for b in created]
+    matched: dict[int, Any] = {}
+    for key in (identity, lambda a: repr(sorted(a.items()))):
+        for i, mine in enumerate(sent):
+            if i in matched:
+                continue
+            same_sent = [j for j, other in enumerate(sent) if key(other) == key(mine)]
+            same_answer = [n for n, other in enumerate(answered) if key(other) == key(mine)]
+            if len(same_sent) == 1 and len(same_answer) == 1:
+                matched[i] = created[same_answer[0]]
+    return matched
 
 
 def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_vendor: Any,
@@ -174,10 +235,21 @@ def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_ve
 
 
 def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
-    """Create new BILL vendors in one bulk call (≤20), isolating a refused one."""
+    """Create new BILL vendors after the write-ahead, which only hands back the rows this worker won
+    (the run, a mapping approval and a replay may all decide to create the same vendor)."""
+    with writing([r for r, _, _ in items], window=ctx.settle_window("bill")) as rows:
+        taken = {id(r) for r in rows}
+        if len(taken) < len(items):
+            ctx.tally["vendor_busy"] += len(items) - len(taken)
+        items = [item for item in items if id(item[0]) in taken]
+        if items:
+            _send_vendors(ctx, items)
+
+
+def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
+    """One bulk call (≤20) for rows already written ahead, isolating a refused one."""
     from connectors.bill.http import BillError
 
-    write_ahead(r for r, _, _ in items)
     bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
     started = time.monotonic()
     try:
@@ -185,8 +257,8 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
     except BillError as exc:
         if len(items) > 1 and not exc.retryable and not exc.in_doubt:
             mid = len(items) // 2
-            create_vendors(ctx, items[:mid])
-            create_vendors(ctx, items[mid:])
+            _send_vendors(ctx, items[:mid])
+            _send_vendors(ctx, items[mid:])
             return
         state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
         for record, _, vendor in items:
@@ -194,8 +266,12 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
                 log_.outcome = state
                 log_.response_status = str(exc.status or "")
                 log_.error = exc.message
-                settle(record, state, reason=f"BILL did not create vendor {vendor.vendor_id}: {exc.message}",
-                       fix="Retried automatically." if state != State.FLAGGED else "Correct the vendor in GP, then Replay.")
+                reason = f"BILL did not create vendor {vendor.vendor_id}: {exc.message}"
+                if state == State.IN_DOUBT:
+                    keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, reason=reason)
+                else:
+                    settle(record, state, reason=reason, fix="Retried automatically." if state != State.FLAGGED
+                           else "Correct the vendor in GP, then Replay.")
         ctx.tally["vendor_failed"] += len(items)
         return
     _adopt_created(ctx, items, created, int((time.monotonic() - started) * 1000))
@@ -203,12 +279,24 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
 
 def _adopt_created(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any],
                    duration_ms: int) -> None:
-    """What `_adopt` does for each vendor of a bulk create, with the rows saved together."""
+    """What `_adopt` does for each vendor of a bulk create, with the rows saved together; a vendor the
+    answer does not clearly give back stays in doubt and is looked up before use."""
     synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=duration_ms)
     now = timezone.now()
     adopted = []
-    for (record, mapping, vendor), bill_vendor in zip(items, created, strict=False):
+    matched = match_created_vendors(items, created)
+    for i, (record, mapping, vendor) in enumerate(items):
         aligned = vf.from_gp(vendor)
+        bill_vendor = matched.get(i)
+        if bill_vendor is None:
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.outcome, log_.response_status = State.IN_DOUBT, "201"
+                log_.error = "BILL's answer did not tell this vendor apart from another one sent with it."
+                keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, label=f"{vendor.vendor_id} {aligned['name']}",
+                              reason=f"BILL created vendor {vendor.vendor_id} with another one like it; which is "
+                                     "which is checked before either is used.")
+            ctx.tally["vendor_in_doubt"] += 1
+            continue
         mapping.bill_vendor_id, mapping.bill_name, mapping.updated_at = bill_vendor.id, aligned["name"][:200], now
         synced.add(record, outcome="created", request={"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id},
                    response_status="201", target_id=bill_vendor.id, synced_hash=content_hash(aligned),
@@ -274,16 +362,22 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
     # stays GP's blank, so the BILL → GP flow then fills GP's blank from BILL.
     to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}
     new_agreed = {**(agreed or bill_now), **{f: aligned[f] for f in gp_changed}}
-    if to_send:
-        write_ahead([record])
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"update": record.target_id, "fields": sorted(to_send)}
-            patch_bill_vendor(ctx.bill, record.target_id, aligned, to_send, current=bill_raw)
-            log_.outcome = "updated"
-            log_.response_status = "200"
-        ctx.tally["vendor_updated"] += 1
     snapshot = {"agreed": new_agreed, "archived": record.snapshot.get("archived", False)}
-    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+    if to_send:
+        with writing([record]) as taken:
+            if not taken:  # another worker changed the row since it was read: it has it
+                ctx.tally["vendor_busy"] += 1
+                return
+            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+                log_.request = {"update": record.target_id, "fields": sorted(to_send)}
+                # Nested objects sent whole (BILL may replace them), then read back (vendor_patch.py).
+                patch_bill_vendor(ctx.bill, record.target_id, aligned, to_send, current=bill_raw)
+                log_.outcome = "updated"
+                log_.response_status = "200"
+            settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+        ctx.tally["vendor_updated"] += 1
+    else:
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
     if archived != bool(snapshot["archived"]):
         _set_archived(ctx, record, archived)
 

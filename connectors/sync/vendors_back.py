@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import attempt, get_record, settle, write_ahead
+from audit.ledger import (
+    attempt,
+    fail_unless_uncertain,
+    get_record,
+    may_have_written,
+    owned_elsewhere,
+    settle,
+    writing,
+)
 from audit.models import Kind, State
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import MappingState, VendorMapping
@@ -42,8 +50,8 @@ def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
     if mapping is None:
         raise exc
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
-    settle(record, State.FAILED, reason=f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
-           fix="Retried automatically; Replay to retry now.")
+    fail_unless_uncertain(record, f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
+                          maybe_written=may_have_written(exc))
     ctx.tally["gp_vendor_failed"] += 1
 
 
@@ -56,6 +64,9 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
     agreed = record.snapshot.get("agreed")
     if not agreed or record.state in (State.SKIPPED, State.CONFLICT) or record.target_id != bill_vendor.id:
         return  # not linked (or re-linked) to this BILL vendor yet: the link decides, not BILL's values
+    if owned_elsewhere(record):  # another live worker is writing this vendor: read it again next run
+        ctx.tally["gp_vendor_busy"] += 1
+        return
     bill_now = vf.from_bill(bill_vendor.raw)
     allowed = ctx.tenant.vendor_field_set_to_gp
     # A field never agreed (None: left different at the link) waits for a person, never for BILL.
@@ -79,16 +90,21 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         ctx.tally["gp_vendor_conflict"] += 1
         return
     to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
-    if to_send:
-        write_ahead([record])
+    new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
+    snapshot = {**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
+                "agreed": new_agreed}
+    if not to_send:
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
+        return
+    with writing([record]) as taken:
+        if not taken:  # taken by another worker since it was read
+            ctx.tally["gp_vendor_busy"] += 1
+            return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {"gp_vendor": mapping.gp_vendor_id, "fields": sorted(to_send)}
             ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor)))
             log_.outcome = "updated_gp"
             log_.response_status = "200"
-        ctx.tally["gp_vendor_updated"] += 1
-    new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
-    settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label,
-           snapshot={**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
-                     "agreed": new_agreed})
+        settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
+    ctx.tally["gp_vendor_updated"] += 1
 

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hourly-budget", type=int, default=20000)
     p.add_argument("--rate-limit-status", type=int, default=429, help="HTTP status of BDC_1322/BDC_1144")
     p.add_argument("--duplicate-invoice-check", action="store_true", help="refuse duplicates with BDC_1171")
+    p.add_argument("--shuffle-bulk-answers", action="store_true",
+                   help="answer bulk creates in another order than the request (BILL documents no order)")
     p.add_argument("--webhook-retry-scale", type=float, default=1.0)
     p.add_argument("--allow-http-webhooks", action="store_true",
                    help="development only: deliver to http:// notification URLs (BILL requires https)")
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         hourly_budget=a.hourly_budget,
         rate_limit_status=a.rate_limit_status,
         duplicate_invoice_check=a.duplicate_invoice_check,
+        shuffle_bulk_answers=a.shuffle_bulk_answers,
         webhook_retry_scale=a.webhook_retry_scale,
         allow_http_webhooks=a.allow_http_webhooks,
         payment_webhooks=not a.no_payment_webhooks,

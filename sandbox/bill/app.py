@@ -91,14 +91,14 @@ class BillApp:
         self._add(a, "GET", "login/session", self._session_info)
         self._add(a, "GET", "vendors", lambda r: page(s.rows(s.vendors), r.query, VENDOR_FIELDS))
         self._add(a, "POST", "vendors", lambda r: s.create_vendor(r.json()), 201)
-        self._add(a, "POST", "vendors/bulk", lambda r: {"vendors": s.bulk_create_vendors(r.json())}, 201)
+        self._add(a, "POST", "vendors/bulk", lambda r: {"vendors": s.bulk_answer(s.bulk_create_vendors(r.json()))}, 201)
         self._add(a, "GET", f"vendors/{ID}", lambda r, id: s.get_vendor(id))
         self._add(a, "PATCH", f"vendors/{ID}", lambda r, id: s.patch_vendor(id, r.json()))
         self._add(a, "POST", f"vendors/{ID}/archive", lambda r, id: s.set_vendor_archived(id, True))
         self._add(a, "POST", f"vendors/{ID}/restore", lambda r, id: s.set_vendor_archived(id, False))
         self._add(a, "GET", "bills", lambda r: page(s.rows(s.bills), r.query, BILL_FIELDS))
         self._add(a, "POST", "bills", lambda r: s.create_bills([r.json()], limit=1)[0], 201)
-        self._add(a, "POST", "bills/bulk", lambda r: s.create_bills(r.json(), limit=100), 201)
+        self._add(a, "POST", "bills/bulk", lambda r: s.bulk_answer(s.create_bills(r.json(), limit=100)), 201)
         self._add(a, "GET", f"bills/{ID}", lambda r, id: s.get_bill(id))
         self._add(a, "PATCH", f"bills/{ID}", lambda r, id: s.update_bill(id, r.json(), replace=False))
         self._add(a, "PUT", f"bills/{ID}", lambda r, id: s.update_bill(id, r.json(), replace=True))
@@ -255,10 +255,26 @@ class BillApp:
                 raise ApiError(fault.status, "BDC_1001", category="SERVER")
             if fault and fault.kind == "malformed":
                 return Answer(fault.status, raw=MALFORMED_BODY)
+            if fault and fault.commits_late:
+                self._commit_later(fault.delay_seconds, handler, req, params)
+                return Answer(0, fault=fault)
             if fault and not fault.after_commit:
                 return Answer(0, fault=fault)
             result = handler(req, **params)
         return Answer(status, result, fault=fault)
+
+    def _commit_later(self, delay: float, handler: Handler, req: Request, params: dict[str, str]) -> None:
+        """The `commit_late` fault: the write is done `delay` seconds from now, its answer never sent."""
+
+        def commit() -> None:
+            if self._stop.wait(delay):
+                return
+            try:
+                handler(req, **params)
+            except ApiError:  # refused when it finally ran: nothing appears, as BILL would behave
+                pass
+
+        threading.Thread(target=commit, name="bill-commit-late", daemon=True).start()
 
     def _pause(self, items: int) -> None:
         delay = (self.latency_ms + self.per_item_ms * items) / 1000

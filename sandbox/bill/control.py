@@ -3,7 +3,8 @@
 GET  stats                      request counts by path/status, max in flight per org, logins, webhooks
 POST stats/reset
 POST latency                    {"ms", "per_item_ms"}
-GET|POST|DELETE faults          {"kind", "count", "methods", "path_contains", "status", "hold_seconds"}
+GET|POST|DELETE faults          {"kind", "count", "methods", "path_contains", "status", "hold_seconds",
+                                 "delay_seconds" (commit_late)}
 POST sessions/expire            every session becomes invalid now (BDC_1109 on next use)
 POST hold                       {"slots", "seconds"}: another integration uses in-flight slots
 POST pay                        {"bills": [{"billId", "amount"?}], "status"?, "processDate"?,
@@ -11,7 +12,7 @@ POST pay                        {"bills": [{"billId", "amount"?}], "status"?, "p
 POST payments/{id}/status       {"status": PAID|CANCELLED|VOID|FAILED, "reason"?}
 POST payments/{id}/single-status {"singleStatus": DISBURSEMENT_FAILED_ACTION_NEEDED|FUNDS_ESCHEATED|VOIDED|…}
 POST void                       {"paymentId", "reason"?}
-POST config                     duplicate_invoice_check, rate_limit_status, hourly_budget,
+POST config                     duplicate_invoice_check, shuffle_bulk_answers, rate_limit_status, hourly_budget,
                                 concurrency_limit, session_ttl, trusted_sessions, webhook_retry_scale,
                                 allow_http_webhooks, payment_webhooks (false: this org is refused
                                 payment events), patch_merges_nested, hourly_logins
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 CONFIG_TARGETS = {
     "duplicate_invoice_check": ("store", "duplicate_invoice_check", bool),
+    "shuffle_bulk_answers": ("store", "shuffle_bulk_answers", bool),
     "rate_limit_status": ("limits", "status", int),
     "hourly_budget": ("limits", "hourly_budget", int),
     "concurrency_limit": ("limits", "concurrency", int),

@@ -2,6 +2,12 @@
 
 Only the fields BILL documents as filterable/sortable are accepted; anything else is a 400, so client
 code that relies on an undocumented filter fails here rather than in production.
+
+Values are read as strictly as BILL's search guide and Postman collection write them: bare for
+`eq`/`ne`/`gt`/`gte`/`lt`/`lte` (`accountType:eq:BUSINESS`, `amount:gte:100.00`), double-quoted for
+date-times (`createdTime:gt:"2025-12-30T00:00:00.000Z"`), `in`/`nin` lists (`invoiceCurrency:in:"USD,CAD"`)
+and `sw` (`name:sw:"Hap"`). Anything else is a 400: a client that quotes an `eq` value, or leaves a date
+bare, finds out here — not by a lookup that silently finds nothing and a create sent twice.
 """
 
 from __future__ import annotations
@@ -105,6 +111,33 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def _is_quoted(value: str) -> bool:
+    return len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]
+
+
+def _strict_value(clause: str, op: str, value: str) -> str:
+    """The value of one clause, quoted exactly where BILL's guide quotes it (see the module docstring)."""
+    if op in ("in", "nin", "sw"):
+        if not _is_quoted(value):
+            raise bad_request(f'filters: {clause!r}: {op} takes a double-quoted value, e.g. name:sw:"Hap"')
+        return value[1:-1]
+    if _is_quoted(value):
+        inner = value[1:-1]
+        if len(inner) > 10 and _instant(inner) is not None or _is_date(inner):
+            return inner
+        raise bad_request(f"filters: {clause!r}: {op} takes a bare value (quotes are for dates, in, nin "
+                          "and sw), e.g. accountType:eq:BUSINESS")
+    if '"' in value or not value:
+        raise bad_request(f"filters: cannot read {clause!r}")
+    if len(value) > 10 and _instant(value) is not None or _is_date(value):
+        raise bad_request(f'filters: {clause!r}: a date goes in double quotes, e.g. createdTime:gt:"2025-12-30"')
+    return value
+
+
+def _is_date(text: str) -> bool:
+    return len(text) == 10 and _instant(text) is not None
+
+
 def parse_filters(text: str, fields: Fields) -> list[tuple[str, str, str]]:
     filters = []
     for clause in split_outside_quotes(text):
@@ -117,7 +150,7 @@ def parse_filters(text: str, fields: Fields) -> list[tuple[str, str, str]]:
         if field not in fields.filterable:
             raise bad_request(f"filters: {field} is not a filterable field")
         field = dict(fields.aliases).get(field, field)
-        filters.append((field, op, _unquote(value.strip())))
+        filters.append((field, op, _strict_value(clause, op, value.strip())))
     return filters
 
 

@@ -55,7 +55,7 @@ class BillHandler(SandboxHandler):
         else:
             answer = sandbox.app.handle(request)
         fault = answer.fault
-        if fault and fault.kind.startswith("timeout"):
+        if fault and (fault.kind.startswith("timeout") or fault.commits_late):
             self.server.stopping.wait(fault.hold_seconds)
             self.drop_connection("timeout", reset=False)
         elif fault and fault.kind.startswith("reset"):
@@ -119,8 +119,8 @@ class BillSandbox:
         self.app.latency_ms, self.app.per_item_ms = ms, per_item_ms
 
     def add_fault(self, kind: str, **rule: Any) -> None:
-        """kind: 5xx | timeout | reset | timeout_after_commit | reset_after_commit; rule: count, methods,
-        path_contains, status, hold_seconds."""
+        """kind: 5xx | timeout | reset | timeout_after_commit | reset_after_commit | commit_late; rule:
+        count, methods, path_contains, status, hold_seconds, delay_seconds (commit_late)."""
         self.app.faults.add(kind, **rule)
 
     def clear_faults(self) -> None:
@@ -183,6 +183,7 @@ def start_bill_sandbox(
     hourly_budget: int = 20000,
     rate_limit_status: int = 429,
     duplicate_invoice_check: bool = False,
+    shuffle_bulk_answers: bool = False,
     webhook_retry_scale: float = 1.0,
     webhook_timeout: float = 10.0,
     trusted_sessions: bool = False,
@@ -203,7 +204,7 @@ def start_bill_sandbox(
     hub = WebhookHub(org_id, ids, retry_scale=webhook_retry_scale, delivery_timeout=webhook_timeout,
                      allow_http=allow_http_webhooks, payment_webhooks=payment_webhooks)
     store = Store(ids, hub.emit, duplicate_invoice_check=duplicate_invoice_check,
-                  patch_merges_nested=patch_merges_nested)
+                  patch_merges_nested=patch_merges_nested, shuffle_bulk_answers=shuffle_bulk_answers)
     hub.bank_accounts = store.bank_accounts
     seeds.load(store, seed)
     sessions = Sessions(Credentials(user, password, org_id, dev_key), ttl=session_ttl,

@@ -8,6 +8,7 @@ One lock guards everything: the sandbox is about behaviour, not throughput.
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -39,7 +40,8 @@ class Store:
     """All records of the one sandbox organization, with BILL's rules for changing them."""
 
     def __init__(
-        self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False, patch_merges_nested: bool = False
+        self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False, patch_merges_nested: bool = False,
+        shuffle_bulk_answers: bool = False,
     ) -> None:
         self.ids = ids
         self.clock = Clock()
@@ -49,6 +51,9 @@ class Store:
         # PATCH; by default the sandbox replaces it whole, the awkward way, so a client that sends
         # part of one is caught wiping the rest. True merges it key by key.
         self.patch_merges_nested = patch_merges_nested
+        # BILL documents no order for a bulk create's answer: with this on, it comes back shuffled.
+        self.shuffle_bulk_answers = shuffle_bulk_answers
+        self._answer_order = random.Random(0)
         self.lock = threading.RLock()
         self.vendors: dict[str, dict[str, Any]] = {}
         self.bills: dict[str, dict[str, Any]] = {}
@@ -71,6 +76,16 @@ class Store:
         record["updatedTime"] = self.clock.stamp()
         self.emit(event, key, copy.deepcopy(record))
         return copy.deepcopy(record)
+
+    def bulk_answer(self, made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The order a bulk create's HTTP answer lists its records in: the request's, unless shuffling
+        is on (store methods themselves always return request order)."""
+        answer = list(made)
+        if self.shuffle_bulk_answers and len(answer) > 1:
+            with self.lock:
+                while answer == made:  # a shuffle that changed nothing would test nothing
+                    self._answer_order.shuffle(answer)
+        return answer
 
     # --- vendors ---------------------------------------------------------------------------------
     def _vendor_from(self, body: Any) -> dict[str, Any]:

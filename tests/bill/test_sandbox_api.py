@@ -81,10 +81,24 @@ def test_it_filters_and_sorts_vendors(api):
         "Contoso Ltd.",
     ]
     assert (
-        names(filters='archived:eq:false,name:ne:"Contoso Ltd."', sort="name:asc")[0]
+        names(filters="archived:eq:false,name:ne:Contoso Ltd.", sort="name:asc")[0]
         == "Advanced Office Systems"
     )
+    assert names(filters="accountType:eq:BUSINESS,name:eq:Contoso Ltd.") == ["Contoso Ltd."]
+    assert names(filters='createdTime:gt:"2000-01-01T00:00:00.000Z",name:sw:"North"') == ["Northwind Traders"]
     assert requests.get(url, headers=headers, params={"filters": "taxId:eq:1"}).status_code == 400
+
+
+def test_it_reads_filters_as_strictly_as_bills_guide_writes_them(api):
+    """Quotes where BILL's guide has them (dates, in/nin, sw) and nowhere else: anything else is a 400
+    naming the fix, not a filter that silently matches nothing."""
+    sandbox, headers = api
+    url = f"{sandbox.api_url}/v3/vendors"
+    for wrong in ('name:eq:"Contoso Ltd."', 'accountType:eq:"BUSINESS"', "name:sw:Con",
+                  "name:in:Contoso Ltd.", "createdTime:gt:2000-01-01T00:00:00.000Z", 'name:eq:Bad"Quote'):
+        answer = requests.get(url, headers=headers, params={"filters": wrong})
+        assert answer.status_code == 400, wrong
+        assert "filters" in answer.json()[0]["message"], wrong
 
 
 def test_bulk_vendors_are_all_or_nothing_and_limited_to_twenty(api):
@@ -117,7 +131,8 @@ def test_bills_bulk_create_returns_a_plain_array_and_allows_duplicate_invoice_nu
         f"{sandbox.api_url}/v3/bills/bulk", headers=headers, data=json.dumps(payload, default=str)
     )
     assert made.status_code == 201 and isinstance(made.json(), list)
-    assert made.json()[0]["amount"] == 228.99 and made.json()[0]["id"].startswith("00n")
+    assert sorted(b["amount"] for b in made.json()) == [10, 228.99]
+    assert all(b["id"].startswith("00n") for b in made.json())
     again = requests.post(
         f"{sandbox.api_url}/v3/bills", headers=headers, data=json.dumps(payload[0], default=str)
     )
@@ -211,3 +226,45 @@ def test_unknown_paths_answer_bdc_1121(api):
     sandbox, headers = api
     missing = requests.get(f"{sandbox.api_url}/v3/nothing-here", headers=headers)
     assert (missing.status_code, _codes(missing)) == (404, ["BDC_1121"])
+
+
+def test_bulk_creates_can_be_answered_in_another_order_than_asked(bill_sandbox_factory):
+    """BILL documents no order for a bulk answer; the sandbox can shuffle it (the suite runs so)."""
+    import json
+
+    for shuffled in (False, True):
+        sandbox = bill_sandbox_factory(shuffle_bulk_answers=shuffled)
+        headers = login(sandbox)
+        names = [f"Order Test {n}" for n in range(6)]
+        made = requests.post(f"{sandbox.api_url}/v3/vendors/bulk", headers=headers,
+                             data=json.dumps([{"name": n} for n in names]))
+        answered = [v["name"] for v in made.json()["vendors"]]
+        assert sorted(answered) == names
+        assert (answered != names) == shuffled
+        vendor = next(iter(sandbox.store.vendors))
+        bills = requests.post(f"{sandbox.api_url}/v3/bills/bulk", headers=headers, data=json.dumps(
+            [_bill(vendor, f"ORD-{n}", "1") for n in range(6)], default=str)).json()
+        numbers = [b["invoice"]["invoiceNumber"] for b in bills]
+        assert (numbers != [f"ORD-{n}" for n in range(6)]) == shuffled
+
+
+def test_a_create_that_commits_late_is_unanswered_and_appears_later(bill_sandbox):
+    """The `commit_late` fault: the client hears nothing; the vendor is absent at first, then appears."""
+    import json
+    import time
+
+    headers = login(bill_sandbox)
+    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
+                           delay_seconds=1.0)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{bill_sandbox.api_url}/v3/vendors", headers=headers, data=json.dumps({"name": "Late Co"}),
+                      timeout=5)
+    url = f"{bill_sandbox.api_url}/v3/vendors"
+    assert requests.get(url, headers=headers, params={"filters": "name:eq:Late Co"}).json()["results"] == []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = requests.get(url, headers=headers, params={"filters": "name:eq:Late Co"}).json()["results"]
+        if found:
+            break
+        time.sleep(0.1)
+    assert [v["name"] for v in found] == ["Late Co"]
