@@ -135,7 +135,9 @@ def tally_sentence(tally: Mapping[str, Any]) -> str:
         return "Nothing to do."
     parts: list[str] = []
     last_noun = None
-    for key, count in tally.items():
+    # By key: the same sentence on any database (PostgreSQL's jsonb keeps no key order), one noun's
+    # counts together ("bill_*", then "payment_*", ...).
+    for key, count in sorted(tally.items()):
         if not isinstance(count, int) or not count:
             continue
         noun, what = _split_tally(key)
@@ -153,7 +155,7 @@ def states_sentence(by_state: Mapping[str, Any]) -> str:
     """Where a replay left its records: "3 records synced, 1 waiting for a mapping or GP."."""
     if not isinstance(by_state, Mapping):
         return "No records."
-    parts = [f"{n} {_lower_first(state_words(s))}" for s, n in by_state.items() if n]
+    parts = [f"{n} {_lower_first(state_words(s))}" for s, n in sorted(by_state.items()) if n]
     if not parts:
         return "No records."
     total = sum(n for n in by_state.values() if isinstance(n, int))
@@ -184,7 +186,8 @@ def readable(value: Any) -> str:
     if isinstance(value, Mapping):
         if value and set(value) <= ADDRESS_KEYS:
             return as_text(dict(value))
-        return "; ".join(f"{_humanise(k)}: {readable(v)}" for k, v in value.items() if readable(v))
+        # Alphabetical: PostgreSQL's jsonb keeps no key order, and a page must read the same on any database.
+        return "; ".join(f"{_humanise(k)}: {readable(v)}" for k, v in sorted(value.items()) if readable(v))
     if isinstance(value, list | tuple | set):
         return "; ".join(t for t in (readable(v) for v in value) if t)
     return str(value)

@@ -60,12 +60,14 @@ class BillConnectionForm(ConnectionForm):
         exclude = ("session_id", "session_last_used_at")
 
     def clean(self) -> dict[str, Any]:
-        """Production and stage fill in BILL's gateway addresses; only 'other' takes typed URLs."""
-        data = super().clean()
-        gateways = BILL_GATEWAYS.get(data.get("environment", ""))
+        """Production and stage fill in BILL's gateway addresses; only 'other' takes typed URLs. Filled
+        in before the address checks (ConnectionForm.clean), so a URL typed then ignored is never judged."""
+        gateways = BILL_GATEWAYS.get(self.cleaned_data.get("environment", ""))
         if gateways:
-            data["api_base_url"], data["webhook_api_base_url"] = gateways
-        return data
+            self.cleaned_data["api_base_url"], self.cleaned_data["webhook_api_base_url"] = gateways
+            for name in ("api_base_url", "webhook_api_base_url"):
+                self.errors.pop(name, None)  # a typed address was refused by its field, yet is not used
+        return super().clean()
 
 
 class MembershipInline(admin.TabularInline):

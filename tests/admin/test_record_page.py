@@ -27,7 +27,7 @@ def test_it_shows_both_sides_and_every_attempt_in_the_trail(as_frank, tenant, fr
     assert "BILL bill" in page and "— not created yet" in page
     assert "amount must be positive" in page
     assert page.count("GP invoices → BILL bills") >= 2 and "gp_bills" not in page
-    assert "Invoice number: 77; Amount: -5.00" in page  # what was sent, in words, not a Python dict
+    assert "Amount: -5.00; Invoice number: 77" in page  # what was sent, in words, not a Python dict
     assert "frank" in page
 
 
@@ -57,7 +57,7 @@ def test_it_puts_every_code_and_stored_value_into_words(as_frank, tenant, frank)
     assert not [text[text.index(raw) - 80:text.index(raw) + 80] for raw in RAW if raw in text]
     assert "Outcome unknown (will check)" in text and "Updated in GP" in text and "Vendor field choice" in text
     assert "456 Commerce Way, Austin, TX 78701" in text
-    assert "Voucher: 00000077; Amount: 1234.50" in text
+    assert "Amount: 1234.50; Voucher: 00000077" in text
     assert "Next try:" in text and "tried again by itself at" in text
 
 

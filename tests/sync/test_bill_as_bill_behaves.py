@@ -27,8 +27,19 @@ def _client(tenant) -> BillClient:
 
 
 def _linked_1099_vendor(tenant, bill_sandbox) -> SyncRecord:
-    """The GP vendor linked to the BILL vendor with the 1099 flag set (the seed's Contoso)."""
+    """The GP vendor linked to the BILL vendor with the 1099 flag set (the seed's Contoso), its fields
+    aligned as a person does on the review page: BILL's value kept for every field that differs (a bulk
+    link leaves differences for a person, README "Vendor master data")."""
+    from connectors.sync import vendor_link
+    from mappings.approval import approve
+    from mappings.models import VendorMapping
+
     flagged = {v["id"] for v in bill_sandbox.store.vendors.values() if (v.get("additionalInfo") or {}).get("track1099")}
+    mapping = VendorMapping.objects.get(tenant=tenant, bill_vendor_id__in=flagged)
+    both = vendor_link.read_both(tenant, mapping.gp_vendor_id, mapping.bill_vendor_id)
+    picks = {r.field: "bill" if r.bill else "gp" for r in both.differing}
+    approve(mapping, None, field_choices=vendor_link.decide(both, picks, set(picks), both.fingerprint))
+    run(tenant)
     return SyncRecord.objects.get(tenant=tenant, kind="vendor", state=State.SYNCED, target_id__in=flagged)
 
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_demo_approves_the_strong_suggestions_and_its_bills_reach_bill(demo, frank):  # noqa: F811
     tenant, _, _ = demo
-    demo_setup.demo_users()
+    demo_setup.demo_users(tenant)
     run_gp_to_bill(tenant, full=True)
     said: list[str] = []
 
