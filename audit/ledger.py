@@ -253,9 +253,25 @@ def is_uncertain(record: SyncRecord) -> bool:
 
 
 def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
-    """Record where a record stands after an attempt (the counterpart of write_ahead)."""
+    """Record where a record stands after an attempt (the counterpart of write_ahead).
+
+    A compare-and-set on the state the caller read (state and `updated_at`), writing only the settled
+    fields: a caller holding a stale copy (another worker took the row, sent it or settled it since)
+    never puts back an older state, send time or attempt count, which could let a third worker send
+    the same create again. When the row moved on, the newer writer wins: the caller's copy is
+    refreshed and nothing is written (`settle_lost` tells it, if it cares)."""
+    seen_state, seen_at = record.state, record.updated_at
     apply_settlement(record, state, **fields)
-    record.save()
+    if record.pk is None or seen_at is None:
+        record.save()
+        return record
+    record.updated_at = timezone.now()
+    changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
+        **{name: getattr(record, name) for name in SETTLED_FIELDS})
+    if not changed:
+        log.info("record %s moved on meanwhile (was %s); not settling it to %s", record.pk, seen_state, state)
+        record.refresh_from_db()
+        record.settle_lost = True  # type: ignore[attr-defined]
     return record
 
 

@@ -140,7 +140,7 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
     label = f"{vendor.vendor_id} {aligned['name']}"
     if owned_elsewhere(record):  # another live worker is writing it: only look, never settle or send
         found = None if mapping.bill_vendor_id or not aligned["name"] else find_existing_vendor(
-            ctx, aligned, vendor.vendor_id)
+            ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
         if found is not None:
             _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
         else:
@@ -152,7 +152,7 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
         return None
     if not mapping.bill_vendor_id:
         if is_uncertain(record):
-            found = find_existing_vendor(ctx, aligned, vendor.vendor_id)
+            found = find_existing_vendor(ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
             if found is not None:
                 _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
                 return None
@@ -175,19 +175,26 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
     return None
 
 
-def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str) -> Any | None:
-    """A BILL vendor an unconfirmed create may have made: same name, e-mail and tax ID, and not the
-    BILL vendor of another GP vendor. Among several that differ, the one equal on every aligned field;
+def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str,
+                         sent: dict[str, Any] | None = None) -> Any | None:
+    """A BILL vendor an unconfirmed create may have made: same name, e-mail and tax ID as GP's vendor
+    now or as the create sent (`sent`, kept on the row before the call: a clerk may have changed the
+    vendor in GP since, and the lookup must still find what the lost call made), and not the BILL
+    vendor of another GP vendor. Among several that differ, the one equal on every aligned field;
     when that does not single one out, none (the row stays in doubt rather than take another's)."""
     taken = set(VendorMapping.objects.filter(tenant=ctx.tenant).exclude(gp_vendor_id=gp_vendor_id)
                 .exclude(bill_vendor_id="").values_list("bill_vendor_id", flat=True))
-    candidates = []
-    for candidate in ctx.bill.iter_vendors(filters=text_lookup("name", aligned["name"])):
-        other = vf.from_bill(candidate.raw)
-        if candidate.id not in taken and identity(other) == identity(aligned):
-            candidates.append((candidate, other))
+    shapes = [aligned] + ([sent] if sent and sent != aligned else [])
+    identities = {identity(shape) for shape in shapes}
+    candidates, seen = [], set()
+    for name in dict.fromkeys(shape["name"] for shape in shapes if shape.get("name")):
+        for candidate in ctx.bill.iter_vendors(filters=text_lookup("name", name)):
+            other = vf.from_bill(candidate.raw)
+            if candidate.id not in taken and candidate.id not in seen and identity(other) in identities:
+                seen.add(candidate.id)
+                candidates.append((candidate, other))
     if len(candidates) > 1 and any(o != candidates[0][1] for _, o in candidates):
-        candidates = [(c, o) for c, o in candidates if o == aligned]
+        candidates = [(c, o) for c, o in candidates if o in shapes]
     # Several left are alike in every aligned field (twins sent together): any one is this vendor's.
     return min(candidates, key=lambda pair: pair[0].id)[0] if candidates else None
 
@@ -222,12 +229,15 @@ def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_ve
     mapping.bill_name = aligned["name"][:200]
     mapping.save(update_fields=["bill_vendor_id", "bill_name", "updated_at"])
     ctx.forget_vendor(vendor.vendor_id)
+    # Agreed is what BILL holds: a vendor found from what an earlier create sent may differ from GP's
+    # vendor now, and the next run then sends GP's changes (content hashes differ).
+    agreed = vf.from_bill(bill_vendor.raw) if getattr(bill_vendor, "raw", None) else aligned
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = outcome
         log_.request = {"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id}
         log_.response_status = "201" if outcome == "created" else ""
-        settle(record, State.SYNCED, target_id=bill_vendor.id, synced_hash=content_hash(aligned),
-               snapshot={"agreed": aligned, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
+        settle(record, State.SYNCED, target_id=bill_vendor.id, synced_hash=content_hash(agreed),
+               snapshot={"agreed": agreed, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
     ctx.tally[f"vendor_{outcome}"] += 1
     if is_archived_in_gp(vendor):
         _set_archived(ctx, record, True)
@@ -243,7 +253,18 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
             ctx.tally["vendor_busy"] += len(items) - len(taken)
         items = [item for item in items if id(item[0]) in taken]
         if items:
+            _keep_sent(items)
             _send_vendors(ctx, items)
+
+
+def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
+    """Keep on each row (written ahead, still ours) what its create sends: if the answer is lost, the
+    lookup finds the vendor by that even after a clerk changed the vendor in GP meanwhile."""
+    with transaction.atomic():
+        for record, _, vendor in items:
+            record.snapshot = {**(record.snapshot or {}), "sent": vf.from_gp(vendor)}
+            SyncRecord.objects.filter(pk=record.pk, state=State.SENDING, sending_by=record.sending_by).update(
+                snapshot=record.snapshot)
 
 
 def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:

@@ -92,3 +92,33 @@ def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_san
     assert len(made) == records.filter(target_id__in=made).count()  # one BILL vendor per GP vendor
     for r in SyncRecord.objects.filter(pk__in=[d.pk for d in doubtful]):
         assert r.state == State.SYNCED and r.trail.filter(outcome="adopted").exists(), r.reason
+
+
+def test_a_lost_vendor_create_is_found_after_a_clerk_changed_the_vendor_in_gp(wired, gp_sandbox, bill_sandbox,
+                                                                             settings):
+    """The lookup also searches for what the create sent: a clerk changing the vendor's e-mail in GP
+    between the lost answer and the lookup must not make a second BILL vendor; GP's change follows."""
+    settings.LEDGER_SETTLE_SECONDS, settings.SYNC_RETRY_SCALE = 600, 0
+    wired.auto_create_vendors = True
+    wired.save()
+    bill = BillClient.for_connection(wired.bill_connection)
+    before = {v.id for v in bill.iter_vendors()}
+    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
+                           delay_seconds=4)
+    run(wired)
+    doubtful = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, state=State.IN_DOUBT,
+                                              trail__outcome=State.IN_DOUBT).distinct())
+    assert doubtful, "the lost answer should have left the vendors in doubt"
+    _wait_for(lambda: len({v.id for v in bill.iter_vendors()} - before) >= len(doubtful))
+    changed = doubtful[0].source_key
+    gp_sandbox.update_vendor(changed, Addresses=[{"Key": {"Id": "PRIMARY"}, "Email": "ap-new@changed.example"}])
+    SyncRecord.objects.filter(pk__in=[d.pk for d in doubtful]).update(  # the settle window passes
+        sent_at=doubtful[0].sent_at - timedelta(seconds=601))
+    run(wired)
+    run(wired)
+
+    made = {v.id for v in bill.iter_vendors()} - before
+    r = record(wired, "vendor", changed)
+    assert r.state == State.SYNCED and r.trail.filter(outcome="adopted").exists(), r.reason
+    assert len(made) == SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, target_id__in=made).count()
+    assert bill.get_vendor(r.target_id).raw["email"] == "ap-new@changed.example"
