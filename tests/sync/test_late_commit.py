@@ -70,7 +70,8 @@ def test_a_create_still_absent_after_the_settle_window_is_sent_again_once(wired,
     assert r.state == State.SYNCED and [b.id for b in bills_by_voucher(wired)[voucher]] == [r.target_id]
 
 
-def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_sandbox, settings):
+def _lose_vendor_creates(wired, bill_sandbox, settings):
+    """A run whose vendor creates BILL commits only after the client gave up (answers lost)."""
     settings.LEDGER_SETTLE_SECONDS, settings.SYNC_RETRY_SCALE = 600, 0
     wired.auto_create_vendors = True
     wired.save()
@@ -79,6 +80,11 @@ def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_san
     bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
                            delay_seconds=4)
     run(wired)
+    return bill, before
+
+
+def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_sandbox, settings):
+    bill, before = _lose_vendor_creates(wired, bill_sandbox, settings)
     doubtful = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT)
                     .distinct())
     assert doubtful, "the lost answer should have left the vendors in doubt"
@@ -98,14 +104,7 @@ def test_a_lost_vendor_create_is_found_after_a_clerk_changed_the_vendor_in_gp(wi
                                                                              settings):
     """The lookup also searches for what the create sent: a clerk changing the vendor's e-mail in GP
     between the lost answer and the lookup must not make a second BILL vendor; GP's change follows."""
-    settings.LEDGER_SETTLE_SECONDS, settings.SYNC_RETRY_SCALE = 600, 0
-    wired.auto_create_vendors = True
-    wired.save()
-    bill = BillClient.for_connection(wired.bill_connection)
-    before = {v.id for v in bill.iter_vendors()}
-    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
-                           delay_seconds=4)
-    run(wired)
+    bill, before = _lose_vendor_creates(wired, bill_sandbox, settings)
     doubtful = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, state=State.IN_DOUBT,
                                               trail__outcome=State.IN_DOUBT).distinct())
     assert doubtful, "the lost answer should have left the vendors in doubt"
