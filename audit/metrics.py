@@ -64,19 +64,34 @@ class ConnectorCollector(Collector):
 
 
 def _bill_calls() -> Iterator[Metric]:
-    """Calls the BILL gate counted this hour, per tenant (skipped when the gate cannot be read)."""
+    """Calls the BILL gate counted this hour: per tenant (its org's share) and per developer key
+    (BILL's hourly limit is per key). The gate is read once per key, not once per tenant, so a
+    scrape of a host with a thousand tenants on one key costs one read (skipped when unreadable)."""
+    from connectors.bill.gate import gate_for, key_of
     from connectors.models import Tenant
 
-    from .status import bill_calls_this_hour
-
-    calls = GaugeMetricFamily("mlc_bill_calls_this_hour", "BILL calls counted this clock hour.", labels=["tenant"])
-    for tenant in Tenant.objects.filter(is_active=True, bill_connection__isnull=False).select_related(
-        "bill_connection"
-    ):
-        used = bill_calls_this_hour(tenant)["used"]
+    calls = GaugeMetricFamily("mlc_bill_calls_this_hour", "BILL calls counted this clock hour for the "
+                              "tenant's organization.", labels=["tenant"])
+    per_key = GaugeMetricFamily("mlc_bill_key_calls_this_hour", "BILL calls counted this clock hour against "
+                                "a developer key's budget (by the key's fingerprint).", labels=["key"])
+    by_key: dict[str, dict[str, int] | None] = {}
+    tenants = Tenant.objects.filter(is_active=True, bill_connection__isnull=False).select_related("bill_connection")
+    for tenant in tenants:
+        conn = tenant.bill_connection
+        fingerprint = conn.dev_key_id or f"org:{conn.organization_id}"
+        if fingerprint not in by_key:
+            try:
+                by_key[fingerprint] = gate_for().used_this_hour(key_of(conn))
+            except Exception:  # noqa: BLE001 - Redis unreachable: the scrape goes on without this figure
+                by_key[fingerprint] = None
+        used = by_key[fingerprint]
         if used is not None:
-            calls.add_metric([tenant.slug], used)
+            calls.add_metric([tenant.slug], used.get(conn.organization_id, 0))
+    for fingerprint, used in sorted(by_key.items()):
+        if used is not None:
+            per_key.add_metric([fingerprint[:12]], sum(used.values()))
     yield calls
+    yield per_key
 
 
 def _registry() -> CollectorRegistry:

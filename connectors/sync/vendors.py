@@ -364,25 +364,23 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
         return
     bill_raw = ctx.bill.get_vendor(record.target_id).raw
     bill_now = vf.from_bill(bill_raw)
-    agreed = record.snapshot.get("agreed")
-    gp_changed = vf.changed_fields(aligned, agreed) if agreed else vf.changed_fields(aligned, bill_now)
-    if agreed:
-        bill_changed = vf.changed_fields(bill_now, agreed)
-        clash = {f for f in gp_changed & bill_changed if aligned[f] != bill_now[f]}
-        if clash:
-            snapshot = {**record.snapshot, "gp": aligned, "bill": bill_now, "conflicts": sorted(clash)}
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.outcome = "conflict"
-                log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
-                settle(record, State.CONFLICT, snapshot=snapshot, label=label,
-                       reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
-                       fix="Choose which value to keep (GP's or BILL's) on the record page.")
-            ctx.tally["vendor_conflict"] += 1
-            return
-    # On a first link a field GP leaves blank is not sent (BILL keeps its value); the agreed value
-    # stays GP's blank, so the BILL → GP flow then fills GP's blank from BILL.
+    # Always set here: a vendor without an agreed copy goes through vendor_link.link (needs_link).
+    agreed = record.snapshot["agreed"]
+    gp_changed = vf.changed_fields(aligned, agreed)
+    bill_changed = vf.changed_fields(bill_now, agreed)
+    clash = {f for f in gp_changed & bill_changed if aligned[f] != bill_now[f]}
+    if clash:
+        snapshot = {**record.snapshot, "gp": aligned, "bill": bill_now, "conflicts": sorted(clash)}
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome = "conflict"
+            log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
+            settle(record, State.CONFLICT, snapshot=snapshot, label=label,
+                   reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
+                   fix="Choose which value to keep (GP's or BILL's) on the record page.")
+        ctx.tally["vendor_conflict"] += 1
+        return
     to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}
-    new_agreed = {**(agreed or bill_now), **{f: aligned[f] for f in gp_changed}}
+    new_agreed = {**agreed, **{f: aligned[f] for f in gp_changed}}
     snapshot = {"agreed": new_agreed, "archived": record.snapshot.get("archived", False)}
     if to_send:
         with writing([record]) as taken:

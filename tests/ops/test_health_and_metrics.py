@@ -75,3 +75,33 @@ def test_metrics_count_records_by_state_lag_and_refusals(client, settings, tenan
     lag = next(line for line in text.splitlines() if line.startswith('mlc_poll_lag_seconds{flow="gp_bills"'))
     assert 89 <= float(lag.rsplit(" ", 1)[1]) < 200
     assert 'mlc_webhook_refusals{reason="bad_signature"} 4.0' in text
+
+
+@pytest.mark.django_db
+def test_metrics_read_the_bill_gate_once_per_developer_key_and_show_each_orgs_share(client, settings, tenant,
+                                                                                   monkeypatch):
+    from connectors.bill.gate import gate_for, key_of
+    from connectors.models import BillConnection, Tenant
+
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    other = Tenant.objects.create(name="Contoso Ltd", slug="contoso")
+    conns = [BillConnection.objects.create(tenant=t, organization_id=org, username="ap@example.com", password="pw",
+                                           dev_key="one-shared-developer-key")
+             for t, org in ((tenant, "00802AAAAAAAAAAAAAAA"), (other, "00802BBBBBBBBBBBBBBB"))]
+    gate = gate_for()
+    for _ in range(3):
+        gate.spend(conns[0].organization_id, key=key_of(conns[0]))
+    gate.spend(conns[1].organization_id, key=key_of(conns[1]))
+    used = gate.used_this_hour(key_of(conns[0]))
+    reads = []
+    original = type(gate).used_this_hour
+    monkeypatch.setattr(type(gate), "used_this_hour", lambda self, key, *a: reads.append(key) or original(self, key, *a))
+
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").content.decode()
+
+    assert len(reads) == 1
+    assert f'mlc_bill_calls_this_hour{{tenant="northwind"}} {float(used[conns[0].organization_id])}' in text
+    assert f'mlc_bill_calls_this_hour{{tenant="contoso"}} {float(used[conns[1].organization_id])}' in text
+    key_line = next(line for line in text.splitlines() if line.startswith("mlc_bill_key_calls_this_hour{"))
+    assert float(key_line.rsplit(" ", 1)[1]) == sum(used.values()) >= 4
+    assert "one-shared-developer-key" not in text
