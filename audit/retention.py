@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from .models import AlertDigest, Attempt, Job, State, WebhookEvent, WebhookRejection
+from .models import AlertDigest, Attempt, Job, State, SyncRecord, WebhookEvent, WebhookRejection
 
 BATCH = 2000
 LINEAGE_OUTCOMES = ("created", "adopted")
@@ -68,19 +68,30 @@ def _cutoff(days: int) -> timezone.datetime | None:
     return timezone.now() - timedelta(days=days) if days > 0 else None
 
 
-def prunable_attempts(cutoff: timezone.datetime) -> QuerySet[Attempt]:
-    """Old attempts of settled records, less each record's lineage and its newest attempt."""
-    newest = (
-        Attempt.objects.filter(record__state__in=SETTLED_STATES)
-        .values("record")
-        .annotate(newest=Max("id"))
-        .values("newest")
-    )
-    return (
-        Attempt.objects.filter(started_at__lt=cutoff, record__state__in=SETTLED_STATES)
-        .exclude(outcome__in=LINEAGE_OUTCOMES)
-        .exclude(id__in=newest)
-    )
+def prunable_attempts(cutoff: timezone.datetime, record_ids: list[int] | None = None) -> QuerySet[Attempt]:
+    """Old attempts of settled records, less each record's lineage and its newest attempt
+    (`record_ids`: only these records' attempts, so the newest-per-record subquery stays small)."""
+    scope = Attempt.objects.filter(record__state__in=SETTLED_STATES)
+    if record_ids is not None:
+        scope = scope.filter(record_id__in=record_ids)
+    newest = scope.values("record").annotate(newest=Max("id")).values("newest")
+    return scope.filter(started_at__lt=cutoff).exclude(outcome__in=LINEAGE_OUTCOMES).exclude(id__in=newest)
+
+
+def _prune_trail(cutoff: timezone.datetime) -> int:
+    """The trail, a batch of settled records at a time (walked by primary key): each pass computes the
+    newest attempt of those records only, never of the whole table again per deleted batch."""
+    deleted, last = 0, 0
+    while True:
+        ids = list(
+            SyncRecord.objects.filter(pk__gt=last, state__in=SETTLED_STATES)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            return deleted
+        last = ids[-1]
+        deleted += _delete_in_batches(prunable_attempts(cutoff, ids))
 
 
 def prune(policy: RetentionPolicy | None = None) -> dict[str, int]:
@@ -88,7 +99,7 @@ def prune(policy: RetentionPolicy | None = None) -> dict[str, int]:
     policy = policy or RetentionPolicy.from_settings()
     deleted: dict[str, int] = {}
     if cutoff := _cutoff(policy.trail_days):
-        deleted["trail"] = _delete_in_batches(prunable_attempts(cutoff))
+        deleted["trail"] = _prune_trail(cutoff)
         latest = AlertDigest.objects.values("tenant").annotate(latest=Max("id")).values("latest")
         deleted["alert_digests"] = _delete_in_batches(
             AlertDigest.objects.filter(sent_at__lt=cutoff).exclude(id__in=latest)

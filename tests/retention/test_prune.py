@@ -38,6 +38,26 @@ def test_it_prunes_old_trail_rows_of_settled_records_but_keeps_their_lineage_and
 
 
 @pytest.mark.django_db
+def test_the_trail_is_pruned_across_many_record_batches_and_each_record_keeps_its_newest(tenant, monkeypatch):
+    monkeypatch.setattr("audit.retention.BATCH", 2)  # records walked two at a time, deletes two at a time
+    records = [_record(tenant, f"V{i}", State.SYNCED if i != 3 else State.FAILED) for i in range(7)]
+    kept = {}
+    for r in records:
+        created = _attempt(r, "created", OLD)
+        for minute in range(3):
+            _attempt(r, "unchanged", OLD + timedelta(minutes=minute + 1))
+        newest = _attempt(r, "unchanged", OLD + timedelta(hours=1))
+        kept[r.pk] = {created.id, newest.id}
+
+    deleted = prune(RetentionPolicy())
+
+    assert deleted["trail"] == 6 * 3  # the failed record keeps every attempt
+    for r in records:
+        ids = set(r.trail.values_list("id", flat=True))
+        assert ids == kept[r.pk] if r.state == State.SYNCED else len(ids) == 5
+
+
+@pytest.mark.django_db
 def test_it_keeps_every_attempt_of_a_record_that_still_needs_attention(tenant):
     failed = _record(tenant, "V2", State.FAILED)
     tries = [_attempt(failed, "error", OLD + timedelta(hours=i)) for i in range(4)]
