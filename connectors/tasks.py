@@ -47,6 +47,18 @@ def webhook_watchdog(tenant_id: int) -> str:
     return watchdog(_tenant(tenant_id))
 
 
+def mappings_approved(model_label: str, pks: list[int], user_id: int | None = None) -> None:
+    """A bulk approval's follow-up, for a batch of mappings (see mappings.approval.approve_many)."""
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    from connectors.sync.on_approval import apply_mappings
+
+    mappings = list(apps.get_model(model_label).objects.select_related("tenant").filter(pk__in=pks).order_by("pk"))
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    apply_mappings(mappings, user)  # those deleted since they were queued are simply not there
+
+
 def mapping_approved(model_label: str, pk: int, user_id: int | None = None) -> None:
     """Create the approved vendor/account in BILL if asked, then release what waited on it."""
     from django.apps import apps

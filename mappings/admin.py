@@ -174,6 +174,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                 ok += 1
             except ValueError as exc:
                 problems.append(f"{mapping}: {exc}")
+        self._report(request, ok, problems, done)
+
+    def _report(self, request: HttpRequest, ok: int, problems: list[str], done: str) -> None:
         if ok:
             self.message_user(request, f"{ok} mapping(s) {done}.", messages.SUCCESS)
         for problem in problems[:20]:
@@ -181,12 +184,12 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
 
     @admin.action(description="Approve the proposed match", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._decide_all(request, queryset, lambda m: approval.approve(m, request.user), "approved")
+        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user), "approved")
 
     @admin.action(description="Approve as 'create in BILL'", permissions=["change"])
     def approve_as_create(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._decide_all(request, queryset, lambda m: approval.approve(m, request.user, create=True),
-                         "approved to be created in BILL")
+        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user, create=True),
+                     "approved to be created in BILL")
 
     @admin.action(description="Reject (leave unmapped)", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

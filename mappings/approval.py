@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +24,8 @@ from .models import (
 )
 
 AnyMapping = VendorMapping | GLAccountMapping | CheckbookMapping
+APPROVAL_BATCH = 50  # mappings per follow-up task of a bulk approval (each may read GP once)
+RELEASE_BATCH = 200  # waiting records per replay task
 _TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "note")
 
 
@@ -67,8 +70,9 @@ def records_waiting_on(mapping: AnyMapping) -> list[int]:
 
 @transaction.atomic
 def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False,
-            field_choices: dict[str, Any] | None = None) -> None:
-    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters.
+            field_choices: dict[str, Any] | None = None, queue_task: bool = True) -> None:
+    """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters
+    (`queue_task=False`: the caller queues one task for many approvals, see `approve_many`).
 
     A vendor link changes no vendor field on either side unless `field_choices` (checked by
     `connectors.sync.vendor_link.decide` from the review page) says which side wins; a bulk
@@ -103,15 +107,40 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
     mapping.approved_at = timezone.now()
     mapping.save()
     log_change(mapping, before, user)
-    enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk,
-            getattr(user, "pk", None))
+    if queue_task:
+        enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None))
+
+
+def approve_many(mappings: Iterable[AnyMapping], user: Any, **options: Any) -> tuple[int, list[str]]:
+    """Approve many mappings (a list action at onboarding: hundreds at once), each kept on its own,
+    then queue their follow-up work in batches (APPROVAL_BATCH mappings per task) instead of a task,
+    a context and a release per mapping. Returns how many were approved and the problems, per mapping."""
+    approved: dict[str, list[int]] = {}
+    problems: list[str] = []
+    for mapping in mappings:
+        try:
+            approve(mapping, user, queue_task=False, **options)
+        except ValueError as exc:
+            problems.append(f"{mapping}: {exc}")
+            continue
+        approved.setdefault(mapping._meta.label, []).append(mapping.pk)
+    for label, pks in approved.items():
+        for start in range(0, len(pks), APPROVAL_BATCH):
+            enqueue("connectors.tasks.mappings_approved", label, pks[start:start + APPROVAL_BATCH],
+                    getattr(user, "pk", None))
+    return sum(len(pks) for pks in approved.values()), problems
 
 
 def release(mapping: AnyMapping) -> None:
     """Send every record that waited on this mapping through its flow again (a task)."""
-    ids = records_waiting_on(mapping)
-    if ids:
-        enqueue("connectors.tasks.replay_records", ids, trigger="mapping")
+    release_ids(records_waiting_on(mapping))
+
+
+def release_ids(ids: Iterable[int]) -> None:
+    """Replay waiting records, RELEASE_BATCH per task, each once however many mappings it waited on."""
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), RELEASE_BATCH):
+        enqueue("connectors.tasks.replay_records", unique[start:start + RELEASE_BATCH], trigger="mapping")
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.models import Trigger
-from mappings.approval import release
+from mappings.approval import records_waiting_on, release_ids
 from mappings.models import CheckbookMapping, GLAccountMapping, MappingAction, VendorMapping
 
 from .context import SyncContext
@@ -14,24 +14,39 @@ from .context import SyncContext
 def apply_mapping(mapping: VendorMapping | GLAccountMapping | CheckbookMapping, user: Any = None) -> None:
     """Send the GP vendor or account through its flow now (creating it in BILL if so approved);
     every bill or payment that waited on it then goes on by itself."""
-    if isinstance(mapping, CheckbookMapping):
-        release(mapping)
-        return
-    ctx = SyncContext.for_tenant(mapping.tenant, trigger=Trigger.MAPPING, user=user)
-    if isinstance(mapping, VendorMapping):
-        from .vendors import create_vendors, process_vendor
+    apply_mappings([mapping], user)
 
-        vendor = ctx.gp.get_vendor(mapping.gp_vendor_id)
-        if vendor is None:
-            return
-        item = process_vendor(ctx, vendor)
-        if item:
-            create_vendors(ctx, [item])  # releases the waiting bills once the vendor exists
-            return
-    elif mapping.action == MappingAction.CREATE and not mapping.bill_account_id:
-        from .gl_accounts import create_account
 
-        create_account(ctx, mapping)  # releases on success
-        return
-    mapping.refresh_from_db()
-    release(mapping)
+def apply_mappings(mappings: list[Any], user: Any = None) -> None:
+    """`apply_mapping` for a batch (a bulk approval): one context per tenant, new BILL vendors created
+    in bulk calls, and the records that waited on any of them replayed once each, in batches."""
+    from .batching import chunks
+    from .vendors import create_vendors, process_vendor
+
+    by_tenant: dict[int, list[Any]] = {}
+    for mapping in mappings:
+        by_tenant.setdefault(mapping.tenant_id, []).append(mapping)
+    for group in by_tenant.values():
+        ctx = SyncContext.for_tenant(group[0].tenant, trigger=Trigger.MAPPING, user=user)
+        waiting: set[int] = set()
+        to_create = []
+        for mapping in group:
+            if isinstance(mapping, VendorMapping):
+                vendor = ctx.gp.get_vendor(mapping.gp_vendor_id)
+                if vendor is None:
+                    continue
+                item = process_vendor(ctx, vendor)
+                if item:
+                    to_create.append(item)  # releases the waiting bills once the vendor exists
+                    continue
+            elif isinstance(mapping, GLAccountMapping) and mapping.action == MappingAction.CREATE \
+                    and not mapping.bill_account_id:
+                from .gl_accounts import create_account
+
+                create_account(ctx, mapping)  # releases on success
+                continue
+            mapping.refresh_from_db()
+            waiting.update(records_waiting_on(mapping))
+        for chunk in chunks(to_create, 20):  # BILL's bulk create takes up to 20
+            create_vendors(ctx, chunk)
+        release_ids(waiting)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from audit.ledger import attempt, fail_unless_uncertain, may_have_written, settle
-from audit.models import Kind, State, SyncRecord, Trigger
+from audit.models import ATTENTION_STATES, Kind, State, SyncRecord, Trigger
 
 from .context import SyncContext
 from .errors import explain
@@ -110,10 +110,18 @@ def _replay_account(ctx: SyncContext, record: SyncRecord) -> None:
 
 
 def replay_many(ids: list[int], *, trigger: str = Trigger.REPLAY, user: Any = None) -> dict[str, int]:
-    """Replay records (grouped per tenant so each tenant's clients are built once)."""
+    """Replay records (grouped per tenant so each tenant's clients are built once). A release after a
+    mapping approval skips records no longer waiting (settled by the run, or by an earlier release of
+    another mapping they waited on): those cost a database read, never a GP or BILL call."""
     results: dict[str, int] = {}
     contexts: dict[int, SyncContext] = {}
-    for record in SyncRecord.objects.filter(pk__in=ids).select_related("tenant").order_by("kind", "pk"):
+    records = SyncRecord.objects.filter(pk__in=ids)
+    if trigger == Trigger.MAPPING:
+        skipped = records.exclude(state__in=ATTENTION_STATES).count()
+        if skipped:
+            results["no_longer_waiting"] = skipped
+        records = records.filter(state__in=ATTENTION_STATES)
+    for record in records.select_related("tenant").order_by("kind", "pk"):
         ctx = contexts.get(record.tenant_id)
         if ctx is None:
             ctx = contexts[record.tenant_id] = SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)

@@ -32,8 +32,7 @@ from audit.ledger import (
 )
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
 from connectors.bill.filters import text_lookup
-from connectors.queue import enqueue
-from mappings.approval import release, waiting_key
+from mappings.approval import release, release_ids, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
@@ -342,14 +341,9 @@ def release_many(ctx: SyncContext, mappings: list[VendorMapping]) -> None:
     query = Q()
     for key in keys:
         query |= Q(waiting_on__contains=key)
-    waiting: dict[str, list[int]] = {}
     rows = SyncRecord.objects.filter(query, tenant=ctx.tenant, state__in=ATTENTION_STATES).values_list("pk", "waiting_on")
-    for pk, tokens in rows:
-        for token in tokens.split():  # exact tokens only: `contains` also matches a longer key
-            if token in keys:
-                waiting.setdefault(token, []).append(pk)
-    for ids in waiting.values():
-        enqueue("connectors.tasks.replay_records", ids, trigger="mapping")
+    # Exact tokens only (`contains` also matches a longer key); a record waiting on several is replayed once.
+    release_ids(pk for pk, tokens in rows if any(token in keys for token in tokens.split()))
 
 
 def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str) -> None:

@@ -48,6 +48,10 @@ def released(monkeypatch: Any) -> Any:
             elif func.endswith("mapping_approved"):
                 mapping = apps.get_model(args[0]).objects.get(pk=args[1])
                 out.append(sorted(approval.records_waiting_on(mapping)))
+            elif func.endswith("mappings_approved"):  # a bulk approval: one task for a batch of mappings
+                model = apps.get_model(args[0])
+                out.append(sorted({pk for m in model.objects.filter(pk__in=args[1])
+                                   for pk in approval.records_waiting_on(m)}))
         return out
 
     return records
