@@ -138,9 +138,11 @@ def _check_web_services(client: GPWSClient, tenant: Any, facts: GPFacts, problem
     report["modified_date"] = gp_ws_side.modified_date(
         [v.modified_date for v in facts.vendors] + [i.modified_date for i in facts.invoices], problems)
     if facts.readable:
-        report["counts_note"] = gp_ws_side.HOLD_NOTE
-        problems.add("GP", WARNING, "GP Web Services invoices", gp_ws_side.HOLD_NOTE,
-                     "Use SBA if GP has it, or keep invoices on hold out of the approved batches.")
+        note = gp_ws_side.invoices_note(tenant)
+        report["counts_note"] = note
+        problems.add("GP", WARNING, "GP Web Services invoices", note,
+                     "Use SBA if GP has it. Otherwise, turn on sending without a hold check only if AP never "
+                     "puts invoices on hold in GP, and apply credit memos in GP before invoices reach BILL.")
 
 
 def _companies(client: GPClient, conn: Any) -> dict[str, Any]:

@@ -32,11 +32,23 @@ KINDS: dict[str, tuple[str, Callable[[GPWSClient], Iterator[Any]]]] = {
 KNOWN_DISTRIBUTION_TYPES = frozenset(rm.DISTRIBUTION_TYPES.values()) | frozenset(
     ws.Distribution.TYPES.values()
 )
-HOLD_NOTE = (
-    "GP Web Services carries no hold flag, workflow status or unapplied amount on a payables invoice: "
-    "invoices on hold in GP count (and would be sent) as approved, and a partly paid voucher shows its "
-    "whole amount. GetPayablesInvoiceList lists invoices only, not credit memos or returns."
+INVOICES_NOTE = (
+    "GP Web Services documents no hold flag on a payables invoice, so the connector cannot tell an invoice on "
+    "hold in GP from a free one. {hold} Open amounts are read from what it does document (document amount "
+    "less TotalPayments, WriteoffAmount and the terms discount taken), so a partly paid voucher reaches BILL "
+    "with only its open amount due; it shows no current (unapplied) amount, so a credit memo applied to a "
+    "voucher is not seen unless GP counts it in TotalPayments. GetPayablesInvoiceList lists invoices only, "
+    "not credit memos or returns."
 )
+HOLD_WAITS = ("Invoices read over it wait in Needs attention, not sent to BILL, until a connector admin turns "
+              "on 'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant.")
+HOLD_SENT = ("This tenant has turned on 'send invoices read over GP Web Services, which cannot show invoice "
+             "holds': an invoice on hold in GP would be sent to BILL as approved.")
+
+
+def invoices_note(tenant: Any) -> str:
+    """What Web Services cannot show about invoices, and what this tenant does about the hold flag."""
+    return INVOICES_NOTE.format(hold=HOLD_SENT if getattr(tenant, "send_without_hold_check", False) else HOLD_WAITS)
 
 
 def operations(client: GPWSClient, problems: Problems | None) -> dict[str, Any]:

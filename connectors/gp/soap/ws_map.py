@@ -97,6 +97,10 @@ class Invoice:  # PayablesInvoice (PayablesDocument + PayablesDebitDocument)
     MISC, TAX, DOCUMENT_AMOUNT = "MiscellaneousAmount", "TaxAmount", "DocumentAmount"
     TYPE, STATE, VOIDED, DISTRIBUTIONS = "Type", "TransactionState", "IsVoided", "Distributions"
     TERMS, TERMS_DUE_DATE = "Terms", "DueDate"  # PayablesTerms
+    # PayablesDebitDocument (cc533873): "the total of all payments on the document" (read-only) and the
+    # writeoff amount; PayablesTerms (cc533898): the terms discount taken. With DocumentAmount, the
+    # documented parts of what is still open on a voucher. No documented property carries a hold flag.
+    TOTAL_PAYMENTS, WRITEOFF, TERMS_DISCOUNT_TAKEN = "TotalPayments", "WriteoffAmount", "DiscountTakenAmount"
 
 
 class Distribution:  # PayablesDistribution
