@@ -79,7 +79,8 @@ def test_a_web_services_connection_is_checked_over_web_services_and_writes_nothi
     )
     assert {k: gp["counts"][k] for k in readable} == {k: truth[k] for k in readable}
     # What Web Services cannot see is said, and counted as it reads: invoices only (no credit memos),
-    # no hold flag (held open invoices count as approved), no unapplied amount (no partly paid voucher).
+    # no hold flag (held open invoices count as approved, and every invoice waits for the hold check);
+    # the open amount comes from TotalPayments, so partly paid vouchers are seen as GP has them.
     table = gp_sandbox.data().tables["PayablesInvoices"]
     invoices = [table.get(k) for _, k in table._index if table.get(k)["DocumentType"] == "Invoice"]
     held = [
@@ -90,12 +91,21 @@ def test_a_web_services_connection_is_checked_over_web_services_and_writes_nothi
         and not i["IsVoided"]
         and i["CurrentTransactionAmount"]["Value"] > 0
     ]
+    partly = [
+        i
+        for i in invoices
+        if i["TransactionState"] == "Open"
+        and 0 < i["CurrentTransactionAmount"]["Value"] < i["DocumentAmount"]["Value"]
+    ]
     assert gp["counts"]["invoices"] == len(invoices)
     assert gp["counts"]["approved_unpaid_invoices"] == truth["approved_unpaid_invoices"] + len(held)
-    assert (
-        gp["counts"]["partly_paid_vouchers"] == 0
-        and "partly paid voucher shows its whole amount" in gp["counts_note"]
-    )
+    assert partly and gp["counts"]["partly_paid_vouchers"] == len(partly)
+    note = gp["counts_note"]
+    assert "no hold flag" in note and "wait in Needs attention, not sent to BILL" in note
+    assert "a partly paid voucher reaches BILL with only its open amount due" in note
+    assert "credit memo applied to a voucher is not seen" in note
+    assert report["plan"]["bills_to_create"] > 0 and report["plan"]["bills_waiting_hold_check"] > 0
+    assert report["plan"]["bills_ready"] == 0  # none goes before the hold check is settled
     assert (
         gp["payments_write_back"]["possible"] is False
         and "record in GP" in gp["payments_write_back"]["instead"]
@@ -103,7 +113,16 @@ def test_a_web_services_connection_is_checked_over_web_services_and_writes_nothi
     assert report["fits"] is True  # write-back and the hold flag are warnings: the Web Services way works
     said = " ".join(p["problem"] for p in report["problems"])
     assert "Payments cannot be written back over GP Web Services" in said and "no hold flag" in said
-    assert report["plan"]["bills_to_create"] > 0
+
+
+def test_a_tenant_sending_without_a_hold_check_is_told_what_that_risks(demo_ws):
+    tenant, gp_sandbox, ws_sandbox, bill = demo_ws
+    tenant.send_without_hold_check = True
+    tenant.save()
+    report = run_fit_check(tenant)
+    note = report["gp"]["counts_note"]
+    assert "an invoice on hold in GP would be sent to BILL" in note and "wait in Needs attention" not in note
+    assert report["plan"]["bills_waiting_hold_check"] == 0 and report["plan"]["bills_to_create"] > 0
 
 
 def test_detect_reads_through_web_services_when_sba_does_not_answer(demo_ws):
