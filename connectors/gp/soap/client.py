@@ -6,6 +6,9 @@ walk ModifiedDate in windows: a window that comes back full is halved until it i
 second, then paged by key within that second). Full records come from Get…ByKey, one call each.
 Writes: UpdateVendor (with its policy) only; Web Services has no method to create or post a payables
 manual payment, so `writes_payments` is False and the payment flow takes the manual way.
+Invoices: the open amount comes from the documented TotalPayments, WriteoffAmount and terms discount
+taken (`convert.open_amount`); no documented property carries a hold flag, so an invoice's hold is "not
+known" (`GPInvoice.hold_known` False) and the bill flow keeps it back unless the tenant accepted that.
 """
 
 from __future__ import annotations
