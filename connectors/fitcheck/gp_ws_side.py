@@ -40,15 +40,21 @@ INVOICES_NOTE = (
     "voucher is not seen unless GP counts it in TotalPayments. GetPayablesInvoiceList lists invoices only, "
     "not credit memos or returns."
 )
-HOLD_WAITS = ("Invoices read over it wait in Needs attention, not sent to BILL, until a connector admin turns "
-              "on 'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant.")
-HOLD_SENT = ("This tenant has turned on 'send invoices read over GP Web Services, which cannot show invoice "
-             "holds': an invoice on hold in GP would be sent to BILL as approved.")
+HOLD_WAITS = (
+    "Invoices read over it wait in Needs attention, not sent to BILL, until a connector admin turns "
+    "on 'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant."
+)
+HOLD_SENT = (
+    "This tenant has turned on 'send invoices read over GP Web Services, which cannot show invoice "
+    "holds': an invoice on hold in GP would be sent to BILL as approved."
+)
 
 
 def invoices_note(tenant: Any) -> str:
     """What Web Services cannot show about invoices, and what this tenant does about the hold flag."""
-    return INVOICES_NOTE.format(hold=HOLD_SENT if getattr(tenant, "send_without_hold_check", False) else HOLD_WAITS)
+    return INVOICES_NOTE.format(
+        hold=HOLD_SENT if getattr(tenant, "send_without_hold_check", False) else HOLD_WAITS
+    )
 
 
 def operations(client: GPWSClient, problems: Problems | None) -> dict[str, Any]:

@@ -36,11 +36,25 @@ def over_ws(wired, gp_sandbox, gp_ws_sandbox):
 
 def gp_open(gp_sandbox, voucher: str) -> Decimal:
     """GP's own current (open) amount, from the company's table, not through the connector."""
-    return Decimal(str(gp_sandbox.data().tables["PayablesInvoices"].get(voucher)["CurrentTransactionAmount"]["Value"]))
+    return Decimal(
+        str(gp_sandbox.data().tables["PayablesInvoices"].get(voucher)["CurrentTransactionAmount"]["Value"])
+    )
 
 
 def bill_of(tenant, voucher: str):
-    return BillClient.for_connection(tenant.bill_connection).get_bill(record(tenant, "bill", voucher).target_id)
+    return BillClient.for_connection(tenant.bill_connection).get_bill(
+        record(tenant, "bill", voucher).target_id
+    )
+
+
+def sync_twice(tenant, *, accept_without_hold_check: bool = False) -> None:
+    """A first run, every suggested mapping approved, a second run; the switch set first if asked."""
+    if accept_without_hold_check:
+        tenant.send_without_hold_check = True
+        tenant.save()
+    run(tenant)
+    approve_all(tenant)
+    run(tenant)
 
 
 def test_the_web_services_client_reads_a_partly_paid_vouchers_open_amount(over_ws, gp_sandbox):
@@ -57,11 +71,7 @@ def test_the_web_services_client_reads_a_partly_paid_vouchers_open_amount(over_w
 
 
 def test_a_partly_paid_voucher_reaches_bill_with_gp_open_amount_due(over_ws, gp_sandbox):
-    over_ws.send_without_hold_check = True
-    over_ws.save()
-    run(over_ws)
-    approve_all(over_ws)
-    run(over_ws)
+    sync_twice(over_ws, accept_without_hold_check=True)
     bill = bill_of(over_ws, PARTLY_PAID)
     assert bill.amount == Decimal("999.99")  # the bill says what was bought …
     assert bill.due_amount == Decimal("499.99") == gp_open(gp_sandbox, PARTLY_PAID)  # … and owes what GP owes
@@ -70,11 +80,7 @@ def test_a_partly_paid_voucher_reaches_bill_with_gp_open_amount_due(over_ws, gp_
 
 
 def test_a_clerks_check_in_gp_after_the_bill_went_brings_bills_due_down_over_ws(over_ws, gp_sandbox):
-    over_ws.send_without_hold_check = True
-    over_ws.save()
-    run(over_ws)
-    approve_all(over_ws)
-    run(over_ws)
+    sync_twice(over_ws, accept_without_hold_check=True)
     assert bill_of(over_ws, FREE).due_amount == Decimal("2260.00")
     gp_sandbox.data().apply_outside(FREE, "1000.00", document="CHK-WS-1")
     run(over_ws)
@@ -82,9 +88,7 @@ def test_a_clerks_check_in_gp_after_the_bill_went_brings_bills_due_down_over_ws(
 
 
 def test_a_held_invoice_is_not_sent_over_web_services(over_ws, gp_sandbox):
-    run(over_ws)
-    approve_all(over_ws)
-    run(over_ws)
+    sync_twice(over_ws)
     in_bill = bills_by_voucher(over_ws)
     assert HELD not in in_bill
     held = record(over_ws, "bill", HELD)
@@ -100,9 +104,7 @@ def test_a_held_invoice_is_not_sent_over_web_services(over_ws, gp_sandbox):
 
 
 def test_accepting_sending_without_a_hold_check_releases_the_waiting_invoices(over_ws):
-    run(over_ws)
-    approve_all(over_ws)
-    run(over_ws)
+    sync_twice(over_ws)
     over_ws.send_without_hold_check = True
     over_ws.save()
     after = replay_record(record(over_ws, "bill", FREE))
@@ -111,10 +113,8 @@ def test_accepting_sending_without_a_hold_check_releases_the_waiting_invoices(ov
 
 
 def test_sba_still_reads_the_hold_flag_and_ignores_the_web_services_switch(wired):
-    wired.send_without_hold_check = True
-    wired.save()
-    run(wired)
-    approve_all(wired)
-    run(wired)
+    sync_twice(wired, accept_without_hold_check=True)
     assert HELD not in bills_by_voucher(wired)
-    assert not SyncRecord.objects.filter(tenant=wired, kind=Kind.BILL, source_key=HELD, target_id__gt="").exists()
+    assert not SyncRecord.objects.filter(
+        tenant=wired, kind=Kind.BILL, source_key=HELD, target_id__gt=""
+    ).exists()
