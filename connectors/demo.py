@@ -167,6 +167,24 @@ def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
     return len(answer["imported"])
 
 
+def accept_sending_without_hold_check(tenant: Tenant, say: Say) -> None:
+    """Over GP Web Services every invoice waits (GP does not show holds there) until a connector admin
+    accepts sending without a hold check; the demo does so, says what that risks, and runs again."""
+    from connectors.sync.bill_payload import HOLD_UNKNOWN
+    from connectors.sync.runner import run_gp_to_bill
+
+    waited = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.BLOCKED,
+                                       waiting_on__contains=HOLD_UNKNOWN).count()
+    say(f"GP Web Services does not show which invoices are on hold in GP, so {waited} invoice(s) waited in Needs "
+        "attention, not sent. The demo's connector admin now turns on 'send invoices read over GP Web Services, "
+        "which cannot show invoice holds' (right only where AP never puts invoices on hold: an invoice on hold "
+        "in GP is sent too).")
+    tenant.send_without_hold_check = True
+    tenant.save(update_fields=["send_without_hold_check"])
+    third = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
+    say(f"GP → BILL run after that choice: {tally_sentence(third)}")
+
+
 def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = False) -> dict[str, Any]:
     """Set up, approve, sync both ways, pay, write back; return the measured agreement. With `gp_ws`
     GP is reached over GP Web Services and payments go the manual way (record in GP, then settle).
@@ -208,6 +226,8 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
     say(approvals_sentence(approved) + " The bills that waited on them went to BILL by themselves.")
     second = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
     say(f"Second GP → BILL run: {tally_sentence(second)}")
+    if gp_ws is not None:
+        accept_sending_without_hold_check(tenant, say)
     bills_before_payments = measure_bills(tenant)
     pay_some_bills(tenant, bill, say)
     back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)

@@ -50,6 +50,15 @@ class Tenant(models.Model):
     bill_policy = models.CharField(
         "which GP invoices become bills", max_length=30, choices=BILL_POLICY_CHOICES, default=BILL_POLICY_POSTED
     )
+    send_without_hold_check = models.BooleanField(
+        "send invoices read over GP Web Services, which cannot show invoice holds",
+        default=False,
+        help_text="GP Web Services documents no hold flag on a payables invoice, so over it the connector cannot "
+                  "tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web "
+                  "Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice "
+                  "on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows "
+                  "holds and is not affected.",
+    )
     auto_create_vendors = models.BooleanField(
         "create unmatched vendors in BILL automatically",
         default=False,

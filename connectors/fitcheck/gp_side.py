@@ -20,8 +20,11 @@ from connectors.gp.client import GPClient, explain
 from connectors.gp.http import GPError
 from connectors.gp.records import GPGLAccount, GPInvoice, GPVendor, moment
 from connectors.gp.resource_map import GPShapeError, Shape, describe
+from connectors.gp.soap.client import GPWSClient
+from connectors.gp.transport import AUTO, NO_PAYMENT_WRITE_BACK, SBA, WEB_SERVICES
 from connectors.sync.bill_payload import is_approved
 
+from . import gp_ws_side
 from .problems import BLOCKER, PARKED, WARNING, Problems
 
 # What the connector uses, and whether it writes there (payments back, batches posted, vendors patched).
@@ -58,17 +61,29 @@ class GPFacts:
 
 
 def check_gp(conn: Any, tenant: Any, problems: Problems, org_currency: str = "USD") -> GPFacts:
+    """Ask SBA and GP Web Services which answers, then read through the one this connection uses."""
     facts = GPFacts()
     shape = conn.resource_shape()
+    configured = getattr(conn, "interface", SBA) or SBA
     client = GPClient.for_connection(conn, shape=shape)
+    soap = _soap_probe(conn, configured)
+    reader: GPWSClient | None = None
     try:
         report = facts.report
-        report["interface"] = _interface(client, problems)
-        if report["interface"]["sba"] != "answers":
+        report["interface"] = _interface(conn, configured, client, soap, problems)
+        used = report["interface"]["used"]
+        if soap is not None and report["interface"]["web_services"] == "answers":
+            report["web_services"] = {"operations": gp_ws_side.operations(soap, problems if used == WEB_SERVICES else None),
+                                      "companies": gp_ws_side.companies(soap, conn.company)}
+        if used == WEB_SERVICES:
+            reader = GPWSClient.for_connection(conn)
+            _check_web_services(reader, tenant, facts, problems, org_currency)
+            return facts
+        if used != SBA:
             return facts
         report["companies"] = _companies(client, conn)
         report["resources"] = _resources(client, problems)
-        report["records"] = _records(client, shape, facts.proposed, problems)
+        report["records"] = _records(client, shape, facts.proposed, problems, report["resources"]["listed"])
         report["modified_date"] = report["records"].pop("_modified_date")
         if facts.proposed:
             shape = Shape.from_overrides({**shape.differences(), **facts.proposed})
@@ -76,16 +91,58 @@ def check_gp(conn: Any, tenant: Any, problems: Problems, org_currency: str = "US
         report["resource_map"] = {"in_force": conn.resource_shape().differences(), "proposed": facts.proposed}
         _read_all(client, tenant, facts, problems, org_currency)
     finally:
-        client.close()
+        for open_client in (client, soap, reader):
+            if open_client is not None:
+                open_client.close()
     return facts
 
 
-def _interface(client: GPClient, problems: Problems) -> dict[str, str]:
-    problem = client.test_connection()
-    if problem:
-        problems.add("GP", BLOCKER, "GP Service (SBA)", problem, "Fix the GP connection, then run the fit check again.")
-    return {"sba": "answers" if problem is None else problem,
-            "web_services": "not checked (the SOAP transport is not part of this build)"}
+def _soap_probe(conn: Any, configured: str) -> GPWSClient | None:
+    """A one-try Web Services client, when this connection uses or names GP Web Services (an SBA
+    connection without a Web Services URL is not probed at a guessed address: it could only time out)."""
+    if configured == SBA and not (getattr(conn, "web_services_url", "") or "").strip():
+        return None
+    return GPWSClient.for_connection(conn, max_tries=1)
+
+
+def _interface(conn: Any, configured: str, sba: GPClient, soap: GPWSClient | None, problems: Problems) -> dict[str, Any]:
+    """Which interface answers, and which one the fit check (and the sync) reads through."""
+    sba_problem = sba.test_connection() if (conn.base_url or "").strip() else "not checked: no SBA URL"
+    soap_problem = soap.test_connection() if soap is not None else (
+        "not checked: this connection uses SBA and names no GP Web Services URL")
+    sba_ok, soap_ok = sba_problem is None, soap is not None and soap_problem is None
+    used = {SBA: SBA if sba_ok else None, WEB_SERVICES: WEB_SERVICES if soap_ok else None,
+            AUTO: SBA if sba_ok else (WEB_SERVICES if soap_ok else None)}.get(configured)
+    if used is None:
+        if configured == WEB_SERVICES or (configured == AUTO and soap is not None):
+            problems.add("GP", BLOCKER, "GP Web Services", str(soap_problem),
+                         "Fix the GP Web Services URL or account, then run the fit check again.")
+        if configured in (SBA, AUTO):
+            hint = (" GP Web Services answers, though: set this connection's GP interface to GP Web Services."
+                    if soap_ok else "")
+            problems.add("GP", BLOCKER, "GP Service (SBA)", f"{sba_problem}{hint}",
+                         "Fix the GP connection, then run the fit check again.")
+    return {"configured": configured, "used": used or "none",
+            "sba": "answers" if sba_ok else sba_problem, "web_services": "answers" if soap_ok else soap_problem}
+
+
+def _check_web_services(client: GPWSClient, tenant: Any, facts: GPFacts, problems: Problems, org_currency: str) -> None:
+    report = facts.report
+    offered = report.get("web_services", {})
+    report["resources"] = offered.get("operations") or gp_ws_side.operations(client, problems)
+    report["companies"] = offered.get("companies") or gp_ws_side.companies(client, client.company)
+    report["records"] = gp_ws_side.records(client, REQUIRED, problems)
+    report["resource_map"] = {"in_force": {}, "proposed": {},
+                              "note": "GP Web Services is read through its own mapping (ws_map), not the SBA resource map."}
+    _read_all(client, tenant, facts, problems, org_currency)
+    report["modified_date"] = gp_ws_side.modified_date(
+        [v.modified_date for v in facts.vendors] + [i.modified_date for i in facts.invoices], problems)
+    if facts.readable:
+        note = gp_ws_side.invoices_note(tenant)
+        report["counts_note"] = note
+        problems.add("GP", WARNING, "GP Web Services invoices", note,
+                     "Use SBA if GP has it. Otherwise, turn on sending without a hold check only if AP never "
+                     "puts invoices on hold in GP, and apply credit memos in GP before invoices reach BILL.")
 
 
 def _companies(client: GPClient, conn: Any) -> dict[str, Any]:
@@ -118,7 +175,8 @@ def _resources(client: GPClient, problems: Problems) -> dict[str, Any]:
     return {"listed": listed, "needed": NEEDED, "missing": missing}
 
 
-def _records(client: GPClient, shape: Shape, proposed: dict[str, Any], problems: Problems) -> dict[str, Any]:
+def _records(client: GPClient, shape: Shape, proposed: dict[str, Any], problems: Problems,
+             listed: list[str]) -> dict[str, Any]:
     """One page of each kind, raw: envelope, fields, vocabularies, stamps."""
     out: dict[str, Any] = {}
     stamps: list[dt.datetime] = []
@@ -134,6 +192,7 @@ def _records(client: GPClient, shape: Shape, proposed: dict[str, Any], problems:
         missing = [f for f in required if sample and f not in sample]
         if resource == rm.VENDORS and sample:
             _vendor_status(sample, shape, proposed, problems)
+            _vendor_addresses(client, shape, sample, listed, proposed, problems)
         vocab = _vocabulary_problems(client, shape, resource, rows, proposed)
         for text in vocab:
             problems.add("GP", BLOCKER, resource, text, "Confirm the proposed GP resource map (values GP uses).")
@@ -211,9 +270,47 @@ def _vendor_status(sample: dict, shape: Shape, proposed: dict[str, Any], problem
                      "Set the vendor status field in the GP resource map.")
 
 
+def _vendor_addresses(client: GPClient, shape: Shape, sample: dict, listed: list[str], proposed: dict[str, Any],
+                      problems: Problems) -> None:
+    """Where this server keeps a vendor's addresses: in the vendor, under another field, or in a resource
+    of their own (read for the sample vendor, as the sync would). Never left to arrive empty."""
+    if shape.vendor_address_resource or shape.vendor_addresses in sample:
+        return
+    renamed = [k for k, v in sample.items() if isinstance(v, list) and v and isinstance(v[0], dict)
+               and rm.Address.LINE1 in v[0]]
+    if renamed:
+        proposed["vendor_addresses"] = renamed[0]
+        problems.add("GP", BLOCKER, rm.VENDORS, f"GP vendors list their addresses under '{renamed[0]}', not "
+                     f"'{shape.vendor_addresses}'.", f"Confirm the proposed GP resource map (vendor_addresses = {renamed[0]}).")
+        return
+    key = _key(sample)
+    candidates = [r for r in listed if "Address" in r] or [rm.VENDOR_ADDRESS_RESOURCE]
+    for resource in candidates:
+        try:
+            answer = client.http.request("GET", resource, tries=1, params={
+                rm.FILTER: rm.VENDOR_IS.format(vendor_id=key.replace("'", "''")), rm.TOP: PROBE_ROWS})
+        except GPError:
+            continue
+        rows = answer if isinstance(answer, list) else next(
+            (v for v in answer.values() if isinstance(v, list)), None) if isinstance(answer, dict) else None
+        if isinstance(rows, list) and all(isinstance(r, dict) and _key({rm.KEY: r.get(rm.ADDRESS_VENDOR)}) == key
+                                          for r in rows):
+            proposed["vendor_address_resource"] = resource
+            problems.add("GP", BLOCKER, rm.VENDORS, f"GP vendors carry no '{shape.vendor_addresses}'; GP lists vendor "
+                         f"addresses in {resource} ({len(rows)} for vendor {key}). Read as they are, vendors would "
+                         "reach BILL without addresses.",
+                         f"Confirm the proposed GP resource map (vendor_address_resource = {resource}).")
+            return
+    problems.add("GP", BLOCKER, rm.VENDORS, f"GP vendors carry no '{shape.vendor_addresses}' and no address resource "
+                 f"answered ({', '.join(candidates)}): vendors would reach BILL without addresses.",
+                 "Set vendor_addresses or vendor_address_resource in the GP resource map.")
+
+
 def _vocabulary_problems(client: GPClient, shape: Shape, resource: str, rows: list[dict], proposed: dict) -> list[str]:
     probe = Shape.from_overrides({**shape.differences(), **{k: v for k, v in proposed.items()
                                                              if k == "vendor_status_field"}})
+    if resource == rm.VENDORS:  # where the addresses are is asked by _vendor_addresses, not here
+        rows = [{rm.Vendor.ADDRESSES: [], probe.vendor_addresses: [], **r} for r in rows]
     parse = {rm.VENDORS: probe.vendor, rm.PAYABLES_INVOICES: probe.invoice, rm.PAYABLES_PAYMENTS: probe.payment}.get(resource)
     found: list[str] = []
     for row in rows if parse else []:
@@ -226,7 +323,7 @@ def _vocabulary_problems(client: GPClient, shape: Shape, resource: str, rows: li
     return found
 
 
-def _read_all(client: GPClient, tenant: Any, facts: GPFacts, problems: Problems, org_currency: str) -> None:
+def _read_all(client: GPClient | GPWSClient, tenant: Any, facts: GPFacts, problems: Problems, org_currency: str) -> None:
     try:
         facts.vendors = list(client.iter_vendors())
         facts.invoices = list(client.iter_invoices())
@@ -251,6 +348,16 @@ def _read_all(client: GPClient, tenant: Any, facts: GPFacts, problems: Problems,
         "gl_accounts": len(facts.accounts), "gl_accounts_allowing_entry": sum(1 for a in facts.accounts.values() if a.can_post),
         "checkbooks": len(checkbooks), "checkbooks_active": len(active_checkbooks),
     }
+    if not client.writes_payments:
+        facts.report["payments_write_back"] = {
+            "possible": False, "why": NO_PAYMENT_WRITE_BACK,
+            "instead": "Each BILL payment becomes a 'record in GP' task, with a manual-payments file to import in GP.",
+            "payments_readable": payments_readable, "note": "Checked by reading only: nothing was written to GP."}
+        problems.add("GP", WARNING, "Payment write-back", f"{NO_PAYMENT_WRITE_BACK} Each BILL payment becomes a "
+                     "'record in GP' task with a manual-payments file to import.",
+                     "Nothing to do, or use SBA (GP 2015 and later) to have payments written back.")
+        facts.report["parked"] = _parked(facts, approved, problems, org_currency)
+        return
     listed = facts.report["resources"]["listed"]
     can_write = payments_readable and bool(active_checkbooks) and (not listed or (
         rm.PAYABLES_PAYMENTS in listed and "PostingServices/System/Batches" in listed))
@@ -265,7 +372,7 @@ def _read_all(client: GPClient, tenant: Any, facts: GPFacts, problems: Problems,
     facts.report["parked"] = _parked(facts, approved, problems, org_currency)
 
 
-def _payments_readable(client: GPClient) -> bool:
+def _payments_readable(client: GPClient | GPWSClient) -> bool:
     try:
         next(iter(client.iter_payments()), None)
     except GPError:

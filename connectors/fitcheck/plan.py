@@ -12,7 +12,7 @@ from django.conf import settings
 
 from connectors.bill.client import MAX_BULK_BILLS, MAX_BULK_VENDORS
 from connectors.bill.client import PAGE_SIZE as BILL_PAGE_SIZE
-from connectors.sync.bill_payload import DISCOUNT_TYPES, LINE_TYPES, is_approved
+from connectors.sync.bill_payload import DISCOUNT_TYPES, LINE_TYPES, hold_unknown, is_approved
 from connectors.sync.suggest import gp_party
 from mappings.matching import Account, rank_accounts, rank_vendors
 from mappings.models import GLAccountMapping, MappingState, VendorMapping
@@ -24,6 +24,7 @@ from .problems import WARNING, Problems
 AUTO_MATCH = Decimal("0.8")  # a suggestion this strong is what `make demo` approves without a person
 # A bulk create at BILL takes about this long (bench/RESULTS.md measures ~1-2 s per 100-bill call).
 SECONDS_PER_CALL = 2.0
+HOLD_REASON = "hold not shown by GP Web Services"  # waits until the tenant accepts sending without a hold check
 
 
 def make_plan(gp: GPFacts, bill: BillFacts, tenant: Any, problems: Problems, concurrency: int) -> dict[str, Any]:
@@ -55,6 +56,8 @@ def make_plan(gp: GPFacts, bill: BillFacts, tenant: Any, problems: Problems, con
         if not is_approved(inv, tenant)[0] or inv.voucher in parked_vouchers:
             continue
         reasons = []
+        if hold_unknown(inv, tenant):
+            reasons.append(HOLD_REASON)
         if inv.vendor_id in held:
             reasons.append("vendor on hold or inactive in GP")
         elif not vendor_match.get(inv.vendor_id, False):
@@ -88,6 +91,7 @@ def make_plan(gp: GPFacts, bill: BillFacts, tenant: Any, problems: Problems, con
         "gl_accounts_waited_for": sorted(waiting_on_accounts),
         "bills_parked": len(parked_vouchers),
         "bills_held_vendor": waiting.get("vendor on hold or inactive in GP", 0),
+        "bills_waiting_hold_check": waiting.get(HOLD_REASON, 0),
         "bill_calls": calls,
         "first_load_seconds": seconds,
         "first_load_hours_of_budget": math.ceil(calls["total"] / max(1, settings.BILL_HOURLY_BUDGET)),

@@ -49,7 +49,7 @@ def _chart(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """Approved GP invoices: ready to go vs waiting, as bar segments (percent of the whole)."""
     ready = plan.get("bills_ready", 0)
     parts = [("ready", "Ready for BILL", ready),
-             ("waiting", "Waiting for a mapping", plan.get("bills_to_create", 0) - ready),
+             ("waiting", "Waiting for a mapping or a hold check", plan.get("bills_to_create", 0) - ready),
              ("held", "Vendor on hold or inactive", plan.get("bills_held_vendor", 0)),
              ("parked", "Parked for a person", plan.get("bills_parked", 0))]
     total = sum(n for _, _, n in parts) or 1

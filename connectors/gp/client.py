@@ -91,7 +91,32 @@ class GPClient:
 
     # --- records in the connector's words (the SOAP transport parses through the same Shape) ---------
     def parse_vendor(self, raw: dict) -> GPVendor:
-        return GPVendor.from_gp(self.shape.vendor(_record(raw, "a vendor")))
+        return GPVendor.from_gp(self.shape.vendor(self._with_addresses(_record(raw, "a vendor"))))
+
+    def _with_addresses(self, raw: dict) -> dict:
+        """The vendor with its addresses, read from their own resource when this server lists them there."""
+        if not self.shape.vendor_address_resource:
+            return raw
+        return {**raw, rm.Vendor.ADDRESSES: self.vendor_addresses(text(raw.get(rm.KEY)))}
+
+    def vendor_addresses(self, vendor_id: str) -> list[dict]:
+        """One vendor's rows of `vendor_address_resource` (`VendorId eq '…'`, one request).
+
+        A row of another vendor (a server ignoring the filter) or a full page is an error, never
+        addresses silently mixed up or cut short."""
+        resource = self.shape.vendor_address_resource
+        params = {rm.FILTER: rm.VENDOR_IS.format(vendor_id=_quote_literal(vendor_id)), rm.ORDERBY: rm.STABLE_ORDER,
+                  rm.TOP: rm.MAX_TOP}
+        rows = self.unwrap_list(resource, self.http.request("GET", resource, params=params))
+        others = sorted({text(r.get(rm.ADDRESS_VENDOR)).upper() for r in rows} - {vendor_id.strip().upper()})
+        if others:
+            raise GPShapeError(f"the addresses of vendor {vendor_id} ({resource})",
+                               f"only rows whose {rm.ADDRESS_VENDOR} is {vendor_id}",
+                               f"rows of {', '.join(others[:3])} too (the server may ignore VendorId eq)")
+        if len(rows) >= rm.MAX_TOP:
+            raise GPShapeError(f"the addresses of vendor {vendor_id} ({resource})",
+                               f"fewer than {rm.MAX_TOP} addresses", f"a full page of {len(rows)}")
+        return rows
 
     def parse_invoice(self, raw: dict) -> GPInvoice:
         return GPInvoice.from_gp(self.shape.invoice(_record(raw, "a payables invoice")))

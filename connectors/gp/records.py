@@ -134,6 +134,9 @@ class GPInvoice:
     created_date: dt.datetime | None
     modified_date: dt.datetime | None
     raw: Raw = field(repr=False, compare=False)
+    # False when the interface cannot say whether the invoice is on hold (GP Web Services documents no hold
+    # flag; its conversion sends IsOnHold as None). A missing key keeps the old reading: not on hold.
+    hold_known: bool = True
 
     @classmethod
     def from_gp(cls, r: Raw) -> GPInvoice:
@@ -153,6 +156,7 @@ class GPInvoice:
             is_voided=bool(r.get(i.VOIDED)),
             distributions=tuple(GPDistribution.from_gp(d) for d in r.get(i.DISTRIBUTIONS) or []),
             created_date=moment(r.get(rm.CREATED)), modified_date=moment(r.get(rm.MODIFIED)), raw=r,
+            hold_known=r.get(i.ON_HOLD, False) is not None,
         )
 
 

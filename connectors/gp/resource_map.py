@@ -6,6 +6,7 @@ Part B is a model of SBA, not a capture. A deployment whose server's help page
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -133,6 +134,10 @@ DISTRIBUTION_TYPES = {
 TRANSACTION_STATES = {"Work": "Work", "Open": "Open", "History": "History"}
 PAYMENT_METHODS = {"Check": "Check", "EFT": "EFT", "Cash": "Cash", "CreditCard": "CreditCard"}  # ours -> GP's
 VENDOR_ADDRESSES_EMBEDDED = "Addresses"
+# A server may list vendor addresses as a resource of their own (GP keeps them in PM00300), one row per
+# address with the vendor's key, read with `VendorId eq '…'`: set `vendor_address_resource` to its path.
+VENDOR_ADDRESS_RESOURCE = "Purchasing/VendorAddresses"
+ADDRESS_VENDOR = "VendorKey"  # on an address row of that resource: whose address it is
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ class Shape:
     transaction_states: Mapping[str, str] = field(default_factory=lambda: dict(TRANSACTION_STATES))
     payment_methods: Mapping[str, str] = field(default_factory=lambda: dict(PAYMENT_METHODS))
     vendor_addresses: str = VENDOR_ADDRESSES_EMBEDDED  # the vendor field listing its addresses
+    vendor_address_resource: str = ""  # "": addresses come inside the vendor; else the resource listing them
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any] | None) -> Shape:
@@ -173,6 +179,10 @@ class Shape:
             raise ValueError("modified_precision is 'time' or 'day'.")
         if values.get("vendor_status_field", Vendor.STATUS) not in (Vendor.STATUS, VENDOR_IS_ACTIVE):
             raise ValueError(f"vendor_status_field is '{Vendor.STATUS}' or '{VENDOR_IS_ACTIVE}'.")
+        resource = values.get("vendor_address_resource", "")
+        if resource and not _RESOURCE_PATH.match(resource):
+            raise ValueError(f"vendor_address_resource is a GP resource path such as '{VENDOR_ADDRESS_RESOURCE}', "
+                             "or blank when addresses come inside the vendor.")
         return cls(**values)
 
     @property
@@ -195,8 +205,18 @@ class Shape:
 
     # --- records into Part B words (raises GPShapeError naming what came) -------------------------
     def vendor(self, raw: dict) -> dict:
-        if self.vendor_addresses != Vendor.ADDRESSES:  # the server lists a vendor's addresses elsewhere
-            raw = {**raw, Vendor.ADDRESSES: raw.get(self.vendor_addresses) or []}
+        """A vendor in Part B words. Its addresses are under `vendor_addresses`, or, with
+        `vendor_address_resource`, under Addresses where the client put them after reading that resource;
+        a vendor without the field is an error, never a vendor without addresses."""
+        field_name = Vendor.ADDRESSES if self.vendor_address_resource else self.vendor_addresses
+        if field_name not in raw:
+            where = (f"the addresses read from {self.vendor_address_resource}" if self.vendor_address_resource
+                     else f"its addresses under '{field_name}'")
+            raise GPShapeError("a vendor", where, f"no '{field_name}' (fields: {', '.join(list(raw)[:8])}); GP may "
+                               f"list vendor addresses in a resource of their own (vendor_address_resource)",
+                               _record_key(raw))
+        if field_name != Vendor.ADDRESSES:  # the server names the field listing a vendor's addresses differently
+            raw = {**raw, Vendor.ADDRESSES: raw[field_name] or []}
         if self.vendor_status_field == VENDOR_IS_ACTIVE:
             if VENDOR_IS_ACTIVE not in raw or not isinstance(raw[VENDOR_IS_ACTIVE], bool):
                 raise GPShapeError("a vendor", f"'{VENDOR_IS_ACTIVE}' true or false", _fields_of(raw, VENDOR_IS_ACTIVE),
@@ -239,6 +259,7 @@ class Shape:
 
 
 VENDOR_IS_ACTIVE = "IsActive"
+_RESOURCE_PATH = re.compile(r"^(?:Purchasing|Financials|Administration)/[A-Za-z]+$")
 
 
 class GPShapeError(Exception):

@@ -26,6 +26,9 @@ INTERFACES = ((SBA, "Service Based Architecture (REST, GP 2015 and later)"),
               (WEB_SERVICES, "GP Web Services (SOAP, GP 2010 and later)"),
               (AUTO, "Detect: SBA if present, else GP Web Services"))
 NO_PAYMENT_WRITE_BACK = "Payments cannot be written back over GP Web Services."
+HOLD_WAITS = ("It shows no invoice holds, so invoices wait in Needs attention until this tenant accepts sending "
+              "them without a hold check.")
+HOLD_SENT = "It shows no invoice holds; this tenant sends invoices without a hold check, held ones too."
 
 
 class GPTransport(Protocol):
@@ -79,7 +82,8 @@ def diagnose(conn: GPConnection) -> tuple[str | None, str]:
         problem = client.test_connection()
         note = "" if client.writes_payments else (
             f"Connected over GP Web Services. {NO_PAYMENT_WRITE_BACK} Each BILL payment becomes a "
-            "'record in GP' task, with a manual-payments file to import in GP.")
+            "'record in GP' task, with a manual-payments file to import in GP. "
+            + (HOLD_SENT if conn.tenant.send_without_hold_check else HOLD_WAITS))
         return problem, note
     except GPError as error:
         return error.message, ""

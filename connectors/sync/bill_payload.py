@@ -18,6 +18,7 @@ from .hashing import content_hash
 LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
 DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
 VOUCHER_MARK = "GP voucher "
+HOLD_UNKNOWN = "gp-hold:unknown"  # waiting_on: GP (Web Services) cannot say whether the invoice is on hold
 MAX_DESCRIPTION = 255
 
 
@@ -83,6 +84,15 @@ def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
     if invoice.state == "History":
         return False, "already fully paid in GP"
     return False, "not posted in GP yet"
+
+
+def hold_unknown(invoice: Any, tenant: Tenant | None) -> bool:
+    """Whether this invoice must wait because GP could not say if it is on hold (GP Web Services documents no
+    hold flag) and the tenant has not accepted sending without that check. Waiting is the safe default: a
+    held invoice in BILL is one BILL may pay."""
+    if getattr(invoice, "hold_known", True):
+        return False
+    return not bool(getattr(tenant, "send_without_hold_check", False))
 
 
 def _label(invoice: Any) -> str:
@@ -152,6 +162,15 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     if problems:
         draft.problem = "GP invoice " + invoice.voucher + ": " + "; ".join(problems) + "."
         draft.fix = "Correct the invoice in GP (it is picked up again when it changes), or choose Don't sync."
+        return draft
+    if hold_unknown(invoice, getattr(ctx, "tenant", None)):
+        draft.waiting_on.insert(0, HOLD_UNKNOWN)
+        draft.blocked_reason = (f"Not sent to BILL: GP Web Services does not show whether invoice "
+                                f"{invoice.invoice_number} (voucher {invoice.voucher}) is on hold in GP, and a held "
+                                "invoice must not reach BILL.")
+        draft.fix = ("Check the invoice in GP. If AP never puts invoices on hold, a connector admin can turn on "
+                     "'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant, "
+                     "then choose Replay.")
         return draft
     if on_hold:
         draft.blocked_reason = (f"GP vendor {invoice.vendor_id} is on hold or inactive, so its BILL vendor is "

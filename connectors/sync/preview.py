@@ -19,6 +19,7 @@ from mappings.models import MappingAction, MappingState, VendorMapping
 from .bill_payload import build_draft, is_approved
 from .context import SyncContext
 from .hashing import content_hash
+from .payment_rules import is_ours
 
 MAX_ROWS = 500  # per section: the page is for reading, the counts say the rest
 
@@ -117,6 +118,8 @@ def _payments(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> 
                                          state__in=[State.SYNCED, State.SKIPPED]).values_list("source_key", flat=True))
     paid = ctx.tenant.paid_status_set
     for payment in ctx.bill.iter_payments(updated_since=since):
+        if is_ours(payment):  # our record in BILL of what GP applied outside it: GP has it already
+            continue
         if (payment.status or "").upper() in paid and payment.id not in done:
             out[_payments_title(ctx)].append(
                 [payment.id, f"{payment.amount:.2f}", f"{len(payment.bill_payments)} bill(s), status {payment.status}"])

@@ -84,6 +84,20 @@ class GPCompany:
         rows, total = self.tables[table].query(q.since, q.predicate, q.equals, q.skip, q.top)
         return rows, {"Top": q.top, "Skip": q.skip, "Total": total}
 
+    def vendor_address_rows(self, params: dict[str, str]) -> tuple[list[Record], dict[str, int]]:
+        """The `vendor_addresses=separate` variant's address list: every vendor's addresses, one row each,
+        with the vendor's key and ModifiedDate (`VendorId eq '…'` picks one vendor's)."""
+        q = query.parse(params)
+        with self.lock:
+            vendors = [self.tables["Vendors"].get(k) for _, k in self.tables["Vendors"]._index]
+        rows = [{**copy.deepcopy(a), "VendorKey": {"Id": v["Key"]["Id"]}, "ModifiedDate": v["ModifiedDate"]}
+                for v in vendors if v and (q.since is None or v["ModifiedDate"] >= q.since)
+                for a in v.get("Addresses") or []]
+        if q.predicate is not None:
+            rows = [r for r in rows if q.predicate(r)]
+        rows.sort(key=lambda r: (r["ModifiedDate"], r["VendorKey"]["Id"], r["Key"]["Id"]))
+        return rows[q.skip:q.skip + q.top], {"Top": q.top, "Skip": q.skip, "Total": len(rows)}
+
     def get(self, table: str, key: str) -> Record:
         row = self.tables[table].get(key)
         if row is None:

@@ -9,7 +9,8 @@ POST /_sandbox/faults                {"kinds": ["5xx","timeout","reset","lock"],
                                       "path_contains"?, "timeout_seconds"?};  DELETE /_sandbox/faults clears
 POST /_sandbox/variant               {"stamps": "day", "lists": "bare"|"value", "vendor_status": "IsActive",
                                       "distribution_types": "integers", "skip": "ignored",
-                                      "payment_numbers": "gp_assigns"}: differ from Part B (reset undoes)
+                                      "payment_numbers": "gp_assigns", "vendor_addresses": "separate"}:
+                                      differ from Part B (reset undoes)
 POST /_sandbox/clock                 {"now": "2026-01-01T00:00:00Z"} | {"advance_seconds": 60} | {} (real time)
 POST /_sandbox/vendors               insert a vendor (Part B fields)
 PATCH /_sandbox/vendors/{id}         change fields, bump ModifiedDate

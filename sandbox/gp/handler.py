@@ -31,6 +31,7 @@ HELP_RESOURCES = (
     ("Financials/GLAccounts", "GET"), ("Financials/Checkbooks", "GET"),
     ("PostingServices/System/Batches", "POST (GP-Custom-Action: POST)"),
 )
+ADDRESS_RESOURCE = "Purchasing/VendorAddresses"  # served with the vendor_addresses=separate variant
 _CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment"}
 _PATCH = {"Vendors": "patch_vendor", "PayablesInvoices": "patch_invoice"}
 
@@ -122,7 +123,8 @@ class GPHandler(SandboxHandler):
                      self.app.may_access(step.principal, c)]
             return self.send_payload(200, self.app.variant.list_answer(
                 "", [{"Key": {"Id": n}, "Name": n} for n in names], {"Top": len(names), "Skip": 0, "Total": len(names)}))
-        items = "".join(f"<li><code>{path}</code> {verbs}</li>" for path, verbs in HELP_RESOURCES)
+        listed = HELP_RESOURCES + (((ADDRESS_RESOURCE, "GET"),) if self.app.variant.separate_addresses else ())
+        items = "".join(f"<li><code>{path}</code> {verbs}</li>" for path, verbs in listed)
         page = f"<html><head><title>GP Service help</title></head><body><h1>Resources</h1><ul>{items}</ul></body></html>"
         return self.send_bytes(200, page.encode(), "text/html; charset=utf-8", [])
 
@@ -135,10 +137,15 @@ class GPHandler(SandboxHandler):
                 raise GPFault(400, "InvalidAction", "Post a batch with POST …/Batches({source};{batch}) and GP-Custom-Action: POST.")
             source, _, batch = key.partition(";")
             return self.send_payload(200, self.app.variant.one_answer("", company.post_batch(source, batch)))
+        variant = self.app.variant
+        if resource == ADDRESS_RESOURCE and variant.separate_addresses:
+            if method != "GET" or key is not None:
+                raise GPFault(405, "MethodNotAllowed", f"{method} is not supported on {resource}; list it with a $filter.")
+            rows, paging = company.vendor_address_rows(self.query)
+            return self.send_payload(200, variant.list_answer("", rows, paging))
         table = RESOURCES.get(resource)
         if table is None:
             raise GPFault(404, "ResourceNotFound", f"'{resource}' is not a GP Service resource.")
-        variant = self.app.variant
         if method == "GET":
             if key is not None:
                 return self.send_payload(200, variant.one_answer(table, company.get(table, key)))

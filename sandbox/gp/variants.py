@@ -11,6 +11,9 @@ and `$skip`, how it stores and pages); the data and the business rules stay the 
 - `vendor_status`: "Status" (Active|Inactive|Temporary) or "IsActive" (a boolean; no `Status`).
 - `distribution_types`: "names" (Purchase, Payable, …) or "integers" (GP's DISTTYPE numbers).
 - `skip`: "honoured" or "ignored" (every page starts at the first match).
+- `vendor_addresses`: "embedded" (a vendor carries `Addresses`) or "separate": vendors come without
+  `Addresses`, and `Purchasing/VendorAddresses` lists them, one row per address with `VendorKey`
+  (`$filter=VendorId eq '…'`), as GP keeps them in a table of their own (PM00300).
 - `payment_numbers`: "ours" (the `Key` sent is the payment number) or "gp_assigns" (GP ignores the
   `Key` sent and numbers the payment itself from its next-number setting).
 """
@@ -30,6 +33,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "distribution_types": ("names", "integers"),
     "skip": ("honoured", "ignored"),
     "payment_numbers": ("ours", "gp_assigns"),
+    "vendor_addresses": ("embedded", "separate"),
 }
 # GP's PM distribution types (DISTTYPE) for the names the sandbox stores.
 DISTRIBUTION_NUMBERS = {"Payable": 2, "Purchase": 6, "Discount": 7, "Misc": 8, "Freight": 9, "Tax": 10}
@@ -44,6 +48,7 @@ class Variant:
     distribution_types: str = "names"
     skip: str = "honoured"
     payment_numbers: str = "ours"
+    vendor_addresses: str = "embedded"
 
     def set(self, **changes: str) -> None:
         for name, value in changes.items():
@@ -64,6 +69,10 @@ class Variant:
     def day_stamps(self) -> bool:
         return self.stamps == "day"
 
+    @property
+    def separate_addresses(self) -> bool:
+        return self.vendor_addresses == "separate"
+
     # --- what the server says ------------------------------------------------------------------
     def record(self, table: str, record: Record) -> Record:
         """A stored record as this server spells it."""
@@ -74,6 +83,8 @@ class Variant:
             for name in STAMP_FIELDS:
                 if isinstance(out.get(name), str):
                     out[name] = day_stamp(out[name])
+        if table == "Vendors" and self.separate_addresses:
+            out.pop("Addresses", None)
         if table == "Vendors" and self.vendor_status == "IsActive" and "Status" in out:
             out["IsActive"] = out.pop("Status") != "Inactive"
         if table == "PayablesInvoices" and self.distribution_types == "integers":

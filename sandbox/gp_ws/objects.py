@@ -3,7 +3,11 @@
 Web Services shows less than SBA: a payables document has no hold flag, no workflow status and no
 unapplied ("current transaction") amount; distributions carry an integer DistributionTypeKey. These
 conversions drop what the Web Services object model does not have, so the sandbox shows what a real
-Web Services client would see (docs/gp_web_services.md).
+Web Services client would see (docs/gp_web_services.md): a held invoice looks like any other.
+What it does document on a payables invoice is served: TotalPayments ("the total of all payments on the
+document": here what checks and payments applied, i.e. the document amount less the current amount less
+credit memos applied, which are not payments), WriteoffAmount and Terms.DiscountTakenAmount (0: the
+sandbox takes no writeoffs or terms discounts).
 """
 
 from __future__ import annotations
@@ -100,7 +104,14 @@ def document_summary(r: Record, vendor_name: str = "") -> Obj:
     return out
 
 
-def invoice(r: Record, vendor_name: str = "") -> Obj:
+def total_payments(r: Record, credits: Decimal = Decimal(0)) -> Decimal:
+    """What payments applied to the voucher: all it no longer owes but credit memos (a voided one: none)."""
+    if r.get("IsVoided"):
+        return Decimal(0)
+    return max(to_decimal(r["DocumentAmount"]) - to_decimal(r["CurrentTransactionAmount"]) - credits, Decimal(0))
+
+
+def invoice(r: Record, vendor_name: str = "", credits: Decimal = Decimal(0)) -> Obj:
     dists = []
     for n, d in enumerate(r.get("Distributions") or [], start=1):
         dists.append({"Key": {"SequenceNumber": n * 16384}, "GLAccountKey": {"Id": _id(d.get("GLAccountKey"))},
@@ -119,7 +130,9 @@ def invoice(r: Record, vendor_name: str = "") -> Obj:
         "BatchKey": {"Id": _id(r.get("BatchKey"))}, "VendorKey": {"Id": _id(r.get("VendorKey"))},
         "CurrencyKey": {"ISOCode": _id(r.get("CurrencyKey")) or "USD"},
         "Distributions": {"PayablesDistribution": dists},
-        "Terms": {"DueDate": when(r.get("DueDate")), "DiscountDate": None, "DiscountAvailableAmount": money(0)},
+        "Terms": {"DueDate": when(r.get("DueDate")), "DiscountDate": None, "DiscountAvailableAmount": money(0),
+                  "DiscountTakenAmount": money(0)},
+        "WriteoffAmount": money(0), "TotalPayments": money(total_payments(r, credits)),
         "PaymentTermsKey": {"Id": ""},
     }
 

@@ -15,6 +15,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sandbox.gp.company import GPCompany
@@ -223,7 +224,10 @@ class Service:
         record = company.tables["PayablesInvoices"].get(key)
         if record is None or record.get("DocumentType", "Invoice") != "Invoice":
             raise WSFault(f"The payables invoice '{key}' was not found.", validation=[f"Invoice {key} was not found."])
-        return objects.invoice(record, self._vendor_name(company, record))
+        credits = sum((Decimal(a["amount"]) for a in list(company.applied)
+                       if norm_key(str(a.get("voucher") or "")) == norm_key(_id(record["Key"]))
+                       and a.get("kind") == "credit"), Decimal(0))
+        return objects.invoice(record, self._vendor_name(company, record), credits)
 
     def op_GetPostedPayablesVendorPaymentsList(self, company: GPCompany, p: Params) -> Any:
         c = p.get("criteria") or {}

@@ -45,3 +45,12 @@ def test_the_proposal_is_saved_for_a_connector_admin_to_confirm(wired, alice, ur
     override = GPResourceOverride.objects.get()
     assert answer.status_code == 302 and override.confirmed_at is None and override.proposed_by == alice
     assert override.values == {"vendor_status_field": "IsActive"}
+
+
+def test_a_web_services_connection_is_shown_read_through_web_services(wired, alice, url, gp_sandbox, gp_ws_sandbox):
+    from tests.fixtures_gp_ws import wire_gp_interface
+
+    wire_gp_interface(wired, gp_sandbox, gp_ws_sandbox, "web_services")
+    page = _as("alice").get(url + "?run=1").content.decode()
+    assert "Read through</th><td>GP Web Services" in page and "Operations missing from the WSDL" in page
+    assert "Payments cannot be written back over GP Web Services" in page

@@ -144,3 +144,44 @@ def test_payment_methods_and_states_map_both_ways_through_the_resource_map():
     assert read["PaymentMethod"] == "EFT" and read["TransactionState"] == "Open"
     with pytest.raises(GPShapeError, match="payment method"):
         shape.payment({"Key": {"Id": "P2"}, "PaymentMethod": "Wire"})
+
+
+def _addresses(client: GPClient) -> dict[str, tuple[str, str, str, str]]:
+    return {v.vendor_id: (v.line1, v.city, v.postal_code, v.email) for v in client.iter_vendors()}
+
+
+def test_addresses_listed_in_a_resource_of_their_own_are_an_error_until_mapped_then_read_the_same(gp_connection, gp_sandbox):
+    embedded = _addresses(_client(gp_connection))
+    assert any(line1 for line1, *_ in embedded.values())
+    gp_sandbox.set_variant(vendor_addresses="separate")
+    with pytest.raises(GPShapeError) as caught:
+        list(_client(gp_connection).iter_vendors())
+    assert "its addresses under 'Addresses'" in str(caught.value) and "vendor_address_resource" in str(caught.value)
+
+    client = _client(gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}))
+    assert _addresses(client) == embedded
+    one = next(iter(embedded))
+    assert (client.get_vendor(one).line1, client.get_vendor(one).city) == embedded[one][:2]
+
+
+def test_an_address_resource_that_ignores_the_vendor_filter_is_an_error_not_mixed_addresses(gp_connection, gp_sandbox,
+                                                                                              monkeypatch):
+    gp_sandbox.set_variant(vendor_addresses="separate")
+    client = _client(gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}))
+    request = client.http.request
+
+    def without_filter(method, resource, params=None, **kw):
+        if resource == "Purchasing/VendorAddresses":
+            params = {k: v for k, v in (params or {}).items() if k != "$filter"}
+        return request(method, resource, params=params, **kw)
+
+    monkeypatch.setattr(client.http, "request", without_filter)
+    with pytest.raises(GPShapeError, match="may ignore VendorId eq"):
+        list(client.iter_vendors())
+
+
+def test_the_address_resource_is_refused_unless_it_is_a_resource_path():
+    with pytest.raises(ValueError, match="vendor_address_resource"):
+        Shape.from_overrides({"vendor_address_resource": "https://elsewhere/addresses"})
+    assert Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}).differences() == {
+        "vendor_address_resource": "Purchasing/VendorAddresses"}

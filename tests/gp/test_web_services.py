@@ -141,3 +141,4 @@ def test_the_admins_connection_check_says_payments_cannot_be_written_back(client
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert texts[0] == f"{tenant}: GP answered for company 'Fabrikam, Inc.'."
     assert "Payments cannot be written back over GP Web Services." in texts[1]
+    assert "It shows no invoice holds, so invoices wait in Needs attention" in texts[1]

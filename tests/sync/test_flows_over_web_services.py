@@ -25,9 +25,13 @@ NEEDS_ATTENTION = "/admin/audit/attentionrecord/"
 
 @pytest.fixture
 def synced(wired, gp_sandbox, gp_ws_sandbox):
-    """Bills in BILL for every approved GP invoice read over GP Web Services; a default checkbook."""
+    """Bills in BILL for every approved GP invoice read over GP Web Services; a default checkbook. The tenant
+    accepted sending without a hold check (GP Web Services shows no invoice holds; without that choice
+    every invoice waits: tests/sync/test_ws_hold_and_open_amount.py)."""
     wire_gp_interface(wired, gp_sandbox, gp_ws_sandbox, "web_services")
     wired.refresh_from_db()
+    wired.send_without_hold_check = True
+    wired.save()
     run(wired)
     approve_all(wired)
     wired.default_checkbook_id = "UPTOWN TRUST"

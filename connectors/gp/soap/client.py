@@ -6,6 +6,9 @@ walk ModifiedDate in windows: a window that comes back full is halved until it i
 second, then paged by key within that second). Full records come from Get…ByKey, one call each.
 Writes: UpdateVendor (with its policy) only; Web Services has no method to create or post a payables
 manual payment, so `writes_payments` is False and the payment flow takes the manual way.
+Invoices: the open amount comes from the documented TotalPayments, WriteoffAmount and terms discount
+taken (`convert.open_amount`); no documented property carries a hold flag, so an invoice's hold is "not
+known" (`GPInvoice.hold_known` False) and the bill flow keeps it back unless the tenant accepted that.
 """
 
 from __future__ import annotations
@@ -180,11 +183,33 @@ class GPWSClient:
         errors = _rows(result.get(ws.VALIDATION_ERRORS), "ValidationError")
         return "; ".join(str(e.get(ws.VALIDATION_MESSAGE) or "") for e in errors if e)
 
+    def offered_operations(self) -> list[str]:
+        """The operations the server's WSDL describes (what the fit check holds against `ws.NEEDED`)."""
+        try:
+            self._service()
+        except GPError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - loading the WSDL fails as requests or zeep errors
+            raise self._error(exc) from None
+        names: set[str] = set()
+        for service in self._client.wsdl.services.values():  # type: ignore[union-attr]
+            for port in service.ports.values():
+                names.update(port.binding.all())
+        return sorted(names)
+
+    def _company_rows(self) -> list[dict[str, Any]]:
+        base = {"CultureName": ws.CULTURE, "CurrencyType": ws.CURRENCY_TYPE_LOCAL}
+        return _rows(self.call(ws.GET_COMPANY_LIST, criteria={}, with_context=False, context=base), "CompanySummary")
+
+    def companies(self) -> list[str]:
+        """The names of the companies this Windows account may use."""
+        return [text(c.get(ws.Company.NAME)) for c in self._company_rows()]
+
     def context(self) -> dict[str, Any]:
         """The Context of every call: the company as an integer CompanyKey, resolved once by name."""
         if self._context is None:
             base = {"CultureName": ws.CULTURE, "CurrencyType": ws.CURRENCY_TYPE_LOCAL}
-            rows = _rows(self.call(ws.GET_COMPANY_LIST, criteria={}, with_context=False, context=base), "CompanySummary")
+            rows = self._company_rows()
             match = next((c for c in rows if text(c.get(ws.Company.NAME)).casefold() == self.company.strip().casefold()), None)
             if not rows:
                 raise GPError(f"The Windows account {self.http.account} signs in, but may use no GP company.",

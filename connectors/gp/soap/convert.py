@@ -1,9 +1,11 @@
 """GP Web Services objects (zeep values as dicts) → the Part B-shaped dicts `connectors.gp.records` parses,
 so the flows get the same record types whichever interface GP is reached by; and back for UpdateVendor.
 
-What Web Services does not carry is filled so the flows stay honest: no hold flag or workflow status on
-a payables document (False, ""), no unapplied amount (the document amount while Open, 0 in History),
-no apply lines on a posted payment summary (empty).
+What Web Services does not carry is filled so the flows stay honest: no workflow status on a payables
+document (""), no apply lines on a posted payment summary (empty). A payables invoice has no documented
+hold flag, so IsOnHold is None ("not known"), never False: the bill flow holds such invoices back unless
+the tenant accepted sending without a hold check (`Tenant.send_without_hold_check`). Its open amount is
+computed from the documented parts (`open_amount`).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def invoice(v: Raw) -> Raw:
     i, w = rm.Invoice, ws.Invoice
     amount = _money(v.get(w.DOCUMENT_AMOUNT))
     state = v.get(w.STATE) or ""
-    remaining = dict(amount, **{rm.MONEY_VALUE: Decimal(0)}) if state == "History" or v.get(w.VOIDED) else amount
+    remaining = dict(amount, **{rm.MONEY_VALUE: open_amount(v)})
     return {
         rm.KEY: {rm.KEY_ID: _id(v.get(ws.KEY))}, i.VENDOR: {rm.KEY_ID: _id(v.get(w.VENDOR))},
         i.DOCUMENT_TYPE: v.get(w.TYPE) or "Invoice", i.DOCUMENT_NUMBER: v.get(w.DOCUMENT_NUMBER) or "",
@@ -104,10 +106,25 @@ def invoice(v: Raw) -> Raw:
         i.DIGITS: amount[rm.MONEY_DIGITS], i.PURCHASES: _money(v.get(w.PURCHASES)),
         i.TRADE_DISCOUNT: _money(v.get(w.TRADE_DISCOUNT)), i.FREIGHT: _money(v.get(w.FREIGHT)),
         i.MISC: _money(v.get(w.MISC)), i.TAX: _money(v.get(w.TAX)), i.DOCUMENT_AMOUNT: amount, i.REMAINING: remaining,
-        i.STATE: state, i.WORKFLOW: "", i.ON_HOLD: False, i.VOIDED: bool(v.get(w.VOIDED)),
+        i.STATE: state, i.WORKFLOW: "", i.ON_HOLD: None, i.VOIDED: bool(v.get(w.VOIDED)),
         i.DISTRIBUTIONS: [distribution(d) for d in _items(v.get(w.DISTRIBUTIONS), "PayablesDistribution")],
         rm.CREATED: None, rm.MODIFIED: _stamp(v.get(ws.MODIFIED)),
     }
+
+
+def open_amount(v: Raw) -> Decimal:
+    """What GP still owes on a PayablesInvoice, from its documented parts: DocumentAmount − TotalPayments
+    ("the total of all payments on the document") − WriteoffAmount − Terms.DiscountTakenAmount; 0 when
+    voided or in History (fully applied), never below 0. Web Services documents no current (unapplied)
+    amount, so a credit memo applied to the voucher is not seen here unless GP counts it in TotalPayments
+    (docs/gp_web_services.md)."""
+    w = ws.Invoice
+    if v.get(w.VOIDED) or (v.get(w.STATE) or "") == "History":
+        return Decimal(0)
+    taken = (v.get(w.TERMS) or {}).get(w.TERMS_DISCOUNT_TAKEN)
+    parts = (v.get(w.TOTAL_PAYMENTS), v.get(w.WRITEOFF), taken)
+    left = _money(v.get(w.DOCUMENT_AMOUNT))[rm.MONEY_VALUE] - sum((_money(p)[rm.MONEY_VALUE] for p in parts), Decimal(0))
+    return max(left, Decimal(0))
 
 
 def distribution(d: Raw) -> Raw:

@@ -39,6 +39,15 @@ GET_CHECKBOOK_LIST = "GetCheckbookList"
 GET_POSTED_PAYMENTS_LIST = "GetPostedPayablesVendorPaymentsList"
 GET_POLICY_BY_OPERATION = "GetPolicyByOperation"
 GET_LOGGED_VALIDATION_RESULT = "GetLoggedValidationResultByKey"
+# What the connector calls, and what for: the fit check holds these against the operations in the WSDL.
+NEEDED = {
+    GET_COMPANY_LIST: "find the company", GET_VENDOR_LIST: "list vendors", GET_VENDOR_BY_KEY: "read a vendor",
+    UPDATE_VENDOR: "change a vendor a person confirmed", GET_POLICY_BY_OPERATION: "the policy UpdateVendor needs",
+    GET_PAYABLES_INVOICE_LIST: "list payables invoices", GET_PAYABLES_INVOICE_BY_KEY: "read a payables invoice",
+    GET_POSTED_PAYMENTS_LIST: "find payments recorded in GP", GET_GL_ACCOUNT_LIST: "list GL accounts",
+    GET_CHECKBOOK_LIST: "list checkbooks", GET_LOGGED_VALIDATION_RESULT: "GP's own words for a refused call",
+}
+NICE_TO_HAVE = (GET_LOGGED_VALIDATION_RESULT,)  # without it a refusal is reported without GP's details
 # What a Web-Services-only install cannot do (there is no Create…/Post… method for these).
 MISSING_OPERATIONS = ("create a payables manual payment", "post a batch")
 
@@ -88,6 +97,10 @@ class Invoice:  # PayablesInvoice (PayablesDocument + PayablesDebitDocument)
     MISC, TAX, DOCUMENT_AMOUNT = "MiscellaneousAmount", "TaxAmount", "DocumentAmount"
     TYPE, STATE, VOIDED, DISTRIBUTIONS = "Type", "TransactionState", "IsVoided", "Distributions"
     TERMS, TERMS_DUE_DATE = "Terms", "DueDate"  # PayablesTerms
+    # PayablesDebitDocument (cc533873): "the total of all payments on the document" (read-only) and the
+    # writeoff amount; PayablesTerms (cc533898): the terms discount taken. With DocumentAmount, the
+    # documented parts of what is still open on a voucher. No documented property carries a hold flag.
+    TOTAL_PAYMENTS, WRITEOFF, TERMS_DISCOUNT_TAKEN = "TotalPayments", "WriteoffAmount", "DiscountTakenAmount"
 
 
 class Distribution:  # PayablesDistribution

@@ -40,7 +40,9 @@ def summary(report: dict[str, Any]) -> str:
     counts = gp.get("counts", {})
     lines = [f"Fit check for {report['tenant']} at {report['checked_at']}: "
              + ("FITS" if report["fits"] else "DOES NOT FIT YET (see the blockers below)"),
-             f"GP: {gp.get('interface', {}).get('sba', 'not checked')}; ModifiedDate carries {gp.get('modified_date', '?')}; "
+             f"GP: read through {gp.get('interface', {}).get('used', 'none')} (SBA: "
+             f"{gp.get('interface', {}).get('sba', 'not checked')}; Web Services: "
+             f"{gp.get('interface', {}).get('web_services', 'not checked')}); ModifiedDate carries {gp.get('modified_date', '?')}; "
              f"{counts.get('vendors_active', '?')} active vendors, {counts.get('vendors_on_hold', '?')} on hold; "
              f"{counts.get('approved_unpaid_invoices', '?')} approved unpaid invoices; "
              f"{counts.get('partly_paid_vouchers', '?')} partly paid",
