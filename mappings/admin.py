@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,6 +23,7 @@ from import_export.admin import ImportExportMixin
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
+from audit.words import money_text
 from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
 from connectors.tenancy import may_see
@@ -113,8 +114,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                  | Q(waiting_on__endswith=Concat(Value(" "), token))
                  | Q(waiting_on__contains=Concat(Value(" "), token, Value(" "))))
         waiting = (SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
-                   .order_by().values("tenant").annotate(n=Count("pk")).values("n"))
-        return super().get_queryset(request).annotate(waiting=Coalesce(Subquery(waiting), 0))
+                   .order_by().values("tenant"))
+        return super().get_queryset(request).annotate(
+            waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0),
+            waiting_money=Subquery(waiting.annotate(total=Sum("amount")).values("total")))
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         cl = super().get_changelist_instance(request)
@@ -144,7 +147,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
             return "—"
         url = reverse("admin:audit_attentionrecord_changelist") + "?" + urlencode(
             {"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
-        return format_html('<a href="{}">{}</a>', url, obj.waiting)
+        money = money_text(obj.waiting_money) if getattr(obj, "waiting_money", None) else ""
+        return format_html('<a href="{}">{} record{}</a><div class="ml-sub">{}</div>', url, obj.waiting,
+                           "" if obj.waiting == 1 else "s", money)
 
     @admin.display(description="proposed")
     def proposal(self, obj: Any) -> str:
