@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -26,10 +27,10 @@ from audit.models import ATTENTION_STATES, SyncRecord
 from audit.words import money_text
 from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
-from connectors.tenancy import may_see
-from connectors.tenant_admin import TenantScopedAdmin
+from connectors.tenancy import may_see, tenants_for
+from connectors.tenant_admin import TenantScopedAdmin, sees_several_tenants
 
-from . import approval
+from . import approval, gp_checkbooks
 from .bill_targets import TargetCheckedForm
 from .import_limits import LIMITED_FORMATS, LimitedImportMixin
 from .matching import Party, score_vendor
@@ -398,6 +399,26 @@ class CheckbookMappingAdmin(ReviewAdmin):
     list_filter = (ReviewFilter, BlocksFilter, "tenant")
     search_fields = ("bill_funding_account_id", "bill_funding_name", "gp_checkbook_id")
     fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "note", *ReviewAdmin.readonly_fields)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """The GP checkbook is picked from GP's own list (read through the tenant's GP client)."""
+        base = super().get_form(request, obj, change=change, **kwargs)
+        tenant = obj.tenant if obj is not None else (tenants_for(request.user).first()
+                                                     if not sees_several_tenants(request) else None)
+        if tenant is None or "gp_checkbook_id" not in base.base_fields:
+            return base
+        try:
+            listed, problem = gp_checkbooks.checkbooks(tenant), ""
+        except gp_checkbooks.GPUnreachable as exc:
+            listed, problem = [], str(exc)
+        current = getattr(obj, "gp_checkbook_id", "") if obj is not None else ""
+        if current and current not in {key for key, _ in listed}:
+            listed = [(current, f"{current} (chosen before; GP does not list it now)"), *listed]
+        help_text = problem or "GP's active checkbooks, as GP lists them. Payments from this BILL account are "\
+                               "written to GP from the checkbook chosen here."
+        field = forms.ChoiceField(label="GP checkbook", required=False, help_text=help_text,
+                                  choices=[("", "— choose a GP checkbook —"), *listed])
+        return type(base.__name__, (base,), {"gp_checkbook_id": field})
 
 
 @admin.register(MappingChange)
