@@ -52,7 +52,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """One panel per active tenant of the user's (or the one asked for)."""
     _require(request, VIEW_PERM)
-    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection")
+    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection", "gp_connection")
     if slug:
         tenants = tenants.filter(pk=_tenant(request, slug).pk)
     panels = [status.tenant_status(t) for t in tenants]
