@@ -72,7 +72,7 @@ def chart(days: list[Day]) -> dict[str, object]:
             if value and height < 2:
                 height = 2
             rects.append(Rect(x + offset, TOP - height, height, css, said))
-        if i % 7 == 0 or i == len(days) - 1:
+        if (len(days) - 1 - i) % 7 == 0:  # every 7th day, ending today
             labels.append({"x": x + BAR, "text": f"{d.day:%b %-d}"})
     return {
         "rects": rects, "labels": labels, "peak": peak, "width": len(days) * SLOT, "top": TOP,

@@ -177,6 +177,7 @@ class RecordAdminBase(TenantScopedAdmin):
         gp_id, bill_id = ((obj.target_id, obj.source_key) if obj.kind == Kind.GP_PAYMENT
                           else (obj.source_key, obj.target_id))
         ids = " · ".join(x for x in (f"GP {gp_id}" if gp_id else "", f"BILL {bill_id}" if bill_id else "") if x)
+        ids = format_html_join(" · ", '<span class="ml-id">{}</span>', ((x,) for x in ids.split(" · ") if x))
         return format_html('<a href="{}" class="ml-doc">{}</a><div>{}</div><div class="ml-sub ml-ids">{}</div>',
                            url, title, what, ids)
 
@@ -196,9 +197,10 @@ class RecordAdminBase(TenantScopedAdmin):
     def changed(self, obj: SyncRecord) -> str:
         return date_format(timezone.localtime(obj.updated_at), "M j, H:i")
 
-    @admin.display(description="what happened", ordering="state")
+    @admin.display(description="what happened, and what fixes it", ordering="state")
     def problem(self, obj: SyncRecord) -> str:
-        return format_html("{}<div>{}</div>", state_badge(obj), obj.reason or "")
+        return format_html('{}<div>{}</div><div class="ml-fix">{}</div>', state_badge(obj), obj.reason or "",
+                           self.what_to_do(obj))
 
     @admin.display(description="what fixes it")
     def what_to_do(self, obj: SyncRecord) -> str:
@@ -346,7 +348,7 @@ class RecordAdminBase(TenantScopedAdmin):
 class AttentionRecordAdmin(RecordAdminBase):
     """Needs attention: every blocked, failed, in-doubt, flagged or conflicting record, newest first."""
 
-    list_display = ("record_link", "invoice_date", "due", "amount_text", "problem", "what_to_do", "changed", "tenant")
+    list_display = ("record_link", "invoice_date", "due", "amount_text", "problem", "changed", "tenant")
     list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

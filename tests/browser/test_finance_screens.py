@@ -39,7 +39,7 @@ def test_it_lets_finance_approve_a_vendor_suggestion_and_the_blocked_bill_goes_t
     assert ledger_row(first_sync, VOUCHER).state == "blocked"
     sign_in(page, live_server, "frank")
     page.click("text=Needs attention")
-    row = page.locator("tr", has_text=f"{VENDOR} invoice").first
+    row = page.locator("tr", has_text=f"GP {VOUCHER}").first
     assert "Waiting for a mapping" in row.inner_text()
     row.locator(f"text=Map GP vendor {VENDOR}").click()
 
