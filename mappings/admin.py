@@ -30,9 +30,9 @@ from connectors.sync import vendor_link
 from connectors.tenancy import may_see, tenants_for
 from connectors.tenant_admin import TenantScopedAdmin, sees_several_tenants
 
-from . import approval, gp_checkbooks
+from . import approval, gp_checkbooks, import_preview
 from .bill_targets import TargetCheckedForm
-from .import_limits import LIMITED_FORMATS, LimitedImportMixin
+from .import_limits import LIMITED_FORMATS, LimitedImportMixin, ScopedExportForm
 from .matching import Party, score_vendor
 from .models import (
     ChangeSubject,
@@ -105,6 +105,40 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Imports and exports know who is asking: rows may name only the user's tenants."""
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+    # --- import and export, in words --------------------------------------------------------------
+
+    import_template_name = "admin/mappings/import.html"
+    export_template_name = "admin/mappings/export.html"
+    export_form_class = ScopedExportForm
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """The preview and its errors per line of the file, in words (see mappings.import_preview)."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        result = (context or {}).get("result")
+        if result is not None:
+            rows = import_preview.rows_in_words(result)
+            context.update(ml_import_rows=rows, ml_import_counts=import_preview.counts(rows),
+                           ml_import_errors=any(r["errors"] for r in rows) or result.has_errors())
+        return response
+
+    def get_export_queryset(self, request: HttpRequest) -> QuerySet:
+        """Everything of the user's tenants, or the list as filtered (the person chooses on the export page)."""
+        if request.POST.get("scope") == "all":
+            return self.get_queryset(request)
+        return super().get_export_queryset(request)
+
+    def export_action(self, request: HttpRequest) -> HttpResponse:
+        response = super().export_action(request)
+        context = getattr(response, "context_data", None)
+        if context is not None:
+            narrowed = [("search “" + value + "”") if key == "q" else key.split("__")[0].replace("_", " ")
+                        for key, value in request.GET.items() if key not in ("o", "p", "_changelist_filters", "e")]
+            context.update(ml_all_count=self.get_queryset(request).count(),
+                           ml_filtered_count=super().get_export_queryset(request).count(),
+                           ml_filters=("filtered by " + ", ".join(narrowed)) if narrowed else "")
+        return response
 
     # --- the list --------------------------------------------------------------------------------
 

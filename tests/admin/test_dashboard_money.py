@@ -52,3 +52,14 @@ def test_webhook_states_read_as_words(as_frank, tenant):
     WebhookEvent.objects.create(tenant=tenant, event_id="e1", event_type="bill.updated", state=WebhookEvent.PROCESSED)
     page = as_frank.get(URL).content.decode()
     assert "last 24 h: processed 1" in page
+
+
+def test_a_report_csv_of_another_tenant_is_not_found(as_frank, tenant):
+    from audit.models import Job
+
+    other = Tenant.objects.create(name="Other Co", slug="other-co")
+    result = {"version": 2, "sections": [{"title": "Amount differs", "columns": ["GP voucher"], "rows": [["SECRET-V"]]}]}
+    theirs = Job.objects.create(kind=Job.DRIFT, tenant=other, state=Job.DONE, result=result)
+    ours = Job.objects.create(kind=Job.DRIFT, tenant=tenant, state=Job.DONE, result=result)
+    assert as_frank.get(f"/admin/ops/jobs/{theirs.pk}/report.csv").status_code == 404
+    assert "SECRET-V" in as_frank.get(f"/admin/ops/jobs/{ours.pk}/report.csv").content.decode()

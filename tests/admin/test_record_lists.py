@@ -87,7 +87,7 @@ def test_the_tenant_column_shows_only_for_a_person_with_several_tenants(as_frank
 def test_sync_records_list_has_the_same_columns_and_totals(as_frank, tenant):
     bill(tenant, "S1", "synced", amount="1000", target_id="00n01ABCDEF")
     page = as_frank.get(ALL).content.decode()
-    assert "GP S1 · BILL 00n01ABCDEF" in page
+    assert '<span class="ml-id">GP S1</span> · <span class="ml-id">BILL 00n01ABCDEF</span>' in page
     assert "1 bill, $1,000.00" in page
     assert "{'" not in page and "Decimal(" not in page
 
