@@ -181,15 +181,15 @@ class RecordAdminBase(TenantScopedAdmin):
         return format_html('<a href="{}" class="ml-doc">{}</a><div>{}</div><div class="ml-sub ml-ids">{}</div>',
                            url, title, what, ids)
 
-    @admin.display(description="invoice date", ordering="document_date")
+    @admin.display(description="invoice date", ordering="document_date", empty_value="")
     def invoice_date(self, obj: SyncRecord) -> str:
         return date_format(obj.document_date, "M j, Y") if obj.document_date else ""
 
-    @admin.display(description="due", ordering="due_date")
+    @admin.display(description="due", ordering="due_date", empty_value="")
     def due(self, obj: SyncRecord) -> str:
         return date_format(obj.due_date, "M j, Y") if obj.due_date else ""
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description="amount", ordering="amount", empty_value="")
     def amount_text(self, obj: SyncRecord) -> str:
         return money_text(obj.amount, obj.currency)
 
@@ -371,6 +371,9 @@ class SyncRecordAdmin(RecordAdminBase):
     list_display = ("record_link", "invoice_date", "due", "amount_text", "state_label", "changed", "tenant")
     list_filter = ("state", "kind", AgeFilter, "tenant")
     search_fields = ("source_key", "target_id", "label", "reason", "gp_vendor", "document_number")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Sync records", **(extra_context or {})})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -200,9 +200,14 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         items = getattr(obj, "suggestions", [])[:3]
         if not items:
             return format_html('<span class="ml-sub">{}</span>', "no BILL record looks like it")
-        return format_html_join("", "<div>{} <span class='ml-sub'>{}%</span> <span class='ml-reasons'>{}</span></div>", (
-            (s.bill_name, int(s.score * 100), format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
+        # The evidence as facts (same name, same tax ID …), never a percentage: a clerk weighs facts.
+        return format_html_join("", "<div>{} <span class='ml-reasons'>{}</span></div>", (
+            (s.bill_name, format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
             for s in items))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        title = str(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title[:1].upper() + title[1:], **(extra_context or {})})
 
     # --- bulk actions ----------------------------------------------------------------------------
 

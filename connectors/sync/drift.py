@@ -112,7 +112,7 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         "generated_at": timezone.now().isoformat(),
         "summary": _summary(sections, len(invoices), len(bills)),
         "sections": sections,
-        "quiet": [s["title"][0].lower() + s["title"][1:] for s in sections if not s["rows"]],
+        "quiet": [_lower_first(s["title"]) for s in sections if not s["rows"]],
     }
 
 
@@ -134,6 +134,11 @@ def _missing_sections(tenant: Tenant, missing: list[tuple[str, list[str]]]) -> l
     spec = {"group": "missing", "columns": MISSING_COLUMNS, "money": [2], "total": 2}
     return [_section("missing_in_bill", spec, groups[reason], title=f"{MISSING_TITLE}: {reason}")
             for reason in MISSING_REASONS if reason in groups]
+
+
+def _lower_first(text: str) -> str:
+    """"Amount differs" → "amount differs"; "BILL shows…" stays (a name, not a capital)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _summary(sections: list[dict[str, Any]], invoices: int, bills: int) -> str:

@@ -115,7 +115,8 @@ def test_every_finance_screen_fits_1280_and_1440_and_reads_in_words(page, live_s
     # The lists speak money: the amount column is right-aligned dollars.
     page.goto(base + "/admin/audit/syncrecord/")
     amounts = page.locator("td.field-amount_text").all_inner_texts()
-    assert amounts and all(re.fullmatch(r"-?(?:\$|€|£)?[\d,]+(?:\.\d\d)?(?: [A-Z]{3})?", a) for a in amounts if a), amounts
+    odd = [a for a in amounts if a.strip() and not re.fullmatch(r"-?(?:\$|€|£)?[\d,]+(?:\.\d\d)?(?: [A-Z]{3})?", a.strip())]
+    assert amounts and not odd, odd
     assert "$999.99" in amounts
     assert "bills" in page.locator("#ml-totals").inner_text()
     assert bill.amount is not None and Decimal(bill.amount) > 0
