@@ -18,8 +18,17 @@ from connectors.models import Tenant
 from .models import Attempt
 
 DAYS = 30
-SYNCED_OUTCOMES = ("created", "updated", "updated_gp", "adopted", "already_in_gp", "applied", "linked", "synced",
-                   "archived")
+SYNCED_OUTCOMES = (
+    "created",
+    "updated",
+    "updated_gp",
+    "adopted",
+    "already_in_gp",
+    "applied",
+    "linked",
+    "synced",
+    "archived",
+)
 ATTENTION_OUTCOMES = ("blocked", "failed", "in_doubt", "flagged", "conflict", "parked", "error")
 # The SVG's drawing box: 30 slots of 20 units, bars up to 100 units high, labels below.
 SLOT, BAR, TOP, HEIGHT = 20, 8, 100, 100
@@ -46,12 +55,20 @@ def by_day(tenant: Tenant, today: date | None = None) -> list[Day]:
     today = today or timezone.localdate()
     first = today - timedelta(days=DAYS - 1)
     since = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
-    side = Case(When(outcome__in=SYNCED_OUTCOMES, then=Value("synced")),
-                When(outcome__in=ATTENTION_OUTCOMES, then=Value("attention")), default=Value(""),
-                output_field=CharField())
-    rows = (Attempt.objects.filter(record__tenant=tenant, started_at__gte=since)
-            .annotate(day=TruncDate("started_at", tzinfo=timezone.get_current_timezone()), side=side)
-            .exclude(side="").values("day", "side").annotate(n=Count("record", distinct=True)).order_by())
+    side = Case(
+        When(outcome__in=SYNCED_OUTCOMES, then=Value("synced")),
+        When(outcome__in=ATTENTION_OUTCOMES, then=Value("attention")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    rows = (
+        Attempt.objects.filter(record__tenant=tenant, started_at__gte=since)
+        .annotate(day=TruncDate("started_at", tzinfo=timezone.get_current_timezone()), side=side)
+        .exclude(side="")
+        .values("day", "side")
+        .annotate(n=Count("record", distinct=True))
+        .order_by()
+    )
     days = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range(DAYS)}
     for row in rows:
         if row["day"] in days:
@@ -75,7 +92,12 @@ def chart(days: list[Day]) -> dict[str, object]:
         if (len(days) - 1 - i) % 7 == 0:  # every 7th day, ending today
             labels.append({"x": x + BAR, "text": f"{d.day:%b %-d}"})
     return {
-        "rects": rects, "labels": labels, "peak": peak, "width": len(days) * SLOT, "top": TOP,
-        "synced_total": sum(d.synced for d in days), "attention_total": sum(d.attention for d in days),
+        "rects": rects,
+        "labels": labels,
+        "peak": peak,
+        "width": len(days) * SLOT,
+        "top": TOP,
+        "synced_total": sum(d.synced for d in days),
+        "attention_total": sum(d.attention for d in days),
         "empty": not any(d.synced or d.attention for d in days),
     }

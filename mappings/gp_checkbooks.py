@@ -34,7 +34,9 @@ def checkbooks(tenant: Tenant, *, fresh: bool = False) -> list[tuple[str, str]]:
     try:
         conn = tenant.gp_connection
     except Exception:
-        raise GPUnreachable("This tenant has no GP connection yet, so GP's checkbooks cannot be listed.") from None
+        raise GPUnreachable(
+            "This tenant has no GP connection yet, so GP's checkbooks cannot be listed."
+        ) from None
     from connectors.gp.transport import gp_client_for
 
     try:
@@ -45,14 +47,16 @@ def checkbooks(tenant: Tenant, *, fresh: bool = False) -> list[tuple[str, str]]:
             client.close()
     except Exception as exc:
         log.warning("could not list GP checkbooks for %s: %s", tenant.slug, type(exc).__name__)
-        raise GPUnreachable("GP could not be reached to list its checkbooks; try again in a moment.") from None
+        raise GPUnreachable(
+            "GP could not be reached to list its checkbooks; try again in a moment."
+        ) from None
     listed = sorted((c.checkbook_id, describe(c.checkbook_id, c.description, c.bank_last4)) for c in found)
     cache.set(_key(tenant), listed, CACHE_SECONDS)
     return listed
 
 
 def describe(checkbook_id: str, description: str, last4: str) -> str:
-    """"UPTOWN TRUST — Uptown Trust operating (account ending 4321)"."""
+    """ "UPTOWN TRUST — Uptown Trust operating (account ending 4321)"."""
     text = checkbook_id
     if description and description != checkbook_id:
         text += f" — {description}"

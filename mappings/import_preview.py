@@ -16,8 +16,14 @@ from django.db.models import Model
 HEADER_LINES = 1
 # Bookkeeping an import sets by itself; the clerk's change is the state, not its timestamp.
 QUIET_FIELDS = {"id", "updated_at", "approved_at", "field_choices"}
-KIND_WORDS = {"new": "New", "update": "Changes", "skip": "No change", "delete": "Removed", "error": "Not imported",
-              "invalid": "Not imported"}
+KIND_WORDS = {
+    "new": "New",
+    "update": "Changes",
+    "skip": "No change",
+    "delete": "Removed",
+    "error": "Not imported",
+    "invalid": "Not imported",
+}
 
 
 def _value(instance: Model | None, field: Any) -> str:
@@ -42,8 +48,13 @@ def field_changes(original: Model | None, instance: Model | None) -> list[dict[s
             continue
         before, after = _value(original, field), _value(instance, field)
         if before != after and (original is not None or after):
-            out.append({"field": str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:],
-                        "before": before, "after": after})
+            out.append(
+                {
+                    "field": str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:],
+                    "before": before,
+                    "after": after,
+                }
+            )
     return out
 
 
@@ -69,19 +80,41 @@ def rows_in_words(result: Any) -> list[dict[str, Any]]:
         number = getattr(row, "number", None) or index
         errors = _errors(row)
         kind = "error" if errors else (row.import_type or "")
-        changes = [] if errors else field_changes(getattr(row, "original", None), getattr(row, "instance", None))
+        changes = (
+            [] if errors else field_changes(getattr(row, "original", None), getattr(row, "instance", None))
+        )
         if kind == "update" and not changes:
             kind = "skip"
-        out.append({"line": number + HEADER_LINES, "kind": kind, "kind_words": KIND_WORDS.get(kind, kind.title()),
-                    "what": getattr(row, "object_repr", "") or "", "changes": changes, "errors": errors})
+        out.append(
+            {
+                "line": number + HEADER_LINES,
+                "kind": kind,
+                "kind_words": KIND_WORDS.get(kind, kind.title()),
+                "what": getattr(row, "object_repr", "") or "",
+                "changes": changes,
+                "errors": errors,
+            }
+        )
+    if any(r["errors"] for r in out):
+        # Nothing is imported while a line is wrong; the good lines only wait for the others.
+        for r in out:
+            if not r["errors"]:
+                r.update(kind="ok", kind_words="Fine: imported once the marked lines are fixed", changes=[])
     return out
 
 
 def counts(rows: list[dict[str, Any]]) -> str:
-    """"3 new, 2 with changes, 1 unchanged, 1 not imported (fix its line and upload again)"."""
-    tally = {kind: sum(1 for r in rows if r["kind"] == kind) for kind in ("new", "update", "skip", "error")}
-    parts = [f"{tally['new']} new", f"{tally['update']} with changes", f"{tally['skip']} unchanged"]
+    """ "3 new, 2 with changes, 1 unchanged, 1 not imported (fix its line and upload again)"."""
+    tally = {
+        kind: sum(1 for r in rows if r["kind"] == kind) for kind in ("new", "update", "skip", "error", "ok")
+    }
     if tally["error"]:
-        parts.append(f"{tally['error']} not imported (fix {'its line' if tally['error'] == 1 else 'those lines'} "
-                     "in the file and upload it again)")
+        parts = [f"{tally['ok']} line{'s' if tally['ok'] != 1 else ''} fine"]
+    else:
+        parts = [f"{tally['new']} new", f"{tally['update']} with changes", f"{tally['skip']} unchanged"]
+    if tally["error"]:
+        parts.append(
+            f"{tally['error']} not imported (fix {'its line' if tally['error'] == 1 else 'those lines'} "
+            "in the file and upload it again)"
+        )
     return ", ".join(parts)

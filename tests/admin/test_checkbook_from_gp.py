@@ -13,16 +13,21 @@ FUNDING = "0ba01ABCDEFGHIJKLMNO"
 def test_the_checkbook_is_chosen_from_gps_active_checkbooks(as_frank, tenant, gp_sandbox):
     cache.clear()
     wire_gp_connection(tenant, gp_sandbox)
-    mapping = CheckbookMapping.objects.create(tenant=tenant, bill_funding_account_id=FUNDING,
-                                              bill_funding_name="Operating account")
+    mapping = CheckbookMapping.objects.create(
+        tenant=tenant, bill_funding_account_id=FUNDING, bill_funding_name="Operating account"
+    )
     url = f"/admin/mappings/checkbookmapping/{mapping.pk}/change/"
     page = as_frank.get(url).content.decode()
     assert '<select name="gp_checkbook_id"' in page
     assert "UPTOWN TRUST — Uptown Trust Operating (account ending 4321)" in page
     assert "FIRST NATIONAL" in page
     assert "OLD SAVINGS" not in page  # inactive in GP: not offered
-    form = {"tenant": tenant.pk, "bill_funding_account_id": FUNDING, "bill_funding_name": "Operating account",
-            "note": ""}
+    form = {
+        "tenant": tenant.pk,
+        "bill_funding_account_id": FUNDING,
+        "bill_funding_name": "Operating account",
+        "note": "",
+    }
     refused = as_frank.post(url, {**form, "gp_checkbook_id": "TYPED BY HAND"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     assert CheckbookMapping.objects.get(pk=mapping.pk).gp_checkbook_id == ""

@@ -98,10 +98,14 @@ def test_the_preview_says_each_lines_changes_in_words_and_errors_next_to_their_l
     table = page[page.index('id="ml-import-rows"'):]
     line2 = table[table.index('id="ml-line-2"'):table.index('id="ml-line-3"')]
     line3 = table[table.index('id="ml-line-3"'):]
-    assert "State: Suggested → Approved" in line2 and "BILL vendor ID: (empty) → 00901ACME" in line2
+    assert "Fine: imported once the marked lines are fixed" in line2 and "Not imported" not in line2
     assert "Not imported:" in line3 and "Unknown GP vendor &#x27;GHOST001&#x27;." in line3
     assert "suggestapproved" not in page and "createlink" not in page
-    assert "1 with changes" in page and "1 not imported" in page
+    assert "1 line fine, 1 not imported" in page
+    fixed = upload(as_frank, HEADER + "northwind,ACME0001,Acme,link,00901ACME,ACME,approved,\n").content.decode()
+    line2 = fixed[fixed.index('id="ml-line-2"'):]
+    assert "State: Suggested → Approved" in line2 and "BILL vendor ID: (empty) → 00901ACME" in line2
+    assert "1 with changes" in fixed
 
 
 def test_a_clean_file_previews_every_line_in_words(as_frank, known):

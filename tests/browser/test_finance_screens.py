@@ -90,7 +90,10 @@ def test_it_shows_the_message_for_the_one_bad_row_of_an_imported_mapping_csv(pag
     page.click("input[type=submit]")
     content = page.inner_text("#content")
     assert "Unknown GP vendor 'GHOST0001'." in content
-    assert content.count("Unknown") == 1 and VENDOR not in content  # the good row is not among the errors
+    assert content.count("Unknown") == 1  # one message, on the bad line (3: the header is line 1)
+    bad = page.inner_text("#ml-line-3")
+    assert "Not imported" in bad and "GHOST0001" in bad
+    assert "Not imported" not in page.inner_text("#ml-line-2") and VENDOR in page.inner_text("#ml-line-2")
     assert page.locator("text=Confirm import").count() == 0
 
 

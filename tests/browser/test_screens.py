@@ -19,9 +19,11 @@ pytestmark = pytest.mark.browser
 WIDTHS = (1280, 1440)
 RAW = ("{'", "[{'", "Decimal(")
 # Codes the ledger and the flows use, which must never reach a clerk as such.
-CODES = re.compile(r"\b(?:in_doubt|updated_gp|bill_ignored|gp_bills|gp_vendors|gl_accounts|bill_payments|"
-                   r"bill_vendors|gp_payment|bill_due|gl_account|vendor_link|suggestapproved|createlink|"
-                   r"blocked|synced|in-doubt)\b")
+CODES = re.compile(
+    r"\b(?:in_doubt|updated_gp|bill_ignored|gp_bills|gp_vendors|gl_accounts|bill_payments|"
+    r"bill_vendors|gp_payment|bill_due|gl_account|vendor_link|suggestapproved|createlink|"
+    r"blocked|synced|in-doubt)\b"
+)
 
 # Elements inside the page's main area that cut off what they hold (a scroller hiding columns counts).
 CLIPPED = """() => {
@@ -52,10 +54,17 @@ def ledger(tenant: Any, gp_connection: Any, bill_connection: Any) -> Any:
     run_gp_to_bill(tenant, full=True)
     waiting = SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").first()
     if waiting is not None:
-        settle(waiting, "failed", reason="BILL did not take the bill: 503 Service Unavailable",
-               fix="It is retried automatically; Replay to retry now.")
-    CheckbookMapping.objects.get_or_create(tenant=tenant, bill_funding_account_id="0ba01SANDBOXFUND00001",
-                                           defaults={"bill_funding_name": "Operating account"})
+        settle(
+            waiting,
+            "failed",
+            reason="BILL did not take the bill: 503 Service Unavailable",
+            fix="It is retried automatically; Replay to retry now.",
+        )
+    CheckbookMapping.objects.get_or_create(
+        tenant=tenant,
+        bill_funding_account_id="0ba01SANDBOXFUND00001",
+        defaults={"bill_funding_name": "Operating account"},
+    )
     from audit.tasks import run_job
 
     job = Job.objects.create(kind=Job.DRIFT, tenant=tenant)
@@ -81,8 +90,9 @@ def check(page: Any, name: str) -> None:
         assert not codes, f"{name}: raw codes on the page: {codes}"
 
 
-def test_every_finance_screen_fits_1280_and_1440_and_reads_in_words(page, live_server, frank, alice, ledger,
-                                                                     inline_tasks):
+def test_every_finance_screen_fits_1280_and_1440_and_reads_in_words(
+    page, live_server, frank, alice, ledger, inline_tasks
+):
     from audit.models import SyncRecord
     from mappings.models import CheckbookMapping, VendorMapping
 
@@ -115,7 +125,11 @@ def test_every_finance_screen_fits_1280_and_1440_and_reads_in_words(page, live_s
     # The lists speak money: the amount column is right-aligned dollars.
     page.goto(base + "/admin/audit/syncrecord/")
     amounts = page.locator("td.field-amount_text").all_inner_texts()
-    odd = [a for a in amounts if a.strip() and not re.fullmatch(r"-?(?:\$|€|£)?[\d,]+(?:\.\d\d)?(?: [A-Z]{3})?", a.strip())]
+    odd = [
+        a
+        for a in amounts
+        if a.strip() and not re.fullmatch(r"-?(?:\$|€|£)?[\d,]+(?:\.\d\d)?(?: [A-Z]{3})?", a.strip())
+    ]
     assert amounts and not odd, odd
     assert "$999.99" in amounts
     assert "bills" in page.locator("#ml-totals").inner_text()
