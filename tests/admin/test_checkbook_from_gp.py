@@ -44,3 +44,14 @@ def test_without_gp_the_page_says_so_and_offers_nothing_to_type(as_frank, tenant
     assert "no GP connection yet, so GP's checkbooks cannot be listed" in page
     assert '<select name="gp_checkbook_id"' in page
     assert '<input type="text" name="gp_checkbook_id"' not in page
+
+
+def test_the_review_page_says_to_choose_from_gps_list(as_frank, tenant):
+    cache.clear()
+    mapping = CheckbookMapping.objects.create(tenant=tenant, bill_funding_account_id=FUNDING)
+    page = as_frank.get(f"/admin/mappings/checkbookmapping/{mapping.pk}/change/").content.decode()
+    assert (
+        "Choose the GP checkbook from GP&#x27;s list below" in page
+        or "Choose the GP checkbook from GP's list below" in page
+    )
+    assert "type its ID below" not in page
