@@ -14,28 +14,35 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from connectors.tenant_admin import TenantScopedAdmin
+from mappings.models import VendorMapping
 
-from . import actions, jobs, lineage
+from . import actions, jobs, lineage, totals
 from .models import (
     ATTENTION_STATES,
     Attempt,
     AttentionRecord,
     Job,
+    Kind,
     State,
     SyncRecord,
     WebhookEvent,
     WebhookRejection,
 )
+from .words import money_text
+
+KIND_WORDS = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
+              Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL"}
 
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -114,7 +121,7 @@ class RecordAdminBase(TenantScopedAdmin):
     Only the user's tenants' records, for the lists, the record page and every button."""
 
     list_select_related = ("tenant",)
-    search_fields = ("source_key", "target_id", "label")
+    search_fields = ("source_key", "target_id", "label", "gp_vendor", "document_number")
     search_help_text = "GP vendor or voucher, BILL ID, or the vendor/invoice text."
     ordering = ("-updated_at", "-id")
     paginator = CappedCountPaginator
@@ -133,15 +140,67 @@ class RecordAdminBase(TenantScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the ledger is evidence of what was sent
 
-    @admin.display(description="record", ordering="source_key")
-    def record_link(self, obj: SyncRecord) -> str:
-        url = reverse("admin:audit_syncrecord_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a><div class="ml-sub">{} · {}</div>', url,
-                           obj.label or obj.source_key, obj.get_kind_display(), obj.source_key)
+    change_list_template = "admin/audit/record_list.html"
 
-    @admin.display(description="what happened", ordering="state")
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The GP vendor's name, as its mapping knows it (a vendor record is its own vendor).
+        name = VendorMapping.objects.filter(tenant=OuterRef("tenant"), gp_vendor_id=OuterRef("gp_vendor"))
+        own = VendorMapping.objects.filter(tenant=OuterRef("tenant"), gp_vendor_id=OuterRef("source_key"))
+        return super().get_queryset(request).annotate(
+            vendor_name=Subquery(name.values("gp_name")[:1]),
+            own_name=Subquery(own.values("gp_name")[:1]))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        cl = (context or {}).get("cl")
+        if cl is not None:
+            capped = cl.result_count > CappedCountPaginator.CAP
+            context["totals"] = [] if capped else totals.by_state(cl.queryset)
+            context["totals_capped"] = capped
+        return response
+
+    @admin.display(description="document", ordering="gp_vendor")
+    def record_link(self, obj: SyncRecord) -> str:
+        """Vendor name and invoice number first; the GP and BILL keys on a quieter line below."""
+        url = reverse("admin:audit_syncrecord_change", args=[obj.pk])
+        vendor = getattr(obj, "vendor_name", None) or obj.gp_vendor
+        if obj.kind == Kind.VENDOR:
+            vendor = getattr(obj, "own_name", None) or obj.label or obj.source_key
+        if obj.kind == Kind.BILL and vendor:
+            title = vendor
+            what = f"Invoice {obj.document_number}" if obj.document_number else "Invoice"
+        elif obj.kind == Kind.GP_PAYMENT and vendor:
+            title, what = vendor, "Payment from BILL"
+        else:
+            title, what = vendor or obj.label or obj.source_key, KIND_WORDS.get(obj.kind, obj.get_kind_display())
+        gp_id, bill_id = ((obj.target_id, obj.source_key) if obj.kind == Kind.GP_PAYMENT
+                          else (obj.source_key, obj.target_id))
+        ids = " · ".join(x for x in (f"GP {gp_id}" if gp_id else "", f"BILL {bill_id}" if bill_id else "") if x)
+        ids = format_html_join(" · ", '<span class="ml-id">{}</span>', ((x,) for x in ids.split(" · ") if x))
+        return format_html('<a href="{}" class="ml-doc">{}</a><div>{}</div><div class="ml-sub ml-ids">{}</div>',
+                           url, title, what, ids)
+
+    @admin.display(description="invoice date", ordering="document_date", empty_value="")
+    def invoice_date(self, obj: SyncRecord) -> str:
+        return date_format(obj.document_date, "M j, Y") if obj.document_date else ""
+
+    @admin.display(description="due", ordering="due_date", empty_value="")
+    def due(self, obj: SyncRecord) -> str:
+        return date_format(obj.due_date, "M j, Y") if obj.due_date else ""
+
+    @admin.display(description="amount", ordering="amount", empty_value="")
+    def amount_text(self, obj: SyncRecord) -> str:
+        return money_text(obj.amount, obj.currency)
+
+    @admin.display(description="changed", ordering="updated_at")
+    def changed(self, obj: SyncRecord) -> str:
+        return date_format(timezone.localtime(obj.updated_at), "M j, H:i")
+
+    @admin.display(description="what happened, and what fixes it", ordering="state")
     def problem(self, obj: SyncRecord) -> str:
-        return format_html("{}<div>{}</div>", state_badge(obj), obj.reason or "")
+        return format_html('{}<div>{}</div><div class="ml-fix">{}</div>', state_badge(obj), obj.reason or "",
+                           self.what_to_do(obj))
 
     @admin.display(description="what fixes it")
     def what_to_do(self, obj: SyncRecord) -> str:
@@ -289,7 +348,7 @@ class RecordAdminBase(TenantScopedAdmin):
 class AttentionRecordAdmin(RecordAdminBase):
     """Needs attention: every blocked, failed, in-doubt, flagged or conflicting record, newest first."""
 
-    list_display = ("record_link", "problem", "what_to_do", "updated_at", "attempts", "tenant")
+    list_display = ("record_link", "invoice_date", "due", "amount_text", "problem", "changed", "tenant")
     list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -309,9 +368,12 @@ class AttentionRecordAdmin(RecordAdminBase):
 
 @admin.register(SyncRecord)
 class SyncRecordAdmin(RecordAdminBase):
-    list_display = ("record_link", "state_label", "target_id", "updated_at", "attempts", "tenant")
+    list_display = ("record_link", "invoice_date", "due", "amount_text", "state_label", "changed", "tenant")
     list_filter = ("state", "kind", AgeFilter, "tenant")
-    search_fields = ("source_key", "target_id", "label", "reason")
+    search_fields = ("source_key", "target_id", "label", "reason", "gp_vendor", "document_number")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Sync records", **(extra_context or {})})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -52,7 +52,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """One panel per active tenant of the user's (or the one asked for)."""
     _require(request, VIEW_PERM)
-    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection")
+    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection", "gp_connection")
     if slug:
         tenants = tenants.filter(pk=_tenant(request, slug).pk)
     panels = [status.tenant_status(t) for t in tenants]
@@ -100,3 +100,24 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
         request, title=str(job), job=job, touched=jobs.records_touched(job) if not job.total else None,
         refresh=not job.is_finished,
     ))
+
+
+def job_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """A report job (drift, preview) as CSV: every section's rows with plain amounts, for a spreadsheet."""
+    import csv
+    import io
+
+    _require(request, VIEW_PERM)
+    job = get_object_or_404(jobs.visible_to(request.user), pk=pk, kind__in=(Job.DRIFT, Job.PREVIEW))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    width = max([len(s.get("columns", [])) for s in (job.result or {}).get("sections", [])] or [0])
+    writer.writerow(["Section", *(f"Column {i + 1}" for i in range(width))])
+    for section in (job.result or {}).get("sections", []):
+        writer.writerow([section["title"], *section.get("columns", [])])
+        for row in section.get("rows", []):
+            writer.writerow([section["title"], *row])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"{job.get_kind_display().lower().replace(' ', '-')}-{job.pk}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -76,6 +76,13 @@ class SyncRecord(models.Model):
                   "the settle window since then has passed with the object still absent.",
     )
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # The document as a clerk names it (GP vendor, invoice number, dates, amount), for the lists and totals.
+    gp_vendor = models.CharField("GP vendor ID", max_length=30, blank=True, editable=False)
+    document_number = models.CharField("invoice number", max_length=60, blank=True, editable=False)
+    document_date = models.DateField("invoice date", null=True, blank=True, editable=False)
+    due_date = models.DateField("due date", null=True, blank=True, editable=False)
+    amount = models.DecimalField(max_digits=19, decimal_places=5, null=True, blank=True, editable=False)
+    currency = models.CharField(max_length=3, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

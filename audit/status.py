@@ -37,12 +37,6 @@ def flow_rows(tenant: Tenant, now: Any = None) -> list[dict[str, Any]]:
     return rows
 
 
-def records_by_state(tenant: Tenant) -> list[dict[str, Any]]:
-    counts = dict(SyncRecord.objects.filter(tenant=tenant).values_list("state").annotate(n=Count("pk")))
-    return [{"state": value, "label": label, "count": counts.get(value, 0)}
-            for value, label in State.choices if counts.get(value, 0) or value in (State.SYNCED, State.BLOCKED, State.FAILED)]
-
-
 def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
     """Requests counted by the BILL gate this clock hour against the developer key's budget: all orgs
     using the key (BILL's limit is per key) and this tenant's org among them."""
@@ -58,8 +52,18 @@ def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
     except Exception:  # Redis unreachable: the dashboard still renders, without this figure
         return {"used": None, "budget": budget}
     used = sum(by_org.values())
-    return {"used": used, "budget": budget, "percent": round(100 * used / budget) if budget else None,
+    percent = round(100 * used / budget) if budget else None
+    return {"used": used, "budget": budget, "percent": percent,
+            "bar": min(100, max(1 if used else 0, percent or 0)), "busy": bool(percent and percent >= 80),
             "this_org": by_org.get(conn.organization_id, 0), "orgs_sharing_key": len(key.orgs)}
+
+
+def _has_gp(tenant: Tenant) -> bool:
+    try:
+        tenant.gp_connection  # noqa: B018
+    except Exception:
+        return False
+    return True
 
 
 def _has_bill(tenant: Tenant) -> bool:
@@ -94,7 +98,7 @@ def webhook_status(tenant: Tenant) -> dict[str, Any]:
         "payment_subscription_id": conn.payment_subscription_id if conn else "",
         "payments_refused": conn.payment_webhooks_refused if conn else "",
         "last_received_at": events.aggregate(last=Max("received_at"))["last"],
-        "last_day": by_state,
+        "last_day": [(dict(WebhookEvent.STATES).get(state, state).lower(), n) for state, n in sorted(by_state.items())],
         "refused_last_day": [(REFUSAL_REASONS.get(reason, reason), n) for reason, n in refused],
     }
 
@@ -114,11 +118,28 @@ def mappings_to_review(tenant: Tenant) -> dict[str, int]:
                                 ("checkbooks", CheckbookMapping))}
 
 
+def first_run(tenant: Tenant, states: list[Any]) -> bool:
+    """Nothing mapped yet and nothing synced: the dashboard leads the way instead of showing zeros."""
+    from mappings.models import GLAccountMapping, MappingState, VendorMapping
+
+    if any(t.state == State.SYNCED for t in states):
+        return False
+    return not (VendorMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists()
+                or GLAccountMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists())
+
+
 def tenant_status(tenant: Tenant) -> dict[str, Any]:
+    from . import activity, totals
+
+    states = totals.by_state(SyncRecord.objects.filter(tenant=tenant))
     return {
         "tenant": tenant,
         "flows": flow_rows(tenant),
-        "by_state": records_by_state(tenant),
+        "money_by_state": totals.as_rows(states),
+        "chart": activity.chart(activity.by_day(tenant)),
+        "first_run": first_run(tenant, states),
+        "has_gp": _has_gp(tenant),
+        "has_bill": _has_bill(tenant),
         "bill_calls": bill_calls_this_hour(tenant),
         "webhook": webhook_status(tenant),
         "problems": recent_problems(tenant),

@@ -16,4 +16,5 @@ urlpatterns = [
     path("dashboard/<slug:slug>/start/<str:kind>/", wrap(dashboard.start_job), name="start-job"),
     path("dashboard/<slug:slug>/check-webhook/", wrap(dashboard.check_webhook), name="check-webhook"),
     path("jobs/<int:pk>/", wrap(dashboard.job_page), name="job"),
+    path("jobs/<int:pk>/report.csv", wrap(dashboard.job_csv), name="job-csv"),
 ]

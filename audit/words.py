@@ -169,6 +169,25 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+# Symbols a clerk reads before the amount; other currencies are written "1,234.56 CHF".
+CURRENCY_SIGNS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£", "JPY": "¥", "MXN": "MX$"}
+NO_CENTS = frozenset({"JPY", "KRW", "CLP", "ISK"})
+
+
+def money_text(value: Any, currency: str = "USD") -> str:
+    """An amount as AP reads it: "$7,091.52", "-$12.00", "€310.00", "1,234.56 CHF"; "" for none."""
+    if value is None or value == "":
+        return ""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    code = (currency or "USD").upper()
+    digits = 0 if code in NO_CENTS else 2
+    number = f"{abs(amount):,.{digits}f}"
+    sign = "-" if amount < 0 else ""
+    if code in CURRENCY_SIGNS:
+        return f"{sign}{CURRENCY_SIGNS[code]}{number}"
+    return f"{sign}{number} {code}"
+
+
 def readable(value: Any) -> str:
     """Any stored value as a person reads it: an address on one line, amounts with separators,
     other mappings as "name: value" pairs, lists joined; never a Python repr."""

@@ -45,6 +45,15 @@ class TenantFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{self.tenant_field}__id" if self.tenant_field else "pk": int(value)})
 
 
+def sees_several_tenants(request: HttpRequest) -> bool:
+    """Whether the person sees more than one tenant (asked once per request)."""
+    cached = getattr(request, "_ml_several_tenants", None)
+    if cached is None:
+        cached = tenants_for(request.user)[:2].count() > 1
+        request._ml_several_tenants = cached  # type: ignore[attr-defined]
+    return cached
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Use in place of admin.ModelAdmin (after mixins that add URLs, such as import-export's, and before
     ReadOnlyAdmin); set `tenant_field` to the path from a row to its tenant."""
@@ -58,7 +67,14 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return self.scope_queryset(request, super().get_queryset(request))
 
     def get_list_filter(self, request: HttpRequest) -> Any:
-        return tuple(TenantFilter if f == "tenant" else f for f in super().get_list_filter(request))
+        several = sees_several_tenants(request)
+        return tuple(TenantFilter if f == "tenant" else f for f in super().get_list_filter(request)
+                     if several or f != "tenant")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """The tenant column only for a person who sees several tenants: with one it says nothing."""
+        shown = super().get_list_display(request)
+        return shown if sees_several_tenants(request) else tuple(f for f in shown if f != "tenant")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.related_model is Tenant:

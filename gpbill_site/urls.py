@@ -13,6 +13,9 @@ from connectors.relay import views as agent_views
 from connectors.webhooks import bill_webhook
 
 admin.site.site_header = "ml-connector — Dynamics GP ⇄ BILL"
+# The lists need the width (document, dates, money, what happened): the links along the top and the
+# home page take the place of Django's side navigation.
+admin.site.enable_nav_sidebar = False
 admin.site.site_title = "ml-connector"
 admin.site.index_title = "Sync administration"
 admin.site.login_form = ThrottledAdminLoginForm

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,14 +24,15 @@ from import_export.admin import ImportExportMixin
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
+from audit.words import money_text
 from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
-from connectors.tenancy import may_see
-from connectors.tenant_admin import TenantScopedAdmin
+from connectors.tenancy import may_see, tenants_for
+from connectors.tenant_admin import TenantScopedAdmin, sees_several_tenants
 
-from . import approval
+from . import approval, gp_checkbooks, import_preview
 from .bill_targets import TargetCheckedForm
-from .import_limits import LIMITED_FORMATS, LimitedImportMixin
+from .import_limits import LIMITED_FORMATS, LimitedImportMixin, ScopedExportForm
 from .matching import Party, score_vendor
 from .models import (
     ChangeSubject,
@@ -104,6 +106,40 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         """Imports and exports know who is asking: rows may name only the user's tenants."""
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
+    # --- import and export, in words --------------------------------------------------------------
+
+    import_template_name = "admin/mappings/import.html"
+    export_template_name = "admin/mappings/export.html"
+    export_form_class = ScopedExportForm
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """The preview and its errors per line of the file, in words (see mappings.import_preview)."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        result = (context or {}).get("result")
+        if result is not None:
+            rows = import_preview.rows_in_words(result)
+            context.update(ml_import_rows=rows, ml_import_counts=import_preview.counts(rows),
+                           ml_import_errors=any(r["errors"] for r in rows) or result.has_errors())
+        return response
+
+    def get_export_queryset(self, request: HttpRequest) -> QuerySet:
+        """Everything of the user's tenants, or the list as filtered (the person chooses on the export page)."""
+        if request.POST.get("scope") == "all":
+            return self.get_queryset(request)
+        return super().get_export_queryset(request)
+
+    def export_action(self, request: HttpRequest) -> HttpResponse:
+        response = super().export_action(request)
+        context = getattr(response, "context_data", None)
+        if context is not None:
+            narrowed = [("search “" + value + "”") if key == "q" else key.split("__")[0].replace("_", " ")
+                        for key, value in request.GET.items() if key not in ("o", "p", "_changelist_filters", "e")]
+            context.update(ml_all_count=self.get_queryset(request).count(),
+                           ml_filtered_count=super().get_export_queryset(request).count(),
+                           ml_filters=("filtered by " + ", ".join(narrowed)) if narrowed else "")
+        return response
+
     # --- the list --------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -113,8 +149,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                  | Q(waiting_on__endswith=Concat(Value(" "), token))
                  | Q(waiting_on__contains=Concat(Value(" "), token, Value(" "))))
         waiting = (SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
-                   .order_by().values("tenant").annotate(n=Count("pk")).values("n"))
-        return super().get_queryset(request).annotate(waiting=Coalesce(Subquery(waiting), 0))
+                   .order_by().values("tenant"))
+        return super().get_queryset(request).annotate(
+            waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0),
+            waiting_money=Subquery(waiting.annotate(total=Sum("amount")).values("total")))
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         cl = super().get_changelist_instance(request)
@@ -144,7 +182,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
             return "—"
         url = reverse("admin:audit_attentionrecord_changelist") + "?" + urlencode(
             {"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
-        return format_html('<a href="{}">{}</a>', url, obj.waiting)
+        money = money_text(obj.waiting_money) if getattr(obj, "waiting_money", None) else ""
+        return format_html('<a href="{}">{} record{}</a><div class="ml-sub">{}</div>', url, obj.waiting,
+                           "" if obj.waiting == 1 else "s", money)
 
     @admin.display(description="proposed")
     def proposal(self, obj: Any) -> str:
@@ -160,9 +200,14 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         items = getattr(obj, "suggestions", [])[:3]
         if not items:
             return format_html('<span class="ml-sub">{}</span>', "no BILL record looks like it")
-        return format_html_join("", "<div>{} <span class='ml-sub'>{}%</span> <span class='ml-reasons'>{}</span></div>", (
-            (s.bill_name, int(s.score * 100), format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
+        # The evidence as facts (same name, same tax ID …), never a percentage: a clerk weighs facts.
+        return format_html_join("", "<div>{} <span class='ml-reasons'>{}</span></div>", (
+            (s.bill_name, format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
             for s in items))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        title = str(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title[:1].upper() + title[1:], **(extra_context or {})})
 
     # --- bulk actions ----------------------------------------------------------------------------
 
@@ -396,6 +441,26 @@ class CheckbookMappingAdmin(ReviewAdmin):
     list_filter = (ReviewFilter, BlocksFilter, "tenant")
     search_fields = ("bill_funding_account_id", "bill_funding_name", "gp_checkbook_id")
     fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "note", *ReviewAdmin.readonly_fields)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """The GP checkbook is picked from GP's own list (read through the tenant's GP client)."""
+        base = super().get_form(request, obj, change=change, **kwargs)
+        tenant = obj.tenant if obj is not None else (tenants_for(request.user).first()
+                                                     if not sees_several_tenants(request) else None)
+        if tenant is None or "gp_checkbook_id" not in base.base_fields:
+            return base
+        try:
+            listed, problem = gp_checkbooks.checkbooks(tenant), ""
+        except gp_checkbooks.GPUnreachable as exc:
+            listed, problem = [], str(exc)
+        current = getattr(obj, "gp_checkbook_id", "") if obj is not None else ""
+        if current and current not in {key for key, _ in listed}:
+            listed = [(current, f"{current} (chosen before; GP does not list it now)"), *listed]
+        help_text = problem or "GP's active checkbooks, as GP lists them. Payments from this BILL account are "\
+                               "written to GP from the checkbook chosen here."
+        field = forms.ChoiceField(label="GP checkbook", required=False, help_text=help_text,
+                                  choices=[("", "— choose a GP checkbook —"), *listed])
+        return type(base.__name__, (base,), {"gp_checkbook_id": field})
 
 
 @admin.register(MappingChange)

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from import_export.formats import base_formats
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 
 
 class ImportRefused(ValueError):
@@ -136,3 +136,14 @@ class LimitedImportMixin:
                 result.rows, result.invalid_rows = result.rows[:cap], result.invalid_rows[:cap]
                 messages.info(request, f"The preview shows the first {cap:,} rows of {max(total_rows, total_invalid):,}.")
         return response
+
+
+class ScopedExportForm(SelectableFieldsExportForm):
+    """The export page asks what to export: the list as filtered, or everything of the user's tenants."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scope"] = forms.ChoiceField(
+            label="Export", widget=forms.RadioSelect, initial="filtered", required=False,
+            choices=[("filtered", "Only the list as filtered (what the list showed)"),
+                     ("all", "Everything (every mapping of your tenants)")])

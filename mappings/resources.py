@@ -136,7 +136,7 @@ class MappingResource(resources.ModelResource):
             number = kwargs.get("row_number")
             first = self._seen_keys.setdefault((tenant.pk, key), number)
             if first != number:
-                errors.setdefault(NON_FIELD_ERRORS, []).append(f"Duplicate: {self.key_label} '{key}' is already on row {first} of this file.")
+                errors.setdefault(NON_FIELD_ERRORS, []).append(f"Duplicate: {self.key_label} '{key}' is already on line {first + 1} of this file.")
         if target and self.unique_target:
             other = self._seen_targets.setdefault((tenant.pk, target), key)
             taken = (self._meta.model.objects.filter(tenant=tenant, state=MappingState.APPROVED, **{self.target: target})
@@ -152,6 +152,12 @@ class MappingResource(resources.ModelResource):
             row["action"] = action
 
     unique_target = True
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
+        """Each row's result keeps its data-row number, so the preview can name the file's own line."""
+        result = super().import_row(row, instance_loader, **kwargs)
+        result.number = kwargs.get("row_number")
+        return result
 
     class Meta:
         skip_unchanged = True

@@ -20,3 +20,9 @@ register.filter("states_sentence", words.states_sentence)
 @register.filter
 def readable(value: Any) -> str:
     return words.readable(value)
+
+
+@register.filter
+def money(value: Any, currency: str = "USD") -> str:
+    """`{{ record.amount|money:record.currency }}` → "$999.99"."""
+    return words.money_text(value, currency or "USD")

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from audit.words import money_text
 from connectors.models import Tenant
 
 from .hashing import content_hash
@@ -96,7 +97,7 @@ def hold_unknown(invoice: Any, tenant: Tenant | None) -> bool:
 
 
 def _label(invoice: Any) -> str:
-    return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({invoice.document_amount:.2f} {invoice.currency or ''})".strip()
+    return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({money_text(invoice.document_amount, invoice.currency)})"
 
 
 def _valid_date(value: Any) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
+from audit import documents
 from audit.ledger import (
     attempt,
     fail_unless_uncertain,
@@ -109,6 +110,7 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
             ctx.tally["bill_ignored"] += 1
             return None
         record = get_record(ctx.tenant, Kind.BILL, invoice.voucher)
+    documents.note_invoice(record, invoice)
     if record.state == State.SKIPPED:
         return None
     if owned_elsewhere(record):  # another live worker is sending it: only look, never settle or send

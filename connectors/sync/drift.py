@@ -8,31 +8,62 @@ point is to catch what the ledger missed.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
+from audit.models import Kind, State, SyncRecord
+from audit.words import money_text
 from connectors.models import Tenant
 
 from .bill_payload import is_approved, money, voucher_from_description
 from .context import SyncContext
 
-COLUMNS = {
-    "missing_in_bill": ["GP voucher", "Vendor / invoice", "GP amount", "GP due date"],
-    "missing_in_gp": ["BILL bill", "GP voucher in its description", "BILL amount", "Why"],
-    "amount": ["GP voucher", "BILL bill", "GP amount", "BILL amount"],
-    "due_date": ["GP voucher", "BILL bill", "GP due date", "BILL due date"],
-    "paid": ["GP voucher", "BILL bill", "BILL paid", "GP applied"],
-    "due_over_open": ["GP voucher", "BILL bill", "GP open", "BILL due"],
+# Each section: its title, columns, which columns hold money (formatted on the page, plain in the CSV), the
+# column its total adds up, and its group (money problems first, then missing records, then the rest).
+SECTIONS: dict[str, dict[str, Any]] = {
+    "amount": {"title": "Amount differs", "group": "money",
+               "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP amount", "BILL amount", "Difference"],
+               "money": [3, 4, 5], "total": 5},
+    "due_over_open": {"title": "BILL shows more due than GP has open (BILL could pay it twice)", "group": "money",
+                      "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP open", "BILL due", "Too much due"],
+                      "money": [3, 4, 5], "total": 5},
+    "paid_bill_only": {"title": "Paid in BILL only (GP shows nothing applied)", "group": "money",
+                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                       "money": [3, 4], "total": 3},
+    "paid_gp_only": {"title": "Paid in GP only (BILL shows nothing paid)", "group": "money",
+                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                     "money": [3, 4], "total": 4},
+    "paid": {"title": "Paid in both, but different amounts", "group": "money",
+             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+             "money": [3, 4], "total": None},
+    "missing_in_gp": {"title": "In BILL with money due, but not an approved open invoice in GP", "group": "missing",
+                      "columns": ["BILL bill", "GP voucher in its description", "BILL amount", "Why"],
+                      "money": [2], "total": 2},
+    "due_date": {"title": "Due date differs", "group": "other",
+                 "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP due date", "BILL due date"],
+                 "money": [], "total": None},
 }
-TITLES = {
-    "missing_in_bill": "Approved and open in GP, missing in BILL",
-    "missing_in_gp": "In BILL with money due, but not an approved open invoice in GP",
-    "amount": "Amount differs",
-    "due_date": "Due date differs",
-    "paid": "BILL paid amount differs from the amount applied in GP",
-    "due_over_open": "BILL shows more due than GP has open (BILL could pay it twice)",
-}
+MISSING_COLUMNS = ["GP voucher", "Vendor / invoice", "GP amount", "GP due date"]
+MISSING_TITLE = "Approved and open in GP, missing in BILL"
+# Why an approved GP invoice is not in BILL, from its ledger row, in the order a clerk would fix them.
+MISSING_REASONS = ["waiting for a mapping", "GP vendor on hold or inactive", "failed or outcome unknown (retried by itself)",
+                   "needs a person", "Don't sync chosen", "not read by a sync yet", "synced before, BILL no longer has it",
+                   "other"]
+
+
+def _missing_reason(record: SyncRecord | None) -> str:
+    if record is None:
+        return "not read by a sync yet"
+    if any(t.startswith(("vendor:", "account:")) for t in record.waiting_on.split()):
+        return "waiting for a mapping"
+    if "on hold" in record.reason or "inactive" in record.reason:
+        return "GP vendor on hold or inactive"
+    return {State.FAILED: "failed or outcome unknown (retried by itself)", State.IN_DOUBT:
+            "failed or outcome unknown (retried by itself)", State.SENDING: "failed or outcome unknown (retried by itself)",
+            State.FLAGGED: "needs a person", State.CONFLICT: "needs a person", State.SKIPPED: "Don't sync chosen",
+            State.SYNCED: "synced before, BILL no longer has it"}.get(record.state, "other")
 
 
 def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]:
@@ -43,7 +74,8 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         voucher = voucher_from_description(bill.description)
         if voucher and not bill.archived:
             bills[voucher] = bill
-    found: dict[str, list[list[str]]] = {key: [] for key in TITLES}
+    found: dict[str, list[list[str]]] = {key: [] for key in SECTIONS}
+    missing: list[tuple[str, list[str]]] = []
     for voucher, invoice in sorted(invoices.items()):
         approved, why = is_approved(invoice, tenant)
         bill = bills.get(voucher)
@@ -51,32 +83,79 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         amount = money(invoice.document_amount, digits)
         label = f"{invoice.vendor_id} {invoice.invoice_number}"
         if approved and bill is None:
-            found["missing_in_bill"].append([voucher, label, str(amount), _date(invoice.due_date)])
+            missing.append((voucher, [voucher, label, str(amount), _date(invoice.due_date)]))
             continue
         if bill is None:
             continue
         if not approved and bill.due_amount > 0 and invoice.remaining > 0:
             found["missing_in_gp"].append([bill.id, voucher, str(bill.amount), f"GP: {why}"])
         if bill.amount != amount:
-            found["amount"].append([voucher, bill.id, str(amount), str(bill.amount)])
+            found["amount"].append([voucher, label, bill.id, str(amount), str(bill.amount), str(bill.amount - amount)])
         if invoice.due_date and bill.due_date and invoice.due_date != bill.due_date:
-            found["due_date"].append([voucher, bill.id, _date(invoice.due_date), _date(bill.due_date)])
+            found["due_date"].append([voucher, label, bill.id, _date(invoice.due_date), _date(bill.due_date)])
         if due_over_open(invoice, bill):
-            found["due_over_open"].append([voucher, bill.id, str(gp_open(invoice)), str(bill.due_amount)])
+            found["due_over_open"].append([voucher, label, bill.id, str(gp_open(invoice)), str(bill.due_amount),
+                                           str(bill.due_amount - gp_open(invoice))])
         applied = money(invoice.document_amount - invoice.remaining, digits)
-        if not invoice.is_voided and money(bill.paid_amount, digits) != applied:
-            found["paid"].append([voucher, bill.id, str(bill.paid_amount), str(applied)])
+        paid = money(bill.paid_amount, digits)
+        if not invoice.is_voided and paid != applied:
+            key = "paid_bill_only" if not applied else "paid_gp_only" if not paid else "paid"
+            found[key].append([voucher, label, bill.id, str(bill.paid_amount), str(applied)])
     for voucher, bill in sorted(bills.items()):
         if voucher not in invoices and bill.due_amount > 0:
             found["missing_in_gp"].append([bill.id, voucher, str(bill.amount), "GP has no invoice with this voucher"])
-    total = sum(len(rows) for rows in found.values())
+    sections = [_section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] == "money"]
+    sections += _missing_sections(tenant, missing)
+    sections += [_section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] != "money"]
     return {
+        "version": 2,
         "generated_at": timezone.now().isoformat(),
-        "summary": (f"{total} difference(s) between GP and BILL." if total else
-                    f"GP and BILL agree on all {len(invoices)} GP invoice(s) and {len(bills)} BILL bill(s)."),
-        "sections": [{"title": TITLES[key], "columns": COLUMNS[key], "rows": rows, "total": len(rows), "more": False}
-                     for key, rows in found.items()],
+        "summary": _summary(sections, len(invoices), len(bills)),
+        "sections": sections,
+        "quiet": [_lower_first(s["title"]) for s in sections if not s["rows"]],
     }
+
+
+def _section(key: str, spec: dict[str, Any], rows: list[list[str]], title: str = "") -> dict[str, Any]:
+    column = spec.get("total")
+    total = sum((Decimal(row[column]) for row in rows), Decimal(0)) if column is not None and rows else None
+    return {"key": key, "title": title or spec["title"], "group": spec["group"], "columns": spec["columns"],
+            "money_cols": spec["money"], "rows": rows, "total": len(rows), "more": False,
+            "money_total": money_text(total) if total is not None else ""}
+
+
+def _missing_sections(tenant: Tenant, missing: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    """Approved GP invoices missing in BILL, grouped by why (from their ledger rows)."""
+    records = {r.source_key: r for r in SyncRecord.objects.filter(
+        tenant=tenant, kind=Kind.BILL, source_key__in=[voucher for voucher, _ in missing])}
+    groups: dict[str, list[list[str]]] = {}
+    for voucher, row in missing:
+        groups.setdefault(_missing_reason(records.get(voucher)), []).append(row)
+    spec = {"group": "missing", "columns": MISSING_COLUMNS, "money": [2], "total": 2}
+    return [_section("missing_in_bill", spec, groups[reason], title=f"{MISSING_TITLE}: {reason}")
+            for reason in MISSING_REASONS if reason in groups]
+
+
+def _lower_first(text: str) -> str:
+    """"Amount differs" → "amount differs"; "BILL shows…" stays (a name, not a capital)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _summary(sections: list[dict[str, Any]], invoices: int, bills: int) -> str:
+    problems = [s for s in sections if s["group"] == "money" and s["rows"]]
+    missing = [s for s in sections if s["group"] == "missing" and s["rows"]]
+    if not problems and not missing and not any(s["rows"] for s in sections):
+        return f"GP and BILL agree on all {invoices} GP invoice(s) and {bills} BILL bill(s)."
+    parts = []
+    count = sum(s["total"] for s in problems)
+    parts.append(f"{count} money problem{'s' if count != 1 else ''}" if count else "No money problems")
+    count = sum(s["total"] for s in missing)
+    if count:
+        parts.append(f"{count} record{'s' if count != 1 else ''} missing on one side")
+    other = sum(s["total"] for s in sections if s["group"] == "other")
+    if other:
+        parts.append(f"{other} due date{'s' if other != 1 else ''} differ")
+    return "; ".join(parts) + f" (of {invoices} GP invoice(s) and {bills} BILL bill(s))."
 
 
 def gp_open(invoice: Any) -> Any:

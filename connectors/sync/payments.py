@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from audit import documents
 from audit.ledger import (
     attempt,
     fail_unless_uncertain,
@@ -28,6 +29,7 @@ from audit.ledger import (
     writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.words import money_text
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
@@ -102,7 +104,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         if record.state != State.FLAGGED or record.snapshot.get("reversal"):
             return
     number = gp_payment_number(payment.id)
-    label = f"BILL payment {payment.id} ({payment.amount:.2f}) → GP {number}"
+    label = f"BILL payment {payment.id} ({money_text(payment.amount)}) → GP {number}"
+    documents.note_payment(record, payment)
     if not payment.online_payment:
         settle(record, State.FLAGGED, label=label,
                reason=f"BILL payment {payment.id} was recorded in BILL as paid outside BILL; no money moved "
@@ -125,6 +128,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         ctx.tally["payment_parked"] += 1
         return
     vendor_id = applies[0][2] if applies else ""
+    documents.note_payment(record, payment, vendor_id)
     checkbook = _checkbook(ctx, payment)
     if checkbook is None:
         waiting.append(f"checkbook:{payment.funding_account_id}")

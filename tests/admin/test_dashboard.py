@@ -30,7 +30,7 @@ def test_it_counts_records_by_state_and_lists_recent_problems(as_frank, tenant):
         record(tenant, f"S{i}", "synced")
     record(tenant, "F1", "failed", label="ACME invoice 5", reason="BILL did not take the bill")
     page = as_frank.get(URL).content.decode()
-    assert "state__exact=synced\">3</a>" in page
+    assert "state__exact=synced\">3 bills</a>" in page
     assert "ACME invoice 5" in page and "BILL did not take the bill" in page
 
 

@@ -39,7 +39,7 @@ def test_it_names_each_bad_row_in_the_preview_and_saves_nothing(as_frank, known)
     page = response.content.decode()
     assert "Unknown GP vendor &#x27;GHOST001&#x27;." in page
     assert "Unknown BILL vendor ID &#x27;00901NOPE&#x27;." in page
-    assert "Duplicate: GP vendor &#x27;ACME0001&#x27; is already on row 1 of this file." in page
+    assert "Duplicate: GP vendor &#x27;ACME0001&#x27; is already on line 2 of this file." in page
     assert "Unknown tenant &#x27;elsewhere&#x27;." in page
     assert 'name="import_file_name"' not in page  # nothing to confirm while rows are wrong
     assert not VendorMapping.objects.filter(state=MappingState.APPROVED).exists()
@@ -89,3 +89,44 @@ def test_it_defuses_spreadsheet_formulas_on_export(as_frank, tenant):
     assert "EVIL0001" in text
     assert "'=HYPERLINK" in text and "'+SUM(A1)" in text and "'@cmd" in text
     assert ",=HYPERLINK" not in text and ",+SUM" not in text
+
+
+def test_the_preview_says_each_lines_changes_in_words_and_errors_next_to_their_line(as_frank, known):
+    page = upload(as_frank, HEADER
+                  + "northwind,ACME0001,Acme,link,00901ACME,ACME,approved,\n"
+                  + "northwind,GHOST001,,link,00901BOLT,,approved,\n").content.decode()
+    table = page[page.index('id="ml-import-rows"'):]
+    line2 = table[table.index('id="ml-line-2"'):table.index('id="ml-line-3"')]
+    line3 = table[table.index('id="ml-line-3"'):]
+    assert "Fine: imported once the marked lines are fixed" in line2 and "Not imported" not in line2
+    assert "Not imported:" in line3 and "Unknown GP vendor &#x27;GHOST001&#x27;." in line3
+    assert "suggestapproved" not in page and "createlink" not in page
+    assert "1 line fine, 1 not imported" in page
+    fixed = upload(as_frank, HEADER + "northwind,ACME0001,Acme,link,00901ACME,ACME,approved,\n").content.decode()
+    line2 = fixed[fixed.index('id="ml-line-2"'):]
+    assert "State: Suggested → Approved" in line2 and "BILL vendor ID: (empty) → 00901ACME" in line2
+    assert "1 with changes" in fixed
+
+
+def test_a_clean_file_previews_every_line_in_words(as_frank, known):
+    page = upload(as_frank, HEADER + "northwind,BOLT0001,,create,,,approved,\n").content.decode()
+    assert 'id="ml-line-2"' in page and "Action: Link to an existing BILL record → Create it in BILL" in page
+    assert 'name="import_file_name"' in page  # it can be confirmed
+
+
+def test_export_offers_everything_or_the_filtered_list(as_frank, known, tenant):
+    from connectors.models import Tenant
+
+    other = Tenant.objects.create(name="Other", slug="other")
+    VendorMapping.objects.create(tenant=other, gp_vendor_id="THEIRS01")
+    url = "/admin/mappings/vendormapping/export/?q=ACME0001"
+    page = as_frank.get(url).content.decode()
+    assert "shows <strong>1</strong> of 2 vendor mappings (filtered by search “ACME0001”)" in page
+    assert "Only the list as filtered" in page and "Everything (every mapping of your tenants)" in page
+    form = as_frank.get(url).context["form"]
+    columns = {name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)}
+    filtered = as_frank.post(url, {"format": "0", "resource": "0", "scope": "filtered", **columns}).content.decode()
+    everything = as_frank.post(url, {"format": "0", "resource": "0", "scope": "all", **columns}).content.decode()
+    assert "ACME0001" in filtered and "BOLT0001" not in filtered
+    assert "ACME0001" in everything and "BOLT0001" in everything
+    assert "THEIRS01" not in everything  # everything of the user's tenants only

@@ -51,8 +51,18 @@ def test_it_reports_invoices_missing_in_bill_and_amounts_that_differ(as_alice, w
     })
     response = post_and_run(as_alice, "/admin/ops/dashboard/northwind/start/drift/")  # connector admins only
     page = response.content.decode()
-    assert "Approved and open in GP, missing in BILL" in page and "00000000000000302" in page
-    section = page[page.index("Amount differs"):page.index("Due date differs")]
-    assert "00000000000000301" in section and "1250.00" in section and "999" in section
-    due = page[page.index("Due date differs"):page.index("BILL paid amount differs")]
+    # Money problems come first, then what is missing grouped by why, then due dates.
+    assert page.index("Amount differs") < page.index("Approved and open in GP, missing in BILL") \
+        < page.index("Due date differs")
+    assert "Approved and open in GP, missing in BILL: not read by a sync yet" in page and "00000000000000302" in page
+    section = page[page.index('<summary>Amount differs'):page.index("</details>", page.index('<summary>Amount differs'))]
+    assert "00000000000000301" in section and "$1,250.00" in section and "$999.00" in section
+    assert "-$251.00" in section  # the difference, and the section's total
+    due = page[page.index("<summary>Due date differs"):]
     assert "2025-05-31" in due and "2025-06-30" in due
+    assert "money problem" in page
+    job = response.request["PATH_INFO"].rstrip("/").split("/")[-1]
+    csv = as_alice.get(f"/admin/ops/jobs/{job}/report.csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    text = csv.content.decode()
+    assert "Amount differs,00000000000000301" in text and ",1250.00,999.00,-251.00" in text

@@ -39,7 +39,7 @@ def test_it_lets_finance_approve_a_vendor_suggestion_and_the_blocked_bill_goes_t
     assert ledger_row(first_sync, VOUCHER).state == "blocked"
     sign_in(page, live_server, "frank")
     page.click("text=Needs attention")
-    row = page.locator("tr", has_text=f"{VENDOR} invoice").first
+    row = page.locator("tr", has_text=f"GP {VOUCHER}").first
     assert "Waiting for a mapping" in row.inner_text()
     row.locator(f"text=Map GP vendor {VENDOR}").click()
 
@@ -90,7 +90,10 @@ def test_it_shows_the_message_for_the_one_bad_row_of_an_imported_mapping_csv(pag
     page.click("input[type=submit]")
     content = page.inner_text("#content")
     assert "Unknown GP vendor 'GHOST0001'." in content
-    assert content.count("Unknown") == 1 and VENDOR not in content  # the good row is not among the errors
+    assert content.count("Unknown") == 1  # one message, on the bad line (3: the header is line 1)
+    bad = page.inner_text("#ml-line-3")
+    assert "Not imported" in bad and "GHOST0001" in bad
+    assert "Not imported" not in page.inner_text("#ml-line-2") and VENDOR in page.inner_text("#ml-line-2")
     assert page.locator("text=Confirm import").count() == 0
 
 

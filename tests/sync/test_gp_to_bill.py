@@ -43,6 +43,10 @@ def test_it_sends_each_approved_invoice_once_with_its_lines_and_voucher(wired, b
         assert all(li.chart_of_account_id for li in bill.line_items)
         if invoice.po_number:
             assert bill.purchase_order_number == invoice.po_number
+        # The list columns: the document as the clerk names it, noted from GP.
+        assert (r.gp_vendor, r.document_number, r.amount) == (
+            invoice.vendor_id, invoice.invoice_number, invoice.document_amount)
+        assert r.document_date == invoice.date and r.currency == invoice.currency
     # Invoices of a vendor on hold wait, visibly, instead of being refused by BILL.
     held = SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.BLOCKED)
     assert all("on hold or inactive" in r.reason for r in held)
