@@ -1,9 +1,14 @@
 """The agent's loop: poll the connector, run each GP request, post its answer.
 
 Polling: while requests keep coming the agent asks with `wait` (the connector holds the poll up to a
-second for the next request, so a sync run's back-to-back requests are relayed in milliseconds); after
-a few seconds without work it polls with wait 0 and sleeps between polls, up to `idle_max_seconds`,
-so an idle agent costs the connector one short request every few seconds and holds no thread there.
+second and answers it the moment a request is queued, so a sync run's back-to-back requests are
+relayed in milliseconds); after a few seconds without work it polls with wait 0 and sleeps between
+polls, up to `idle_max_seconds`, so an idle agent costs the connector one short request every few
+seconds and holds no thread there.
+
+Several requests run at once (`workers`): the poll asks for as many as there are free workers, and a
+worker posts its answer and takes its next request in the same call. One kept HTTPS connection per
+worker to the connector, and one NTLM-signed connection per worker to GP.
 """
 
 from __future__ import annotations
@@ -57,6 +62,12 @@ class Agent:
         self.connector.headers.update({"Authorization": f"Bearer {config.token}",
                                        "User-Agent": f"ml-connector-agent/{VERSION}"})
         self.connector.verify = config.connector_ca_bundle or True
+        pool = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, config.workers) + 2)
+        self.connector.mount("https://", pool)
+        self.connector.mount("http://", pool)
+        self._free = max(1, config.workers)  # workers not running a request
+        self._freed = threading.Condition()
+        self.last_work = 0.0
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="gp")
         self.refused = False  # the connector refused the token
         self.ran = 0  # requests sent to GP (journal answers excluded)
@@ -75,8 +86,13 @@ class Agent:
         self.refused = False
         return response.json()
 
-    def poll_once(self, wait: float = 0.0) -> list[dict[str, Any]]:
-        return self._post("poll", {"wait": wait}, timeout=wait + 30)["requests"]
+    def poll_once(self, wait: float = 0.0, limit: int | None = None) -> list[dict[str, Any]]:
+        return self.exchange([], wait, self.config.workers if limit is None else limit)[1]
+
+    def exchange(self, answers: list[dict[str, Any]], wait: float, limit: int) -> tuple[dict[str, bool], list[dict[str, Any]]]:
+        """Post answers and take up to `limit` new requests, in one call."""
+        data = self._post("poll", {"wait": wait, "max": limit, "answers": answers}, timeout=wait + 30)
+        return data.get("accepted") or {}, data["requests"]
 
     def send_answer(self, request_id: str, answer: dict[str, Any], tries: int = 5) -> bool:
         """Post an answer, reconnecting a few times. If it never arrives, the journal answers when the
@@ -139,23 +155,53 @@ class Agent:
                 "headers": {k: v for k, v in response.headers.items() if k.lower() not in DROP_HEADERS},
                 "agent_ms": round((time.monotonic() - started) * 1000, 2)}
 
-    def handle(self, req: dict[str, Any]) -> None:
+    def handle(self, req: dict[str, Any] | None) -> None:
+        """Run a request, post its answer and take the next one in the same call, until none is
+        waiting; then give the worker back to the poll loop."""
         try:
-            answer = self.answer_for(req)
-        except Exception:  # never let one request kill the agent; the connector times it out
-            log.exception("request %s failed inside the agent", req.get("id"))
-            return
-        self.send_answer(req["id"], answer)
+            while req is not None:
+                try:
+                    answer = self.answer_for(req)
+                except Exception:  # never let one request kill the agent; the connector times it out
+                    log.exception("request %s failed inside the agent", req.get("id"))
+                    return
+                self.last_work = time.monotonic()
+                req = self._answer_and_take_next(req["id"], answer)
+        finally:
+            with self._freed:
+                self._free += 1
+                self._freed.notify()
+
+    def _answer_and_take_next(self, request_id: str, answer: dict[str, Any]) -> dict[str, Any] | None:
+        limit = 0 if self.stop_event.is_set() else 1
+        try:
+            _accepted, taken = self.exchange([{"id": request_id, **answer}], wait=0.0, limit=limit)
+        except PermissionError:
+            return None
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("answer to %s not delivered (%s); retrying", request_id, type(exc).__name__)
+            self.send_answer(request_id, answer)
+            return None
+        return taken[0] if taken else None
 
     # --- the loop -----------------------------------------------------------------------------------
+    def _wait_for_a_free_worker(self) -> int:
+        with self._freed:
+            while self._free == 0 and not self.stop_event.is_set():
+                self._freed.wait(0.5)
+            return self._free
+
     def run(self) -> None:
         """Poll until stopped. Network trouble backs off (1 s … 30 s); a refused token waits 60 s."""
-        last_work, idle_sleep, trouble = 0.0, 0.05, 1.0
+        idle_sleep, trouble = 0.05, 1.0
         log.info("GP agent %s polling %s for GP at %s", VERSION, self.config.connector_url, self.config.gp_url)
         while not self.stop_event.is_set():
-            hot = time.monotonic() - last_work < HOT_SECONDS
+            free = self._wait_for_a_free_worker()
+            if free == 0:
+                continue
+            hot = time.monotonic() - self.last_work < HOT_SECONDS
             try:
-                requests_ = self.poll_once(wait=1.0 if hot else 0.0)
+                requests_ = self.poll_once(wait=1.0 if hot else 0.0, limit=free)
                 trouble, self.polls = 1.0, self.polls + 1
             except PermissionError as exc:
                 log.error("The connector refused this agent's token: %s", exc)
@@ -168,7 +214,9 @@ class Agent:
                 trouble = min(trouble * 2, 30.0)
                 continue
             if requests_:
-                last_work, idle_sleep = time.monotonic(), 0.05
+                self.last_work, idle_sleep = time.monotonic(), 0.05
+                with self._freed:
+                    self._free -= len(requests_)
                 for req in requests_:
                     self.pool.submit(self.handle, req)
             elif not hot:
