@@ -34,6 +34,7 @@ HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
 DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
                 "set-cookie", "www-authenticate", "persistent-auth"}
 READS = ("GET", "HEAD", "OPTIONS")
+SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
 
 @dataclass
@@ -49,6 +50,7 @@ class AgentConfig:
     connector_ca_bundle: str = ""
     workers: int = 4
     idle_max_seconds: float = 3.0
+    gp_ws_url: str = ""  # GP Web Services (.asmx) endpoint, for connections on the Web Services interface
     host: str = socket.gethostname()
 
 
@@ -133,14 +135,24 @@ class Agent:
             self.journal.finish(request_id, answer)
         return answer
 
+    def _gp_base(self, req: dict[str, Any]) -> str:
+        """The GP address the request's path is under: SBA's URL, or the Web Services endpoint."""
+        service = next((v for k, v in (req.get("headers") or {}).items() if k.lower() == SERVICE_HEADER.lower()), "sba")
+        return self.config.gp_ws_url if service == "web_services" else self.config.gp_url
+
     def _run(self, req: dict[str, Any]) -> dict[str, Any]:
         timeout = float(req.get("timeout") or 60)
-        headers = {**(req.get("headers") or {}), "User-Agent": f"ml-connector-agent/{VERSION}"}
+        headers = {k: v for k, v in (req.get("headers") or {}).items() if k.lower() != SERVICE_HEADER.lower()}
+        headers["User-Agent"] = f"ml-connector-agent/{VERSION}"
+        base = self._gp_base(req)
+        if not base:
+            log.error("request %s is for GP Web Services, but no --gp-ws-url is set", req.get("id"))
+            return {"error": "unreachable"}
         body = base64.b64decode(req["body"]) if req.get("body") is not None else None
         started = time.monotonic()
         self.ran += 1
         try:
-            response = self._gp().request(req["method"], self.config.gp_url.rstrip("/") + req["path"],
+            response = self._gp().request(req["method"], base.rstrip("/") + req["path"],
                                           headers=headers, data=body, timeout=(min(10.0, timeout), timeout))
         except requests.exceptions.SSLError:
             return {"error": "tls"}
