@@ -6,14 +6,16 @@ relayed in milliseconds); after a few seconds without work it polls with wait 0 
 polls, up to `idle_max_seconds`, so an idle agent costs the connector one short request every few
 seconds and holds no thread there.
 
-Several requests run at once (`workers`): the poll asks for as many as there are free workers, and a
-worker posts its answer and takes its next request in the same call. One kept HTTPS connection per
-worker to the connector, and one NTLM-signed connection per worker to GP.
+Several requests run at once (`workers`): the poll asks for as many as there are free workers. A
+worker posts its answer together with any others ready by then, and the same call takes the next
+requests for the free workers (one round trip per answer or fewer, never one per answer and one per
+request). Kept HTTPS connections to the connector, and one NTLM-signed connection per worker to GP.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import logging
 import socket
 import threading
@@ -34,6 +36,7 @@ HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
 DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
                 "set-cookie", "www-authenticate", "persistent-auth"}
 READS = ("GET", "HEAD", "OPTIONS")
+MAX_BATCH = 32  # answers per call (the connector's limit)
 SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
 
@@ -69,6 +72,8 @@ class Agent:
         self.connector.mount("http://", pool)
         self._free = max(1, config.workers)  # workers not running a request
         self._freed = threading.Condition()
+        self._outbox: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()  # answers to post
+        self._sending = threading.Lock()  # held by the worker posting the outbox
         self.last_work = 0.0
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="gp")
         self.refused = False  # the connector refused the token
@@ -167,34 +172,60 @@ class Agent:
                 "headers": {k: v for k, v in response.headers.items() if k.lower() not in DROP_HEADERS},
                 "agent_ms": round((time.monotonic() - started) * 1000, 2)}
 
-    def handle(self, req: dict[str, Any] | None) -> None:
-        """Run a request, post its answer and take the next one in the same call, until none is
-        waiting; then give the worker back to the poll loop."""
+    def handle(self, req: dict[str, Any]) -> None:
+        """Run a request in a worker, then post its answer (with any other answers ready, and taking new
+        requests for the free workers in the same call)."""
         try:
-            while req is not None:
-                try:
-                    answer = self.answer_for(req)
-                except Exception:  # never let one request kill the agent; the connector times it out
-                    log.exception("request %s failed inside the agent", req.get("id"))
-                    return
-                self.last_work = time.monotonic()
-                req = self._answer_and_take_next(req["id"], answer)
+            answer: dict[str, Any] | None = self.answer_for(req)
+        except Exception:  # never let one request kill the agent; the connector times it out
+            log.exception("request %s failed inside the agent", req.get("id"))
+            answer = None
         finally:
             with self._freed:
                 self._free += 1
                 self._freed.notify()
+        if answer is not None:
+            self.last_work = time.monotonic()
+            self._outbox.append((req["id"], answer))
+            self._flush()
 
-    def _answer_and_take_next(self, request_id: str, answer: dict[str, Any]) -> dict[str, Any] | None:
-        limit = 0 if self.stop_event.is_set() else 1
+    def _flush(self) -> None:
+        """Post every waiting answer in as few calls as possible. The first worker with an answer posts
+        it; answers that become ready meanwhile go in its next call, not one call each. Re-checked after
+        letting go, so no answer is left behind by a worker that found another one posting."""
+        while self._outbox and self._sending.acquire(blocking=False):
+            try:
+                while self._outbox:
+                    batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), MAX_BATCH))]
+                    self._post_answers(batch)
+            finally:
+                self._sending.release()
+
+    def _post_answers(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        limit = 0 if self.stop_event.is_set() else max(0, self._free)
         try:
-            _accepted, taken = self.exchange([{"id": request_id, **answer}], wait=0.0, limit=limit)
+            _accepted, taken = self.exchange([{"id": rid, **answer} for rid, answer in batch], 0.0, limit)
         except PermissionError:
-            return None
+            return
         except (requests.RequestException, ValueError) as exc:
-            log.warning("answer to %s not delivered (%s); retrying", request_id, type(exc).__name__)
-            self.send_answer(request_id, answer)
-            return None
-        return taken[0] if taken else None
+            log.warning("%d answer(s) not delivered (%s); retrying one by one", len(batch), type(exc).__name__)
+            for request_id, answer in batch:
+                self.send_answer(request_id, answer)
+            return
+        self._start(taken)
+
+    def _start(self, taken: list[dict[str, Any]]) -> None:
+        """Give new requests to workers (each holds one until its answer is in the outbox)."""
+        if not taken:
+            return
+        self.last_work = time.monotonic()
+        with self._freed:
+            self._free -= len(taken)
+        for req in taken:
+            try:
+                self.pool.submit(self.handle, req)
+            except RuntimeError:  # stopping: never run; the connector re-offers or times it out
+                log.warning("request %s not run: the agent is stopping", req.get("id"))
 
     # --- the loop -----------------------------------------------------------------------------------
     def _wait_for_a_free_worker(self) -> int:
@@ -226,11 +257,8 @@ class Agent:
                 trouble = min(trouble * 2, 30.0)
                 continue
             if requests_:
-                self.last_work, idle_sleep = time.monotonic(), 0.05
-                with self._freed:
-                    self._free -= len(requests_)
-                for req in requests_:
-                    self.pool.submit(self.handle, req)
+                idle_sleep = 0.05
+                self._start(requests_)
             elif not hot:
                 self.stop_event.wait(idle_sleep)
                 idle_sleep = min(idle_sleep * 2, self.config.idle_max_seconds)

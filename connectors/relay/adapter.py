@@ -51,9 +51,8 @@ class AgentAdapter(BaseAdapter):
         if self.service != "sba":
             headers[SERVICE_HEADER] = self.service
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        request_id = queue.enqueue(self.tenant_id, request.method or "GET", path, headers, body, read)
         try:
-            answer = queue.wait_for_answer(request_id, connect, read)
+            answer = queue.relay(self.tenant_id, request.method or "GET", path, headers, body, connect, read)
         except queue.NoAgentTookIt:
             raise RelayFailure("No GP agent of this tenant took the request within "
                                f"{connect:g} seconds: check that the agent service is running and can reach "

@@ -42,13 +42,13 @@ class NoAnswerInTime(Exception):
 
 
 def enqueue(tenant_id: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
-            timeout_seconds: float) -> uuid.UUID:
+            timeout_seconds: float, request_id: uuid.UUID | None = None) -> uuid.UUID:
     if connection.in_atomic_block:
         raise RuntimeError("A GP request through an agent must be sent outside a transaction: the agent "
                            "could not see it until the transaction commits.")
     prune_settled()
-    row = RelayedRequest.objects.create(tenant_id=tenant_id, method=method.upper(), path=path, headers=headers,
-                                        body=body, timeout_seconds=timeout_seconds)
+    row = RelayedRequest.objects.create(id=request_id or uuid.uuid4(), tenant_id=tenant_id, method=method.upper(),
+                                        path=path, headers=headers, body=body, timeout_seconds=timeout_seconds)
     wakeups.signal(tenant_key(tenant_id), sent_by_database=True)
     return row.pk
 
@@ -77,34 +77,51 @@ def prune_settled(now: float | None = None) -> int:
                                          created_at__lt=cutoff).delete()[0]
 
 
+def relay(tenant_id: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
+          connect_seconds: float, read_seconds: float) -> Answer:
+    """Queue a request and wait for its answer (see wait_for_answer). The wake-up is watched before the
+    row exists, so the wait starts asleep instead of with a read."""
+    request_id = uuid.uuid4()
+    with wakeups.watching([answer_key(request_id)]) as answered:
+        enqueue(tenant_id, method, path, headers, body, read_seconds, request_id)
+        return _wait(request_id, answered, connect_seconds, read_seconds, time.monotonic, read_first=False)
+
+
 def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds: float,
                     clock: Any = time.monotonic) -> Answer:
     """Wait as a direct call would: `connect_seconds` for an agent to take the request, then up to
     `read_seconds` more for its answer. Woken by the answer itself (wakeups); the row is re-read at
     least every RECHECK_SECONDS all the same. Raises NoAgentTookIt or NoAnswerInTime."""
+    with wakeups.watching([answer_key(request_id)]) as answered:
+        return _wait(request_id, answered, connect_seconds, read_seconds, clock, read_first=True)
+
+
+def _wait(request_id: uuid.UUID, answered: Any, connect_seconds: float, read_seconds: float, clock: Any,
+          read_first: bool) -> Answer:
     start = clock()
     take_by, answer_by = start + connect_seconds, start + connect_seconds + read_seconds
     rows = RelayedRequest.objects.filter(pk=request_id)
-    with wakeups.watching([answer_key(request_id)]) as answered:
-        while True:
-            answered.clear()
-            row = rows.values("state", "status", "answer_headers", "answer_body", "error").first()
-            if row is None:
-                raise NoAnswerInTime()
-            if row["state"] == RelayedRequest.ANSWERED:
-                return Answer(row["status"], row["answer_headers"] or {}, bytes(row["answer_body"] or b""),
-                              row["error"])
-            now = clock()
-            if row["state"] == RelayedRequest.QUEUED and now >= take_by:
-                if rows.filter(state=RelayedRequest.QUEUED).update(state=RelayedRequest.CANCELLED):
-                    raise NoAgentTookIt()
-                continue  # an agent took it just now
-            if now >= answer_by:
-                # Nobody waits for it any more: never offer it again (the flows reconcile a write instead).
-                rows.filter(state=RelayedRequest.LEASED).update(state=RelayedRequest.ABANDONED)
-                raise NoAnswerInTime()
-            until = take_by if row["state"] == RelayedRequest.QUEUED else answer_by
-            answered.wait(max(0.0, min(until - now, wakeups.RECHECK_SECONDS)))
+    if not read_first:
+        answered.wait(min(connect_seconds, wakeups.RECHECK_SECONDS))
+    while True:
+        answered.clear()
+        row = rows.values("state", "status", "answer_headers", "answer_body", "error").first()
+        if row is None:
+            raise NoAnswerInTime()
+        if row["state"] == RelayedRequest.ANSWERED:
+            return Answer(row["status"], row["answer_headers"] or {}, bytes(row["answer_body"] or b""),
+                          row["error"])
+        now = clock()
+        if row["state"] == RelayedRequest.QUEUED and now >= take_by:
+            if rows.filter(state=RelayedRequest.QUEUED).update(state=RelayedRequest.CANCELLED):
+                raise NoAgentTookIt()
+            continue  # an agent took it just now
+        if now >= answer_by:
+            # Nobody waits for it any more: never offer it again (the flows reconcile a write instead).
+            rows.filter(state=RelayedRequest.LEASED).update(state=RelayedRequest.ABANDONED)
+            raise NoAnswerInTime()
+        until = take_by if row["state"] == RelayedRequest.QUEUED else answer_by
+        answered.wait(max(0.0, min(until - now, wakeups.RECHECK_SECONDS)))
 
 
 def lease(agent: GPAgent, limit: int = 4, tenant_ids: list[int] | None = None) -> list[RelayedRequest]:
