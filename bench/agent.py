@@ -65,6 +65,19 @@ def _agent_process(url: str, token: str, gp: dict[str, Any], journal: str, worke
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers), from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _timed_reads(client: Any, n: int, vendor_id: str = "") -> list[float]:
     """`n` reads of one vendor record (the cheapest GP request: the relay's cost shows, not GP's)."""
     times = []
@@ -112,6 +125,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from connectors.gp.client import GPClient
     from connectors.models import GPConnection, Tenant
     from connectors.relay.local import route_through_agent
+    from connectors.relay.models import RelayedRequest
     from connectors.relay.tokens import issue
     from connectors.relay.wakeups import backend
 
@@ -139,8 +153,15 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         since = timezone.now()
         relay_ms = _timed_reads(relayed, args.requests, vendor_id)
         inside = _inside(since)
+        processes = {"connector": web.pid, "agent": children[0].pid, "gp_sandbox": gp_served.process.pid,
+                     "client": os.getpid()}
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+        answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
         per_second = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
                                  args.clients, args.seconds, vendor_id)
+        relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
+        cpu_ms = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
+                  for name, pid in processes.items()}
 
         idle = {} if args.idle_agents <= 0 else _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
                             issue=issue, gunicorn_pid=web.pid, gp=gp, journal_dir=tmp.name, relayed=relayed,
@@ -162,6 +183,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2), **inside,
         "requests_per_second_one_agent": round(per_second, 1),
         "requests_per_second_direct": round(direct_per_second, 1), "clients": args.clients,
+        "cpu_ms_per_relayed_request": cpu_ms,
         **idle,
     }
 
