@@ -230,9 +230,9 @@ class Agent:
     # --- the loop -----------------------------------------------------------------------------------
     def _wait_for_a_free_worker(self) -> int:
         with self._freed:
-            while self._free == 0 and not self.stop_event.is_set():
+            while self._free <= 0 and not self.stop_event.is_set():
                 self._freed.wait(0.5)
-            return self._free
+            return max(0, self._free)
 
     def run(self) -> None:
         """Poll until stopped. Network trouble backs off (1 s … 30 s); a refused token waits 60 s."""
