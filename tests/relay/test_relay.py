@@ -8,6 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import requests
 
 from connectors.gp.client import GPClient
 from connectors.gp.http import GPError
@@ -250,3 +251,31 @@ def test_an_agent_without_a_web_services_address_says_gp_is_unreachable(through_
         gp_client_for(through_agent, sleep=lambda seconds: None).get_vendor("ACETRAVE0001")
     assert caught.value.code == "unreachable"
     assert "agent" in str(caught.value)
+
+
+def test_an_agent_posts_answers_and_takes_its_next_requests_in_one_call_and_a_bad_batch_stores_none(
+        through_agent, token, start_agent):
+    from connectors.relay import queue
+
+    agent = start_agent(token, run=False)
+    first = queue.enqueue(through_agent.tenant_id, "GET", "/one", {}, None, 20)
+    (taken,) = agent.poll_once(limit=1)
+    second = queue.enqueue(through_agent.tenant_id, "GET", "/two", {}, None, 20)
+    bad = {"id": str(second), "status": 99, "headers": {}, "body": ""}
+    with pytest.raises(requests.HTTPError):  # 400: malformed; the good answer beside it is not stored either
+        agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": ""}, bad], 0.0, 1)
+    assert RelayedRequest.objects.get(pk=first).state == RelayedRequest.LEASED
+    accepted, following = agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": "b2s="}], 0.0, 4)
+    assert accepted == {str(first): True} and [r["path"] for r in following] == ["/two"]
+    assert queue.wait_for_answer(first, 1, 1).body == b"ok"
+
+
+def test_a_held_poll_is_answered_with_a_request_queued_while_it_waits(through_agent, token):
+    from connectors.relay import queue
+
+    agent = GPAgent.objects.get()
+    thread, outcome = in_thread(lambda: queue.wait_for_work(agent, seconds=30, limit=4))
+    request_id = queue.enqueue(through_agent.tenant_id, "GET", "/held", {}, None, 20)
+    thread.join(timeout=60)
+    assert [r.pk for r in outcome["value"]] == [request_id]  # not an empty hand after 30 s
+    assert RelayedRequest.objects.get(pk=request_id).deliveries == 1
