@@ -38,6 +38,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-workers", type=int, default=8, help="GP requests the agent runs at once")
     p.add_argument("--seconds", type=float, default=10, help="length of the throughput and idle runs")
     p.add_argument("--idle-agents", type=int, default=100)
+    p.add_argument("--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run")
     _env.add_arguments(p)
     return p
 
@@ -62,6 +63,19 @@ def _agent_process(url: str, token: str, gp: dict[str, Any], journal: str, worke
            "MLC_AGENT_JOURNAL": journal, "MLC_AGENT_WORKERS": str(workers)}
     return subprocess.Popen([sys.executable, "-m", "connectors.agent_client"], env=env, cwd=_env.ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers), from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _timed_reads(client: Any, n: int, vendor_id: str = "") -> list[float]:
@@ -94,11 +108,26 @@ def _throughput(make_client: Any, clients: int, seconds: float, vendor_id: str) 
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from ._chaos_infra import CpuHog
+
+    hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
+    try:
+        return {**_run(args), "cpu_hog": args.cpu_hog, "load_average": [round(x, 1) for x in os.getloadavg()]}
+    finally:
+        if hog is not None:
+            hog.stop()
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     env = _env.setup(args)
+    from django.utils import timezone
+
     from connectors.gp.client import GPClient
     from connectors.models import GPConnection, Tenant
     from connectors.relay.local import route_through_agent
+    from connectors.relay.models import RelayedRequest
     from connectors.relay.tokens import issue
+    from connectors.relay.wakeups import backend
 
     gp_served = start_gp(vendors=200, invoices=200)
     gp = gp_served.info
@@ -121,11 +150,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         children.append(_agent_process(url, issue(tenant, "bench")[1], gp, f"{tmp.name}/j.sqlite3", args.agent_workers))
         relayed = GPClient.for_connection(GPConnection.objects.get(pk=conn.pk))
         _timed_reads(relayed, 20, vendor_id)
+        since = timezone.now()
         relay_ms = _timed_reads(relayed, args.requests, vendor_id)
+        inside = _inside(since)
+        processes = {"connector": web.pid, "agent": children[0].pid, "gp_sandbox": gp_served.process.pid,
+                     "client": os.getpid()}
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+        answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
         per_second = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
                                  args.clients, args.seconds, vendor_id)
+        relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
+        cpu_ms = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
+                  for name, pid in processes.items()}
 
-        idle = _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
+        idle = {} if args.idle_agents <= 0 else _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
                             issue=issue, gunicorn_pid=web.pid, gp=gp, journal_dir=tmp.name, relayed=relayed,
                             vendor_id=vendor_id)
     finally:
@@ -137,15 +175,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         gp_served.stop()
         tmp.cleanup()
     return {
-        "benchmark": "agent", **{k: env[k] for k in ("database", "redis")},
+        "benchmark": "agent", **{k: env[k] for k in ("database", "redis")}, "wakeups": backend(),
+        "agent_workers": args.agent_workers,
         "direct_median_ms": round(statistics.median(direct_ms), 2),
         "relay_median_ms": round(statistics.median(relay_ms), 2),
         "relay_added_median_ms": round(statistics.median(relay_ms) - statistics.median(direct_ms), 2),
-        "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2),
+        "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2), **inside,
         "requests_per_second_one_agent": round(per_second, 1),
         "requests_per_second_direct": round(direct_per_second, 1), "clients": args.clients,
+        "cpu_ms_per_relayed_request": cpu_ms,
         **idle,
     }
+
+
+def _inside(since: Any) -> dict[str, float]:
+    """Where the sequential reads' time went, from the relayed rows: queued → answered as the
+    database saw it, and GP's own time as the agent measured it (the rest of the client's figure is
+    the INSERT before and the wake-up and read of the answer after)."""
+    from connectors.relay.models import RelayedRequest
+
+    rows = list(RelayedRequest.objects.filter(created_at__gte=since, answered_at__isnull=False)
+                .values_list("created_at", "answered_at", "agent_ms"))
+    if not rows:
+        return {}
+    return {"queued_to_answered_median_ms": round(statistics.median(
+                (a - c).total_seconds() * 1000 for c, a, _ in rows), 2),
+            "agent_gp_median_ms": round(statistics.median(ms or 0 for _, _, ms in rows), 2)}
 
 
 def _idle_agents(args: argparse.Namespace, url: str, tenant_factory: Any, issue: Any, gunicorn_pid: int,

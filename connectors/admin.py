@@ -43,9 +43,27 @@ class GPConnectionForm(ConnectionForm):
             self.fields["interface"].required = False
         if "route" in self.fields:
             self.fields["route"].required = False  # left out of a POST: keep how GP is reached now
+            self.fields["route"].help_text = (
+                "Through an agent, the GP password is kept on the agent's machine only: switching to it "
+                "deletes the password stored here.")
+        self.password_dropped = False
 
     def clean_route(self) -> str:
         return self.cleaned_data.get("route") or self.instance.route or GPConnection.ROUTE_DIRECT
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("route") == GPConnection.ROUTE_AGENT and cleaned.get("password"):
+            self.add_error("password", "Through an agent the GP password is kept on the agent's machine only "
+                                       "(its MLC_AGENT_GP_PASSWORD setting): leave this blank.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        """Through an agent the connector never holds the GP password: a stored one is deleted."""
+        if self.instance.route == GPConnection.ROUTE_AGENT:
+            self.password_dropped = bool(self.instance.pk and self.instance.password)
+            self.instance.password = ""
+        return super().save(commit)
 
     def clean_interface(self) -> str:
         return self.cleaned_data.get("interface") or "sba"
@@ -137,7 +155,7 @@ class AuditedConnectionAdmin(TenantScopedAdmin):
     appears only as "replaced", never its value."""
 
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
-        if add or not form.changed_data:
+        if add or not (form.changed_data or getattr(form, "password_dropped", False)):
             return super().construct_change_message(request, form, formsets, add)
         secrets = set(SECRET_FIELDS.get(self.model.__name__, ()))
         described = []
@@ -149,6 +167,8 @@ class AuditedConnectionAdmin(TenantScopedAdmin):
                 described.append(f"{label}: {_shown(form.initial.get(name))} → {_shown(form.cleaned_data.get(name))}")
         if getattr(form, "identity_change", None) and "session_id" in secrets:
             described.append("stored BILL session (dropped)")
+        if getattr(form, "password_dropped", False):
+            described.append("stored GP password (deleted: kept on the agent's machine only)")
         log.info("%s %s changed by %s: %s", self.model.__name__, form.instance.pk, request.user, "; ".join(described))
         return [{"changed": {"fields": described}}]
 

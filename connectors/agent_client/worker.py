@@ -1,14 +1,21 @@
 """The agent's loop: poll the connector, run each GP request, post its answer.
 
 Polling: while requests keep coming the agent asks with `wait` (the connector holds the poll up to a
-second for the next request, so a sync run's back-to-back requests are relayed in milliseconds); after
-a few seconds without work it polls with wait 0 and sleeps between polls, up to `idle_max_seconds`,
-so an idle agent costs the connector one short request every few seconds and holds no thread there.
+second and answers it the moment a request is queued, so a sync run's back-to-back requests are
+relayed in milliseconds); after a few seconds without work it polls with wait 0 and sleeps between
+polls, up to `idle_max_seconds`, so an idle agent costs the connector one short request every few
+seconds and holds no thread there.
+
+Several requests run at once (`workers`): the poll asks for as many as there are free workers. A
+worker posts its answer together with any others ready by then, and the same call takes the next
+requests for the free workers (one round trip per answer or fewer, never one per answer and one per
+request). Kept HTTPS connections to the connector, and one NTLM-signed connection per worker to GP.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import logging
 import socket
 import threading
@@ -29,6 +36,8 @@ HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
 DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
                 "set-cookie", "www-authenticate", "persistent-auth"}
 READS = ("GET", "HEAD", "OPTIONS")
+MAX_BATCH = 32  # answers per call (the connector's limit)
+SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
 
 @dataclass
@@ -44,6 +53,7 @@ class AgentConfig:
     connector_ca_bundle: str = ""
     workers: int = 4
     idle_max_seconds: float = 3.0
+    gp_ws_url: str = ""  # GP Web Services (.asmx) endpoint, for connections on the Web Services interface
     host: str = socket.gethostname()
 
 
@@ -57,6 +67,14 @@ class Agent:
         self.connector.headers.update({"Authorization": f"Bearer {config.token}",
                                        "User-Agent": f"ml-connector-agent/{VERSION}"})
         self.connector.verify = config.connector_ca_bundle or True
+        pool = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, config.workers) + 2)
+        self.connector.mount("https://", pool)
+        self.connector.mount("http://", pool)
+        self._free = max(1, config.workers)  # workers not running a request
+        self._freed = threading.Condition()
+        self._outbox: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()  # answers to post
+        self._sending = threading.Lock()  # held by the worker posting the outbox
+        self.last_work = 0.0
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="gp")
         self.refused = False  # the connector refused the token
         self.ran = 0  # requests sent to GP (journal answers excluded)
@@ -75,8 +93,13 @@ class Agent:
         self.refused = False
         return response.json()
 
-    def poll_once(self, wait: float = 0.0) -> list[dict[str, Any]]:
-        return self._post("poll", {"wait": wait}, timeout=wait + 30)["requests"]
+    def poll_once(self, wait: float = 0.0, limit: int | None = None) -> list[dict[str, Any]]:
+        return self.exchange([], wait, self.config.workers if limit is None else limit)[1]
+
+    def exchange(self, answers: list[dict[str, Any]], wait: float, limit: int) -> tuple[dict[str, bool], list[dict[str, Any]]]:
+        """Post answers and take up to `limit` new requests, in one call."""
+        data = self._post("poll", {"wait": wait, "max": limit, "answers": answers}, timeout=wait + 30)
+        return data.get("accepted") or {}, data["requests"]
 
     def send_answer(self, request_id: str, answer: dict[str, Any], tries: int = 5) -> bool:
         """Post an answer, reconnecting a few times. If it never arrives, the journal answers when the
@@ -117,14 +140,24 @@ class Agent:
             self.journal.finish(request_id, answer)
         return answer
 
+    def _gp_base(self, req: dict[str, Any]) -> str:
+        """The GP address the request's path is under: SBA's URL, or the Web Services endpoint."""
+        service = next((v for k, v in (req.get("headers") or {}).items() if k.lower() == SERVICE_HEADER.lower()), "sba")
+        return self.config.gp_ws_url if service == "web_services" else self.config.gp_url
+
     def _run(self, req: dict[str, Any]) -> dict[str, Any]:
         timeout = float(req.get("timeout") or 60)
-        headers = {**(req.get("headers") or {}), "User-Agent": f"ml-connector-agent/{VERSION}"}
+        headers = {k: v for k, v in (req.get("headers") or {}).items() if k.lower() != SERVICE_HEADER.lower()}
+        headers["User-Agent"] = f"ml-connector-agent/{VERSION}"
+        base = self._gp_base(req)
+        if not base:
+            log.error("request %s is for GP Web Services, but no --gp-ws-url is set", req.get("id"))
+            return {"error": "unreachable"}
         body = base64.b64decode(req["body"]) if req.get("body") is not None else None
         started = time.monotonic()
         self.ran += 1
         try:
-            response = self._gp().request(req["method"], self.config.gp_url.rstrip("/") + req["path"],
+            response = self._gp().request(req["method"], base.rstrip("/") + req["path"],
                                           headers=headers, data=body, timeout=(min(10.0, timeout), timeout))
         except requests.exceptions.SSLError:
             return {"error": "tls"}
@@ -140,22 +173,78 @@ class Agent:
                 "agent_ms": round((time.monotonic() - started) * 1000, 2)}
 
     def handle(self, req: dict[str, Any]) -> None:
+        """Run a request in a worker, then post its answer (with any other answers ready, and taking new
+        requests for the free workers in the same call)."""
         try:
-            answer = self.answer_for(req)
+            answer: dict[str, Any] | None = self.answer_for(req)
         except Exception:  # never let one request kill the agent; the connector times it out
             log.exception("request %s failed inside the agent", req.get("id"))
+            answer = None
+        finally:
+            with self._freed:
+                self._free += 1
+                self._freed.notify()
+        if answer is not None:
+            self.last_work = time.monotonic()
+            self._outbox.append((req["id"], answer))
+            self._flush()
+
+    def _flush(self) -> None:
+        """Post every waiting answer in as few calls as possible. The first worker with an answer posts
+        it; answers that become ready meanwhile go in its next call, not one call each. Re-checked after
+        letting go, so no answer is left behind by a worker that found another one posting."""
+        while self._outbox and self._sending.acquire(blocking=False):
+            try:
+                while self._outbox:
+                    batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), MAX_BATCH))]
+                    self._post_answers(batch)
+            finally:
+                self._sending.release()
+
+    def _post_answers(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        limit = 0 if self.stop_event.is_set() else max(0, self._free)
+        try:
+            _accepted, taken = self.exchange([{"id": rid, **answer} for rid, answer in batch], 0.0, limit)
+        except PermissionError:
             return
-        self.send_answer(req["id"], answer)
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("%d answer(s) not delivered (%s); retrying one by one", len(batch), type(exc).__name__)
+            for request_id, answer in batch:
+                self.send_answer(request_id, answer)
+            return
+        self._start(taken)
+
+    def _start(self, taken: list[dict[str, Any]]) -> None:
+        """Give new requests to workers (each holds one until its answer is in the outbox)."""
+        if not taken:
+            return
+        self.last_work = time.monotonic()
+        with self._freed:
+            self._free -= len(taken)
+        for req in taken:
+            try:
+                self.pool.submit(self.handle, req)
+            except RuntimeError:  # stopping: never run; the connector re-offers or times it out
+                log.warning("request %s not run: the agent is stopping", req.get("id"))
 
     # --- the loop -----------------------------------------------------------------------------------
+    def _wait_for_a_free_worker(self) -> int:
+        with self._freed:
+            while self._free <= 0 and not self.stop_event.is_set():
+                self._freed.wait(0.5)
+            return max(0, self._free)
+
     def run(self) -> None:
         """Poll until stopped. Network trouble backs off (1 s … 30 s); a refused token waits 60 s."""
-        last_work, idle_sleep, trouble = 0.0, 0.05, 1.0
+        idle_sleep, trouble = 0.05, 1.0
         log.info("GP agent %s polling %s for GP at %s", VERSION, self.config.connector_url, self.config.gp_url)
         while not self.stop_event.is_set():
-            hot = time.monotonic() - last_work < HOT_SECONDS
+            free = self._wait_for_a_free_worker()
+            if free == 0:
+                continue
+            hot = time.monotonic() - self.last_work < HOT_SECONDS
             try:
-                requests_ = self.poll_once(wait=1.0 if hot else 0.0)
+                requests_ = self.poll_once(wait=1.0 if hot else 0.0, limit=free)
                 trouble, self.polls = 1.0, self.polls + 1
             except PermissionError as exc:
                 log.error("The connector refused this agent's token: %s", exc)
@@ -168,9 +257,8 @@ class Agent:
                 trouble = min(trouble * 2, 30.0)
                 continue
             if requests_:
-                last_work, idle_sleep = time.monotonic(), 0.05
-                for req in requests_:
-                    self.pool.submit(self.handle, req)
+                idle_sleep = 0.05
+                self._start(requests_)
             elif not hot:
                 self.stop_event.wait(idle_sleep)
                 idle_sleep = min(idle_sleep * 2, self.config.idle_max_seconds)

@@ -69,6 +69,7 @@ class GPHttp:
         self.session = requests.Session()
         self.session.auth = HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
+        self.relayed = adapter is not None
         if adapter is not None:  # through a GP agent: the agent signs in to GP, nothing goes on the wire here
             self.session.auth = None
             self.session.mount(self.base_url, adapter)

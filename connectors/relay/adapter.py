@@ -19,6 +19,7 @@ from connectors.gp.http import RelayFailure
 from . import queue
 
 DROPPED_HEADERS = {"authorization", "cookie", "host", "content-length", "connection"}
+SERVICE_HEADER = "X-MLC-GP-Service"  # which of the agent's GP addresses the path is under; the agent drops it
 ERROR_SENTENCES = {
     "timeout": "GP did not answer the agent within {t:g} seconds.",
     "reset": "The connection from the agent to GP was dropped mid-request.",
@@ -31,11 +32,13 @@ CODE = {"in_doubt": "timeout"}
 
 
 class AgentAdapter(BaseAdapter):
-    """Relay each request of a session whose URLs start with `base_url` to `tenant_id`'s agents."""
+    """Relay each request of a session whose URLs start with `base_url` to `tenant_id`'s agents.
+    `service` names the agent's GP address the paths are under: "sba" (its GP URL) or "web_services"
+    (its GP Web Services URL)."""
 
-    def __init__(self, tenant_id: int, base_url: str) -> None:
+    def __init__(self, tenant_id: int, base_url: str, service: str = "sba") -> None:
         super().__init__()
-        self.tenant_id, self.base_url = tenant_id, base_url.rstrip("/")
+        self.tenant_id, self.base_url, self.service = tenant_id, base_url.rstrip("/"), service
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
@@ -45,10 +48,11 @@ class AgentAdapter(BaseAdapter):
         path = url[len(self.base_url):] if url.startswith(self.base_url) else urlsplit(url)._replace(
             scheme="", netloc="").geturl()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
+        if self.service != "sba":
+            headers[SERVICE_HEADER] = self.service
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        request_id = queue.enqueue(self.tenant_id, request.method or "GET", path, headers, body, read)
         try:
-            answer = queue.wait_for_answer(request_id, connect, read)
+            answer = queue.relay(self.tenant_id, request.method or "GET", path, headers, body, connect, read)
         except queue.NoAgentTookIt:
             raise RelayFailure("No GP agent of this tenant took the request within "
                                f"{connect:g} seconds: check that the agent service is running and can reach "

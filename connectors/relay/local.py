@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 UNREACHABLE_GP_URL = "https://gp.behind-the-customer-firewall.invalid"
+UNREACHABLE_GP_WS_URL = UNREACHABLE_GP_URL + "/DynamicsGPWebServices/DynamicsGPService.asmx"
 
 
 def serve_django() -> tuple[Any, str]:
@@ -33,6 +34,8 @@ def serve_django() -> tuple[Any, str]:
 def route_through_agent(conn: Any) -> None:
     """Point a GP connection at its agents only: no GP address the connector could reach, no password."""
     conn.route, conn.base_url, conn.password = conn.ROUTE_AGENT, UNREACHABLE_GP_URL, ""
+    if conn.web_services_url:
+        conn.web_services_url = UNREACHABLE_GP_WS_URL
     conn.save()
 
 

@@ -34,8 +34,13 @@ def revoke(agent: GPAgent) -> None:
     if agent.revoked_at is None:
         agent.revoked_at = timezone.now()
         agent.save(update_fields=["revoked_at"])
-    RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.LEASED, method="GET").update(
-        lease_until=agent.revoked_at)
+    if RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.LEASED, method="GET").update(
+            lease_until=agent.revoked_at):
+        from .queue import tenant_key
+        from .wakeups import signal
+
+        for tenant_id in agent.tenant_ids():
+            signal(tenant_key(tenant_id))
 
 
 def agent_for(authorization: str) -> GPAgent | None:

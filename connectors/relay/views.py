@@ -1,11 +1,14 @@
 """The agent's two endpoints, the only public URLs of the relay. Token auth (no session, no CSRF:
 there is no cookie to ride on); bodies are JSON with the GP bodies base64-encoded.
 
-POST /agent/poll    {"version", "host", "wait"}  → {"requests": [{id, method, path, headers, body, timeout}]}
+POST /agent/poll    {"version", "host", "wait", "max", "answers": [answer, …]}
+                    → {"requests": [{id, method, path, headers, body, timeout}], "accepted": {id: bool}}
 POST /agent/answer  {"id", "status", "headers", "body", "error", "agent_ms"} → {"accepted": bool}
 
-`wait` (≤ MAX_WAIT_SECONDS) lets a busy agent's poll wait briefly on the server for the next request;
-an idle agent polls with wait 0 and sleeps between polls, so idle agents hold no server thread.
+A poll may carry answers: an agent's worker posts its answer and takes its next request in one call.
+`wait` (≤ MAX_WAIT_SECONDS) lets a busy agent's poll wait on the server for the next request, woken
+the moment one is queued (wakeups.py); an idle agent polls with wait 0 and sleeps between polls, so
+idle agents hold no server thread. `max` (≤ MAX_BATCH) is how many requests it may be given at once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import base64
 import datetime as dt
 import functools
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -28,8 +30,8 @@ from . import queue, tokens
 from .models import GPAgent
 
 MAX_WAIT_SECONDS = 1.0
+MAX_BATCH = 32
 SEEN_EVERY = dt.timedelta(seconds=2)
-HELD_POLL_STEP = 0.005  # a held poll looks for a new request this often (only busy agents hold polls)
 MAX_BODY_BYTES = 20_000_000
 ERRORS = ("", "timeout", "reset", "unreachable", "tls", "in_doubt")
 
@@ -76,25 +78,28 @@ def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
 
 @agent_endpoint
 def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
+    answers = data.get("answers") or []
+    if not isinstance(answers, list) or len(answers) > MAX_BATCH:
+        return _refuse(400, f"answers must be a list of at most {MAX_BATCH} answers.")
+    parsed = [_parse_answer(item) for item in answers]
+    if None in parsed:  # checked before any is stored: the agent's answers are all taken or none
+        return _refuse(400, "An answer is malformed (id, status or error, headers, body).")
+    accepted = {str(request_id): queue.record_answer(agent, request_id, answer_, agent_ms)
+                for request_id, answer_, agent_ms in parsed}  # type: ignore[misc]
     try:
         wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
+        limit = min(max(int(data.get("max", 4)), 0), MAX_BATCH)
     except (TypeError, ValueError):
-        wait = 0.0
-    deadline, step = time.monotonic() + wait, 0.002
-    while True:
-        taken = queue.lease(agent)
-        if taken or time.monotonic() >= deadline:
-            break
-        time.sleep(step)
-        step = min(step * 1.5, HELD_POLL_STEP)
-    return JsonResponse({"requests": [
+        wait, limit = 0.0, 4
+    taken = queue.wait_for_work(agent, wait, limit) if limit else []
+    return JsonResponse({"accepted": accepted, "requests": [
         {"id": str(r.pk), "method": r.method, "path": r.path, "headers": r.headers, "timeout": r.timeout_seconds,
          "body": base64.b64encode(bytes(r.body)).decode() if r.body is not None else None}
         for r in taken]})
 
 
-@agent_endpoint
-def answer(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
+def _parse_answer(data: Any) -> tuple[uuid.UUID, queue.Answer, float | None] | None:
+    """An answer as the agent posts it, checked; None when malformed."""
     try:
         request_id = uuid.UUID(str(data.get("id")))
         status = data.get("status")
@@ -107,6 +112,14 @@ def answer(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
         body = base64.b64decode(data.get("body") or "", validate=True)
         agent_ms = float(data["agent_ms"]) if data.get("agent_ms") is not None else None
     except (TypeError, ValueError, AttributeError):
+        return None
+    return request_id, queue.Answer(status, headers, body, error), agent_ms
+
+
+@agent_endpoint
+def answer(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
+    parsed = _parse_answer(data)
+    if parsed is None:
         return _refuse(400, "The answer is malformed (id, status or error, headers, body).")
-    accepted = queue.record_answer(agent, request_id, queue.Answer(status, headers, body, error), agent_ms)
-    return JsonResponse({"accepted": accepted})
+    request_id, answer_, agent_ms = parsed
+    return JsonResponse({"accepted": queue.record_answer(agent, request_id, answer_, agent_ms)})

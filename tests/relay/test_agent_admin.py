@@ -106,3 +106,30 @@ def test_a_connector_admin_switches_a_gp_connection_to_through_an_agent_and_a_po
     assert client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", form).status_code == 302
     gp.refresh_from_db()
     assert gp.route == "agent"
+
+
+def test_switching_a_gp_connection_to_an_agent_deletes_its_stored_password_and_says_so_in_the_history(
+        client, alice, tenant):
+    from django.contrib.admin.models import LogEntry
+
+    from connectors.models import GPConnection
+
+    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.example.local", company="Fabrikam, Inc.",
+                                     domain="CORP", username="svc-gp", password="Stored-GP-pass1")
+    client.force_login(alice)
+    form = {"tenant": tenant.pk, "base_url": "https://gp.example.local", "gp_tenant": "DefaultTenant",
+            "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
+            "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60"}
+    url = f"/admin/connectors/gpconnection/{gp.pk}/change/"
+    typed = client.post(url, {**form, "route": "agent", "password": "Typed-GP-pass2"})
+    assert typed.status_code == 200 and "kept on the agent&#x27;s machine only" in typed.content.decode()
+    gp.refresh_from_db()
+    assert (gp.route, gp.password) == ("direct", "Stored-GP-pass1")  # refused: nothing changed
+    assert client.post(url, {**form, "route": "agent"}).status_code == 302
+    gp.refresh_from_db()
+    assert (gp.route, gp.password) == ("agent", "")
+    shown = LogEntry.objects.filter(object_id=str(gp.pk)).latest("action_time").get_change_message()
+    assert "stored GP password (deleted: kept on the agent's machine only)" in shown
+    assert "Stored-GP-pass1" not in shown
+    history = client.get(f"/admin/connectors/gpconnection/{gp.pk}/history/").content.decode()
+    assert "stored GP password (deleted" in history and "Stored-GP-pass1" not in history

@@ -8,6 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import requests
 
 from connectors.gp.client import GPClient
 from connectors.gp.http import GPError
@@ -213,3 +214,68 @@ def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(throug
     with pytest.raises(GPError) as caught:  # another tenant's requests are not this agent's to take
         GPClient.for_connection(stranger.gp_connection, max_tries=1).get_vendor("ACETRAVE0001")
     assert caught.value.code == "unreachable"
+
+
+def test_a_web_services_connection_through_an_agent_runs_its_soap_calls_on_the_agent_with_ntlm(
+        through_agent, token, start_agent, gp_ws_sandbox):
+    from connectors.gp.soap.client import GPWSClient
+    from connectors.gp.transport import gp_client_for
+    from connectors.relay.local import route_through_agent
+
+    through_agent.interface, through_agent.web_services_url = "web_services", gp_ws_sandbox.url
+    route_through_agent(through_agent)  # its Web Services address becomes one the connector cannot reach
+    assert ".invalid" in through_agent.web_services_url and through_agent.password == ""
+    start_agent(token, gp_ws_url=gp_ws_sandbox.url)
+    gp_ws_sandbox.server.stats.reset()
+    client = gp_client_for(through_agent, sleep=lambda seconds: None)
+    assert isinstance(client, GPWSClient)
+    vendor = client.get_vendor("ACETRAVE0001")
+    assert vendor is not None and vendor.vendor_id == "ACETRAVE0001"
+    assert client.get_invoice(OPEN_VOUCHER).voucher == OPEN_VOUCHER
+    stats = gp_ws_sandbox.stats()["requests"]
+    assert set(stats["by_client"]) == {AGENT}, stats["by_client"]
+    assert stats["by_status"].get("401", 0) >= 1  # the agent signed in with NTLM (challenge, then signed)
+    relayed = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED)
+    assert relayed.filter(method="POST").exists()  # the SOAP calls themselves went through the agent
+
+
+def test_an_agent_without_a_web_services_address_says_gp_is_unreachable(through_agent, token, start_agent,
+                                                                        gp_ws_sandbox):
+    from connectors.gp.transport import gp_client_for
+    from connectors.relay.local import route_through_agent
+
+    through_agent.interface, through_agent.web_services_url = "web_services", gp_ws_sandbox.url
+    route_through_agent(through_agent)
+    start_agent(token)  # no gp_ws_url
+    with pytest.raises(GPError) as caught:
+        gp_client_for(through_agent, sleep=lambda seconds: None).get_vendor("ACETRAVE0001")
+    assert caught.value.code == "unreachable"
+    assert "agent" in str(caught.value)
+
+
+def test_an_agent_posts_answers_and_takes_its_next_requests_in_one_call_and_a_bad_batch_stores_none(
+        through_agent, token, start_agent):
+    from connectors.relay import queue
+
+    agent = start_agent(token, run=False)
+    first = queue.enqueue(through_agent.tenant_id, "GET", "/one", {}, None, 20)
+    (taken,) = agent.poll_once(limit=1)
+    second = queue.enqueue(through_agent.tenant_id, "GET", "/two", {}, None, 20)
+    bad = {"id": str(second), "status": 99, "headers": {}, "body": ""}
+    with pytest.raises(requests.HTTPError):  # 400: malformed; the good answer beside it is not stored either
+        agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": ""}, bad], 0.0, 1)
+    assert RelayedRequest.objects.get(pk=first).state == RelayedRequest.LEASED
+    accepted, following = agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": "b2s="}], 0.0, 4)
+    assert accepted == {str(first): True} and [r["path"] for r in following] == ["/two"]
+    assert queue.wait_for_answer(first, 1, 1).body == b"ok"
+
+
+def test_a_held_poll_is_answered_with_a_request_queued_while_it_waits(through_agent, token):
+    from connectors.relay import queue
+
+    agent = GPAgent.objects.get()
+    thread, outcome = in_thread(lambda: queue.wait_for_work(agent, seconds=30, limit=4))
+    request_id = queue.enqueue(through_agent.tenant_id, "GET", "/held", {}, None, 20)
+    thread.join(timeout=60)
+    assert [r.pk for r in outcome["value"]] == [request_id]  # not an empty hand after 30 s
+    assert RelayedRequest.objects.get(pk=request_id).deliveries == 1

@@ -24,7 +24,7 @@ from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
-from connectors.gp.http import GPError, GPHttp
+from connectors.gp.http import GPError, GPHttp, RelayFailure
 from connectors.gp.records import (
     GPCheckbook,
     GPGLAccount,
@@ -62,6 +62,7 @@ class GPWSClient:
     def __init__(self, http: GPHttp, company: str, list_limit: int = ws.LIST_LIMIT) -> None:
         self.http, self.company, self.list_limit = http, company, list_limit
         self._client: Client | None = None
+        self._relayed_service: Any = None  # through an agent: the service bound to the relayed URL
         self._context: dict[str, Any] | None = None
         self._policies: dict[str, Any] = {}
 
@@ -69,6 +70,10 @@ class GPWSClient:
     def for_connection(cls, conn: GPConnection, **options: Any) -> GPWSClient:
         options.pop("page_size", None)
         url = (getattr(conn, "web_services_url", "") or "").strip() or default_endpoint(conn.base_url)
+        if conn.route == conn.ROUTE_AGENT:  # the agent runs the SOAP calls against its GP Web Services URL
+            from connectors.relay.adapter import AgentAdapter
+
+            options.setdefault("adapter", AgentAdapter(conn.tenant_id, url, service="web_services"))
         http = GPHttp(url, "", conn.company, conn.account, conn.password or "", verify_tls=conn.verify_tls,
                       ca_bundle_pem=conn.ca_bundle_pem or "", timeout=float(conn.timeout_seconds), **options)
         return cls(http, conn.company)
@@ -88,7 +93,12 @@ class GPWSClient:
                                             operation_timeout=self.http.timeout)
             self._client = Client(self.http.base_url + ws.WSDL_QUERY, transport=transport,
                                   settings=Settings(strict=True, xml_huge_tree=True))
-        return self._client.service
+            if getattr(self.http, "relayed", False):
+                # Through an agent the WSDL names GP's address on the customer's network, which the
+                # connector cannot reach: every call goes to the relayed URL, which the agent maps back.
+                port = next(iter(next(iter(self._client.wsdl.services.values())).ports.values()))
+                self._relayed_service = self._client.create_service(port.binding.name, self.http.base_url)
+        return self._relayed_service or self._client.service
 
     def call(self, operation: str, *, tries: int | None = None, with_context: bool = True, **params: Any) -> Any:
         """One operation with GP's errors as GPError; reads (and UpdateVendor, which sets values) are retried
@@ -119,6 +129,8 @@ class GPWSClient:
         h = self.http
         if isinstance(exc, Fault):
             return self._fault_error(exc)
+        if isinstance(exc, RelayFailure):  # through an agent: its errors mean what a direct call's do
+            return GPError(exc.message, retryable=exc.retryable, code=exc.code)
         if isinstance(exc, (TransportError, requests.exceptions.HTTPError)):
             # zeep raises TransportError for a call's HTTP error; loading the WSDL raises requests' own.
             status = exc.status_code if isinstance(exc, TransportError) else exc.response.status_code
