@@ -42,5 +42,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connectors", "0010_gp_agent")]
+    dependencies = [("connectors", "0011_tenant_send_without_hold_check")]
     operations = [migrations.RunPython(create, drop)]
