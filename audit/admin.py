@@ -452,6 +452,12 @@ class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     """Deliveries refused at the door, counted by tenant, reason and hour; their bodies are never kept.
     A member sees the refusals addressed to their tenants; those for unknown tenants are superusers'."""
 
-    list_display = ("hour", "tenant", "reason", "count", "last_at")
+    list_display = ("hour", "tenant", "why", "count", "last_at")
     list_filter = ("reason", "tenant")
     list_select_related = ("tenant",)
+
+    @admin.display(description="Refused because", ordering="reason")
+    def why(self, obj: WebhookRejection) -> str:
+        from .status import REFUSAL_REASONS
+
+        return REFUSAL_REASONS.get(obj.reason, obj.reason.replace("_", " "))

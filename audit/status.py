@@ -79,6 +79,7 @@ REFUSAL_REASONS = {
     "too_large": "body too large",
     "wrong_org": "another BILL organization",
     "bad_body": "not a BILL event",
+    "unknown_tenant": "no such tenant",
 }
 
 
