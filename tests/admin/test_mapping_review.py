@@ -64,6 +64,17 @@ def test_it_shows_the_history_on_the_review_page(as_frank, acme, released):
     assert "frank" in page and "suggested → approved" in page
 
 
+def test_the_review_page_says_the_time_zone_of_its_times(as_frank, acme, released, settings):
+    import re
+
+    settings.TIME_ZONE = "America/Chicago"
+    as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "approve", "target_id": "00901ACME"})
+    page = as_frank.get(f"{LIST}{acme.pk}/change/").content.decode()
+    review, history = page[page.index('id="ml-review"'):], page[page.index('id="ml-history"'):]
+    assert re.search(r"by frank on \d{4}-\d\d-\d\d \d\d:\d\d C[SD]T", review)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T — frank", history)
+
+
 def test_it_approves_as_create_in_bill(as_frank, acme, released):
     as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "create"})
     acme.refresh_from_db()

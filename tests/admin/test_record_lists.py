@@ -110,3 +110,16 @@ def test_mapping_list_and_review_page_show_the_waiting_money(as_frank, tenant):
     page = as_frank.get(f"/admin/mappings/vendormapping/{mapping.pk}/change/").content.decode()
     assert "Invoice CT-88121, $999.99, due Nov 2, 2026" in page
     assert "999.99 USD" not in page
+
+
+def test_the_changed_column_says_its_time_zone_like_the_dashboard(as_frank, tenant, settings):
+    from datetime import UTC, datetime
+
+    from audit.models import SyncRecord
+
+    settings.TIME_ZONE = "America/Chicago"
+    rec = bill(tenant, "00000000000000055")
+    SyncRecord.objects.filter(pk=rec.pk).update(updated_at=datetime(2026, 11, 30, 18, 5, tzinfo=UTC))
+    for url in (ATTENTION, ALL):
+        row = re.search(r"<tr>.*?00000000000000055.*?</tr>", as_frank.get(url).content.decode(), re.S).group(0)
+        assert '<td class="field-changed">Nov 30, 12:05 CST</td>' in row, url
