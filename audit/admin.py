@@ -195,7 +195,7 @@ class RecordAdminBase(TenantScopedAdmin):
 
     @admin.display(description="changed", ordering="updated_at")
     def changed(self, obj: SyncRecord) -> str:
-        return date_format(timezone.localtime(obj.updated_at), "M j, H:i")
+        return date_format(timezone.localtime(obj.updated_at), "M j, H:i T")
 
     @admin.display(description="what happened, and what fixes it", ordering="state")
     def problem(self, obj: SyncRecord) -> str:

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from connectors.sync.vendor_fields import FIELD_LABELS
 
 from .models import Kind, State, SyncRecord
-from .words import readable
+from .words import money_text, readable
 
 # Where each kind of record comes from and goes to: (GP side, BILL side, which one is the source).
 SIDES: dict[str, tuple[str, str, str]] = {
@@ -62,8 +62,41 @@ def sides(record: SyncRecord) -> dict[str, Any]:
     }
 
 
+def vendor_name(record: SyncRecord) -> str:
+    """The vendor's name as GP's mapping knows it (the admin annotates it; looked up otherwise), or ""."""
+    from mappings.models import VendorMapping
+
+    if record.kind == Kind.VENDOR:
+        if getattr(record, "own_name", None):
+            return record.own_name
+        snap = record.snapshot if isinstance(record.snapshot, dict) else {}
+        for side in ("agreed", "gp"):
+            name = (snap.get(side) or {}).get("name") if isinstance(snap.get(side), dict) else None
+            if name:
+                return str(name)
+        key = record.source_key
+    else:
+        if getattr(record, "vendor_name", None):
+            return record.vendor_name
+        key = record.gp_vendor
+    if not key:
+        return ""
+    found = VendorMapping.objects.filter(tenant_id=record.tenant_id, gp_vendor_id=key).values_list("gp_name", flat=True)
+    return next((name for name in found if name), "")
+
+
 def title(record: SyncRecord) -> str:
-    """The page's one title: what a clerk recognises (vendor, invoice, amount), then the GP/BILL key."""
+    """The page's one title, read like the document: "Invoice CT-88121 · Contoso Ltd · $999.99",
+    "Vendor Contoso Ltd", "Payment · Contoso Ltd · $5,000.00"; the stored label when the row has no
+    document facts yet (saved before they were kept, until its next sync)."""
+    name = vendor_name(record)
+    amount = money_text(record.amount, record.currency) if record.amount is not None else ""
+    if record.kind == Kind.BILL and record.document_number:
+        return " · ".join(x for x in (f"Invoice {record.document_number}", name or record.gp_vendor, amount) if x)
+    if record.kind == Kind.VENDOR and name:
+        return f"Vendor {name}"
+    if record.kind == Kind.GP_PAYMENT and amount:
+        return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
     noun = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
             Kind.GP_PAYMENT: "Payment"}.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:

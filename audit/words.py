@@ -188,6 +188,12 @@ def money_text(value: Any, currency: str = "USD") -> str:
     return f"{sign}{number} {code}"
 
 
+def money_sum_text(totals: dict[str, Decimal]) -> str:
+    """Sums kept apart per currency, never added across them: "$1,200.00 + €300.00" (US dollars first)."""
+    order = sorted(totals, key=lambda code: (code != "USD", code))
+    return " + ".join(money_text(totals[code], code) for code in order)
+
+
 def readable(value: Any) -> str:
     """Any stored value as a person reads it: an address on one line, amounts with separators,
     other mappings as "name: value" pairs, lists joined; never a Python repr."""

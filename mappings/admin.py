@@ -8,12 +8,13 @@ keeps the change (who, when, before, after) and releases the records that waited
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,7 +25,7 @@ from import_export.admin import ImportExportMixin
 
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
-from audit.words import money_text
+from audit.words import money_sum_text
 from connectors.sync import vendor_fields as vf
 from connectors.sync import vendor_link
 from connectors.tenancy import may_see, tenants_for
@@ -151,13 +152,36 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         waiting = (SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
                    .order_by().values("tenant"))
         return super().get_queryset(request).annotate(
-            waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0),
-            waiting_money=Subquery(waiting.annotate(total=Sum("amount")).values("total")))
+            waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0))
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         cl = super().get_changelist_instance(request)
         self._attach_suggestions(list(cl.result_list))
+        self._attach_waiting_money(list(cl.result_list))
         return cl
+
+    def _attach_waiting_money(self, mappings: list[Any]) -> None:
+        """The money waiting on each mapping of the page, summed per currency (one query for the page):
+        "$1,200.00 + €300.00", never dollars and euros added together."""
+        keys = {(m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}") for m in mappings if m.waiting}
+        for m in mappings:
+            m.waiting_money = ""
+        if not keys:
+            return
+        matches = Q()
+        for _, token in keys:
+            matches |= Q(waiting_on__contains=token)
+        sums: dict[tuple[int, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        rows = (SyncRecord.objects.filter(matches, tenant__in={t for t, _ in keys}, state__in=ATTENTION_STATES,
+                                          amount__isnull=False)
+                .values_list("tenant_id", "waiting_on", "amount", "currency"))
+        for tenant_id, waiting_on, amount, currency in rows:
+            for token in set(waiting_on.split()):  # whole tokens only, as the count above
+                if (tenant_id, token) in keys:
+                    sums[(tenant_id, token)][currency or "USD"] += amount
+        for m in mappings:
+            found = sums.get((m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}"))
+            m.waiting_money = money_sum_text(found) if found else ""
 
     def _attach_suggestions(self, mappings: list[Any]) -> None:
         """One query for the whole page's suggestions (they are keyed by text, not a foreign key)."""
@@ -182,7 +206,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
             return "—"
         url = reverse("admin:audit_attentionrecord_changelist") + "?" + urlencode(
             {"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
-        money = money_text(obj.waiting_money) if getattr(obj, "waiting_money", None) else ""
+        money = getattr(obj, "waiting_money", "")
         return format_html('<a href="{}">{} record{}</a><div class="ml-sub">{}</div>', url, obj.waiting,
                            "" if obj.waiting == 1 else "s", money)
 

@@ -23,6 +23,12 @@ def readable(value: Any) -> str:
 
 
 @register.filter
+def kind_noun(kind: str) -> str:
+    """`{{ record.kind|kind_noun }}` → "invoice", "payment" (what a clerk calls the document)."""
+    return words.KIND_NOUNS.get(kind, ("record", "records"))[0]
+
+
+@register.filter
 def money(value: Any, currency: str = "USD") -> str:
     """`{{ record.amount|money:record.currency }}` → "$999.99"."""
     return words.money_text(value, currency or "USD")

@@ -63,3 +63,18 @@ def test_it_runs_an_initial_load_from_the_dashboard_and_shows_what_it_did(
             "8 vendors waiting for a vendor match review.") in page
     assert "bill_blocked" not in page
     assert SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").count() == 10
+
+
+def test_the_preview_page_offers_its_report_as_csv(as_frank, tenant):
+    import re
+
+    result = {"summary": "1 bill would be created; nothing was written.",
+              "sections": [{"title": "Bills that would be created", "columns": ["Vendor", "Invoice", "Amount"],
+                            "rows": [["Contoso Ltd", "CT-88121", "$999.99"]]}]}
+    job = Job.objects.create(kind=Job.PREVIEW, tenant=tenant, state=Job.DONE, result=result)
+    page = as_frank.get(f"/admin/ops/jobs/{job.pk}/").content.decode()
+    link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Download as CSV</a>', page)
+    assert link and link.group(1) == f"/admin/ops/jobs/{job.pk}/report.csv"
+    csv = as_frank.get(link.group(1))
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "Bills that would be created,Contoso Ltd,CT-88121,$999.99" in csv.content.decode()

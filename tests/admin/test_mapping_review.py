@@ -64,6 +64,17 @@ def test_it_shows_the_history_on_the_review_page(as_frank, acme, released):
     assert "frank" in page and "suggested → approved" in page
 
 
+def test_the_review_page_says_the_time_zone_of_its_times(as_frank, acme, released, settings):
+    import re
+
+    settings.TIME_ZONE = "America/Chicago"
+    as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "approve", "target_id": "00901ACME"})
+    page = as_frank.get(f"{LIST}{acme.pk}/change/").content.decode()
+    review, history = page[page.index('id="ml-review"'):], page[page.index('id="ml-history"'):]
+    assert re.search(r"by frank on \d{4}-\d\d-\d\d \d\d:\d\d C[SD]T", review)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T — frank", history)
+
+
 def test_it_approves_as_create_in_bill(as_frank, acme, released):
     as_frank.post(f"{LIST}{acme.pk}/decide/", {"decision": "create"})
     acme.refresh_from_db()
@@ -119,3 +130,24 @@ def test_it_reviews_gl_accounts_the_same_way(as_frank, tenant, released):
 
 def test_it_does_not_let_anyone_delete_a_mapping(as_frank, acme):
     assert as_frank.get(f"{LIST}{acme.pk}/delete/").status_code == 403
+
+
+def test_review_pages_write_waiting_amounts_as_money(as_frank, acme, tenant):
+    from datetime import date
+    from decimal import Decimal
+
+    from mappings.models import CheckbookMapping
+
+    record(tenant, "00000000000000306", "blocked", waiting_on="vendor:ACME0001", gp_vendor="ACME0001",
+           document_number="CT-88121", amount=Decimal("999.99000"), currency="USD",
+           label="ACME0001 invoice CT-88121 (999.99 USD)")
+    record(tenant, "00000000000000307", "blocked", waiting_on="vendor:ACME0001", gp_vendor="ACME0001",
+           document_number="EU-1", amount=Decimal("310.5"), currency="EUR")
+    page = as_frank.get(f"{LIST}{acme.pk}/change/").content.decode()
+    assert "Invoice CT-88121, $999.99" in page and "Invoice EU-1, €310.50" in page
+    assert "999.99 USD" not in page and "999.99000" not in page
+    checkbook = CheckbookMapping.objects.create(tenant=tenant, bill_funding_account_id="BA01", bill_funding_name="Ops")
+    record(tenant, "00PAY1", "blocked", kind="gp_payment", waiting_on="checkbook:BA01", amount=Decimal("5000"),
+           currency="USD", document_date=date(2026, 10, 3), label="BILL payment 00PAY1 (5,000.00 USD) → GP PMT1")
+    page = as_frank.get(f"/admin/mappings/checkbookmapping/{checkbook.pk}/change/").content.decode()
+    assert "Payment of $5,000.00, Oct 3, 2026" in page and "5,000.00 USD" not in page

@@ -68,6 +68,28 @@ def test_it_has_one_title_naming_the_document(as_frank, tenant):
     assert "<h1>Invoice ACME invoice INV-77, $7,091.52 (00000077)</h1>" in page
 
 
+def test_the_title_reads_like_the_document_not_the_gp_ids(as_frank, tenant):
+    from decimal import Decimal
+
+    from mappings.models import VendorMapping
+
+    VendorMapping.objects.create(tenant=tenant, gp_vendor_id="CONTOSO1", gp_name="Contoso Ltd")
+    bill = record(tenant, "00000000000000088", label="CONTOSO1 invoice CT-88121 ($999.99)", gp_vendor="CONTOSO1",
+                  document_number="CT-88121", amount=Decimal("999.99"), currency="USD")
+    assert "<h1>Invoice CT-88121 · Contoso Ltd · $999.99</h1>" in page_of(as_frank, bill)
+    vendor = record(tenant, "CONTOSO1", kind="vendor", label="CONTOSO1 Contoso Ltd")
+    assert "<h1>Vendor Contoso Ltd</h1>" in page_of(as_frank, vendor)
+    payment = record(tenant, "00PAY1", kind="gp_payment", gp_vendor="CONTOSO1", amount=Decimal("5000"),
+                     currency="USD", label="BILL payment 00PAY1 ($5,000.00) → GP PMT1")
+    assert "<h1>Payment · Contoso Ltd · $5,000.00</h1>" in page_of(as_frank, payment)
+    # A vendor with no mapping yet is named from what GP said last; an unnamed GP vendor by its ID.
+    unmapped = record(tenant, "FABRIK01", kind="vendor", label="FABRIK01 Fabrikam", snapshot={"agreed": {"name": "Fabrikam"}})
+    assert "<h1>Vendor Fabrikam</h1>" in page_of(as_frank, unmapped)
+    euro = record(tenant, "00000000000000089", gp_vendor="NONAME01", document_number="R-7", amount=Decimal("300"),
+                  currency="EUR")
+    assert "<h1>Invoice R-7 · NONAME01 · €300.00</h1>" in page_of(as_frank, euro)
+
+
 def test_it_lays_a_conflict_out_field_by_field(as_frank, tenant):
     rec = record(tenant, "ACME", "conflict", kind="vendor", target_id="00901ACME",
                  snapshot={"agreed": {"email": "ap@acme.test", "name": "Acme"},

@@ -38,7 +38,8 @@ def test_the_admin_renders_with_nothing_blocked(page: Any, live_server, alice, w
         "record": f"/admin/audit/syncrecord/{world['record'].pk}/change/", "attention": "/admin/audit/attentionrecord/",
         "mappings": "/admin/mappings/vendormapping/?review=all",
         "review": f"/admin/mappings/vendormapping/{world['mapping'].pk}/change/",
-        "import": "/admin/mappings/vendormapping/import/", "bill-connection-add": "/admin/connectors/billconnection/add/",
+        "import": "/admin/mappings/vendormapping/import/", "export": "/admin/mappings/vendormapping/export/",
+        "bill-connection-add": "/admin/connectors/billconnection/add/",
     }
     for name, path in pages.items():
         page.goto(live_server.url + path)
@@ -55,4 +56,11 @@ def test_the_admin_renders_with_nothing_blocked(page: Any, live_server, alice, w
     page.goto(live_server.url + "/admin/mappings/vendormapping/?review=all")
     page.check("#action-toggle")
     assert page.locator("input.action-select").first.is_checked()
+    # The export page's "Select all" box clears and ticks every column, from a static script.
+    page.goto(live_server.url + "/admin/mappings/vendormapping/export/")
+    columns = page.locator('.selectable-field-export-row input[type="checkbox"]:not(#select-all-toggle)')
+    page.uncheck("#select-all-toggle")
+    assert not any(columns.nth(i).is_checked() for i in range(columns.count()))
+    page.check("#select-all-toggle")
+    assert all(columns.nth(i).is_checked() for i in range(columns.count()))
     assert violations == []
