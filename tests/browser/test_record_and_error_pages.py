@@ -111,7 +111,9 @@ def test_replay_runs_as_a_job_and_the_trail_and_values_read_as_words(
     assert "1 record:" in page.inner_text("#ml-job-result")
     reads_as_words(page)
     shot(page, "record-replay-job")
-    page.click("#ml-back-to-record")
+    with page.expect_navigation():
+        page.click("#ml-back-to-record")
+    page.wait_for_selector("#ml-trail")
     text = reads_as_words(page)
     assert "Replay" in page.inner_text("#ml-trail") and "frank" in page.inner_text("#ml-trail")
     assert "not mapped" in text or "Waiting" in text  # the reason is the one found now, not the 503
