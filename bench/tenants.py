@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -38,13 +37,28 @@ from ._env import ROOT, add_arguments, child_env, emit, machine, setup
 from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
 
 CYCLE_SECONDS = 60  # django-q2's shortest MINUTES schedule; stands for the 5-minute production cycle
-COUNTED = ("audit_attempt", "audit_syncrecord", "audit_pollcursor", "audit_webhookevent", "audit_job",
-           "django_q_task", "django_q_ormq", "audit_flowlease")
+COUNTED = (
+    "audit_attempt",
+    "audit_syncrecord",
+    "audit_pollcursor",
+    "audit_webhookevent",
+    "audit_job",
+    "django_q_task",
+    "django_q_ormq",
+    "audit_flowlease",
+    "audit_alertdigest",
+    "mappings_vendormapping",
+    "mappings_glaccountmapping",
+    "mappings_suggestion",
+)
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench tenants", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench tenants",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--tenants", type=int, default=50)
     p.add_argument("--cycles", type=int, default=3, help="measured idle cycles (1 real minute each)")
     p.add_argument("--warmup-cycles", type=int, default=2, help="cycles run before measuring")
@@ -91,7 +105,9 @@ def peak_rss_mb(pids: list[int]) -> dict[int, float]:
     out = {}
     for pid in pids:
         try:
-            line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM"))
+            line = next(
+                x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM")
+            )
             out[pid] = round(int(line.split()[1]) / 1024, 1)
         except (OSError, StopIteration):
             continue
@@ -123,14 +139,17 @@ def row_counts() -> dict[str, int]:
     return out
 
 
-def writes_between(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]],
-                   per: float) -> dict[str, dict[str, float]]:
+def writes_between(
+    before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]], per: float
+) -> dict[str, dict[str, float]]:
     out = {}
     for table, (i, u, d) in after.items():
         b = before.get(table, (0, 0, 0))
         delta = (i - b[0], u - b[1], d - b[2])
         if any(delta):
-            out[table] = {k: round(v / per, 3) for k, v in zip(("inserted", "updated", "deleted"), delta)}
+            out[table] = {
+                k: round(v / per, 3) for k, v in zip(("inserted", "updated", "deleted"), delta, strict=True)
+            }
     return out
 
 
@@ -155,7 +174,8 @@ def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[st
     start = timezone.now() + timedelta(seconds=5)
     for i, t in enumerate(tenants):
         Schedule.objects.filter(name=schedule_name(t, "sync")).update(
-            next_run=start + timedelta(seconds=CYCLE_SECONDS * i / n))
+            next_run=start + timedelta(seconds=CYCLE_SECONDS * i / n)
+        )
     return tenants
 
 
@@ -195,9 +215,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         tenants = make_tenants(n, gp.info, bill.info, orgs)
         env = child_env(info["database_url"], info["redis_url"], Q_WORKERS=str(args.workers))
-        cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        return measure(args, tenants, cluster, gp, bill) | {"setup": info | {"database_url": "", "redis_url": ""}}
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return measure(args, tenants, cluster, gp, bill) | {
+            "setup": info | {"database_url": "", "redis_url": ""}
+        }
     finally:
         if cluster and cluster.poll() is None:
             cluster.terminate()
@@ -211,8 +239,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bill.stop()
 
 
-def measure(args: argparse.Namespace, tenants: list[Any], cluster: subprocess.Popen[str], gp: Any,
-            bill: Any) -> dict[str, Any]:
+def measure(
+    args: argparse.Namespace, tenants: list[Any], cluster: subprocess.Popen[str], gp: Any, bill: Any
+) -> dict[str, Any]:
     from django.utils import timezone
 
     n = len(tenants)
@@ -284,6 +313,9 @@ def measure(args: argparse.Namespace, tenants: list[Any], cluster: subprocess.Po
         "lag_max_s": round(max(lags), 2) if lags else None,
         "peak_rss_mb_per_process": sorted(rss.values(), reverse=True),
         "rows_written_per_idle_tenant_cycle": writes_between(writes0, writes1, max(runs, 1)),
+        "new_rows_per_idle_tenant_cycle": round(
+            sum(counts1.get(t, 0) - counts0.get(t, 0) for t in counts0) / max(runs, 1), 3
+        ),
         "row_counts_before": counts0,
         "row_counts_after": counts1,
         "cpu_share": round(cpu / (wall * cores), 4),
@@ -296,8 +328,16 @@ def main(argv: list[str]) -> int:
     result = run(make_parser().parse_args(argv))
     result["machine"] = machine()
     emit(result)
-    keys = ("tenants", "cpu_s_per_idle_tenant_cycle", "lag_p50_s", "tenant_cycles_started",
-            "tenant_cycles_expected", "cpu_share", "lag_p99_s")
+    keys = (
+        "tenants",
+        "cpu_s_per_idle_tenant_cycle",
+        "new_rows_per_idle_tenant_cycle",
+        "lag_p50_s",
+        "tenant_cycles_started",
+        "tenant_cycles_expected",
+        "cpu_share",
+        "lag_p99_s",
+    )
     print(json.dumps({k: result[k] for k in keys}), flush=True)  # the last line: the figures at a glance
     return 0
 
