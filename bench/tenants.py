@@ -215,14 +215,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         tenants = make_tenants(n, gp.info, bill.info, orgs)
         env = child_env(info["database_url"], info["redis_url"], Q_WORKERS=str(args.workers))
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # Its output goes to a file: an unread pipe fills up and blocks the workers that log to it.
+        log = ROOT / "var" / "bench-tenants-qcluster.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as out:
+            cluster = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         return measure(args, tenants, cluster, gp, bill) | {
             "setup": info | {"database_url": "", "redis_url": ""}
         }
@@ -259,7 +263,7 @@ def measure(
     warm_until = time.monotonic() + 5 + CYCLE_SECONDS * args.warmup_cycles
     while time.monotonic() < warm_until:
         if cluster.poll() is not None:
-            raise RuntimeError(f"qcluster exited: {cluster.stderr.read() if cluster.stderr else ''}")
+            raise RuntimeError("qcluster exited: see var/bench-tenants-qcluster.log")
         sample()
         time.sleep(1)
     pids = tree(cluster.pid)
