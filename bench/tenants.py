@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from ._env import ROOT, add_arguments, child_env, emit, machine, setup
 from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
 
 CYCLE_SECONDS = 60  # django-q2's shortest MINUTES schedule; stands for the 5-minute production cycle
+COMPRESSION = 5
 COUNTED = (
     "audit_attempt",
     "audit_syncrecord",
@@ -203,18 +205,25 @@ def percentile(values: list[float], q: float) -> float:
 
 # --- the run --------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    info = setup(args, extra={"Q_WORKERS": str(args.workers)})
     n = args.tenants
+    budgets = {"BILL_HOURLY_BUDGET": str(20000 * COMPRESSION), "BILL_HOURLY_LOGINS": str(max(200, n + 50))}
+    info = setup(args, extra={"Q_WORKERS": str(args.workers), **budgets})
     orgs = [fresh_org_id() for _ in range(n)]
     gp = start_gp_companies(n)
-    bill = start_bill(0, 0, org_id=orgs[0], extra_orgs=orgs[1:])
+    # A developer key of its own per run (fresh hourly counts in Redis). Its hourly request budget is
+    # scaled by the time compression (5 polls an hour become 25 a real hour); its 200 sign-ins an hour
+    # are raised to N + 50 so that every org can sign in once (see RESULTS: a real limit beyond 200).
+    limits = {"hourly_budget": 20000 * COMPRESSION, "hourly_logins": max(200, n + 50)}
+    bill = start_bill(
+        0, 0, org_id=orgs[0], extra_orgs=orgs[1:], dev_key="01B" + uuid.uuid4().hex.upper(), **limits
+    )
     cluster = None
     from ._chaos_infra import CpuHog
 
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
         tenants = make_tenants(n, gp.info, bill.info, orgs)
-        env = child_env(info["database_url"], info["redis_url"], Q_WORKERS=str(args.workers))
+        env = child_env(info["database_url"], info["redis_url"], Q_WORKERS=str(args.workers), **budgets)
         # Its output goes to a file: an unread pipe fills up and blocks the workers that log to it.
         log = ROOT / "var" / "bench-tenants-qcluster.log"
         log.parent.mkdir(parents=True, exist_ok=True)
