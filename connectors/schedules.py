@@ -14,6 +14,12 @@ def schedule_name(tenant: Tenant, flow: str) -> str:
     return f"ml-connector:{tenant.slug}:{flow}"
 
 
+# A scheduled run's success is not stored as a django-q2 task result: an idle poll every five minutes
+# per tenant would otherwise insert (and prune) a row each time. What screens show of a run (its last
+# success, its summary) is on the poll cursor; failures are still stored (django-q2 "Failed tasks").
+NO_SUCCESS_RESULT = "q_options={'save': False}"
+
+
 def ensure_schedules(tenant: Tenant) -> list[Schedule]:
     """Create or update the tenant's schedules to its poll interval; remove them when inactive."""
     flows = {
@@ -35,6 +41,7 @@ def ensure_schedules(tenant: Tenant) -> list[Schedule]:
             schedule = Schedule(name=name)
         schedule.func = func
         schedule.args = repr((tenant.pk,))
+        schedule.kwargs = NO_SUCCESS_RESULT
         schedule.schedule_type = Schedule.MINUTES
         schedule.minutes = minutes
         schedule.repeats = -1

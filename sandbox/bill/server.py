@@ -175,6 +175,7 @@ def start_bill_sandbox(
     user: str = DEFAULT_USER,
     password: str = DEFAULT_PASSWORD,
     org_id: str = DEFAULT_ORG,
+    extra_orgs: tuple[str, ...] = (),
     dev_key: str = DEFAULT_DEV_KEY,
     session_ttl: float = DEFAULT_SESSION_TTL,
     latency_ms: float = 0,
@@ -198,6 +199,8 @@ def start_bill_sandbox(
     `allow_http_webhooks` is the development flag: BILL itself delivers to https URLs only.
     `payment_webhooks=False` makes this org one BILL does not offer payment events to.
     `patch_merges_nested=True` merges nested objects in a vendor PATCH (default: replaced, as BILL may).
+    `extra_orgs`: more organization IDs the same user may sign in to, sharing this org's data (a
+    benchmark's many tenants against one process); each has its own limits.
     `hourly_logins`: sign-ins per developer key per hour (BILL: 200).
     """
     ids = IdMaker(seed)
@@ -207,7 +210,7 @@ def start_bill_sandbox(
                   patch_merges_nested=patch_merges_nested, shuffle_bulk_answers=shuffle_bulk_answers)
     hub.bank_accounts = store.bank_accounts
     seeds.load(store, seed)
-    sessions = Sessions(Credentials(user, password, org_id, dev_key), ttl=session_ttl,
+    sessions = Sessions(Credentials(user, password, org_id, dev_key, extra_orgs=frozenset(extra_orgs)), ttl=session_ttl,
                         hourly_logins=hourly_logins, limit_status=rate_limit_status)
     limits = Limits(concurrency_limit, hourly_budget, rate_limit_status)
     app = BillApp(store, sessions, limits, hub, latency_ms, per_item_ms, trusted_sessions)

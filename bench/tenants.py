@@ -1,0 +1,359 @@
+"""`python -m bench tenants --tenants N`: what N idle tenants cost one host, polled on their schedules.
+
+N tenants, each with its own GP company (one GP sandbox process serving N small companies) and its own
+BILL org (one BILL sandbox process accepting N org IDs that share its data; each org has its own limits).
+The real path runs them: django-q2 schedules made by `connectors.schedules.ensure_schedules`, the
+qcluster's scheduler and its worker processes, `connectors.tasks.sync_tenant` both directions.
+
+Time is compressed 5x: each tenant's poll interval is set to 1 minute (django-q2's shortest MINUTES
+schedule), so one real minute stands for the 5-minute production cycle. Due times are spread evenly
+over the minute, as tenants added at different times would be. The first `--warmup-cycles` minutes
+(initial sync of the small seed, webhook subscription, first digests) are not measured; then nothing
+changes in GP or BILL for `--cycles` minutes, and the bench reports:
+
+- CPU seconds of the qcluster process tree per idle tenant-cycle, and `cpu_share` (0-1 of the machine);
+- schedule lag: due (the schedule's `next_run`) -> the tenant's first poll started (its `gp_vendors`
+  cursor's `last_started_at`), p50/p99, and cycles that never started;
+- peak RSS (VmHWM) per qcluster process;
+- database rows inserted/updated/deleted per idle tenant-cycle (PostgreSQL `pg_stat_user_tables`),
+  per table, and row counts of the trail/ledger/poll/task tables before and after.
+
+PostgreSQL's and Redis' own CPU is not in `cpu_share` (they serve other databases on a shared host).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ._env import ROOT, add_arguments, child_env, emit, machine, setup
+from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
+
+CYCLE_SECONDS = 60  # django-q2's shortest MINUTES schedule; stands for the 5-minute production cycle
+COMPRESSION = 5
+COUNTED = (
+    "audit_attempt",
+    "audit_syncrecord",
+    "audit_pollcursor",
+    "audit_webhookevent",
+    "audit_job",
+    "django_q_task",
+    "django_q_ormq",
+    "audit_flowlease",
+    "audit_alertdigest",
+    "mappings_vendormapping",
+    "mappings_glaccountmapping",
+    "mappings_suggestion",
+)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench tenants",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--tenants", type=int, default=50)
+    p.add_argument("--cycles", type=int, default=3, help="measured idle cycles (1 real minute each)")
+    p.add_argument("--warmup-cycles", type=int, default=2, help="cycles run before measuring")
+    p.add_argument("--workers", type=int, default=2, help="qcluster worker processes (Q_WORKERS)")
+    p.add_argument("--cpu-hog", type=int, default=0, help="busy-loop processes competing for the CPU")
+    add_arguments(p)
+    return p
+
+
+# --- processes ------------------------------------------------------------------------------------
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and all its descendants."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat(int(stat.parent.name))
+        if fields:
+            parents[int(stat.parent.name)] = int(fields[1])
+    out, frontier = [pid], [pid]
+    while frontier:
+        frontier = [c for c, p in parents.items() if p in frontier]
+        out += frontier
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and of their reaped children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return total / tick
+
+
+def peak_rss_mb(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            line = next(
+                x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM")
+            )
+            out[pid] = round(int(line.split()[1]) / 1024, 1)
+        except (OSError, StopIteration):
+            continue
+    return out
+
+
+# --- database -------------------------------------------------------------------------------------
+def table_writes() -> dict[str, tuple[int, int, int]]:
+    """Rows inserted, updated, deleted so far per table of this database (PostgreSQL statistics)."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SELECT pg_stat_clear_snapshot()")
+        c.execute("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables")
+        return {r[0]: (r[1], r[2], r[3]) for r in c.fetchall()}
+
+
+def row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    out = {}
+    with connection.cursor() as c:
+        for table in COUNTED:
+            try:
+                c.execute(f'SELECT count(*) FROM "{table}"')
+                out[table] = c.fetchone()[0]
+            except Exception:  # noqa: BLE001 - a table this version does not have
+                connection.rollback() if not connection.get_autocommit() else None
+    return out
+
+
+def writes_between(
+    before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]], per: float
+) -> dict[str, dict[str, float]]:
+    out = {}
+    for table, (i, u, d) in after.items():
+        b = before.get(table, (0, 0, 0))
+        delta = (i - b[0], u - b[1], d - b[2])
+        if any(delta):
+            out[table] = {
+                k: round(v / per, 3) for k, v in zip(("inserted", "updated", "deleted"), delta, strict=True)
+            }
+    return out
+
+
+# --- tenants --------------------------------------------------------------------------------------
+def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[str]) -> list[Any]:
+    """N tenants on the sandboxes, polling every minute, their due times spread over the minute."""
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from connectors.models import Tenant
+    from connectors.schedules import ensure_schedules, schedule_name
+
+    from ._tenant import wire
+
+    tenants = []
+    for i in range(n):
+        t = wire({**gp, "company": company_name(i)}, {**bill, "org_id": orgs[i]}, slug=f"t{i:04d}")
+        Tenant.objects.filter(pk=t.pk).update(poll_interval_minutes=1)
+        t.poll_interval_minutes = 1
+        ensure_schedules(t)
+        tenants.append(t)
+    start = timezone.now() + timedelta(seconds=5)
+    for i, t in enumerate(tenants):
+        Schedule.objects.filter(name=schedule_name(t, "sync")).update(
+            next_run=start + timedelta(seconds=CYCLE_SECONDS * i / n)
+        )
+    return tenants
+
+
+def due_times(tenants: list[Any]) -> dict[int, Any]:
+    from django_q.models import Schedule
+
+    from connectors.schedules import schedule_name
+
+    names = {schedule_name(t, "sync"): t.pk for t in tenants}
+    return {names[s.name]: s.next_run for s in Schedule.objects.filter(name__in=names)}
+
+
+def starts_now() -> dict[int, Any]:
+    from audit.models import PollCursor
+
+    return dict(PollCursor.objects.filter(flow="gp_vendors").values_list("tenant_id", "last_started_at"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+# --- the run --------------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    n = args.tenants
+    budgets = {"BILL_HOURLY_BUDGET": str(20000 * COMPRESSION), "BILL_HOURLY_LOGINS": str(max(200, n + 50))}
+    info = setup(args, extra={"Q_WORKERS": str(args.workers), **budgets})
+    orgs = [fresh_org_id() for _ in range(n)]
+    gp = start_gp_companies(n)
+    # A developer key of its own per run (fresh hourly counts in Redis). Its hourly request budget is
+    # scaled by the time compression (5 polls an hour become 25 a real hour); its 200 sign-ins an hour
+    # are raised to N + 50 so that every org can sign in once (see RESULTS: a real limit beyond 200).
+    limits = {"hourly_budget": 20000 * COMPRESSION, "hourly_logins": max(200, n + 50)}
+    bill = start_bill(
+        0, 0, org_id=orgs[0], extra_orgs=orgs[1:], dev_key="01B" + uuid.uuid4().hex.upper(), **limits
+    )
+    cluster = None
+    from ._chaos_infra import CpuHog
+
+    hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
+    try:
+        tenants = make_tenants(n, gp.info, bill.info, orgs)
+        env = child_env(info["database_url"], info["redis_url"], Q_WORKERS=str(args.workers), **budgets)
+        # Its output goes to a file: an unread pipe fills up and blocks the workers that log to it.
+        log = ROOT / "var" / "bench-tenants-qcluster.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as out:
+            cluster = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        return measure(args, tenants, cluster, gp, bill) | {
+            "setup": info | {"database_url": "", "redis_url": ""}
+        }
+    finally:
+        if cluster and cluster.poll() is None:
+            cluster.terminate()
+            try:
+                cluster.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                cluster.kill()
+        if hog:
+            hog.stop()
+        gp.stop()
+        bill.stop()
+
+
+def measure(
+    args: argparse.Namespace, tenants: list[Any], cluster: subprocess.Popen[str], gp: Any, bill: Any
+) -> dict[str, Any]:
+    from django.utils import timezone
+
+    n = len(tenants)
+    seen: dict[int, set[Any]] = {t.pk: set() for t in tenants}
+    dues: dict[int, Any] = {}
+
+    def sample() -> None:
+        for pk, due in due_times(tenants).items():
+            if due is not None:
+                dues.setdefault(pk, due)  # the first due time; the next ones are one cycle apart
+        for pk, started in starts_now().items():
+            if started is not None and pk in seen:
+                seen[pk].add(started)
+
+    warm_until = time.monotonic() + 5 + CYCLE_SECONDS * args.warmup_cycles
+    while time.monotonic() < warm_until:
+        if cluster.poll() is not None:
+            raise RuntimeError("qcluster exited: see var/bench-tenants-qcluster.log")
+        sample()
+        time.sleep(1)
+    pids = tree(cluster.pid)
+    cpu0, sand0 = cpu_seconds(pids), cpu_seconds([gp.process.pid, bill.process.pid])
+    writes0, counts0 = table_writes(), row_counts()
+    t0, wall0 = timezone.now(), time.monotonic()
+    for pk in seen:
+        seen[pk].clear()
+    rss: dict[int, float] = {}
+    end = wall0 + CYCLE_SECONDS * args.cycles
+    while time.monotonic() < end:
+        sample()
+        pids = sorted(set(pids) | set(tree(cluster.pid)))
+        for pid, mb in peak_rss_mb(pids).items():
+            rss[pid] = max(mb, rss.get(pid, 0))
+        time.sleep(2)
+    time.sleep(2)
+    sample()
+    wall = time.monotonic() - wall0
+    cpu = cpu_seconds(tree(cluster.pid)) - cpu0
+    sandbox_cpu = cpu_seconds([gp.process.pid, bill.process.pid]) - sand0
+    writes1, counts1 = table_writes(), row_counts()
+
+    # Lag: each start in the window against the latest due time (first due + k cycles) before it.
+    lags, runs = [], 0
+    for pk, starts in seen.items():
+        first = dues.get(pk)
+        for started in starts:
+            if first is None or started < t0:
+                continue
+            k = int((started - first).total_seconds() // CYCLE_SECONDS)
+            due = first + timedelta(seconds=CYCLE_SECONDS * k)
+            lags.append((started - due).total_seconds())
+            runs += 1
+    expected = n * args.cycles
+    cores = os.cpu_count() or 1
+    result = {
+        "benchmark": "tenants",
+        "tenants": n,
+        "workers": args.workers,
+        "cpu_hog": args.cpu_hog,
+        "time_compression": "poll interval 1 min real = 5 min production (5x)",
+        "cycles_measured": args.cycles,
+        "window_s": round(wall, 1),
+        "tenant_cycles_started": runs,
+        "tenant_cycles_expected": expected,
+        "cpu_s_cluster": round(cpu, 2),
+        "cpu_s_per_idle_tenant_cycle": round(cpu / runs, 4) if runs else None,
+        "cpu_s_sandboxes": round(sandbox_cpu, 2),
+        "lag_p50_s": round(percentile(lags, 0.5), 2),
+        "lag_max_s": round(max(lags), 2) if lags else None,
+        "peak_rss_mb_per_process": sorted(rss.values(), reverse=True),
+        "rows_written_per_idle_tenant_cycle": writes_between(writes0, writes1, max(runs, 1)),
+        "new_rows_per_idle_tenant_cycle": round(
+            sum(counts1.get(t, 0) - counts0.get(t, 0) for t in counts0) / max(runs, 1), 3
+        ),
+        "row_counts_before": counts0,
+        "row_counts_after": counts1,
+        "cpu_share": round(cpu / (wall * cores), 4),
+        "lag_p99_s": round(percentile(lags, 0.99), 2),
+    }
+    return result
+
+
+def main(argv: list[str]) -> int:
+    result = run(make_parser().parse_args(argv))
+    result["machine"] = machine()
+    emit(result)
+    keys = (
+        "tenants",
+        "cpu_s_per_idle_tenant_cycle",
+        "new_rows_per_idle_tenant_cycle",
+        "lag_p50_s",
+        "tenant_cycles_started",
+        "tenant_cycles_expected",
+        "cpu_share",
+        "lag_p99_s",
+    )
+    print(json.dumps({k: result[k] for k in keys}), flush=True)  # the last line: the figures at a glance
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
