@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from .models import AlertDigest, Attempt, Job, State, SyncRecord, WebhookEvent, WebhookRejection
+from .models import AlertDigest, Attempt, Job, State, WebhookEvent, WebhookRejection
 
 BATCH = 2000
 LINEAGE_OUTCOMES = ("created", "adopted")
@@ -79,14 +79,17 @@ def prunable_attempts(cutoff: timezone.datetime, record_ids: list[int] | None = 
 
 
 def _prune_trail(cutoff: timezone.datetime) -> int:
-    """The trail, a batch of settled records at a time (walked by primary key): each pass computes the
-    newest attempt of those records only, never of the whole table again per deleted batch."""
+    """The trail, a batch of records at a time: only records that have an old attempt which may go
+    (walked by record ID), and for each batch the newest attempt of those records only, never of the
+    whole table again per deleted batch."""
     deleted, last = 0, 0
     while True:
         ids = list(
-            SyncRecord.objects.filter(pk__gt=last, state__in=SETTLED_STATES)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
+            Attempt.objects.filter(started_at__lt=cutoff, record_id__gt=last, record__state__in=SETTLED_STATES)
+            .exclude(outcome__in=LINEAGE_OUTCOMES)
+            .order_by("record_id")
+            .values_list("record_id", flat=True)
+            .distinct()[:BATCH]
         )
         if not ids:
             return deleted
