@@ -213,7 +213,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     @admin.display(description="proposed")
     def proposal(self, obj: Any) -> str:
         if getattr(obj, "action", MappingAction.LINK) == MappingAction.CREATE:
-            return format_html("<strong>Create in BILL</strong>")
+            return format_html("<strong>{}</strong>", "Create in BILL")
         target = getattr(obj, self.target_field)
         if not target:
             return format_html('<span class="ml-sub">{}</span>', "nothing chosen yet")
