@@ -248,7 +248,8 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     gp = start_gp_sandbox(seed="small")
     bill = start_bill_sandbox(seed="small", org_id="00802C" + uuid.uuid4().hex[:14].upper(),
                               webhook_retry_scale=0.01, webhook_timeout=5.0, allow_http_webhooks=True,
-                              shuffle_bulk_answers=True)
+                              shuffle_bulk_answers=True,
+                              dev_key="01C" + uuid.uuid4().hex.upper())  # a key per run: its hour is its own
     django_server, django_url = serve_django()
     relay: Relay | None = None
     workers: Workers | None = None
