@@ -259,7 +259,7 @@ def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
     fields: a caller holding a stale copy (another worker took the row, sent it or settled it since)
     never puts back an older state, send time or attempt count, which could let a third worker send
     the same create again. When the row moved on, the newer writer wins: the caller's copy is
-    refreshed and nothing is written (`settle_lost` tells it, if it cares)."""
+    refreshed and nothing is written."""
     seen_state, seen_at = record.state, record.updated_at
     apply_settlement(record, state, **fields)
     if record.pk is None or seen_at is None:
@@ -271,7 +271,6 @@ def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
     if not changed:
         log.info("record %s moved on meanwhile (was %s); not settling it to %s", record.pk, seen_state, state)
         record.refresh_from_db()
-        record.settle_lost = True  # type: ignore[attr-defined]
     return record
 
 
