@@ -60,6 +60,8 @@ class BillClient:
         # BILL's hourly limits are per developer key, shared with every org configured with the same key.
         self.key = key_of(connection)
         self.sessions = BillSessions(connection, self.http, self.gate, key=self.key)
+        # Set by a read-only context (preview, drift): every call but a read is refused before it leaves.
+        self.read_only = False
 
     @classmethod
     def for_connection(cls, connection: Any, **kwargs: Any) -> BillClient:
@@ -88,6 +90,9 @@ class BillClient:
 
     def call(self, operation: str, method: str, path: str, **options: Any) -> Any:
         """One logical operation, retried with backoff while BILL says to try again."""
+        if self.read_only and method.upper() != "GET":
+            raise BillError(f"A preview or drift report only reads: it refused to {operation} in BILL.",
+                            code="READ_ONLY")
         self.stats.calls += 1
         self.stats.by_operation[operation] += 1
 

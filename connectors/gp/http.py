@@ -76,6 +76,8 @@ class GPHttp:
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
         self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
+        # Set by a read-only context (preview, drift): every request but a read is refused before it leaves.
+        self.read_only = False
         self.request_count = 0  # calls made (each retry counts); NTLM handshake legs are in wire_count
         self.wire_count = 0
         self.company_root = f"{self.base_url}/" + rm.COMPANY_ROOT.format(
@@ -109,6 +111,9 @@ class GPHttp:
         connection refused). A timeout or reset after sending a POST raises a retryable GPError for
         the caller to reconcile first.
         """
+        if self.read_only and method.upper() != "GET":
+            raise GPError(f"A preview or drift report only reads: it refused to {method.upper()} {path} in GP.",
+                          retryable=False, code="read_only")
         tries = tries or self.max_tries
         for attempt in range(1, tries + 1):
             try:

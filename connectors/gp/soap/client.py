@@ -103,6 +103,9 @@ class GPWSClient:
     def call(self, operation: str, *, tries: int | None = None, with_context: bool = True, **params: Any) -> Any:
         """One operation with GP's errors as GPError; reads (and UpdateVendor, which sets values) are retried
         while GP says trying again can help."""
+        if self.http.read_only and not operation.startswith(ws.READ_OPERATION_PREFIXES):
+            raise GPError(f"A preview or drift report only reads: it refused to call {operation} in GP.",
+                          retryable=False, code="read_only")
         tries = tries or self.http.max_tries
         for attempt in range(1, tries + 1):
             try:
