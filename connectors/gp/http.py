@@ -9,7 +9,6 @@ import atexit
 import json
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 from requests_ntlm import HttpNtlmAuth
+
+from connectors import money_json
 
 from . import resource_map as rm
 
@@ -226,15 +227,4 @@ def error_from_response(response: requests.Response, account: str, company: str,
     return error(f"GP answered with HTTP {status}.", False, "http")
 
 
-def dumps(body: Any) -> bytes:
-    """JSON with Decimal amounts written exactly (as numbers, never through float)."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"\x00{value:f}\x00"  # marked, then unquoted below
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-    return _MARKED_DECIMAL.sub(r"\1", json.dumps(body, default=default)).encode()
-
-
-_MARKED_DECIMAL = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+dumps = money_json.dumps  # JSON with Decimal amounts written exactly (as numbers, never through float)
