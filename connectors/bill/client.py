@@ -34,6 +34,18 @@ PAGE_SIZE = 100
 R = TypeVar("R")
 
 
+def _refuse_unsafe_addresses(connection: Any) -> None:
+    """No password or developer key goes to an address the connection rules refuse (see
+    connectors.connection_rules): checked when the client is built, not only when the form was saved."""
+    from connectors.connection_rules import address_problem
+
+    for url in (connection.api_base_url, connection.webhook_api_base_url):
+        problem = address_problem(url or "", bill=True)
+        if problem:
+            raise BillError(f"The BILL connection's address {url!r} cannot be used: {problem} "
+                            "A connector admin corrects it on the BILL connection.", code="ADDRESS")
+
+
 class BillClient:
     """BILL v3 for one BillConnection. Build it with `BillClient.for_connection(conn)`."""
 
@@ -47,6 +59,8 @@ class BillClient:
     ) -> None:
         self.connection = connection
         self.stats = CallStats()
+        if http is None:
+            _refuse_unsafe_addresses(connection)
         self.http = http or BillHttp(
             connection.api_base_url,
             connection.webhook_api_base_url,

@@ -188,6 +188,17 @@ class GPHttp:
                        retryable=True, code="unreachable")
 
 
+def refuse_unsafe_address(url: str) -> None:
+    """No Windows password goes to an address the connection rules refuse (connectors.connection_rules):
+    checked each time a client is built from a saved connection, not only when the form was saved."""
+    from connectors.connection_rules import address_problem
+
+    problem = address_problem(url or "")
+    if problem:
+        raise GPError(f"The GP connection's address {url!r} cannot be used: {problem} A connector admin "
+                      "corrects it on the GP connection.", retryable=False, code="address")
+
+
 def error_from_response(response: requests.Response, account: str, company: str, tenant: str) -> GPError:
     """Turn a GP error answer into a GPError with GP's message (which never carries our password)."""
     status = response.status_code

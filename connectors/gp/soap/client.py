@@ -24,7 +24,7 @@ from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
-from connectors.gp.http import GPError, GPHttp, RelayFailure
+from connectors.gp.http import GPError, GPHttp, RelayFailure, refuse_unsafe_address
 from connectors.gp.records import (
     GPCheckbook,
     GPGLAccount,
@@ -70,6 +70,7 @@ class GPWSClient:
     def for_connection(cls, conn: GPConnection, **options: Any) -> GPWSClient:
         options.pop("page_size", None)
         url = (getattr(conn, "web_services_url", "") or "").strip() or default_endpoint(conn.base_url)
+        refuse_unsafe_address(url)
         if conn.route == conn.ROUTE_AGENT:  # the agent runs the SOAP calls against its GP Web Services URL
             from connectors.relay.adapter import AgentAdapter
 
