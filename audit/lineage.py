@@ -26,7 +26,9 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.GP_PAYMENT: ("GP payment", "BILL payment", "bill"),
 }
 MAPPING_ADMIN = {"vendor": ("vendormapping", "GP vendor"), "account": ("glaccountmapping", "GP account"),
-                 "checkbook": ("checkbookmapping", "BILL funding account")}
+                 "checkbook": ("checkbookmapping", "BILL funding account"),
+                 "department": ("departmentmapping", "GP department"), "location": ("locationmapping", "GP location"),
+                 "class": ("accountingclassmapping", "GP accounting class")}
 RETRYABLE = (State.FAILED, State.IN_DOUBT, State.SENDING, State.FLAGGED, State.CONFLICT, State.BLOCKED)
 
 

@@ -112,11 +112,20 @@ def recent_problems(tenant: Tenant, limit: int = 10) -> list[SyncRecord]:
 
 
 def mappings_to_review(tenant: Tenant) -> dict[str, int]:
-    from mappings.models import CheckbookMapping, GLAccountMapping, MappingState, VendorMapping
+    from mappings.models import (
+        AccountingClassMapping,
+        CheckbookMapping,
+        DepartmentMapping,
+        GLAccountMapping,
+        LocationMapping,
+        MappingState,
+        VendorMapping,
+    )
 
     return {name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
             for name, model in (("vendors", VendorMapping), ("accounts", GLAccountMapping),
-                                ("checkbooks", CheckbookMapping))}
+                                ("checkbooks", CheckbookMapping), ("departments", DepartmentMapping),
+                                ("locations", LocationMapping), ("classes", AccountingClassMapping))}
 
 
 def first_run(tenant: Tenant, states: list[Any]) -> bool:

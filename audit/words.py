@@ -221,6 +221,7 @@ def readable(value: Any) -> str:
 KIND_NOUNS: dict[str, tuple[str, str]] = {
     "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
     "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+    "classification": ("department/location/class", "departments/locations/classes"),
 }
 
 

@@ -38,7 +38,8 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
-from .suggest import ensure_account_suggestions
+from .line_classifications import wanted_keys
+from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
 FLOW = "gp_bills"
@@ -73,7 +74,9 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = No
     """Settle what can be settled now; return the new bills to create. Changes to bills already in
     BILL go to `later` (the run's worker threads) when given."""
     ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
-    ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
+    accounts = {d.account for i in invoices for d in i.distributions}
+    ctx.prefetch_account_maps(accounts)
+    ctx.prefetch_classification_maps(wanted_keys(ctx.tenant, accounts))
     records = _records(ctx, [i.voucher for i in invoices])
     # New approved invoices get their ledger rows in one statement, not one get_or_create each.
     new = [i.voucher for i in invoices if i.voucher not in records and is_approved(i, ctx.tenant)[0]]
@@ -191,6 +194,7 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
     accounts = [w.split(":", 1)[1] for w in draft.waiting_on if w.startswith("account:")]
     if accounts:
         ensure_account_suggestions(ctx, accounts)
+    ensure_classification_suggestions(ctx, draft.waiting_on)
     waiting = " ".join(draft.waiting_on)
     if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
