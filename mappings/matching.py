@@ -143,7 +143,7 @@ def score_classification(value: str, description: str, bill: Classification) -> 
         score += Decimal("0.6")
         reasons.append("name is the code")
     if description:
-        points, reason = _name_score(description, bill.name, Decimal("0.3"), 0.25)
+        points, reason = _name_score(description, bill.name, Decimal("0.5"), 0.4)
         score += points
         reasons += [reason] if reason else []
     return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))

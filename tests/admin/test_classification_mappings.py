@@ -97,3 +97,43 @@ def test_finance_cannot_change_the_tenants_segment_setting_and_a_connector_admin
     client.post(url, data)
     tenant.refresh_from_db()
     assert (tenant.department_segment, tenant.location_segment) == (3, 1)
+
+
+DEPT_IMPORT = "/admin/mappings/departmentmapping/import/"
+DEPT_CONFIRM = "/admin/mappings/departmentmapping/process_import/"
+DEPT_HEADER = "tenant,gp_value,gp_description,action,bill_id,bill_name,state,note\n"
+
+
+def _upload(client: Any, text: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(DEPT_IMPORT, {"import_file": SimpleUploadedFile("departments.csv", text.encode()),
+                                     "format": "0", "resource": "0"})
+
+
+def test_departments_import_with_link_create_and_blank_and_refuse_bad_rows_in_words(client, tenant, frank,
+                                                                                     released):
+    _department(tenant, "20")
+    DepartmentMapping.objects.create(tenant=tenant, gp_value="00", action="create")
+    DepartmentMapping.objects.create(tenant=tenant, gp_value="30", action="create")
+    waiting = SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V9", state="blocked",
+                                        waiting_on="department:20")
+    client.force_login(frank)
+    bad = _upload(client, DEPT_HEADER + "northwind,20,,link,loc02WRONGKIND,,approved,\n"
+                                        "northwind,99,,create,,,approved,\n"
+                                        "northwind,00,,remove,,,approved,\n").content.decode()
+    assert "BILL department ID" in bad and "Unknown GP department &#x27;99&#x27;." in bad
+    assert "Action must be" in bad
+    assert not DepartmentMapping.objects.filter(state=MappingState.APPROVED).exists()
+
+    good = _upload(client, DEPT_HEADER + f"northwind,20,Sales,link,0de02{tenant.slug}20,Sales,,\n"
+                                         "northwind,00,,blank,,,,\nnorthwind,30,Service,create,,,,\n")
+    client.post(DEPT_CONFIRM, {**good.context["confirm_form"].initial, "resource": "0"}, follow=True)
+    got = {m.gp_value: (m.state, m.action, m.bill_id) for m in DepartmentMapping.objects.filter(tenant=tenant)}
+    assert got == {"20": ("approved", "link", f"0de02{tenant.slug}20"), "00": ("approved", "blank", ""),
+                   "30": ("approved", "create", "")}
+    assert [waiting.pk] in released()
+    exported = client.post("/admin/mappings/departmentmapping/export/",
+                           {"format": "0", "resource": "0", "scope": "all", **{f"departmentmappingresource_{f}": "on"
+                            for f in ("tenant", "gp_value", "action", "bill_id", "state")}})
+    assert exported.status_code == 200
