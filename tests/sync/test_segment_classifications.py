@@ -184,3 +184,30 @@ def test_an_account_without_the_chosen_segment_is_parked_with_words_a_clerk_can_
     parked = record(tenant, "bill", voucher)
     assert parked.state == State.FLAGGED
     assert "has no segment 4" in parked.reason and "accounting class" in parked.reason
+
+
+def test_a_department_create_that_timed_out_after_bill_made_it_ends_with_exactly_one(
+        wired, gp_sandbox, bill_sandbox, frank):
+    run(wired)
+    approve_all(wired)
+    tenant = _with_segments(wired, department_segment=3)
+    run(tenant, full=True)
+    _approve_segments(tenant, frank)
+    voucher = _invoice_on_account(gp_sandbox, tenant, "SEGMENT000000005", "SEG-5", "000-6100-55")
+    run(tenant)
+    approve_all(tenant)
+    bill_sandbox.add_fault("timeout_after_commit", methods=["POST"], path_contains="/classifications/departments",
+                           hold_seconds=0.5)
+    approve(DepartmentMapping.objects.get(tenant=tenant, gp_value="55"), frank, create=True)
+    row = record(tenant, "classification", "department:55")
+    assert row.state in (State.IN_DOUBT, State.SYNCED)
+    run(tenant)
+    run(tenant)
+
+    made = [d for d in bill_sandbox.store.classifications["departments"].values() if d.get("shortName") == "55"]
+    assert len(made) == 1
+    row.refresh_from_db()
+    assert row.state == State.SYNCED and row.target_id == made[0]["id"]
+    assert row.trail.filter(outcome="in_doubt").exists() or row.trail.filter(outcome=State.IN_DOUBT).exists()
+    released = record(tenant, "bill", voucher)
+    assert released.state == State.SYNCED, released.reason
