@@ -72,3 +72,19 @@ def test_finance_may_read_the_segment_setting_but_not_change_it(page, live_serve
     response = page.goto(f"{live_server.url}/admin/connectors/tenant/{tenant.pk}/change/")
     assert response.status == 403 or 'name="department_segment"' not in page.content()
     _shot(page, "tenant_as_finance")
+
+
+def test_a_connector_admin_sets_the_department_segment_on_the_tenant_page(page, live_server, alice, tenant):
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/admin/connectors/tenant/{tenant.pk}/change/")
+    field = page.locator(".field-department_segment")
+    assert "100-6100-20" in field.inner_text()  # the help says what a segment is, by example
+    page.fill("#id_department_segment", "3")
+    page.fill("#id_location_segment", "3")
+    page.click("input[name=_continue]")
+    assert "Segment 3 is already the department" in page.locator(".errorlist").first.inner_text()
+    _shot(page, "tenant_segments_refused")
+    page.fill("#id_location_segment", "1")
+    page.click("input[name=_continue]")
+    tenant.refresh_from_db()
+    assert (tenant.department_segment, tenant.location_segment) == (3, 1)
