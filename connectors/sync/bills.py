@@ -46,6 +46,7 @@ FLOW = "gp_bills"
 CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
+WAITING_ON_MAX = SyncRecord._meta.get_field("waiting_on").max_length
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -195,7 +196,7 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
     if accounts:
         ensure_account_suggestions(ctx, accounts)
     ensure_classification_suggestions(ctx, draft.waiting_on)
-    waiting = " ".join(draft.waiting_on)
+    waiting = fit_waiting(draft.waiting_on)
     if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "blocked"
@@ -203,6 +204,18 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
             settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting,
                    label=draft.label)
     ctx.tally["bill_blocked"] += 1
+
+def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
+    """The waiting tokens that fit the ledger's column, in order (vendor first). A bill on many accounts and
+    segment values may name more than fit: it is released by the first of these approved, re-evaluated,
+    and then waits on the rest; its reason names them all."""
+    kept: list[str] = []
+    for token in tokens:
+        if len(" ".join([*kept, token])) > limit:
+            break
+        kept.append(token)
+    return " ".join(kept)
+
 
 def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,

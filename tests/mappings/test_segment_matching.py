@@ -27,3 +27,13 @@ def test_segments_are_read_by_position_whatever_the_separator():
     assert segment_value("100.6100.20", 3) == "20" and segment_value("100-6100-20", 1) == "100"
     assert segment_value("6100", 3) is None and segment_value("100-6100-20", 0) is None
     assert means_none("000") and not means_none("010") and not means_none("")
+
+
+def test_a_bill_waiting_on_more_mappings_than_the_ledger_column_holds_keeps_whole_tokens_in_order():
+    from connectors.sync.bills import WAITING_ON_MAX, fit_waiting
+
+    tokens = ["vendor:ACME0001"] + [f"account:{n:03d}-6100-{n:02d}" for n in range(20)] + ["department:20"]
+    kept = fit_waiting(tokens)
+    assert len(kept) <= WAITING_ON_MAX and kept.startswith("vendor:ACME0001 account:000-6100-00")
+    assert all(t in tokens for t in kept.split())
+    assert fit_waiting(["vendor:A", "department:20"]) == "vendor:A department:20"
