@@ -42,6 +42,7 @@ from .models import (
 from .words import money_text
 
 KIND_WORDS = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
+              Kind.CLASSIFICATION: "Department / location / class",
               Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL"}
 
 STUCK_AFTER = timedelta(minutes=15)

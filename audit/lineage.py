@@ -23,10 +23,13 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.BILL: ("GP payables invoice (voucher)", "BILL bill", "gp"),
     Kind.VENDOR: ("GP vendor", "BILL vendor", "gp"),
     Kind.GL_ACCOUNT: ("GP account", "BILL chart-of-accounts entry", "gp"),
+    Kind.CLASSIFICATION: ("GP account segment value", "BILL department, location or class", "gp"),
     Kind.GP_PAYMENT: ("GP payment", "BILL payment", "bill"),
 }
 MAPPING_ADMIN = {"vendor": ("vendormapping", "GP vendor"), "account": ("glaccountmapping", "GP account"),
-                 "checkbook": ("checkbookmapping", "BILL funding account")}
+                 "checkbook": ("checkbookmapping", "BILL funding account"),
+                 "department": ("departmentmapping", "GP department"), "location": ("locationmapping", "GP location"),
+                 "class": ("accountingclassmapping", "GP accounting class")}
 RETRYABLE = (State.FAILED, State.IN_DOUBT, State.SENDING, State.FLAGGED, State.CONFLICT, State.BLOCKED)
 
 
@@ -98,7 +101,7 @@ def title(record: SyncRecord) -> str:
     if record.kind == Kind.GP_PAYMENT and amount:
         return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
     noun = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
-            Kind.GP_PAYMENT: "Payment"}.get(record.kind, "Record")
+            Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value"}.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:
         return f"{noun} {record.label} ({record.source_key})"
     return f"{noun} {record.label or record.source_key}"

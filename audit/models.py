@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     VENDOR = "vendor", "Vendor (GP ⇄ BILL)"
     BILL = "bill", "GP invoice → BILL bill"
     GL_ACCOUNT = "gl_account", "GP account → BILL chart of accounts"
+    # A GP account segment value created in BILL as a department/location/accounting class; keyed kind:value.
+    CLASSIFICATION = "classification", "GP segment value → BILL department, location or class"
     GP_PAYMENT = "gp_payment", "BILL payment → GP payment"
     # What GP applied to a voucher outside BILL (a clerk's check, a credit memo), recorded in BILL so its
     # bill never shows more due than GP has open. Keyed by the GP voucher.

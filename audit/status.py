@@ -112,11 +112,25 @@ def recent_problems(tenant: Tenant, limit: int = 10) -> list[SyncRecord]:
 
 
 def mappings_to_review(tenant: Tenant) -> dict[str, int]:
-    from mappings.models import CheckbookMapping, GLAccountMapping, MappingState, VendorMapping
+    from django.db.models import Count
 
-    return {name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
-            for name, model in (("vendors", VendorMapping), ("accounts", GLAccountMapping),
-                                ("checkbooks", CheckbookMapping))}
+    from mappings.models import (
+        CheckbookMapping,
+        ClassificationMapping,
+        GLAccountMapping,
+        MappingState,
+        VendorMapping,
+    )
+
+    counts = {name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
+              for name, model in (("vendors", VendorMapping), ("accounts", GLAccountMapping),
+                                  ("checkbooks", CheckbookMapping))}
+    # Segment values: one grouped query for the three kinds.
+    by_kind = dict(ClassificationMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED)
+                   .values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    counts.update({name: by_kind.get(kind, 0) for name, kind in (("departments", "department"),
+                                                                  ("locations", "location"), ("classes", "class"))})
+    return counts
 
 
 def first_run(tenant: Tenant, states: list[Any]) -> bool:

@@ -18,6 +18,9 @@ MAPPING_NOUNS = {
     "vendor": ("vendor mapping", "vendor mappings"),
     "account": ("GL account mapping", "GL account mappings"),
     "checkbook": ("checkbook mapping", "checkbook mappings"),
+    "department": ("department mapping", "department mappings"),
+    "location": ("location mapping", "location mappings"),
+    "class": ("accounting class mapping", "accounting class mappings"),
 }
 STATE_ORDER = [
     State.BLOCKED,

@@ -45,6 +45,7 @@ OUTCOME_WORDS: dict[str, str] = {
 FLOW_WORDS: dict[str, str] = {
     "gp_vendors": "GP vendors → BILL",
     "gl_accounts": "GP accounts → BILL",
+    "classifications": "GP segment values → BILL departments, locations, classes",
     "gp_bills": "GP invoices → BILL bills",
     "bill_payments": "BILL payments → GP",
     "bill_vendors": "BILL vendor changes → GP",
@@ -221,6 +222,7 @@ def readable(value: Any) -> str:
 KIND_NOUNS: dict[str, tuple[str, str]] = {
     "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
     "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+    "classification": ("department/location/class", "departments/locations/classes"),
 }
 
 

@@ -17,7 +17,18 @@ from connectors.models import BillConnection, GPConnection, Tenant
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
 from connectors.tenancy import add_member
 from mappings.approval import approve
-from mappings.models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
+from mappings.models import (
+    AccountingClassMapping,
+    CheckbookMapping,
+    ClassificationAction,
+    ClassificationMapping,
+    DepartmentMapping,
+    GLAccountMapping,
+    LocationMapping,
+    MappingAction,
+    MappingState,
+    VendorMapping,
+)
 
 DEMO_SLUG = "demo"
 Say = Callable[[str], None]
@@ -27,8 +38,10 @@ def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1, gp_ws: Any = None) ->
     """A fresh demo tenant pointed at the running sandboxes (an old one is removed with its records);
     with `gp_ws` (a GP Web Services sandbox) the GP connection uses GP Web Services."""
     Tenant.objects.filter(slug=DEMO_SLUG).delete()
+    # Its GP accounts read location-account-department (100-6100-20), as many GP companies spell them:
+    # segment 1 is the BILL location, segment 3 the BILL department.
     tenant = Tenant.objects.create(name="Demo Building Products", slug=DEMO_SLUG, poll_interval_minutes=poll_minutes,
-                                   alert_emails="ap-team@demo.example")
+                                   alert_emails="ap-team@demo.example", location_segment=1, department_segment=3)
     GPConnection.objects.create(
         tenant=tenant, base_url=gp.url, gp_tenant=gp.tenant, company=gp.company, domain=gp.domain,
         username=gp.user, password=gp.password, timeout_seconds=30,
@@ -66,6 +79,14 @@ def is_strong(mapping: Any, min_score: Decimal) -> bool:
 
     if isinstance(mapping, CheckbookMapping):
         return True  # proposed from the GP checkbook whose bank account matches
+    if isinstance(mapping, ClassificationMapping):
+        if mapping.action == ClassificationAction.BLANK:
+            return True  # a value of zeros: no department/location
+        candidates = Suggestion.objects.filter(tenant_id=mapping.tenant_id, kind=mapping.kind, gp_key=mapping.gp_value)
+        if mapping.action == ClassificationAction.CREATE:
+            return not candidates.exists()
+        best = candidates.filter(bill_id=mapping.bill_id).order_by("-score").first()
+        return best is not None and best.score >= min_score
     vendor = isinstance(mapping, VendorMapping)
     key = mapping.gp_vendor_id if vendor else mapping.gp_account
     target = mapping.bill_vendor_id if vendor else mapping.bill_account_id
@@ -81,8 +102,11 @@ def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = No
     """Approve suggested mappings as finance would (all, or only strong ones), saying what it does;
     returns how many of each kind were approved and how many were left for a person."""
     finance = get_user_model().objects.filter(username="demo-finance").first()
-    counts: dict[str, int] = {"vendor": 0, "GL account": 0, "checkbook": 0, "left": 0}
-    for model, label in ((VendorMapping, "vendor"), (GLAccountMapping, "GL account"), (CheckbookMapping, "checkbook")):
+    counts: dict[str, int] = {"vendor": 0, "GL account": 0, "checkbook": 0, "department": 0, "location": 0,
+                              "accounting class": 0, "left": 0}
+    for model, label in ((VendorMapping, "vendor"), (GLAccountMapping, "GL account"), (CheckbookMapping, "checkbook"),
+                         (DepartmentMapping, "department"), (LocationMapping, "location"),
+                         (AccountingClassMapping, "accounting class")):
         for mapping in model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED):
             if isinstance(mapping, CheckbookMapping) and not mapping.gp_checkbook_id:
                 continue
@@ -90,7 +114,8 @@ def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = No
                 counts["left"] += 1
                 continue
             create = getattr(mapping, "action", "") == MappingAction.CREATE
-            approve(mapping, finance, create=create)
+            blank = getattr(mapping, "action", "") == ClassificationAction.BLANK
+            approve(mapping, finance, create=create, **({"blank": True} if blank else {}))
             counts[label] += 1
             say(f"  approved {label} mapping {mapping}" + (" (create in BILL)" if create else ""))
     return counts
@@ -101,7 +126,11 @@ def approvals_sentence(counts: dict[str, int]) -> str:
             "checkbook mapping(s)")
     if counts.get("left"):
         text += f"; {counts['left']} weaker suggestion(s) wait for you under Mappings"
-    return text + "."
+    text += "."
+    segments = [f"{counts[k]} {k}" for k in ("department", "location", "accounting class") if counts.get(k)]
+    if segments:
+        text += f" GP account segment values: approved {', '.join(segments)} mapping(s)."
+    return text
 
 
 def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
@@ -212,7 +241,7 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
 
 def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None) -> dict[str, Any]:
     from connectors import queue
-    from connectors.sync.agreement import agrees, measure_bills, measure_payments
+    from connectors.sync.agreement import agrees, measure_bills, measure_classifications, measure_payments
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
@@ -248,5 +277,12 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
               "bill_due_over_gp_open": max(bills_before_payments["bill_due_over_gp_open"],
                                            after["bill_due_over_gp_open"]),
               "double_payment_risks_open": after["double_payment_risks_open"]}
-    result["agree"] = agrees(result)
+    # Bill lines with a BILL department/location, as BILL shows them, against what the GP account segments
+    # and the approved mappings say (`*_expected`); any bill whose lines differ counts as a mismatch.
+    result.update(measure_classifications(tenant))
+    say(f"Bill lines in BILL with a department: {result['lines_with_department']}, with a location: "
+        f"{result['lines_with_location']} (GP account segment {tenant.department_segment} is the department, "
+        f"segment {tenant.location_segment} the location).")
+    result["agree"] = agrees(result) and result["classification_mismatches"] == 0 and all(
+        result[f"lines_with_{k}"] == result[f"lines_with_{k}_expected"] for k in ("department", "location", "class"))
     return result

@@ -85,6 +85,23 @@ class Tenant(models.Model):
     vendor_fields_to_gp = models.CharField(
         "vendor fields BILL may update in GP", max_length=200, default="name,email,phone,address,tax_id",
     )
+    # --- GP account segments that are BILL classifications (GP has no separate dimensions: a company
+    # spells department, location or class as a segment of the account string, e.g. 100-6100-20).
+    SEGMENT_HELP = ("Which segment of the GP account string (1 = the first, as in 100-6100-20 → 100) holds "
+                    "the {what}. Left empty: bill lines carry no BILL {what}. Changing it later applies to "
+                    "bills sent from then on; bills already in BILL are not rewritten for it.")
+    department_segment = models.PositiveSmallIntegerField(
+        "GP account segment that is the department", null=True, blank=True,
+        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="department"),
+    )
+    location_segment = models.PositiveSmallIntegerField(
+        "GP account segment that is the location", null=True, blank=True,
+        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="location"),
+    )
+    class_segment = models.PositiveSmallIntegerField(
+        "GP account segment that is the accounting class", null=True, blank=True,
+        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="accounting class"),
+    )
     alert_emails = models.CharField(
         "alert contacts", max_length=500, blank=True, help_text="Comma-separated e-mails for the needs-attention digest."
     )
@@ -95,6 +112,28 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    def clean(self) -> None:
+        """One segment cannot be two classifications: BILL would get the same code as both."""
+        from django.core.exceptions import ValidationError
+
+        seen: dict[int, str] = {}
+        for field in ("department_segment", "location_segment", "class_segment"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            if value in seen:
+                raise ValidationError({field: f"Segment {value} is already the {seen[value]}; choose another "
+                                              "segment or leave one empty."})
+            seen[value] = field.replace("_segment", "").replace("class", "accounting class")
+        super().clean()
+
+    @property
+    def segment_settings(self) -> dict[str, int]:
+        """Classification kind → 1-based GP account segment, for the kinds this tenant maps."""
+        pairs = (("department", self.department_segment), ("location", self.location_segment),
+                 ("class", self.class_segment))
+        return {kind: n for kind, n in pairs if n}
 
     @property
     def paid_status_set(self) -> frozenset[str]:

@@ -38,16 +38,29 @@ from .bill_targets import TargetCheckedForm
 from .import_limits import LIMITED_FORMATS, LimitedImportMixin, ScopedExportForm
 from .matching import Party, score_vendor
 from .models import (
+    AccountingClassMapping,
     ChangeSubject,
     CheckbookMapping,
+    ClassificationAction,
+    ClassificationMapping,
+    DepartmentMapping,
     GLAccountMapping,
+    LocationMapping,
     MappingAction,
     MappingChange,
     MappingState,
     Suggestion,
     VendorMapping,
 )
-from .resources import AccountMappingResource, CheckbookMappingResource, VendorMappingResource, after_approval
+from .resources import (
+    AccountMappingResource,
+    CheckbookMappingResource,
+    ClassMappingResource,
+    DepartmentMappingResource,
+    LocationMappingResource,
+    VendorMappingResource,
+    after_approval,
+)
 
 
 class ReviewFilter(admin.SimpleListFilter):
@@ -216,6 +229,8 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def proposal(self, obj: Any) -> str:
         if getattr(obj, "action", MappingAction.LINK) == MappingAction.CREATE:
             return format_html("<strong>{}</strong>", "Create in BILL")
+        if getattr(obj, "action", "") == ClassificationAction.BLANK:
+            return format_html("<strong>{}</strong>", "Leave blank in BILL")
         target = getattr(obj, self.target_field)
         if not target:
             return format_html('<span class="ml-sub">{}</span>', "nothing chosen yet")
@@ -294,6 +309,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
             elif decision == "create":
                 approval.approve(mapping, request.user, create=True)
                 self.message_user(request, f"Approved: {mapping}. It will be created in BILL.", messages.SUCCESS)
+            elif decision == "blank" and isinstance(mapping, ClassificationMapping):
+                approval.approve(mapping, request.user, blank=True)
+                self.message_user(request, f"Approved: {mapping}. Lines with it go to BILL without a "
+                                           f"{mapping.get_kind_display().lower()}.", messages.SUCCESS)
             elif decision == "reject":
                 approval.reject(mapping, request.user, request.POST.get("note", ""))
                 self.message_user(request, f"Rejected {getattr(mapping, self.gp_key)}.", messages.SUCCESS)
@@ -455,6 +474,55 @@ class GLAccountMappingAdmin(ReviewAdmin):
     search_fields = ("gp_account", "gp_description", "bill_account_id", "bill_name")
     fields = ("tenant", "gp_account", "gp_description", "action", "bill_account_id", "bill_name", "note",
               *ReviewAdmin.readonly_fields)
+
+
+class ClassificationMappingAdmin(ReviewAdmin):
+    """One review list per classification kind (department, location, accounting class): GP segment
+    values of the tenant's chosen account segment, with BILL's records of that kind suggested by code."""
+
+    gp_key, target_field = "gp_value", "bill_id"
+    actions = ("approve_selected", "approve_as_create", "approve_as_blank", "reject_selected")
+    list_display = ("gp_value", "gp_description", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
+    search_fields = ("gp_value", "gp_description", "bill_id", "bill_name")
+    fields = ("tenant", "gp_value", "gp_description", "action", "bill_id", "bill_name", "note", *ReviewAdmin.readonly_fields)
+
+    @property
+    def change_kind(self) -> str:
+        return self.model.KIND
+
+    @admin.action(description="Approve as 'leave blank in BILL'", permissions=["change"])
+    def approve_as_blank(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user, blank=True),
+                     "approved to be left blank in BILL")
+
+    def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
+        word = mapping.get_kind_display().lower()
+        setting = mapping.tenant.segment_settings.get(mapping.kind)
+        return {"can_leave_blank": True, "classification_word": word,
+                "subtitle": f"GP {word} {mapping.gp_value}" + (f" (segment {setting} of the GP account)" if setting
+                                                               else " (no GP account segment is set for it now)")}
+
+
+@admin.register(DepartmentMapping)
+class DepartmentMappingAdmin(ClassificationMappingAdmin):
+    waiting_prefix = suggestion_kind = "department"
+    task_noun = "department"
+    resource_classes = [DepartmentMappingResource]
+
+
+@admin.register(LocationMapping)
+class LocationMappingAdmin(ClassificationMappingAdmin):
+    waiting_prefix = suggestion_kind = "location"
+    task_noun = "location"
+    resource_classes = [LocationMappingResource]
+
+
+@admin.register(AccountingClassMapping)
+class AccountingClassMappingAdmin(ClassificationMappingAdmin):
+    waiting_prefix = suggestion_kind = "class"
+    task_noun = "accounting class"
+    resource_classes = [ClassMappingResource]
 
 
 @admin.register(CheckbookMapping)

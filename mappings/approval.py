@@ -15,6 +15,8 @@ from connectors.queue import enqueue
 from .bill_targets import check_target
 from .models import (
     CheckbookMapping,
+    ClassificationAction,
+    ClassificationMapping,
     GLAccountMapping,
     MappingAction,
     MappingChange,
@@ -23,10 +25,10 @@ from .models import (
     VendorMapping,
 )
 
-AnyMapping = VendorMapping | GLAccountMapping | CheckbookMapping
+AnyMapping = VendorMapping | GLAccountMapping | CheckbookMapping | ClassificationMapping
 APPROVAL_BATCH = 50  # mappings per follow-up task of a bulk approval (each may read GP once)
 RELEASE_BATCH = 200  # waiting records per replay task
-_TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "note")
+_TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "bill_id", "note")
 
 
 def waiting_key(mapping: AnyMapping) -> str:
@@ -35,6 +37,8 @@ def waiting_key(mapping: AnyMapping) -> str:
         return f"vendor:{mapping.gp_vendor_id}"
     if isinstance(mapping, GLAccountMapping):
         return f"account:{mapping.gp_account}"
+    if isinstance(mapping, ClassificationMapping):
+        return f"{mapping.kind}:{mapping.gp_value}"
     return f"checkbook:{mapping.bill_funding_account_id}"
 
 
@@ -51,9 +55,10 @@ def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
     after = _snapshot(mapping)
     if after == before:  # e.g. field choices applied to an approved link: those are recorded as they are written
         return
+    kind = mapping.kind if isinstance(mapping, ClassificationMapping) else type(mapping).__name__.replace("Mapping", "").lower()
     MappingChange.objects.create(
         tenant=mapping.tenant,
-        mapping_kind=type(mapping).__name__.replace("Mapping", "").lower(),
+        mapping_kind=kind,
         key=mapping_key(mapping),
         before=before,
         after=after,
@@ -74,7 +79,7 @@ def records_waiting_for(tenant: Any, key: str) -> list[int]:
 
 @transaction.atomic
 def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False,
-            field_choices: dict[str, Any] | None = None, queue_task: bool = True) -> None:
+            field_choices: dict[str, Any] | None = None, queue_task: bool = True, blank: bool = False) -> None:
     """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters
     (`queue_task=False`: the caller queues one task for many approvals, see `approve_many`).
 
@@ -101,6 +106,8 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
             raise ValueError("Choose a BILL record to link to, or approve it as 'create in BILL'.")
         if mapping.action == MappingAction.LINK:
             check_target(mapping.tenant, type(mapping), target)  # it goes into BILL URL paths
+    elif isinstance(mapping, ClassificationMapping):
+        _decide_classification(mapping, target_id, create, blank)
     elif isinstance(mapping, CheckbookMapping):
         if target_id:
             mapping.gp_checkbook_id = target_id
@@ -145,6 +152,23 @@ def release_ids(ids: Iterable[int]) -> None:
     unique = sorted(set(ids))
     for start in range(0, len(unique), RELEASE_BATCH):
         enqueue("connectors.tasks.replay_records", unique[start:start + RELEASE_BATCH], trigger="mapping")
+
+
+def _decide_classification(mapping: ClassificationMapping, target_id: str | None, create: bool, blank: bool) -> None:
+    """A segment value: link to a BILL department/location/class, create it in BILL, or leave it blank."""
+    if blank:
+        mapping.action, mapping.bill_id, mapping.bill_name = ClassificationAction.BLANK, "", ""
+    elif create:
+        mapping.action, mapping.bill_id = ClassificationAction.CREATE, ""
+    elif target_id:
+        if mapping.bill_id != target_id:
+            mapping.bill_name = (Suggestion.objects.filter(tenant=mapping.tenant, kind=mapping.kind, bill_id=target_id)
+                                 .values_list("bill_name", flat=True).first() or "")[:200]
+        mapping.action, mapping.bill_id = ClassificationAction.LINK, target_id
+    if mapping.action == ClassificationAction.LINK:
+        if not mapping.bill_id:
+            raise ValueError("Choose a BILL record to link to, approve it as 'create in BILL', or leave it blank.")
+        check_target(mapping.tenant, type(mapping), mapping.bill_id, kind=mapping.kind)
 
 
 @transaction.atomic

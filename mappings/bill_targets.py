@@ -17,7 +17,14 @@ from django import forms
 from audit.models import Kind, SyncRecord
 from connectors.bill.ids import InvalidBillId, check_bill_id
 
-from .models import CheckbookMapping, GLAccountMapping, Suggestion, VendorMapping
+from .models import (
+    PROXY_BY_KIND,
+    CheckbookMapping,
+    ClassificationMapping,
+    GLAccountMapping,
+    Suggestion,
+    VendorMapping,
+)
 
 # model → (field holding the BILL ID, kind of BILL ID, suggestion kind, ledger kind)
 BILL_FIELDS: dict[type, tuple[str, str, str | None, str | None]] = {
@@ -25,11 +32,23 @@ BILL_FIELDS: dict[type, tuple[str, str, str | None, str | None]] = {
     GLAccountMapping: ("bill_account_id", "chart_of_accounts", Suggestion.KIND_ACCOUNT, Kind.GL_ACCOUNT),
     CheckbookMapping: ("bill_funding_account_id", "funding_account", None, None),
 }
+# Segment values: one entry per classification kind (its proxy model), keyed by ClassificationKind.
+ID_KINDS = {"department": "department", "location": "location", "class": "accounting_class"}
+WORDS = {"department": "department", "location": "location", "class": "accounting class"}
+for _kind, _proxy in PROXY_BY_KIND.items():
+    BILL_FIELDS[_proxy] = ("bill_id", ID_KINDS[_kind], _kind, Kind.CLASSIFICATION)
 
 
-def check_format(model: type, value: str) -> None:
+def _model_for(model: type, kind: str | None) -> type:
+    """A classification mapping's proxy for its kind (the base model names no kind of BILL ID)."""
+    if model is ClassificationMapping and kind:
+        return PROXY_BY_KIND[kind]
+    return model
+
+
+def check_format(model: type, value: str, kind: str | None = None) -> None:
     """InvalidBillId (a ValueError with a plain sentence) unless `value` is a BILL ID of the model's kind."""
-    field, kind, _, _ = BILL_FIELDS[model]
+    field, kind, _, _ = BILL_FIELDS[_model_for(model, kind)]
     check_bill_id(value, kind)
 
 
@@ -44,7 +63,9 @@ def _ask_bill(tenant: Any, model: type, value: str) -> None:
     from connectors.bill.client import BillClient
     from connectors.bill.http import BillError
 
-    what = "vendor" if model is VendorMapping else "chart-of-accounts entry"
+    classification = next((k for k, p in PROXY_BY_KIND.items() if p is model), None)
+    what = ("vendor" if model is VendorMapping else WORDS[classification] if classification
+            else "chart-of-accounts entry")
     try:
         conn = tenant.bill_connection
     except Exception:
@@ -54,6 +75,8 @@ def _ask_bill(tenant: Any, model: type, value: str) -> None:
     try:
         if model is VendorMapping:
             client.get_vendor(value)
+        elif classification:
+            client.get_classification(classification, value)
         else:
             client.get_chart_of_account(value)
     except BillError as exc:
@@ -62,8 +85,9 @@ def _ask_bill(tenant: Any, model: type, value: str) -> None:
         raise ValueError(f"Could not check BILL {what} '{value}' with BILL ({exc.message}); try again.") from None
 
 
-def check_target(tenant: Any, model: type, value: str) -> None:
+def check_target(tenant: Any, model: type, value: str, kind: str | None = None) -> None:
     """ValueError with a plain sentence unless `value` is a BILL ID this tenant's BILL org has."""
+    model = _model_for(model, kind)
     check_format(model, value)
     if model is CheckbookMapping or _seen(tenant, model, value):
         return

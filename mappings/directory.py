@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from audit.models import Kind, SyncRecord
 from connectors.models import Tenant
 
-from .models import CheckbookMapping, GLAccountMapping, Suggestion, VendorMapping
+from .models import (
+    CheckbookMapping,
+    ClassificationKind,
+    ClassificationMapping,
+    GLAccountMapping,
+    Suggestion,
+    VendorMapping,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +35,37 @@ class Directory:
     bill_accounts: set[str] = field(default_factory=set)
     gp_checkbooks: set[str] = field(default_factory=set)
     bill_funding_accounts: set[str] = field(default_factory=set)
+    # Segment values (kind → values) from the GP account strings, and BILL classifications (kind → IDs).
+    gp_segments: dict[str, set[str]] = field(default_factory=lambda: {k.value: set() for k in ClassificationKind})
+    bill_classifications: dict[str, set[str]] = field(
+        default_factory=lambda: {k.value: set() for k in ClassificationKind})
     live_gp: bool = False
     live_bill: bool = False
+
+    # The import checks name one set per kind (mappings.resources: key_set / target_set).
+    @property
+    def gp_departments(self) -> set[str]:
+        return self.gp_segments["department"]
+
+    @property
+    def gp_locations(self) -> set[str]:
+        return self.gp_segments["location"]
+
+    @property
+    def gp_classes(self) -> set[str]:
+        return self.gp_segments["class"]
+
+    @property
+    def bill_departments(self) -> set[str]:
+        return self.bill_classifications["department"]
+
+    @property
+    def bill_locations(self) -> set[str]:
+        return self.bill_classifications["location"]
+
+    @property
+    def bill_classes(self) -> set[str]:
+        return self.bill_classifications["class"]
 
 
 def for_tenant(tenant: Tenant, *, live: bool = True) -> Directory:
@@ -55,6 +91,15 @@ def seen_by_connector(tenant: Tenant) -> Directory:
     d.bill_accounts.update(a for a in account_maps.values_list("bill_account_id", flat=True) if a)
     d.bill_accounts.update(Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_ACCOUNT)
                            .values_list("bill_id", flat=True))
+    for kind, value, bill_id in ClassificationMapping.objects.filter(tenant=tenant).values_list(
+            "kind", "gp_value", "bill_id"):
+        d.gp_segments[kind].add(value)
+        if bill_id:
+            d.bill_classifications[kind].add(bill_id)
+    for kind, bill_id in Suggestion.objects.filter(tenant=tenant, kind__in=list(d.gp_segments)).values_list(
+            "kind", "bill_id"):
+        d.bill_classifications[kind].add(bill_id)
+    _segments_of(tenant, d.gp_accounts, d)
     checkbooks = CheckbookMapping.objects.filter(tenant=tenant)
     d.bill_funding_accounts.update(checkbooks.values_list("bill_funding_account_id", flat=True))
     d.gp_checkbooks.update(c for c in checkbooks.values_list("gp_checkbook_id", flat=True) if c)
@@ -82,6 +127,15 @@ def _ask_gp(tenant: Tenant, d: Directory) -> None:
         log.warning("could not list GP identifiers for %s: %s", tenant.slug, exc)
         return
     d.gp_vendors, d.gp_accounts, d.gp_checkbooks, d.live_gp = vendors, accounts, checkbooks, True
+    _segments_of(tenant, accounts, d)
+
+
+def _segments_of(tenant: Tenant, accounts: set[str], d: Directory) -> None:
+    """The values the tenant's chosen segments take in these GP account strings."""
+    from connectors.sync.line_classifications import wanted_keys
+
+    for kind, value in wanted_keys(tenant, accounts):
+        d.gp_segments[kind].add(value)
 
 
 def _ask_bill(tenant: Tenant, d: Directory) -> None:
@@ -96,7 +150,9 @@ def _ask_bill(tenant: Tenant, d: Directory) -> None:
         vendors = {v.id for v in client.iter_vendors()}
         accounts = {a.id for a in client.iter_chart_of_accounts()}
         funding = {f.id for f in client.iter_funding_accounts()}
+        classifications = {kind: {c.id for c in client.iter_classifications(kind)} for kind in d.bill_classifications}
     except Exception as exc:
         log.warning("could not list BILL identifiers for %s: %s", tenant.slug, exc)
         return
     d.bill_vendors, d.bill_accounts, d.bill_funding_accounts, d.live_bill = vendors, accounts, funding, True
+    d.bill_classifications = classifications

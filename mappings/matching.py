@@ -119,3 +119,43 @@ def rank_accounts(gp: Account, candidates: list[Account], limit: int = 5) -> lis
     scored = [score_account(gp, c) for c in candidates]
     good = [c for c in scored if c.score >= MIN_SCORE]
     return sorted(good, key=lambda c: (-c.score, c.bill_name))[:limit]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A BILL department, location or accounting class as matching sees it (short name = its code)."""
+
+    id: str
+    name: str
+    short_name: str = ""
+
+
+def score_classification(value: str, description: str, bill: Classification) -> Candidate:
+    """A GP segment value against one BILL classification: the same code (BILL's short name, or a name
+    that is just the code) is strong; a GP description like the BILL name adds to it."""
+    score = Decimal(0)
+    reasons: list[str] = []
+    code = value.strip().lower()
+    if code and bill.short_name.strip().lower() == code:
+        score += Decimal("0.7")
+        reasons.append("same code")
+    elif code and bill.name.strip().lower() == code:
+        score += Decimal("0.6")
+        reasons.append("name is the code")
+    if description:
+        points, reason = _name_score(description, bill.name, Decimal("0.5"), 0.4)
+        score += points
+        reasons += [reason] if reason else []
+    return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
+
+
+def rank_classifications(value: str, description: str, candidates: list[Classification],
+                         limit: int = 5) -> list[Candidate]:
+    scored = [score_classification(value, description, c) for c in candidates]
+    good = [c for c in scored if c.score >= MIN_SCORE]
+    return sorted(good, key=lambda c: (-c.score, c.bill_name))[:limit]
+
+
+def means_none(value: str) -> bool:
+    """A segment value of zeros (00, 000) is how GP companies usually say 'no department/location'."""
+    return bool(value) and set(value) == {"0"}

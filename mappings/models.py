@@ -76,6 +76,104 @@ class GLAccountMapping(MappingBase):
         return f"{self.gp_account} → {self.bill_account_id or '(new BILL account)'}"
 
 
+class ClassificationKind(models.TextChoices):
+    """The BILL classifications a GP account segment can carry (Tenant.*_segment says which segment)."""
+
+    DEPARTMENT = "department", "Department"
+    LOCATION = "location", "Location"
+    CLASS = "class", "Accounting class"
+
+
+class ClassificationAction(models.TextChoices):
+    LINK = "link", "Link to an existing BILL record"
+    CREATE = "create", "Create it in BILL"
+    BLANK = "blank", "Leave it blank in BILL"
+
+
+class ClassificationMapping(MappingBase):
+    """A GP account segment value (department 20, location 100) ↔ a BILL department, location or
+    accounting class; or 'create it in BILL'; or 'leave blank' (a value such as 00 that means none).
+
+    The waiting token is `<kind>:<value>` (department:20), like vendor:… and account:…."""
+
+    kind = models.CharField(max_length=12, choices=ClassificationKind.choices)
+    gp_value = models.CharField("GP segment value", max_length=30)
+    gp_description = models.CharField(
+        "GP description", max_length=100, blank=True,
+        help_text="What the value means in GP (e.g. Sales); the name a BILL record created from it gets.",
+    )
+    action = models.CharField(max_length=10, choices=ClassificationAction.choices, default=ClassificationAction.LINK)
+    bill_id = models.CharField("BILL ID", max_length=40, blank=True)
+    bill_name = models.CharField("BILL name", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "classification mapping"
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "gp_value"], name="one_classification_mapping")]
+        indexes = [models.Index(fields=["tenant", "kind", "state"], name="classification_map_state")]
+
+    def __str__(self) -> str:
+        if self.action == ClassificationAction.BLANK:
+            return f"{self.get_kind_display()} {self.gp_value} → (blank in BILL)"
+        return f"{self.get_kind_display()} {self.gp_value} → {self.bill_id or '(new BILL ' + self.kind + ')'}"
+
+
+class _KindManager(models.Manager):
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(kind=self.kind)
+
+
+class DepartmentMapping(ClassificationMapping):
+    """Department segment values (one review list per kind, so a clerk sees one thing at a time)."""
+
+    KIND = ClassificationKind.DEPARTMENT
+    objects = _KindManager(KIND)
+
+    class Meta:
+        proxy = True
+        verbose_name = "department mapping"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = self.KIND
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class LocationMapping(ClassificationMapping):
+    KIND = ClassificationKind.LOCATION
+    objects = _KindManager(KIND)
+
+    class Meta:
+        proxy = True
+        verbose_name = "location mapping"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = self.KIND
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class AccountingClassMapping(ClassificationMapping):
+    KIND = ClassificationKind.CLASS
+    objects = _KindManager(KIND)
+
+    class Meta:
+        proxy = True
+        verbose_name = "accounting class mapping"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = self.KIND
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+PROXY_BY_KIND: dict[str, type[ClassificationMapping]] = {
+    ClassificationKind.DEPARTMENT: DepartmentMapping,
+    ClassificationKind.LOCATION: LocationMapping,
+    ClassificationKind.CLASS: AccountingClassMapping,
+}
+
+
 class CheckbookMapping(MappingBase):
     """BILL funding bank account ↔ GP checkbook, used when writing payments back to GP."""
 
@@ -97,8 +195,10 @@ class Suggestion(models.Model):
 
     KIND_VENDOR = "vendor"
     KIND_ACCOUNT = "account"
+    # Classification suggestions use the ClassificationKind values (department, location, class).
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=10, choices=[(KIND_VENDOR, "Vendor"), (KIND_ACCOUNT, "GL account")])
+    kind = models.CharField(max_length=12, choices=[(KIND_VENDOR, "Vendor"), (KIND_ACCOUNT, "GL account"),
+                                                    *ClassificationKind.choices])
     gp_key = models.CharField(max_length=60)
     bill_id = models.CharField(max_length=40)
     bill_name = models.CharField(max_length=200)

@@ -19,10 +19,21 @@ from connectors.models import Tenant
 from connectors.tenancy import tenants_for
 
 from . import approval, bill_targets, directory
-from .models import CheckbookMapping, GLAccountMapping, MappingAction, MappingState, VendorMapping
+from .models import (
+    AccountingClassMapping,
+    CheckbookMapping,
+    ClassificationAction,
+    DepartmentMapping,
+    GLAccountMapping,
+    LocationMapping,
+    MappingAction,
+    MappingState,
+    VendorMapping,
+)
 
 STATES = {s.value for s in MappingState}
 ACTIONS = {a.value for a in MappingAction}
+CLASSIFICATION_ACTIONS = {a.value for a in ClassificationAction}
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection). The library's own
 # setting only strips a leading "=", so cells are quoted with an apostrophe, and unquoted on import.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -117,8 +128,9 @@ class MappingResource(resources.ModelResource):
             errors.setdefault(self.gp_key, []).append(f"The {self.key_label} is empty.")
         elif key not in getattr(known, self.key_set):
             errors.setdefault(self.gp_key, []).append(f"Unknown {self.key_label} '{key}'.")
-        if self.has_action and action not in ACTIONS:
-            errors.setdefault("action", []).append(f"Action must be 'link' or 'create', not '{action}'.")
+        if self.has_action and action not in self.actions:
+            errors.setdefault("action", []).append(
+                f"Action must be {' or '.join(repr(a) for a in sorted(self.actions))}, not '{action}'.")
         if state not in STATES:
             errors.setdefault("state", []).append(f"State must be approved, suggested or rejected, not '{state}'.")
         bill_field = bill_targets.BILL_FIELDS[self._meta.model][0]
@@ -130,6 +142,8 @@ class MappingResource(resources.ModelResource):
                 errors.setdefault(bill_field, []).append(str(exc))
         if target and target not in getattr(known, self.target_set) and bill_field not in errors:
             errors.setdefault(self.target, []).append(f"Unknown {self.target_label} '{target}'.")
+        if action == ClassificationAction.BLANK and target:
+            errors.setdefault(self.target, []).append("'blank' means no BILL record: leave the BILL ID empty.")
         if state == MappingState.APPROVED and not target and (not self.has_action or action == MappingAction.LINK):
             errors.setdefault(self.target, []).append(f"An approved link needs a {self.target_label}.")
         if key:
@@ -152,6 +166,7 @@ class MappingResource(resources.ModelResource):
             row["action"] = action
 
     unique_target = True
+    actions = ACTIONS
 
     def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
         """Each row's result keeps its data-row number, so the preview can name the file's own line."""
@@ -171,7 +186,7 @@ class MappingResource(resources.ModelResource):
         if isinstance(instance, VendorMapping):
             instance.field_choices = {}  # an import links only: differing vendor fields wait for a person
         if instance.state == MappingState.APPROVED:
-            if self.has_action and instance.action == MappingAction.CREATE:
+            if self.has_action and instance.action in (MappingAction.CREATE, ClassificationAction.BLANK):
                 setattr(instance, self.target, "")
             if not (old and old.state == MappingState.APPROVED and getattr(old, self.target) == getattr(instance, self.target)):
                 from django.utils import timezone
@@ -223,3 +238,38 @@ class CheckbookMappingResource(MappingResource):
         fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "state", "note")
         export_order = fields
         import_id_fields = ("tenant", "bill_funding_account_id")
+
+
+class ClassificationMappingResource(MappingResource):
+    """A segment value of one kind; action link, create or blank (leave it blank in BILL)."""
+
+    gp_key, target = "gp_value", "bill_id"
+    actions = CLASSIFICATION_ACTIONS
+    unique_target = False  # GP values 10 and 010 may both mean one BILL department
+
+    class Meta(MappingResource.Meta):
+        fields = ("tenant", "gp_value", "gp_description", "action", "bill_id", "bill_name", "state", "note")
+        export_order = fields
+        import_id_fields = ("tenant", "gp_value")
+
+
+class DepartmentMappingResource(ClassificationMappingResource):
+    key_set, target_set, key_label, target_label = "gp_departments", "bill_departments", "GP department", "BILL department ID"
+
+    class Meta(ClassificationMappingResource.Meta):
+        model = DepartmentMapping
+
+
+class LocationMappingResource(ClassificationMappingResource):
+    key_set, target_set, key_label, target_label = "gp_locations", "bill_locations", "GP location", "BILL location ID"
+
+    class Meta(ClassificationMappingResource.Meta):
+        model = LocationMapping
+
+
+class ClassMappingResource(ClassificationMappingResource):
+    key_set, target_set = "gp_classes", "bill_classes"
+    key_label, target_label = "GP accounting class", "BILL accounting class ID"
+
+    class Meta(ClassificationMappingResource.Meta):
+        model = AccountingClassMapping

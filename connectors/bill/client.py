@@ -289,6 +289,33 @@ class BillClient:
         answer = self.call("create_location", "POST", "/v3/classifications/locations", body=body)
         return BillClassification.from_api(answer)
 
+    def iter_accounting_classes(self) -> Iterator[BillClassification]:
+        return self._pages("list_accounting_classes", "/v3/classifications/accounting-classes",
+                           BillClassification.from_api)
+
+    def create_accounting_class(self, name: str, short_name: str = "") -> BillClassification:
+        body = {"name": name, **({"shortName": short_name} if short_name else {})}
+        answer = self.call("create_accounting_class", "POST", "/v3/classifications/accounting-classes", body=body)
+        return BillClassification.from_api(answer)
+
+    # Segment classification kind (mappings.models.ClassificationKind) → BILL's path under /v3/classifications.
+    CLASSIFICATION_PATHS = {"department": "departments", "location": "locations", "class": "accounting-classes"}
+
+    def iter_classifications(self, kind: str) -> Iterator[BillClassification]:
+        """Departments, locations or accounting classes, by the connector's kind word."""
+        return {"department": self.iter_departments, "location": self.iter_locations,
+                "class": self.iter_accounting_classes}[kind]()
+
+    def create_classification(self, kind: str, name: str, short_name: str = "") -> BillClassification:
+        return {"department": self.create_department, "location": self.create_location,
+                "class": self.create_accounting_class}[kind](name, short_name)
+
+    def get_classification(self, kind: str, classification_id: str) -> BillClassification:
+        segment = self.CLASSIFICATION_PATHS[kind]
+        answer = self.call(f"get_{segment.replace('-', '_')}", "GET",
+                           f"/v3/classifications/{segment}/{path_id(classification_id)}")
+        return BillClassification.from_api(answer)
+
     def iter_funding_accounts(self, filters: Iterable[FilterLike] | None = None) -> Iterator[BillFundingAccount]:
         return self._pages("list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api, filters)
 

@@ -2,8 +2,8 @@
 
 BILL IDs are BILL-generated letters and digits, 20 characters in practice, whose first three
 characters name the object type (BILL's v3 reference: organizations `008…`, vendors `009…`, bills
-`00n…`, payments `stp…`, chart-of-accounts entries `0ca…`; webhook samples add `0de…` departments and
-`loc…` locations). Webhook subscription IDs are UUIDs, and BILL's own test events use IDs such as
+`00n…`, payments `stp…`, chart-of-accounts entries `0ca…`; webhook samples add `0de…` departments,
+`loc…` locations and `cls…` accounting classes). Webhook subscription IDs are UUIDs, and BILL's own test events use IDs such as
 `test-bill-id`, so the general pattern also allows `-` and `_` after the first character.
 
 An ID from anywhere outside this process — a person, an import file, a webhook, even our own
@@ -21,8 +21,11 @@ from .http import BillError
 
 BILL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 # Prefixes BILL documents for the objects a person may name in a mapping.
-PREFIXES = {"vendor": "009", "bill": "00n", "payment": "stp", "chart_of_accounts": "0ca", "organization": "008"}
+PREFIXES = {"vendor": "009", "bill": "00n", "payment": "stp", "chart_of_accounts": "0ca", "organization": "008",
+            "department": "0de", "location": "loc", "accounting_class": "cls"}
 KIND_WORDS = {"vendor": "BILL vendor ID", "chart_of_accounts": "BILL chart-of-accounts ID",
+              "department": "BILL department ID", "location": "BILL location ID",
+              "accounting_class": "BILL accounting class ID",
               "funding_account": "BILL funding account ID", "bill": "BILL bill ID", "payment": "BILL payment ID"}
 
 

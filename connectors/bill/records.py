@@ -106,14 +106,21 @@ class BillLineItem:
     amount: Decimal
     description: str
     chart_of_account_id: str | None
+    department_id: str | None = None
+    location_id: str | None = None
+    accounting_class_id: str | None = None
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillLineItem:
+        c = d.get("classifications") or {}
         return cls(
             d.get("id") or "",
             to_money(d.get("amount")),
             d.get("description") or "",
-            (d.get("classifications") or {}).get("chartOfAccountId"),
+            c.get("chartOfAccountId"),
+            c.get("departmentId") or None,
+            c.get("locationId") or None,
+            c.get("accountingClassId") or None,
         )
 
 

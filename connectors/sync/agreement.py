@@ -117,3 +117,37 @@ def agrees(m: dict[str, Any]) -> bool:
             and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
             and m.get("bill_due_over_gp_open", 0) == 0 and m.get("double_payment_risks_open", 0) == 0
             and m["gp_payments_applied"] == m["bill_payments_paid"])
+
+
+def measure_classifications(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
+    """Bill lines carrying a BILL department / location / accounting class, as BILL shows them, against
+    what the GP account segments and the approved mappings say each line should carry now."""
+    from .bill_payload import build_draft
+
+    ctx = ctx or SyncContext.for_tenant(tenant)
+    invoices = {i.voucher: i for i in ctx.gp.iter_invoices()}
+    shown: Counter[str] = Counter()
+    expected: Counter[str] = Counter()
+    mismatched = 0
+    for bill in ctx.bill.iter_bills():
+        voucher = voucher_from_description(bill.description)
+        if bill.archived or voucher not in invoices:
+            continue
+        draft = build_draft(invoices[voucher], ctx)
+        if not draft.ready:
+            continue
+        want = sorted((str(li["amount"]), li["classifications"].get("departmentId") or "",
+                       li["classifications"].get("locationId") or "",
+                       li["classifications"].get("accountingClassId") or "") for li in draft.payload["billLineItems"])
+        have = sorted((str(li.amount), li.department_id or "", li.location_id or "", li.accounting_class_id or "")
+                      for li in bill.line_items)
+        mismatched += want != have
+        for lines, tally in ((want, expected), (have, shown)):
+            for _, department, location, klass in lines:
+                tally["department"] += bool(department)
+                tally["location"] += bool(location)
+                tally["class"] += bool(klass)
+    return {"lines_with_department": shown["department"], "lines_with_location": shown["location"],
+            "lines_with_class": shown["class"], "lines_with_department_expected": expected["department"],
+            "lines_with_location_expected": expected["location"], "lines_with_class_expected": expected["class"],
+            "classification_mismatches": mismatched}

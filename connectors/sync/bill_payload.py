@@ -15,6 +15,7 @@ from audit.words import money_text
 from connectors.models import Tenant
 
 from .hashing import content_hash
+from .line_classifications import DIMENSION_FIELDS, classify_line, waiting_words
 
 LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
 DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
@@ -56,11 +57,52 @@ class BillDraft:
 
     @property
     def hash(self) -> str:
-        return content_hash(self.payload)
+        """What decides whether a bill in BILL must be updated: the body without the segment dimensions
+        (department, location, class), so a later change of the tenant's segment setting or of a segment
+        mapping never rewrites a bill already sent — paid or not. A GP change still sends them."""
+        return content_hash(without_dimensions(self.payload))
 
     @property
     def ready(self) -> bool:
         return not self.problem and not self.waiting_on
+
+
+def without_dimensions(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with departmentId/locationId/accountingClassId taken off every line."""
+    lines = payload.get("billLineItems")
+    if not lines:
+        return payload
+    return {**payload, "billLineItems": [
+        {**line, "classifications": {k: v for k, v in (line.get("classifications") or {}).items()
+                                     if k not in DIMENSION_FIELDS}}
+        for line in lines]}
+
+
+def line_classifications(account: str, account_id: str | None, ctx: Any, waiting_on: list[str],
+                         problems: list[str]) -> dict[str, str]:
+    """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
+    the department/location/class its segments map to (connectors.sync.line_classifications). What it
+    waits on is added to `waiting_on`, what is wrong with it to `problems` (each once). Shared by every
+    document built from GP distributions (bills, vendor credits)."""
+    if account_id is None:
+        token = f"account:{account}"
+        if token not in waiting_on:
+            waiting_on.append(token)
+    found = classify_line(account, ctx)
+    for token in found.waiting_on:
+        if token not in waiting_on:
+            waiting_on.append(token)
+    for problem in found.problems:
+        if problem not in problems:
+            problems.append(problem)
+    return {"chartOfAccountId": account_id or "", **found.ids}
+
+
+def waiting_sentence(waiting_on: list[str]) -> str:
+    """"Waiting for a mapping: GP vendor X, GP department 20 not mapped to BILL yet."""
+    names = [waiting_words(w) or w.replace("vendor:", "GP vendor ").replace("account:", "GP account ")
+             for w in waiting_on]
+    return "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
 
 
 def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
@@ -140,14 +182,10 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
         if amount == 0:
             continue
         account_id = ctx.bill_account_id(dist.account)
-        if account_id is None:
-            token = f"account:{dist.account}"
-            if token not in draft.waiting_on:
-                draft.waiting_on.append(token)
         lines.append({
             "amount": amount,
             "description": description[:MAX_DESCRIPTION],
-            "classifications": {"chartOfAccountId": account_id or ""},
+            "classifications": line_classifications(dist.account, account_id, ctx, draft.waiting_on, problems),
         })
         line_sum += amount
     if not lines:
@@ -179,8 +217,7 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
         draft.fix = "Release the vendor in GP; this bill then goes to BILL by itself."
         return draft
     if draft.waiting_on:
-        names = [w.replace("vendor:", "GP vendor ").replace("account:", "GP account ") for w in draft.waiting_on]
-        draft.blocked_reason = "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
+        draft.blocked_reason = waiting_sentence(draft.waiting_on)
         draft.fix = "Approve the mapping in Mappings; this bill then goes to BILL by itself."
         return draft
 

@@ -38,13 +38,15 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
-from .suggest import ensure_account_suggestions
+from .line_classifications import wanted_keys
+from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
 FLOW = "gp_bills"
 CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
+WAITING_ON_MAX = SyncRecord._meta.get_field("waiting_on").max_length
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -73,7 +75,9 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = No
     """Settle what can be settled now; return the new bills to create. Changes to bills already in
     BILL go to `later` (the run's worker threads) when given."""
     ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
-    ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
+    accounts = {d.account for i in invoices for d in i.distributions}
+    ctx.prefetch_account_maps(accounts)
+    ctx.prefetch_classification_maps(wanted_keys(ctx.tenant, accounts))
     records = _records(ctx, [i.voucher for i in invoices])
     # New approved invoices get their ledger rows in one statement, not one get_or_create each.
     new = [i.voucher for i in invoices if i.voucher not in records and is_approved(i, ctx.tenant)[0]]
@@ -191,7 +195,8 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
     accounts = [w.split(":", 1)[1] for w in draft.waiting_on if w.startswith("account:")]
     if accounts:
         ensure_account_suggestions(ctx, accounts)
-    waiting = " ".join(draft.waiting_on)
+    ensure_classification_suggestions(ctx, draft.waiting_on)
+    waiting = fit_waiting(draft.waiting_on)
     if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "blocked"
@@ -199,6 +204,18 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
             settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting,
                    label=draft.label)
     ctx.tally["bill_blocked"] += 1
+
+def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
+    """The waiting tokens that fit the ledger's column, in order (vendor first). A bill on many accounts and
+    segment values may name more than fit: it is released by the first of these approved, re-evaluated,
+    and then waits on the rest; its reason names them all."""
+    kept: list[str] = []
+    for token in tokens:
+        if len(" ".join([*kept, token])) > limit:
+            break
+        kept.append(token)
+    return " ".join(kept)
+
 
 def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,

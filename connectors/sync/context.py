@@ -9,7 +9,7 @@ from typing import Any
 
 from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
-from mappings.models import GLAccountMapping, MappingState, VendorMapping
+from mappings.models import ClassificationMapping, GLAccountMapping, MappingState, VendorMapping
 
 # Test hook: extra keyword arguments for the clients every context builds (tests pass no-sleep
 # retry settings here so fault-injection runs take milliseconds, not minutes).
@@ -28,6 +28,7 @@ class SyncContext:
     _vendor_maps: dict[str, VendorMapping | None] = field(default_factory=dict)
     _account_maps: dict[str, GLAccountMapping | None] = field(default_factory=dict)
     _archived: dict[str, bool] = field(default_factory=dict)
+    _class_maps: dict[tuple[str, str], ClassificationMapping | None] = field(default_factory=dict)
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> SyncContext:
@@ -95,6 +96,24 @@ class SyncContext:
         if mapping and mapping.state == MappingState.APPROVED and mapping.bill_account_id:
             return mapping.bill_account_id
         return None
+
+    def prefetch_classification_maps(self, keys: set[tuple[str, str]]) -> None:
+        """(kind, GP segment value) pairs, read in one query per kind for the run."""
+        missing = keys - self._class_maps.keys()
+        for kind in {k for k, _ in missing}:
+            values = {v for k, v in missing if k == kind}
+            found = {m.gp_value: m for m in ClassificationMapping.objects.filter(
+                tenant=self.tenant, kind=kind, gp_value__in=values)}
+            for value in values:
+                self._class_maps[(kind, value)] = found.get(value)
+
+    def classification_mapping(self, kind: str, value: str) -> ClassificationMapping | None:
+        """The mapping of a segment value (any state), or None when nobody has looked at it yet."""
+        self.prefetch_classification_maps({(kind, value)})
+        return self._class_maps[(kind, value)]
+
+    def forget_classification(self, kind: str, value: str) -> None:
+        self._class_maps.pop((kind, value), None)
 
     def forget_vendor(self, gp_vendor_id: str) -> None:
         self._vendor_maps.pop(gp_vendor_id, None)

@@ -56,7 +56,7 @@ MISSING_REASONS = ["waiting for a mapping", "GP vendor on hold or inactive", "fa
 def _missing_reason(record: SyncRecord | None) -> str:
     if record is None:
         return "not read by a sync yet"
-    if any(t.startswith(("vendor:", "account:")) for t in record.waiting_on.split()):
+    if any(t.startswith(("vendor:", "account:", "department:", "location:", "class:")) for t in record.waiting_on.split()):
         return "waiting for a mapping"
     if "on hold" in record.reason or "inactive" in record.reason:
         return "GP vendor on hold or inactive"

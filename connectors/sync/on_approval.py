@@ -6,7 +6,14 @@ from typing import Any
 
 from audit.models import Trigger
 from mappings.approval import records_waiting_on, release_ids
-from mappings.models import CheckbookMapping, GLAccountMapping, MappingAction, VendorMapping
+from mappings.models import (
+    CheckbookMapping,
+    ClassificationAction,
+    ClassificationMapping,
+    GLAccountMapping,
+    MappingAction,
+    VendorMapping,
+)
 
 from .context import SyncContext
 
@@ -44,6 +51,12 @@ def apply_mappings(mappings: list[Any], user: Any = None) -> None:
                 from .gl_accounts import create_account
 
                 create_account(ctx, mapping)  # releases on success
+                continue
+            elif isinstance(mapping, ClassificationMapping) and mapping.action == ClassificationAction.CREATE \
+                    and not mapping.bill_id:
+                from .classifications import create_classification
+
+                create_classification(ctx, mapping)  # releases on success
                 continue
             mapping.refresh_from_db()
             waiting.update(records_waiting_on(mapping))

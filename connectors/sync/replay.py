@@ -28,6 +28,8 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
             _replay_vendor(ctx, record)
         elif record.kind == Kind.GL_ACCOUNT:
             _replay_account(ctx, record)
+        elif record.kind == Kind.CLASSIFICATION:
+            _replay_classification(ctx, record)
         elif record.kind == Kind.GP_PAYMENT:
             from .payments import replay_payment
 
@@ -107,6 +109,18 @@ def _replay_account(ctx: SyncContext, record: SyncRecord) -> None:
     mapping = GLAccountMapping.objects.filter(tenant=ctx.tenant, gp_account=record.source_key).first()
     if mapping and not mapping.bill_account_id:
         create_account(ctx, mapping)
+
+
+def _replay_classification(ctx: SyncContext, record: SyncRecord) -> None:
+    """A department/location/class whose create failed or was unconfirmed: try (or look up) again."""
+    from mappings.models import ClassificationMapping
+
+    from .classifications import create_classification
+
+    kind, _, value = record.source_key.partition(":")
+    mapping = ClassificationMapping.objects.filter(tenant=ctx.tenant, kind=kind, gp_value=value).first()
+    if mapping and not mapping.bill_id:
+        create_classification(ctx, mapping)
 
 
 def replay_many(ids: list[int], *, trigger: str = Trigger.REPLAY, user: Any = None) -> dict[str, int]:

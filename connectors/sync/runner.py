@@ -31,14 +31,17 @@ def _run(tenant: Tenant, direction: str, label: str, steps: Callable[[SyncContex
 
 def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
                    ctx: SyncContext | None = None) -> dict[str, Any]:
-    """Vendors first (bills need them mapped), then accounts, then bills, then due retries."""
+    """Vendors first (bills need them mapped), then accounts and segment classifications, then bills, then
+    due retries."""
     from .bills import sync_bills
+    from .classifications import sync_classifications
     from .gl_accounts import sync_gl_accounts
     from .vendors import sync_vendors
 
     def steps(c: SyncContext) -> None:
         sync_vendors(c, full=full)
         sync_gl_accounts(c)
+        sync_classifications(c)
         sync_bills(c, full=full)
         retry_due(c)
 

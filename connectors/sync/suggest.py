@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.matching import Account, Party, rank_accounts, rank_vendors
-from mappings.models import GLAccountMapping, MappingAction, MappingState, Suggestion, VendorMapping
+from mappings.matching import (
+    Account,
+    Classification,
+    Party,
+    means_none,
+    rank_accounts,
+    rank_classifications,
+    rank_vendors,
+)
+from mappings.models import (
+    ClassificationAction,
+    ClassificationKind,
+    ClassificationMapping,
+    GLAccountMapping,
+    MappingAction,
+    MappingState,
+    Suggestion,
+    VendorMapping,
+)
 
 from .context import SyncContext
 
@@ -121,3 +138,43 @@ def suggest_checkbook(ctx: SyncContext, funding_account_id: str) -> None:
                   "note": (f"Suggested: GP checkbook {match.checkbook_id} has the same last four digits."
                            if match else "Seen on a BILL payment; choose its GP checkbook.")},
     )
+
+
+def bill_classifications(ctx: SyncContext, kind: str) -> list[Classification]:
+    """BILL's active departments, locations or accounting classes (read once per run and kind)."""
+    cache = ctx.__dict__.setdefault("_bill_classifications", {})
+    if kind not in cache:
+        lister = {"department": ctx.bill.iter_departments, "location": ctx.bill.iter_locations,
+                  "class": ctx.bill.iter_accounting_classes}[kind]
+        cache[kind] = [Classification(c.id, c.name, c.short_name) for c in lister() if not c.archived]
+    return cache[kind]
+
+
+def ensure_classification_suggestions(ctx: SyncContext, waiting_on: list[str]) -> None:
+    """A suggested mapping for each segment value (department:20 …) a bill waits on and nobody has looked at."""
+    kinds = {k.value for k in ClassificationKind}
+    wanted = [tuple(t.split(":", 1)) for t in waiting_on if t.split(":", 1)[0] in kinds and ":" in t]
+    for kind, value in wanted:
+        if ClassificationMapping.objects.filter(tenant=ctx.tenant, kind=kind, gp_value=value).exists():
+            continue
+        ranked = rank_classifications(value, "", bill_classifications(ctx, kind))
+        Suggestion.objects.filter(tenant=ctx.tenant, kind=kind, gp_key=value).delete()
+        Suggestion.objects.bulk_create([
+            Suggestion(tenant=ctx.tenant, kind=kind, gp_key=value, bill_id=c.bill_id, bill_name=c.bill_name[:200],
+                       score=c.score, reasons=", ".join(c.reasons))
+            for c in ranked
+        ])
+        best = ranked[0] if ranked else None
+        word = ClassificationKind(kind).label.lower()
+        if best:
+            defaults = {"action": ClassificationAction.LINK, "bill_id": best.bill_id, "bill_name": best.bill_name[:200],
+                        "note": "Suggested: " + ", ".join(best.reasons)}
+        elif means_none(value):
+            defaults = {"action": ClassificationAction.BLANK,
+                        "note": f"A value of zeros usually means no {word} in GP: approve to leave the {word} "
+                                "blank on these BILL lines."}
+        else:
+            defaults = {"action": ClassificationAction.CREATE,
+                        "note": f"No BILL {word} has this code: approve to create it in BILL, or pick one."}
+        ClassificationMapping.objects.get_or_create(tenant=ctx.tenant, kind=kind, gp_value=value, defaults=defaults)
+        ctx.forget_classification(kind, value)

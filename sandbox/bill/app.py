@@ -21,7 +21,7 @@ from .webhooks import EVENT_TYPES, WebhookHub
 from .wire import ApiError, loads
 
 ID = r"(?P<id>[^/]+)"
-KIND = r"(?P<kind>chart-of-accounts|departments|locations)"
+KIND = r"(?P<kind>chart-of-accounts|departments|locations|accounting-classes)"
 
 
 @dataclass

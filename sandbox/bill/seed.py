@@ -78,6 +78,12 @@ def load(store: Store, seed: str) -> None:
     store.create_classification("locations", {"name": "Headquarters", "shortName": "HQ"})
     vendors = [store.create_vendor(v) for v in VENDORS]
     if seed == "demo":
+        # Departments and a location whose short names are the demo GP company's segment codes (10, 20, 100);
+        # GP department 30 and location 200 have none, so the demo creates them in BILL.
+        store.create_classification("departments", {"name": "Finance", "shortName": "10"})
+        store.create_classification("departments", {"name": "Marketing", "shortName": "20"})
+        store.create_classification("locations", {"name": "Chicago", "shortName": "100"})
+        store.create_classification("accounting-classes", {"name": "Retail", "shortName": "R"})
         bills = store.create_bills(
             [
                 {

@@ -26,7 +26,11 @@ VENDOR_FIELDS = (
 BILL_WRITABLE = (
     "vendorId dueDate invoice description payFromChartOfAccountId classifications purchaseOrderNumber".split()
 )
-CLASSIFICATION_KINDS = {"chart-of-accounts": "0ca", "departments": "0de", "locations": "loc"}
+CLASSIFICATION_KINDS = {"chart-of-accounts": "0ca", "departments": "0de", "locations": "loc",
+                        "accounting-classes": "cls"}
+# A bill line's `classifications` field → the list it must name a record of (BILL's v3 bill line).
+LINE_CLASSIFICATIONS = {"chartOfAccountId": "chart-of-accounts", "departmentId": "departments",
+                        "locationId": "locations", "accountingClassId": "accounting-classes"}
 
 
 def _date(value: Any, field: str) -> str:
@@ -165,6 +169,15 @@ class Store:
                 raise bad_request(
                     f"billLineItems[{n}].classifications.chartOfAccountId: unknown account {account_id}"
                 )
+            for name, kind in LINE_CLASSIFICATIONS.items():
+                value = (item.get("classifications") or {}).get(name)
+                if name == "chartOfAccountId" or not value:
+                    continue
+                known = self.classifications[kind].get(value)
+                if known is None:
+                    raise bad_request(f"billLineItems[{n}].classifications.{name}: unknown {kind[:-1]} {value}")
+                if known.get("archived"):
+                    raise bad_request(f"billLineItems[{n}].classifications.{name}: {kind[:-1]} {value} is archived")
             result.append(item)
         return result
 

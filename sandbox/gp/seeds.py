@@ -41,6 +41,19 @@ def gl_accounts() -> list[Record]:
              "ModifiedDate": at(i)} for i, (k, d, c, a, e) in enumerate(rows)]
 
 
+# The demo company spells location and department as segments of its expense accounts
+# (location-account-department, e.g. 100-6100-20), as GP companies do: GP has no separate dimensions.
+DEMO_LOCATIONS = ("100", "200")
+DEMO_DEPARTMENTS = ("10", "20", "30")
+
+
+def segmented_accounts() -> list[Record]:
+    """Office-supplies accounts per location and department (demo seed only)."""
+    rows = [f"{loc}-6100-{dept}" for loc in DEMO_LOCATIONS for dept in DEMO_DEPARTMENTS]
+    return [{"Key": {"Id": k}, "Description": "Office Supplies", "Category": "Operating Expenses", "IsActive": True,
+             "AllowAccountEntry": True, "ModifiedDate": at(20 + i)} for i, k in enumerate(rows)]
+
+
 def checkbooks() -> list[Record]:
     rows = [("UPTOWN TRUST", "Uptown Trust Operating", "4321", False),
             ("FIRST NATIONAL", "First National EFT", "1234", False),
@@ -157,13 +170,15 @@ def _generated(company: GPCompany, vendors: int, invoices: int, rng: random.Rand
     for i in range(invoices):
         state = "Work" if i % 10 == 0 else "History" if i % 7 == 0 else "Open"
         amount = Decimal(rng.randint(1000, 900000)) / 100
+        # Every third invoice is bought for one location and department (a segmented account).
+        segmented = [(f"{DEMO_LOCATIONS[i % 2]}-6100-{DEMO_DEPARTMENTS[(i // 3) % 3]}", amount)] if i % 3 == 1 else None
         invs.append(build_invoice(
             f"{1000 + i:017d}", f"GEN{(i * 7) % vendors:05d}", modified=at(200 + i // 4),
             date=(BASE - dt.timedelta(days=i % 60)).date().isoformat(), purchases=amount,
             tax=(amount * Decimal("0.07")).quantize(Decimal("0.01")) if i % 3 == 0 else 0,
             freight=Decimal("15.00") if i % 5 == 0 else 0, state=state, doc_number=f"G-{i:06d}",
             workflow="PendingApproval" if state == "Work" and i % 20 else "Approved",
-            paid=amount if state == "History" else 0, description=f"Generated {i}"))
+            paid=amount if state == "History" else 0, description=f"Generated {i}", purchase_lines=segmented))
     return vs, invs
 
 
@@ -180,6 +195,7 @@ def load(company: GPCompany, seed: str) -> None:
         return
     vendors, invoices = small_vendors(), small_invoices()
     if seed == "demo":
+        t["GLAccounts"].load(gl_accounts() + segmented_accounts())
         more_v, more_i = _generated(company, 42, 280, random.Random(42))
         vendors, invoices = vendors + more_v, invoices + more_i
     t["Vendors"].load(vendors)

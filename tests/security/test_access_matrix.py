@@ -53,6 +53,11 @@ def _one_of_everything(tenant: Any, tag: str) -> None:
                                  bill_vendor_id=f"00901{tag}")
     GLAccountMapping.objects.create(tenant=tenant, gp_account=f"000-6100-{tag}", bill_account_id=f"0ca01{tag}")
     CheckbookMapping.objects.create(tenant=tenant, bill_funding_account_id=f"bac{tag}", gp_checkbook_id="FIRST")
+    from mappings.models import AccountingClassMapping, DepartmentMapping, LocationMapping
+
+    DepartmentMapping.objects.create(tenant=tenant, gp_value=f"D{tag[:4]}", bill_id=f"0de01{tag}")
+    LocationMapping.objects.create(tenant=tenant, gp_value=f"L{tag[:4]}", bill_id=f"loc01{tag}")
+    AccountingClassMapping.objects.create(tenant=tenant, gp_value=f"C{tag[:4]}", bill_id=f"cls01{tag}")
     MappingChange.objects.create(tenant=tenant, mapping_kind="vendor", key=f"{tag}01")
     WebhookEvent.objects.create(tenant=tenant, event_id=f"e-{tag}", event_type="bill.created", entity_id=f"b-{tag}")
     WebhookRejection.objects.create(tenant=tenant, reason="bad_signature", count=1)

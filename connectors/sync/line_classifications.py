@@ -1,0 +1,91 @@
+"""The BILL department, location and accounting class of one bill line, read from its GP account string.
+
+GP has no separate dimensions: a company spells them as segments of the account (`100-6100-20`), and
+the tenant says which segment is which (Tenant.department_segment, …). Every kind of BILL document
+line built from GP distributions (bills, vendor credits) asks `classify_line`, so a segment value is
+mapped, waited for and named the same way everywhere.
+
+A value maps through a ClassificationMapping: approved link → the BILL ID goes on the line under
+BILL's own field name (`classifications.departmentId`, `.locationId`, `.accountingClassId`, as in
+BILL's v3 bill line); approved "leave blank" → nothing is sent; anything else → the line waits on the
+token `<kind>:<value>` (department:20), released when the mapping is approved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings.models import ClassificationAction, MappingState
+
+# Classification kind → BILL's field inside a line's `classifications`.
+BILL_FIELD = {"department": "departmentId", "location": "locationId", "class": "accountingClassId"}
+# How a clerk names each kind (waiting reasons, review pages).
+KIND_WORDS = {"department": "GP department", "location": "GP location", "class": "GP accounting class"}
+# The fields a segment setting adds: left out of a bill's change hash, so changing the setting (or a
+# segment mapping) never rewrites a bill already in BILL (see BillDraft.hash).
+DIMENSION_FIELDS = tuple(BILL_FIELD.values())
+
+
+def segments(account: str) -> list[str]:
+    """The segments of a GP account string: 100-6100-20 → ["100", "6100", "20"] (any separator)."""
+    return [p for p in re.split(r"[^0-9A-Za-z]+", account or "") if p]
+
+
+def segment_value(account: str, position: int) -> str | None:
+    """The 1-based segment `position` of `account`, or None when the account has fewer segments."""
+    parts = segments(account)
+    return parts[position - 1] if 0 < position <= len(parts) else None
+
+
+@dataclass
+class LineClassifications:
+    """What a line's GP account says about its BILL classifications."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # BILL field (departmentId …) → BILL ID
+    waiting_on: list[str] = field(default_factory=list)  # tokens such as department:20
+    problems: list[str] = field(default_factory=list)  # the account lacks a segment the tenant names
+
+
+def wanted_keys(tenant: Any, accounts: set[str]) -> set[tuple[str, str]]:
+    """Every (kind, value) the given GP accounts carry under this tenant's settings (to prefetch)."""
+    settings = getattr(tenant, "segment_settings", None) or {}
+    keys = set()
+    for account in accounts:
+        for kind, position in settings.items():
+            value = segment_value(account, position)
+            if value is not None:
+                keys.add((kind, value))
+    return keys
+
+
+def classify_line(account: str, ctx: Any) -> LineClassifications:
+    """The BILL classification IDs for a line posted to GP account `account`, or what it waits on."""
+    out = LineClassifications()
+    tenant = getattr(ctx, "tenant", None)
+    settings = getattr(tenant, "segment_settings", None) or {}
+    for kind, position in settings.items():
+        value = segment_value(account, position)
+        if value is None:
+            out.problems.append(
+                f"GP account {account} has no segment {position}, which this tenant's settings "
+                f"say is the {kind.replace('class', 'accounting class')}"
+            )
+            continue
+        mapping = ctx.classification_mapping(kind, value)
+        if mapping is None or mapping.state != MappingState.APPROVED:
+            out.waiting_on.append(f"{kind}:{value}")
+        elif mapping.action == ClassificationAction.BLANK:
+            continue
+        elif mapping.bill_id:
+            out.ids[BILL_FIELD[kind]] = mapping.bill_id
+        else:  # approved to be created in BILL, not created yet
+            out.waiting_on.append(f"{kind}:{value}")
+    return out
+
+
+def waiting_words(token: str) -> str | None:
+    """ "department:20" → "GP department 20" (None for tokens that are not classifications)."""
+    kind, _, value = token.partition(":")
+    return f"{KIND_WORDS[kind]} {value}" if kind in KIND_WORDS else None
