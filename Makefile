@@ -25,8 +25,12 @@ demo: migrate
 test: setup
 	$(BIN)/pytest -q -m "not services and not browser"
 
+# ruff; mypy with django-stubs (strict on the clients and flows; [tool.mypy]); the import-linter
+# contracts on the layers (docs/layers.md).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: migrate
 	$(BIN)/python -m bench all

@@ -7,7 +7,7 @@ SVG of rectangles computed here (the CSP allows no inline style or script; colou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case, CharField, Count, Value, When
 from django.db.models.functions import TruncDate
@@ -54,7 +54,7 @@ def by_day(tenant: Tenant, today: date | None = None) -> list[Day]:
     """The last 30 days, oldest first, every day present (zeros included)."""
     today = today or timezone.localdate()
     first = today - timedelta(days=DAYS - 1)
-    since = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     side = Case(
         When(outcome__in=SYNCED_OUTCOMES, then=Value("synced")),
         When(outcome__in=ATTENTION_OUTCOMES, then=Value("attention")),

@@ -8,10 +8,11 @@ List pages stay fast on a large ledger: capped counts, no facets, one join for t
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -41,7 +42,7 @@ from .models import (
 )
 from .words import money_text
 
-KIND_WORDS = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
+KIND_WORDS: dict[str, str] = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
               Kind.CLASSIFICATION: "Department / location / class",
               Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL"}
 
@@ -55,7 +56,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        rows = self.object_list[: self.CAP + 1]
+        return rows.count() if isinstance(rows, QuerySet) else len(rows)  # the admin pages a QuerySet
 
     @property
     def is_capped(self) -> bool:
@@ -122,7 +124,7 @@ class RecordAdminBase(TenantScopedAdmin):
     Only the user's tenants' records, for the lists, the record page and every button."""
 
     list_select_related = ("tenant",)
-    search_fields = ("source_key", "target_id", "label", "gp_vendor", "document_number")
+    search_fields: ClassVar[tuple[str, ...]] = ("source_key", "target_id", "label", "gp_vendor", "document_number")
     search_help_text = "GP vendor or voucher, BILL ID, or the vendor/invoice text."
     ordering = ("-updated_at", "-id")
     paginator = CappedCountPaginator
@@ -155,7 +157,7 @@ class RecordAdminBase(TenantScopedAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         cl = (context or {}).get("cl")
-        if cl is not None:
+        if cl is not None and context is not None:
             capped = cl.result_count > CappedCountPaginator.CAP
             context["totals"] = [] if capped else totals.by_state(cl.queryset)
             context["totals_capped"] = capped
@@ -244,7 +246,7 @@ class RecordAdminBase(TenantScopedAdmin):
             return None
         context = {**self.admin_site.each_context(request), "title": "Don't sync these records?",
                    "form": form, "records": queryset[:200], "count": queryset.count(), "opts": self.model._meta,
-                   "action": "dont_sync_selected", "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)}
+                   "action": "dont_sync_selected", "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)}
         return TemplateResponse(request, "admin/audit/dont_sync.html", context)
 
     # --- the record page and its buttons ----------------------------------------------------------

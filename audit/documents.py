@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Field
+
 from .models import Kind, SyncRecord
 from .words import CURRENCY_SIGNS
 
@@ -33,7 +35,7 @@ def note(record: SyncRecord, **facts: Any) -> None:
         elif name == "amount":
             value = None if value is None else Decimal(value)
         else:
-            value = (value or "")[: SyncRecord._meta.get_field(name).max_length]
+            value = (value or "")[: _max_length(name)]
         if getattr(record, name) != value:
             changed[name] = value
     if not changed:
@@ -101,16 +103,23 @@ def parse_money(text: str) -> tuple[Decimal, str] | None:
 
 def facts_from_label(kind: str, label: str) -> dict[str, Any]:
     """The document facts a stored label states, or {} when it is not one of the flows' labels."""
-    pattern = {Kind.BILL: BILL_LABEL, Kind.GP_PAYMENT: PAYMENT_LABEL}.get(kind)
+    patterns: dict[str, re.Pattern[str]] = {Kind.BILL: BILL_LABEL, Kind.GP_PAYMENT: PAYMENT_LABEL}
+    pattern = patterns.get(kind)
     found = pattern.match(label or "") if pattern else None
     money = parse_money(found["money"]) if found else None
-    if money is None:
+    if found is None or money is None:
         return {}
     facts: dict[str, Any] = {"amount": money[0], "currency": money[1]}
     if kind == Kind.BILL:
-        facts["gp_vendor"] = found["vendor"][: SyncRecord._meta.get_field("gp_vendor").max_length]
-        facts["document_number"] = found["number"][: SyncRecord._meta.get_field("document_number").max_length]
+        facts["gp_vendor"] = found["vendor"][: _max_length("gp_vendor")]
+        facts["document_number"] = found["number"][: _max_length("document_number")]
     return facts
+
+
+def _max_length(name: str) -> int | None:
+    """How long a text fact may be (its SyncRecord column)."""
+    column = SyncRecord._meta.get_field(name)
+    return column.max_length if isinstance(column, Field) else None
 
 
 def backfill_from_labels(model: Any, batch: int = 1000) -> int:
@@ -143,7 +152,8 @@ def backfill_from_labels(model: Any, batch: int = 1000) -> int:
 def _paid_vendor(model: Any, payment: Any) -> str:
     """The one GP vendor of the invoices a payment applied to ("" when none is known, or several)."""
     snap = payment.snapshot if isinstance(payment.snapshot, dict) else {}
-    applied = snap.get("applied") if isinstance(snap.get("applied"), list) else []
+    applied = snap.get("applied")
+    applied = applied if isinstance(applied, list) else []
     vouchers = [a.get("voucher") for a in applied if isinstance(a, dict) and a.get("voucher")]
     if not vouchers:
         return ""

@@ -78,6 +78,8 @@ def _replay(job: Job) -> None:
 
 
 def _tenant(job: Job) -> Tenant:
+    if job.tenant_id is None:  # an install-wide job: as `get(pk=None)` would, there is no such tenant
+        raise Tenant.DoesNotExist(f"job {job.pk} is for no tenant")
     return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=job.tenant_id)
 
 

@@ -42,7 +42,7 @@ class Link:
 def mapping_url(tenant_id: int, kind: str, key: str) -> str:
     """The review page of the mapping a record waits for (resolved by key, created if missing)."""
     model, _ = MAPPING_ADMIN[kind]
-    return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": tenant_id, "key": key})
+    return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": str(tenant_id), "key": key})
 
 
 def waiting_links(record: SyncRecord) -> list[Link]:
@@ -70,8 +70,8 @@ def vendor_name(record: SyncRecord) -> str:
     from mappings.models import VendorMapping
 
     if record.kind == Kind.VENDOR:
-        if getattr(record, "own_name", None):
-            return record.own_name
+        if own := getattr(record, "own_name", None):  # annotated by the admin's queryset
+            return str(own)
         snap = record.snapshot if isinstance(record.snapshot, dict) else {}
         for side in ("agreed", "gp"):
             name = (snap.get(side) or {}).get("name") if isinstance(snap.get(side), dict) else None
@@ -79,8 +79,8 @@ def vendor_name(record: SyncRecord) -> str:
                 return str(name)
         key = record.source_key
     else:
-        if getattr(record, "vendor_name", None):
-            return record.vendor_name
+        if annotated := getattr(record, "vendor_name", None):
+            return str(annotated)
         key = record.gp_vendor
     if not key:
         return ""
@@ -100,8 +100,9 @@ def title(record: SyncRecord) -> str:
         return f"Vendor {name}"
     if record.kind == Kind.GP_PAYMENT and amount:
         return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
-    noun = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
-            Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value"}.get(record.kind, "Record")
+    nouns: dict[str, str] = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
+                             Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value"}
+    noun = nouns.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:
         return f"{noun} {record.label} ({record.source_key})"
     return f"{noun} {record.label or record.source_key}"
@@ -146,7 +147,7 @@ def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
 
 def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
     """The source as last read, one readable line per part (the conflict table shows GP/BILL itself)."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     shown_in_table = "gp" in (record.snapshot or {})  # the conflict table has a "Last agreed" column
     for key, value in sorted((record.snapshot or {}).items()):
         if key in ("gp", "bill", "conflicts", "left_at_link") or (key == "agreed" and shown_in_table):

@@ -19,7 +19,7 @@ its year-end close in view. Deletes go in small batches so a prune never holds l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
@@ -64,11 +64,11 @@ def _delete_in_batches(queryset: QuerySet) -> int:
         deleted += len(pks)
 
 
-def _cutoff(days: int) -> timezone.datetime | None:
+def _cutoff(days: int) -> datetime | None:
     return timezone.now() - timedelta(days=days) if days > 0 else None
 
 
-def prunable_attempts(cutoff: timezone.datetime, record_ids: list[int] | None = None) -> QuerySet[Attempt]:
+def prunable_attempts(cutoff: datetime, record_ids: list[int] | None = None) -> QuerySet[Attempt]:
     """Old attempts of settled records, less each record's lineage and its newest attempt
     (`record_ids`: only these records' attempts, so the newest-per-record subquery stays small)."""
     scope = Attempt.objects.filter(record__state__in=SETTLED_STATES)
@@ -78,7 +78,7 @@ def prunable_attempts(cutoff: timezone.datetime, record_ids: list[int] | None = 
     return scope.filter(started_at__lt=cutoff).exclude(outcome__in=LINEAGE_OUTCOMES).exclude(id__in=newest)
 
 
-def _prune_trail(cutoff: timezone.datetime) -> int:
+def _prune_trail(cutoff: datetime) -> int:
     """The trail, a batch of records at a time: only records that have an old attempt which may go
     (walked by record ID), and for each batch the newest attempt of those records only, never of the
     whole table again per deleted batch."""

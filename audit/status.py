@@ -99,7 +99,7 @@ def webhook_status(tenant: Tenant) -> dict[str, Any]:
         "payment_subscription_id": conn.payment_subscription_id if conn else "",
         "payments_refused": conn.payment_webhooks_refused if conn else "",
         "last_received_at": events.aggregate(last=Max("received_at"))["last"],
-        "last_day": [(dict(WebhookEvent.STATES).get(state, state).lower(), n) for state, n in sorted(by_state.items())],
+        "last_day": [(str(dict(WebhookEvent.STATES).get(state, state)).lower(), n) for state, n in sorted(by_state.items())],
         "refused_last_day": [(REFUSAL_REASONS.get(reason, reason), n) for reason, n in refused],
     }
 

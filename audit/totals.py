@@ -106,7 +106,7 @@ def by_state(queryset: QuerySet) -> list[StateTotal]:
         if row["total"] is not None:
             currency = row["currency"] or "USD"
             kind.money[currency] = kind.money.get(currency, Decimal(0)) + row["total"]
-    order = {state: i for i, state in enumerate(STATE_ORDER)}
+    order: dict[str, int] = {state: i for i, state in enumerate(STATE_ORDER)}
     totals = []
     for state in sorted(grouped, key=lambda s: order.get(s, 99)):
         kinds = sorted(grouped[state].values(), key=lambda k: (k.kind != "bill", -k.count))

@@ -26,7 +26,7 @@ from .models import (
 )
 from .relay import admin as relay_admin  # noqa: F401  (registers the GP agent pages)
 from .secret_forms import ConnectionForm
-from .tenancy import add_member, sees_all, tenants_for
+from .tenancy import acting_user, add_member, sees_all, tenants_for
 from .tenant_admin import TenantScopedAdmin
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class TenantMembershipAdmin(admin.ModelAdmin):
     readonly_fields = ("added_by", "added_at")
 
     def save_model(self, request: HttpRequest, obj: TenantMembership, form: object, change: bool) -> None:
-        obj.added_by = obj.added_by or request.user
+        obj.added_by = obj.added_by or acting_user(request)
         super().save_model(request, obj, form, change)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Model
 from fernet_fields import EncryptedField
 
 
-def encrypted_fields(model: type) -> list[str]:
+def encrypted_fields(model: type[Model]) -> list[str]:
     return [f.name for f in model._meta.get_fields() if isinstance(f, EncryptedField)]
 
 

@@ -34,7 +34,7 @@ class WriteOnlySecretForm(forms.ModelForm):
         for name in self.secret_fields:
             if name in self.cleaned_data and self.cleaned_data[name] == "" and self.instance.pk:
                 self.cleaned_data.pop(name)  # blank = keep what is stored
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook, which django-stubs leaves out
 
 
 class ConnectionForm(WriteOnlySecretForm):
@@ -48,6 +48,8 @@ class ConnectionForm(WriteOnlySecretForm):
         from .connection_rules import RETYPED_SECRETS, check_url, identity_changed
 
         cleaned = super().clean()
+        if cleaned is None:  # Django reads a clean() answering None as "cleaned_data as it is"
+            cleaned = self.cleaned_data
         for name in self.url_fields:
             if cleaned.get(name):
                 try:
@@ -60,7 +62,7 @@ class ConnectionForm(WriteOnlySecretForm):
             what = ", ".join(str(self.fields[f].label or f).lower() for f in self.identity_change)
             for secret in RETYPED_SECRETS.get(model_name, ()):
                 if secret in self.fields and not cleaned.get(secret):
-                    self.add_error(secret, f"The {what} changed: type the {self.fields[secret].label.lower()} "
+                    self.add_error(secret, f"The {what} changed: type the {str(self.fields[secret].label or secret).lower()} "
                                            "again. A stored secret is never sent to a new address or account.")
         return cleaned
 

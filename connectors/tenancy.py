@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 
 from .models import Tenant, TenantMembership
 
@@ -33,7 +35,7 @@ def scope(queryset: QuerySet, user: Any, path: str = "tenant") -> QuerySet:
     ("tenant", "record__tenant", or "" when the rows are tenants)."""
     if sees_all(user):
         return queryset
-    memberships = TenantMembership.objects.filter(user_id=getattr(user, "pk", None) if user.is_active else None)
+    memberships = _memberships(user) if user.is_active else TenantMembership.objects.none()
     return queryset.filter(**{f"{path}__in" if path else "pk__in": memberships.values("tenant_id")})
 
 
@@ -44,7 +46,18 @@ def may_see(user: Any, tenant: Tenant | int | None) -> bool:
     if sees_all(user):
         return True
     tenant_id = tenant.pk if isinstance(tenant, Model) else tenant
-    return TenantMembership.objects.filter(user_id=getattr(user, "pk", None), tenant_id=tenant_id).exists()
+    return _memberships(user).filter(tenant_id=tenant_id).exists()
+
+
+def acting_user(request: HttpRequest) -> User | None:
+    """The signed-in person a row records as its author (added_by, created_by); None when anonymous."""
+    return request.user if isinstance(request.user, User) else None
+
+
+def _memberships(user: Any) -> QuerySet[TenantMembership]:
+    """The user's membership rows; none for a user without a primary key (anonymous)."""
+    pk = getattr(user, "pk", None)
+    return TenantMembership.objects.none() if pk is None else TenantMembership.objects.filter(user_id=pk)
 
 
 def add_member(tenant: Tenant, user: Any, added_by: Any = None) -> TenantMembership:

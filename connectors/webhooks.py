@@ -52,7 +52,8 @@ class Refused(Exception):
 def count_refusal(tenant_id: int | None, reason: str) -> None:
     """One counter per (tenant, reason, hour); deliveries for no tenant share one bucket per reason and hour."""
     hour = this_hour()
-    rows = WebhookRejection.objects.filter(tenant_id=tenant_id, reason=reason, hour=hour)
+    # tenant_id None is the no-tenant bucket (IS NULL); django-stubs types an FK lookup as never None.
+    rows = WebhookRejection.objects.filter(tenant_id=tenant_id, reason=reason, hour=hour)  # type: ignore[misc]
     if rows.update(count=F("count") + 1):
         return
     try:

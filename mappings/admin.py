@@ -112,7 +112,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     list_select_related = ("tenant", "approved_by")
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
-    actions = ("approve_selected", "approve_as_create", "reject_selected")
+    actions: tuple[str, ...] = ("approve_selected", "approve_as_create", "reject_selected")
     change_form_template = "admin/mappings/review_page.html"
     formats = LIMITED_FORMATS  # size and row limits, streaming XLSX, defused XML (mappings/import_limits.py)
     readonly_fields = ("state", "approved_by", "approved_at", "updated_at")
@@ -133,7 +133,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)
         result = (context or {}).get("result")
-        if result is not None:
+        if result is not None and context is not None:
             rows = import_preview.rows_in_words(result)
             context.update(ml_import_rows=rows, ml_import_counts=import_preview.counts(rows),
                            ml_import_errors=any(r["errors"] for r in rows) or result.has_errors())
@@ -149,7 +149,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         response = super().export_action(request)
         context = getattr(response, "context_data", None)
         if context is not None:
-            narrowed = [("search “" + value + "”") if key == "q" else key.split("__")[0].replace("_", " ")
+            narrowed = [f"search “{value}”" if key == "q" else key.split("__")[0].replace("_", " ")
                         for key, value in request.GET.items() if key not in ("o", "p", "_changelist_filters", "e")]
             context.update(ml_all_count=self.get_queryset(request).count(),
                            ml_filtered_count=super().get_export_queryset(request).count(),
@@ -192,7 +192,7 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                 .values_list("tenant_id", "waiting_on", "amount", "currency"))
         for tenant_id, waiting_on, amount, currency in rows:
             for token in set(waiting_on.split()):  # whole tokens only, as the count above
-                if (tenant_id, token) in keys:
+                if (tenant_id, token) in keys and amount is not None:  # (amount__isnull=False above)
                     sums[(tenant_id, token)][currency or "USD"] += amount
         for m in mappings:
             found = sums.get((m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}"))

@@ -99,6 +99,8 @@ class TargetCheckedForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned is None:  # Django reads a clean() answering None as "cleaned_data as it is"
+            cleaned = self.cleaned_data
         field = BILL_FIELDS[self._meta.model][0]
         value = (cleaned.get(field) or "").strip()
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)

@@ -147,7 +147,7 @@ class MappingResource(resources.ModelResource):
         if state == MappingState.APPROVED and not target and (not self.has_action or action == MappingAction.LINK):
             errors.setdefault(self.target, []).append(f"An approved link needs a {self.target_label}.")
         if key:
-            number = kwargs.get("row_number")
+            number: int = kwargs.get("row_number", 0)  # django-import-export numbers every row it imports
             first = self._seen_keys.setdefault((tenant.pk, key), number)
             if first != number:
                 errors.setdefault(NON_FIELD_ERRORS, []).append(f"Duplicate: {self.key_label} '{key}' is already on line {first + 1} of this file.")

@@ -397,7 +397,7 @@ class BillClient:
         )
 
     def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:
-        return self.call(
+        answer: dict[str, Any] = self.call(
             "test_subscription",
             "POST",
             f"/v3/subscriptions/{path_id(subscription_id)}/test",
@@ -405,10 +405,12 @@ class BillClient:
             body={"eventType": event_type, "version": "1"},
             idempotent=True,
         )
+        return answer
 
     # --- session ---------------------------------------------------------------------------------
     def session_info(self) -> dict[str, Any]:
-        return self.call("session_info", "GET", "/v3/login/session")
+        answer: dict[str, Any] = self.call("session_info", "GET", "/v3/login/session")
+        return answer
 
     def logout(self) -> None:
         self.call("logout", "POST", "/v3/logout", idempotent=True)

@@ -425,7 +425,7 @@ def gate_for(config: Any = settings, timeout_seconds: float = 60.0) -> BillGate:
     key = (redis_url, limit, budget, logins)
     gate = _gates.get(key)
     if gate is None:
-        options = {"limit": limit, "hourly_budget": budget, "hourly_logins": logins}
+        options: dict[str, Any] = {"limit": limit, "hourly_budget": budget, "hourly_logins": logins}
         if redis_url:
             import redis
 

@@ -136,7 +136,7 @@ class Backoff:
     random: Callable[[], float] = random.random
 
     def delay(self, attempt: int) -> float:
-        ceiling = min(self.cap, self.base * 2**attempt)
+        ceiling: float = min(self.cap, self.base * 2**attempt)
         return ceiling / 2 + self.random() * ceiling / 2
 
     def run(self, attempt: Callable[[], T], on_retry: Callable[[BillError], None] | None = None) -> T:

@@ -313,7 +313,9 @@ def _vocabulary_problems(client: GPClient, shape: Shape, resource: str, rows: li
         rows = [{rm.Vendor.ADDRESSES: [], probe.vendor_addresses: [], **r} for r in rows]
     parse = {rm.VENDORS: probe.vendor, rm.PAYABLES_INVOICES: probe.invoice, rm.PAYABLES_PAYMENTS: probe.payment}.get(resource)
     found: list[str] = []
-    for row in rows if parse else []:
+    if parse is None:
+        return found
+    for row in rows:
         try:
             parse(row)
         except GPShapeError as exc:

@@ -7,7 +7,7 @@ Reads only (Get… operations and the WSDL); the counts then come from the same 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
@@ -78,15 +78,16 @@ def operations(client: GPWSClient, problems: Problems | None) -> dict[str, Any]:
             "error": exc.message,
         }
     missing = [op for op in ws.NEEDED if op not in offered]
-    for op in missing if problems is not None else ():
-        severity = WARNING if op in ws.NICE_TO_HAVE else BLOCKER
-        problems.add(
-            "GP",
-            severity,
-            f"GP Web Services {op}",
-            f"The WSDL does not offer {op}, which the connector uses to {ws.NEEDED[op]}.",
-            "Ask the GP administrator to install or allow it (Dynamics Security Console).",
-        )
+    if problems is not None:
+        for op in missing:
+            severity = WARNING if op in ws.NICE_TO_HAVE else BLOCKER
+            problems.add(
+                "GP",
+                severity,
+                f"GP Web Services {op}",
+                f"The WSDL does not offer {op}, which the connector uses to {ws.NEEDED[op]}.",
+                "Ask the GP administrator to install or allow it (Dynamics Security Console).",
+            )
     return {"source": "WSDL", "listed": offered, "needed": ws.NEEDED, "missing": missing}
 
 
@@ -97,7 +98,7 @@ def companies(client: GPWSClient, company: str) -> dict[str, Any]:
         return {"configured": company, "visible": [company], "note": f"company list not read: {exc.message}"}
 
 
-def records(client: GPWSClient, required: dict[str, Iterable[str]], problems: Problems) -> dict[str, Any]:
+def records(client: GPWSClient, required: Mapping[str, Iterable[str]], problems: Problems) -> dict[str, Any]:
     """One record of each kind, read as the sync would read it, checked for fields and value words."""
     out: dict[str, Any] = {}
     for resource, (calls, first) in KINDS.items():

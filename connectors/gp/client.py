@@ -91,16 +91,16 @@ class GPClient:
         return self._walk(rm.PURCHASE_ORDERS, [], self._since(modified_since, overlap), GPPurchaseOrder.from_gp)
 
     # --- records in the connector's words (the SOAP transport parses through the same Shape) ---------
-    def parse_vendor(self, raw: dict) -> GPVendor:
+    def parse_vendor(self, raw: dict[str, Any]) -> GPVendor:
         return GPVendor.from_gp(self.shape.vendor(self._with_addresses(_record(raw, "a vendor"))))
 
-    def _with_addresses(self, raw: dict) -> dict:
+    def _with_addresses(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The vendor with its addresses, read from their own resource when this server lists them there."""
         if not self.shape.vendor_address_resource:
             return raw
         return {**raw, rm.Vendor.ADDRESSES: self.vendor_addresses(text(raw.get(rm.KEY)))}
 
-    def vendor_addresses(self, vendor_id: str) -> list[dict]:
+    def vendor_addresses(self, vendor_id: str) -> list[dict[str, Any]]:
         """One vendor's rows of `vendor_address_resource` (`VendorId eq '…'`, one request).
 
         A row of another vendor (a server ignoring the filter) or a full page is an error, never
@@ -119,10 +119,10 @@ class GPClient:
                                f"fewer than {rm.MAX_TOP} addresses", f"a full page of {len(rows)}")
         return rows
 
-    def parse_invoice(self, raw: dict) -> GPInvoice:
+    def parse_invoice(self, raw: dict[str, Any]) -> GPInvoice:
         return GPInvoice.from_gp(self.shape.invoice(_record(raw, "a payables invoice")))
 
-    def parse_payment(self, raw: dict) -> GPPayment:
+    def parse_payment(self, raw: dict[str, Any]) -> GPPayment:
         return GPPayment.from_gp(self.shape.payment(_record(raw, "a payables payment")))
 
     def _since(self, modified_since: dt.datetime | None, overlap: dt.timedelta) -> str | None:
@@ -138,7 +138,7 @@ class GPClient:
             since = since.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
         return since.strftime(rm.STAMP_FORMAT)
 
-    def _walk(self, resource: str, extra: list[str], since: str | None, parse: Callable[[dict], T]) -> Iterator[T]:
+    def _walk(self, resource: str, extra: list[str], since: str | None, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
         """Page through `ModifiedDate ge since` in (ModifiedDate, Key) order, one page in memory.
 
         Each page re-queries from the newest ModifiedDate seen and skips the records already seen at
@@ -146,7 +146,7 @@ class GPClient:
         boundary are thus neither skipped nor repeated, and if a record seen at that instant changes
         meanwhile (moving the rest up by one), the missing anchor shows it and the instant is re-read.
         """
-        cursor, seen, offset = since, set(), 0  # seen: keys yielded at `cursor`; offset: rows consumed in `ge cursor`
+        cursor, seen, offset = since, set[str](), 0  # seen: keys yielded at `cursor`; offset: rows consumed in `ge cursor`
         cursor_at = moment(since)
         fruitless = 0  # requests in a row that brought nothing new
         while True:
@@ -187,7 +187,7 @@ class GPClient:
                 "list cannot be read to its end)")
         return count
 
-    def _check_stamps(self, resource: str, rows: list[dict], top: int) -> None:
+    def _check_stamps(self, resource: str, rows: list[dict[str, Any]], top: int) -> None:
         """A full page stamped only at midnight: GP keeps dates only, and reading with a time would
         miss today's changes for ever. Stop until the connection says `modified_precision: day`."""
         if self.shape.day_stamps or len(rows) < min(top, MIDNIGHT_PAGE_MIN):
@@ -198,14 +198,14 @@ class GPClient:
                                f"dates only ({len(stamps)} records all at 00:00:00); set modified_precision "
                                "to 'day' so changes made later in a day are not missed")
 
-    def _page(self, resource: str, extra: list[str], since: str | None, skip: int, top: int) -> list[dict]:
+    def _page(self, resource: str, extra: list[str], since: str | None, skip: int, top: int) -> list[dict[str, Any]]:
         clauses = ([rm.MODIFIED_SINCE.format(stamp=since)] if since else []) + extra
         params: dict[str, Any] = {rm.ORDERBY: rm.STABLE_ORDER, rm.TOP: top, rm.SKIP: skip}
         if clauses:
             params[rm.FILTER] = rm.FILTER_JOIN.join(clauses)
         return self.unwrap_list(resource, self.http.request("GET", resource, params=params))
 
-    def unwrap_list(self, resource: str, answer: Any) -> list[dict]:
+    def unwrap_list(self, resource: str, answer: Any) -> list[dict[str, Any]]:
         """The records of a list answer, or GPShapeError: never an empty list for an unknown shape."""
         envelope = self.shape.envelope
         if envelope:
@@ -220,7 +220,7 @@ class GPClient:
             raise GPShapeError(f"the list {resource}", f"a JSON array of records{where}", describe(rows))
         return rows
 
-    def unwrap_one(self, what: str, answer: Any) -> dict:
+    def unwrap_one(self, what: str, answer: Any) -> dict[str, Any]:
         """The record of a single-record answer, or GPShapeError."""
         envelope = self.shape.record_envelope
         if envelope:
@@ -230,7 +230,7 @@ class GPClient:
         return _record(answer, what)
 
     # --- single records ----------------------------------------------------------------------------------
-    def _get_one(self, resource: str, key: str) -> dict | None:
+    def _get_one(self, resource: str, key: str) -> dict[str, Any] | None:
         try:
             answer = self.http.request("GET", _keyed(resource, key))
         except GPError as error:
@@ -325,7 +325,7 @@ def explain(error: GPError, http: GPHttp) -> str:
     return sentences.get(error.code or "", error.message)
 
 
-def _record(value: Any, what: str) -> dict:
+def _record(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not value:
         raise GPShapeError(what, "a JSON object (one record)", describe(value))
     return value

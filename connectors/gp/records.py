@@ -74,7 +74,7 @@ class GPVendor:
         v, a = rm.Vendor, rm.Address
         addresses = {text(x.get(rm.KEY)): x for x in r.get(v.ADDRESSES) or []}
         # Payments go to the remit-to address; fall back to the default one, then to any.
-        address = (addresses.get(text(r.get(v.REMIT_TO_ADDRESS))) or addresses.get(text(r.get(v.DEFAULT_ADDRESS)))
+        address: Raw = (addresses.get(text(r.get(v.REMIT_TO_ADDRESS))) or addresses.get(text(r.get(v.DEFAULT_ADDRESS)))
                    or next(iter(addresses.values()), {}))
         default = addresses.get(text(r.get(v.DEFAULT_ADDRESS))) or address
         return cls(

@@ -204,7 +204,7 @@ class Shape:
         return out
 
     # --- records into Part B words (raises GPShapeError naming what came) -------------------------
-    def vendor(self, raw: dict) -> dict:
+    def vendor(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A vendor in Part B words. Its addresses are under `vendor_addresses`, or, with
         `vendor_address_resource`, under Addresses where the client put them after reading that resource;
         a vendor without the field is an error, never a vendor without addresses."""
@@ -228,7 +228,7 @@ class Shape:
         word = self._word("vendor status", self.vendor_statuses, raw[Vendor.STATUS], raw)
         return {**raw, Vendor.STATUS: word}
 
-    def invoice(self, raw: dict) -> dict:
+    def invoice(self, raw: dict[str, Any]) -> dict[str, Any]:
         out = dict(raw)
         if Invoice.STATE in raw:
             out[Invoice.STATE] = self._word("transaction state", self.transaction_states, raw[Invoice.STATE], raw)
@@ -237,7 +237,7 @@ class Shape:
             for d in raw.get(Invoice.DISTRIBUTIONS) or []]
         return out
 
-    def payment(self, raw: dict) -> dict:
+    def payment(self, raw: dict[str, Any]) -> dict[str, Any]:
         out = dict(raw)
         if Payment.STATE in raw:
             out[Payment.STATE] = self._word("transaction state", self.transaction_states, raw[Payment.STATE], raw)
@@ -250,7 +250,7 @@ class Shape:
         return self.payment_methods.get(method, method)
 
     @staticmethod
-    def _word(what: str, vocabulary: Mapping[str, str], value: Any, raw: dict) -> str:
+    def _word(what: str, vocabulary: Mapping[str, str], value: Any, raw: dict[str, Any]) -> str:
         said = "" if value is None else str(value).strip()
         if said not in vocabulary:
             raise GPShapeError(f"a {what}", "one of " + ", ".join(sorted(set(vocabulary))),
@@ -302,7 +302,7 @@ def _record_key(raw: Any) -> str:
     return str(key or "").strip()
 
 
-def _fields_of(raw: dict, missing: str) -> str:
+def _fields_of(raw: dict[str, Any], missing: str) -> str:
     near = [k for k in raw if k in (Vendor.STATUS, VENDOR_IS_ACTIVE)]
     if near:
         return ", ".join(f"{k}={raw[k]!r}" for k in near)

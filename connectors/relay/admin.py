@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from connectors.tenancy import tenants_for
+from connectors.tenancy import acting_user, tenants_for
 from connectors.tenant_admin import TenantScopedAdmin
 
 from . import tokens
@@ -32,9 +32,9 @@ class GPAgentAdmin(TenantScopedAdmin):
             kwargs["queryset"] = tenants_for(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: GPAgent | None = None) -> list[str]:
-        return ["tenant", "name", "also_serves"] if obj is None else ["tenant", "name", "also_serves",
-                                                                      *self.readonly_fields]
+    def get_fields(self, request: HttpRequest, obj: GPAgent | None = None) -> tuple[str, ...]:
+        return ("tenant", "name", "also_serves") if obj is None else ("tenant", "name", "also_serves",
+                                                                      *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: GPAgent | None = None) -> tuple[str, ...]:
         return (*self.readonly_fields, "tenant") if obj is not None else ()
@@ -42,9 +42,9 @@ class GPAgentAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: GPAgent, form: Any, change: bool) -> None:
         if change:
             return super().save_model(request, obj, form, change)
-        agent, token = tokens.issue(obj.tenant, obj.name, request.user)
+        agent, token = tokens.issue(obj.tenant, obj.name, acting_user(request))
         obj.pk, obj._state, obj.token_hash = agent.pk, agent._state, agent.token_hash  # save_related sets also_serves
-        request._new_agent_token = token  # type: ignore[attr-defined]  (shown once, by response_add)
+        request._new_agent_token = token  # type: ignore[attr-defined]  # shown once, by response_add
 
     def response_add(self, request: HttpRequest, obj: GPAgent, post_url_continue: str | None = None) -> HttpResponse:
         """The one page that shows the token: it is in no message, cookie, log or column."""

@@ -25,13 +25,15 @@ def agent_rows(tenant: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     if not agents and not via_agent:
         return {"agents": [], "alert": ""}
     silent_after = dt.timedelta(minutes=tenant.agent_silence_alert_minutes)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for agent in agents:
-        recent = list(RelayedRequest.objects.filter(agent=agent, tenant=tenant, state=RelayedRequest.ANSWERED)
-                      .order_by("-answered_at").values("created_at", "answered_at", "agent_ms")[:LATENCY_SAMPLE])
-        in_window = sum(1 for r in recent if r["answered_at"] >= now - RATE_WINDOW)
-        total_ms = [(r["answered_at"] - r["created_at"]).total_seconds() * 1000 for r in recent]
-        relay_ms = [t - r["agent_ms"] for t, r in zip(total_ms, recent, strict=True) if r["agent_ms"] is not None]
+        answered = (RelayedRequest.objects.filter(agent=agent, tenant=tenant, state=RelayedRequest.ANSWERED)
+                    .order_by("-answered_at").values("created_at", "answered_at", "agent_ms")[:LATENCY_SAMPLE])
+        # (created, answered, agent ms); an answered row always has its answered_at
+        recent = [(r["created_at"], r["answered_at"], r["agent_ms"]) for r in answered if r["answered_at"] is not None]
+        in_window = sum(1 for _, answered_at, _ in recent if answered_at >= now - RATE_WINDOW)
+        total_ms = [(answered_at - created_at).total_seconds() * 1000 for created_at, answered_at, _ in recent]
+        relay_ms = [t - ms for t, (_, _, ms) in zip(total_ms, recent, strict=True) if ms is not None]
         silent = agent.last_seen_at is None or now - agent.last_seen_at > silent_after
         rows.append({
             "agent": agent, "silent": silent,

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from .models import GPAgent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from connectors.models import Tenant
 
 PREFIX = "mlca_"
 
@@ -17,7 +23,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(tenant: object, name: str, user: object = None) -> tuple[GPAgent, str]:
+def issue(tenant: Tenant, name: str, user: User | None = None) -> tuple[GPAgent, str]:
     """A new agent and its token. The token is returned here only: show it once, never store it."""
     token = PREFIX + secrets.token_urlsafe(32)
     agent = GPAgent.objects.create(tenant=tenant, name=name, token_hash=digest(token), token_hint=token[:9],

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import Field
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -70,10 +71,16 @@ def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
     now, fields = timezone.now(), {}
     for key in ("version", "host"):
         value = data.get(key)
-        if isinstance(value, str) and value[:GPAgent._meta.get_field(key).max_length] != getattr(agent, key):
-            fields[key] = value[:GPAgent._meta.get_field(key).max_length]
+        if isinstance(value, str) and value[:_max_length(key)] != getattr(agent, key):
+            fields[key] = value[:_max_length(key)]
     if fields or agent.last_seen_at is None or now - agent.last_seen_at >= SEEN_EVERY:
         GPAgent.objects.filter(pk=agent.pk).update(last_seen_at=now, **fields)
+
+
+def _max_length(name: str) -> int | None:
+    """How much of what the agent says it keeps (its GPAgent column)."""
+    column = GPAgent._meta.get_field(name)
+    return column.max_length if isinstance(column, Field) else None
 
 
 @agent_endpoint
@@ -82,10 +89,11 @@ def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     if not isinstance(answers, list) or len(answers) > MAX_BATCH:
         return _refuse(400, f"answers must be a list of at most {MAX_BATCH} answers.")
     parsed = [_parse_answer(item) for item in answers]
-    if None in parsed:  # checked before any is stored: the agent's answers are all taken or none
+    valid = [p for p in parsed if p is not None]
+    if len(valid) != len(parsed):  # checked before any is stored: the agent's answers are all taken or none
         return _refuse(400, "An answer is malformed (id, status or error, headers, body).")
     accepted = {str(request_id): queue.record_answer(agent, request_id, answer_, agent_ms)
-                for request_id, answer_, agent_ms in parsed}  # type: ignore[misc]
+                for request_id, answer_, agent_ms in valid}
     try:
         wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
         limit = min(max(int(data.get("max", 4)), 0), MAX_BATCH)

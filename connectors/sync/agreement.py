@@ -113,7 +113,7 @@ def measure(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
 
 def agrees(m: dict[str, Any]) -> bool:
     """Both sides agree: nothing duplicated, lost, wrong, or stuck."""
-    return (m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
+    return bool(m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
             and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
             and m.get("bill_due_over_gp_open", 0) == 0 and m.get("double_payment_risks_open", 0) == 0
             and m["gp_payments_applied"] == m["bill_payments_paid"])

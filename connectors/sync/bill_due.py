@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -40,6 +40,9 @@ from audit.models import Kind, State, SyncRecord
 from .bill_payload import money
 from .context import SyncContext
 from .payment_rules import outside_marker
+
+if TYPE_CHECKING:
+    from connectors.bill.records import BillBill
 
 log = logging.getLogger(__name__)
 FLOW = "gp_bill_due"
@@ -85,7 +88,7 @@ class Position:
     """Both sides' money on one bill."""
 
     gp: GPSide
-    bill: Any  # connectors.bill.records.BillBill
+    bill: BillBill
     recorded: Decimal = ZERO  # in BILL as paid outside BILL (offline payments not voided)
     markers: set[str] = field(default_factory=set)
     committed: Decimal = ZERO  # BILL's online payments, scheduled or paid

@@ -151,7 +151,7 @@ def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: boo
     ours by its voucher); otherwise leave the row to its writer and read the invoice again next run."""
     draft = build_draft(invoice, ctx) if approved and not record.target_id else None
     bill = find_existing(ctx, draft) if draft is not None and draft.ready else None
-    if bill is not None:
+    if bill is not None and draft is not None:  # a bill is only looked for with a draft
         _adopt(ctx, record, draft, bill)
     else:
         ctx.tally["bill_busy"] += 1
@@ -307,7 +307,7 @@ def match_created_bills(batch: list[tuple[SyncRecord, BillDraft]], created: list
 
 
 def _is_draft(bill: Any, draft: BillDraft) -> bool:
-    return (bill.vendor_id == draft.payload["vendorId"] and bill.amount == draft.amount
+    return bool(bill.vendor_id == draft.payload["vendorId"] and bill.amount == draft.amount
             and bill.invoice_number == draft.payload["invoice"]["invoiceNumber"])
 
 

@@ -60,10 +60,11 @@ def _missing_reason(record: SyncRecord | None) -> str:
         return "waiting for a mapping"
     if "on hold" in record.reason or "inactive" in record.reason:
         return "GP vendor on hold or inactive"
-    return {State.FAILED: "failed or outcome unknown (retried by itself)", State.IN_DOUBT:
+    why: dict[str, str] = {State.FAILED: "failed or outcome unknown (retried by itself)", State.IN_DOUBT:
             "failed or outcome unknown (retried by itself)", State.SENDING: "failed or outcome unknown (retried by itself)",
             State.FLAGGED: "needs a person", State.CONFLICT: "needs a person", State.SKIPPED: "Don't sync chosen",
-            State.SYNCED: "synced before, BILL no longer has it"}.get(record.state, "other")
+            State.SYNCED: "synced before, BILL no longer has it"}
+    return why.get(record.state, "other")
 
 
 def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]:
@@ -158,10 +159,10 @@ def _summary(sections: list[dict[str, Any]], invoices: int, bills: int) -> str:
     return "; ".join(parts) + f" (of {invoices} GP invoice(s) and {bills} BILL bill(s))."
 
 
-def gp_open(invoice: Any) -> Any:
+def gp_open(invoice: Any) -> Decimal:
     """What GP still owes on the voucher (nothing once voided), in the currency's decimals."""
     digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
-    return money(0 if invoice.is_voided else invoice.remaining, digits)
+    return money(Decimal(0) if invoice.is_voided else invoice.remaining, digits)
 
 
 def due_over_open(invoice: Any, bill: Any) -> bool:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,7 +37,8 @@ def _holder_is_dead(holder: str) -> bool:
     return writer_is_dead(holder.rpartition(":")[0])
 
 
-def _redis():  # pragma: no cover - exercised by the services suite
+def _redis() -> Any:  # pragma: no cover - exercised by the services suite
+    """Any: redis-py types each answer `T | Awaitable[T]` (its sync and async clients in one)."""
     import redis
 
     return redis.Redis.from_url(settings.REDIS_URL)

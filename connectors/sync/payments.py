@@ -135,7 +135,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     method = gp_method(payment, ctx.tenant.gp_card_name)
     if method.waiting:
         waiting.append("card-name")
-    if waiting:
+    if waiting or checkbook is None:  # a missing checkbook is among `waiting`
         reasons = []
         if any(w.startswith("posting:") for w in waiting):
             reasons.append("GP invoice not posted yet (" + ", ".join(w[8:] for w in waiting if w.startswith("posting:")) + ")")
@@ -200,7 +200,7 @@ def _take(ctx: SyncContext, record: SyncRecord, payment: Any, existing: Any, ven
 
 
 def _reference(payment: Any) -> str:
-    return (payment.confirmation_number or payment.transaction_number or payment.id)[:20]
+    return str(payment.confirmation_number or payment.transaction_number or payment.id)[:20]
 
 
 def _find_in_gp(ctx: SyncContext, record: SyncRecord, number: str, vendor_id: str, payment: Any,

@@ -145,7 +145,8 @@ def kept_after_patch(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
     lost = []
     for key, value in sent.items():
         if isinstance(value, dict):
-            held = now.get(key) if isinstance(now.get(key), dict) else {}
+            held = now.get(key)
+            held = held if isinstance(held, dict) else {}
             lost += [f"{key}.{k}" for k, v in value.items() if v not in ("", None) and held.get(k) != v]
         elif value not in ("", None) and now.get(key) != value:
             lost.append(key)

@@ -56,7 +56,7 @@ class FieldRow:
 
     @property
     def same(self) -> bool:
-        return self.gp == self.bill
+        return bool(self.gp == self.bill)
 
     @property
     def needs_confirmation(self) -> bool:
@@ -255,7 +255,7 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
 def _plan(gp: dict[str, Any], bill: dict[str, Any], choices: dict[str, Any]) -> tuple[set[str], set[str], list[str]]:
     """Which chosen fields to write to BILL and to GP; a field whose value changed on either side
     since the person saw it is not written (`stale`): they did not see what it would overwrite."""
-    to_bill, to_gp, stale = set(), set(), []
+    to_bill, to_gp, stale = set[str](), set[str](), []
     for name, choice in choices.items():
         if name not in vf.ALIGNED_FIELDS or gp[name] == bill[name]:
             continue

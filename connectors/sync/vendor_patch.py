@@ -18,7 +18,7 @@ def patch_bill_vendor(bill: Any, vendor_id: str, aligned: dict[str, Any], fields
         current = bill.get_vendor(vendor_id).raw
     body = vf.bill_patch(current, aligned, fields)
     bill.patch_vendor(vendor_id, body)
-    now = bill.get_vendor(vendor_id).raw
+    now: dict[str, Any] = bill.get_vendor(vendor_id).raw
     lost = vf.kept_after_patch(body, now)
     if lost:
         raise BillError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -59,7 +59,9 @@ SUBSCRIPTION_FIELDS = _fields("", "")
 
 
 def split_outside_quotes(text: str, sep: str = ",") -> list[str]:
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -211,6 +213,11 @@ def _decode_cursor(token: str) -> int:
     return offset
 
 
+def _sort_key(field: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
+    """Rows without the field last, the rest by value."""
+    return lambda r: (r.get(field) is None, _comparable(r.get(field)))
+
+
 def page(records: list[dict[str, Any]], query: dict[str, str], fields: Fields) -> dict[str, Any]:
     """One page of `records` (already newest-state dicts) as BILL's `{nextPage, prevPage, results}`."""
     try:
@@ -225,7 +232,7 @@ def page(records: list[dict[str, Any]], query: dict[str, str], fields: Fields) -
         rows = [r for r in rows if matches(r, wanted)]
     rows = sorted(rows, key=lambda r: (r.get("createdTime", ""), r.get("id", "")))
     for field, descending in reversed(parse_sort(query.get("sort", ""), fields)):
-        rows.sort(key=lambda r, f=field: (r.get(f) is None, _comparable(r.get(f))), reverse=descending)
+        rows.sort(key=_sort_key(field), reverse=descending)
     offset = _decode_cursor(query["page"]) if query.get("page") else 0
     body: dict[str, Any] = {"results": rows[offset : offset + size]}
     if offset + size < len(rows):

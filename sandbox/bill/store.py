@@ -309,7 +309,7 @@ class Store:
     def add_bank_account(
         self, name: str, last4: str, chart_of_account_id: str | None = None
     ) -> dict[str, Any]:
-        record = {
+        record: dict[str, Any] = {
             "id": self.ids.new("bac"),
             "archived": False,
             "status": "VERIFIED",

@@ -50,7 +50,8 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else str(host)
+        host = str(host)
+        host = f"[{host}]" if ":" in host else host
         return f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -123,6 +124,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
     stats_generation: int | None = None  # set per request; None for a request line too bad to dispatch
     server: SandboxServer
+    status_sent: int | None  # the status answered; None until then
 
     def setup(self) -> None:
         super().setup()
@@ -146,7 +148,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         self.stats_generation = self.server.stats.generation
-        self.status_sent: int | None = None
+        self.status_sent = None
         self.outcome: str | None = None  # set when a fault drops the connection instead of answering
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length > 0 else b""

@@ -6,6 +6,7 @@ locks and posting rules are the same for both.
 
 from __future__ import annotations
 
+import builtins  # `list` in this class names its method GPCompany.list
 import copy
 import dataclasses
 import datetime as dt
@@ -84,7 +85,7 @@ class GPCompany:
         rows, total = self.tables[table].query(q.since, q.predicate, q.equals, q.skip, q.top)
         return rows, {"Top": q.top, "Skip": q.skip, "Total": total}
 
-    def vendor_address_rows(self, params: dict[str, str]) -> tuple[list[Record], dict[str, int]]:
+    def vendor_address_rows(self, params: dict[str, str]) -> tuple[builtins.list[Record], dict[str, int]]:
         """The `vendor_addresses=separate` variant's address list: every vendor's addresses, one row each,
         with the vendor's key and ModifiedDate (`VendorId eq '…'` picks one vendor's)."""
         q = query.parse(params)
@@ -146,7 +147,7 @@ class GPCompany:
         return record
 
     @staticmethod
-    def _merge_addresses(current: list[Record], changes: list[Record]) -> list[Record]:
+    def _merge_addresses(current: builtins.list[Record], changes: builtins.list[Record]) -> builtins.list[Record]:
         by_key = {_id(a["Key"]): a for a in current}
         for change in changes or []:
             key = _id(change.get("Key", "PRIMARY"))
@@ -255,7 +256,7 @@ class GPCompany:
                               if _id(a["VoucherKey"]) == voucher), Decimal(0))
         return total
 
-    def _check_applies(self, vendor: str, lines: list[tuple[str, Decimal]], pending: bool = True) -> None:
+    def _check_applies(self, vendor: str, lines: builtins.list[tuple[str, Decimal]], pending: bool = True) -> None:
         for voucher, amount in lines:
             inv = self.tables["PayablesInvoices"].get(voucher)
             if inv is None:
@@ -289,7 +290,7 @@ class GPCompany:
             return {"Source": source, "Batch": batch, "PostedCount": len(posted), "Posted": posted,
                     "Skipped": skipped}
 
-    def _post_payments(self, payments: list[Record]) -> tuple[list[str], list[dict[str, str]]]:
+    def _post_payments(self, payments: builtins.list[Record]) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
         for p in payments:  # check all before changing any: a batch posts whole or not at all
             self._check_applies(_id(p["VendorKey"]), [(_id(a["VoucherKey"]), to_decimal(a["Amount"]))
                                                       for a in p["ApplyTo"]], pending=False)
@@ -310,7 +311,7 @@ class GPCompany:
             self._save("PayablesPayments", p)
         return [_id(p["Key"]) for p in payments], []
 
-    def _post_invoices(self, invoices: list[Record]) -> tuple[list[str], list[dict[str, str]]]:
+    def _post_invoices(self, invoices: builtins.list[Record]) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
         posted, skipped = [], []
         for inv in invoices:
             reason = ("on hold" if inv["IsOnHold"] else None) or (

@@ -43,7 +43,8 @@ class _LocalTransport(Transport):
 
 @functools.lru_cache(maxsize=1)
 def document() -> Document:
-    return Document(str(HERE / WSDL_FILE), _LocalTransport())
+    # zeep annotates `transport` as type[Transport], but takes (and needs) an instance.
+    return Document(str(HERE / WSDL_FILE), _LocalTransport())  # type: ignore[arg-type]
 
 
 def operations() -> set[str]:

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
 
 import requests
 from zeep import Client, Settings
@@ -50,7 +51,7 @@ ONE_SECOND = dt.timedelta(seconds=1)
 
 def default_endpoint(base_url: str) -> str:
     """The legacy endpoint on the SBA URL's host, at GP Web Services' default port."""
-    host = requests.utils.urlparse(base_url).hostname or "localhost"
+    host = urlparse(base_url).hostname or "localhost"
     return f"http://{host}:{ws.DEFAULT_PORT}{ws.LEGACY_PATH}"
 
 
@@ -120,11 +121,11 @@ class GPWSClient:
                     raise
                 self.http.sleep(self.http.backoff_seconds * 2 ** (attempt - 1))
             except Exception as exc:  # noqa: BLE001 - every failure leaves as a GPError
-                error = self._error(exc)
-                if not error.retryable or attempt >= tries:
-                    raise error from None
+                failure = self._error(exc)  # not `error`: the `except GPError as error` above unbinds that name
+                if not failure.retryable or attempt >= tries:
+                    raise failure from None
                 delay = self.http.backoff_seconds * 2 ** (attempt - 1)
-                log.info("GP Web Services %s failed (%s); try %d of %d in %.1fs", operation, error.code,
+                log.info("GP Web Services %s failed (%s); try %d of %d in %.1fs", operation, failure.code,
                          attempt + 1, tries, delay)
                 self.http.sleep(delay)
         raise AssertionError("unreachable")
@@ -309,7 +310,7 @@ class GPWSClient:
         return iter(())
 
     # --- single records --------------------------------------------------------------------------------------
-    def _by_key(self, operation: str, key: str, parse: Callable[[dict], T], to_raw: Callable[[dict], dict]) -> T | None:
+    def _by_key(self, operation: str, key: str, parse: Callable[[dict[str, Any]], T], to_raw: Callable[[dict[str, Any]], dict[str, Any]]) -> T | None:
         try:
             answer = self.call(operation, key={ws.ID: key.strip()})
         except GPError as error:
@@ -379,15 +380,16 @@ class _VerifyingTransport(Transport):
     `verify` is overridden by REQUESTS_CA_BUNDLE (requests #3829), as GPHttp notes."""
 
     def __init__(self, verify: bool | str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # zeep ships no type hints
         self.verify = verify
 
     def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
-        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout,
-                                 verify=self.verify)
+        response: requests.Response = self.session.post(address, data=message, headers=headers,
+                                                         timeout=self.operation_timeout, verify=self.verify)
+        return response
 
     def _load_remote_data(self, url: str) -> bytes:
-        response = self.session.get(url, timeout=self.load_timeout, verify=self.verify)
+        response: requests.Response = self.session.get(url, timeout=self.load_timeout, verify=self.verify)
         response.raise_for_status()
         return response.content
 

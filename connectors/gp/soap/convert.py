@@ -123,13 +123,13 @@ def open_amount(v: Raw) -> Decimal:
         return Decimal(0)
     taken = (v.get(w.TERMS) or {}).get(w.TERMS_DISCOUNT_TAKEN)
     parts = (v.get(w.TOTAL_PAYMENTS), v.get(w.WRITEOFF), taken)
-    left = _money(v.get(w.DOCUMENT_AMOUNT))[rm.MONEY_VALUE] - sum((_money(p)[rm.MONEY_VALUE] for p in parts), Decimal(0))
+    left: Decimal = _money(v.get(w.DOCUMENT_AMOUNT))[rm.MONEY_VALUE] - sum((_money(p)[rm.MONEY_VALUE] for p in parts), Decimal(0))
     return max(left, Decimal(0))
 
 
 def distribution(d: Raw) -> Raw:
     x, w = rm.Distribution, ws.Distribution
-    kind = (d.get(w.TYPE) or {}).get(ws.ID)
+    kind: Any = (d.get(w.TYPE) or {}).get(ws.ID)  # GP's number for the type, as the SOAP answer gave it
     return {x.ACCOUNT: {rm.KEY_ID: _id(d.get(w.ACCOUNT))}, x.TYPE: w.TYPES.get(kind, str(kind or "")),
             x.DEBIT: _money(d.get(w.DEBIT)), x.CREDIT: _money(d.get(w.CREDIT)), x.REFERENCE: d.get(w.REFERENCE) or ""}
 
