@@ -115,7 +115,7 @@ def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = No
                 continue
             create = getattr(mapping, "action", "") == MappingAction.CREATE
             blank = getattr(mapping, "action", "") == ClassificationAction.BLANK
-            approve(mapping, finance, create=create, **({"blank": True} if blank else {}))
+            approve(mapping, finance, create=create, blank=blank)
             counts[label] += 1
             say(f"  approved {label} mapping {mapping}" + (" (create in BILL)" if create else ""))
     return counts

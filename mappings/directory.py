@@ -21,6 +21,7 @@ from .models import (
     Suggestion,
     VendorMapping,
 )
+from .segments import wanted_keys
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,6 @@ def _ask_gp(tenant: Tenant, d: Directory) -> None:
 
 def _segments_of(tenant: Tenant, accounts: set[str], d: Directory) -> None:
     """The values the tenant's chosen segments take in these GP account strings."""
-    from connectors.sync.line_classifications import wanted_keys
-
     for kind, value in wanted_keys(tenant, accounts):
         d.gp_segments[kind].add(value)
 

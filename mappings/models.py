@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -130,7 +132,7 @@ class DepartmentMapping(ClassificationMapping):
     """Department segment values (one review list per kind, so a clerk sees one thing at a time)."""
 
     KIND = ClassificationKind.DEPARTMENT
-    objects = _KindManager(KIND)
+    objects: ClassVar[_KindManager] = _KindManager(KIND)  # type: ignore[assignment]
 
     class Meta:
         proxy = True
@@ -143,7 +145,7 @@ class DepartmentMapping(ClassificationMapping):
 
 class LocationMapping(ClassificationMapping):
     KIND = ClassificationKind.LOCATION
-    objects = _KindManager(KIND)
+    objects: ClassVar[_KindManager] = _KindManager(KIND)  # type: ignore[assignment]
 
     class Meta:
         proxy = True
@@ -156,7 +158,7 @@ class LocationMapping(ClassificationMapping):
 
 class AccountingClassMapping(ClassificationMapping):
     KIND = ClassificationKind.CLASS
-    objects = _KindManager(KIND)
+    objects: ClassVar[_KindManager] = _KindManager(KIND)  # type: ignore[assignment]
 
     class Meta:
         proxy = True

@@ -30,6 +30,7 @@ from audit.ledger import (
     writing,
 )
 from audit.models import Kind, State, SyncRecord
+from mappings.segments import wanted_keys
 
 from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
@@ -38,7 +39,6 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
-from .line_classifications import wanted_keys
 from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ FLOW = "gp_bills"
 CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
-WAITING_ON_MAX = SyncRecord._meta.get_field("waiting_on").max_length
+WAITING_ON_MAX: int = SyncRecord._meta.get_field("waiting_on").max_length or 200
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:

@@ -13,11 +13,11 @@ token `<kind>:<value>` (department:20), released when the mapping is approved.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.models import ClassificationAction, MappingState
+from mappings.segments import segment_value
 
 # Classification kind → BILL's field inside a line's `classifications`.
 BILL_FIELD = {"department": "departmentId", "location": "locationId", "class": "accountingClassId"}
@@ -28,16 +28,6 @@ KIND_WORDS = {"department": "GP department", "location": "GP location", "class":
 DIMENSION_FIELDS = tuple(BILL_FIELD.values())
 
 
-def segments(account: str) -> list[str]:
-    """The segments of a GP account string: 100-6100-20 → ["100", "6100", "20"] (any separator)."""
-    return [p for p in re.split(r"[^0-9A-Za-z]+", account or "") if p]
-
-
-def segment_value(account: str, position: int) -> str | None:
-    """The 1-based segment `position` of `account`, or None when the account has fewer segments."""
-    parts = segments(account)
-    return parts[position - 1] if 0 < position <= len(parts) else None
-
 
 @dataclass
 class LineClassifications:
@@ -47,17 +37,6 @@ class LineClassifications:
     waiting_on: list[str] = field(default_factory=list)  # tokens such as department:20
     problems: list[str] = field(default_factory=list)  # the account lacks a segment the tenant names
 
-
-def wanted_keys(tenant: Any, accounts: set[str]) -> set[tuple[str, str]]:
-    """Every (kind, value) the given GP accounts carry under this tenant's settings (to prefetch)."""
-    settings = getattr(tenant, "segment_settings", None) or {}
-    keys = set()
-    for account in accounts:
-        for kind, position in settings.items():
-            value = segment_value(account, position)
-            if value is not None:
-                keys.add((kind, value))
-    return keys
 
 
 def classify_line(account: str, ctx: Any) -> LineClassifications:

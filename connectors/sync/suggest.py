@@ -147,7 +147,8 @@ def bill_classifications(ctx: SyncContext, kind: str) -> list[Classification]:
         lister = {"department": ctx.bill.iter_departments, "location": ctx.bill.iter_locations,
                   "class": ctx.bill.iter_accounting_classes}[kind]
         cache[kind] = [Classification(c.id, c.name, c.short_name) for c in lister() if not c.archived]
-    return cache[kind]
+    found: list[Classification] = cache[kind]
+    return found
 
 
 def ensure_classification_suggestions(ctx: SyncContext, waiting_on: list[str]) -> None:

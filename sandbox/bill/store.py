@@ -173,10 +173,10 @@ class Store:
                 value = (item.get("classifications") or {}).get(name)
                 if name == "chartOfAccountId" or not value:
                     continue
-                known = self.classifications[kind].get(value)
-                if known is None:
+                entry = self.classifications[kind].get(value)
+                if entry is None:
                     raise bad_request(f"billLineItems[{n}].classifications.{name}: unknown {kind[:-1]} {value}")
-                if known.get("archived"):
+                if entry.get("archived"):
                     raise bad_request(f"billLineItems[{n}].classifications.{name}: {kind[:-1]} {value} is archived")
             result.append(item)
         return result

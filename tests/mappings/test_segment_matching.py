@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.sync.line_classifications import segment_value, segments
 from mappings.matching import Classification, means_none, rank_classifications
+from mappings.segments import segment_value, segments
 
 
 def test_the_same_code_ranks_first_and_strong_enough_to_approve_without_a_second_look():
