@@ -30,12 +30,12 @@ from requests_ntlm import HttpNtlmAuth
 
 from . import VERSION
 from .journal import Journal
+from .writes import is_write
 
 log = logging.getLogger("mlc_agent")
 HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
 DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
                 "set-cookie", "www-authenticate", "persistent-auth"}
-READS = ("GET", "HEAD", "OPTIONS")
 MAX_BATCH = 32  # answers per call (the connector's limit)
 SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
@@ -130,13 +130,14 @@ class Agent:
     def answer_for(self, req: dict[str, Any]) -> dict[str, Any]:
         """Run one request against GP, or answer it from the journal if it is a write already run."""
         method, request_id = req["method"].upper(), req["id"]
-        if method not in READS:
+        write = is_write(method, req.get("headers") or {})  # a SOAP read (Get…) is a POST, not a write
+        if write:
             journaled = self.journal.begin(request_id, method, req["path"])
             if journaled is not None:
                 log.info("request %s delivered again: answered from the journal, not run twice", request_id)
                 return journaled
         answer = self._run(req)
-        if method not in READS:
+        if write:
             self.journal.finish(request_id, answer)
         return answer
 
