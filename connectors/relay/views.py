@@ -84,8 +84,8 @@ def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     parsed = [_parse_answer(item) for item in answers]
     if None in parsed:  # checked before any is stored: the agent's answers are all taken or none
         return _refuse(400, "An answer is malformed (id, status or error, headers, body).")
-    accepted = {str(request_id): queue.record_answer(agent, request_id, answer_, agent_ms)
-                for request_id, answer_, agent_ms in parsed}  # type: ignore[misc]
+    stored = queue.record_answers(agent, parsed)  # type: ignore[arg-type]  (None excluded above)
+    accepted = {str(request_id): stored[request_id] for request_id, _answer, _ms in parsed}  # type: ignore[misc]
     try:
         wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
         limit = min(max(int(data.get("max", 4)), 0), MAX_BATCH)
