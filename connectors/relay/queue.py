@@ -81,7 +81,7 @@ def enqueue(tenant_id: int, method: str, path: str, headers: dict[str, str], bod
         raise RuntimeError("A GP request through an agent must be sent outside a transaction: the agent "
                            "could not see it until the transaction commits.")
     prune_settled()
-    request_id = request_id or uuid.uuid4()
+    request_id = request_id or wakeups.new_request_id()
     with connection.cursor() as cursor:  # autocommit: one statement, one transaction
         cursor.execute(
             f"INSERT INTO {TABLE} (id, tenant_id, method, path, headers, body, timeout_seconds, state, deliveries, "
@@ -122,7 +122,7 @@ def relay(tenant_id: int, method: str, path: str, headers: dict[str, str], body:
           connect_seconds: float, read_seconds: float) -> Answer:
     """Queue a request and wait for its answer (see wait_for_answer). The wake-up is watched before the
     row exists, so the wait starts asleep instead of with a read."""
-    request_id = uuid.uuid4()
+    request_id = wakeups.new_request_id()  # its answer wakes this process only
     with wakeups.watching([answer_key(request_id)]) as answered:
         enqueue(tenant_id, method, path, headers, body, read_seconds, request_id)
         return _wait(request_id, answered, connect_seconds, read_seconds, time.monotonic, read_first=False)
