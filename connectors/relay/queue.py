@@ -223,6 +223,7 @@ def _lease_postgresql(agent: GPAgent, limit: int) -> list[Leased]:
 def record_answer(agent: GPAgent, request_id: uuid.UUID, answer: Answer, agent_ms: float | None) -> bool:
     """Store the answer of a request this agent holds. False when it was not this agent's (taken by
     another after the lease ran out, cancelled, or answered already): the first answer stands."""
+    request_id = uuid.UUID(str(request_id))
     return record_answers(agent, [(request_id, answer, agent_ms)])[request_id]
 
 
@@ -230,8 +231,8 @@ def record_answers(agent: GPAgent, answers: Iterable[tuple[uuid.UUID, Answer, fl
                    ) -> dict[uuid.UUID, bool]:
     """`record_answer` for several answers at once: one statement on PostgreSQL, one transaction on
     SQLite. Each is stored only if this agent still holds its request (leased), exactly as one by one."""
-    answers = list(dict((request_id, (request_id, answer, ms)) for request_id, answer, ms in reversed(list(answers)))
-                   .values())  # an ID twice in one batch: its first answer (as one by one: the first stands)
+    answers = list(dict((uuid.UUID(str(rid)), (uuid.UUID(str(rid)), answer, ms)) for rid, answer, ms in
+                        reversed(list(answers))).values())  # an ID twice: its first answer (as one by one)
     if not answers:
         return {}
     now = _CREATED.get_db_prep_value(timezone.now(), connection)
