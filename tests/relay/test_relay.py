@@ -312,3 +312,33 @@ def test_a_soap_read_through_the_agent_is_not_journalled_and_a_soap_write_delive
     assert RelayedRequest.objects.get(pk=lost).deliveries == 2  # delivered again, answered from the journal
     assert gp_ws_sandbox.stats()["requests"]["by_status"] == posts  # GP saw no second UpdateVendor
     assert gp_ws_sandbox.data().get("Vendors", "ACETRAVE0001")["Name"] == "Ace Travel (renamed)"
+
+
+@pytest.mark.services
+def test_on_postgresql_a_lease_that_includes_a_write_waits_for_the_disk_and_a_lease_of_reads_does_not(
+        through_agent, token):
+    """After a database crash a write an agent may have run must never be offered to another agent:
+    its lease is a durable commit. A lost read lease only offers the read again, so it skips the wait."""
+    from django.db import connection, transaction
+
+    from connectors.relay import queue
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): SQLite commits each statement durably")
+    agent = GPAgent.objects.get()
+    read = queue.enqueue(through_agent.tenant_id, "GET", "/r", {}, None, 20)
+    write = queue.enqueue(through_agent.tenant_id, "POST", "/w", {}, b"{}", 20)
+
+    def commit_waits_for_disk() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0] != "off"
+
+    with transaction.atomic():
+        assert [r.pk for r in queue.lease(agent, 1)] == [read]
+        assert not commit_waits_for_disk()
+        assert [r.pk for r in queue.lease(agent, 1)] == [write]
+        assert commit_waits_for_disk()
+        expire_leases()
+        assert {r.pk for r in queue.lease(agent, 4)} == {read, write}  # reads after a write: still durable
+        assert commit_waits_for_disk()
