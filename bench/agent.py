@@ -5,7 +5,10 @@ GP sandbox and the agent each in their own process, the connector's GP client in
 
 - added latency: the median of `--requests` sequential reads of one GP vendor record through the
   agent, minus the median of the same reads sent directly (NTLM on the kept connection both ways);
-- throughput: `--clients` connector threads reading GP through one agent for `--seconds`, and directly;
+- throughput: `--clients` connector processes (each one reader, as a qcluster worker runs one flow's
+  GP calls one after another) reading GP through one agent for `--seconds`; the same number of
+  threads in one process (they share one interpreter lock, so the client itself is the limit sooner);
+  and directly, with threads;
 - idle agents: `--idle-agents` agents (threads of one extra process, each its own token and
   connection) polling with nothing to do for `--seconds`: polls per second the connector answers,
   gunicorn's threads before and after (no thread per agent), and how long a request waits for an agent
@@ -28,13 +31,13 @@ from typing import Any
 
 from . import _env
 from ._servers import start_gp
-from .webhooks import free_port, start_gunicorn
+from .webhooks import PRODUCTION, free_port, start_gunicorn
 
 
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench agent", description=__doc__.splitlines()[0])
     p.add_argument("--requests", type=int, default=300, help="sequential reads for the latency figures")
-    p.add_argument("--clients", type=int, default=8, help="connector threads for the throughput figure")
+    p.add_argument("--clients", type=int, default=8, help="connector processes (and threads) for the throughput figures")
     p.add_argument("--agent-workers", type=int, default=8, help="GP requests the agent runs at once")
     p.add_argument("--seconds", type=float, default=10, help="length of the throughput and idle runs")
     p.add_argument("--idle-agents", type=int, default=100)
@@ -107,6 +110,32 @@ def _throughput(make_client: Any, clients: int, seconds: float, vendor_id: str) 
     return sum(counts) / (time.monotonic() - started)
 
 
+def _throughput_processes(env: dict[str, Any], clients: int, seconds: float, connection_pk: int,
+                          vendor_id: str) -> tuple[float, float]:
+    """Reads per second from `clients` reader processes started together, and their CPU seconds."""
+    import json
+
+    child = _env.child_env(env["database_url"], env["redis_url"], **PRODUCTION)
+    readers = [subprocess.Popen([sys.executable, "-m", "bench._agent_reader", str(connection_pk), vendor_id,
+                                 str(seconds)], cwd=_env.ROOT, env=child, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(clients)]
+    try:
+        for reader in readers:
+            if (reader.stdout.readline() if reader.stdout else "").strip() != "ready":
+                raise RuntimeError("a bench reader process did not start")
+        for reader in readers:
+            assert reader.stdin is not None
+            reader.stdin.write("go\n")
+            reader.stdin.flush()
+        results = [json.loads(reader.stdout.readline()) for reader in readers if reader.stdout]
+    finally:
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+            reader.wait()
+    return sum(r["reads"] / r["seconds"] for r in results), sum(r["cpu_seconds"] for r in results)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from ._chaos_infra import CpuHog
 
@@ -119,7 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
-    env = _env.setup(args)
+    env = _env.setup(args, extra=PRODUCTION)  # the connector's side as in production (DEBUG off), like gunicorn's
     from django.utils import timezone
 
     from connectors.gp.client import GPClient
@@ -157,11 +186,19 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                      "client": os.getpid()}
         cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
         answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
-        per_second = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
-                                 args.clients, args.seconds, vendor_id)
+        per_second, readers_cpu = _throughput_processes(env, args.clients, args.seconds, conn.pk, vendor_id)
         relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
         cpu_ms = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
-                  for name, pid in processes.items()}
+                  for name, pid in processes.items() if name != "client"}
+        cpu_ms["clients"] = round(readers_cpu * 1000 / relayed_n, 2)
+        processes.pop("client")
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in [*processes.items(), ("client", os.getpid())]}
+        answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
+        per_second_threads = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
+                                         args.clients, args.seconds, vendor_id)
+        relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
+        cpu_ms_threads = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
+                          for name, pid in [*processes.items(), ("client", os.getpid())]}
 
         idle = {} if args.idle_agents <= 0 else _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
                             issue=issue, gunicorn_pid=web.pid, gp=gp, journal_dir=tmp.name, relayed=relayed,
@@ -182,8 +219,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "relay_added_median_ms": round(statistics.median(relay_ms) - statistics.median(direct_ms), 2),
         "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2), **inside,
         "requests_per_second_one_agent": round(per_second, 1),
+        "requests_per_second_one_agent_client_threads": round(per_second_threads, 1),
         "requests_per_second_direct": round(direct_per_second, 1), "clients": args.clients,
-        "cpu_ms_per_relayed_request": cpu_ms,
+        "cpu_ms_per_relayed_request": cpu_ms, "cpu_ms_per_relayed_request_client_threads": cpu_ms_threads,
         **idle,
     }
 

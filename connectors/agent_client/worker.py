@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import collections
 import logging
+import os
 import socket
 import threading
 import time
@@ -30,12 +31,12 @@ from requests_ntlm import HttpNtlmAuth
 
 from . import VERSION
 from .journal import Journal
+from .writes import is_write
 
 log = logging.getLogger("mlc_agent")
 HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
 DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
                 "set-cookie", "www-authenticate", "persistent-auth"}
-READS = ("GET", "HEAD", "OPTIONS")
 MAX_BATCH = 32  # answers per call (the connector's limit)
 SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
@@ -57,6 +58,11 @@ class AgentConfig:
     host: str = socket.gethostname()
 
 
+def _environ_ca_bundle() -> str:
+    """The CA bundle requests would take from the environment when verifying with the system store."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+
+
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
@@ -66,7 +72,14 @@ class Agent:
         self.connector = requests.Session()
         self.connector.headers.update({"Authorization": f"Bearer {config.token}",
                                        "User-Agent": f"ml-connector-agent/{VERSION}"})
-        self.connector.verify = config.connector_ca_bundle or True
+        # The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) are read once
+        # here instead of on every call (requests re-reads them, and .netrc, per request: a third of the
+        # agent's CPU per relayed request); a service's environment does not change while it runs.
+        self.connector.trust_env = False
+        self.connector.proxies = requests.utils.get_environ_proxies(config.connector_url)
+        self.connector.verify = config.connector_ca_bundle or _environ_ca_bundle() or True
+        self._gp_proxies = {base: requests.utils.get_environ_proxies(base) for base in (config.gp_url, config.gp_ws_url)
+                            if base}
         pool = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, config.workers) + 2)
         self.connector.mount("https://", pool)
         self.connector.mount("http://", pool)
@@ -123,20 +136,22 @@ class Agent:
             session = requests.Session()
             session.auth = HTTPBasicAuth(c.gp_account, c.gp_password) if c.gp_auth == "basic" else HttpNtlmAuth(
                 c.gp_account, c.gp_password)
-            session.verify = c.gp_ca_bundle or True
+            session.verify = c.gp_ca_bundle or _environ_ca_bundle() or True
+            session.trust_env = False  # proxies per GP address: self._gp_proxies
             self._local.session = session
         return session
 
     def answer_for(self, req: dict[str, Any]) -> dict[str, Any]:
         """Run one request against GP, or answer it from the journal if it is a write already run."""
         method, request_id = req["method"].upper(), req["id"]
-        if method not in READS:
+        write = is_write(method, req.get("headers") or {})  # a SOAP read (Get…) is a POST, not a write
+        if write:
             journaled = self.journal.begin(request_id, method, req["path"])
             if journaled is not None:
                 log.info("request %s delivered again: answered from the journal, not run twice", request_id)
                 return journaled
         answer = self._run(req)
-        if method not in READS:
+        if write:
             self.journal.finish(request_id, answer)
         return answer
 
@@ -157,8 +172,8 @@ class Agent:
         started = time.monotonic()
         self.ran += 1
         try:
-            response = self._gp().request(req["method"], base.rstrip("/") + req["path"],
-                                          headers=headers, data=body, timeout=(min(10.0, timeout), timeout))
+            response = self._gp().request(req["method"], base.rstrip("/") + req["path"], headers=headers, data=body,
+                                          timeout=(min(10.0, timeout), timeout), proxies=self._gp_proxies.get(base))
         except requests.exceptions.SSLError:
             return {"error": "tls"}
         except requests.exceptions.ConnectTimeout:

@@ -74,6 +74,7 @@ class GPHttp:
         if adapter is not None:  # through a GP agent: the agent signs in to GP, nothing goes on the wire here
             self.session.auth = None
             self.session.mount(self.base_url, adapter)
+            self.session.trust_env = False  # no proxy, .netrc or CA bundle applies; requests reads them per call
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
         self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls

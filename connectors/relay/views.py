@@ -92,8 +92,8 @@ def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     valid = [p for p in parsed if p is not None]
     if len(valid) != len(parsed):  # checked before any is stored: the agent's answers are all taken or none
         return _refuse(400, "An answer is malformed (id, status or error, headers, body).")
-    accepted = {str(request_id): queue.record_answer(agent, request_id, answer_, agent_ms)
-                for request_id, answer_, agent_ms in valid}
+    stored = queue.record_answers(agent, valid)
+    accepted = {str(request_id): stored[request_id] for request_id, _answer, _ms in valid}
     try:
         wait = min(max(float(data.get("wait", 0)), 0.0), MAX_WAIT_SECONDS)
         limit = min(max(int(data.get("max", 4)), 0), MAX_BATCH)

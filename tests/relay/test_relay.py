@@ -279,3 +279,66 @@ def test_a_held_poll_is_answered_with_a_request_queued_while_it_waits(through_ag
     thread.join(timeout=60)
     assert [r.pk for r in outcome["value"]] == [request_id]  # not an empty hand after 30 s
     assert RelayedRequest.objects.get(pk=request_id).deliveries == 1
+
+
+def test_a_soap_read_through_the_agent_is_not_journalled_and_a_soap_write_delivered_again_runs_once(
+        through_agent, token, start_agent, gp_ws_sandbox):
+    from connectors.gp.transport import gp_client_for
+    from connectors.relay.local import route_through_agent
+
+    through_agent.interface, through_agent.web_services_url = "web_services", gp_ws_sandbox.url
+    route_through_agent(through_agent)
+    agent = start_agent(token, gp_ws_url=gp_ws_sandbox.url, run=False)  # driven step by step
+    gp_ws_sandbox.server.stats.reset()
+    client = gp_client_for(through_agent, sleep=lambda seconds: None)
+    thread, outcome = in_thread(lambda: client.patch_vendor("ACETRAVE0001", {"Name": "Ace Travel (renamed)"}))
+    lost = ""
+    while thread.is_alive():  # the WSDL, GetCompanyList, GetPolicyByOperation … then UpdateVendor
+        for request in agent.poll_once(limit=1):
+            headers = {k.lower(): v for k, v in request["headers"].items()}
+            if "UpdateVendor" in headers.get("soapaction", "") and not lost:
+                lost = request["id"]
+                assert agent.answer_for(request)["status"] == 200  # ran in GP; its answer is lost on the way back
+                posts = gp_ws_sandbox.stats()["requests"]["by_status"]
+                expire_leases()
+                continue
+            agent.send_answer(request["id"], agent.answer_for(request))
+        thread.join(0.01)
+    assert "error" not in outcome, outcome.get("error")
+    relayed = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED)
+    soap_reads = [r for r in relayed.filter(method="POST") if "/Get" in r.headers.get("SOAPAction", "")]
+    assert soap_reads and lost  # SOAP reads went through the agent, as POSTs
+    assert agent.journal.count() == 1  # the UpdateVendor only: no SOAP read is journalled
+    assert RelayedRequest.objects.get(pk=lost).deliveries == 2  # delivered again, answered from the journal
+    assert gp_ws_sandbox.stats()["requests"]["by_status"] == posts  # GP saw no second UpdateVendor
+    assert gp_ws_sandbox.data().get("Vendors", "ACETRAVE0001")["Name"] == "Ace Travel (renamed)"
+
+
+@pytest.mark.services
+def test_on_postgresql_a_lease_that_includes_a_write_waits_for_the_disk_and_a_lease_of_reads_does_not(
+        through_agent, token):
+    """After a database crash a write an agent may have run must never be offered to another agent:
+    its lease is a durable commit. A lost read lease only offers the read again, so it skips the wait."""
+    from django.db import connection, transaction
+
+    from connectors.relay import queue
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): SQLite commits each statement durably")
+    agent = GPAgent.objects.get()
+    read = queue.enqueue(through_agent.tenant_id, "GET", "/r", {}, None, 20)
+    write = queue.enqueue(through_agent.tenant_id, "POST", "/w", {}, b"{}", 20)
+
+    def commit_waits_for_disk() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0] != "off"
+
+    with transaction.atomic():
+        assert [r.pk for r in queue.lease(agent, 1)] == [read]
+        assert not commit_waits_for_disk()
+        assert [r.pk for r in queue.lease(agent, 1)] == [write]
+        assert commit_waits_for_disk()
+        expire_leases()
+        assert {r.pk for r in queue.lease(agent, 4)} == {read, write}  # reads after a write: still durable
+        assert commit_waits_for_disk()
