@@ -11,7 +11,17 @@ from urllib.parse import quote
 
 from . import resource_map as rm
 from .http import GPError, GPHttp
-from .records import GPApply, GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPPurchaseOrder, GPVendor, moment, text
+from .records import (
+    GPApply,
+    GPCheckbook,
+    GPGLAccount,
+    GPInvoice,
+    GPPayment,
+    GPPurchaseOrder,
+    GPVendor,
+    moment,
+    text,
+)
 from .resource_map import GPShapeError, Shape, describe
 
 if TYPE_CHECKING:
