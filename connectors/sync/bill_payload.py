@@ -71,6 +71,11 @@ def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
         return False, "on hold in GP"
     if (invoice.document_type or "Invoice").lower() != "invoice":
         return False, f"GP document type {invoice.document_type} is not sent to BILL"
+    return approved_by_policy(invoice, tenant)
+
+
+def approved_by_policy(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
+    """The tenant's posting/workflow policy for a GP payables document (invoice or credit memo)."""
     if tenant.bill_policy == Tenant.BILL_POLICY_APPROVED_UNPOSTED:
         if invoice.state == "Work" and invoice.workflow_status in ("Approved", "NoApprovalNeeded"):
             return True, ""
@@ -104,6 +109,40 @@ def _valid_date(value: Any) -> bool:
     return isinstance(value, date) and 1990 <= value.year <= 2100
 
 
+def build_lines(document: Any, ctx: Any, digits: int, waiting_on: list[str], sign: int = 1
+                ) -> tuple[list[dict[str, Any]], Decimal]:
+    """The BILL line items (amount, description, classifications) for a GP payables document's
+    distributions, and their sum; a GP account not mapped yet is added to `waiting_on`. Shared by bills
+    and vendor credits (credit_payload.py): a credit memo's distributions are the reverse of an invoice's,
+    so it passes sign=-1 and gets positive lines."""
+    lines: list[dict[str, Any]] = []
+    line_sum = Decimal(0)
+    for dist in document.distributions:
+        kind = (dist.type or "").upper()
+        if kind in LINE_TYPES:
+            amount = money(sign * (dist.debit - dist.credit), digits)
+            description = (dist.reference or LINE_TYPES[kind]).strip()
+        elif kind in DISCOUNT_TYPES:
+            amount = money(sign * (dist.debit - dist.credit), digits)  # a discount: a negative line
+            description = (dist.reference or "Trade discount").strip()
+        else:
+            continue  # the payable (AP) side is BILL's own
+        if amount == 0:
+            continue
+        account_id = ctx.bill_account_id(dist.account)
+        if account_id is None:
+            token = f"account:{dist.account}"
+            if token not in waiting_on:
+                waiting_on.append(token)
+        lines.append({
+            "amount": amount,
+            "description": description[:MAX_DESCRIPTION],
+            "classifications": {"chartOfAccountId": account_id or ""},
+        })
+        line_sum += amount
+    return lines, line_sum
+
+
 def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
     draft = BillDraft(voucher=invoice.voucher, label=_label(invoice), gp_vendor=invoice.vendor_id,
@@ -125,31 +164,7 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     if invoice.due_date is not None and not _valid_date(invoice.due_date):
         problems.append("the due date is impossible")
 
-    lines: list[dict[str, Any]] = []
-    line_sum = Decimal(0)
-    for dist in invoice.distributions:
-        kind = (dist.type or "").upper()
-        if kind in LINE_TYPES:
-            amount = money(dist.debit - dist.credit, digits)
-            description = (dist.reference or LINE_TYPES[kind]).strip()
-        elif kind in DISCOUNT_TYPES:
-            amount = money(dist.debit - dist.credit, digits)  # a credit: negative line
-            description = (dist.reference or "Trade discount").strip()
-        else:
-            continue  # the payable (AP) side is BILL's own
-        if amount == 0:
-            continue
-        account_id = ctx.bill_account_id(dist.account)
-        if account_id is None:
-            token = f"account:{dist.account}"
-            if token not in draft.waiting_on:
-                draft.waiting_on.append(token)
-        lines.append({
-            "amount": amount,
-            "description": description[:MAX_DESCRIPTION],
-            "classifications": {"chartOfAccountId": account_id or ""},
-        })
-        line_sum += amount
+    lines, line_sum = build_lines(invoice, ctx, digits, draft.waiting_on)
     if not lines:
         problems.append("the invoice has no purchase, freight, tax or misc distributions")
     elif line_sum != total:

@@ -35,6 +35,8 @@ from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
+from .credit_payload import is_credit
+from .credits import sync_credit_docs
 from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
@@ -58,6 +60,10 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
             later = deferrer(pool, pending, lambda voucher, exc: _failed(ctx, voucher, exc))
             creates: list[tuple[SyncRecord, BillDraft]] = []
             for chunk in chunks(ctx.gp.iter_invoices(modified_since=run.since), CHUNK):
+                credit_docs = [d for d in chunk if is_credit(d)]
+                if credit_docs:  # credit memos and returns become BILL vendor credits (credits.py)
+                    sync_credit_docs(ctx, credit_docs)
+                    chunk = [d for d in chunk if not is_credit(d)]
                 creates.extend(decide_chunk(ctx, chunk, later))
                 while len(creates) >= CHUNK:
                     batch, creates = creates[:CHUNK], creates[CHUNK:]
