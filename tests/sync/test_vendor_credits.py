@@ -176,3 +176,33 @@ def test_a_lost_credit_create_is_found_not_duplicated(books, gp_sandbox, bill_sa
     row = record(books, "vendor_credit", "00000000000009102")
     assert row.state == State.SYNCED and row.target_id == credits_by_voucher(books)["00000000000009102"][0].id
     assert row.trail.filter(outcome__in=["in_doubt", "adopted"]).exists()
+
+
+def test_drift_and_preview_show_credits_with_their_amounts(books, gp_sandbox, bill_sandbox):
+    from connectors.sync.drift import drift_report
+    from connectors.sync.preview import preview
+
+    def section(report, key_or_title):
+        return next(s for s in report["sections"] if key_or_title in (s.get("key"), s["title"]))
+
+    gp_sandbox.apply_to_invoice("00000000000009002", "20.00", document="00000000000009101", kind="credit")
+    _doc(gp_sandbox, "00000000000009103", "CM-9103", "7.25", "CreditMemo")
+    report = drift_report(books)
+    [row] = section(report, "credit_over_open")["rows"]
+    assert row[0] == "00000000000009101" and row[3:] == ["30.00", "50.00", "20.00"]
+    assert section(report, "credit_over_open")["money_total"] == "$20.00"
+    assert [r[0] for r in section(report, "credit_missing")["rows"]] == ["00000000000009103"]
+
+    credit = credit_of(books)
+    bill_sandbox.pay_bills([{"billId": bill_id(books, "00000000000009001"),
+                             "vendorCredits": [{"id": credit.id, "amount": "10.00"}]}])
+    shown = preview(books)
+    [new] = section(shown, "Vendor credits to create in BILL")["rows"]
+    assert new[0] == "00000000000009103" and new[2] == "$7.25"
+    [use] = section(shown, "Credit memos to apply in GP (vendor credits BILL used)")["rows"]
+    assert use[1] == "$10.00" and credit.id in use[2]
+
+    run(books)
+    run_bill_to_gp(books)
+    report = drift_report(books)
+    assert not section(report, "credit_over_open")["rows"] and not section(report, "credit_missing")["rows"]
