@@ -24,6 +24,8 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.VENDOR: ("GP vendor", "BILL vendor", "gp"),
     Kind.GL_ACCOUNT: ("GP account", "BILL chart-of-accounts entry", "gp"),
     Kind.GP_PAYMENT: ("GP payment", "BILL payment", "bill"),
+    Kind.VENDOR_CREDIT: ("GP credit memo or return (voucher)", "BILL vendor credit", "gp"),
+    Kind.CREDIT_APPLY: ("GP credit memo apply", "BILL payment : vendor credit : bill", "bill"),
 }
 MAPPING_ADMIN = {"vendor": ("vendormapping", "GP vendor"), "account": ("glaccountmapping", "GP account"),
                  "checkbook": ("checkbookmapping", "BILL funding account")}
@@ -97,8 +99,14 @@ def title(record: SyncRecord) -> str:
         return f"Vendor {name}"
     if record.kind == Kind.GP_PAYMENT and amount:
         return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
+    if record.kind == Kind.VENDOR_CREDIT and record.document_number:
+        return " · ".join(x for x in (f"Credit memo {record.document_number}", name or record.gp_vendor, amount) if x)
+    if record.kind == Kind.CREDIT_APPLY and amount:
+        return " · ".join(x for x in ("Vendor credit used in BILL, applied in GP", name or record.gp_vendor, amount)
+                          if x)
     noun = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
-            Kind.GP_PAYMENT: "Payment"}.get(record.kind, "Record")
+            Kind.GP_PAYMENT: "Payment", Kind.VENDOR_CREDIT: "Credit memo",
+            Kind.CREDIT_APPLY: "Credit used"}.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:
         return f"{noun} {record.label} ({record.source_key})"
     return f"{noun} {record.label or record.source_key}"

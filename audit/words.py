@@ -232,6 +232,8 @@ def readable(value: Any) -> str:
 KIND_NOUNS: dict[str, tuple[str, str]] = {
     "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
     "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+    "vendor_credit": ("credit memo", "credit memos"),
+    "credit_apply": ("credit use", "credit uses"),
 }
 
 
