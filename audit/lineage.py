@@ -164,7 +164,12 @@ def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
     return rows
 
 
-SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed"}
+SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed",
+                   # vendor credits (connectors/sync/credits.py, credit_applies.py)
+                   "credit": "GP credit memo (voucher)", "voucher": "Applied to GP invoice (voucher)",
+                   "bill_credit": "BILL vendor credit", "bill": "BILL bill", "payment": "BILL payment",
+                   "gp_applied_outside": "Applied in GP outside BILL", "bill_amount": "BILL credit amount now",
+                   "double_use_risk": "Double-use risk"}
 
 
 def vendor_field_changes(record: SyncRecord) -> list[Any]:

@@ -136,6 +136,7 @@ class BillBill:
     line_items: tuple[BillLineItem, ...]
     updated_time: datetime | None
     raw: dict[str, Any]
+    credit_amount: Decimal = Decimal("0.00")  # vendor credits used on the bill (lower its due as a payment does)
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillBill:
@@ -158,6 +159,7 @@ class BillBill:
             line_items=tuple(BillLineItem.from_api(i) for i in d.get("billLineItems") or ()),
             updated_time=to_datetime(d.get("updatedTime")),
             raw=d,
+            credit_amount=to_money(d.get("creditAmount")),
         )
 
 

@@ -367,7 +367,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         ctx.tally["bill_unchanged"] += 1
         return
     bill = ctx.bill.get_bill(record.target_id)
-    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0:
+    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0 or bill.credit_amount > 0:
         reason = (f"Invoice {invoice.invoice_number} changed in GP after BILL started paying it "
                   f"(BILL status {bill.payment_status}); the bill was not changed.")
         if record.reason != reason:

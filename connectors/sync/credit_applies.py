@@ -113,7 +113,9 @@ def _matches(found: Any, use: CreditUse) -> bool:
 def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any) -> None:
     """Write one use to GP after the write-ahead; reconcile by the deterministic key first."""
     label = _label(use)[:255]
-    documents.note(record, gp_vendor=_vendor_of(ctx, use), document_number=use.credit_voucher, amount=use.amount,
+    memo = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=use.credit_voucher).first()
+    documents.note(record, gp_vendor=memo.gp_vendor if memo else "",
+                   document_number=(memo.document_number if memo else "") or use.credit_voucher, amount=use.amount,
                    document_date=payment.process_date, currency="USD")
     if record.state in (State.SYNCED, State.SKIPPED, State.FLAGGED) and not is_uncertain(record):
         return
@@ -198,11 +200,6 @@ def _settle_found(ctx: SyncContext, record: SyncRecord, use: CreditUse, found: A
            snapshot={"credit": use.credit_voucher, "voucher": use.voucher, "amount": str(use.amount),
                      "bill_credit": use.credit_id, "bill": use.bill_id, "payment": use.payment_id})
     ctx.tally["credit_applied"] += 1
-
-
-def _vendor_of(ctx: SyncContext, use: CreditUse) -> str:
-    row = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=use.credit_voucher).first()
-    return row.gp_vendor if row else ""
 
 
 def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:

@@ -30,13 +30,13 @@ SECTIONS: dict[str, dict[str, Any]] = {
                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP open", "BILL due", "Too much due"],
                       "money": [3, 4, 5], "total": 5},
     "paid_bill_only": {"title": "Paid in BILL only (GP shows nothing applied)", "group": "money",
-                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
                        "money": [3, 4], "total": 3},
     "paid_gp_only": {"title": "Paid in GP only (BILL shows nothing paid)", "group": "money",
-                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
                      "money": [3, 4], "total": 4},
     "paid": {"title": "Paid in both, but different amounts", "group": "money",
-             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
              "money": [3, 4], "total": None},
     "credit_over_open": {"title": "BILL lets more of a vendor credit be used than GP has left of the credit memo",
                          "group": "money",
@@ -104,10 +104,10 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
             found["due_over_open"].append([voucher, label, bill.id, str(gp_open(invoice)), str(bill.due_amount),
                                            str(bill.due_amount - gp_open(invoice))])
         applied = money(invoice.document_amount - invoice.remaining, digits)
-        paid = money(bill.paid_amount, digits)
+        paid = money(bill.paid_amount + bill.credit_amount, digits)  # a vendor credit used pays it as money does
         if not invoice.is_voided and paid != applied:
             key = "paid_bill_only" if not applied else "paid_gp_only" if not paid else "paid"
-            found[key].append([voucher, label, bill.id, str(bill.paid_amount), str(applied)])
+            found[key].append([voucher, label, bill.id, str(paid), str(applied)])
     _credits(ctx, tenant, invoices, found)
     for voucher, bill in sorted(bills.items()):
         if voucher not in invoices and bill.due_amount > 0:
