@@ -215,3 +215,19 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
                fix="Compare the payment in BILL with GP; choose Don't sync once settled.")
         return
     apply_one(ctx, record, use, payment)
+
+
+def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
+    """BILL voided or cancelled a payment whose credit part we applied in GP: BILL gave the credit back, GP
+    still has it applied. Posted GP documents are not changed by the connector: a person unapplies it."""
+    rows = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.CREDIT_APPLY, state=State.SYNCED,
+                                     source_key__startswith=f"{payment.id}:")
+    for row in rows:
+        reason = (f"BILL payment {payment.id} was {payment.status.lower() or 'reversed'} after credit memo "
+                  f"{row.snapshot.get('credit', '')} was applied in GP to voucher {row.snapshot.get('voucher', '')} "
+                  f"({row.snapshot.get('amount', '')}); BILL gave the credit back, GP still has it applied.")
+        with attempt(row, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome, log_.error = "reversed", reason
+            settle(row, State.FLAGGED, reason=reason,
+                   fix="Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.")
+        ctx.tally["credit_apply_reversed"] += 1

@@ -34,7 +34,7 @@ from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
-from .credit_applies import CreditUse, apply_uses, credit_uses
+from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
 from .cursors import poll_run
 from .errors import explain
 from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
@@ -88,6 +88,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     reversed_ = status in REVERSED or not_disbursed(payment) or single_status(payment) in FUNDING_FAILED
     written = record is not None and bool(record.target_id) and (
         record.state == State.SYNCED or (record.state == State.FLAGGED and bool(record.snapshot.get("reversal"))))
+    if reversed_:
+        flag_reversed_uses(ctx, payment)  # credit memos applied in GP for a payment BILL then voided
     if record is not None and written and reversed_:
         _flag_reversal(ctx, record, payment)  # written to GP, then the money did not (or not cleanly) go
         return

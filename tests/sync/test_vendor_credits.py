@@ -206,3 +206,15 @@ def test_drift_and_preview_show_credits_with_their_amounts(books, gp_sandbox, bi
     run_bill_to_gp(books)
     report = drift_report(books)
     assert not section(report, "credit_over_open")["rows"] and not section(report, "credit_missing")["rows"]
+
+
+def test_a_voided_payment_whose_credit_was_applied_in_gp_is_flagged_for_a_person(books, bill_sandbox):
+    credit = credit_of(books)
+    payment = bill_sandbox.pay_bills([{"billId": bill_id(books, "00000000000009001"),
+                                       "vendorCredits": [{"id": credit.id, "amount": "25.00"}]}])
+    run_bill_to_gp(books)
+    bill_sandbox.void_payment(payment["id"])
+    assert credit_of(books).usable == Decimal("50.00")  # BILL gave the credit back
+    run_bill_to_gp(books)
+    [use] = SyncRecord.objects.filter(tenant=books, kind=Kind.CREDIT_APPLY)
+    assert use.state == State.FLAGGED and "GP still has it applied" in use.reason and "Unapply" in use.fix
