@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0009_backfill_document_facts'),
+        ("audit", "0009_backfill_document_facts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='syncrecord',
-            name='kind',
-            field=models.CharField(choices=[('vendor', 'Vendor (GP ⇄ BILL)'), ('bill', 'GP invoice → BILL bill'), ('gl_account', 'GP account → BILL chart of accounts'), ('gp_payment', 'BILL payment → GP payment'), ('bill_due', 'GP payment outside BILL → BILL recorded payment'), ('vendor_credit', 'GP credit memo → BILL vendor credit'), ('credit_apply', 'BILL credit used → GP credit memo applied')], max_length=20),
+            model_name="syncrecord",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("vendor", "Vendor (GP ⇄ BILL)"),
+                    ("bill", "GP invoice → BILL bill"),
+                    ("gl_account", "GP account → BILL chart of accounts"),
+                    ("gp_payment", "BILL payment → GP payment"),
+                    ("bill_due", "GP payment outside BILL → BILL recorded payment"),
+                    ("vendor_credit", "GP credit memo → BILL vendor credit"),
+                    ("credit_apply", "BILL credit used → GP credit memo applied"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

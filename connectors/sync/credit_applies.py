@@ -71,17 +71,32 @@ def credit_uses(ctx: SyncContext, payment: Any) -> tuple[list[CreditUse], str]:
     credit), or a problem in words when a credit or bill did not come from GP."""
     if not payment.vendor_credits:
         return [], ""
-    bills = {r.target_id: r.source_key for r in SyncRecord.objects.filter(
-        tenant=ctx.tenant, kind=Kind.BILL, target_id__in=[b for b, _, _ in payment.vendor_credits])}
-    credits = {r.target_id: r.source_key for r in SyncRecord.objects.filter(
-        tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, target_id__in=[c for _, c, _ in payment.vendor_credits])}
+    bills = {
+        r.target_id: r.source_key
+        for r in SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.BILL, target_id__in=[b for b, _, _ in payment.vendor_credits]
+        )
+    }
+    credits = {
+        r.target_id: r.source_key
+        for r in SyncRecord.objects.filter(
+            tenant=ctx.tenant,
+            kind=Kind.VENDOR_CREDIT,
+            target_id__in=[c for _, c, _ in payment.vendor_credits],
+        )
+    }
     uses = []
     for bill_id, credit_id, amount in payment.vendor_credits:
         if credit_id not in credits:
-            return [], (f"BILL payment {payment.id} used vendor credit {credit_id}, which did not come from a GP credit "
-                        "memo; there is nothing in GP to apply.")
+            return [], (
+                f"BILL payment {payment.id} used vendor credit {credit_id}, which did not come from a GP credit "
+                "memo; there is nothing in GP to apply."
+            )
         if bill_id not in bills:
-            return [], f"BILL bill {bill_id} (paid by {payment.id} with a vendor credit) did not come from GP."
+            return (
+                [],
+                f"BILL bill {bill_id} (paid by {payment.id} with a vendor credit) did not come from GP.",
+            )
         uses.append(CreditUse(payment.id, credit_id, bill_id, amount, credits[credit_id], bills[bill_id]))
     return uses, ""
 
@@ -102,31 +117,46 @@ def apply_uses(ctx: SyncContext, payment: Any, uses: list[CreditUse]) -> None:
 
 
 def _label(use: CreditUse) -> str:
-    return (f"BILL payment {use.payment_id} used {use.amount} of credit {use.credit_id} → GP credit memo "
-            f"{use.credit_voucher} applied to voucher {use.voucher}")
+    return (
+        f"BILL payment {use.payment_id} used {use.amount} of credit {use.credit_id} → GP credit memo "
+        f"{use.credit_voucher} applied to voucher {use.voucher}"
+    )
 
 
 def _matches(found: Any, use: CreditUse) -> bool:
-    return found.credit_voucher == use.credit_voucher and sorted(found.apply_to) == [(use.voucher, use.amount)]
+    return found.credit_voucher == use.credit_voucher and sorted(found.apply_to) == [
+        (use.voucher, use.amount)
+    ]
 
 
 def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any) -> None:
     """Write one use to GP after the write-ahead; reconcile by the deterministic key first."""
     label = _label(use)[:255]
-    memo = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=use.credit_voucher).first()
-    documents.note(record, gp_vendor=memo.gp_vendor if memo else "",
-                   document_number=(memo.document_number if memo else "") or use.credit_voucher, amount=use.amount,
-                   document_date=payment.process_date, currency="USD")
+    memo = SyncRecord.objects.filter(
+        tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=use.credit_voucher
+    ).first()
+    documents.note(
+        record,
+        gp_vendor=memo.gp_vendor if memo else "",
+        document_number=(memo.document_number if memo else "") or use.credit_voucher,
+        amount=use.amount,
+        document_date=payment.process_date,
+        currency="USD",
+    )
     if record.state in (State.SYNCED, State.SKIPPED, State.FLAGGED) and not is_uncertain(record):
         return
     if owned_elsewhere(record):
         ctx.tally["credit_apply_busy"] += 1
         return
     if not getattr(ctx.gp, "writes_payments", True):
-        settle(record, State.FLAGGED, label=label,
-               reason=f"{use.amount} of a vendor credit paid this bill in BILL, but GP Web Services has no way to "
-                      f"apply credit memo {use.credit_voucher} to voucher {use.voucher}.",
-               fix="Apply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.")
+        settle(
+            record,
+            State.FLAGGED,
+            label=label,
+            reason=f"{use.amount} of a vendor credit paid this bill in BILL, but GP Web Services has no way to "
+            f"apply credit memo {use.credit_voucher} to voucher {use.voucher}.",
+            fix="Apply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.",
+        )
         ctx.tally["credit_apply_parked"] += 1
         return
     window = ctx.settle_window("gp")
@@ -135,9 +165,13 @@ def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any
         if found is not None:
             _take(ctx, record, use, found, label, "adopted")
             return
-        if still_settling(record, window, label=label,
-                          reason=f"GP did not confirm apply {use.key} and does not show it yet; it is looked up "
-                                 "again before anything is sent."):
+        if still_settling(
+            record,
+            window,
+            label=label,
+            reason=f"GP did not confirm apply {use.key} and does not show it yet; it is looked up "
+            "again before anything is sent.",
+        ):
             ctx.tally["credit_apply_in_doubt"] += 1
             return
     with writing([record], window=window) as taken:
@@ -147,14 +181,25 @@ def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any
         _send(ctx, record, use, payment, label, window)
 
 
-def _send(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, label: str, window: Any) -> None:
+def _send(
+    ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, label: str, window: Any
+) -> None:
     from connectors.gp.http import GPError
 
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"apply": use.key, "credit": use.credit_voucher, "voucher": use.voucher, "amount": str(use.amount)}
+        log_.request = {
+            "apply": use.key,
+            "credit": use.credit_voucher,
+            "voucher": use.voucher,
+            "amount": str(use.amount),
+        }
         try:
-            made = ctx.gp.create_apply(use.key, use.credit_voucher, [(use.voucher, use.amount)],
-                                       payment.process_date or timezone.now().date())
+            made = ctx.gp.create_apply(
+                use.key,
+                use.credit_voucher,
+                [(use.voucher, use.amount)],
+                payment.process_date or timezone.now().date(),
+            )
         except GPError as exc:
             log_.response_status, log_.error = str(exc.status or ""), exc.message
             if exc.code == "duplicate":  # GP has our key: an earlier attempt landed
@@ -165,18 +210,28 @@ def _send(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, la
                     return
             if exc.code in ("timeout", "reset", "server"):
                 log_.outcome = State.IN_DOUBT
-                keep_in_doubt(record, window, gave_up=True, label=label,
-                              reason=f"GP did not confirm apply {use.key}: {exc.message}")
+                keep_in_doubt(
+                    record,
+                    window,
+                    gave_up=True,
+                    label=label,
+                    reason=f"GP did not confirm apply {use.key}: {exc.message}",
+                )
                 ctx.tally["credit_apply_in_doubt"] += 1
                 return
             state = State.FAILED if exc.retryable else State.FLAGGED
             log_.outcome = state
-            settle(record, state, label=label,
-                   reason=f"GP did not apply credit memo {use.credit_voucher} ({use.amount}) to voucher {use.voucher}: "
-                          f"{exc.message}",
-                   fix="Retried automatically." if exc.retryable else
-                       "If the credit memo was applied in GP first, BILL used it twice: void the BILL payment or "
-                       "unapply in GP; then Replay, or choose Don't sync once settled by hand.")
+            settle(
+                record,
+                state,
+                label=label,
+                reason=f"GP did not apply credit memo {use.credit_voucher} ({use.amount}) to voucher {use.voucher}: "
+                f"{exc.message}",
+                fix="Retried automatically."
+                if exc.retryable
+                else "If the credit memo was applied in GP first, BILL used it twice: void the BILL payment or "
+                "unapply in GP; then Replay, or choose Don't sync once settled by hand.",
+            )
             ctx.tally["credit_apply_failed" if exc.retryable else "credit_apply_parked"] += 1
             return
         log_.outcome, log_.response_status = "applied", "201"
@@ -192,13 +247,28 @@ def _take(ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, labe
 
 def _settle_found(ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, label: str) -> None:
     if not _matches(found, use):
-        settle(record, State.FLAGGED, label=label,
-               reason=f"GP already has apply {use.key}, but it does not match BILL's use of the credit.",
-               fix="Compare the two in GP; unapply the wrong one.")
+        settle(
+            record,
+            State.FLAGGED,
+            label=label,
+            reason=f"GP already has apply {use.key}, but it does not match BILL's use of the credit.",
+            fix="Compare the two in GP; unapply the wrong one.",
+        )
         return
-    settle(record, State.SYNCED, target_id=use.key, label=label,
-           snapshot={"credit": use.credit_voucher, "voucher": use.voucher, "amount": str(use.amount),
-                     "bill_credit": use.credit_id, "bill": use.bill_id, "payment": use.payment_id})
+    settle(
+        record,
+        State.SYNCED,
+        target_id=use.key,
+        label=label,
+        snapshot={
+            "credit": use.credit_voucher,
+            "voucher": use.voucher,
+            "amount": str(use.amount),
+            "bill_credit": use.credit_id,
+            "bill": use.bill_id,
+            "payment": use.payment_id,
+        },
+    )
     ctx.tally["credit_applied"] += 1
 
 
@@ -210,9 +280,13 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
     uses, problem = credit_uses(ctx, payment)
     use = next((u for u in uses if u.credit_id == credit_id and u.bill_id == bill_id), None)
     if use is None:
-        settle(record, State.FLAGGED, reason=problem or f"BILL payment {payment_id} no longer uses credit {credit_id} "
-                                                        f"on bill {bill_id}.",
-               fix="Compare the payment in BILL with GP; choose Don't sync once settled.")
+        settle(
+            record,
+            State.FLAGGED,
+            reason=problem
+            or f"BILL payment {payment_id} no longer uses credit {credit_id} on bill {bill_id}.",
+            fix="Compare the payment in BILL with GP; choose Don't sync once settled.",
+        )
         return
     apply_one(ctx, record, use, payment)
 
@@ -220,14 +294,21 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
 def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
     """BILL voided or cancelled a payment whose credit part we applied in GP: BILL gave the credit back, GP
     still has it applied. Posted GP documents are not changed by the connector: a person unapplies it."""
-    rows = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.CREDIT_APPLY, state=State.SYNCED,
-                                     source_key__startswith=f"{payment.id}:")
+    rows = SyncRecord.objects.filter(
+        tenant=ctx.tenant, kind=Kind.CREDIT_APPLY, state=State.SYNCED, source_key__startswith=f"{payment.id}:"
+    )
     for row in rows:
-        reason = (f"BILL payment {payment.id} was {payment.status.lower() or 'reversed'} after credit memo "
-                  f"{row.snapshot.get('credit', '')} was applied in GP to voucher {row.snapshot.get('voucher', '')} "
-                  f"({row.snapshot.get('amount', '')}); BILL gave the credit back, GP still has it applied.")
+        reason = (
+            f"BILL payment {payment.id} was {payment.status.lower() or 'reversed'} after credit memo "
+            f"{row.snapshot.get('credit', '')} was applied in GP to voucher {row.snapshot.get('voucher', '')} "
+            f"({row.snapshot.get('amount', '')}); BILL gave the credit back, GP still has it applied."
+        )
         with attempt(row, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome, log_.error = "reversed", reason
-            settle(row, State.FLAGGED, reason=reason,
-                   fix="Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.")
+            settle(
+                row,
+                State.FLAGGED,
+                reason=reason,
+                fix="Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.",
+            )
         ctx.tally["credit_apply_reversed"] += 1

@@ -59,8 +59,9 @@ def label(memo: Any) -> str:
 def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     """The BILL vendor credit for a GP credit memo / return. `open_amount` is what GP has left to apply:
     BILL may let at most that much be used."""
-    draft = BillDraft(voucher=memo.voucher, label=label(memo), gp_vendor=memo.vendor_id,
-                      invoice_number=memo.invoice_number)
+    draft = BillDraft(
+        voucher=memo.voucher, label=label(memo), gp_vendor=memo.vendor_id, invoice_number=memo.invoice_number
+    )
     digits = memo.decimal_digits if memo.decimal_digits is not None else 2
     draft.amount = money(memo.document_amount, digits)
     draft.open_amount = money(memo.remaining, digits)
@@ -88,16 +89,22 @@ def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDr
         return draft
     if hold_unknown(memo, getattr(ctx, "tenant", None)):
         draft.waiting_on.insert(0, "gp-hold:unknown")
-        draft.blocked_reason = f"Not sent to BILL: GP cannot show whether {kind_word(memo)} {memo.voucher} is on hold."
+        draft.blocked_reason = (
+            f"Not sent to BILL: GP cannot show whether {kind_word(memo)} {memo.voucher} is on hold."
+        )
         draft.fix = "Check it in GP; a connector admin may accept sending without the hold check."
         return draft
     if archived:
-        draft.blocked_reason = (f"GP vendor {memo.vendor_id} is on hold or inactive, so its BILL vendor is archived "
-                                "and BILL will not take the credit.")
+        draft.blocked_reason = (
+            f"GP vendor {memo.vendor_id} is on hold or inactive, so its BILL vendor is archived "
+            "and BILL will not take the credit."
+        )
         draft.fix = "Release the vendor in GP; the credit then goes to BILL by itself."
         return draft
     if draft.waiting_on:
-        names = [w.replace("vendor:", "GP vendor ").replace("account:", "GP account ") for w in draft.waiting_on]
+        names = [
+            w.replace("vendor:", "GP vendor ").replace("account:", "GP account ") for w in draft.waiting_on
+        ]
         draft.blocked_reason = "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
         draft.fix = "Approve the mapping in Mappings; this credit then goes to BILL by itself."
         return draft

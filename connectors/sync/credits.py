@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 FLOW = "gp_credits"
 RISK = "double_use_risk"
 ZERO = Decimal("0.00")
-NO_APPLY_OVER_WS = ("GP Web Services has no way to apply a credit memo to an invoice, so a credit BILL uses could "
-                    "not be applied in GP")
+NO_APPLY_OVER_WS = (
+    "GP Web Services has no way to apply a credit memo to an invoice, so a credit BILL uses could "
+    "not be applied in GP"
+)
 
 
 def sync_credit_docs(ctx: SyncContext, memos: list[Any]) -> None:
@@ -57,15 +59,20 @@ def sync_credit_docs(ctx: SyncContext, memos: list[Any]) -> None:
             handle(ctx, memo)
         except Exception as exc:
             log.exception("credit flow failed for voucher %s", memo.voucher)
-            fail_unless_uncertain(get_record(ctx.tenant, Kind.VENDOR_CREDIT, memo.voucher), explain(exc),
-                                  maybe_written=may_have_written(exc))
+            fail_unless_uncertain(
+                get_record(ctx.tenant, Kind.VENDOR_CREDIT, memo.voucher),
+                explain(exc),
+                maybe_written=may_have_written(exc),
+            )
             ctx.tally["credit_failed"] += 1
 
 
 def handle(ctx: SyncContext, memo: Any, record: SyncRecord | None = None) -> None:
     approved, why = is_credit_approved(memo, ctx.tenant)
     if record is None:
-        record = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=memo.voucher).first()
+        record = SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT, source_key=memo.voucher
+        ).first()
         if record is None:
             if not approved:
                 ctx.tally["credit_ignored"] += 1
@@ -89,8 +96,12 @@ def handle(ctx: SyncContext, memo: Any, record: SyncRecord | None = None) -> Non
     if not getattr(ctx.gp, "writes_payments", True):
         reason = f"Not sent to BILL: {NO_APPLY_OVER_WS}."
         if record.state != State.PENDING or record.reason != reason:
-            settle(record, State.PENDING, reason=reason,
-                   fix="Apply the credit memo in GP (Transactions › Purchasing › Apply Payables Documents).")
+            settle(
+                record,
+                State.PENDING,
+                reason=reason,
+                fix="Apply the credit memo in GP (Transactions › Purchasing › Apply Payables Documents).",
+            )
         return
     draft = build_credit_draft(memo, ctx)
     if not draft.ready:
@@ -102,9 +113,13 @@ def handle(ctx: SyncContext, memo: Any, record: SyncRecord | None = None) -> Non
             _adopt(ctx, record, draft, found)
             follow(ctx, memo, record)
             return
-        if still_settling(record, ctx.settle_window("bill"), label=draft.label,
-                          reason="BILL did not confirm the vendor credit and does not show it yet; it is looked up "
-                                 "again before anything is sent."):
+        if still_settling(
+            record,
+            ctx.settle_window("bill"),
+            label=draft.label,
+            reason="BILL did not confirm the vendor credit and does not show it yet; it is looked up "
+            "again before anything is sent.",
+        ):
             ctx.tally["credit_in_doubt"] += 1
             return
     if create(ctx, record, draft):
@@ -122,7 +137,14 @@ def _not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
         ensure_account_suggestions(ctx, accounts)
     waiting = " ".join(draft.waiting_on)
     if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
-        settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting, label=draft.label)
+        settle(
+            record,
+            State.BLOCKED,
+            reason=draft.blocked_reason,
+            fix=draft.fix,
+            waiting_on=waiting,
+            label=draft.label,
+        )
     ctx.tally["credit_blocked"] += 1
 
 
@@ -130,8 +152,12 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The credit an earlier, unconfirmed create may have made: same vendor, reference number and amount,
     and our GP voucher in its description. Only this lookup stands between a timeout and a second credit."""
     for credit in ctx.bill.iter_vendor_credits(filters=[("vendorId", "eq", draft.payload["vendorId"])]):
-        if (voucher_from_description(credit.description) == draft.voucher and not credit.archived
-                and credit.reference_number == draft.payload["referenceNumber"] and credit.amount == draft.amount):
+        if (
+            voucher_from_description(credit.description) == draft.voucher
+            and not credit.archived
+            and credit.reference_number == draft.payload["referenceNumber"]
+            and credit.amount == draft.amount
+        ):
             return credit
     return None
 
@@ -140,8 +166,14 @@ def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, credit: Any) 
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "adopted"
         log_.request = {"reconciled": True, "vendorCredit": credit.id}
-        settle(record, State.SYNCED, target_id=credit.id, synced_hash=draft.hash, source_hash=draft.hash,
-               label=draft.label)
+        settle(
+            record,
+            State.SYNCED,
+            target_id=credit.id,
+            synced_hash=draft.hash,
+            source_hash=draft.hash,
+            label=draft.label,
+        )
     ctx.tally["credit_adopted"] += 1
 
 
@@ -156,8 +188,11 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
             ctx.tally["bill_busy"] += 1
             return False
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"referenceNumber": draft.payload["referenceNumber"], "amount": str(draft.amount),
-                            "lines": len(draft.payload["vendorCreditLineItems"])}
+            log_.request = {
+                "referenceNumber": draft.payload["referenceNumber"],
+                "amount": str(draft.amount),
+                "lines": len(draft.payload["vendorCreditLineItems"]),
+            }
             try:
                 credit = ctx.bill.create_vendor_credit(draft.payload)
             except BillError as exc:
@@ -167,29 +202,56 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
                     ctx.tally["credit_in_doubt"] += 1
                     found = _look_up_quietly(ctx, draft)
                     if found is None:
-                        keep_in_doubt(record, window, gave_up=True, label=draft.label,
-                                      reason=f"BILL did not confirm the vendor credit ({exc.message}); it is looked "
-                                             "up again before anything is sent.")
+                        keep_in_doubt(
+                            record,
+                            window,
+                            gave_up=True,
+                            label=draft.label,
+                            reason=f"BILL did not confirm the vendor credit ({exc.message}); it is looked "
+                            "up again before anything is sent.",
+                        )
                         return False
                     log_.outcome = "adopted"
-                    settle(record, State.SYNCED, target_id=found.id, synced_hash=draft.hash, source_hash=draft.hash,
-                           label=draft.label)
+                    settle(
+                        record,
+                        State.SYNCED,
+                        target_id=found.id,
+                        synced_hash=draft.hash,
+                        source_hash=draft.hash,
+                        label=draft.label,
+                    )
                     return True
                 if exc.retryable:
                     log_.outcome = "failed"
-                    settle(record, State.FAILED, reason=f"BILL did not take the vendor credit: {exc.message}",
-                           fix="It is retried automatically; Replay to retry now.", label=draft.label)
+                    settle(
+                        record,
+                        State.FAILED,
+                        reason=f"BILL did not take the vendor credit: {exc.message}",
+                        fix="It is retried automatically; Replay to retry now.",
+                        label=draft.label,
+                    )
                     ctx.tally["credit_failed"] += 1
                     return False
                 log_.outcome = "refused"
-                settle(record, State.FLAGGED, reason=f"BILL refused the vendor credit: {exc.message}",
-                       fix="Correct the credit memo or its mappings, then Replay.", label=draft.label)
+                settle(
+                    record,
+                    State.FLAGGED,
+                    reason=f"BILL refused the vendor credit: {exc.message}",
+                    fix="Correct the credit memo or its mappings, then Replay.",
+                    label=draft.label,
+                )
                 ctx.tally["credit_parked"] += 1
                 return False
             log_.outcome, log_.response_status = "created", "201"
             log_.request = {**log_.request, "vendorCredit": credit.id}
-            settle(record, State.SYNCED, target_id=credit.id, synced_hash=draft.hash, source_hash=draft.hash,
-                   label=draft.label)
+            settle(
+                record,
+                State.SYNCED,
+                target_id=credit.id,
+                synced_hash=draft.hash,
+                source_hash=draft.hash,
+                label=draft.label,
+            )
     ctx.tally["credit_created"] += 1
     return True
 
@@ -236,8 +298,12 @@ def follow(ctx: SyncContext, memo: Any, record: SyncRecord) -> None:
         _flag_double_use(ctx, record, memo, credit, outside, allowed)
         return
     if record.snapshot.get(RISK) and record.state == State.FLAGGED:
-        settle(record, State.SYNCED, reason="The double-use risk is gone: GP and BILL agree again.",
-               snapshot={k: v for k, v in record.snapshot.items() if k != RISK})
+        settle(
+            record,
+            State.SYNCED,
+            reason="The double-use risk is gone: GP and BILL agree again.",
+            snapshot={k: v for k, v in record.snapshot.items() if k != RISK},
+        )
     if credit.archived or credit.amount <= allowed:
         if record.state != State.SYNCED and record.state != State.FLAGGED:
             settle(record, State.SYNCED)
@@ -259,9 +325,13 @@ def _archive(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outsi
             log_.request = {"archive": credit.id}
             ctx.bill.archive_vendor_credit(credit.id)
             log_.outcome, log_.response_status = "archived", "200"
-            settle(record, State.SYNCED, reason=f"The GP {kind_word(memo)} was {why}; the BILL vendor credit was "
-                                                "archived so BILL cannot use it.",
-                   snapshot={**record.snapshot, "archived": True, "gp_applied_outside": str(outside)})
+            settle(
+                record,
+                State.SYNCED,
+                reason=f"The GP {kind_word(memo)} was {why}; the BILL vendor credit was "
+                "archived so BILL cannot use it.",
+                snapshot={**record.snapshot, "archived": True, "gp_applied_outside": str(outside)},
+            )
     ctx.tally["credit_archived"] += 1
 
 
@@ -283,44 +353,74 @@ def reduced_lines(credit: Any, allowed: Decimal) -> list[dict[str, Any]]:
     return list(reversed(out))
 
 
-def _bring_down(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, allowed: Decimal,
-                outside: Decimal) -> None:
-    payload = {"vendorId": credit.vendor_id, "referenceNumber": credit.reference_number,
-               "creditDate": credit.credit_date.isoformat() if credit.credit_date else memo.date.isoformat(),
-               "description": credit.description, "vendorCreditLineItems": reduced_lines(credit, allowed)}
+def _bring_down(
+    ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, allowed: Decimal, outside: Decimal
+) -> None:
+    payload = {
+        "vendorId": credit.vendor_id,
+        "referenceNumber": credit.reference_number,
+        "creditDate": credit.credit_date.isoformat() if credit.credit_date else memo.date.isoformat(),
+        "description": credit.description,
+        "vendorCreditLineItems": reduced_lines(credit, allowed),
+    }
     with writing([record]) as taken:  # a PUT: sent again as it is when unconfirmed
         if not taken:
             ctx.tally["credit_busy"] += 1
             return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"update": credit.id, "amount_before": str(credit.amount), "amount": str(allowed),
-                            "gp_applied_outside": str(outside)}
+            log_.request = {
+                "update": credit.id,
+                "amount_before": str(credit.amount),
+                "amount": str(allowed),
+                "gp_applied_outside": str(outside),
+            }
             ctx.bill.put_vendor_credit(credit.id, payload)
             log_.outcome, log_.response_status = "brought_down", "200"
-            settle(record, State.SYNCED,
-                   reason=f"GP applied {outside} of this {kind_word(memo)} outside BILL; the BILL vendor credit was "
-                          f"brought down from {credit.amount} to {allowed} (BILL has used {credit.applied_amount}).",
-                   snapshot={**record.snapshot, "gp_applied_outside": str(outside), "bill_amount": str(allowed)})
+            settle(
+                record,
+                State.SYNCED,
+                reason=f"GP applied {outside} of this {kind_word(memo)} outside BILL; the BILL vendor credit was "
+                f"brought down from {credit.amount} to {allowed} (BILL has used {credit.applied_amount}).",
+                snapshot={**record.snapshot, "gp_applied_outside": str(outside), "bill_amount": str(allowed)},
+            )
     ctx.tally["credit_brought_down"] += 1
 
 
-def _flag_double_use(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal,
-                     allowed: Decimal) -> None:
+def _flag_double_use(
+    ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal, allowed: Decimal
+) -> None:
     from audit.alerts import alert_now
 
-    details = {"vendor": memo.vendor_id, "credit_memo": memo.invoice_number, "voucher": memo.voucher,
-               "gp_document": str(memo.document_amount), "gp_applied_outside_bill": str(outside),
-               "gp_voided": "yes" if memo.is_voided else "no", "bill_vendor_credit": credit.id,
-               "bill_used": str(credit.applied_amount), "bill_may_use": str(allowed)}
+    details = {
+        "vendor": memo.vendor_id,
+        "credit_memo": memo.invoice_number,
+        "voucher": memo.voucher,
+        "gp_document": str(memo.document_amount),
+        "gp_applied_outside_bill": str(outside),
+        "gp_voided": "yes" if memo.is_voided else "no",
+        "bill_vendor_credit": credit.id,
+        "bill_used": str(credit.applied_amount),
+        "bill_may_use": str(allowed),
+    }
     if record.state == State.FLAGGED and record.snapshot.get(RISK) == details:
         return
-    reason = (f"Double-use risk: GP {kind_word(memo)} {memo.invoice_number} (voucher {memo.voucher}) of vendor "
-              f"{memo.vendor_id}: GP applied {outside} of it outside BILL{' and voided it' if memo.is_voided else ''}, "
-              f"leaving {allowed}, but BILL has already used {credit.applied_amount} of vendor credit {credit.id}.")
-    fix = ("Undo one of the two: unapply the credit memo in GP, or void the BILL payment that used the credit. "
-           "Then choose Replay (or Don't sync once settled by hand).")
+    reason = (
+        f"Double-use risk: GP {kind_word(memo)} {memo.invoice_number} (voucher {memo.voucher}) of vendor "
+        f"{memo.vendor_id}: GP applied {outside} of it outside BILL{' and voided it' if memo.is_voided else ''}, "
+        f"leaving {allowed}, but BILL has already used {credit.applied_amount} of vendor credit {credit.id}."
+    )
+    fix = (
+        "Undo one of the two: unapply the credit memo in GP, or void the BILL payment that used the credit. "
+        "Then choose Replay (or Don't sync once settled by hand)."
+    )
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome, log_.error = RISK, reason
         settle(record, State.FLAGGED, reason=reason, fix=fix, snapshot={**record.snapshot, RISK: details})
     ctx.tally["credit_double_use_risk"] += 1
-    alert_now(record, f"Double-use risk: {memo.vendor_id} {kind_word(memo)} {memo.invoice_number}", reason, fix, details)
+    alert_now(
+        record,
+        f"Double-use risk: {memo.vendor_id} {kind_word(memo)} {memo.invoice_number}",
+        reason,
+        fix,
+        details,
+    )

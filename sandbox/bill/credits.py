@@ -22,7 +22,9 @@ from typing import Any
 from .store import ZERO, Store, _date
 from .wire import bad_request, money
 
-WRITABLE = "vendorId referenceNumber creditDate description applyToChartOfAccountId applyToBankAccountId".split()
+WRITABLE = (
+    "vendorId referenceNumber creditDate description applyToChartOfAccountId applyToBankAccountId".split()
+)
 MAX_BULK = 50
 
 
@@ -51,8 +53,13 @@ class VendorCredits:
         if credit["amount"] < credit["appliedAmount"]:
             raise bad_request(f"amount: cannot be less than the {credit['appliedAmount']} already applied")
         applied = credit["appliedAmount"]
-        credit["status"] = ("NOT_APPLIED" if applied == 0 else "FULLY_APPLIED" if applied >= credit["amount"]
-                            else "PARTIALLY_APPLIED")
+        credit["status"] = (
+            "NOT_APPLIED"
+            if applied == 0
+            else "FULLY_APPLIED"
+            if applied >= credit["amount"]
+            else "PARTIALLY_APPLIED"
+        )
 
     def _from(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -60,8 +67,9 @@ class VendorCredits:
         credit: dict[str, Any] = {"id": self.store.ids.new("vcr"), "archived": False}
         credit.update({k: copy.deepcopy(body[k]) for k in WRITABLE if k in body})
         self._check(credit)
-        credit["vendorCreditLineItems"] = self.store._line_items(body.get("vendorCreditLineItems"),
-                                                                 what="vendorCreditLineItems")
+        credit["vendorCreditLineItems"] = self.store._line_items(
+            body.get("vendorCreditLineItems"), what="vendorCreditLineItems"
+        )
         credit.update(appliedAmount=ZERO, usage=[])
         self._recompute(credit)
         return self.store._stamp_new(credit)
@@ -100,8 +108,9 @@ class VendorCredits:
                     changed = {i.get("id"): i for i in lines if isinstance(i, dict)}
                     lines = [{**i, **changed.pop(i["id"], {})} for i in by_id.values()]
                     lines += [i for k, i in changed.items() if k is None or k not in by_id]
-                updated["vendorCreditLineItems"] = store._line_items(lines, credit["vendorCreditLineItems"],
-                                                                     what="vendorCreditLineItems")
+                updated["vendorCreditLineItems"] = store._line_items(
+                    lines, credit["vendorCreditLineItems"], what="vendorCreditLineItems"
+                )
             self._recompute(updated)
             credit.clear()
             credit.update(updated)
@@ -125,13 +134,17 @@ class VendorCredits:
         for n, (credit_id, amount) in enumerate(wanted):
             credit = self.store._get(self.table, credit_id, "Vendor credit")
             if credit["vendorId"] != vendor_id:
-                raise bad_request(f"{where}.vendorCredits[{n}].id: credit {credit_id} belongs to another vendor")
+                raise bad_request(
+                    f"{where}.vendorCredits[{n}].id: credit {credit_id} belongs to another vendor"
+                )
             if credit["archived"]:
                 raise bad_request(f"{where}.vendorCredits[{n}].id: credit {credit_id} is archived")
             usable = left.setdefault(credit_id, credit["amount"] - credit["appliedAmount"])
             if amount <= 0 or amount > usable:
-                raise bad_request(f"{where}.vendorCredits[{n}].amount: {amount} is more than the {usable} left "
-                                  f"on credit {credit_id}")
+                raise bad_request(
+                    f"{where}.vendorCredits[{n}].amount: {amount} is more than the {usable} left "
+                    f"on credit {credit_id}"
+                )
             left[credit_id] = usable - amount
 
     def use(self, payment: dict[str, Any], sign: int) -> None:
@@ -141,14 +154,23 @@ class VendorCredits:
                 credit = self.table[used["id"]]
                 credit["appliedAmount"] += sign * used["amount"]
                 if sign > 0:
-                    credit["usage"].append({"billId": line["billId"], "paymentId": payment["id"],
-                                            "amount": used["amount"]})
+                    credit["usage"].append(
+                        {"billId": line["billId"], "paymentId": payment["id"], "amount": used["amount"]}
+                    )
                 else:
-                    credit["usage"] = [u for u in credit["usage"]
-                                       if not (u["paymentId"] == payment["id"] and u["billId"] == line["billId"])]
+                    credit["usage"] = [
+                        u
+                        for u in credit["usage"]
+                        if not (u["paymentId"] == payment["id"] and u["billId"] == line["billId"])
+                    ]
                 applied = credit["appliedAmount"]
-                credit["status"] = ("NOT_APPLIED" if applied == 0 else "FULLY_APPLIED" if applied >= credit["amount"]
-                                    else "PARTIALLY_APPLIED")
+                credit["status"] = (
+                    "NOT_APPLIED"
+                    if applied == 0
+                    else "FULLY_APPLIED"
+                    if applied >= credit["amount"]
+                    else "PARTIALLY_APPLIED"
+                )
                 credit["updatedTime"] = self.store.clock.stamp()
 
 

@@ -16,6 +16,7 @@ from audit.models import Kind, State, SyncRecord
 from connectors.bill.client import BillClient
 from connectors.gp.client import GPClient
 from connectors.sync.bill_payload import voucher_from_description
+from connectors.sync.context import SyncContext
 from connectors.sync.runner import retry_due, run_bill_to_gp
 from tests.sync.conftest import approve_all, record, run
 
@@ -23,9 +24,17 @@ VENDOR = "ACETRAVE0001"
 
 
 def _doc(gp_sandbox, voucher: str, number: str, amount: str, doc_type: str = "Invoice") -> str:
-    gp_sandbox.insert_invoice({"Key": voucher, "VendorKey": VENDOR, "VendorDocumentNumber": number,
-                               "DocumentType": doc_type, "PurchasesAmount": amount, "Date": "2025-06-01",
-                               "Description": f"{doc_type} {number}"})
+    gp_sandbox.insert_invoice(
+        {
+            "Key": voucher,
+            "VendorKey": VENDOR,
+            "VendorDocumentNumber": number,
+            "DocumentType": doc_type,
+            "PurchasesAmount": amount,
+            "Date": "2025-06-01",
+            "Description": f"{doc_type} {number}",
+        }
+    )
     return voucher
 
 
@@ -74,8 +83,12 @@ def test_an_approved_gp_credit_memo_becomes_one_bill_vendor_credit_with_its_line
     assert credit.amount == Decimal("50.00") and credit.usable == Decimal("50.00")
     assert credit.reference_number == "CM-9101" and credit.vendor_id
     [line] = credit.line_items
-    assert line.amount == Decimal("50.00") and line.chart_of_account_id  # built by the bill line code, positive
-    assert not SyncRecord.objects.filter(tenant=books, kind=Kind.BILL, source_key="00000000000009101").exists()
+    assert (
+        line.amount == Decimal("50.00") and line.chart_of_account_id
+    )  # built by the bill line code, positive
+    assert not SyncRecord.objects.filter(
+        tenant=books, kind=Kind.BILL, source_key="00000000000009101"
+    ).exists()
     run(books, full=True)
     assert len(credits_by_voucher(books)["00000000000009101"]) == 1  # a second poll sends nothing
 
@@ -83,7 +96,9 @@ def test_an_approved_gp_credit_memo_becomes_one_bill_vendor_credit_with_its_line
 def test_a_credit_used_in_part_is_applied_in_gp_and_the_voucher_ends_where_bill_says(books, bill_sandbox):
     bill = bill_id(books, "00000000000009001")
     credit = credit_of(books)
-    payment = bill_sandbox.pay_bills([{"billId": bill, "vendorCredits": [{"id": credit.id, "amount": "30.00"}]}])
+    payment = bill_sandbox.pay_bills(
+        [{"billId": bill, "vendorCredits": [{"id": credit.id, "amount": "30.00"}]}]
+    )
     assert Decimal(str(payment["amount"])) == Decimal("70.00")  # the cash part
     run_bill_to_gp(books)
     gp = gp_client(books)
@@ -103,8 +118,12 @@ def test_a_credit_used_in_part_is_applied_in_gp_and_the_voucher_ends_where_bill_
 def test_a_credit_used_across_two_bills_is_applied_to_both_vouchers(books, bill_sandbox):
     credit = credit_of(books)
     a, b = bill_id(books, "00000000000009001"), bill_id(books, "00000000000009002")
-    bill_sandbox.pay_bills([{"billId": a, "vendorCredits": [{"id": credit.id, "amount": "30.00"}]},
-                            {"billId": b, "amount": "10.00", "vendorCredits": [{"id": credit.id, "amount": "20.00"}]}])
+    bill_sandbox.pay_bills(
+        [
+            {"billId": a, "vendorCredits": [{"id": credit.id, "amount": "30.00"}]},
+            {"billId": b, "amount": "10.00", "vendorCredits": [{"id": credit.id, "amount": "20.00"}]},
+        ]
+    )
     run_bill_to_gp(books)
     gp, bc = gp_client(books), bill_client(books)
     assert gp.get_invoice("00000000000009001").remaining == bc.get_bill(a).due_amount == Decimal("0.00")
@@ -115,16 +134,20 @@ def test_a_credit_used_across_two_bills_is_applied_to_both_vouchers(books, bill_
     uses = SyncRecord.objects.filter(tenant=books, kind=Kind.CREDIT_APPLY, state=State.SYNCED)
     assert sorted(u.amount for u in uses) == [Decimal("20.00"), Decimal("30.00")]
     run(books, full=True)
-    retry_due(__import__("connectors.sync.context", fromlist=["SyncContext"]).SyncContext.for_tenant(books))
+    retry_due(SyncContext.for_tenant(books))
     assert not credit_of(books).archived  # used by BILL, not taken away
+    # Our own applies are not "paid in GP outside BILL": nothing is recorded on the bills.
+    assert bc.get_bill(b).due_amount == Decimal("50.00") == gp.get_invoice("00000000000009002").remaining
+    assert not [p for p in bc.iter_payments() if not p.online_payment and b in dict(p.bill_payments)]
     assert record(books, "vendor_credit", "00000000000009101").state == State.SYNCED
 
 
 def test_a_credit_paid_wholly_with_a_credit_needs_no_gp_payment(books, bill_sandbox):
     credit = credit_of(books)
     b = bill_id(books, "00000000000009002")
-    payment = bill_sandbox.pay_bills([{"billId": b, "amount": "0.00",
-                                       "vendorCredits": [{"id": credit.id, "amount": "50.00"}]}])
+    payment = bill_sandbox.pay_bills(
+        [{"billId": b, "amount": "0.00", "vendorCredits": [{"id": credit.id, "amount": "50.00"}]}]
+    )
     run_bill_to_gp(books)
     row = record(books, "gp_payment", payment["id"])
     assert row.state == State.SYNCED and not row.target_id
@@ -151,14 +174,20 @@ def test_a_credit_applied_in_gp_first_is_brought_down_then_archived_in_bill(book
     assert record(books, "vendor_credit", "00000000000009101").trail.filter(outcome="archived").count() == 1
 
 
-def test_bill_using_a_credit_gp_applied_meanwhile_is_flagged_not_written_twice(books, gp_sandbox, bill_sandbox):
+def test_bill_using_a_credit_gp_applied_meanwhile_is_flagged_not_written_twice(
+    books, gp_sandbox, bill_sandbox
+):
     credit = credit_of(books)
     a = bill_id(books, "00000000000009001")
     bill_sandbox.pay_bills([{"billId": a, "vendorCredits": [{"id": credit.id, "amount": "50.00"}]}])
     gp_sandbox.apply_to_invoice("00000000000009002", "50.00", document="00000000000009101", kind="credit")
     run_bill_to_gp(books)
     [use] = SyncRecord.objects.filter(tenant=books, kind=Kind.CREDIT_APPLY)
-    assert use.state == State.FLAGGED and "GP did not apply credit memo" in use.reason and "BILL used it twice" in use.fix
+    assert (
+        use.state == State.FLAGGED
+        and "GP did not apply credit memo" in use.reason
+        and "BILL used it twice" in use.fix
+    )
     run(books)
     row = record(books, "vendor_credit", "00000000000009101")
     assert row.state == State.FLAGGED and "Double-use risk" in row.reason
@@ -166,8 +195,9 @@ def test_bill_using_a_credit_gp_applied_meanwhile_is_flagged_not_written_twice(b
 
 def test_a_lost_credit_create_is_found_not_duplicated(books, gp_sandbox, bill_sandbox):
     _doc(gp_sandbox, "00000000000009102", "CM-9102", "12.50", "CreditMemo")
-    bill_sandbox.add_fault("timeout_after_commit", methods=["POST"], path_contains="/v3/vendor-credits",
-                           hold_seconds=0.5)
+    bill_sandbox.add_fault(
+        "timeout_after_commit", methods=["POST"], path_contains="/v3/vendor-credits", hold_seconds=0.5
+    )
     run(books)
     bill_sandbox.clear_faults()
     run(books)
@@ -194,8 +224,14 @@ def test_drift_and_preview_show_credits_with_their_amounts(books, gp_sandbox, bi
     assert [r[0] for r in section(report, "credit_missing")["rows"]] == ["00000000000009103"]
 
     credit = credit_of(books)
-    bill_sandbox.pay_bills([{"billId": bill_id(books, "00000000000009001"),
-                             "vendorCredits": [{"id": credit.id, "amount": "10.00"}]}])
+    bill_sandbox.pay_bills(
+        [
+            {
+                "billId": bill_id(books, "00000000000009001"),
+                "vendorCredits": [{"id": credit.id, "amount": "10.00"}],
+            }
+        ]
+    )
     shown = preview(books)
     [new] = section(shown, "Vendor credits to create in BILL")["rows"]
     assert new[0] == "00000000000009103" and new[2] == "$7.25"
@@ -210,8 +246,14 @@ def test_drift_and_preview_show_credits_with_their_amounts(books, gp_sandbox, bi
 
 def test_a_voided_payment_whose_credit_was_applied_in_gp_is_flagged_for_a_person(books, bill_sandbox):
     credit = credit_of(books)
-    payment = bill_sandbox.pay_bills([{"billId": bill_id(books, "00000000000009001"),
-                                       "vendorCredits": [{"id": credit.id, "amount": "25.00"}]}])
+    payment = bill_sandbox.pay_bills(
+        [
+            {
+                "billId": bill_id(books, "00000000000009001"),
+                "vendorCredits": [{"id": credit.id, "amount": "25.00"}],
+            }
+        ]
+    )
     run_bill_to_gp(books)
     bill_sandbox.void_payment(payment["id"])
     assert credit_of(books).usable == Decimal("50.00")  # BILL gave the credit back
