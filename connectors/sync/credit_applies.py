@@ -129,7 +129,9 @@ def _matches(found: Any, use: CreditUse) -> bool:
     ]
 
 
-def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any) -> None:
+def apply_one(
+    ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, *, again: bool = False
+) -> None:
     """Write one use to GP after the write-ahead; reconcile by the deterministic key first."""
     label = _label(use)[:255]
     memo = SyncRecord.objects.filter(
@@ -143,7 +145,8 @@ def apply_one(ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any
         document_date=payment.process_date,
         currency="USD",
     )
-    if record.state in (State.SYNCED, State.SKIPPED, State.FLAGGED) and not is_uncertain(record):
+    # A use a person is asked to settle is tried again only when they say so (Replay: `again`).
+    if record.state in (State.SYNCED, State.SKIPPED) or (record.state == State.FLAGGED and not again):
         return
     if owned_elsewhere(record):
         ctx.tally["credit_apply_busy"] += 1
@@ -277,6 +280,8 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
     payment_id, _, rest = record.source_key.partition(":")
     credit_id, _, bill_id = rest.partition(":")
     payment = ctx.bill.get_payment(payment_id)
+    if record.snapshot.get("reversed") or (payment.status or "").upper() not in ctx.tenant.paid_status_set:
+        return  # BILL no longer pays with this credit: nothing to apply (a reversed apply waits for a person)
     uses, problem = credit_uses(ctx, payment)
     use = next((u for u in uses if u.credit_id == credit_id and u.bill_id == bill_id), None)
     if use is None:
@@ -288,7 +293,7 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
             fix="Compare the payment in BILL with GP; choose Don't sync once settled.",
         )
         return
-    apply_one(ctx, record, use, payment)
+    apply_one(ctx, record, use, payment, again=record.state == State.FLAGGED)
 
 
 def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
@@ -310,5 +315,6 @@ def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
                 State.FLAGGED,
                 reason=reason,
                 fix="Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.",
+                snapshot={**row.snapshot, "reversed": payment.status or "reversed"},
             )
         ctx.tally["credit_apply_reversed"] += 1

@@ -260,3 +260,25 @@ def test_a_voided_payment_whose_credit_was_applied_in_gp_is_flagged_for_a_person
     run_bill_to_gp(books)
     [use] = SyncRecord.objects.filter(tenant=books, kind=Kind.CREDIT_APPLY)
     assert use.state == State.FLAGGED and "GP still has it applied" in use.reason and "Unapply" in use.fix
+
+
+def test_replay_of_a_flagged_use_applies_it_once_gp_has_room_again(books, gp_sandbox, bill_sandbox):
+    """A person settles a double use in GP (here: the credit memo's open amount is put back, as unapplying the
+    clerk's apply would), then Replay writes BILL's use to GP, once."""
+    from connectors.sync.replay import replay_record
+
+    credit = credit_of(books)
+    a = bill_id(books, "00000000000009001")
+    bill_sandbox.pay_bills([{"billId": a, "vendorCredits": [{"id": credit.id, "amount": "40.00"}]}])
+    gp_sandbox.apply_to_invoice("00000000000009002", "20.00", document="00000000000009101", kind="credit")
+    run_bill_to_gp(books)
+    [use] = SyncRecord.objects.filter(tenant=books, kind=Kind.CREDIT_APPLY)
+    assert use.state == State.FLAGGED  # only 30.00 left in GP for a use of 40.00
+    run_bill_to_gp(books, full=True)
+    assert record(books, "credit_apply", use.source_key).state == State.FLAGGED  # not retried by itself
+    gp_sandbox.update_invoice("00000000000009101", CurrentTransactionAmount="50.00")  # the person's fix in GP
+    ended = replay_record(record(books, "credit_apply", use.source_key))
+    assert ended.state == State.SYNCED
+    replay_record(ended)
+    assert gp_client(books).get_invoice("00000000000009101").remaining == Decimal("10.00")
+    assert [a for a in gp_sandbox.stats()["applied_payments"] if a.get("payment") == ended.target_id]
