@@ -44,7 +44,8 @@ from .words import money_text
 
 KIND_WORDS: dict[str, str] = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
               Kind.CLASSIFICATION: "Department / location / class",
-              Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL"}
+              Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL", Kind.VENDOR_CREDIT: "Credit memo",
+              Kind.CREDIT_APPLY: "Vendor credit used in BILL → applied in GP"}
 
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -175,9 +176,14 @@ class RecordAdminBase(TenantScopedAdmin):
             what = f"Invoice {obj.document_number}" if obj.document_number else "Invoice"
         elif obj.kind == Kind.GP_PAYMENT and vendor:
             title, what = vendor, "Payment from BILL"
+        elif obj.kind == Kind.VENDOR_CREDIT and vendor:
+            title = vendor
+            what = f"Credit memo {obj.document_number}" if obj.document_number else "Credit memo"
+        elif obj.kind == Kind.CREDIT_APPLY and vendor:
+            title, what = vendor, f"Vendor credit used in BILL → credit memo {obj.document_number} applied in GP"
         else:
             title, what = vendor or obj.label or obj.source_key, KIND_WORDS.get(obj.kind, obj.get_kind_display())
-        gp_id, bill_id = ((obj.target_id, obj.source_key) if obj.kind == Kind.GP_PAYMENT
+        gp_id, bill_id = ((obj.target_id, obj.source_key) if obj.kind in (Kind.GP_PAYMENT, Kind.CREDIT_APPLY)
                           else (obj.source_key, obj.target_id))
         ids = " · ".join(x for x in (f"GP {gp_id}" if gp_id else "", f"BILL {bill_id}" if bill_id else "") if x)
         ids = format_html_join(" · ", '<span class="ml-id">{}</span>', ((x,) for x in ids.split(" · ") if x))

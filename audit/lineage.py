@@ -25,6 +25,8 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.GL_ACCOUNT: ("GP account", "BILL chart-of-accounts entry", "gp"),
     Kind.CLASSIFICATION: ("GP account segment value", "BILL department, location or class", "gp"),
     Kind.GP_PAYMENT: ("GP payment", "BILL payment", "bill"),
+    Kind.VENDOR_CREDIT: ("GP credit memo or return (voucher)", "BILL vendor credit", "gp"),
+    Kind.CREDIT_APPLY: ("GP credit memo apply", "BILL payment : vendor credit : bill", "bill"),
 }
 MAPPING_ADMIN = {"vendor": ("vendormapping", "GP vendor"), "account": ("glaccountmapping", "GP account"),
                  "checkbook": ("checkbookmapping", "BILL funding account"),
@@ -100,8 +102,14 @@ def title(record: SyncRecord) -> str:
         return f"Vendor {name}"
     if record.kind == Kind.GP_PAYMENT and amount:
         return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
+    if record.kind == Kind.VENDOR_CREDIT and record.document_number:
+        return " · ".join(x for x in (f"Credit memo {record.document_number}", name or record.gp_vendor, amount) if x)
+    if record.kind == Kind.CREDIT_APPLY and amount:
+        return " · ".join(x for x in ("Vendor credit used in BILL, applied in GP", name or record.gp_vendor, amount)
+                          if x)
     nouns: dict[str, str] = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
-                             Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value"}
+                             Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value",
+                             Kind.VENDOR_CREDIT: "Credit memo", Kind.CREDIT_APPLY: "Credit used"}
     noun = nouns.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:
         return f"{noun} {record.label} ({record.source_key})"
@@ -160,7 +168,12 @@ def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
     return rows
 
 
-SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed"}
+SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed",
+                   # vendor credits (connectors/sync/credits.py, credit_applies.py)
+                   "credit": "GP credit memo (voucher)", "voucher": "Applied to GP invoice (voucher)",
+                   "bill_credit": "BILL vendor credit", "bill": "BILL bill", "payment": "BILL payment",
+                   "gp_applied_outside": "Applied in GP outside BILL", "bill_amount": "BILL credit amount now",
+                   "double_use_risk": "Double-use risk"}
 
 
 def vendor_field_changes(record: SyncRecord) -> list[Any]:

@@ -28,6 +28,11 @@ class Kind(models.TextChoices):
     # What GP applied to a voucher outside BILL (a clerk's check, a credit memo), recorded in BILL so its
     # bill never shows more due than GP has open. Keyed by the GP voucher.
     BILL_DUE = "bill_due", "GP payment outside BILL → BILL recorded payment"
+    # A GP credit memo or return (keyed by its GP voucher) → a BILL vendor credit.
+    VENDOR_CREDIT = "vendor_credit", "GP credit memo → BILL vendor credit"
+    # A BILL payment's use of a vendor credit on one bill → the GP credit memo applied to that voucher. Keyed
+    # "<BILL payment ID>:<vendor credit ID>:<bill ID>"; its GP apply key is derived from that (credit_applies.py).
+    CREDIT_APPLY = "credit_apply", "BILL credit used → GP credit memo applied"
 
 
 class State(models.TextChoices):

@@ -64,6 +64,8 @@ TALLY_NOUNS: dict[str, tuple[str, str]] = {
     "gp_vendor": ("BILL vendor", "BILL vendors"),
     "account": ("account", "accounts"),
     "payment": ("payment", "payments"),
+    "credit_apply": ("credit use", "credit uses"),
+    "credit": ("vendor credit", "vendor credits"),
 }
 TALLY_PHRASES: dict[str, str] = {
     "bill_created": "sent to BILL",
@@ -83,6 +85,15 @@ TALLY_PHRASES: dict[str, str] = {
     "payment_blocked": "waiting for a checkbook mapping or GP posting",
     "payment_parked": "parked (no GP invoice to apply to)",
     "payment_reversed": "reversed in GP",
+    "payment_credit_only": "paid wholly with vendor credits (nothing to pay in GP)",
+    "credit_created": "sent to BILL",
+    "credit_adopted": "found already in BILL",
+    "credit_ignored": "not approved in GP yet (left alone)",
+    "credit_brought_down": "brought down in BILL (GP applied part outside BILL)",
+    "credit_archived": "archived in BILL (used up or voided in GP)",
+    "credit_double_use_risk": "flagged: used in BILL and in GP",
+    "credit_applied": "applied in GP (credit memo to the invoice)",
+    "credit_apply_parked": "needing a person to apply the credit memo in GP",
     "unchanged": "unchanged",
     "failed": "failed (will retry)",
     "in_doubt": "with an unknown outcome (checked before any retry)",
@@ -223,6 +234,8 @@ KIND_NOUNS: dict[str, tuple[str, str]] = {
     "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
     "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
     "classification": ("department/location/class", "departments/locations/classes"),
+    "vendor_credit": ("credit memo", "credit memos"),
+    "credit_apply": ("credit use", "credit uses"),
 }
 
 

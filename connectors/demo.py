@@ -161,6 +161,79 @@ def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
     return payments
 
 
+def _open_bills(tenant: Tenant, bill: Any, gp_vendor: str) -> list[str]:
+    """BILL bills of one GP vendor that BILL still lets anyone pay (nothing scheduled), oldest voucher first."""
+    rows = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED, gp_vendor=gp_vendor)
+    out = []
+    for r in rows.order_by("source_key"):
+        b = bill.store.bills.get(r.target_id)
+        if b and not b["archived"] and b["dueAmount"] - b["scheduledAmount"] > 0:
+            out.append(r.target_id)
+    return out
+
+
+def enter_credit_memos(tenant: Tenant, gp: Any, say: Say) -> int:
+    """A GP clerk enters vendor credits (two credit memos and a return) for vendors whose bills are in BILL,
+    as GP's Transactions › Purchasing › Payables Transaction Entry does: posted, approved."""
+    vendors: dict[str, Decimal] = {}
+    for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key"):
+        if r.gp_vendor and r.amount:
+            vendors.setdefault(r.gp_vendor, Decimal(0))
+            vendors[r.gp_vendor] += 1
+    chosen = sorted(vendors, key=lambda v: (-vendors[v], v))[:3]  # vendors with the most bills in BILL
+    for n, vendor in enumerate(chosen):
+        smallest = min(r.amount for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, gp_vendor=vendor,
+                                                                   state=State.SYNCED) if r.amount)
+        amount = max((smallest * Decimal("0.4")).quantize(Decimal("0.01")), Decimal("5.00"))
+        gp.insert_invoice({"Key": f"{99001 + n:017d}", "VendorKey": vendor, "VendorDocumentNumber": f"DEMO-CM-{n + 1}",
+                           "DocumentType": "Return" if n == 2 else "CreditMemo", "PurchasesAmount": str(amount),
+                           "Date": "2025-06-01", "Description": "Goods returned to the vendor"})
+    say(f"A GP clerk entered {len(chosen)} vendor credit(s) (credit memos and a return) in GP.")
+    return len(chosen)
+
+
+def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
+    """In BILL, AP pays bills using the vendor credits: one in part on one bill, one across two bills; and a
+    GP clerk applies part of the third in GP first (BILL's credit must come down) before BILL uses the rest."""
+    from connectors.sync.runner import run_gp_to_bill
+
+    rows = list(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT, state=State.SYNCED)
+                .exclude(target_id="").order_by("source_key"))
+    uses = 0
+    for n, row in enumerate(rows[:3]):
+        credit = bill.app.payments.credits.table.get(row.target_id)
+        bills = _open_bills(tenant, bill, row.gp_vendor)
+        if credit is None or not bills:
+            continue
+        usable = credit["amount"] - credit["appliedAmount"]
+        if n == 2:  # the clerk gets there first in GP, on this vendor's first open voucher
+            voucher = SyncRecord.objects.get(tenant=tenant, kind=Kind.BILL, target_id=bills[0]).source_key
+            half = (usable / 2).quantize(Decimal("0.01"))
+            gp.apply_to_invoice(voucher, str(half), document=row.source_key, kind="credit")
+            say(f"  a GP clerk applied {half} of {row.gp_vendor}'s return {row.document_number} to voucher {voucher} "
+                "in GP, before BILL used it")
+            again = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
+            say(f"  GP → BILL run: {tally_sentence(again)}")
+            credit = bill.app.payments.credits.table[row.target_id]
+            usable = credit["amount"] - credit["appliedAmount"]
+            bills = _open_bills(tenant, bill, row.gp_vendor)
+            if usable <= 0 or not bills:
+                continue
+        targets = bills[:2] if n == 1 and len(bills) >= 2 else bills[:1]
+        parts = ([(usable / 2).quantize(Decimal("0.01")), usable - (usable / 2).quantize(Decimal("0.01"))]
+                 if len(targets) == 2 else [(usable * Decimal("0.6")).quantize(Decimal("0.01"))])
+        lines = []
+        for bill_id, part in zip(targets, parts, strict=True):
+            due = bill.store.bills[bill_id]["dueAmount"] - bill.store.bills[bill_id]["scheduledAmount"]
+            part = min(part, due)
+            lines.append({"billId": bill_id, "vendorCredits": [{"id": row.target_id, "amount": str(part)}]})
+            uses += 1
+        bill.pay_bills(lines)
+        say(f"  paid {len(lines)} bill(s) of {row.gp_vendor} in BILL using vendor credit {row.document_number}")
+    say(f"BILL used vendor credits {uses} time(s) in its payments.")
+    return uses
+
+
 def choose_checkbooks(tenant: Tenant, say: Say) -> None:
     """GP Web Services shows no bank account digits on a checkbook, so no checkbook is suggested by them:
     finance picks one in Mappings. The demo picks the first active GP checkbook, as a person would."""
@@ -241,7 +314,13 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
 
 def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None) -> dict[str, Any]:
     from connectors import queue
-    from connectors.sync.agreement import agrees, measure_bills, measure_classifications, measure_payments
+    from connectors.sync.agreement import (
+        agrees,
+        measure_bills,
+        measure_classifications,
+        measure_credits,
+        measure_payments,
+    )
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
@@ -257,8 +336,12 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
     say(f"Second GP → BILL run: {tally_sentence(second)}")
     if gp_ws is not None:
         accept_sending_without_hold_check(tenant, say)
+    if enter_credit_memos(tenant, gp, say):
+        third = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
+        say(f"GP → BILL run after the credit memos: {tally_sentence(third)}")
     bills_before_payments = measure_bills(tenant)
     pay_some_bills(tenant, bill, say)
+    use_credits(tenant, gp, bill, say)
     back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
     say(f"BILL → GP run: {tally_sentence(back)}")
     if gp_ws is not None:
@@ -270,8 +353,9 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
         back = run_bill_to_gp(tenant, trigger=Trigger.PERSON)
         say(f"BILL → GP run after the GP user recorded the payments: {tally_sentence(back)}")
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
-    result = {**bills_before_payments, **measure_payments(tenant),
-              "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]),
+    credits = measure_credits(tenant)
+    result = {**bills_before_payments, **measure_payments(tenant), **credits,
+              "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]) + credits["credit_duplicates"],
               "stuck_sending": after["stuck_sending"], "failed": after["failed"], "flagged": after["flagged"],
               # BILL never shows more due than GP has open, before payments and after the write-back.
               "bill_due_over_gp_open": max(bills_before_payments["bill_due_over_gp_open"],

@@ -25,6 +25,7 @@ from .records import (
     BillPayment,
     BillSubscription,
     BillVendor,
+    BillVendorCredit,
 )
 from .session import BillSessions
 
@@ -225,6 +226,28 @@ class BillClient:
         return BillBill.from_api(
             self.call("restore_bill", "POST", f"/v3/bills/{path_id(bill_id)}/restore", idempotent=True)
         )
+
+    # --- vendor credits (BILL's v3 collection: create/bulk, get, list, PUT/PATCH, archive) -----------
+    def iter_vendor_credits(self, filters: Iterable[FilterLike] | None = None) -> Iterator[BillVendorCredit]:
+        return self._pages("list_vendor_credits", "/v3/vendor-credits", BillVendorCredit.from_api, filters)
+
+    def get_vendor_credit(self, credit_id: str) -> BillVendorCredit:
+        return BillVendorCredit.from_api(
+            self.call("get_vendor_credit", "GET", f"/v3/vendor-credits/{path_id(credit_id)}"))
+
+    def create_vendor_credit(self, payload: dict[str, Any]) -> BillVendorCredit:
+        """A create: BILL has no idempotency key, so an unanswered call is `in_doubt` (see sync/credits.py)."""
+        return BillVendorCredit.from_api(self.call("create_vendor_credit", "POST", "/v3/vendor-credits", body=payload))
+
+    def put_vendor_credit(self, credit_id: str, payload: dict[str, Any]) -> BillVendorCredit:
+        """Replace: lines without `id` are added, lines left out are removed (BILL's PUT rules)."""
+        return BillVendorCredit.from_api(
+            self.call("put_vendor_credit", "PUT", f"/v3/vendor-credits/{path_id(credit_id)}", body=payload))
+
+    def archive_vendor_credit(self, credit_id: str) -> BillVendorCredit:
+        """Archive (BILL: an archived vendor credit cannot be restored)."""
+        return BillVendorCredit.from_api(self.call(
+            "archive_vendor_credit", "POST", f"/v3/vendor-credits/{path_id(credit_id)}/archive", idempotent=True))
 
     # --- payments, accounts ----------------------------------------------------------------------
     def iter_payments(

@@ -143,6 +143,7 @@ class BillBill:
     line_items: tuple[BillLineItem, ...]
     updated_time: datetime | None
     raw: dict[str, Any]
+    credit_amount: Decimal = Decimal("0.00")  # vendor credits used on the bill (lower its due as a payment does)
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillBill:
@@ -165,6 +166,7 @@ class BillBill:
             line_items=tuple(BillLineItem.from_api(i) for i in d.get("billLineItems") or ()),
             updated_time=to_datetime(d.get("updatedTime")),
             raw=d,
+            credit_amount=to_money(d.get("creditAmount")),
         )
 
 
@@ -186,6 +188,8 @@ class BillPayment:
     bill_payments: tuple[tuple[str, Decimal], ...]
     updated_time: datetime | None
     raw: dict[str, Any]
+    # Vendor credits used: (bill ID, vendor credit ID, amount) from billPayments[].vendorCredits[{id, amount}].
+    vendor_credits: tuple[tuple[str, str, Decimal], ...] = ()
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillPayment:
@@ -211,6 +215,46 @@ class BillPayment:
             description=d.get("description") or "",
             bill_payments=lines,
             updated_time=to_datetime(d.get("updatedTime")),
+            raw=d,
+            vendor_credits=tuple(
+                (p["billId"], str(c.get("id") or ""), to_money(c.get("amount")))
+                for p in d.get("billPayments") or () if p.get("billId")
+                for c in p.get("vendorCredits") or () if c.get("id")
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class BillVendorCredit:
+    """A BILL vendor credit: its amount, what BILL has applied of it, and where (usage)."""
+
+    id: str
+    vendor_id: str
+    reference_number: str
+    credit_date: date | None
+    description: str
+    amount: Decimal
+    applied_amount: Decimal
+    status: str  # NOT_APPLIED | PARTIALLY_APPLIED | FULLY_APPLIED (BILL also shows IN_PROCESS)
+    archived: bool
+    line_items: tuple[BillLineItem, ...]
+    usage: tuple[tuple[str, str, Decimal], ...]  # (bill ID, payment ID, amount)
+    raw: dict[str, Any]
+
+    @property
+    def usable(self) -> Decimal:
+        return Decimal(0) if self.archived else max(self.amount - self.applied_amount, Decimal(0))
+
+    @classmethod
+    def from_api(cls, d: dict[str, Any]) -> BillVendorCredit:
+        return cls(
+            id=d["id"], vendor_id=d.get("vendorId") or "", reference_number=str(d.get("referenceNumber") or ""),
+            credit_date=to_date(d.get("creditDate")), description=d.get("description") or "",
+            amount=to_money(d.get("amount")), applied_amount=to_money(d.get("appliedAmount")),
+            status=d.get("status") or "", archived=bool(d.get("archived")),
+            line_items=tuple(BillLineItem.from_api(i) for i in d.get("vendorCreditLineItems") or ()),
+            usage=tuple((u.get("billId") or "", u.get("paymentId") or "", to_money(u.get("amount")))
+                        for u in d.get("usage") or ()),
             raw=d,
         )
 

@@ -350,6 +350,7 @@ def _read_all(client: GPClient | GPWSClient, tenant: Any, facts: GPFacts, proble
         "gl_accounts": len(facts.accounts), "gl_accounts_allowing_entry": sum(1 for a in facts.accounts.values() if a.can_post),
         "checkbooks": len(checkbooks), "checkbooks_active": len(active_checkbooks),
     }
+    _credit_applies(client, facts, problems)
     if not client.writes_payments:
         facts.report["payments_write_back"] = {
             "possible": False, "why": NO_PAYMENT_WRITE_BACK,
@@ -372,6 +373,32 @@ def _read_all(client: GPClient | GPWSClient, tenant: Any, facts: GPFacts, proble
         problems.add("GP", BLOCKER, "Payment write-back", f"BILL payments cannot be written back to GP: {why}.",
                      "Give the GP user access to payables payments and batches, and set up a checkbook.")
     facts.report["parked"] = _parked(facts, approved, problems, org_currency)
+
+
+NO_CREDIT_APPLY = ("GP Web Services has no method that applies a credit memo or return to an invoice, so a BILL "
+                   "payment that uses a vendor credit cannot have its credit part applied in GP from here.")
+
+
+def _credit_applies(client: GPClient | GPWSClient, facts: GPFacts, problems: Problems) -> None:
+    """Vendor credits both ways need GP's 'Apply Payables Documents' as a resource (modelled: not in SBA's
+    published list, see resource_map.PAYABLES_APPLIES). Over Web Services credits are not sent to BILL."""
+    if not client.writes_payments:
+        facts.report["credits"] = {"possible": False, "why": NO_CREDIT_APPLY,
+                                   "instead": "GP credit memos and returns are not sent to BILL as vendor credits."}
+        problems.add("GP", WARNING, "Vendor credits", NO_CREDIT_APPLY + " Credit memos stay in GP.",
+                     "Apply credit memos in GP (Transactions › Purchasing › Apply Payables Documents), or use SBA "
+                     "with the payables-applies resource.")
+        return
+    listed = facts.report.get("resources", {}).get("listed") or []
+    possible = not listed or rm.PAYABLES_APPLIES in listed
+    facts.report["credits"] = {
+        "possible": possible, "note": "Checked by reading only: nothing was written to GP.",
+        "why": ("GP's help page offers the payables-applies resource" if possible else
+                f"GP's help page does not offer {rm.PAYABLES_APPLIES} (GP's Apply Payables Documents)")}
+    if not possible:
+        problems.add("GP", WARNING, "Vendor credits", f"GP does not offer {rm.PAYABLES_APPLIES}: a BILL payment that "
+                     "uses a vendor credit would be flagged for a person to apply the credit memo in GP.",
+                     "Offer the resource (an SBA extension over eConnect taPMApply), or apply credits in GP by hand.")
 
 
 def _payments_readable(client: GPClient | GPWSClient) -> bool:

@@ -11,7 +11,17 @@ from urllib.parse import quote
 
 from . import resource_map as rm
 from .http import GPError, GPHttp, refuse_unsafe_address
-from .records import GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPPurchaseOrder, GPVendor, moment, text
+from .records import (
+    GPApply,
+    GPCheckbook,
+    GPGLAccount,
+    GPInvoice,
+    GPPayment,
+    GPPurchaseOrder,
+    GPVendor,
+    moment,
+    text,
+)
 from .resource_map import GPShapeError, Shape, describe
 
 if TYPE_CHECKING:
@@ -278,6 +288,21 @@ class GPClient:
             body[p.CARD_NAME] = card_name
         answer = self.http.request("POST", rm.PAYABLES_PAYMENTS, body=body)
         return self.parse_payment(self.unwrap_one(f"the new payment {payment_number}", answer))
+
+    def get_apply(self, key: str) -> GPApply | None:
+        raw = self._get_one(rm.PAYABLES_APPLIES, key)
+        return GPApply.from_gp(_record(raw, "a payables apply")) if raw else None
+
+    def create_apply(self, key: str, credit_voucher: str, apply_to: list[tuple[str, Decimal]],
+                     date: dt.date) -> GPApply:
+        """Apply a posted credit memo / return to vouchers (modelled resource, resource_map.PAYABLES_APPLIES).
+        A key GP has raises GPError(code="duplicate"): look it up with `get_apply` to reconcile."""
+        a = rm.Apply
+        body = {rm.KEY: {rm.KEY_ID: key}, a.CREDIT: {rm.KEY_ID: credit_voucher}, a.DATE: date.isoformat(),
+                a.APPLY_TO: [{a.APPLY_VOUCHER: {rm.KEY_ID: v}, a.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(x)}}
+                             for v, x in apply_to]}
+        answer = self.http.request("POST", rm.PAYABLES_APPLIES, body=body)
+        return GPApply.from_gp(_record(self.unwrap_one(f"the new apply {key}", answer), "a payables apply"))
 
     def post_batch(self, source: str, batch: str | None = None) -> dict[str, Any]:
         """Post a batch (`GP-Custom-Action: POST`); answers GP's summary of what was posted.

@@ -189,6 +189,26 @@ class GPPayment:
 
 
 @dataclass(frozen=True)
+class GPApply:
+    """A credit memo or return applied to vouchers in GP (the modelled PayablesApplies resource)."""
+
+    key: str
+    vendor_id: str
+    credit_voucher: str
+    amount: Decimal
+    apply_to: tuple[tuple[str, Decimal], ...]  # (voucher, amount)
+    raw: Raw = field(repr=False, compare=False)
+
+    @classmethod
+    def from_gp(cls, r: Raw) -> GPApply:
+        a = rm.Apply
+        return cls(key=text(r.get(rm.KEY)), vendor_id=text(r.get(a.VENDOR)), credit_voucher=text(r.get(a.CREDIT)),
+                   amount=amount(r.get(a.AMOUNT)),
+                   apply_to=tuple((text(x.get(a.APPLY_VOUCHER)), amount(x.get(a.APPLY_AMOUNT)))
+                                  for x in r.get(a.APPLY_TO) or []), raw=r)
+
+
+@dataclass(frozen=True)
 class GPGLAccount:
     account: str
     description: str

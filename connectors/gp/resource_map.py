@@ -17,6 +17,11 @@ VENDORS = "Purchasing/Vendors"
 PAYABLES_INVOICES = "Purchasing/PayablesInvoices"
 PAYABLES_PAYMENTS = "Purchasing/PayablesPayments"
 PURCHASE_ORDERS = "Purchasing/PurchaseOrders"
+# MODELLED, not in gp_sba.md Part B: applying a posted credit memo or return to open vouchers. GP itself
+# does this in Transactions › Purchasing › Apply Payables Documents, and eConnect offers it as taPMApply
+# (PMApplyType); SBA's published resources and GP Web Services offer no apply. A deployment that exposes
+# it (an SBA extension over taPMApply) names its path here. See docs/credits.md.
+PAYABLES_APPLIES = "Purchasing/PayablesApplies"
 GL_ACCOUNTS = "Financials/GLAccounts"
 CHECKBOOKS = "Financials/Checkbooks"
 BATCH = "PostingServices/System/Batches({source};{batch})"
@@ -83,6 +88,14 @@ class Payment:
     DATE, AMOUNT, BATCH, STATE, APPLY_TO = "Date", "Amount", "BatchKey", "TransactionState", "ApplyTo"
     APPLY_VOUCHER, APPLY_AMOUNT = "VoucherKey", "Amount"
     CARD_NAME = "CardName"  # GP's Credit Card Setup name; required when METHOD is CreditCard
+
+
+class Apply:
+    """A credit memo / return applied to vouchers (modelled; see PAYABLES_APPLIES). 409 DuplicateKey on a
+    key GP has; 400 OverApplied above the credit's or a voucher's remaining amount."""
+
+    VENDOR, CREDIT, DATE, AMOUNT, APPLY_TO = "VendorKey", "CreditVoucherKey", "Date", "Amount", "ApplyTo"
+    APPLY_VOUCHER, APPLY_AMOUNT = "VoucherKey", "Amount"
 
 
 class PaymentMethod:

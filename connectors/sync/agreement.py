@@ -83,10 +83,18 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     lines_readable = getattr(ctx.gp, "reads_apply_lines", True)
     for payment in paid:
         gp = gp_payments.get(gp_payment_number(payment.id))
+        # The cash part only: what a vendor credit paid is a credit memo apply in GP (measure_credits).
+        expected = sorted((bill_voucher.get(bill_id, "?"), amount) for bill_id, amount in payment.bill_payments
+                          if amount > 0)
+        if not expected:  # paid wholly with vendor credits: no GP payment is right
+            if gp is None:
+                applied_ok += 1
+            else:
+                apply_mismatch.append(payment.id)
+            continue
         if gp is None:
             not_applied.append(payment.id)
             continue
-        expected = sorted((bill_voucher.get(bill_id, "?"), amount) for bill_id, amount in payment.bill_payments)
         if sorted(gp.apply_to) == expected:
             applied_ok += 1
         elif not lines_readable and gp.amount == sum((a for _, a in expected), Decimal(0)):
@@ -106,6 +114,55 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     }
 
 
+def measure_credits(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
+    """GP's approved credit memos and returns against BILL's vendor credits (one each, right amount), and
+    every use of a credit in a paid BILL payment against its credit memo apply in GP (found by its key).
+    Take the credit counts before payments, as for bills: a credit used up moves to History in GP."""
+    from .credit_applies import apply_key
+    from .credit_payload import is_credit, is_credit_approved
+
+    ctx = ctx or SyncContext.for_tenant(tenant)
+    held = {v.vendor_id for v in ctx.gp.iter_vendors() if v.is_on_hold or v.status == "Inactive"}
+    docs = {d.voucher: d for d in ctx.gp.iter_invoices() if is_credit(d)}
+    sendable = getattr(ctx.gp, "writes_payments", True)  # over GP Web Services credits stay in GP (said in words)
+    approved = {v for v, d in docs.items() if sendable and is_credit_approved(d, tenant)[0] and d.vendor_id not in held}
+    credits = list(ctx.bill.iter_vendor_credits())
+    live = [c for c in credits if not c.archived]
+    per_voucher = Counter(voucher_from_description(c.description) for c in live)
+    ours = {voucher_from_description(c.description): c for c in live if voucher_from_description(c.description)}
+    wrong = [v for v, c in ours.items() if v in docs and (
+        sum((li.amount for li in c.line_items), Decimal(0)) != c.amount
+        or c.amount > money(docs[v].document_amount, docs[v].decimal_digits or 2))]
+    credit_voucher = {c.id: voucher_from_description(c.description) for c in credits
+                      if voucher_from_description(c.description)}
+    bill_voucher = {b.id: voucher_from_description(b.description) for b in ctx.bill.iter_bills()
+                    if voucher_from_description(b.description)}
+    uses, applied, mismatched = 0, 0, 0
+    for payment in ctx.bill.iter_payments():
+        if payment.status.upper() not in tenant.paid_status_set or not payment.online_payment or not_disbursed(payment):
+            continue
+        for bill_id, credit_id, amount in payment.vendor_credits:
+            if bill_id not in bill_voucher or credit_id not in credit_voucher:
+                continue
+            uses += 1
+            found = ctx.gp.get_apply(apply_key(payment.id, credit_id, bill_id))
+            if found is None:
+                continue
+            if found.credit_voucher == credit_voucher[credit_id] and found.apply_to == ((bill_voucher[bill_id], amount),):
+                applied += 1
+            else:
+                mismatched += 1
+    return {
+        "gp_approved_credits": len(approved),
+        "credits_in_bill": len([v for v in ours if v in approved]),
+        "credit_duplicates": sum(n - 1 for v, n in per_voucher.items() if v and n > 1),
+        "credit_amount_mismatches": len(wrong),
+        "bill_credit_uses": uses,
+        "credit_applies_in_gp": applied,
+        "credit_apply_mismatches": mismatched,
+    }
+
+
 def measure(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
     ctx = ctx or SyncContext.for_tenant(tenant)
     return {**measure_bills(tenant, ctx), **measure_payments(tenant, ctx)}
@@ -116,7 +173,12 @@ def agrees(m: dict[str, Any]) -> bool:
     return bool(m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
             and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
             and m.get("bill_due_over_gp_open", 0) == 0 and m.get("double_payment_risks_open", 0) == 0
-            and m["gp_payments_applied"] == m["bill_payments_paid"])
+            and m["gp_payments_applied"] == m["bill_payments_paid"]
+            and m.get("credits_in_bill", 0) == m.get("gp_approved_credits", 0)
+            and m.get("credit_duplicates", 0) == 0 and m.get("credit_amount_mismatches", 0) == 0
+            and m.get("credit_applies_in_gp", 0) == m.get("bill_credit_uses", 0)
+            and m.get("credit_apply_mismatches", 0) == 0)
+
 
 
 def measure_classifications(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:

@@ -117,13 +117,14 @@ class Position:
 
 
 def read_position(ctx: SyncContext, gp: GPSide, bill_id: str) -> Position:
+    from .credit_applies import apply_key
     from .payments import gp_payment_number
 
     bill = ctx.bill.get_bill(bill_id)
     position = Position(gp=gp, bill=bill)
     for payment in ctx.bill.iter_payments(filters=[("vendorId", "eq", bill.vendor_id)]):
         amount = sum((a for b, a in payment.bill_payments if b == bill.id), ZERO)
-        if not amount:
+        if not amount and not any(b == bill.id for b, _c, _a in payment.vendor_credits):
             continue
         status = (payment.status or "").upper()
         if not payment.online_payment:
@@ -131,13 +132,21 @@ def read_position(ctx: SyncContext, gp: GPSide, bill_id: str) -> Position:
                 position.recorded += amount
                 position.markers.add(payment.description or "")
             continue
+        credit = sum((a for b, _c, a in payment.vendor_credits if b == bill.id), ZERO)
         if status in COMMITTED:
-            position.committed += amount
+            position.committed += amount + credit  # a vendor credit used on the bill pays it as money does
             position.online.append(payment.id)
         # Written to GP by us? Asked whatever BILL says now: a voided or cancelled one may still be applied there.
-        gp_payment = ctx.gp.get_payment(gp_payment_number(payment.id))
-        if gp_payment is not None and gp_payment.state != "Work":
-            position.ours_in_gp += sum((a for v, a in gp_payment.apply_to if v == gp.voucher), Decimal(0))
+        if amount:
+            gp_payment = ctx.gp.get_payment(gp_payment_number(payment.id))
+            if gp_payment is not None and gp_payment.state != "Work":
+                position.ours_in_gp += sum((a for v, a in gp_payment.apply_to if v == gp.voucher), Decimal(0))
+        # Credit memos we applied in GP for BILL's use of a credit on this bill (credit_applies.py).
+        for bill_id, credit_id, _a in payment.vendor_credits:
+            if bill_id == bill.id:
+                found = ctx.gp.get_apply(apply_key(payment.id, credit_id, bill.id))
+                if found is not None:
+                    position.ours_in_gp += sum((a for v, a in found.apply_to if v == gp.voucher), Decimal(0))
     position.ours_in_gp = money(position.ours_in_gp, 2)
     return position
 

@@ -67,15 +67,20 @@ class BillDraft:
         return not self.problem and not self.waiting_on
 
 
+LINE_KEYS = ("billLineItems", "vendorCreditLineItems")  # a bill's lines, a vendor credit's lines
+
+
 def without_dimensions(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload with departmentId/locationId/accountingClassId taken off every line."""
-    lines = payload.get("billLineItems")
-    if not lines:
-        return payload
-    return {**payload, "billLineItems": [
-        {**line, "classifications": {k: v for k, v in (line.get("classifications") or {}).items()
-                                     if k not in DIMENSION_FIELDS}}
-        for line in lines]}
+    """The payload with departmentId/locationId/accountingClassId taken off every line (a bill's or a
+    vendor credit's)."""
+    out = dict(payload)
+    for key in LINE_KEYS:
+        if payload.get(key):
+            out[key] = [
+                {**line, "classifications": {k: v for k, v in (line.get("classifications") or {}).items()
+                                             if k not in DIMENSION_FIELDS}}
+                for line in payload[key]]
+    return out
 
 
 def line_classifications(account: str, account_id: str | None, ctx: Any, waiting_on: list[str],
@@ -113,6 +118,11 @@ def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
         return False, "on hold in GP"
     if (invoice.document_type or "Invoice").lower() != "invoice":
         return False, f"GP document type {invoice.document_type} is not sent to BILL"
+    return approved_by_policy(invoice, tenant)
+
+
+def approved_by_policy(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
+    """The tenant's posting/workflow policy for a GP payables document (invoice or credit memo)."""
     if tenant.bill_policy == Tenant.BILL_POLICY_APPROVED_UNPOSTED:
         if invoice.state == "Work" and invoice.workflow_status in ("Approved", "NoApprovalNeeded"):
             return True, ""
@@ -146,6 +156,37 @@ def _valid_date(value: Any) -> bool:
     return isinstance(value, date) and 1990 <= value.year <= 2100
 
 
+def build_lines(document: Any, ctx: Any, digits: int, waiting_on: list[str], problems: list[str], sign: int = 1
+                ) -> tuple[list[dict[str, Any]], Decimal]:
+    """The BILL line items (amount, description, classifications) for a GP payables document's
+    distributions, and their sum. What a line waits on (its GP account, a segment value) is added to
+    `waiting_on`, what is wrong with it (a missing segment) to `problems`. Shared by bills and vendor
+    credits (credit_payload.py): a credit memo's distributions are the reverse of an invoice's, so it
+    passes sign=-1 and gets positive lines."""
+    lines: list[dict[str, Any]] = []
+    line_sum = Decimal(0)
+    for dist in document.distributions:
+        kind = (dist.type or "").upper()
+        if kind in LINE_TYPES:
+            amount = money(sign * (dist.debit - dist.credit), digits)
+            description = (dist.reference or LINE_TYPES[kind]).strip()
+        elif kind in DISCOUNT_TYPES:
+            amount = money(sign * (dist.debit - dist.credit), digits)  # a discount: a negative line
+            description = (dist.reference or "Trade discount").strip()
+        else:
+            continue  # the payable (AP) side is BILL's own
+        if amount == 0:
+            continue
+        account_id = ctx.bill_account_id(dist.account)
+        lines.append({
+            "amount": amount,
+            "description": description[:MAX_DESCRIPTION],
+            "classifications": line_classifications(dist.account, account_id, ctx, waiting_on, problems),
+        })
+        line_sum += amount
+    return lines, line_sum
+
+
 def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
     draft = BillDraft(voucher=invoice.voucher, label=_label(invoice), gp_vendor=invoice.vendor_id,
@@ -167,27 +208,7 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     if invoice.due_date is not None and not _valid_date(invoice.due_date):
         problems.append("the due date is impossible")
 
-    lines: list[dict[str, Any]] = []
-    line_sum = Decimal(0)
-    for dist in invoice.distributions:
-        kind = (dist.type or "").upper()
-        if kind in LINE_TYPES:
-            amount = money(dist.debit - dist.credit, digits)
-            description = (dist.reference or LINE_TYPES[kind]).strip()
-        elif kind in DISCOUNT_TYPES:
-            amount = money(dist.debit - dist.credit, digits)  # a credit: negative line
-            description = (dist.reference or "Trade discount").strip()
-        else:
-            continue  # the payable (AP) side is BILL's own
-        if amount == 0:
-            continue
-        account_id = ctx.bill_account_id(dist.account)
-        lines.append({
-            "amount": amount,
-            "description": description[:MAX_DESCRIPTION],
-            "classifications": line_classifications(dist.account, account_id, ctx, draft.waiting_on, problems),
-        })
-        line_sum += amount
+    lines, line_sum = build_lines(invoice, ctx, digits, draft.waiting_on, problems)
     if not lines:
         problems.append("the invoice has no purchase, freight, tax or misc distributions")
     elif line_sum != total:

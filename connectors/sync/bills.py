@@ -36,6 +36,8 @@ from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
 from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
+from .credit_payload import is_credit
+from .credits import sync_credit_docs
 from .cursors import poll_run
 from .errors import explain
 from .ledger_bulk import SyncedBatch
@@ -60,6 +62,10 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
             later = deferrer(pool, pending, lambda voucher, exc: _failed(ctx, voucher, exc))
             creates: list[tuple[SyncRecord, BillDraft]] = []
             for chunk in chunks(ctx.gp.iter_invoices(modified_since=run.since), CHUNK):
+                credit_docs = [d for d in chunk if is_credit(d)]
+                if credit_docs:  # credit memos and returns become BILL vendor credits (credits.py)
+                    sync_credit_docs(ctx, credit_docs)
+                    chunk = [d for d in chunk if not is_credit(d)]
                 creates.extend(decide_chunk(ctx, chunk, later))
                 while len(creates) >= CHUNK:
                     batch, creates = creates[:CHUNK], creates[CHUNK:]
@@ -378,7 +384,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         ctx.tally["bill_unchanged"] += 1
         return
     bill = ctx.bill.get_bill(record.target_id)
-    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0:
+    if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0 or bill.credit_amount > 0:
         reason = (f"Invoice {invoice.invoice_number} changed in GP after BILL started paying it "
                   f"(BILL status {bill.payment_status}); the bill was not changed.")
         if record.reason != reason:

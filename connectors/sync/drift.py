@@ -30,14 +30,21 @@ SECTIONS: dict[str, dict[str, Any]] = {
                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP open", "BILL due", "Too much due"],
                       "money": [3, 4, 5], "total": 5},
     "paid_bill_only": {"title": "Paid in BILL only (GP shows nothing applied)", "group": "money",
-                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
                        "money": [3, 4], "total": 3},
     "paid_gp_only": {"title": "Paid in GP only (BILL shows nothing paid)", "group": "money",
-                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
                      "money": [3, 4], "total": 4},
     "paid": {"title": "Paid in both, but different amounts", "group": "money",
-             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid", "GP applied"],
+             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
              "money": [3, 4], "total": None},
+    "credit_over_open": {"title": "BILL lets more of a vendor credit be used than GP has left of the credit memo",
+                         "group": "money",
+                         "columns": ["GP voucher", "Vendor / credit memo", "BILL credit", "GP left to apply",
+                                     "BILL usable", "Too much usable"],
+                         "money": [3, 4, 5], "total": 5},
+    "credit_missing": {"title": "Approved GP credit memo or return, missing in BILL", "group": "missing",
+                       "columns": ["GP voucher", "Vendor / credit memo", "GP amount", "Why"], "money": [2], "total": 2},
     "missing_in_gp": {"title": "In BILL with money due, but not an approved open invoice in GP", "group": "missing",
                       "columns": ["BILL bill", "GP voucher in its description", "BILL amount", "Why"],
                       "money": [2], "total": 2},
@@ -98,10 +105,11 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
             found["due_over_open"].append([voucher, label, bill.id, str(gp_open(invoice)), str(bill.due_amount),
                                            str(bill.due_amount - gp_open(invoice))])
         applied = money(invoice.document_amount - invoice.remaining, digits)
-        paid = money(bill.paid_amount, digits)
+        paid = money(bill.paid_amount + bill.credit_amount, digits)  # a vendor credit used pays it as money does
         if not invoice.is_voided and paid != applied:
             key = "paid_bill_only" if not applied else "paid_gp_only" if not paid else "paid"
-            found[key].append([voucher, label, bill.id, str(bill.paid_amount), str(applied)])
+            found[key].append([voucher, label, bill.id, str(paid), str(applied)])
+    _credits(ctx, tenant, invoices, found)
     for voucher, bill in sorted(bills.items()):
         if voucher not in invoices and bill.due_amount > 0:
             found["missing_in_gp"].append([bill.id, voucher, str(bill.amount), "GP has no invoice with this voucher"])
@@ -115,6 +123,34 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         "sections": sections,
         "quiet": [_lower_first(s["title"]) for s in sections if not s["rows"]],
     }
+
+
+def _credits(ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found: dict[str, list[list[str]]]) -> None:
+    """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has left
+    (BILL could let the vendor's credit be used twice)."""
+    from .credit_payload import is_credit, is_credit_approved, kind_word
+
+    memos = {v: d for v, d in documents.items() if is_credit(d)}
+    if not memos or not getattr(ctx.gp, "writes_payments", True):  # over Web Services credits stay in GP
+        return
+    credits = {}
+    for credit in ctx.bill.iter_vendor_credits():
+        voucher = voucher_from_description(credit.description)
+        if voucher and not credit.archived:
+            credits[voucher] = credit
+    records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT)}
+    for voucher, memo in sorted(memos.items()):
+        label = f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number}"
+        credit = credits.get(voucher)
+        approved, _why = is_credit_approved(memo, tenant)
+        if credit is None:
+            if approved:
+                found["credit_missing"].append([voucher, label, str(gp_open(memo)), _missing_reason(records.get(voucher))])
+            continue
+        left = gp_open(memo)
+        if credit.usable > left:
+            found["credit_over_open"].append([voucher, label, credit.id, str(left), str(credit.usable),
+                                              str(credit.usable - left)])
 
 
 def _section(key: str, spec: dict[str, Any], rows: list[list[str]], title: str = "") -> dict[str, Any]:

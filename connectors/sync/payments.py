@@ -34,6 +34,7 @@ from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
 from .context import SyncContext
+from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
 from .cursors import poll_run
 from .errors import explain
 from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
@@ -87,6 +88,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     reversed_ = status in REVERSED or not_disbursed(payment) or single_status(payment) in FUNDING_FAILED
     written = record is not None and bool(record.target_id) and (
         record.state == State.SYNCED or (record.state == State.FLAGGED and bool(record.snapshot.get("reversal"))))
+    if reversed_:
+        flag_reversed_uses(ctx, payment)  # credit memos applied in GP for a payment BILL then voided
     if record is not None and written and reversed_:
         _flag_reversal(ctx, record, payment)  # written to GP, then the money did not (or not cleanly) go
         return
@@ -105,7 +108,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             return
     number = gp_payment_number(payment.id)
     label = f"BILL payment {payment.id} ({money_text(payment.amount)}) → GP {number}"
-    documents.note_payment(record, payment)
+    documents.note_payment(record, payment, _gp_vendor_of(ctx, payment))
     if not payment.online_payment:
         settle(record, State.FLAGGED, label=label,
                reason=f"BILL payment {payment.id} was recorded in BILL as paid outside BILL; no money moved "
@@ -122,13 +125,27 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
 
     applies, problem, waiting = _apply_lines(ctx, payment)
+    uses, credit_problem = credit_uses(ctx, payment)
+    problem = problem or credit_problem
     if problem:
         settle(record, State.FLAGGED, reason=problem, label=label,
                fix="Apply it in GP by hand, then choose Don't sync.")
         ctx.tally["payment_parked"] += 1
         return
     vendor_id = applies[0][2] if applies else ""
-    documents.note_payment(record, payment, vendor_id)
+    waiting += _credits_not_posted(ctx, uses)
+    if not any(w.startswith("posting:") for w in waiting):
+        # The credit part: each credit memo applied to its voucher in GP (its own ledger rows, retried on
+        # their own), whatever becomes of the cash part below.
+        apply_uses(ctx, payment, uses)
+    applies = [a for a in applies if a[1] > 0]  # a bill paid wholly with a credit has no cash line
+    if not applies and uses and not waiting:
+        settle(record, State.SYNCED, label=label, target_id="",
+               reason=f"BILL payment {payment.id} paid only with vendor credits; they are applied in GP as credit "
+                      "memo applies, and no GP payment is needed.",
+               snapshot={"applied": [], "credits": [u.source_key for u in uses]})
+        ctx.tally["payment_credit_only"] += 1
+        return
     checkbook = _checkbook(ctx, payment)
     if checkbook is None:
         waiting.append(f"checkbook:{payment.funding_account_id}")
@@ -239,6 +256,24 @@ def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decima
     if len(vendors) > 1:
         return [], f"BILL payment {payment.id} pays bills of several GP vendors ({', '.join(sorted(vendors))}).", []
     return applies, "", waiting
+
+
+def _gp_vendor_of(ctx: SyncContext, payment: Any) -> str:
+    """The GP vendor of the bills a payment pays, from the ledger rows that made them ("" if not one)."""
+    vendors = set(SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL,
+                                            target_id__in=[b for b, _ in payment.bill_payments])
+                  .exclude(gp_vendor="").values_list("gp_vendor", flat=True))
+    return vendors.pop() if len(vendors) == 1 else ""
+
+
+def _credits_not_posted(ctx: SyncContext, uses: list[CreditUse]) -> list[str]:
+    """GP applies only posted documents: a credit memo still in Work waits for posting, like an invoice."""
+    waiting = []
+    for voucher in dict.fromkeys(u.credit_voucher for u in uses):
+        memo = ctx.gp.get_invoice(voucher)
+        if memo is not None and memo.state == "Work":
+            waiting.append(f"posting:{voucher}")
+    return waiting
 
 
 def _checkbook(ctx: SyncContext, payment: Any) -> str | None:

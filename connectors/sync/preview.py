@@ -13,11 +13,13 @@ from typing import Any
 from django.utils import timezone
 
 from audit.models import Kind, PollCursor, State, SyncRecord
+from audit.words import money_text
 from connectors.models import Tenant
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from .bill_payload import build_draft, is_approved
 from .context import SyncContext
+from .credit_payload import build_credit_draft, is_credit, is_credit_approved, kind_word
 from .hashing import content_hash
 from .payment_rules import is_ours
 
@@ -33,7 +35,9 @@ def preview(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]
         "Vendors waiting for a mapping decision": [], "Vendors to update in BILL": [],
         "Bills to create in BILL": [], "Bills to update in BILL": [], "Bills to archive in BILL": [],
         "Bills that would wait for a mapping": [], "Bills that would be parked (need fixing in GP)": [],
-        _payments_title(ctx): [],
+        "Vendor credits to create in BILL": [], "Vendor credits that would wait for a mapping": [],
+        "Vendor credits that would be parked (need fixing in GP)": [],
+        _payments_title(ctx): [], "Credit memos to apply in GP (vendor credits BILL used)": [],
     }
     _vendors(ctx, cursors.get("gp_vendors"), sections)
     _bills(ctx, cursors.get("gp_bills"), sections)
@@ -79,7 +83,11 @@ def _vendors(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> N
 
 def _bills(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
     records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL)}
+    credit_records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT)}
     for invoice in ctx.gp.iter_invoices(modified_since=since):
+        if is_credit(invoice):
+            _credit(ctx, invoice, credit_records.get(invoice.voucher), out)
+            continue
         record = records.get(invoice.voucher)
         if record is not None and record.state == State.SKIPPED:
             continue
@@ -106,6 +114,21 @@ def _bills(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> Non
             out["Bills to create in BILL"].append([invoice.voucher, label, f"{draft.amount} due {due}"])
 
 
+def _credit(ctx: SyncContext, memo: Any, record: SyncRecord | None, out: dict[str, list[list[str]]]) -> None:
+    """A GP credit memo / return: what the credit flow (credits.py) would do with it."""
+    if (record is not None and (record.state == State.SKIPPED or record.target_id)) or \
+            not getattr(ctx.gp, "writes_payments", True) or not is_credit_approved(memo, ctx.tenant)[0]:
+        return
+    draft = build_credit_draft(memo, ctx)
+    label = f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number}"
+    if draft.problem:
+        out["Vendor credits that would be parked (need fixing in GP)"].append([memo.voucher, label, draft.problem])
+    elif draft.waiting_on:
+        out["Vendor credits that would wait for a mapping"].append([memo.voucher, label, draft.blocked_reason])
+    else:
+        out["Vendor credits to create in BILL"].append([memo.voucher, label, money_text(draft.amount)])
+
+
 def _payments_title(ctx: SyncContext) -> str:
     """GP Web Services cannot write payments: the preview says what will really happen to them."""
     if getattr(ctx.gp, "writes_payments", True):
@@ -117,9 +140,17 @@ def _payments(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> 
     done = set(SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
                                          state__in=[State.SYNCED, State.SKIPPED]).values_list("source_key", flat=True))
     paid = ctx.tenant.paid_status_set
+    applied = set(SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.CREDIT_APPLY,
+                                            state__in=[State.SYNCED, State.SKIPPED]).values_list("source_key", flat=True))
     for payment in ctx.bill.iter_payments(updated_since=since):
         if is_ours(payment):  # our record in BILL of what GP applied outside it: GP has it already
             continue
         if (payment.status or "").upper() in paid and payment.id not in done:
             out[_payments_title(ctx)].append(
-                [payment.id, f"{payment.amount:.2f}", f"{len(payment.bill_payments)} bill(s), status {payment.status}"])
+                [payment.id, money_text(payment.amount), f"{len(payment.bill_payments)} bill(s), status {payment.status}"])
+        if (payment.status or "").upper() in paid:
+            for bill_id, credit_id, amount in payment.vendor_credits:
+                key = f"{payment.id}:{credit_id}:{bill_id}"
+                if key not in applied:
+                    out["Credit memos to apply in GP (vendor credits BILL used)"].append(
+                        [key, money_text(amount), f"vendor credit {credit_id} used on bill {bill_id}"])

@@ -36,6 +36,12 @@ def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: An
             replay_payment(ctx, record)
         elif record.kind == Kind.BILL_DUE:
             _replay_bill_due(ctx, record)
+        elif record.kind == Kind.VENDOR_CREDIT:
+            _replay_credit(ctx, record)
+        elif record.kind == Kind.CREDIT_APPLY:
+            from .credit_applies import replay_apply
+
+            replay_apply(ctx, record)
     except Exception as exc:
         log.exception("replay of %s failed", record)
         fail_unless_uncertain(record, explain(exc), maybe_written=may_have_written(exc))
@@ -66,6 +72,21 @@ def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
     item = decide(ctx, invoice, record)
     if item:
         create_batch(ctx, [item])
+
+
+def _replay_credit(ctx: SyncContext, record: SyncRecord) -> None:
+    """Re-read the GP credit memo and run it through the credit flow (an unconfirmed create is looked up first)."""
+    from .credits import handle
+
+    memo = ctx.gp.get_invoice(record.source_key)
+    if memo is None:
+        settle(record, State.FLAGGED, reason=f"GP has no credit memo with voucher {record.source_key} any more.",
+               fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.")
+        return
+    ctx.forget_vendor(memo.vendor_id)
+    for dist in memo.distributions:
+        ctx.forget_account(dist.account)
+    handle(ctx, memo, record)
 
 
 def _replay_bill_due(ctx: SyncContext, record: SyncRecord) -> None:

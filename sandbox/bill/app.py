@@ -14,7 +14,15 @@ from typing import Any
 
 from .faults import Fault, Faults
 from .limits import Limits, Session, Sessions
-from .listing import BILL_FIELDS, CLASSIFICATION_FIELDS, FUNDING_FIELDS, PAYMENT_FIELDS, VENDOR_FIELDS, page
+from .listing import (
+    BILL_FIELDS,
+    CLASSIFICATION_FIELDS,
+    FUNDING_FIELDS,
+    PAYMENT_FIELDS,
+    VENDOR_CREDIT_FIELDS,
+    VENDOR_FIELDS,
+    page,
+)
 from .payments import Payments
 from .store import Store
 from .webhooks import EVENT_TYPES, WebhookHub
@@ -105,6 +113,16 @@ class BillApp:
         self._add(a, "POST", "bills/record-payment", lambda r: self.payments.record_outside(r.json()))
         self._add(a, "POST", f"bills/{ID}/archive", lambda r, id: s.set_bill_archived(id, True))
         self._add(a, "POST", f"bills/{ID}/restore", lambda r, id: s.set_bill_archived(id, False))
+        c = self.payments.credits
+        self._add(a, "GET", "vendor-credits", lambda r: page(s.rows(c.table), r.query, VENDOR_CREDIT_FIELDS))
+        self._add(a, "POST", "vendor-credits", lambda r: c.create([r.json()])[0], 201)
+        self._add(a, "POST", "vendor-credits/bulk", lambda r: {"vendorCredits": s.bulk_answer(c.create(r.json(), 50))}, 201)
+        self._add(a, "POST", "vendor-credits/bulk/archive",
+                  lambda r: {"vendorCredits": c.archive([i for i in r.query.get("ids", "").split(",") if i])})
+        self._add(a, "GET", f"vendor-credits/{ID}", lambda r, id: c.get(id))
+        self._add(a, "PATCH", f"vendor-credits/{ID}", lambda r, id: c.update(id, r.json(), replace=False))
+        self._add(a, "PUT", f"vendor-credits/{ID}", lambda r, id: c.update(id, r.json(), replace=True))
+        self._add(a, "POST", f"vendor-credits/{ID}/archive", lambda r, id: c.archive([id])[0])
         self._add(a, "GET", "payments", lambda r: page(s.rows(s.payments), r.query, PAYMENT_FIELDS))
         self._add(a, "POST", "payments", self._create_payment, 201)
         self._add(a, "GET", f"payments/{ID}", lambda r, id: s._copy(s.payments, id, "Payment"))

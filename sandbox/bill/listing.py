@@ -51,6 +51,10 @@ PAYMENT_FIELDS = _fields(
     "id vendorId status disbursementType processDate amount createdTime updatedTime",
     "processDate amount createdTime updatedTime",
 )
+VENDOR_CREDIT_FIELDS = _fields(
+    "id archived vendorId referenceNumber creditDate status amount createdTime updatedTime",
+    "creditDate amount createdTime updatedTime",
+)
 CLASSIFICATION_FIELDS = _fields("id archived name createdTime updatedTime", "name createdTime updatedTime")
 # BILL's collection filters the bank-account list by `bankAccountId` (the account's own `id`).
 FUNDING_FIELDS = _fields("id archived status createdTime updatedTime", "createdTime updatedTime",

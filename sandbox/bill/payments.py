@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from .credits import VendorCredits, credit_amounts
 from .store import ZERO, Store
 from .wire import ApiError, bad_request, money
 
@@ -67,8 +68,9 @@ ALLOWED_MOVES = {
 class Payments:
     """Create payments against bills and move them through their statuses."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, credits: VendorCredits | None = None) -> None:
         self.store = store
+        self.credits = credits or VendorCredits(store)
 
     def pay(
         self,
@@ -80,31 +82,39 @@ class Payments:
         disbursement_type: str = "ACH",
         funding_type: str = "BANK_ACCOUNT",
     ) -> dict[str, Any]:
-        """Pay `bills` ([{billId, amount?}]; amount defaults to what is still due) in one payment."""
+        """Pay `bills` ([{billId, amount?, vendorCredits?: [{id, amount}]}]) in one payment. `amount` is the
+        money part (default: what is still due less the credits used); the credits used lower the bill's due
+        at once (its creditAmount) and are given back if the payment is cancelled or voided."""
         store = self.store
         if not bills:
             raise bad_request("bills: at least one bill is needed")
         with store.lock:
             lines, vendor_ids = [], set()
+            wanted: list[tuple[str, Decimal]] = []
             for n, item in enumerate(bills):
                 bill = store._get(store.bills, item.get("billId", ""), "Bill")
                 open_amount = bill["dueAmount"] - bill["scheduledAmount"]
+                used = credit_amounts(item, f"bills[{n}]")
+                credit = sum((a for _, a in used), ZERO)
                 amount = (
                     money(item["amount"], f"bills[{n}].amount")
                     if item.get("amount") is not None
-                    else open_amount
+                    else open_amount - credit
                 )
-                if amount <= 0 or amount > open_amount:
+                if amount < 0 or amount + credit <= 0 or amount + credit > open_amount:
                     raise bad_request(
-                        f"bills[{n}].amount: {amount} is more than the {open_amount} still open"
+                        f"bills[{n}].amount: {amount + credit} is more than the {open_amount} still open"
                     )
                 vendor_ids.add(bill["vendorId"])
+                wanted.extend(used)
                 lines.append(
-                    {"id": store.ids.new("0bp"), "billId": bill["id"], "amount": amount, "vendorCredits": []}
+                    {"id": store.ids.new("0bp"), "billId": bill["id"], "amount": amount,
+                     "vendorCredits": [{"id": c, "amount": a} for c, a in used]}
                 )
             if len(vendor_ids) != 1:
                 raise bad_request("bills: one payment pays the bills of one vendor")
             vendor = store.vendors[vendor_ids.pop()]
+            self.credits.take(vendor["id"], wanted, "bills")
             if funding_type not in ("BANK_ACCOUNT", "CARD_ACCOUNT", "WALLET", "AP_CARD"):
                 raise bad_request(f"fundingAccount.type: {funding_type!r} is not a funding account type")
             funding = funding_account_id or (
@@ -133,6 +143,7 @@ class Payments:
             payment["fundingAmount"] = payment["amount"]
             store.payments[payment["id"]] = store._stamp_new(payment)
             self._apply(payment, scheduled=+1, paid=0)
+            self._use_credits(payment, +1)
             self._announce(payment, "payment.updated")
             if status != "SCHEDULED":
                 return self.move(payment["id"], status)
@@ -160,6 +171,8 @@ class Payments:
             self._apply(payment, scheduled=-1, paid=+1 if status == "PAID" else 0)
         elif status == "VOID":
             self._apply(payment, scheduled=0, paid=-1)
+        if status in ("CANCELLED", "VOID", "FAILED"):
+            self._use_credits(payment, -1)  # the credit is the vendor's to use again
             payment["voidInfo"].append(
                 {
                     "id": store.ids.new("0vd"),
@@ -290,6 +303,16 @@ class Payments:
             bill["scheduledAmount"] += scheduled * amount
             bill["paidAmount"] += paid * amount
             self.store._recompute(bill)
+
+    def _use_credits(self, payment: dict[str, Any], sign: int) -> None:
+        """Credits used on the payment's bills: the bills' creditAmount and the credits' appliedAmount."""
+        for line in payment["billPayments"]:
+            credit = sum((c["amount"] for c in line.get("vendorCredits") or []), ZERO)
+            if credit:
+                bill = self.store.bills[line["billId"]]
+                bill["creditAmount"] = bill.get("creditAmount", ZERO) + sign * credit
+                self.store._recompute(bill)
+        self.credits.use(payment, sign)
 
     def _announce(self, payment: dict[str, Any], event: str) -> None:
         store = self.store

@@ -149,25 +149,26 @@ class Store:
             return self._changed(vendor, "vendor.archived" if archived else "vendor.restored", "vendor")
 
     # --- bills -----------------------------------------------------------------------------------
-    def _line_items(self, items: Any, existing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    def _line_items(self, items: Any, existing: list[dict[str, Any]] | None = None,
+                    what: str = "billLineItems") -> list[dict[str, Any]]:
         if not isinstance(items, list) or not items:
-            raise bad_request("billLineItems: must not be empty")
+            raise bad_request(f"{what}: must not be empty")
         known = {item["id"]: item for item in existing or []}
         accounts = self.classifications["chart-of-accounts"]
         result = []
         for n, raw in enumerate(items):
             if not isinstance(raw, dict) or "amount" not in raw:
-                raise bad_request(f"billLineItems[{n}].amount: must not be null")
+                raise bad_request(f"{what}[{n}].amount: must not be null")
             item = copy.deepcopy(known.get(raw.get("id"), {})) if raw.get("id") else {}
             if raw.get("id") and raw["id"] not in known:
-                raise bad_request(f"billLineItems[{n}].id: {raw['id']} is not a line item of this bill")
+                raise bad_request(f"{what}[{n}].id: {raw['id']} is not a line item of this record")
             item.update({k: copy.deepcopy(v) for k, v in raw.items() if k != "id"})
             item["id"] = raw.get("id") or self.ids.new("00l")
-            item["amount"] = money(raw["amount"], f"billLineItems[{n}].amount")
+            item["amount"] = money(raw["amount"], f"{what}[{n}].amount")
             account_id = (item.get("classifications") or {}).get("chartOfAccountId")
             if account_id and account_id not in accounts:
                 raise bad_request(
-                    f"billLineItems[{n}].classifications.chartOfAccountId: unknown account {account_id}"
+                    f"{what}[{n}].classifications.chartOfAccountId: unknown account {account_id}"
                 )
             for name, kind in LINE_CLASSIFICATIONS.items():
                 value = (item.get("classifications") or {}).get(name)
@@ -218,10 +219,11 @@ class Store:
         """Amounts and paymentStatus follow the line items and the payments against the bill."""
         bill["amount"] = sum((i["amount"] for i in bill["billLineItems"]), ZERO)
         bill["fundingAmount"] = bill["amount"]
-        bill["dueAmount"] = bill["amount"] - bill["paidAmount"]
-        if bill["paidAmount"] >= bill["amount"] > 0:
+        # A vendor credit used on the bill (creditAmount) lowers what is due as a payment does.
+        bill["dueAmount"] = bill["amount"] - bill["paidAmount"] - bill.get("creditAmount", ZERO)
+        if bill["paidAmount"] + bill.get("creditAmount", ZERO) >= bill["amount"] > 0:
             status = "PAID"
-        elif bill["paidAmount"] > 0:
+        elif bill["paidAmount"] > 0 or bill.get("creditAmount", ZERO) > 0:
             status = "PARTIAL"
         elif bill["scheduledAmount"] > 0:
             status = "SCHEDULED"
@@ -277,7 +279,7 @@ class Store:
                     updated["billLineItems"] = [changed.pop(i["id"], i) for i in updated["billLineItems"]]
                     updated["billLineItems"] += list(changed.values())
             self._recompute(updated)
-            if updated["amount"] < updated["paidAmount"]:
+            if updated["amount"] < updated["paidAmount"] + updated.get("creditAmount", ZERO):
                 raise bad_request("amount: cannot be less than the amount already paid")
             if self.duplicate_invoice_check and self._is_duplicate(updated, []):
                 raise ApiError(

@@ -21,7 +21,7 @@ DEFAULT_ACCOUNTS = {
 MAX_LENGTHS = {"Name": 64, "ShortName": 15, "CheckName": 64, "TaxIdNumber": 11, "VendorDocumentNumber": 20,
                "Description": 30, "PONumber": 17, "DocumentNumber": 20, "Line1": 61, "Line2": 61, "Line3": 61,
                "City": 35, "State": 29, "PostalCode": 11, "Phone1": 21, "Email": 80, "ContactPerson": 61}
-MAX_KEY = {"Vendors": 15, "PayablesInvoices": 17, "PayablesPayments": 17}
+MAX_KEY = {"Vendors": 15, "PayablesInvoices": 17, "PayablesPayments": 17, "PayablesApplies": 17}
 
 
 def truncate(field: str, value: Any) -> Any:

@@ -23,6 +23,8 @@ RESOURCES = {
     "Purchasing/Vendors": "Vendors",
     "Purchasing/PayablesInvoices": "PayablesInvoices",
     "Purchasing/PayablesPayments": "PayablesPayments",
+    # Modelled, not in Part B: GP's "Apply Payables Documents" (eConnect taPMApply) as a resource.
+    "Purchasing/PayablesApplies": "PayablesApplies",
     "Purchasing/PurchaseOrders": "PurchaseOrders",
     "Financials/GLAccounts": "GLAccounts",
     "Financials/Checkbooks": "Checkbooks",
@@ -37,6 +39,7 @@ INVOICE_PATCHABLE = {"VendorDocumentNumber", "Description", "Date", "DueDate", "
 AMOUNT_FIELDS = ("PurchasesAmount", "TradeDiscountAmount", "FreightAmount", "MiscellaneousAmount", "TaxAmount")
 VENDOR_STATUSES = ("Active", "Inactive", "Temporary")
 PAYMENT_METHODS = ("Check", "EFT", "Cash", "CreditCard")
+CREDIT_TYPES = ("CreditMemo", "Return")  # payables document types 5 and 4: what may be applied to a voucher
 
 
 def _id(value: Any) -> str:
@@ -273,6 +276,55 @@ class GPCompany:
             if amount <= 0 or amount > available:
                 raise GPFault(400, "OverApplied", f"Voucher '{voucher}' has only {available:.2f} left to apply.")
 
+    def create_apply(self, body: dict[str, Any]) -> Record:
+        """POST Purchasing/PayablesApplies (modelled on GP's Apply Payables Documents / eConnect taPMApply):
+        apply a posted credit memo or return to open vouchers of its vendor. Both documents' open amounts
+        fall at once (an apply is not batched); a voucher or credit at zero moves to History."""
+        with self.lock:
+            key = builders.check_key("PayablesApplies", body.get("Key"))
+            if key in self.tables["PayablesApplies"]:
+                raise GPFault(409, "DuplicateKey", f"Apply '{key}' already exists.")
+            credit_key = _id(body.get("CreditVoucherKey"))
+            credit = self.tables["PayablesInvoices"].get(credit_key)
+            if credit is None:
+                raise GPFault(400, "VoucherNotFound", f"Voucher '{credit_key}' does not exist.")
+            if credit["DocumentType"] not in CREDIT_TYPES:
+                raise GPFault(400, "NotACredit", f"Voucher '{credit_key}' is a {credit['DocumentType']}, not a credit "
+                                                 "memo or return.")
+            if credit["TransactionState"] != "Open" or credit["IsVoided"]:
+                raise GPFault(400, "NotOpen", f"Credit '{credit_key}' is not open (it is {credit['TransactionState']}).")
+            if ("PayablesInvoices", credit_key) in self.locked:
+                raise GPFault(409, "RecordLocked", f"Voucher '{credit_key}' is being edited by another user.")
+            lines = [(_id(a.get("VoucherKey")), to_decimal(a.get("Amount"))) for a in body.get("ApplyTo") or []]
+            if not lines:
+                raise GPFault(400, "MissingField", "ApplyTo needs at least one voucher.")
+            vendor = _id(credit["VendorKey"])
+            self._check_applies(vendor, lines)
+            total = sum((a for _, a in lines), Decimal(0))
+            left = to_decimal(credit["CurrentTransactionAmount"])
+            if total > left:
+                raise GPFault(400, "OverApplied", f"Credit '{credit_key}' has only {left:.2f} left to apply.")
+            for voucher, amount in lines:
+                self._lower_open(voucher, amount)
+            self._lower_open(credit_key, total)
+            now = self.now()
+            record = {"Key": {"Id": key}, "VendorKey": credit["VendorKey"], "CreditVoucherKey": {"Id": credit_key},
+                      "Date": builders.date_stamp(body.get("Date") or now[:10]), "Amount": money(total),
+                      "ApplyTo": [{"VoucherKey": {"Id": v}, "Amount": money(a)} for v, a in lines],
+                      "CreatedDate": now, "ModifiedDate": now}
+            for voucher, amount in lines:
+                self.applied.append({"payment": key, "voucher": voucher, "amount": f"{amount:.2f}", "vendor": vendor,
+                                     "batch": "APPLY", "kind": "credit", "credit": credit_key})
+            return self._save("PayablesApplies", record)
+
+    def _lower_open(self, voucher: str, amount: Decimal) -> None:
+        inv = copy.deepcopy(self.get("PayablesInvoices", voucher))
+        remaining = to_decimal(inv["CurrentTransactionAmount"]) - amount
+        inv["CurrentTransactionAmount"] = money(remaining, inv["CurrentTransactionAmount"]["Currency"])
+        if remaining == 0:
+            inv["TransactionState"] = "History"
+        self._save("PayablesInvoices", inv)
+
     def post_batch(self, source: str, batch: str) -> dict[str, Any]:
         with self.lock:
             if ("Batches", f"{source};{norm_key(batch)}") in self.locked:
@@ -385,6 +437,14 @@ class GPCompany:
                 })
             else:
                 number = document or f"CM{len(self.applied) + 1:06d}"
+                memo = self.tables["PayablesInvoices"].get(number)
+                if memo is not None and memo["DocumentType"] in CREDIT_TYPES:  # a clerk's Apply Payables Documents
+                    if _id(memo["VendorKey"]) != vendor:
+                        raise GPFault(400, "WrongVendor", f"Credit '{number}' belongs to another vendor.")
+                    if value > to_decimal(memo["CurrentTransactionAmount"]) or memo["TransactionState"] != "Open":
+                        raise GPFault(400, "OverApplied", f"Credit '{number}' has only "
+                                      f"{to_decimal(memo['CurrentTransactionAmount']):.2f} left to apply.")
+                    self._lower_open(number, value)
             remaining = to_decimal(inv["CurrentTransactionAmount"]) - value
             inv["CurrentTransactionAmount"] = money(remaining, inv["CurrentTransactionAmount"]["Currency"])
             if remaining == 0:

@@ -28,12 +28,14 @@ _TENANT_PATH = re.compile(r"^/GPService/Tenants\((?P<tenant>[^)/]*)\)/(?P<what>h
 _RESOURCE = re.compile(r"^(?P<res>[A-Za-z/]+?)(?:\((?P<key>.*)\))?(?:\.json)?$")
 HELP_RESOURCES = (
     ("Purchasing/Vendors", "GET, POST, PATCH"), ("Purchasing/PayablesInvoices", "GET, POST, PATCH"),
-    ("Purchasing/PayablesPayments", "GET, POST"), ("Purchasing/PurchaseOrders", "GET"),
+    ("Purchasing/PayablesPayments", "GET, POST"), ("Purchasing/PayablesApplies", "GET, POST"),
+    ("Purchasing/PurchaseOrders", "GET"),
     ("Financials/GLAccounts", "GET"), ("Financials/Checkbooks", "GET"),
     ("PostingServices/System/Batches", "POST (GP-Custom-Action: POST)"),
 )
 ADDRESS_RESOURCE = "Purchasing/VendorAddresses"  # served with the vendor_addresses=separate variant
-_CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment"}
+_CREATE = {"Vendors": "create_vendor", "PayablesInvoices": "create_invoice", "PayablesPayments": "create_payment",
+           "PayablesApplies": "create_apply"}
 _PATCH = {"Vendors": "patch_vendor", "PayablesInvoices": "patch_invoice"}
 
 

@@ -190,6 +190,7 @@ def load(company: GPCompany, seed: str) -> None:
     t["Checkbooks"].load(checkbooks())
     t["PurchaseOrders"].load(purchase_orders())
     t["PayablesPayments"].load(small_payments())
+    t["PayablesApplies"].load([])
     if seed == "bench":
         load_bench(company, vendors=100_000, invoices=50_000)
         return

@@ -77,6 +77,7 @@ def test_fit_check_json_counts_what_the_demo_sandboxes_hold_and_writes_nothing(d
     assert report["gp"]["resources"]["missing"] == []
     assert report["gp"]["companies"]["visible"][0] == gp_sandbox.company
     assert report["gp"]["payments_write_back"]["possible"] is True
+    assert report["gp"]["credits"]["possible"] is True  # the help page offers Purchasing/PayablesApplies
     store = bill.store
     assert report["bill"]["vendors"] == sum(1 for v in store.vendors.values() if not v["archived"])
     assert report["bill"]["funding_accounts"] == sum(1 for b in store.bank_accounts.values() if not b.get("archived"))

@@ -113,6 +113,8 @@ def test_a_web_services_connection_is_checked_over_web_services_and_writes_nothi
     assert report["fits"] is True  # write-back and the hold flag are warnings: the Web Services way works
     said = " ".join(p["problem"] for p in report["problems"])
     assert "Payments cannot be written back over GP Web Services" in said and "no hold flag" in said
+    assert gp["credits"]["possible"] is False and "no method that applies a credit memo" in gp["credits"]["why"]
+    assert "Credit memos stay in GP" in said
 
 
 def test_a_tenant_sending_without_a_hold_check_is_told_what_that_risks(demo_ws):

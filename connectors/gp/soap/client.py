@@ -357,6 +357,15 @@ class GPWSClient:
     def post_batch(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise GPError("Batches cannot be posted over GP Web Services.", retryable=False, code="unsupported")
 
+    def get_apply(self, key: str) -> None:
+        """GP Web Services has no payables apply (credit memo to invoice): nothing the connector made exists."""
+        return None
+
+    def create_apply(self, *args: Any, **kwargs: Any) -> Any:
+        raise GPError("Credit memos cannot be applied over GP Web Services: it has no method to apply payables "
+                      "documents. Apply it in GP (Transactions › Purchasing › Apply Payables Documents).",
+                      retryable=False, code="unsupported")
+
     # --- diagnosis -------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
         """None when GP Web Services answers for this company; else one sentence saying what is wrong."""
