@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from audit.models import SyncRecord
 from audit.words import money_text
 from connectors.models import Tenant
 
@@ -22,6 +23,7 @@ DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
 VOUCHER_MARK = "GP voucher "
 HOLD_UNKNOWN = "gp-hold:unknown"  # waiting_on: GP (Web Services) cannot say whether the invoice is on hold
 MAX_DESCRIPTION = 255
+WAITING_ON_MAX: int = SyncRecord._meta.get_field("waiting_on").max_length or 200
 
 
 def voucher_marker(voucher: str) -> str:
@@ -101,6 +103,18 @@ def line_classifications(account: str, account_id: str | None, ctx: Any, waiting
         if problem not in problems:
             problems.append(problem)
     return {"chartOfAccountId": account_id or "", **found.ids}
+
+
+def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
+    """The waiting tokens that fit the ledger's column, in order (vendor first). A bill on many accounts and
+    segment values may name more than fit: it is released by the first of these approved, re-evaluated,
+    and then waits on the rest; its reason names them all."""
+    kept: list[str] = []
+    for token in tokens:
+        if len(" ".join([*kept, token])) > limit:
+            break
+        kept.append(token)
+    return " ".join(kept)
 
 
 def waiting_sentence(waiting_on: list[str]) -> str:

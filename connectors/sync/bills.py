@@ -34,7 +34,7 @@ from mappings.segments import wanted_keys
 
 from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
-from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
+from .bill_payload import BillDraft, build_draft, fit_waiting, is_approved, voucher_from_description
 from .context import SyncContext
 from .credit_payload import is_credit
 from .credits import sync_credit_docs
@@ -48,7 +48,6 @@ FLOW = "gp_bills"
 CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
-WAITING_ON_MAX: int = SyncRecord._meta.get_field("waiting_on").max_length or 200
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -210,18 +209,6 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
             settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting,
                    label=draft.label)
     ctx.tally["bill_blocked"] += 1
-
-def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
-    """The waiting tokens that fit the ledger's column, in order (vendor first). A bill on many accounts and
-    segment values may name more than fit: it is released by the first of these approved, re-evaluated,
-    and then waits on the rest; its reason names them all."""
-    kept: list[str] = []
-    for token in tokens:
-        if len(" ".join([*kept, token])) > limit:
-            break
-        kept.append(token)
-    return " ".join(kept)
-
 
 def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,

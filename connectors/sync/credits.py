@@ -36,8 +36,7 @@ from audit.ledger import (
 )
 from audit.models import Kind, State, SyncRecord
 
-from .bill_payload import BillDraft, money, voucher_from_description
-from .bills import fit_waiting
+from .bill_payload import BillDraft, fit_waiting, money, voucher_from_description
 from .context import SyncContext
 from .credit_payload import build_credit_draft, is_credit_approved, kind_word
 from .errors import explain
