@@ -7,9 +7,10 @@ that explains how a record got where it is.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from .ledger import attempt, settle
+from .ledger import attempt, owned_elsewhere, settle
 from .models import Job, State, SyncRecord, Trigger
 
 MANUAL_FLOW = "manual"
@@ -23,22 +24,51 @@ def start_replay(record: SyncRecord, user: Any) -> Job:
     return jobs.start(Job.REPLAY, user=user, tenant=record.tenant, record_ids=[record.pk])
 
 
-def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> int:
-    """Park records for good with the person's reason; the flows leave skipped records alone."""
+@dataclass
+class DontSyncResult:
+    """What Don't sync did: how many it parked, and those it left because they moved on meanwhile."""
+
+    skipped: int = 0
+    moved: list[SyncRecord] = field(default_factory=list)
+
+    def message(self) -> str:
+        said = f"{self.skipped} record(s) will not be synced."
+        if self.moved:
+            names = ", ".join(r.label or str(r) for r in self.moved[:5])
+            more = f" and {len(self.moved) - 5} more" if len(self.moved) > 5 else ""
+            said += (f" Left as they are, because the connector was working on them or they changed while "
+                     f"you looked: {names}{more}. Reload the page to see where they stand now.")
+        return said
+
+
+def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> DontSyncResult:
+    """Park records for good with the person's reason; the flows leave skipped records alone.
+
+    A record the connector is sending right now is left alone (parking it would hide the result of a
+    write that may be landing), and so is one that changed between the person's read and this write
+    (the settle is a compare-and-set): both are named back so the person reloads and decides again."""
     reason = " ".join(reason.split())
     if not reason:
         raise ValueError("Say why these records should not be synced.")
-    count = 0
+    result = DontSyncResult()
+    who = getattr(user, "get_username", lambda: "someone")()
     for record in records:
         if record.state in (State.SYNCED, State.SKIPPED):
             continue
-        who = getattr(user, "get_username", lambda: "someone")()
+        if owned_elsewhere(record):
+            result.moved.append(record)
+            continue
+        before = record.state
         with attempt(record, MANUAL_FLOW, Trigger.PERSON, user) as log:
-            log.outcome = "skipped"
-            log.request = {"reason": reason, "state_before": record.state}
+            log.request = {"reason": reason, "state_before": before}
             settle(record, State.SKIPPED, reason=f"Don't sync ({who}): {reason}", fix=RESUME_FIX)
-        count += 1
-    return count
+            took = record.state == State.SKIPPED
+            log.outcome = "skipped" if took else "not skipped: the record changed meanwhile"
+        if took:
+            result.skipped += 1
+        else:
+            result.moved.append(record)
+    return result
 
 
 def resume(record: SyncRecord, user: Any) -> Job | None:

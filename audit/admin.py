@@ -244,8 +244,8 @@ class RecordAdminBase(TenantScopedAdmin):
     def dont_sync_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         form = DontSyncForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            count = actions.dont_sync(queryset, form.cleaned_data["reason"], request.user)
-            self.message_user(request, f"{count} record(s) will not be synced.", messages.SUCCESS)
+            done = actions.dont_sync(queryset, form.cleaned_data["reason"], request.user)
+            self.message_user(request, done.message(), messages.WARNING if done.moved else messages.SUCCESS)
             return None
         context = {**self.admin_site.each_context(request), "title": "Don't sync these records?",
                    "form": form, "records": queryset[:200], "count": queryset.count(), "opts": self.model._meta,
@@ -291,8 +291,13 @@ class RecordAdminBase(TenantScopedAdmin):
         record = self._record_for_post(request, pk)
         form = DontSyncForm(request.POST)
         if form.is_valid():
-            actions.dont_sync([record], form.cleaned_data["reason"], request.user)
-            self.message_user(request, f"{record} will not be synced.", messages.SUCCESS)
+            done = actions.dont_sync([record], form.cleaned_data["reason"], request.user)
+            if done.moved:
+                self.message_user(request, f"{record.label or record} was left as it is: the connector was working "
+                                           "on it or it changed while you looked. Reload and decide again.",
+                                  messages.WARNING)
+            else:
+                self.message_user(request, f"{record.label or record} will not be synced.", messages.SUCCESS)
         else:
             self.message_user(request, "Say why this record should not be synced.", messages.ERROR)
         return self._back(request, record)

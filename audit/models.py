@@ -1,7 +1,7 @@
 """The ledger (one row per business object) and the append-only trail of every attempt on it.
 
 The ledger is what keeps money safe: a row moves to `sending` and commits before any external
-write, so a crash or timeout leaves evidence that the write may have happened (see design.md).
+write, so a crash or timeout leaves evidence that the write may have happened (see docs/design.md).
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ def child_env(db: str, redis: str, **extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="gpbill_site.settings",
         ENV_FILE=str(ROOT / "var" / "no-such-env-file"),  # a developer's .env must not redirect the bench
         LOG_LEVEL="WARNING",
+        # The sandboxes answer plain http on loopback; the clients check addresses when they are built.
+        CONNECTION_ALLOW_HTTP="True",
+        BILL_EXTRA_HOSTS="127.0.0.1,localhost",
         **extra,
     )
     if redis:

@@ -12,6 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
+from connectors.sync.bill_payload import HOLD_UNKNOWN
+from mappings.approval import records_waiting_for, release_ids
+
 from .models import (
     BILL_GATEWAYS,
     SECRET_FIELDS,
@@ -119,6 +122,17 @@ class TenantAdmin(TenantScopedAdmin):
         super().save_model(request, obj, form, change)
         if not change and not sees_all(request.user):
             add_member(obj, request.user, added_by=request.user)
+        if change and "send_without_hold_check" in form.changed_data and obj.send_without_hold_check:  # type: ignore[attr-defined]
+            self._release_hold_check_waiters(request, obj)
+
+    def _release_hold_check_waiters(self, request: HttpRequest, tenant: Tenant) -> None:
+        """Accepting invoices without GP's hold check releases those that waited on it, as approving a
+        mapping releases its waiters: nobody has to find and Replay them."""
+        waiting = records_waiting_for(tenant, HOLD_UNKNOWN)
+        if waiting:
+            release_ids(waiting)
+            self.message_user(request, f"{len(waiting):,} invoice(s) that waited for GP's hold check are on "
+                                       "their way to BILL.")
 
     def save_formset(self, request: HttpRequest, form: object, formset: object, change: bool) -> None:
         for membership in formset.save(commit=False):  # type: ignore[attr-defined]

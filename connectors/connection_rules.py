@@ -100,6 +100,19 @@ def check_url(url: str, *, bill: bool = False) -> None:
             "or https://gateway.stage.bill.com/… (sandbox).", code="bill_host")
 
 
+def address_problem(url: str, *, bill: bool = False) -> str:
+    """What is wrong with a saved address, in words, or "" when it may be called.
+
+    The clients ask this each time they are built from a saved connection, not only the admin form:
+    a row written some other way (a data import, a shell, an older release), a setting changed since,
+    or a host name that now resolves to a metadata address must not receive a password either."""
+    try:
+        check_url(url, bill=bill)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
 def identity_changed(model_name: str, changed_fields: list[str]) -> list[str]:
     """The identity fields among those a form changed."""
     return [f for f in IDENTITY_FIELDS.get(model_name, ()) if f in changed_fields]

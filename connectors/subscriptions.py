@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 
+from connectors.bill import webhooks as webhook_events
 from connectors.bill.http import BillError
 from connectors.models import BillConnection, Tenant
 
 log = logging.getLogger(__name__)
-VENDOR_BILL_EVENTS = ["vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",
-                      "bill.created", "bill.updated", "bill.archived", "bill.restored"]
-PAYMENT_EVENTS = ["payment.updated", "payment.failed"]
+VENDOR_BILL_EVENTS = list(webhook_events.VENDOR_BILL_EVENTS)
+PAYMENT_EVENTS = list(webhook_events.PAYMENT_EVENTS)
 EVENTS = VENDOR_BILL_EVENTS + PAYMENT_EVENTS
 
 

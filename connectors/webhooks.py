@@ -30,17 +30,13 @@ from django.views.decorators.http import require_POST
 
 from audit.models import EVENT_ID_MAX, WebhookEvent, WebhookRejection, this_hour
 from connectors.bill.ids import BILL_ID
-from connectors.bill.webhooks import SIGNATURE_HEADER, verify_signature
+from connectors.bill.webhooks import EVENTS, SIGNATURE_HEADER, verify_signature
 from connectors.models import BillConnection
 from connectors.queue import enqueue
 
 log = logging.getLogger(__name__)
 ENTITY_KEYS = {"vendor": "vendor", "bill": "bill", "payment": "payment"}
-HANDLED_EVENTS = {
-    "vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",
-    "bill.created", "bill.updated", "bill.archived", "bill.restored",
-    "payment.updated", "payment.failed",
-}
+HANDLED_EVENTS = set(EVENTS)
 # The metadata kept with a stored event: short strings only (never a nested structure from outside).
 KEPT_METADATA = ("eventId", "eventType", "organizationId", "subscriptionId", "version")
 

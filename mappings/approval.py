@@ -62,8 +62,12 @@ def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
 
 
 def records_waiting_on(mapping: AnyMapping) -> list[int]:
-    key = waiting_key(mapping)
-    qs = SyncRecord.objects.filter(tenant=mapping.tenant, state__in=ATTENTION_STATES, waiting_on__contains=key)
+    return records_waiting_for(mapping.tenant, waiting_key(mapping))
+
+
+def records_waiting_for(tenant: Any, key: str) -> list[int]:
+    """The tenant's records that still need attention and wait on `key` (a mapping, the hold check)."""
+    qs = SyncRecord.objects.filter(tenant=tenant, state__in=ATTENTION_STATES, waiting_on__contains=key)
     # `contains` could match a longer key with the same prefix; keep exact tokens only.
     return [r.pk for r in qs.only("pk", "waiting_on") if key in r.waiting_on.split()]
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 pytest_plugins = ["tests.fixtures_gp", "tests.fixtures_gp_ws", "tests.fixtures_bill"]
 
+import os  # noqa: E402
+
 import pytest  # noqa: E402
+
+# Worker processes the tests start (qcluster, gunicorn, sync workers) inherit this: the sandboxes answer
+# plain http on loopback, and the clients check a connection's address whenever they are built.
+os.environ.setdefault("CONNECTION_ALLOW_HTTP", "True")
+os.environ.setdefault("BILL_EXTRA_HOSTS", "127.0.0.1,localhost")
 
 from tests import cast  # noqa: E402
 

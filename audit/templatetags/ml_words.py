@@ -32,3 +32,12 @@ def kind_noun(kind: str) -> str:
 def money(value: Any, currency: str = "USD") -> str:
     """`{{ record.amount|money:record.currency }}` → "$999.99"."""
     return words.money_text(value, currency or "USD")
+
+
+@register.filter
+def count(value: Any) -> str:
+    """`{{ 20000|count }}` → "20,000": counts read at a glance, as finance people write them."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)

@@ -35,6 +35,18 @@ PAGE_SIZE = 100
 R = TypeVar("R")
 
 
+def _refuse_unsafe_addresses(connection: Any) -> None:
+    """No password or developer key goes to an address the connection rules refuse (see
+    connectors.connection_rules): checked when the client is built, not only when the form was saved."""
+    from connectors.connection_rules import address_problem
+
+    for url in (connection.api_base_url, connection.webhook_api_base_url):
+        problem = address_problem(url or "", bill=True)
+        if problem:
+            raise BillError(f"The BILL connection's address {url!r} cannot be used: {problem} "
+                            "A connector admin corrects it on the BILL connection.", code="ADDRESS")
+
+
 class BillClient:
     """BILL v3 for one BillConnection. Build it with `BillClient.for_connection(conn)`."""
 
@@ -48,6 +60,8 @@ class BillClient:
     ) -> None:
         self.connection = connection
         self.stats = CallStats()
+        if http is None:
+            _refuse_unsafe_addresses(connection)
         self.http = http or BillHttp(
             connection.api_base_url,
             connection.webhook_api_base_url,
@@ -61,6 +75,8 @@ class BillClient:
         # BILL's hourly limits are per developer key, shared with every org configured with the same key.
         self.key = key_of(connection)
         self.sessions = BillSessions(connection, self.http, self.gate, key=self.key)
+        # Set by a read-only context (preview, drift): every call but a read is refused before it leaves.
+        self.read_only = False
 
     @classmethod
     def for_connection(cls, connection: Any, **kwargs: Any) -> BillClient:
@@ -89,6 +105,9 @@ class BillClient:
 
     def call(self, operation: str, method: str, path: str, **options: Any) -> Any:
         """One logical operation, retried with backoff while BILL says to try again."""
+        if self.read_only and method.upper() != "GET":
+            raise BillError(f"A preview or drift report only reads: it refused to {operation} in BILL.",
+                            code="READ_ONLY")
         self.stats.calls += 1
         self.stats.by_operation[operation] += 1
 

@@ -9,18 +9,18 @@ reconciles first.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
+
+from connectors import money_json
 
 RATE_LIMIT_CODES = frozenset({"BDC_1322", "BDC_1144"})
 SESSION_INVALID_CODES = frozenset({"BDC_1109", "BDC_1120"})
@@ -64,25 +64,8 @@ class SessionInvalid(BillError):
     """401 / BDC_1109: the session expired or was never valid. The session layer signs in again once."""
 
 
-def encode_json(payload: Any) -> bytes:
-    """JSON with Decimal money written as exact numbers (never through float)."""
-    return _encode(payload).encode()
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    if isinstance(value, float):
-        raise TypeError("money must be Decimal, not float")
-    return json.dumps(value)
-
-
-def decode_json(raw: bytes) -> Any:
-    return json.loads(raw, parse_float=Decimal) if raw.strip() else None
+encode_json = money_json.dumps  # JSON with Decimal money written as exact numbers (never through float)
+decode_json = money_json.loads
 
 
 def error_from_response(status: int, raw: bytes) -> BillError:

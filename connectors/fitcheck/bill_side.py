@@ -11,11 +11,10 @@ from django.conf import settings
 from connectors.bill.client import BillClient
 from connectors.bill.gate import gate_for, key_of
 from connectors.bill.http import BillError
+from connectors.bill.webhooks import PAYMENT_EVENTS
 from mappings.matching import Account, Party
 
 from .problems import BLOCKER, WARNING, Problems
-
-PAYMENT_EVENTS = ("payment.updated", "payment.failed")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from . import resource_map as rm
-from .http import GPError, GPHttp
+from .http import GPError, GPHttp, refuse_unsafe_address
 from .records import (
     GPApply,
     GPCheckbook,
@@ -55,6 +55,7 @@ class GPClient:
     @classmethod
     def for_connection(cls, conn: GPConnection, **options: Any) -> GPClient:
         """The client for a saved GPConnection (NTLM with its domain account)."""
+        refuse_unsafe_address(conn.base_url)
         page_size = options.pop("page_size", rm.PAGE_SIZE)
         shape = options.pop("shape", None) or conn.resource_shape()
         if conn.route == conn.ROUTE_AGENT:

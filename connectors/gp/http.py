@@ -9,7 +9,6 @@ import atexit
 import json
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 from requests_ntlm import HttpNtlmAuth
+
+from connectors import money_json
 
 from . import resource_map as rm
 
@@ -76,6 +77,8 @@ class GPHttp:
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
         self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
+        # Set by a read-only context (preview, drift): every request but a read is refused before it leaves.
+        self.read_only = False
         self.request_count = 0  # calls made (each retry counts); NTLM handshake legs are in wire_count
         self.wire_count = 0
         self.company_root = f"{self.base_url}/" + rm.COMPANY_ROOT.format(
@@ -109,6 +112,9 @@ class GPHttp:
         connection refused). A timeout or reset after sending a POST raises a retryable GPError for
         the caller to reconcile first.
         """
+        if self.read_only and method.upper() != "GET":
+            raise GPError(f"A preview or drift report only reads: it refused to {method.upper()} {path} in GP.",
+                          retryable=False, code="read_only")
         tries = tries or self.max_tries
         for attempt in range(1, tries + 1):
             try:
@@ -182,6 +188,17 @@ class GPHttp:
                        retryable=True, code="unreachable")
 
 
+def refuse_unsafe_address(url: str) -> None:
+    """No Windows password goes to an address the connection rules refuse (connectors.connection_rules):
+    checked each time a client is built from a saved connection, not only when the form was saved."""
+    from connectors.connection_rules import address_problem
+
+    problem = address_problem(url or "")
+    if problem:
+        raise GPError(f"The GP connection's address {url!r} cannot be used: {problem} A connector admin "
+                      "corrects it on the GP connection.", retryable=False, code="address")
+
+
 def error_from_response(response: requests.Response, account: str, company: str, tenant: str) -> GPError:
     """Turn a GP error answer into a GPError with GP's message (which never carries our password)."""
     status = response.status_code
@@ -221,15 +238,4 @@ def error_from_response(response: requests.Response, account: str, company: str,
     return error(f"GP answered with HTTP {status}.", False, "http")
 
 
-def dumps(body: Any) -> bytes:
-    """JSON with Decimal amounts written exactly (as numbers, never through float)."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"\x00{value:f}\x00"  # marked, then unquoted below
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-    return _MARKED_DECIMAL.sub(r"\1", json.dumps(body, default=default)).encode()
-
-
-_MARKED_DECIMAL = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+dumps = money_json.dumps  # JSON with Decimal amounts written exactly (as numbers, never through float)

@@ -1,4 +1,4 @@
-"""Every path, query parameter and field name of gp_sba.md Part B, in one place.
+"""Every path, query parameter and field name of docs/gp_sba.md Part B, in one place.
 
 Part B is a model of SBA, not a capture. A deployment whose server's help page
 (`/GPService/Tenants(<tenant>)/help`) names something differently is adjusted here, not in the sync code.

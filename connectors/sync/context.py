@@ -23,7 +23,7 @@ class SyncContext:
     bill: Any  # connectors.bill.client.BillClient
     trigger: str = Trigger.SCHEDULE
     user: Any = None
-    dry_run: bool = False
+    dry_run: bool = False  # read-only: both clients refuse writes (see for_tenant)
     tally: Counter[str] = field(default_factory=Counter)
     _vendor_maps: dict[str, VendorMapping | None] = field(default_factory=dict)
     _account_maps: dict[str, GLAccountMapping | None] = field(default_factory=dict)
@@ -34,12 +34,16 @@ class SyncContext:
         from connectors.bill.client import BillClient
         from connectors.gp.transport import gp_client_for
 
-        return cls(
+        ctx = cls(
             tenant=tenant,
             gp=gp_client_for(tenant.gp_connection, **CLIENT_OPTIONS["gp"]),
             bill=BillClient.for_connection(tenant.bill_connection, **CLIENT_OPTIONS["bill"]),
             **kwargs,
         )
+        if ctx.dry_run:  # preview and drift: the clients refuse every write, so "writes nothing" is enforced
+            ctx.bill.read_only = True
+            ctx.gp.http.read_only = True
+        return ctx
 
     def settle_window(self, side: str) -> timedelta:
         """How long an unconfirmed create on `side` ("bill" or "gp") may still appear (audit.ledger)."""

@@ -1,4 +1,4 @@
-"""GP SBA sandbox: gp_sba.md Part B served over real HTTP(S) with real NTLM. No Django.
+"""GP SBA sandbox: docs/gp_sba.md Part B served over real HTTP(S) with real NTLM. No Django.
 
 `server.start_gp_sandbox(...)` starts one in-process (tests, `run_sandbox`); `python -m sandbox.gp`
 runs one from the shell. Modules: `store` (sorted tables), `builders` and `seeds` (data), `company`

@@ -1,6 +1,6 @@
 """Records of one GP resource, kept sorted by (ModifiedDate, Key) so `ModifiedDate ge` is a bisect.
 
-Records are the JSON-ready dicts of gp_sba.md Part B (money as `{"Value": Decimal, ...}`). A table can
+Records are the JSON-ready dicts of docs/gp_sba.md Part B (money as `{"Value": Decimal, ...}`). A table can
 also be *lazy*: the bench seed registers only (ModifiedDate, Key) pairs and a factory that builds a
 record from its key on demand, so 100,000 vendors cost an index, not 100,000 dicts. A changed lazy
 record is materialised.

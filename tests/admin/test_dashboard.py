@@ -46,7 +46,7 @@ def test_it_shows_bill_calls_this_hour_and_the_webhook_subscription_without_secr
     gate_for().spend(ORG, 42, key=key_of(conn))  # 42 calls counted by whichever gate is configured
     WebhookEvent.objects.create(tenant=tenant, event_id="ev1", event_type="payment.updated", state="processed")
     page = as_frank.get(URL).content.decode()
-    assert "<strong>42</strong> of 20000" in page
+    assert "<strong>42</strong> of 20,000" in page
     assert "subscribed" in page and "sub-123" in page
     assert "processed 1" in page
     for secret in ("pw-SECRET", "dk-SECRET", "whk-SECRET"):

@@ -66,3 +66,33 @@ def test_it_reports_invoices_missing_in_bill_and_amounts_that_differ(as_alice, w
     assert csv["Content-Type"].startswith("text/csv")
     text = csv.content.decode()
     assert "Amount differs,00000000000000301" in text and ",1250.00,999.00,-251.00" in text
+
+
+def test_a_read_only_context_refuses_every_write_before_it_leaves(wired, gp_sandbox, bill_sandbox, gp_ws_sandbox):
+    """Preview and drift build their context read-only: even a flow run through it could not write."""
+    from connectors.bill.http import BillError
+    from connectors.gp.http import GPError
+    from connectors.sync.context import SyncContext
+    from connectors.sync.runner import run_gp_to_bill
+    from tests.fixtures_gp_ws import wire_gp_interface
+
+    ctx = SyncContext.for_tenant(wired, dry_run=True)
+    with pytest.raises(BillError) as refused:
+        ctx.bill.create_vendor({"name": "Should Not Exist"})
+    assert refused.value.code == "READ_ONLY" and "only reads" in str(refused.value)
+    with pytest.raises(GPError) as refused_gp:
+        ctx.gp.patch_vendor("ACETRAVE0001", {"Name": "Renamed"})
+    assert refused_gp.value.code == "read_only"
+    assert len(list(ctx.bill.iter_vendors())) >= 0 and ctx.gp.get_vendor("ACETRAVE0001").name  # reads still work
+
+    run_gp_to_bill(wired, ctx=SyncContext.for_tenant(wired, dry_run=True))  # a whole flow: refusals, no writes
+    assert writes(bill_sandbox.stats()) == [] and writes(gp_sandbox.stats()) == []
+    assert not SyncRecord.objects.filter(tenant=wired, target_id__gt="").exists()
+
+    wire_gp_interface(wired, gp_sandbox, gp_ws_sandbox, "web_services")
+    wired.refresh_from_db()
+    over_ws = SyncContext.for_tenant(wired, dry_run=True)
+    with pytest.raises(GPError) as refused_ws:
+        over_ws.gp.patch_vendor("ACETRAVE0001", {"Name": "Renamed"})
+    assert refused_ws.value.code == "read_only" and "UpdateVendor" in str(refused_ws.value)
+    assert over_ws.gp.get_vendor("ACETRAVE0001").name == "A Travel Company"

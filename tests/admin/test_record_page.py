@@ -137,6 +137,32 @@ def test_it_stops_a_record_with_the_reason_and_who_said_so(as_frank, tenant):
     assert "Don&#x27;t sync chosen" in page and "Settled by phone with the vendor" in page  # the trail line
 
 
+def test_dont_sync_leaves_a_record_the_connector_is_sending_and_says_reload(as_frank, tenant):
+    import os
+    import socket
+
+    # A live writer (this very process, under another thread's claim) has the row `sending`.
+    rec = record(tenant, "D3", "sending", sending_by=f"{socket.gethostname()}:{os.getppid()}")
+    response = as_frank.post(f"/admin/audit/syncrecord/{rec.pk}/dont-sync/", {"reason": "duplicate"}, follow=True)
+    rec.refresh_from_db()
+    assert rec.state == State.SENDING  # parking it would hide the write that may be landing
+    assert "was left as it is" in response.content.decode() and "Reload" in response.content.decode()
+
+
+def test_dont_sync_from_a_stale_copy_is_not_silent(tenant, frank):
+    from audit.actions import dont_sync
+
+    rec = record(tenant, "D4", "failed", label="ACME invoice 4")
+    stale = SyncRecord.objects.get(pk=rec.pk)
+    SyncRecord.objects.filter(pk=rec.pk).update(state=State.PENDING, updated_at=timezone.now())  # a flow moved it
+    done = dont_sync([stale], "paid by phone", frank)
+    assert (done.skipped, [r.pk for r in done.moved]) == (0, [rec.pk])
+    assert "ACME invoice 4" in done.message() and "Reload the page" in done.message()
+    rec.refresh_from_db()
+    assert rec.state == State.PENDING
+    assert rec.trail.get().outcome == "not skipped: the record changed meanwhile"
+
+
 def test_it_refuses_dont_sync_without_a_reason(as_frank, tenant):
     rec = record(tenant, "D2", "failed")
     as_frank.post(f"/admin/audit/syncrecord/{rec.pk}/dont-sync/", {"reason": "   "})

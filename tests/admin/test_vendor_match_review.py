@@ -101,6 +101,7 @@ def test_approving_with_confirmed_choices_says_what_changed_and_shows_it_on_the_
 
     changes = text(as_frank.get("/admin/mappings/mappingchange/?subject=bill_vendor"))
     assert "BILL vendor record" in changes and "1 Microsoft Way, Redmond, WA 98052, US" in changes
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d UTC", changes)  # when, with its zone
     record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key="CONTOSO0001")
     page = text(as_frank.get(f"/admin/audit/syncrecord/{record.pk}/change/"))
     panels = page[page.index('id="ml-record"') if 'id="ml-record"' in page else 0:page.index('id="ml-trail"')]

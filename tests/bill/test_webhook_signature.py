@@ -9,7 +9,7 @@ import pytest
 
 from connectors.bill.webhooks import compute_signature, verify_signature
 
-# Self-computed vectors from /work/shared/api/bill_v3.md §8 (not published by BILL).
+# Self-computed vectors from docs/bill_v3.md §8 (not published by BILL).
 DOC_BODY = (
     b'{"metadata":{"eventId":"625947c4-8e6b-48f0-ae72-ea9c9375ec27","subscriptionId":"f6d06930-e3e2-4509-be37-'
     b'4dbda29efc6i","organizationId":"00802DEVKGROHKDIY4zyx","eventType":"bill.created","version":"1"},"bill":{"id":'

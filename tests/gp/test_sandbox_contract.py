@@ -1,4 +1,4 @@
-"""The sandbox serves gp_sba.md Part B: paths, envelope, list queries, error shape; and its control API."""
+"""The sandbox serves docs/gp_sba.md Part B: paths, envelope, list queries, error shape; and its control API."""
 
 from __future__ import annotations
 

@@ -223,3 +223,40 @@ def test_a_listed_extra_host_is_allowed_for_bill(client, alice, tenant, bill_san
     page = _save_bill(client, conn, api_base_url=bill_sandbox.api_url, password="pw", dev_key="dk")
     assert page.status_code == 302
     assert [str(m) for m in get_messages(page.wsgi_request)]
+
+
+def test_an_address_saved_around_the_form_is_refused_when_the_client_is_built(tenant, gp_sandbox, bill_sandbox,
+                                                                              settings):
+    """A row written by an import, a shell or an older release, or a setting tightened since: the clients
+    check the address themselves, so no password leaves for a listener, plain http or a BILL look-alike."""
+    from audit.models import SyncRecord
+    from connectors.bill.client import BillClient
+    from connectors.bill.http import BillError
+    from connectors.gp.client import GPClient
+    from connectors.gp.http import GPError
+    from connectors.sync.runner import run_gp_to_bill
+
+    listener = Listener()
+    try:
+        settings.CONNECTION_ALLOW_HTTP, settings.BILL_EXTRA_HOSTS = False, []
+        gp = wire_gp_connection(tenant, gp_sandbox, base_url=listener.url)  # saved without the form
+        bill = wire_bill_connection(tenant, bill_sandbox, api_base_url=listener.url + "/connect")
+        with pytest.raises(GPError) as gp_refused:
+            GPClient.for_connection(gp)
+        assert gp_refused.value.code == "address" and "must start with https://" in str(gp_refused.value)
+        with pytest.raises(BillError) as bill_refused:
+            BillClient.for_connection(bill)
+        assert bill_refused.value.code == "ADDRESS" and "must start with https://" in str(bill_refused.value)
+        settings.CONNECTION_ALLOW_HTTP = True  # plain http allowed, yet not a BILL host
+        with pytest.raises(BillError, match="one of BILL's gateways"):
+            BillClient.for_connection(bill)
+        with pytest.raises(Exception, match="cannot be used"):
+            run_gp_to_bill(tenant)  # a run stops with the reason, before any request
+        assert listener.seen == [] and gp_sandbox.password not in listener.everything_received()
+        assert not SyncRecord.objects.filter(tenant=tenant).exists()
+        gp.base_url = "http://169.254.169.254/"
+        gp.save()
+        with pytest.raises(GPError, match="link-local or cloud metadata"):
+            GPClient.for_connection(gp)
+    finally:
+        listener.stop()

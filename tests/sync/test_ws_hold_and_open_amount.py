@@ -11,6 +11,7 @@ sends them. End to end: the SOAP sandbox serves the SBA sandbox's company, BILL 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,38 @@ def test_sba_still_reads_the_hold_flag_and_ignores_the_web_services_switch(wired
     assert not SyncRecord.objects.filter(
         tenant=wired, kind=Kind.BILL, source_key=HELD, target_id__gt=""
     ).exists()
+
+
+def _tenant_form_data(tenant: Any, **changes: Any) -> dict[str, Any]:
+    """What the tenant's change page posts: every field as shown, with `changes` applied."""
+    from django.contrib import admin as django_admin
+
+    from connectors.models import Tenant
+
+    form = django_admin.site._registry[Tenant].get_form(None, tenant)(instance=tenant)
+    data: dict[str, Any] = {}
+    for name in form.fields:
+        value = changes.get(name, form[name].value())
+        if value is True:
+            data[name] = "on"
+        elif value not in (False, None):
+            data[name] = value
+    return {**data, "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+
+
+def test_turning_on_sending_without_a_hold_check_in_the_tenant_page_sends_the_waiting_invoices(over_ws):
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    sync_twice(over_ws)
+    assert FREE not in bills_by_voucher(over_ws)
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    page = reverse("admin:connectors_tenant_change", args=[over_ws.pk])
+    response = admin.post(page, _tenant_form_data(over_ws, send_without_hold_check=True), follow=True)
+    assert response.status_code == 200 and "waited for GP&#x27;s hold check are on their way to BILL" in (
+        response.content.decode())
+    # Released by itself, as a mapping approval releases its waiters: no Replay needed.
+    assert record(over_ws, "bill", FREE).state == State.SYNCED
+    assert bill_of(over_ws, FREE).amount == Decimal("2260.00")

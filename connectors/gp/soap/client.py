@@ -24,7 +24,7 @@ from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
-from connectors.gp.http import GPError, GPHttp, RelayFailure
+from connectors.gp.http import GPError, GPHttp, RelayFailure, refuse_unsafe_address
 from connectors.gp.records import (
     GPCheckbook,
     GPGLAccount,
@@ -70,6 +70,7 @@ class GPWSClient:
     def for_connection(cls, conn: GPConnection, **options: Any) -> GPWSClient:
         options.pop("page_size", None)
         url = (getattr(conn, "web_services_url", "") or "").strip() or default_endpoint(conn.base_url)
+        refuse_unsafe_address(url)
         if conn.route == conn.ROUTE_AGENT:  # the agent runs the SOAP calls against its GP Web Services URL
             from connectors.relay.adapter import AgentAdapter
 
@@ -103,6 +104,9 @@ class GPWSClient:
     def call(self, operation: str, *, tries: int | None = None, with_context: bool = True, **params: Any) -> Any:
         """One operation with GP's errors as GPError; reads (and UpdateVendor, which sets values) are retried
         while GP says trying again can help."""
+        if self.http.read_only and not operation.startswith(ws.READ_OPERATION_PREFIXES):
+            raise GPError(f"A preview or drift report only reads: it refused to call {operation} in GP.",
+                          retryable=False, code="read_only")
         tries = tries or self.http.max_tries
         for attempt in range(1, tries + 1):
             try:

@@ -39,6 +39,8 @@ GET_CHECKBOOK_LIST = "GetCheckbookList"
 GET_POSTED_PAYMENTS_LIST = "GetPostedPayablesVendorPaymentsList"
 GET_POLICY_BY_OPERATION = "GetPolicyByOperation"
 GET_LOGGED_VALIDATION_RESULT = "GetLoggedValidationResultByKey"
+# GP Web Services names every read Get…; everything else (Create…, Update…, Delete…, Void…) writes.
+READ_OPERATION_PREFIXES = ("Get",)
 # What the connector calls, and what for: the fit check holds these against the operations in the WSDL.
 NEEDED = {
     GET_COMPANY_LIST: "find the company", GET_VENDOR_LIST: "list vendors", GET_VENDOR_BY_KEY: "read a vendor",

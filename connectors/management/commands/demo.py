@@ -42,6 +42,8 @@ class Command(BaseCommand):
         if options["once"]:
             options["gp_port"] = options["bill_port"] = 0  # free ports: never clash with a running demo
         options["allow_http_webhooks"] = True  # the demo's admin is plain http on 127.0.0.1
+        # The sandboxes answer plain http on loopback; the clients check addresses when they are built.
+        settings.CONNECTION_ALLOW_HTTP, settings.BILL_EXTRA_HOSTS = True, ["127.0.0.1", "localhost"]
         gp, bill = start_both(options)
         try:
             if options["once"]:
