@@ -103,6 +103,21 @@ def _start_bills(
     return out
 
 
+def _forget_old_runs(redis_url: str) -> None:
+    """The database is new, but Redis is not: tasks queued and leases held by an earlier run (for tenant
+    pks this run reuses) would run or block here. Both queues are emptied, the flow leases dropped."""
+    from connectors.queue import LONG, SHORT, shared_broker
+
+    for name in (SHORT, LONG):
+        shared_broker(name).purge_queue()
+    if redis_url:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter("mlc:lock:*"):
+            client.delete(key)
+
+
 def _prepare(tenant: Any, vendor_ids: list[str] | None = None) -> None:
     """Vendors approved as 'create in BILL' and accounts linked, in bulk (as finance would, at once)."""
     from connectors.sync.context import SyncContext
@@ -231,6 +246,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "BILL_HOURLY_BUDGET": str(budget),
     }
     info = setup(args, extra=extra)
+    _forget_old_runs(info["redis_url"])
     dev_key = "01F" + uuid.uuid4().hex.upper()
     orgs = [fresh_org_id() for _ in range(n + 1)]
     gp_a = start_gp(args.vendors, args.invoices)
@@ -287,13 +303,17 @@ def _measure(
         )
         # The small seed's checkbook pays what BILL paid (a funding account mapping would do the same).
         Tenant.objects.filter(pk=t.pk).update(
-            poll_interval_minutes=1, default_checkbook_id="UPTOWN TRUST", bill_policy=Tenant.BILL_POLICY_POSTED
+            poll_interval_minutes=1,
+            default_checkbook_id="UPTOWN TRUST",
+            bill_policy=Tenant.BILL_POLICY_POSTED,
         )
         t = Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=t.pk)
         _prepare(t)
         others.append(t)
     a = wire(gp_a.info, {**bills[0].info, "org_id": orgs[0]}, slug="a-loading")
     _prepare(a, [f"B{i:07d}" for i in range(args.vendors)])  # the bench seed's GP vendor IDs
+    # Saving a tenant makes its schedules; A's first poll would start its load before B…K are ready.
+    Schedule.objects.filter(name__startswith=schedule_name(a, "")).delete()
 
     env = child_env(info["database_url"], info["redis_url"], **extra)
     port = free_port()
