@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connectors.models import Tenant
-from connectors.queue import enqueue
+from connectors.queue import LONG, enqueue
 from connectors.tenancy import scope, sees_all, tenants_for
 
 from .models import Job, SyncRecord, Trigger
@@ -26,12 +26,12 @@ REPLAY_CHUNK = 20
 
 
 def start(kind: str, *, user: Any = None, tenant: Tenant | None = None, record_ids: Iterable[int] = ()) -> Job:
-    """Create the job row and queue it; the caller redirects to the job page."""
+    """Create the job row and queue it on the long queue; the caller redirects to the job page."""
     ids = [int(i) for i in record_ids]
     job = Job.objects.create(
         kind=kind, tenant=tenant, user=user if getattr(user, "pk", None) else None, record_ids=ids, total=len(ids)
     )
-    enqueue("audit.tasks.run_job", job.pk)
+    enqueue("audit.tasks.run_job", job.pk, queue=LONG)  # minutes to hours: never in front of a webhook
     return job
 
 

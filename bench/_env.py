@@ -27,9 +27,15 @@ SQLITE_PATH = ROOT / "var" / "bench.sqlite3"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", choices=["auto", "postgres", "sqlite"], default="auto",
-                        help="engine of the bench's own database (default: PostgreSQL when it answers)")
-    parser.add_argument("--no-redis", action="store_true", help="database gate, locks and broker instead of Redis")
+    parser.add_argument(
+        "--db",
+        choices=["auto", "postgres", "sqlite"],
+        default="auto",
+        help="engine of the bench's own database (default: PostgreSQL when it answers)",
+    )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="database gate, locks and broker instead of Redis"
+    )
 
 
 def reachable(host: str, port: int) -> bool:
@@ -87,7 +93,9 @@ def child_env(db: str, redis: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def setup(args: argparse.Namespace, fresh: bool = True, extra: dict[str, str] | None = None) -> dict[str, str]:
+def setup(
+    args: argparse.Namespace, fresh: bool = True, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """Point this process at the bench database (fresh and migrated), then start Django."""
     db, redis = choose(args)
     if fresh:
@@ -102,13 +110,19 @@ def setup(args: argparse.Namespace, fresh: bool = True, extra: dict[str, str] | 
     call_command("migrate", verbosity=0, interactive=False)
     # Redis is not flushed: another bench may be using it. Each run has its own BILL org ID (so its
     # own gate keys and hourly count), and the webhook bench clears the one queue it fills.
-    return {"database": "postgresql" if db.startswith("postgres") else "sqlite", "redis": bool(redis),
-            "database_url": db, "redis_url": redis}
+    return {
+        "database": "postgresql" if db.startswith("postgres") else "sqlite",
+        "redis": bool(redis),
+        "database_url": db,
+        "redis_url": redis,
+    }
 
 
 def _first(command: list[str]) -> str:
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=5).stdout.strip().splitlines()[0]
+        return (
+            subprocess.run(command, capture_output=True, text=True, timeout=5).stdout.strip().splitlines()[0]
+        )
     except (OSError, IndexError, subprocess.SubprocessError):
         return ""
 
@@ -117,19 +131,30 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
     mem_gb = 0.0
     try:
-        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
+        kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
         mem_gb = round(kb / 1024 / 1024, 1)
     except (OSError, StopIteration, ValueError):
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "os": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "os": platform.platform(),
         "python": sys.version.split()[0],
         "postgresql": _first(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"]),
         "redis": _first(["redis-cli", "-h", "127.0.0.1", "INFO", "server"]) and _redis_version(),
@@ -145,12 +170,25 @@ def _redis_version() -> str:
         return ""
 
 
+RESULTS_DIR = ROOT / "var" / "bench-results"
+
+
 def emit(result: dict[str, Any]) -> None:
-    print(json.dumps(result, indent=2, default=str), flush=True)
+    """Print the result, and keep it as the benchmark's latest (`var/bench-results/<name>.json`, read
+    by `python -m bench all`)."""
+    text = json.dumps(result, indent=2, default=str)
+    print(text, flush=True)
+    name = result.get("benchmark")
+    if isinstance(name, str) and name.isidentifier():
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / f"{name}.json").write_text(text)
 
 
-def run_main(make_parser: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], dict[str, Any]],
-             argv: list[str]) -> int:
+def run_main(
+    make_parser: Callable[[], argparse.ArgumentParser],
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    argv: list[str],
+) -> int:
     """Parse the options, run, add the machine description, print the result as JSON."""
     result = run(make_parser().parse_args(argv))
     result["machine"] = machine()

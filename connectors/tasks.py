@@ -13,13 +13,61 @@ def _tenant(tenant_id: int) -> Tenant:
 
 
 def sync_tenant(tenant_id: int, trigger: str = Trigger.SCHEDULE) -> dict[str, Any]:
-    """Both directions for one tenant: GP → BILL, then BILL → GP (the webhook safety net)."""
+    """Both directions for one tenant: GP → BILL, then BILL → GP (the webhook safety net).
+
+    A tenant whose GP → BILL has never finished a run (its first load: every open invoice) has that
+    direction handed to the long queue, once; this short task does only BILL → GP."""
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     tenant = _tenant(tenant_id)
     if not tenant.is_active:
         return {"skipped": "tenant is not active"}
-    return {"gp_to_bill": run_gp_to_bill(tenant, trigger=trigger), "bill_to_gp": run_bill_to_gp(tenant, trigger=trigger)}
+    if needs_first_load(tenant):
+        gp_to_bill: dict[str, Any] = {"handed_to_long_queue": hand_off_first_load(tenant, trigger)}
+    else:
+        gp_to_bill = run_gp_to_bill(tenant, trigger=trigger)
+    return {"gp_to_bill": gp_to_bill, "bill_to_gp": run_bill_to_gp(tenant, trigger=trigger)}
+
+
+FIRST_LOAD_LEASE = "first-load-queued"
+
+
+def needs_first_load(tenant: Tenant) -> bool:
+    """GP → BILL has not yet completed a run over the tenant's bills: the next run reads them all."""
+    from audit.models import PollCursor
+    from connectors.sync.bills import FLOW
+
+    return not PollCursor.objects.filter(tenant=tenant, flow=FLOW, cursor__isnull=False).exists()
+
+
+def hand_off_first_load(tenant: Tenant, trigger: str) -> bool:
+    """Queue the tenant's first GP → BILL run on the long queue unless one is queued or running (a
+    lease held from queueing to the run's end; it expires with the long queue's timeout)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from connectors.queue import LONG, enqueue
+    from connectors.sync.locks import try_acquire
+
+    name = f"{tenant.pk}:{FIRST_LOAD_LEASE}"
+    holder = try_acquire(name, timedelta(seconds=settings.Q_LONG_TIMEOUT + 300))
+    if holder is None:
+        return False
+    enqueue("connectors.tasks.first_load", tenant.pk, holder, trigger, queue=LONG)
+    return True
+
+
+def first_load(tenant_id: int, holder: str, trigger: str = Trigger.SCHEDULE) -> dict[str, Any]:
+    """The long queue's GP → BILL run of a tenant's first load; frees the hand-off lease at the end."""
+    from connectors.sync.locks import release
+    from connectors.sync.runner import run_gp_to_bill
+
+    try:
+        tenant = _tenant(tenant_id)
+        return run_gp_to_bill(tenant, trigger=trigger) if tenant.is_active else {"skipped": "tenant is not active"}
+    finally:
+        release(f"{tenant_id}:{FIRST_LOAD_LEASE}", holder)
 
 
 def replay_records(ids: list[int], trigger: str = Trigger.REPLAY, user_id: int | None = None) -> dict[str, int]:

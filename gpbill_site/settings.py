@@ -172,6 +172,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 
 # --- django-q2 -----------------------------------------------------------------------------------
 Q_TIMEOUT = env.int("Q_TIMEOUT", default=600)
+Q_LONG_TIMEOUT = env.int("Q_LONG_TIMEOUT", default=4 * 3600)
 Q_CLUSTER: dict[str, object] = {
     "name": "ml-connector",
     "workers": env.int("Q_WORKERS", default=1 if IS_SQLITE else 4),
@@ -184,6 +185,16 @@ Q_CLUSTER: dict[str, object] = {
     "ack_failures": True,
     "label": "Task queue",
     "sync": env.bool("Q_SYNC", default=False),
+    # The long queue (connectors/queue.py LONG): initial loads and person-started jobs, served by a
+    # qcluster of its own (`Q_CLUSTER_NAME=long python manage.py qcluster`), so a 20,000-invoice
+    # load never holds a worker that a webhook or a scheduled poll of another tenant is waiting for.
+    "ALT_CLUSTERS": {
+        "long": {
+            "workers": env.int("Q_LONG_WORKERS", default=1 if IS_SQLITE else 2),
+            "timeout": Q_LONG_TIMEOUT,
+            "retry": Q_LONG_TIMEOUT + 120,
+        },
+    },
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -18,7 +18,7 @@ from connectors.management.commands.run_sandbox import add_sandbox_arguments, de
 
 
 class Command(BaseCommand):
-    help = ("Run the demo: GP and BILL sandboxes, a tenant wired to them, qcluster and the admin. "
+    help = ("Run the demo: GP and BILL sandboxes, a tenant wired to them, qcluster (both queues) and the admin. "
             "--once: set up, approve the suggested mappings, sync both ways once, print a JSON summary.")
 
     def add_arguments(self, parser: Any) -> None:
@@ -94,6 +94,8 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = [
             subprocess.Popen([*manage, "qcluster"], env=env),
+            # The long queue: the admin's jobs (initial load, sync now, preview…) run there.
+            subprocess.Popen([*manage, "qcluster"], env={**env, "Q_CLUSTER_NAME": "long"}),
             subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{options['port']}"], env=env),
         ]
         self.stdout.write(f"\nAdmin: {url}/admin/")
