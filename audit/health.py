@@ -2,7 +2,7 @@
 
 Built on django-health-check (kept, async, answers HTML, JSON, text and OpenMetrics by `Accept`):
 the database, the cache (sign-in throttling and, with Redis, the gate share it), the task queue's
-broker, and whether the schedules are running at all. It is public, like any load balancer probe, so
+broker, whether the schedules are running at all, and whether the long queue's cluster takes its jobs. It is public, like any load balancer probe, so
 it names no tenant and no figure a stranger could use: a late tenant is the dashboard's and
 `/metrics`' business, not this page's.
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from .models import PollCursor
+from .models import Job, PollCursor
 
 
 @dataclasses.dataclass
@@ -65,10 +66,29 @@ class SchedulesRunning(HealthCheck):
             raise ServiceUnavailable(f"no poll has succeeded for {minutes} minutes: is qcluster running?")
 
 
+@dataclasses.dataclass
+class LongQueueServed(HealthCheck):
+    """The long queue's qcluster (`Q_CLUSTER_NAME=long`) is running: admin jobs and first loads go there,
+    and without it they wait for ever while everything else looks fine. A job still queued after
+    LONG_QUEUE_ALERT_MINUTES, while no job has started in that time, says nobody is taking them."""
+
+    def run(self) -> None:
+        minutes = int(settings.LONG_QUEUE_ALERT_MINUTES)
+        since = timezone.now() - timedelta(minutes=minutes)
+        oldest = (Job.objects.filter(state=Job.QUEUED, created_at__lt=since)
+                  .order_by("created_at").values_list("created_at", flat=True).first())
+        # A queue busy with long jobs still starts one now and then; a queue nobody serves starts none.
+        if oldest is not None and not Job.objects.filter(started_at__gte=since).exists():
+            waited = int((timezone.now() - oldest).total_seconds() // 60)
+            raise ServiceUnavailable(f"a job has waited {waited} minutes for the long queue: is its qcluster "
+                                     "(Q_CLUSTER_NAME=long) running?")
+
+
 class ConnectorHealthView(HealthCheckView):
     checks = (
         "health_check.checks.Database",
         "health_check.checks.Cache",
         "audit.health.TaskBroker",
         "audit.health.SchedulesRunning",
+        "audit.health.LongQueueServed",
     )

@@ -173,6 +173,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # --- django-q2 -----------------------------------------------------------------------------------
 Q_TIMEOUT = env.int("Q_TIMEOUT", default=600)
 Q_LONG_TIMEOUT = env.int("Q_LONG_TIMEOUT", default=4 * 3600)
+# /health/ turns red when a job has waited this long for the long queue and none started meanwhile.
+LONG_QUEUE_ALERT_MINUTES = env.int("LONG_QUEUE_ALERT_MINUTES", default=30)
 Q_CLUSTER: dict[str, object] = {
     "name": "ml-connector",
     "workers": env.int("Q_WORKERS", default=1 if IS_SQLITE else 4),

@@ -4,8 +4,9 @@ and BILL's hourly limits counted, in the database or in Redis when REDIS_URL is 
 BILL's rate-limit page: 20,000 calls and 200 sign-ins per hour *per developer key*, across every
 organization that uses the key; 3 concurrent calls per organization. So slots are per org, and the
 hour's calls and sign-ins are counted per developer key (`DevKey`: a fingerprint, never the key) and
-shared fairly between the orgs using it: each org is guaranteed budget ÷ orgs, and may use more only
-out of what the others have not claimed — one busy tenant cannot spend the hour of the others.
+shared fairly between the orgs using it: each org is guaranteed budget ÷ orgs and takes no more while
+the others are still configured (an idle org's part is kept for it, not lent) — one busy tenant cannot
+spend the hour of the others.
 
 Slots are leases that expire, so a worker killed mid-call frees its slot after `lease_seconds`.
 The gate also offers a named mutex (same lease idea) that the session layer uses to log in once.

@@ -105,3 +105,26 @@ def test_metrics_read_the_bill_gate_once_per_developer_key_and_show_each_orgs_sh
     key_line = next(line for line in text.splitlines() if line.startswith("mlc_bill_key_calls_this_hour{"))
     assert float(key_line.rsplit(" ", 1)[1]) == sum(used.values()) >= 4
     assert "one-shared-developer-key" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_turns_red_when_the_long_queue_takes_no_job(client, tenant, settings):
+    """Admin jobs and first loads run on the long queue's cluster: when it is not started, they wait
+    for ever while every poll still succeeds. The probe says so, naming neither tenant nor job."""
+    from audit.models import Job
+
+    settings.LONG_QUEUE_ALERT_MINUTES = 15
+    job = Job.objects.create(tenant=tenant, kind=Job.KINDS[0][0])
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert _health(client).status_code == 200  # a job waiting a few minutes is a busy queue, not a dead one
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=40))
+    answer = _health(client)
+    assert answer.status_code == 500
+    message = next(v for k, v in answer.json().items() if "LongQueueServed" in k)
+    assert "waited 40 minutes for the long queue" in message and "Q_CLUSTER_NAME=long" in message
+    assert tenant.slug not in answer.content.decode()
+    busy = Job.objects.create(tenant=tenant, kind=Job.KINDS[0][0], state=Job.RUNNING, started_at=timezone.now())
+    assert _health(client).status_code == 200  # a busy long queue still starts jobs: not red
+    busy.delete()
+    Job.objects.filter(pk=job.pk).update(state=Job.RUNNING)
+    assert _health(client).status_code == 200
