@@ -63,7 +63,7 @@ def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> DontSync
             log.request = {"reason": reason, "state_before": before}
             settle(record, State.SKIPPED, reason=f"Don't sync ({who}): {reason}", fix=RESUME_FIX)
             took = record.state == State.SKIPPED
-            log.outcome = "skipped" if took else "not skipped: the record changed meanwhile"
+            log.outcome = "skipped" if took else "not_skipped"
         if took:
             result.skipped += 1
         else:

@@ -35,6 +35,7 @@ OUTCOME_WORDS: dict[str, str] = {
     "resolved": "A person chose which value to keep",
     "resumed": "Sync again chosen",
     "skipped": "Don't sync chosen",
+    "not_skipped": "Don't sync not applied: the record changed meanwhile",
     "replayed": "Replayed",
     "reversed": "Reversed",
     "applied": "Applied to the GP invoice",
