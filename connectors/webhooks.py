@@ -122,6 +122,32 @@ def read_event(raw: bytes, organization_id: str) -> dict[str, Any]:
     return event
 
 
+_LOOKED_UP = ("tenant_id", "organization_id", "webhook_security_key", "payment_security_key")
+_SLUG = "\x00slug\x00"  # stands for the slug in the SQL built once per process and database
+_lookup_sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def connection_of(slug: str) -> tuple[Any, ...] | None:
+    """(tenant ID, organization ID, webhook key, payment key) of an active tenant's BILL connection.
+
+    Read fresh on every delivery (a rotated key or a deactivated tenant takes effect at once), but
+    with SQL the ORM builds once per process: building the query was ≈ 0.5 ms of CPU a delivery."""
+    conn = connections[BillConnection.objects.db]
+    if conn.alias not in _lookup_sql:
+        query = BillConnection.objects.filter(tenant__slug=_SLUG, tenant__is_active=True).values_list(*_LOOKED_UP)[:1]
+        _lookup_sql[conn.alias] = query.query.get_compiler(connection=conn).as_sql()
+    sql, params = _lookup_sql[conn.alias]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, tuple(slug if p == _SLUG else p for p in params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = [BillConnection._meta.get_field(f.removesuffix("_id") if f == "tenant_id" else f) for f in _LOOKED_UP]
+    # Only the values the view needs: loading the whole connection would decrypt every secret on it.
+    return tuple(f.from_db_value(v, None, conn) if v is not None and hasattr(f, "from_db_value") else v
+                 for f, v in zip(fields, row, strict=True))
+
+
 _COLUMNS = ("tenant_id", "event_id", "event_type", "entity_id", "received_at", "processed_at", "state", "error",
             "payload")
 
@@ -154,12 +180,10 @@ def _verified(raw: bytes, header: str | None, keys: tuple[str | None, ...]) -> b
 @csp_exempt()  # type: ignore[arg-type]  # (typed for one-argument views) a JSON answer: no CSP to build (~0.6 ms CPU)
 @require_POST
 def bill_webhook(request: HttpRequest, slug: str) -> JsonResponse:
-    # Only the values the view needs: loading the whole connection would decrypt every secret on it.
-    found = list(BillConnection.objects.filter(tenant__slug=slug, tenant__is_active=True)
-                 .values_list("tenant_id", "organization_id", "webhook_security_key", "payment_security_key")[:1])
-    if not found:
+    found = connection_of(slug)
+    if found is None:
         return _refuse(slug, None, Refused("unknown_tenant", 404, "unknown tenant"))
-    tenant_id, organization_id, *keys = found[0]
+    tenant_id, organization_id, *keys = found
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
