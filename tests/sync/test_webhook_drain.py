@@ -152,3 +152,22 @@ def test_a_repeated_delivery_queues_nothing_and_is_stored_once(live_server, tena
     run_queued(queued)
     assert requests.post(url, data=raw, timeout=30, headers=headers).json() == {"ok": True, "duplicate": True}
     assert queued == [] and WebhookEvent.objects.filter(tenant=tenant).count() == 1
+
+
+def test_a_delivery_answer_keeps_its_security_headers_and_sets_no_cookie(live_server, tenant, queued):
+    """Deliveries take the short way past the session/CSRF/CSP middleware (gpbill_site/webhook_path.py)."""
+    answer = deliver(live_server, tenant, 7)
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Content-Length"] == str(len(answer.content))
+    assert "Set-Cookie" not in answer.headers
+    assert requests.get(f"{live_server.url}/webhooks/bill/{tenant.slug}/", timeout=30).status_code == 405
+    bad = requests.post(
+        f"{live_server.url}/webhooks/bill/{tenant.slug}",
+        data=b"{}",
+        timeout=30,
+        headers={"x-bill-sha-signature": "bm90IGl0"},
+        allow_redirects=False,
+    )
+    assert bad.status_code == 401 and bad.headers["X-Frame-Options"] == "DENY"
