@@ -23,7 +23,7 @@ from typing import Any
 from csp.decorators import csp_exempt
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Field, Model
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -122,6 +122,13 @@ def read_event(raw: bytes, organization_id: str) -> dict[str, Any]:
     return event
 
 
+def _field(model: type[Model], column: str) -> Field[Any, Any]:
+    field = model._meta.get_field(column.removesuffix("_id") if column == "tenant_id" else column)
+    if not isinstance(field, Field):  # pragma: no cover - every name used here is a concrete column
+        raise TypeError(column)
+    return field
+
+
 _LOOKED_UP = ("tenant_id", "organization_id", "webhook_security_key", "payment_security_key")
 _SLUG = "\x00slug\x00"  # stands for the slug in the SQL built once per process and database
 _lookup_sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
@@ -142,7 +149,7 @@ def connection_of(slug: str) -> tuple[Any, ...] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = [BillConnection._meta.get_field(f.removesuffix("_id") if f == "tenant_id" else f) for f in _LOOKED_UP]
+    fields = [_field(BillConnection, f) for f in _LOOKED_UP]
     # Only the values the view needs: loading the whole connection would decrypt every secret on it.
     return tuple(f.from_db_value(v, None, conn) if v is not None and hasattr(f, "from_db_value") else v
                  for f, v in zip(fields, row, strict=True))
@@ -162,8 +169,7 @@ def store_once(tenant_id: int, event: dict[str, Any], ignored: str) -> bool:
     row = {"tenant_id": tenant_id, **event, "received_at": now, "processed_at": now if ignored else None,
            "state": WebhookEvent.IGNORED if ignored else WebhookEvent.RECEIVED, "error": ignored}
     meta, conn = WebhookEvent._meta, connections[WebhookEvent.objects.db]
-    values = [meta.get_field(c.removesuffix("_id") if c == "tenant_id" else c).get_db_prep_save(row[c], conn)
-              for c in _COLUMNS]
+    values = [_field(WebhookEvent, c).get_db_prep_save(row[c], conn) for c in _COLUMNS]
     qn = conn.ops.quote_name
     sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) "
            f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) ON CONFLICT ({qn('tenant_id')}, {qn('event_id')}) DO NOTHING")
