@@ -98,7 +98,9 @@ def drain_webhook_events(tenant_id: int) -> dict[str, int]:
 
 def webhook_watchdog(tenant_id: int) -> str:
     from connectors.subscriptions import watchdog
+    from connectors.webhook_drain import sweep
 
+    sweep(tenant_id)  # events whose drain was lost (see connectors/webhook_drain.py)
     return watchdog(_tenant(tenant_id))
 
 

@@ -10,7 +10,7 @@ A delivery that found the flag set had committed its event before that clear, so
 (after the clear) sees it; a delivery that comes after the clear sets the flag anew and queues the
 next drain. The flag's TTL bounds the harm of a lost drain (worker killed, queue flushed): after
 it, the next delivery queues a drain, which takes every received event of the tenant, old ones
-included. If the flag expires while its drain still waits in the queue, two drains may run: an
+included; and without a next delivery, the tenant's webhook watchdog (every 15 minutes) does (sweep). If the flag expires while its drain still waits in the queue, two drains may run: an
 event processed twice is harmless (process_event re-reads the object from BILL; a payment is
 written under its own flow lock and its ledger).
 """
@@ -80,6 +80,17 @@ def request_drain(tenant_id: int) -> bool:
         return False
     enqueue("connectors.tasks.drain_webhook_events", tenant_id)
     return True
+
+
+def sweep(tenant_id: int) -> bool:
+    """For the tenant's webhook watchdog (every 15 minutes): an event still waiting longer than a flag
+    lives means its drain was lost and no delivery came since to queue another; queue one now."""
+    cutoff = timezone.now() - FLAG_TTL
+    if WebhookEvent.objects.filter(
+        tenant_id=tenant_id, state=WebhookEvent.RECEIVED, received_at__lt=cutoff
+    ).exists():
+        return request_drain(tenant_id)
+    return False
 
 
 def drain(tenant_id: int) -> dict[str, int]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from audit.models import WebhookEvent
 from connectors import tasks, webhook_drain
@@ -171,3 +172,18 @@ def test_a_delivery_answer_keeps_its_security_headers_and_sets_no_cookie(live_se
         allow_redirects=False,
     )
     assert bad.status_code == 401 and bad.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_watchdog_queues_a_drain_for_events_left_waiting_when_no_delivery_follows(
+    live_server, tenant, queued
+):
+    from connectors.webhook_drain import sweep
+
+    assert deliver(live_server, tenant, 1).status_code == 200
+    queued.clear()  # the drain is lost, and BILL sends nothing more
+    assert sweep(tenant.pk) is False  # young: its drain may still be waiting in the queue
+    WebhookEvent.objects.filter(tenant=tenant).update(received_at=timezone.now() - webhook_drain.FLAG_TTL * 2)
+    webhook_drain.clear_flag(tenant.pk)  # the lost drain's flag has expired by then
+    assert sweep(tenant.pk) is True and len(queued) == 1
+    run_queued(queued)
+    assert unprocessed(tenant) == 0
