@@ -224,14 +224,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _clear_queue(env: dict[str, Any]) -> None:
+    """Empty the queue and the tenants' "drain pending" flags with it (connectors/webhook_drain.py):
+    a flag whose drain was thrown away here would otherwise hold back the next drain for its TTL."""
+    from audit.models import FlowLease
+
     if env["redis_url"]:
         import redis
 
-        redis.Redis.from_url(env["redis_url"]).delete("django_q:ml-connector:q")
+        client = redis.Redis.from_url(env["redis_url"])
+        client.delete("django_q:ml-connector:q", *client.keys("mlc:lock:*:webhook-drain"))
     else:
         from django_q.models import OrmQ
 
         OrmQ.objects.all().delete()
+        FlowLease.objects.filter(name__endswith=":webhook-drain").delete()
 
 
 def main(argv: list[str]) -> int:

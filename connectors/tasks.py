@@ -89,9 +89,18 @@ def process_webhook_event(event_id: int) -> str:
     return process_event(event).state
 
 
+def drain_webhook_events(tenant_id: int) -> dict[str, int]:
+    """The tenant's received webhook events, all of them (see connectors/webhook_drain.py)."""
+    from connectors.webhook_drain import drain
+
+    return drain(tenant_id)
+
+
 def webhook_watchdog(tenant_id: int) -> str:
     from connectors.subscriptions import watchdog
+    from connectors.webhook_drain import sweep
 
+    sweep(tenant_id)  # events whose drain was lost (see connectors/webhook_drain.py)
     return watchdog(_tenant(tenant_id))
 
 

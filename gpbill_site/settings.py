@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # BILL's signed deliveries skip the session/auth/CSRF/CSP layers below: nothing there for them.
+    "gpbill_site.webhook_path.WebhookFastPath",
     # Static files served by the app itself under gunicorn (after `collectstatic`), cached for ever.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
