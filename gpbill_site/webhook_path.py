@@ -34,6 +34,7 @@ class WebhookFastPath:
             return self.get_response(request)
         if match.func is not bill_webhook:
             return self.get_response(request)
+        request.get_host()  # ALLOWED_HOSTS still applies (CommonMiddleware, skipped here, would check it)
         response: HttpResponse = match.func(request, *match.args, **match.kwargs)
         response.headers.setdefault("X-Frame-Options", "DENY")
         if not response.streaming and "Content-Length" not in response.headers:  # as CommonMiddleware does

@@ -155,6 +155,10 @@ def test_a_repeated_delivery_queues_nothing_and_is_stored_once(live_server, tena
     assert queued == [] and WebhookEvent.objects.filter(tenant=tenant).count() == 1
 
 
+def url_of(live_server, tenant) -> str:
+    return f"{live_server.url}/webhooks/bill/{tenant.slug}/"
+
+
 def test_a_delivery_answer_keeps_its_security_headers_and_sets_no_cookie(live_server, tenant, queued):
     """Deliveries take the short way past the session/CSRF/CSP middleware (gpbill_site/webhook_path.py)."""
     answer = deliver(live_server, tenant, 7)
@@ -172,6 +176,10 @@ def test_a_delivery_answer_keeps_its_security_headers_and_sets_no_cookie(live_se
         allow_redirects=False,
     )
     assert bad.status_code == 401 and bad.headers["X-Frame-Options"] == "DENY"
+    # The short way still checks the Host header against ALLOWED_HOSTS, as the rest of the site does.
+    stranger = requests.post(url_of(live_server, tenant), data=b"{}", timeout=30,
+                             headers={"Host": "evil.example", "x-bill-sha-signature": "bm90IGl0"})
+    assert stranger.status_code == 400
 
 
 def test_the_watchdog_queues_a_drain_for_events_left_waiting_when_no_delivery_follows(
