@@ -51,7 +51,10 @@ def hand_off_first_load(tenant: Tenant, trigger: str) -> bool:
     from connectors.sync.locks import try_acquire
 
     name = f"{tenant.pk}:{FIRST_LOAD_LEASE}"
-    holder = try_acquire(name, timedelta(seconds=settings.Q_LONG_TIMEOUT + 300))
+    # Not taken over when the short worker that queued the load has exited (django-q2 recycles its
+    # workers every few hundred tasks): the load is still queued or running on the long queue. Taking
+    # it over queued the same first load again, up to three times per tenant (bench tenants, N=1000).
+    holder = try_acquire(name, timedelta(seconds=settings.Q_LONG_TIMEOUT + 300), takeover=False)
     if holder is None:
         return False
     enqueue("connectors.tasks.first_load", tenant.pk, holder, trigger, queue=LONG)

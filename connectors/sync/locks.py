@@ -44,8 +44,11 @@ def _redis() -> Any:  # pragma: no cover - exercised by the services suite
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
-def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL) -> str | None:
-    """Take the lease `name`; returns a holder token, or None when someone else holds it."""
+def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL, takeover: bool = True) -> str | None:
+    """Take the lease `name`; returns a holder token, or None when someone else holds it.
+
+    `takeover=False`: a lease whose taker has exited is not taken over (it lasts until released or
+    expired), for a lease that outlives the process taking it (one taken to queue work elsewhere)."""
     holder = _holder()
     if settings.REDIS_URL:
         client, key, px = _redis(), f"mlc:lock:{name}", int(ttl.total_seconds() * 1000)
@@ -53,7 +56,8 @@ def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL) -> str | None:
             return holder
         current = client.get(key)
         current = current.decode() if isinstance(current, bytes) else current
-        if current and _holder_is_dead(current) and client.eval(_TAKE_OVER_LUA, 1, key, current, holder, px):
+        dead = takeover and current and _holder_is_dead(current)
+        if dead and client.eval(_TAKE_OVER_LUA, 1, key, current, holder, px):
             return holder
         return None
     now = timezone.now()
@@ -61,7 +65,7 @@ def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL) -> str | None:
         if FlowLease.objects.filter(name=name, expires_at__lt=now).update(holder=holder, expires_at=now + ttl):
             return holder
         current = FlowLease.objects.filter(name=name).values_list("holder", flat=True).first()
-        if current and _holder_is_dead(current):
+        if takeover and current and _holder_is_dead(current):
             taken = FlowLease.objects.filter(name=name, holder=current).update(holder=holder, expires_at=now + ttl)
             return holder if taken else None
         try:
