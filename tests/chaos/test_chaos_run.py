@@ -6,16 +6,24 @@ processes (which share the test database) at seeded random moments; see bench/ch
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bench.chaos import SIZES, run
 from tests.bill.processes import database_url
 
+# The suite asserts where a run ends (nothing duplicated, nothing lost, both sides agree), not how fast it
+# gets there: time to converge is a benchmark figure (`python -m bench chaos`). On a fresh checkout on
+# PostgreSQL + Redis, seed 303 took 140–176 s to converge where other checkouts took 20 s, so the
+# suite waits up to 6 minutes after the faults stop before it calls a run unconverged.
+SUITE_SIZE = dataclasses.replace(SIZES["small"], converge_timeout=360)
+
 
 def _run(seed: int) -> dict:
     from django.conf import settings
 
-    return run(seed, SIZES["small"], database_url=database_url(), redis_url=settings.REDIS_URL, rate=0.1,
+    return run(seed, SUITE_SIZE, database_url=database_url(), redis_url=settings.REDIS_URL, rate=0.1,
                say=lambda text: None)
 
 
