@@ -163,18 +163,17 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     return None
 
 
+def _settle_linked(record: SyncRecord, draft: BillDraft, credit_id: str) -> None:
+    """The row linked to its BILL vendor credit, whether created now or found after an unconfirmed create."""
+    settle(record, State.SYNCED, target_id=credit_id, synced_hash=draft.hash, source_hash=draft.hash,
+           label=draft.label)
+
+
 def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, credit: Any) -> None:
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "adopted"
         log_.request = {"reconciled": True, "vendorCredit": credit.id}
-        settle(
-            record,
-            State.SYNCED,
-            target_id=credit.id,
-            synced_hash=draft.hash,
-            source_hash=draft.hash,
-            label=draft.label,
-        )
+        _settle_linked(record, draft, credit.id)
     ctx.tally["credit_adopted"] += 1
 
 
@@ -186,7 +185,7 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
     with writing([record], window=window) as taken:
         if not taken:  # another worker took or settled the row since it was read
             ctx.tally["credit_busy"] += 1
-            ctx.tally["bill_busy"] += 1
+            ctx.tally["bill_busy"] += 1  # keeps the bill poll's cursor, so this document is read again
             return False
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {
@@ -213,14 +212,7 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
                         )
                         return False
                     log_.outcome = "adopted"
-                    settle(
-                        record,
-                        State.SYNCED,
-                        target_id=found.id,
-                        synced_hash=draft.hash,
-                        source_hash=draft.hash,
-                        label=draft.label,
-                    )
+                    _settle_linked(record, draft, found.id)
                     return True
                 if exc.retryable:
                     log_.outcome = "failed"
@@ -245,14 +237,7 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
                 return False
             log_.outcome, log_.response_status = "created", "201"
             log_.request = {**log_.request, "vendorCredit": credit.id}
-            settle(
-                record,
-                State.SYNCED,
-                target_id=credit.id,
-                synced_hash=draft.hash,
-                source_hash=draft.hash,
-                label=draft.label,
-            )
+            _settle_linked(record, draft, credit.id)
     ctx.tally["credit_created"] += 1
     return True
 
