@@ -25,10 +25,11 @@ demo: migrate
 test: setup
 	$(BIN)/pytest -q -m "not services and not browser"
 
-# ruff; mypy with django-stubs (strict on the clients and flows; [tool.mypy]); the import-linter
+# ruff (check, and format --check: the code is `ruff format`ed); mypy with django-stubs (strict on the clients and flows; [tool.mypy]); the import-linter
 # contracts on the layers (docs/layers.md).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

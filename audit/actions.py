@@ -36,8 +36,10 @@ class DontSyncResult:
         if self.moved:
             names = ", ".join(r.label or str(r) for r in self.moved[:5])
             more = f" and {len(self.moved) - 5} more" if len(self.moved) > 5 else ""
-            said += (f" Left as they are, because the connector was working on them or they changed while "
-                     f"you looked: {names}{more}. Reload the page to see where they stand now.")
+            said += (
+                f" Left as they are, because the connector was working on them or they changed while "
+                f"you looked: {names}{more}. Reload the page to see where they stand now."
+            )
         return said
 
 

@@ -42,10 +42,16 @@ from .models import (
 )
 from .words import money_text
 
-KIND_WORDS: dict[str, str] = {Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account", Kind.GP_PAYMENT: "Payment from BILL",
-              Kind.CLASSIFICATION: "Department / location / class",
-              Kind.BILL: "Invoice", Kind.BILL_DUE: "Paid in GP outside BILL", Kind.VENDOR_CREDIT: "Credit memo",
-              Kind.CREDIT_APPLY: "Vendor credit used in BILL → applied in GP"}
+KIND_WORDS: dict[str, str] = {
+    Kind.VENDOR: "Vendor",
+    Kind.GL_ACCOUNT: "GL account",
+    Kind.GP_PAYMENT: "Payment from BILL",
+    Kind.CLASSIFICATION: "Department / location / class",
+    Kind.BILL: "Invoice",
+    Kind.BILL_DUE: "Paid in GP outside BILL",
+    Kind.VENDOR_CREDIT: "Credit memo",
+    Kind.CREDIT_APPLY: "Vendor credit used in BILL → applied in GP",
+}
 
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -76,8 +82,11 @@ class CauseFilter(admin.SimpleListFilter):
     parameter_name = "cause"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("mapping", "Waiting for a mapping or GP"), ("error", "An error or unknown outcome"),
-                ("decision", "Needs a decision")]
+        return [
+            ("mapping", "Waiting for a mapping or GP"),
+            ("error", "An error or unknown outcome"),
+            ("decision", "Needs a decision"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -96,8 +105,12 @@ class AgeFilter(admin.SimpleListFilter):
     SPANS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("hour", "Changed in the last hour"), ("day", "Changed today"), ("week", "Changed this week"),
-                ("old", "Unchanged for over a week")]
+        return [
+            ("hour", "Changed in the last hour"),
+            ("day", "Changed today"),
+            ("week", "Changed this week"),
+            ("old", "Unchanged for over a week"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -110,7 +123,8 @@ class AgeFilter(admin.SimpleListFilter):
 
 class DontSyncForm(forms.Form):
     reason = forms.CharField(
-        label="Why should this not be synced?", max_length=500,
+        label="Why should this not be synced?",
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept on the record and in its trail, with your name.",
     )
@@ -125,7 +139,13 @@ class RecordAdminBase(TenantScopedAdmin):
     Only the user's tenants' records, for the lists, the record page and every button."""
 
     list_select_related = ("tenant",)
-    search_fields: ClassVar[tuple[str, ...]] = ("source_key", "target_id", "label", "gp_vendor", "document_number")
+    search_fields: ClassVar[tuple[str, ...]] = (
+        "source_key",
+        "target_id",
+        "label",
+        "gp_vendor",
+        "document_number",
+    )
     search_help_text = "GP vendor or voucher, BILL ID, or the vendor/invoice text."
     ordering = ("-updated_at", "-id")
     paginator = CappedCountPaginator
@@ -134,8 +154,21 @@ class RecordAdminBase(TenantScopedAdmin):
     list_per_page = 50
     actions = ("replay_selected", "dont_sync_selected", "gp_manual_payments_file")
     change_form_template = "admin/audit/record_page.html"
-    readonly_fields = ("tenant", "kind", "source_key", "target_id", "state", "reason", "fix", "waiting_on",
-                       "label", "attempts", "next_retry_at", "created_at", "updated_at")
+    readonly_fields = (
+        "tenant",
+        "kind",
+        "source_key",
+        "target_id",
+        "state",
+        "reason",
+        "fix",
+        "waiting_on",
+        "label",
+        "attempts",
+        "next_retry_at",
+        "created_at",
+        "updated_at",
+    )
     exclude = ("synced_hash", "source_hash", "target_hash", "snapshot")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -150,11 +183,17 @@ class RecordAdminBase(TenantScopedAdmin):
         # The GP vendor's name, as its mapping knows it (a vendor record is its own vendor).
         name = VendorMapping.objects.filter(tenant=OuterRef("tenant"), gp_vendor_id=OuterRef("gp_vendor"))
         own = VendorMapping.objects.filter(tenant=OuterRef("tenant"), gp_vendor_id=OuterRef("source_key"))
-        return super().get_queryset(request).annotate(
-            vendor_name=Subquery(name.values("gp_name")[:1]),
-            own_name=Subquery(own.values("gp_name")[:1]))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                vendor_name=Subquery(name.values("gp_name")[:1]), own_name=Subquery(own.values("gp_name")[:1])
+            )
+        )
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         cl = (context or {}).get("cl")
@@ -180,15 +219,31 @@ class RecordAdminBase(TenantScopedAdmin):
             title = vendor
             what = f"Credit memo {obj.document_number}" if obj.document_number else "Credit memo"
         elif obj.kind == Kind.CREDIT_APPLY and vendor:
-            title, what = vendor, f"Vendor credit used in BILL → credit memo {obj.document_number} applied in GP"
+            title, what = (
+                vendor,
+                f"Vendor credit used in BILL → credit memo {obj.document_number} applied in GP",
+            )
         else:
-            title, what = vendor or obj.label or obj.source_key, KIND_WORDS.get(obj.kind, obj.get_kind_display())
-        gp_id, bill_id = ((obj.target_id, obj.source_key) if obj.kind in (Kind.GP_PAYMENT, Kind.CREDIT_APPLY)
-                          else (obj.source_key, obj.target_id))
-        ids = " · ".join(x for x in (f"GP {gp_id}" if gp_id else "", f"BILL {bill_id}" if bill_id else "") if x)
+            title, what = (
+                vendor or obj.label or obj.source_key,
+                KIND_WORDS.get(obj.kind, obj.get_kind_display()),
+            )
+        gp_id, bill_id = (
+            (obj.target_id, obj.source_key)
+            if obj.kind in (Kind.GP_PAYMENT, Kind.CREDIT_APPLY)
+            else (obj.source_key, obj.target_id)
+        )
+        ids = " · ".join(
+            x for x in (f"GP {gp_id}" if gp_id else "", f"BILL {bill_id}" if bill_id else "") if x
+        )
         ids = format_html_join(" · ", '<span class="ml-id">{}</span>', ((x,) for x in ids.split(" · ") if x))
-        return format_html('<a href="{}" class="ml-doc">{}</a><div>{}</div><div class="ml-sub ml-ids">{}</div>',
-                           url, title, what, ids)
+        return format_html(
+            '<a href="{}" class="ml-doc">{}</a><div>{}</div><div class="ml-sub ml-ids">{}</div>',
+            url,
+            title,
+            what,
+            ids,
+        )
 
     @admin.display(description="invoice date", ordering="document_date", empty_value="")
     def invoice_date(self, obj: SyncRecord) -> str:
@@ -208,18 +263,27 @@ class RecordAdminBase(TenantScopedAdmin):
 
     @admin.display(description="what happened, and what fixes it", ordering="state")
     def problem(self, obj: SyncRecord) -> str:
-        return format_html('{}<div>{}</div><div class="ml-fix">{}</div>', state_badge(obj), obj.reason or "",
-                           self.what_to_do(obj))
+        return format_html(
+            '{}<div>{}</div><div class="ml-fix">{}</div>',
+            state_badge(obj),
+            obj.reason or "",
+            self.what_to_do(obj),
+        )
 
     @admin.display(description="what fixes it")
     def what_to_do(self, obj: SyncRecord) -> str:
-        links = format_html_join("", '<div class="ml-sub">→ <a href="{}">{}</a></div>',
-                                 ((link.url, link.text) for link in lineage.waiting_links(obj)))
+        links = format_html_join(
+            "",
+            '<div class="ml-sub">→ <a href="{}">{}</a></div>',
+            ((link.url, link.text) for link in lineage.waiting_links(obj)),
+        )
         button = ""
         if lineage.can_replay(obj) and obj.state != State.BLOCKED:
             url = reverse("admin:audit_syncrecord_replay", args=[obj.pk])
             # formaction posts the list's own form, so the row button carries its CSRF token.
-            button = format_html('<button type="submit" class="ml-row-button" formaction="{}">Replay</button>', url)
+            button = format_html(
+                '<button type="submit" class="ml-row-button" formaction="{}">Replay</button>', url
+            )
         return format_html("<div>{}</div>{}{}", obj.fix or "", links, button)
 
     @admin.display(description="state", ordering="state")
@@ -235,7 +299,9 @@ class RecordAdminBase(TenantScopedAdmin):
         self.message_user(request, f"Replaying {len(ids)} record(s); progress is shown below.")
         return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
 
-    @admin.action(description="Download the GP manual-payments file (payments to record in GP)", permissions=["view"])
+    @admin.action(
+        description="Download the GP manual-payments file (payments to record in GP)", permissions=["view"]
+    )
     def gp_manual_payments_file(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         from connectors.sync.manual_payments import file_text
 
@@ -250,9 +316,16 @@ class RecordAdminBase(TenantScopedAdmin):
             done = actions.dont_sync(queryset, form.cleaned_data["reason"], request.user)
             self.message_user(request, done.message(), messages.WARNING if done.moved else messages.SUCCESS)
             return None
-        context = {**self.admin_site.each_context(request), "title": "Don't sync these records?",
-                   "form": form, "records": queryset[:200], "count": queryset.count(), "opts": self.model._meta,
-                   "action": "dont_sync_selected", "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Don't sync these records?",
+            "form": form,
+            "records": queryset[:200],
+            "count": queryset.count(),
+            "opts": self.model._meta,
+            "action": "dont_sync_selected",
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        }
         return TemplateResponse(request, "admin/audit/dont_sync.html", context)
 
     # --- the record page and its buttons ----------------------------------------------------------
@@ -296,9 +369,12 @@ class RecordAdminBase(TenantScopedAdmin):
         if form.is_valid():
             done = actions.dont_sync([record], form.cleaned_data["reason"], request.user)
             if done.moved:
-                self.message_user(request, f"{record.label or record} was left as it is: the connector was working "
-                                           "on it or it changed while you looked. Reload and decide again.",
-                                  messages.WARNING)
+                self.message_user(
+                    request,
+                    f"{record.label or record} was left as it is: the connector was working "
+                    "on it or it changed while you looked. Reload and decide again.",
+                    messages.WARNING,
+                )
             else:
                 self.message_user(request, f"{record.label or record} will not be synced.", messages.SUCCESS)
         else:
@@ -322,8 +398,9 @@ class RecordAdminBase(TenantScopedAdmin):
         record = self._record_for_post(request, pk)
         field, keep = request.POST.get("field", ""), request.POST.get("keep", "")
         try:
-            ended = vendor_conflict.keep_value(record, field, keep, request.user,
-                                               confirmed=request.POST.get("confirm") == field)
+            ended = vendor_conflict.keep_value(
+                record, field, keep, request.user, confirmed=request.POST.get("confirm") == field
+            )
         except vendor_conflict.ChoiceRefused as refused:
             self.message_user(request, str(refused), messages.ERROR)
         else:
@@ -334,27 +411,36 @@ class RecordAdminBase(TenantScopedAdmin):
             self.message_user(request, done, messages.SUCCESS)
         return self._back(request, record)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         record = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if record is not None:
-            extra.update({
-                "title": lineage.title(record),
-                "record": record,
-                "sides": lineage.sides(record),
-                "conflict_rows": lineage.conflict_rows(record),
-                "next_retry": lineage.next_retry(record),
-                "snapshot_rows": lineage.snapshot_rows(record),
-                "waiting_links": lineage.waiting_links(record),
-                "vendor_changes": lineage.vendor_field_changes(record),
-                "trail": record.trail.select_related("user")[:200],
-                "can_replay": lineage.can_replay(record),
-                "can_act": self.has_change_permission(request, record),
-                "dont_sync_form": DontSyncForm(),
-                "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
-                "show_delete": False,
-            })
+            extra.update(
+                {
+                    "title": lineage.title(record),
+                    "record": record,
+                    "sides": lineage.sides(record),
+                    "conflict_rows": lineage.conflict_rows(record),
+                    "next_retry": lineage.next_retry(record),
+                    "snapshot_rows": lineage.snapshot_rows(record),
+                    "waiting_links": lineage.waiting_links(record),
+                    "vendor_changes": lineage.vendor_field_changes(record),
+                    "trail": record.trail.select_related("user")[:200],
+                    "can_replay": lineage.can_replay(record),
+                    "can_act": self.has_change_permission(request, record),
+                    "dont_sync_form": DontSyncForm(),
+                    "show_save": False,
+                    "show_save_and_continue": False,
+                    "show_save_and_add_another": False,
+                    "show_delete": False,
+                }
+            )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
@@ -368,14 +454,23 @@ class AttentionRecordAdmin(RecordAdminBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(attention_q())
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return super().changelist_view(request, {"title": "Needs attention", **(extra_context or {})})
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         # One record page for every record: the ledger's own URL stays stable after the fix.
-        if not (str(object_id).isdigit()
-                and self.scope_queryset(request, SyncRecord.objects.filter(pk=int(object_id))).exists()):
+        if not (
+            str(object_id).isdigit()
+            and self.scope_queryset(request, SyncRecord.objects.filter(pk=int(object_id))).exists()
+        ):
             raise Http404("There is no record with this ID in your tenants.")
         return HttpResponseRedirect(reverse("admin:audit_syncrecord_change", args=[object_id]))
 
@@ -386,7 +481,9 @@ class SyncRecordAdmin(RecordAdminBase):
     list_filter = ("state", "kind", AgeFilter, "tenant")
     search_fields = ("source_key", "target_id", "label", "reason", "gp_vendor", "document_number")
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return super().changelist_view(request, {"title": "Sync records", **(extra_context or {})})
 
 
@@ -411,7 +508,16 @@ class AttemptAdmin(TenantScopedAdmin, ReadOnlyAdmin):
     """The trail across all records: every attempt, who or what triggered it, what came back."""
 
     tenant_field = "record__tenant"
-    list_display = ("started_at", "record_link", "flow", "trigger", "outcome", "response_status", "error_short", "user")
+    list_display = (
+        "started_at",
+        "record_link",
+        "flow",
+        "trigger",
+        "outcome",
+        "response_status",
+        "error_short",
+        "user",
+    )
     list_filter = ("outcome", "flow", "trigger")
     list_select_related = ("record", "record__tenant", "user")
     search_fields = ("record__source_key", "record__label", "error")

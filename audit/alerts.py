@@ -34,7 +34,9 @@ def recipients(tenant: Tenant) -> list[str]:
 def new_problems(tenant: Tenant, since: Any = None) -> list[SyncRecord]:
     """Records needing attention that no digest has reported in their current state."""
     AlertMark.objects.filter(record__tenant=tenant).exclude(record__state__in=ATTENTION_STATES).delete()
-    candidates = SyncRecord.objects.filter(tenant=tenant, state__in=ATTENTION_STATES).select_related("alert_mark")
+    candidates = SyncRecord.objects.filter(tenant=tenant, state__in=ATTENTION_STATES).select_related(
+        "alert_mark"
+    )
     if since is not None:
         candidates = candidates.filter(updated_at__gte=since)
     out = []
@@ -62,22 +64,30 @@ def send_digest(tenant: Tenant, base_url: str = "") -> AlertDigest | None:
     if not base:
         log.warning("SITE_URL is not set: the digest's links are paths, not clickable addresses")
     summary = words.records_sentence(records)
-    context = {"tenant": tenant, "count": len(records), "groups": dict(by_state), "limit": MAX_LISTED, "base": base,
-               "summary": summary}
+    context = {
+        "tenant": tenant,
+        "count": len(records),
+        "groups": dict(by_state),
+        "limit": MAX_LISTED,
+        "base": base,
+        "summary": summary,
+    }
     subject = f"[ml-connector] {tenant.name}: {summary} — need attention"
     body = render_to_string("ml/alert_digest.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     with transaction.atomic():
         for record in records:
             AlertMark.objects.update_or_create(record=record, defaults={"state": record.state})
-        digest = AlertDigest.objects.create(tenant=tenant, started_at=started, records=len(records),
-                                            recipients=", ".join(to)[:500])
+        digest = AlertDigest.objects.create(
+            tenant=tenant, started_at=started, records=len(records), recipients=", ".join(to)[:500]
+        )
     log.info("sent needs-attention digest for %s: %d record(s)", tenant.slug, len(records))
     return digest
 
 
-def alert_now(record: SyncRecord, subject: str, reason: str, fix: str, details: dict[str, str],
-              base_url: str = "") -> bool:
+def alert_now(
+    record: SyncRecord, subject: str, reason: str, fix: str, details: dict[str, str], base_url: str = ""
+) -> bool:
     """An alert that cannot wait for the digest (a double-payment risk): one e-mail now, to the tenant's
     alert contacts. The record is marked as reported so the next digest does not repeat it."""
     tenant = record.tenant
@@ -91,7 +101,12 @@ def alert_now(record: SyncRecord, subject: str, reason: str, fix: str, details: 
     if base:
         lines += ["", f"Record: {base}/admin/audit/syncrecord/{record.pk}/change/"]
     try:
-        send_mail(f"[ml-connector] URGENT {tenant.name}: {subject}", "\n".join(lines), settings.DEFAULT_FROM_EMAIL, to)
+        send_mail(
+            f"[ml-connector] URGENT {tenant.name}: {subject}",
+            "\n".join(lines),
+            settings.DEFAULT_FROM_EMAIL,
+            to,
+        )
     except Exception:  # mail down: the record stays flagged and the digest reports it
         log.exception("urgent alert for %s record %s could not be sent", tenant.slug, record.pk)
         return False

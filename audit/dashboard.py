@@ -52,14 +52,23 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def dashboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """One panel per active tenant of the user's (or the one asked for)."""
     _require(request, VIEW_PERM)
-    tenants = tenants_for(request.user).filter(is_active=True).select_related("bill_connection", "gp_connection")
+    tenants = (
+        tenants_for(request.user).filter(is_active=True).select_related("bill_connection", "gp_connection")
+    )
     if slug:
         tenants = tenants.filter(pk=_tenant(request, slug).pk)
     panels = [status.tenant_status(t) for t in tenants]
-    return TemplateResponse(request, "ml/dashboard.html", _context(
-        request, title="Dashboard", panels=panels, can_run=request.user.has_perm(RUN_PERM),
-        kinds=[(k, label) for k, label in Job.KINDS if may_start(request.user, k)],
-    ))
+    return TemplateResponse(
+        request,
+        "ml/dashboard.html",
+        _context(
+            request,
+            title="Dashboard",
+            panels=panels,
+            can_run=request.user.has_perm(RUN_PERM),
+            kinds=[(k, label) for k, label in Job.KINDS if may_start(request.user, k)],
+        ),
+    )
 
 
 @require_POST
@@ -84,7 +93,9 @@ def check_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     from connectors.subscriptions import subscription_state
 
     try:
-        messages.info(request, f"{tenant}: BILL says the webhook subscription is {subscription_state(tenant)}.")
+        messages.info(
+            request, f"{tenant}: BILL says the webhook subscription is {subscription_state(tenant)}."
+        )
     except Exception as exc:
         from connectors.sync.errors import explain
 
@@ -96,10 +107,17 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress while a job runs (the page refreshes itself), its result when done."""
     _require(request, VIEW_PERM)
     job = get_object_or_404(jobs.visible_to(request.user).select_related("tenant", "user"), pk=pk)
-    return TemplateResponse(request, "ml/job.html", _context(
-        request, title=str(job), job=job, touched=jobs.records_touched(job) if not job.total else None,
-        refresh=not job.is_finished,
-    ))
+    return TemplateResponse(
+        request,
+        "ml/job.html",
+        _context(
+            request,
+            title=str(job),
+            job=job,
+            touched=jobs.records_touched(job) if not job.total else None,
+            refresh=not job.is_finished,
+        ),
+    )
 
 
 def job_csv(request: HttpRequest, pk: int) -> HttpResponse:

@@ -88,7 +88,7 @@ def parse_money(text: str) -> tuple[Decimal, str] | None:
     code = ""
     for sign, sign_code in SIGN_CODES:
         if text.startswith(sign):
-            text, code = text[len(sign):], sign_code
+            text, code = text[len(sign) :], sign_code
             break
     else:
         number, _, code = text.rpartition(" ")
@@ -129,8 +129,11 @@ def backfill_from_labels(model: Any, batch: int = 1000) -> int:
     `model` is SyncRecord (or its historical version in a migration). Returns the rows filled."""
     filled = 0
     for kind in (Kind.BILL, Kind.GP_PAYMENT):  # invoices first: a payment's vendor is found from them
-        rows = (model.objects.filter(kind=kind, amount__isnull=True, document_number="")
-                .only("id", "tenant_id", "kind", "label", "snapshot", "gp_vendor").order_by("id"))
+        rows = (
+            model.objects.filter(kind=kind, amount__isnull=True, document_number="")
+            .only("id", "tenant_id", "kind", "label", "snapshot", "gp_vendor")
+            .order_by("id")
+        )
         last = 0
         while chunk := list(rows.filter(id__gt=last)[:batch]):
             last = chunk[-1].id
@@ -157,6 +160,9 @@ def _paid_vendor(model: Any, payment: Any) -> str:
     vouchers = [a.get("voucher") for a in applied if isinstance(a, dict) and a.get("voucher")]
     if not vouchers:
         return ""
-    vendors = set(model.objects.filter(tenant_id=payment.tenant_id, kind=Kind.BILL, source_key__in=vouchers)
-                  .exclude(gp_vendor="").values_list("gp_vendor", flat=True))
+    vendors = set(
+        model.objects.filter(tenant_id=payment.tenant_id, kind=Kind.BILL, source_key__in=vouchers)
+        .exclude(gp_vendor="")
+        .values_list("gp_vendor", flat=True)
+    )
     return vendors.pop() if len(vendors) == 1 else ""

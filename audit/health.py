@@ -37,7 +37,9 @@ class TaskBroker(HealthCheck):
         except ServiceUnavailable:
             raise
         except Exception as exc:  # the broker's own error type varies by broker
-            raise ServiceUnavailable(f"the task queue's broker does not answer ({type(exc).__name__})") from exc
+            raise ServiceUnavailable(
+                f"the task queue's broker does not answer ({type(exc).__name__})"
+            ) from exc
 
 
 @dataclasses.dataclass
@@ -75,13 +77,19 @@ class LongQueueServed(HealthCheck):
     def run(self) -> None:
         minutes = int(settings.LONG_QUEUE_ALERT_MINUTES)
         since = timezone.now() - timedelta(minutes=minutes)
-        oldest = (Job.objects.filter(state=Job.QUEUED, created_at__lt=since)
-                  .order_by("created_at").values_list("created_at", flat=True).first())
+        oldest = (
+            Job.objects.filter(state=Job.QUEUED, created_at__lt=since)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
         # A queue busy with long jobs still starts one now and then; a queue nobody serves starts none.
         if oldest is not None and not Job.objects.filter(started_at__gte=since).exists():
             waited = int((timezone.now() - oldest).total_seconds() // 60)
-            raise ServiceUnavailable(f"a job has waited {waited} minutes for the long queue: is its qcluster "
-                                     "(Q_CLUSTER_NAME=long) running?")
+            raise ServiceUnavailable(
+                f"a job has waited {waited} minutes for the long queue: is its qcluster "
+                "(Q_CLUSTER_NAME=long) running?"
+            )
 
 
 class ConnectorHealthView(HealthCheckView):

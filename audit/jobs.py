@@ -25,11 +25,17 @@ log = logging.getLogger(__name__)
 REPLAY_CHUNK = 20
 
 
-def start(kind: str, *, user: Any = None, tenant: Tenant | None = None, record_ids: Iterable[int] = ()) -> Job:
+def start(
+    kind: str, *, user: Any = None, tenant: Tenant | None = None, record_ids: Iterable[int] = ()
+) -> Job:
     """Create the job row and queue it on the long queue; the caller redirects to the job page."""
     ids = [int(i) for i in record_ids]
     job = Job.objects.create(
-        kind=kind, tenant=tenant, user=user if getattr(user, "pk", None) else None, record_ids=ids, total=len(ids)
+        kind=kind,
+        tenant=tenant,
+        user=user if getattr(user, "pk", None) else None,
+        record_ids=ids,
+        total=len(ids),
     )
     enqueue("audit.tasks.run_job", job.pk, queue=LONG)  # minutes to hours: never in front of a webhook
     return job
@@ -68,9 +74,13 @@ def _replay(job: Job) -> None:
 
     tally: Counter[str] = Counter()
     for start_at in range(0, len(job.record_ids), REPLAY_CHUNK):
-        chunk = job.record_ids[start_at:start_at + REPLAY_CHUNK]
-        if job.user is not None:  # a person's replay touches only their tenants' records, however it was queued
-            chunk = list(scope(SyncRecord.objects.filter(pk__in=chunk), job.user).values_list("pk", flat=True))
+        chunk = job.record_ids[start_at : start_at + REPLAY_CHUNK]
+        if (
+            job.user is not None
+        ):  # a person's replay touches only their tenants' records, however it was queued
+            chunk = list(
+                scope(SyncRecord.objects.filter(pk__in=chunk), job.user).values_list("pk", flat=True)
+            )
         tally.update(replay_many(chunk, trigger=Trigger.REPLAY, user=job.user))
         job.done = min(job.total, start_at + len(chunk))
         job.result = {"by_state": dict(tally)}
@@ -119,5 +129,6 @@ def records_touched(job: Job) -> int:
     if not job.tenant_id or not job.started_at:
         return 0
     until = job.finished_at or timezone.now()
-    return SyncRecord.objects.filter(tenant_id=job.tenant_id, updated_at__gte=job.started_at,
-                                     updated_at__lte=until).count()
+    return SyncRecord.objects.filter(
+        tenant_id=job.tenant_id, updated_at__gte=job.started_at, updated_at__lte=until
+    ).count()

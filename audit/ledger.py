@@ -31,8 +31,19 @@ from .redact import redact
 log = logging.getLogger(__name__)
 
 # The fields settling a row changes (`settle`, bulk settling, keep_in_doubt).
-SETTLED_FIELDS = ["state", "target_id", "reason", "fix", "waiting_on", "synced_hash", "source_hash", "snapshot",
-                  "label", "next_retry_at", "updated_at"]
+SETTLED_FIELDS = [
+    "state",
+    "target_id",
+    "reason",
+    "fix",
+    "waiting_on",
+    "synced_hash",
+    "source_hash",
+    "snapshot",
+    "label",
+    "next_retry_at",
+    "updated_at",
+]
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 HOST = socket.gethostname()
 
@@ -102,8 +113,9 @@ def is_stuck(record: SyncRecord) -> bool:
     if record.state != State.SENDING:
         return False
     age = timezone.now() - record.updated_at
-    if age > timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS) or _left_by_this_process(record.pk,
-                                                                                                 record.sending_by):
+    if age > timedelta(seconds=settings.LEDGER_STUCK_SENDING_SECONDS) or _left_by_this_process(
+        record.pk, record.sending_by
+    ):
         return True
     grace = timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
     return age >= grace and bool(record.sending_by) and writer_is_dead(record.sending_by)
@@ -146,10 +158,18 @@ def write_ahead(records: Iterable[SyncRecord], *, window: timedelta | None = Non
         for record in records:
             if not _may_take(record, window):
                 continue
-            won = SyncRecord.objects.filter(pk=record.pk, state=record.state, updated_at=record.updated_at).update(
-                state=State.SENDING, attempts=F("attempts") + 1, updated_at=now, sent_at=now, sending_by=me)
+            won = SyncRecord.objects.filter(
+                pk=record.pk, state=record.state, updated_at=record.updated_at
+            ).update(
+                state=State.SENDING, attempts=F("attempts") + 1, updated_at=now, sent_at=now, sending_by=me
+            )
             if won:
-                record.state, record.updated_at, record.sent_at, record.sending_by = State.SENDING, now, now, me
+                record.state, record.updated_at, record.sent_at, record.sending_by = (
+                    State.SENDING,
+                    now,
+                    now,
+                    me,
+                )
                 record.attempts += 1
                 taken.append(record)
     with _IN_FLIGHT_LOCK:  # this process's work now, until `writing` (or the process) ends
@@ -182,7 +202,11 @@ def may_have_written(exc: BaseException) -> bool:
     other error (the database or Redis went away around the call, a bug) may have struck after the
     request left, so it counts as maybe written."""
     if hasattr(exc, "in_doubt") or hasattr(exc, "code"):
-        return bool(getattr(exc, "in_doubt", False)) or getattr(exc, "code", None) in ("timeout", "reset", "server")
+        return bool(getattr(exc, "in_doubt", False)) or getattr(exc, "code", None) in (
+            "timeout",
+            "reset",
+            "server",
+        )
     return True
 
 
@@ -193,15 +217,20 @@ def _leave_in_doubt(records: list[SyncRecord], window: timedelta, exc: BaseExcep
         for record in records:
             record.refresh_from_db()
             if record.state == State.SENDING and record.sending_by == writer_id():
-                keep_in_doubt(record, window, gave_up=True,
-                              reason=f"The write was interrupted ({type(exc).__name__}); it is looked up before "
-                                     "anything is sent again.")
+                keep_in_doubt(
+                    record,
+                    window,
+                    gave_up=True,
+                    reason=f"The write was interrupted ({type(exc).__name__}); it is looked up before "
+                    "anything is sent again.",
+                )
     except Exception:  # noqa: BLE001 - the database itself may be down: the next sweep finds the rows
         log.warning("could not mark %d interrupted rows in doubt", len(records))
 
 
-def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, *, gave_up: bool = False,
-                  **fields: Any) -> bool:
+def keep_in_doubt(
+    record: SyncRecord, window: timedelta, reason: str, *, gave_up: bool = False, **fields: Any
+) -> bool:
     """Leave an unconfirmed create `in_doubt`: every retry sweep looks it up again (no retry time: due
     at once, and only looked up), and it is sent again only when a lookup after its settle window
     (`window` from `sent_at`) still finds nothing. Written only if the row is still as the caller read
@@ -212,13 +241,21 @@ def keep_in_doubt(record: SyncRecord, window: timedelta, reason: str, *, gave_up
         # (the request may have left much later, after waiting for a BILL slot or a retry).
         record.sent_at = timezone.now()
     until = record.sent_at + window
-    apply_settlement(record, State.IN_DOUBT, reason=reason,
-                     fix=fields.pop("fix", f"Nothing: it is looked up on every sync, and sent again only if still "
-                                           f"absent after {until:%H:%M:%S} UTC."),
-                     **fields)
+    apply_settlement(
+        record,
+        State.IN_DOUBT,
+        reason=reason,
+        fix=fields.pop(
+            "fix",
+            f"Nothing: it is looked up on every sync, and sent again only if still "
+            f"absent after {until:%H:%M:%S} UTC.",
+        ),
+        **fields,
+    )
     record.updated_at = timezone.now()
     changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
-        sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS})
+        sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS}
+    )
     return bool(changed)
 
 
@@ -231,8 +268,13 @@ def still_settling(record: SyncRecord, window: timedelta, reason: str, **fields:
     return True
 
 
-def fail_unless_uncertain(record: SyncRecord, reason: str, *, maybe_written: bool = True,
-                          fix: str = "Retried automatically; Replay to retry now.") -> None:
+def fail_unless_uncertain(
+    record: SyncRecord,
+    reason: str,
+    *,
+    maybe_written: bool = True,
+    fix: str = "Retried automatically; Replay to retry now.",
+) -> None:
     """After an error: `failed` (retried as is) unless a write of the row may be out. A row this
     process left `sending` goes `in_doubt` (looked up first) when the call may have been carried out
     (`maybe_written`: its answer was lost); a row in doubt, or another writer's `sending` row, is left
@@ -267,7 +309,8 @@ def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
         return record
     record.updated_at = timezone.now()
     changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
-        **{name: getattr(record, name) for name in SETTLED_FIELDS})
+        **{name: getattr(record, name) for name in SETTLED_FIELDS}
+    )
     if not changed:
         log.info("record %s moved on meanwhile (was %s); not settling it to %s", record.pk, seen_state, state)
         record.refresh_from_db()
@@ -324,7 +367,9 @@ class AttemptLog:
 
 
 @contextmanager
-def attempt(record: SyncRecord, flow: str, trigger: str = Trigger.SCHEDULE, user: Any = None) -> Iterator[AttemptLog]:
+def attempt(
+    record: SyncRecord, flow: str, trigger: str = Trigger.SCHEDULE, user: Any = None
+) -> Iterator[AttemptLog]:
     """Time one attempt and append it to the trail, whatever happens inside."""
     log = AttemptLog(record=record, flow=flow, trigger=trigger, user=user)
     started = timezone.now()
@@ -364,6 +409,9 @@ def stuck_sending(older_than: timedelta | None = None) -> QuerySet[SyncRecord]:
     grace = now - timedelta(seconds=settings.LEDGER_DEAD_WRITER_GRACE_SECONDS)
     recent = sending.filter(updated_at__lt=grace, updated_at__gte=now - older_than).exclude(sending_by="")
     dead = [pk for pk, writer in recent.values_list("pk", "sending_by") if writer_is_dead(writer)]
-    dead += [pk for pk, writer in sending.filter(sending_by=writer_id()).values_list("pk", "sending_by")
-             if _left_by_this_process(pk, writer)]
+    dead += [
+        pk
+        for pk, writer in sending.filter(sending_by=writer_id()).values_list("pk", "sending_by")
+        if _left_by_this_process(pk, writer)
+    ]
     return sending.filter(Q(updated_at__lt=now - older_than) | Q(pk__in=dead))

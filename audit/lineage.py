@@ -28,10 +28,14 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.VENDOR_CREDIT: ("GP credit memo or return (voucher)", "BILL vendor credit", "gp"),
     Kind.CREDIT_APPLY: ("GP credit memo apply", "BILL payment : vendor credit : bill", "bill"),
 }
-MAPPING_ADMIN = {"vendor": ("vendormapping", "GP vendor"), "account": ("glaccountmapping", "GP account"),
-                 "checkbook": ("checkbookmapping", "BILL funding account"),
-                 "department": ("departmentmapping", "GP department"), "location": ("locationmapping", "GP location"),
-                 "class": ("accountingclassmapping", "GP accounting class")}
+MAPPING_ADMIN = {
+    "vendor": ("vendormapping", "GP vendor"),
+    "account": ("glaccountmapping", "GP account"),
+    "checkbook": ("checkbookmapping", "BILL funding account"),
+    "department": ("departmentmapping", "GP department"),
+    "location": ("locationmapping", "GP location"),
+    "class": ("accountingclassmapping", "GP accounting class"),
+}
 RETRYABLE = (State.FAILED, State.IN_DOUBT, State.SENDING, State.FLAGGED, State.CONFLICT, State.BLOCKED)
 
 
@@ -53,14 +57,18 @@ def waiting_links(record: SyncRecord) -> list[Link]:
     for token in record.waiting_on.split():
         kind, _, key = token.partition(":")
         if kind in MAPPING_ADMIN:
-            links.append(Link(f"Map {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key)))
+            links.append(
+                Link(f"Map {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key))
+            )
     return links
 
 
 def sides(record: SyncRecord) -> dict[str, Any]:
     """The two objects a record ties together, with the source marked."""
     gp_name, bill_name, source = SIDES.get(record.kind, ("GP", "BILL", "gp"))
-    gp_id, bill_id = (record.source_key, record.target_id) if source == "gp" else (record.target_id, record.source_key)
+    gp_id, bill_id = (
+        (record.source_key, record.target_id) if source == "gp" else (record.target_id, record.source_key)
+    )
     return {
         "gp": {"name": gp_name, "id": gp_id or "— not created yet", "is_source": source == "gp"},
         "bill": {"name": bill_name, "id": bill_id or "— not created yet", "is_source": source == "bill"},
@@ -86,7 +94,9 @@ def vendor_name(record: SyncRecord) -> str:
         key = record.gp_vendor
     if not key:
         return ""
-    found = VendorMapping.objects.filter(tenant_id=record.tenant_id, gp_vendor_id=key).values_list("gp_name", flat=True)
+    found = VendorMapping.objects.filter(tenant_id=record.tenant_id, gp_vendor_id=key).values_list(
+        "gp_name", flat=True
+    )
     return next((name for name in found if name), "")
 
 
@@ -97,19 +107,30 @@ def title(record: SyncRecord) -> str:
     name = vendor_name(record)
     amount = money_text(record.amount, record.currency) if record.amount is not None else ""
     if record.kind == Kind.BILL and record.document_number:
-        return " · ".join(x for x in (f"Invoice {record.document_number}", name or record.gp_vendor, amount) if x)
+        return " · ".join(
+            x for x in (f"Invoice {record.document_number}", name or record.gp_vendor, amount) if x
+        )
     if record.kind == Kind.VENDOR and name:
         return f"Vendor {name}"
     if record.kind == Kind.GP_PAYMENT and amount:
         return " · ".join(x for x in ("Payment", name or record.gp_vendor, amount) if x)
     if record.kind == Kind.VENDOR_CREDIT and record.document_number:
-        return " · ".join(x for x in (f"Credit memo {record.document_number}", name or record.gp_vendor, amount) if x)
+        return " · ".join(
+            x for x in (f"Credit memo {record.document_number}", name or record.gp_vendor, amount) if x
+        )
     if record.kind == Kind.CREDIT_APPLY and amount:
-        return " · ".join(x for x in ("Vendor credit used in BILL, applied in GP", name or record.gp_vendor, amount)
-                          if x)
-    nouns: dict[str, str] = {Kind.BILL: "Invoice", Kind.VENDOR: "Vendor", Kind.GL_ACCOUNT: "GL account",
-                             Kind.GP_PAYMENT: "Payment", Kind.CLASSIFICATION: "Segment value",
-                             Kind.VENDOR_CREDIT: "Credit memo", Kind.CREDIT_APPLY: "Credit used"}
+        return " · ".join(
+            x for x in ("Vendor credit used in BILL, applied in GP", name or record.gp_vendor, amount) if x
+        )
+    nouns: dict[str, str] = {
+        Kind.BILL: "Invoice",
+        Kind.VENDOR: "Vendor",
+        Kind.GL_ACCOUNT: "GL account",
+        Kind.GP_PAYMENT: "Payment",
+        Kind.CLASSIFICATION: "Segment value",
+        Kind.VENDOR_CREDIT: "Credit memo",
+        Kind.CREDIT_APPLY: "Credit used",
+    }
     noun = nouns.get(record.kind, "Record")
     if record.label and record.source_key not in record.label:
         return f"{noun} {record.label} ({record.source_key})"
@@ -144,11 +165,19 @@ def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
     rows = []
     for name in sorted(set(gp) | set(bill)):
         gp_text, bill_text = readable(gp.get(name)), readable(bill.get(name))
-        rows.append({"key": name, "field": FIELD_LABELS.get(name, name), "gp": gp_text, "bill": bill_text,
-                     "agreed": readable(agreed.get(name)), "clash": name in clashing or name in choosable,
-                     "can_keep_gp": name in choosable and bool(gp_text),
-                     "can_keep_bill": name in choosable and bool(bill_text),
-                     "needs_confirmation": name in NEEDS_CONFIRMATION})
+        rows.append(
+            {
+                "key": name,
+                "field": FIELD_LABELS.get(name, name),
+                "gp": gp_text,
+                "bill": bill_text,
+                "agreed": readable(agreed.get(name)),
+                "clash": name in clashing or name in choosable,
+                "can_keep_gp": name in choosable and bool(gp_text),
+                "can_keep_bill": name in choosable and bool(bill_text),
+                "needs_confirmation": name in NEEDS_CONFIRMATION,
+            }
+        )
     rows.sort(key=lambda r: not r["clash"])
     return rows
 
@@ -161,19 +190,28 @@ def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
         if key in ("gp", "bill", "conflicts", "left_at_link") or (key == "agreed" and shown_in_table):
             continue
         if isinstance(value, dict) and key == "agreed":
-            rows.extend((f"Last agreed {FIELD_LABELS.get(k, k)}", readable(v) or "(never agreed)")
-                        for k, v in value.items())
+            rows.extend(
+                (f"Last agreed {FIELD_LABELS.get(k, k)}", readable(v) or "(never agreed)")
+                for k, v in value.items()
+            )
         else:
             rows.append((SNAPSHOT_LABELS.get(key, key.replace("_", " ").capitalize()), readable(value)))
     return rows
 
 
-SNAPSHOT_LABELS = {"archived": "Archived in BILL", "agreed": "Last agreed",
-                   # vendor credits (connectors/sync/credits.py, credit_applies.py)
-                   "credit": "GP credit memo (voucher)", "voucher": "Applied to GP invoice (voucher)",
-                   "bill_credit": "BILL vendor credit", "bill": "BILL bill", "payment": "BILL payment",
-                   "gp_applied_outside": "Applied in GP outside BILL", "bill_amount": "BILL credit amount now",
-                   "double_use_risk": "Double-use risk"}
+SNAPSHOT_LABELS = {
+    "archived": "Archived in BILL",
+    "agreed": "Last agreed",
+    # vendor credits (connectors/sync/credits.py, credit_applies.py)
+    "credit": "GP credit memo (voucher)",
+    "voucher": "Applied to GP invoice (voucher)",
+    "bill_credit": "BILL vendor credit",
+    "bill": "BILL bill",
+    "payment": "BILL payment",
+    "gp_applied_outside": "Applied in GP outside BILL",
+    "bill_amount": "BILL credit amount now",
+    "double_use_risk": "Double-use risk",
+}
 
 
 def vendor_field_changes(record: SyncRecord) -> list[Any]:
@@ -183,9 +221,14 @@ def vendor_field_changes(record: SyncRecord) -> list[Any]:
 
     if record.kind != Kind.VENDOR:
         return []
-    return list(MappingChange.objects.filter(
-        tenant_id=record.tenant_id, mapping_kind="vendor", key=record.source_key,
-        subject__in=[ChangeSubject.GP_VENDOR, ChangeSubject.BILL_VENDOR]).select_related("user")[:100])
+    return list(
+        MappingChange.objects.filter(
+            tenant_id=record.tenant_id,
+            mapping_kind="vendor",
+            key=record.source_key,
+            subject__in=[ChangeSubject.GP_VENDOR, ChangeSubject.BILL_VENDOR],
+        ).select_related("user")[:100]
+    )
 
 
 def can_replay(record: SyncRecord) -> bool:

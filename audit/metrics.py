@@ -28,13 +28,17 @@ from .models import PollCursor, SyncRecord, WebhookEvent, WebhookRejection
 
 class ConnectorCollector(Collector):
     def collect(self) -> Iterator[Metric]:
-        records = GaugeMetricFamily("mlc_records", "Ledger records by tenant and state.", labels=["tenant", "state"])
+        records = GaugeMetricFamily(
+            "mlc_records", "Ledger records by tenant and state.", labels=["tenant", "state"]
+        )
         for slug, state, n in SyncRecord.objects.values_list("tenant__slug", "state").annotate(n=Count("pk")):
             records.add_metric([slug, state], n)
         yield records
 
         lag = GaugeMetricFamily(
-            "mlc_poll_lag_seconds", "Seconds since each polling flow last succeeded.", labels=["tenant", "flow"]
+            "mlc_poll_lag_seconds",
+            "Seconds since each polling flow last succeeded.",
+            labels=["tenant", "flow"],
         )
         now = timezone.now()
         for slug, flow, last in PollCursor.objects.filter(tenant__is_active=True).values_list(
@@ -47,13 +51,16 @@ class ConnectorCollector(Collector):
             "mlc_webhook_events_unprocessed", "Verified webhook events not processed yet.", labels=["tenant"]
         )
         for slug, n in (
-            WebhookEvent.objects.filter(state=WebhookEvent.RECEIVED).values_list("tenant__slug").annotate(n=Count("pk"))
+            WebhookEvent.objects.filter(state=WebhookEvent.RECEIVED)
+            .values_list("tenant__slug")
+            .annotate(n=Count("pk"))
         ):
             waiting.add_metric([slug], n)
         yield waiting
 
         refused = GaugeMetricFamily(
-            "mlc_webhook_refusals", "Refused webhook deliveries by reason (kept for the retention window).",
+            "mlc_webhook_refusals",
+            "Refused webhook deliveries by reason (kept for the retention window).",
             labels=["reason"],
         )
         for reason, n in WebhookRejection.objects.values_list("reason").annotate(n=Sum("count")):
@@ -70,12 +77,20 @@ def _bill_calls() -> Iterator[Metric]:
     from connectors.bill.gate import gate_for, key_of
     from connectors.models import Tenant
 
-    calls = GaugeMetricFamily("mlc_bill_calls_this_hour", "BILL calls counted this clock hour for the "
-                              "tenant's organization.", labels=["tenant"])
-    per_key = GaugeMetricFamily("mlc_bill_key_calls_this_hour", "BILL calls counted this clock hour against "
-                                "a developer key's budget (by the key's fingerprint).", labels=["key"])
+    calls = GaugeMetricFamily(
+        "mlc_bill_calls_this_hour",
+        "BILL calls counted this clock hour for the tenant's organization.",
+        labels=["tenant"],
+    )
+    per_key = GaugeMetricFamily(
+        "mlc_bill_key_calls_this_hour",
+        "BILL calls counted this clock hour against a developer key's budget (by the key's fingerprint).",
+        labels=["key"],
+    )
     by_key: dict[str, dict[str, int] | None] = {}
-    tenants = Tenant.objects.filter(is_active=True, bill_connection__isnull=False).select_related("bill_connection")
+    tenants = Tenant.objects.filter(is_active=True, bill_connection__isnull=False).select_related(
+        "bill_connection"
+    )
     for tenant in tenants:
         conn = tenant.bill_connection
         fingerprint = conn.dev_key_id or f"org:{conn.organization_id}"

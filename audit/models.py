@@ -58,29 +58,47 @@ class SyncRecord(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="records")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    source_key = models.CharField(max_length=120, help_text="GP vendor ID, GP voucher, or BILL payment/vendor ID.")
-    target_id = models.CharField(max_length=120, blank=True, help_text="The object created on the other side.")
+    source_key = models.CharField(
+        max_length=120, help_text="GP vendor ID, GP voucher, or BILL payment/vendor ID."
+    )
+    target_id = models.CharField(
+        max_length=120, blank=True, help_text="The object created on the other side."
+    )
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     reason = models.TextField(blank=True, help_text="Why the record is not synced, in plain words.")
     fix = models.TextField(blank=True, help_text="What a person can do about it.")
     waiting_on = models.CharField(
-        max_length=200, blank=True, db_index=True,
+        max_length=200,
+        blank=True,
+        db_index=True,
         help_text="Mapping keys this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.",
     )
-    label = models.CharField(max_length=255, blank=True, help_text="What a person recognises: vendor, invoice, amount.")
-    synced_hash = models.CharField(max_length=64, blank=True, help_text="Content hash last written to the target.")
-    source_hash = models.CharField(max_length=64, blank=True, help_text="Content hash last read from the source.")
-    target_hash = models.CharField(max_length=64, blank=True, help_text="Target content hash after our last write.")
+    label = models.CharField(
+        max_length=255, blank=True, help_text="What a person recognises: vendor, invoice, amount."
+    )
+    synced_hash = models.CharField(
+        max_length=64, blank=True, help_text="Content hash last written to the target."
+    )
+    source_hash = models.CharField(
+        max_length=64, blank=True, help_text="Content hash last read from the source."
+    )
+    target_hash = models.CharField(
+        max_length=64, blank=True, help_text="Target content hash after our last write."
+    )
     snapshot = models.JSONField(default=dict, blank=True, help_text="The source as last read (no secrets).")
     attempts = models.PositiveIntegerField(default=0)
     sending_by = models.CharField(
-        max_length=120, blank=True, editable=False,
+        max_length=120,
+        blank=True,
+        editable=False,
         help_text="host:pid of the process that last moved the row to sending (finds rows a dead worker left).",
     )
     sent_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="When the last write was sent (write-ahead): an unconfirmed create is re-sent only once "
-                  "the settle window since then has passed with the object still absent.",
+        "the settle window since then has passed with the object still absent.",
     )
     next_retry_at = models.DateTimeField(null=True, blank=True)
     # The document as a clerk names it (GP vendor, invoice number, dates, amount), for the lists and totals.
@@ -200,7 +218,9 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["tenant", "state"], name="webhook_tenant_state")]
         # Per tenant: two BILL organizations may well send the same event ID; neither is a repeat of the other.
-        constraints = [models.UniqueConstraint(fields=["tenant", "event_id"], name="webhook_event_once_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "event_id"], name="webhook_event_once_per_tenant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
@@ -217,8 +237,14 @@ class WebhookRejection(models.Model):
     per slug: anyone can post to any slug, and that must not grow the database.
     """
 
-    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="webhook_rejections", help_text="Empty: the slug named no tenant.")
+    tenant = models.ForeignKey(
+        Tenant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_rejections",
+        help_text="Empty: the slug named no tenant.",
+    )
     reason = models.CharField(max_length=40)
     hour = models.DateTimeField(default=this_hour)
     count = models.PositiveIntegerField(default=0)
@@ -227,10 +253,16 @@ class WebhookRejection(models.Model):
     class Meta:
         ordering = ["-hour", "reason"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "reason", "hour"], condition=models.Q(tenant__isnull=False),
-                                    name="one_rejection_counter_per_tenant_hour"),
-            models.UniqueConstraint(fields=["reason", "hour"], condition=models.Q(tenant__isnull=True),
-                                    name="one_rejection_counter_per_hour_unknown"),
+            models.UniqueConstraint(
+                fields=["tenant", "reason", "hour"],
+                condition=models.Q(tenant__isnull=False),
+                name="one_rejection_counter_per_tenant_hour",
+            ),
+            models.UniqueConstraint(
+                fields=["reason", "hour"],
+                condition=models.Q(tenant__isnull=True),
+                name="one_rejection_counter_per_hour_unknown",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,7 +336,9 @@ class AlertDigest(models.Model):
     """One needs-attention digest sent to a tenant's contacts; the latest one is the watermark."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_digests")
-    started_at = models.DateTimeField(help_text="Records changed after this are considered by the next digest.")
+    started_at = models.DateTimeField(
+        help_text="Records changed after this are considered by the next digest."
+    )
     sent_at = models.DateTimeField(auto_now_add=True)
     records = models.PositiveIntegerField(default=0)
     recipients = models.CharField(max_length=500, blank=True)
@@ -324,7 +358,9 @@ class AlertMark(models.Model):
     stops needing attention, so a later problem with it is reported again.
     """
 
-    record = models.OneToOneField(SyncRecord, on_delete=models.CASCADE, primary_key=True, related_name="alert_mark")
+    record = models.OneToOneField(
+        SyncRecord, on_delete=models.CASCADE, primary_key=True, related_name="alert_mark"
+    )
     state = models.CharField(max_length=20)
     alerted_at = models.DateTimeField(auto_now=True)
 

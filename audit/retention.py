@@ -85,7 +85,9 @@ def _prune_trail(cutoff: datetime) -> int:
     deleted, last = 0, 0
     while True:
         ids = list(
-            Attempt.objects.filter(started_at__lt=cutoff, record_id__gt=last, record__state__in=SETTLED_STATES)
+            Attempt.objects.filter(
+                started_at__lt=cutoff, record_id__gt=last, record__state__in=SETTLED_STATES
+            )
             .exclude(outcome__in=LINEAGE_OUTCOMES)
             .order_by("record_id")
             .values_list("record_id", flat=True)
@@ -109,9 +111,13 @@ def prune(policy: RetentionPolicy | None = None) -> dict[str, int]:
         )
     if cutoff := _cutoff(policy.webhook_event_days):
         done = Q(state__in=(WebhookEvent.PROCESSED, WebhookEvent.IGNORED))
-        deleted["webhook_events"] = _delete_in_batches(WebhookEvent.objects.filter(done, received_at__lt=cutoff))
+        deleted["webhook_events"] = _delete_in_batches(
+            WebhookEvent.objects.filter(done, received_at__lt=cutoff)
+        )
     if cutoff := _cutoff(policy.rejection_days):
-        deleted["webhook_rejections"] = _delete_in_batches(WebhookRejection.objects.filter(last_at__lt=cutoff))
+        deleted["webhook_rejections"] = _delete_in_batches(
+            WebhookRejection.objects.filter(last_at__lt=cutoff)
+        )
     if cutoff := _cutoff(policy.job_days):
         finished = Q(state__in=(Job.DONE, Job.FAILED))
         deleted["jobs"] = _delete_in_batches(Job.objects.filter(finished, created_at__lt=cutoff))
@@ -120,4 +126,3 @@ def prune(policy: RetentionPolicy | None = None) -> dict[str, int]:
 
         deleted["task_results"] = _delete_in_batches(Task.objects.filter(stopped__lt=cutoff))
     return deleted
-

@@ -26,14 +26,16 @@ def flow_rows(tenant: Tenant, now: Any = None) -> list[dict[str, Any]]:
         failing = bool(cursor.last_error) and (
             cursor.last_success_at is None or (cursor.last_started_at or now) > cursor.last_success_at
         )
-        rows.append({
-            "flow": flow_words(cursor.flow),
-            "last_success_at": cursor.last_success_at,
-            "lag_minutes": int(lag.total_seconds() // 60) if lag is not None else None,
-            "late": lag is None or lag > late_after,
-            "error": cursor.last_error if failing else "",
-            "summary": cursor.last_summary,
-        })
+        rows.append(
+            {
+                "flow": flow_words(cursor.flow),
+                "last_success_at": cursor.last_success_at,
+                "lag_minutes": int(lag.total_seconds() // 60) if lag is not None else None,
+                "late": lag is None or lag > late_after,
+                "error": cursor.last_error if failing else "",
+                "summary": cursor.last_summary,
+            }
+        )
     return rows
 
 
@@ -53,9 +55,15 @@ def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
         return {"used": None, "budget": budget}
     used = sum(by_org.values())
     percent = round(100 * used / budget) if budget else None
-    return {"used": used, "budget": budget, "percent": percent,
-            "bar": min(100, max(1 if used else 0, percent or 0)), "busy": bool(percent and percent >= 80),
-            "this_org": by_org.get(conn.organization_id, 0), "orgs_sharing_key": len(key.orgs)}
+    return {
+        "used": used,
+        "budget": budget,
+        "percent": percent,
+        "bar": min(100, max(1 if used else 0, percent or 0)),
+        "busy": bool(percent and percent >= 80),
+        "this_org": by_org.get(conn.organization_id, 0),
+        "orgs_sharing_key": len(key.orgs),
+    }
 
 
 def _has_gp(tenant: Tenant) -> bool:
@@ -90,8 +98,12 @@ def webhook_status(tenant: Tenant) -> dict[str, Any]:
     conn = tenant.bill_connection if _has_bill(tenant) else None
     events = WebhookEvent.objects.filter(tenant=tenant)
     by_state = dict(events.filter(received_at__gte=since).values_list("state").annotate(n=Count("pk")))
-    refused = (WebhookRejection.objects.filter(tenant=tenant, hour__gte=this_hour() - timedelta(hours=23))
-               .values_list("reason").annotate(n=Sum("count")).order_by("reason"))
+    refused = (
+        WebhookRejection.objects.filter(tenant=tenant, hour__gte=this_hour() - timedelta(hours=23))
+        .values_list("reason")
+        .annotate(n=Sum("count"))
+        .order_by("reason")
+    )
     return {
         "configured": conn is not None,
         "subscribed": bool(conn and conn.webhook_subscription_id),
@@ -99,7 +111,10 @@ def webhook_status(tenant: Tenant) -> dict[str, Any]:
         "payment_subscription_id": conn.payment_subscription_id if conn else "",
         "payments_refused": conn.payment_webhooks_refused if conn else "",
         "last_received_at": events.aggregate(last=Max("received_at"))["last"],
-        "last_day": [(str(dict(WebhookEvent.STATES).get(state, state)).lower(), n) for state, n in sorted(by_state.items())],
+        "last_day": [
+            (str(dict(WebhookEvent.STATES).get(state, state)).lower(), n)
+            for state, n in sorted(by_state.items())
+        ],
         "refused_last_day": [(REFUSAL_REASONS.get(reason, reason), n) for reason, n in refused],
     }
 
@@ -122,14 +137,27 @@ def mappings_to_review(tenant: Tenant) -> dict[str, int]:
         VendorMapping,
     )
 
-    counts = {name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
-              for name, model in (("vendors", VendorMapping), ("accounts", GLAccountMapping),
-                                  ("checkbooks", CheckbookMapping))}
+    counts = {
+        name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
+        for name, model in (
+            ("vendors", VendorMapping),
+            ("accounts", GLAccountMapping),
+            ("checkbooks", CheckbookMapping),
+        )
+    }
     # Segment values: one grouped query for the three kinds.
-    by_kind = dict(ClassificationMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED)
-                   .values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    counts.update({name: by_kind.get(kind, 0) for name, kind in (("departments", "department"),
-                                                                  ("locations", "location"), ("classes", "class"))})
+    by_kind = dict(
+        ClassificationMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    counts.update(
+        {
+            name: by_kind.get(kind, 0)
+            for name, kind in (("departments", "department"), ("locations", "location"), ("classes", "class"))
+        }
+    )
     return counts
 
 
@@ -139,8 +167,10 @@ def first_run(tenant: Tenant, states: list[Any]) -> bool:
 
     if any(t.state == State.SYNCED for t in states):
         return False
-    return not (VendorMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists()
-                or GLAccountMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists())
+    return not (
+        VendorMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists()
+        or GLAccountMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED).exists()
+    )
 
 
 def tenant_status(tenant: Tenant) -> dict[str, Any]:

@@ -40,7 +40,11 @@ OUTCOME_WORDS: dict[str, str] = {
     "reversed": "Reversed",
     "applied": "Applied to the GP invoice",
     "error": "Error",
-    **{code: words for code, words in STATE_WORDS.items() if code not in ("blocked", "conflict", "flagged", "skipped")},
+    **{
+        code: words
+        for code, words in STATE_WORDS.items()
+        if code not in ("blocked", "conflict", "flagged", "skipped")
+    },
 }
 
 FLOW_WORDS: dict[str, str] = {
@@ -137,7 +141,7 @@ def trigger_words(code: str) -> str:
 def _split_tally(key: str) -> tuple[str, str]:
     for noun in sorted(TALLY_NOUNS, key=len, reverse=True):
         if key.startswith(noun + "_"):
-            return noun, key[len(noun) + 1:]
+            return noun, key[len(noun) + 1 :]
     return "", key
 
 
@@ -183,7 +187,16 @@ def money(value: Decimal) -> str:
 
 
 # Symbols a clerk reads before the amount; other currencies are written "1,234.56 CHF".
-CURRENCY_SIGNS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£", "JPY": "¥", "MXN": "MX$"}
+CURRENCY_SIGNS = {
+    "USD": "$",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "MXN": "MX$",
+}
 NO_CENTS = frozenset({"JPY", "KRW", "CLP", "ISK"})
 
 
@@ -232,8 +245,10 @@ def readable(value: Any) -> str:
 
 
 KIND_NOUNS: dict[str, tuple[str, str]] = {
-    "bill": ("invoice", "invoices"), "vendor": ("vendor", "vendors"),
-    "gl_account": ("GL account", "GL accounts"), "gp_payment": ("payment", "payments"),
+    "bill": ("invoice", "invoices"),
+    "vendor": ("vendor", "vendors"),
+    "gl_account": ("GL account", "GL accounts"),
+    "gp_payment": ("payment", "payments"),
     "classification": ("department/location/class", "departments/locations/classes"),
     "vendor_credit": ("credit memo", "credit memos"),
     "credit_apply": ("credit use", "credit uses"),

@@ -55,15 +55,24 @@ def _check(tenant: Any, gp: Any, bill: Any, vouchers: set[str], vendor_ids: set[
     bill_duplicates = sum(len(by_voucher[v]) - 1 for v in vouchers if len(by_voucher[v]) > 1)
     bills_missing = [v for v in vouchers if not by_voucher[v]]
     bill_wrong = [
-        v for v in vouchers if len(by_voucher[v]) == 1 and v in invoices and (
+        v
+        for v in vouchers
+        if len(by_voucher[v]) == 1
+        and v in invoices
+        and (
             by_voucher[v][0].amount != money(invoices[v].document_amount, invoices[v].decimal_digits or 2)
-            or sorted(li.amount for li in by_voucher[v][0].line_items) != expected_lines(invoices[v]))
+            or sorted(li.amount for li in by_voucher[v][0].line_items) != expected_lines(invoices[v])
+        )
     ]
 
     # Payments: every PAID BILL payment of our bills applied once in GP, to the right vouchers.
     bill_to_voucher = {b.id: voucher_from_description(b.description) for b in bills}
-    paid = [p for p in bill.iter_payments() if (p.status or "").upper() == "PAID"
-            and all(bill_to_voucher.get(b) in vouchers for b, _ in p.bill_payments)]
+    paid = [
+        p
+        for p in bill.iter_payments()
+        if (p.status or "").upper() == "PAID"
+        and all(bill_to_voucher.get(b) in vouchers for b, _ in p.bill_payments)
+    ]
     gp_payments = {p.payment_number: p for p in gp.iter_payments()}
     ours = {gp_payment_number(p.id) for p in paid}
     payments_missing, payments_wrong = [], []
@@ -85,13 +94,17 @@ def _check(tenant: Any, gp: Any, bill: Any, vouchers: set[str], vendor_ids: set[
                 gp_applied_per_voucher[v] += Decimal(a)
     over_applied = [v for v in vouchers if gp_applied_per_voucher[v] > bill_paid_per_voucher[v]]
     remaining_wrong = [
-        v for v, inv in invoices.items()
+        v
+        for v, inv in invoices.items()
         if inv.remaining != money(inv.document_amount, inv.decimal_digits or 2) - gp_applied_per_voucher[v]
     ]
 
     # Vendors: every aligned field equal on both sides.
-    mapped = dict(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR, source_key__in=vendor_ids)
-                  .values_list("source_key", "target_id"))
+    mapped = dict(
+        SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR, source_key__in=vendor_ids).values_list(
+            "source_key", "target_id"
+        )
+    )
     bill_vendors = {v.id: v for v in bill.iter_vendors()}
     vendors_unaligned, names = [], set()
     for gp_vendor in gp.iter_vendors():
@@ -108,10 +121,13 @@ def _check(tenant: Any, gp: Any, bill: Any, vouchers: set[str], vendor_ids: set[
     records = SyncRecord.objects.filter(tenant=tenant)
     states = Counter(records.values_list("state", flat=True))
     origins = defaultdict(set)
-    for record_id, outcome in Attempt.objects.filter(record__tenant=tenant).values_list("record_id", "outcome"):
+    for record_id, outcome in Attempt.objects.filter(record__tenant=tenant).values_list(
+        "record_id", "outcome"
+    ):
         origins[record_id].add(outcome)
     trail_incomplete = [
-        r.pk for r in records.filter(kind__in=list(ORIGIN_OUTCOMES), state=State.SYNCED).exclude(target_id="")
+        r.pk
+        for r in records.filter(kind__in=list(ORIGIN_OUTCOMES), state=State.SYNCED).exclude(target_id="")
         if not origins[r.pk] & ORIGIN_OUTCOMES[r.kind]
         and not (r.kind == Kind.VENDOR and r.source_key not in vendor_ids)  # seed vendors linked by a person
     ]
@@ -121,26 +137,52 @@ def _check(tenant: Any, gp: Any, bill: Any, vouchers: set[str], vendor_ids: set[
     duplicates = bill_duplicates + len(gp_extra) + len(over_applied) + vendor_duplicates
     lost = len(bills_missing) + len(payments_missing)
     return {
-        "invoices": len(vouchers), "bills": sum(1 for v in vouchers if by_voucher[v]),
-        "payments": len(paid), "gp_payments_applied": len(paid) - len(payments_missing),
+        "invoices": len(vouchers),
+        "bills": sum(1 for v in vouchers if by_voucher[v]),
+        "payments": len(paid),
+        "gp_payments_applied": len(paid) - len(payments_missing),
         "vendors": len(vendor_ids),
-        "duplicates": duplicates, "lost": lost,
-        "bill_duplicates": bill_duplicates, "vendor_duplicates": vendor_duplicates,
-        "gp_payments_not_from_bill": len(gp_extra), "vouchers_over_applied": len(over_applied),
-        "bills_missing": len(bills_missing), "payments_missing": len(payments_missing),
-        "wrong_amount_or_lines": len(bill_wrong), "payments_wrong": len(payments_wrong),
-        "gp_remaining_wrong": len(remaining_wrong), "vendors_unaligned": len(vendors_unaligned),
-        "trail_incomplete": len(trail_incomplete), "records": records.count(),
-        "stuck_sending": states.get(State.SENDING, 0), "unsettled": unsettled,
+        "duplicates": duplicates,
+        "lost": lost,
+        "bill_duplicates": bill_duplicates,
+        "vendor_duplicates": vendor_duplicates,
+        "gp_payments_not_from_bill": len(gp_extra),
+        "vouchers_over_applied": len(over_applied),
+        "bills_missing": len(bills_missing),
+        "payments_missing": len(payments_missing),
+        "wrong_amount_or_lines": len(bill_wrong),
+        "payments_wrong": len(payments_wrong),
+        "gp_remaining_wrong": len(remaining_wrong),
+        "vendors_unaligned": len(vendors_unaligned),
+        "trail_incomplete": len(trail_incomplete),
+        "records": records.count(),
+        "stuck_sending": states.get(State.SENDING, 0),
+        "unsettled": unsettled,
         "events_unprocessed": events_waiting,
         "states": dict(states),
-        "examples": {"bills_missing": bills_missing[:5], "payments_missing": payments_missing[:5],
-                     "vendors_unaligned": vendors_unaligned[:5], "trail_incomplete": trail_incomplete[:5],
-                     "wrong": bill_wrong[:5], "payments_wrong": payments_wrong[:5]},
+        "examples": {
+            "bills_missing": bills_missing[:5],
+            "payments_missing": payments_missing[:5],
+            "vendors_unaligned": vendors_unaligned[:5],
+            "trail_incomplete": trail_incomplete[:5],
+            "wrong": bill_wrong[:5],
+            "payments_wrong": payments_wrong[:5],
+        },
     }
 
 
 def converged(result: dict[str, Any]) -> bool:
-    return all(result[k] == 0 for k in (
-        "duplicates", "lost", "wrong_amount_or_lines", "payments_wrong", "gp_remaining_wrong",
-        "vendors_unaligned", "trail_incomplete", "unsettled", "events_unprocessed"))
+    return all(
+        result[k] == 0
+        for k in (
+            "duplicates",
+            "lost",
+            "wrong_amount_or_lines",
+            "payments_wrong",
+            "gp_remaining_wrong",
+            "vendors_unaligned",
+            "trail_incomplete",
+            "unsettled",
+            "events_unprocessed",
+        )
+    )

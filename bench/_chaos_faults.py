@@ -36,13 +36,22 @@ class BillRateFaults:
                 return None
             kinds = BILL_READ_KINDS if method == "GET" else BILL_WRITE_KINDS
             kind = self._random.choice(kinds)
-            if method != "GET" and self._random.random() < 0.5:  # the faults that make money unsafe, more often
+            if (
+                method != "GET" and self._random.random() < 0.5
+            ):  # the faults that make money unsafe, more often
                 kind = self._random.choice(("timeout_after_commit", "reset_after_commit", "commit_late"))
             # A late commit lands within the workers' settle window (4 s from the write-ahead).
             delay = 0.5 + 2.0 * self._random.random()
             self.injected[kind] += 1
-        return Fault(kind, 1, (), "", 503, min(self.hold_seconds, 1.0) if kind == "commit_late" else self.hold_seconds,
-                     delay)
+        return Fault(
+            kind,
+            1,
+            (),
+            "",
+            503,
+            min(self.hold_seconds, 1.0) if kind == "commit_late" else self.hold_seconds,
+            delay,
+        )
 
     def take_malformed(self, method: str, path: str) -> Fault | None:
         return None  # sign-ins are not part of the chaos plan
@@ -97,8 +106,14 @@ class GPAfterCommit:
         plan = self
 
         class Handler(GPHandler):
-            def send_payload(self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> None:
-                kind = plan.pick(self.command, self.url.path, status) if not self.url.path.startswith("/_sandbox") else None
+            def send_payload(
+                self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+            ) -> None:
+                kind = (
+                    plan.pick(self.command, self.url.path, status)
+                    if not self.url.path.startswith("/_sandbox")
+                    else None
+                )
                 if kind == "timeout_after_commit":
                     self.server.stopping.wait(plan.hold_seconds)
                     return self.drop_connection(kind, reset=False)

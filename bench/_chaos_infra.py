@@ -82,7 +82,9 @@ class OwnPostgres:
         self._as = [runuser, "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
         self.start()
 
     def _run(self, *command: str) -> None:
@@ -93,10 +95,23 @@ class OwnPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=200 -c full_page_writes=off")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200 -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         _wait_port(self.port, up=True)
 
     def _postmaster(self) -> int:
@@ -138,9 +153,26 @@ class OwnRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.root),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_port(self.port, up=True)
 
     def kill_and_restart(self) -> None:
@@ -189,7 +221,9 @@ class InfraFaults:
 
     def plan(self, rng: object, started: float, seconds: float) -> None:
         self.done = {}
-        kinds = (["postgres_killed"] if self.postgres else []) + (["redis_killed", "redis_flushed"] if self.redis else [])
+        kinds = (["postgres_killed"] if self.postgres else []) + (
+            ["redis_killed", "redis_flushed"] if self.redis else []
+        )
         self.due = sorted((started + rng.uniform(1.0, max(1.5, seconds * 0.8)), kind) for kind in kinds)  # type: ignore[attr-defined]
 
     def pending(self) -> bool:

@@ -18,7 +18,9 @@ class Relay:
     """Receives BILL's deliveries, answers 200, and forwards each to `target` — or not (dropped),
     twice (repeated), or after a random delay so later events overtake it (reordered)."""
 
-    def __init__(self, seed: int, target: str, drop: float = 0.15, repeat: float = 0.15, max_delay: float = 1.5):
+    def __init__(
+        self, seed: int, target: str, drop: float = 0.15, repeat: float = 0.15, max_delay: float = 1.5
+    ):
         self._random = random.Random(seed * 31 + 7)
         self.target, self.drop, self.repeat, self.max_delay = target, drop, repeat, max_delay
         self.counts: Counter[str] = Counter()
@@ -32,7 +34,11 @@ class Relay:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "x-bill-sha-signature")}
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("content-type", "x-bill-sha-signature")
+                }
                 relay.receive(body, headers)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -44,7 +50,9 @@ class Relay:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         self._thread = threading.Thread(target=self._forward_loop, daemon=True, name="chaos-relay")
         self._thread.start()
 

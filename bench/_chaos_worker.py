@@ -28,15 +28,18 @@ def main(tenant_pk: int) -> None:
 
     log = logging.getLogger("chaos.worker")
     # Short waits between retries: the sandboxes are local, and the run measures convergence, not patience.
-    context.CLIENT_OPTIONS.update(gp={"sleep": lambda s: time.sleep(min(s, 0.2))},
-                                  bill={"backoff": Backoff(base=0.05, cap=1.0, attempts=10)})
+    context.CLIENT_OPTIONS.update(
+        gp={"sleep": lambda s: time.sleep(min(s, 0.2))},
+        bill={"backoff": Backoff(base=0.05, cap=1.0, attempts=10)},
+    )
     tenant = Tenant.objects.get(pk=tenant_pk)
     cycle = 0
     while True:
         cycle += 1
         close_old_connections()
         due = WebhookEvent.objects.filter(
-            tenant=tenant, state__in=[WebhookEvent.RECEIVED, WebhookEvent.FAILED],
+            tenant=tenant,
+            state__in=[WebhookEvent.RECEIVED, WebhookEvent.FAILED],
             received_at__lt=timezone.now() - timedelta(seconds=1),
         ).order_by("received_at")[:100]
         for event in due:

@@ -37,7 +37,9 @@ from .webhooks import PRODUCTION, free_port, start_gunicorn
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench agent", description=__doc__.splitlines()[0])
     p.add_argument("--requests", type=int, default=300, help="sequential reads for the latency figures")
-    p.add_argument("--clients", type=int, default=8, help="connector processes (and threads) for the throughput figures")
+    p.add_argument(
+        "--clients", type=int, default=8, help="connector processes (and threads) for the throughput figures"
+    )
     p.add_argument("--agent-workers", type=int, default=8, help="GP requests the agent runs at once")
     p.add_argument("--seconds", type=float, default=10, help="length of the throughput and idle runs")
     p.add_argument("--idle-agents", type=int, default=100)
@@ -60,12 +62,26 @@ def _threads(pid: int) -> int:
     return total
 
 
-def _agent_process(url: str, token: str, gp: dict[str, Any], journal: str, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MLC_AGENT_CONNECTOR_URL": url, "MLC_AGENT_TOKEN": token, "MLC_AGENT_GP_URL": gp["url"],
-           "MLC_AGENT_GP_ACCOUNT": f"{gp['domain']}\\{gp['user']}", "MLC_AGENT_GP_PASSWORD": gp["password"],
-           "MLC_AGENT_JOURNAL": journal, "MLC_AGENT_WORKERS": str(workers)}
-    return subprocess.Popen([sys.executable, "-m", "connectors.agent_client"], env=env, cwd=_env.ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _agent_process(
+    url: str, token: str, gp: dict[str, Any], journal: str, workers: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "MLC_AGENT_CONNECTOR_URL": url,
+        "MLC_AGENT_TOKEN": token,
+        "MLC_AGENT_GP_URL": gp["url"],
+        "MLC_AGENT_GP_ACCOUNT": f"{gp['domain']}\\{gp['user']}",
+        "MLC_AGENT_GP_PASSWORD": gp["password"],
+        "MLC_AGENT_JOURNAL": journal,
+        "MLC_AGENT_WORKERS": str(workers),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "connectors.agent_client"],
+        env=env,
+        cwd=_env.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -110,15 +126,25 @@ def _throughput(make_client: Any, clients: int, seconds: float, vendor_id: str) 
     return sum(counts) / (time.monotonic() - started)
 
 
-def _throughput_processes(env: dict[str, Any], clients: int, seconds: float, connection_pk: int,
-                          vendor_id: str) -> tuple[float, float]:
+def _throughput_processes(
+    env: dict[str, Any], clients: int, seconds: float, connection_pk: int, vendor_id: str
+) -> tuple[float, float]:
     """Reads per second from `clients` reader processes started together, and their CPU seconds."""
     import json
 
     child = _env.child_env(env["database_url"], env["redis_url"], **PRODUCTION)
-    readers = [subprocess.Popen([sys.executable, "-m", "bench._agent_reader", str(connection_pk), vendor_id,
-                                 str(seconds)], cwd=_env.ROOT, env=child, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(clients)]
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench._agent_reader", str(connection_pk), vendor_id, str(seconds)],
+            cwd=_env.ROOT,
+            env=child,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(clients)
+    ]
     try:
         for reader in readers:
             if (reader.stdout.readline() if reader.stdout else "").strip() != "ready":
@@ -148,7 +174,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
-    env = _env.setup(args, extra=PRODUCTION)  # the connector's side as in production (DEBUG off), like gunicorn's
+    env = _env.setup(
+        args, extra=PRODUCTION
+    )  # the connector's side as in production (DEBUG off), like gunicorn's
     from django.utils import timezone
 
     from connectors.gp.client import GPClient
@@ -167,42 +195,82 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     children: list[subprocess.Popen[bytes]] = []
     try:
         tenant = Tenant.objects.create(name="Agent bench", slug="agent-bench")
-        conn = GPConnection.objects.create(tenant=tenant, base_url=gp["url"], gp_tenant=gp["tenant"],
-                                           company=gp["company"], domain=gp["domain"], username=gp["user"],
-                                           password=gp["password"], timeout_seconds=30)
+        conn = GPConnection.objects.create(
+            tenant=tenant,
+            base_url=gp["url"],
+            gp_tenant=gp["tenant"],
+            company=gp["company"],
+            domain=gp["domain"],
+            username=gp["user"],
+            password=gp["password"],
+            timeout_seconds=30,
+        )
         direct = GPClient.for_connection(conn)
         vendor_id = next(direct.iter_vendors()).vendor_id
         _timed_reads(direct, 20, vendor_id)  # warm: NTLM handshake, imports
         direct_ms = _timed_reads(direct, args.requests, vendor_id)
-        direct_per_second = _throughput(lambda: GPClient.for_connection(conn), args.clients, args.seconds, vendor_id)
+        direct_per_second = _throughput(
+            lambda: GPClient.for_connection(conn), args.clients, args.seconds, vendor_id
+        )
         route_through_agent(conn)
-        children.append(_agent_process(url, issue(tenant, "bench")[1], gp, f"{tmp.name}/j.sqlite3", args.agent_workers))
+        children.append(
+            _agent_process(url, issue(tenant, "bench")[1], gp, f"{tmp.name}/j.sqlite3", args.agent_workers)
+        )
         relayed = GPClient.for_connection(GPConnection.objects.get(pk=conn.pk))
         _timed_reads(relayed, 20, vendor_id)
         since = timezone.now()
         relay_ms = _timed_reads(relayed, args.requests, vendor_id)
         inside = _inside(since)
-        processes = {"connector": web.pid, "agent": children[0].pid, "gp_sandbox": gp_served.process.pid,
-                     "client": os.getpid()}
+        processes = {
+            "connector": web.pid,
+            "agent": children[0].pid,
+            "gp_sandbox": gp_served.process.pid,
+            "client": os.getpid(),
+        }
         cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
         answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
         per_second, readers_cpu = _throughput_processes(env, args.clients, args.seconds, conn.pk, vendor_id)
-        relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
-        cpu_ms = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
-                  for name, pid in processes.items() if name != "client"}
+        relayed_n = max(
+            1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before
+        )
+        cpu_ms = {
+            name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
+            for name, pid in processes.items()
+            if name != "client"
+        }
         cpu_ms["clients"] = round(readers_cpu * 1000 / relayed_n, 2)
         processes.pop("client")
         cpu_before = {name: _cpu_seconds(pid) for name, pid in [*processes.items(), ("client", os.getpid())]}
         answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
-        per_second_threads = _throughput(lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
-                                         args.clients, args.seconds, vendor_id)
-        relayed_n = max(1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before)
-        cpu_ms_threads = {name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
-                          for name, pid in [*processes.items(), ("client", os.getpid())]}
+        per_second_threads = _throughput(
+            lambda: GPClient.for_connection(GPConnection.objects.get(pk=conn.pk)),
+            args.clients,
+            args.seconds,
+            vendor_id,
+        )
+        relayed_n = max(
+            1, RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count() - answered_before
+        )
+        cpu_ms_threads = {
+            name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / relayed_n, 2)
+            for name, pid in [*processes.items(), ("client", os.getpid())]
+        }
 
-        idle = {} if args.idle_agents <= 0 else _idle_agents(args, url, tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
-                            issue=issue, gunicorn_pid=web.pid, gp=gp, journal_dir=tmp.name, relayed=relayed,
-                            vendor_id=vendor_id)
+        idle = (
+            {}
+            if args.idle_agents <= 0
+            else _idle_agents(
+                args,
+                url,
+                tenant_factory=lambda i: Tenant.objects.create(name=f"Idle {i}", slug=f"idle-{i}"),
+                issue=issue,
+                gunicorn_pid=web.pid,
+                gp=gp,
+                journal_dir=tmp.name,
+                relayed=relayed,
+                vendor_id=vendor_id,
+            )
+        )
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -212,16 +280,21 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         gp_served.stop()
         tmp.cleanup()
     return {
-        "benchmark": "agent", **{k: env[k] for k in ("database", "redis")}, "wakeups": backend(),
+        "benchmark": "agent",
+        **{k: env[k] for k in ("database", "redis")},
+        "wakeups": backend(),
         "agent_workers": args.agent_workers,
         "direct_median_ms": round(statistics.median(direct_ms), 2),
         "relay_median_ms": round(statistics.median(relay_ms), 2),
         "relay_added_median_ms": round(statistics.median(relay_ms) - statistics.median(direct_ms), 2),
-        "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2), **inside,
+        "relay_p90_ms": round(statistics.quantiles(relay_ms, n=10)[-1], 2),
+        **inside,
         "requests_per_second_one_agent": round(per_second, 1),
         "requests_per_second_one_agent_client_threads": round(per_second_threads, 1),
-        "requests_per_second_direct": round(direct_per_second, 1), "clients": args.clients,
-        "cpu_ms_per_relayed_request": cpu_ms, "cpu_ms_per_relayed_request_client_threads": cpu_ms_threads,
+        "requests_per_second_direct": round(direct_per_second, 1),
+        "clients": args.clients,
+        "cpu_ms_per_relayed_request": cpu_ms,
+        "cpu_ms_per_relayed_request_client_threads": cpu_ms_threads,
         **idle,
     }
 
@@ -232,17 +305,32 @@ def _inside(since: Any) -> dict[str, float]:
     the INSERT before and the wake-up and read of the answer after)."""
     from connectors.relay.models import RelayedRequest
 
-    rows = list(RelayedRequest.objects.filter(created_at__gte=since, answered_at__isnull=False)
-                .values_list("created_at", "answered_at", "agent_ms"))
+    rows = list(
+        RelayedRequest.objects.filter(created_at__gte=since, answered_at__isnull=False).values_list(
+            "created_at", "answered_at", "agent_ms"
+        )
+    )
     if not rows:
         return {}
-    return {"queued_to_answered_median_ms": round(statistics.median(
-                (a - c).total_seconds() * 1000 for c, a, _ in rows), 2),
-            "agent_gp_median_ms": round(statistics.median(ms or 0 for _, _, ms in rows), 2)}
+    return {
+        "queued_to_answered_median_ms": round(
+            statistics.median((a - c).total_seconds() * 1000 for c, a, _ in rows), 2
+        ),
+        "agent_gp_median_ms": round(statistics.median(ms or 0 for _, _, ms in rows), 2),
+    }
 
 
-def _idle_agents(args: argparse.Namespace, url: str, tenant_factory: Any, issue: Any, gunicorn_pid: int,
-                 gp: dict[str, Any], journal_dir: str, relayed: Any, vendor_id: str) -> dict[str, Any]:
+def _idle_agents(
+    args: argparse.Namespace,
+    url: str,
+    tenant_factory: Any,
+    issue: Any,
+    gunicorn_pid: int,
+    gp: dict[str, Any],
+    journal_dir: str,
+    relayed: Any,
+    vendor_id: str,
+) -> dict[str, Any]:
     """`--idle-agents` agents of other tenants idling; then one read for the bench tenant's agent."""
     from connectors.agent_client.worker import Agent, AgentConfig
     from connectors.relay.models import GPAgent
@@ -251,8 +339,11 @@ def _idle_agents(args: argparse.Namespace, url: str, tenant_factory: Any, issue:
     agents = []
     for i in range(args.idle_agents):
         token = issue(tenant_factory(i), f"idle {i}")[1]
-        agents.append(Agent(AgentConfig(url, token, gp["url"], "x\\y", "-", f"{journal_dir}/idle-{i}.sqlite3",
-                                        workers=1)))
+        agents.append(
+            Agent(
+                AgentConfig(url, token, gp["url"], "x\\y", "-", f"{journal_dir}/idle-{i}.sqlite3", workers=1)
+            )
+        )
     for agent in agents:
         agent.start_in_thread()
     time.sleep(3)  # every agent has backed off to its idle interval
@@ -269,11 +360,16 @@ def _idle_agents(args: argparse.Namespace, url: str, tenant_factory: Any, issue:
         agent.stop_event.set()
     for agent in agents:
         agent.stop()
-    return {"idle_agents": args.idle_agents, "idle_agents_seen": alive,
-            "gunicorn_threads_before": threads_before, "gunicorn_threads_with_idle_agents": threads_during,
-            "idle_polls_per_second": round(polls / args.seconds, 1),
-            "idle_poll_failures": sum(a.poll_failures for a in agents),
-            "idle_seconds": args.seconds, "first_request_to_an_idle_agent_ms": round(wake_ms, 1)}
+    return {
+        "idle_agents": args.idle_agents,
+        "idle_agents_seen": alive,
+        "gunicorn_threads_before": threads_before,
+        "gunicorn_threads_with_idle_agents": threads_during,
+        "idle_polls_per_second": round(polls / args.seconds, 1),
+        "idle_poll_failures": sum(a.poll_failures for a in agents),
+        "idle_seconds": args.seconds,
+        "first_request_to_an_idle_agent_ms": round(wake_ms, 1),
+    }
 
 
 def main(argv: list[str]) -> int:

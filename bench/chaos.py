@@ -63,11 +63,22 @@ def seed_vendors(gp: Any, rng: random.Random, size: Size) -> set[str]:
     vendor_ids = set()
     for i in range(size.vendors):
         key = f"CHAOS{i:05d}"
-        gp.insert_vendor(build_vendor(
-            key, _name(rng, i), modified="2025-06-01T00:00:00Z",
-            tax_id=f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}",
-            address=build_address(f"{rng.randint(1, 999)} {rng.choice(WORDS).title()} Rd", "Fargo", "ND",
-                                  f"{58000 + i:05d}", phone=f"701555{i:04d}", email=f"ap{i}@chaos{i}.example")))
+        gp.insert_vendor(
+            build_vendor(
+                key,
+                _name(rng, i),
+                modified="2025-06-01T00:00:00Z",
+                tax_id=f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}",
+                address=build_address(
+                    f"{rng.randint(1, 999)} {rng.choice(WORDS).title()} Rd",
+                    "Fargo",
+                    "ND",
+                    f"{58000 + i:05d}",
+                    phone=f"701555{i:04d}",
+                    email=f"ap{i}@chaos{i}.example",
+                ),
+            )
+        )
         vendor_ids.add(key)
     return vendor_ids
 
@@ -78,11 +89,20 @@ def invoices(rng: random.Random, size: Size) -> list[dict[str, Any]]:
 
     out = []
     for n in range(size.invoices):
-        lines = [(rng.choice(ACCOUNTS), Decimal(rng.randint(100, 500000)) / 100) for _ in range(rng.randint(1, 3))]
+        lines = [
+            (rng.choice(ACCOUNTS), Decimal(rng.randint(100, 500000)) / 100) for _ in range(rng.randint(1, 3))
+        ]
         total = sum((a for _, a in lines), Decimal(0))
-        record = build_invoice(f"9{n:016d}", f"CHAOS{rng.randrange(size.vendors):05d}",
-                               modified="2025-06-01T00:00:00Z", date="2025-06-01", purchases=total,
-                               doc_number=f"CH-{n:06d}", description=f"Chaos {n}", purchase_lines=lines)
+        record = build_invoice(
+            f"9{n:016d}",
+            f"CHAOS{rng.randrange(size.vendors):05d}",
+            modified="2025-06-01T00:00:00Z",
+            date="2025-06-01",
+            purchases=total,
+            doc_number=f"CH-{n:06d}",
+            description=f"Chaos {n}",
+            purchase_lines=lines,
+        )
         for name in ("ModifiedDate", "CreatedDate"):
             record.pop(name, None)  # GP stamps them when the invoice is entered
         out.append(record)
@@ -93,14 +113,34 @@ def wire(gp: Any, bill: Any) -> Any:
     from connectors.models import BillConnection, GPConnection, Tenant
 
     slug = f"chaos-{uuid.uuid4().hex[:8]}"
-    tenant = Tenant.objects.create(name=f"Chaos {slug}", slug=slug, auto_create_vendors=True,
-                                   default_checkbook_id="UPTOWN TRUST", post_payment_batches=True)
-    GPConnection.objects.create(tenant=tenant, base_url=gp.url, gp_tenant=gp.tenant, company=gp.company,
-                                domain=gp.domain, username=gp.user, password=gp.password, timeout_seconds=1)
+    tenant = Tenant.objects.create(
+        name=f"Chaos {slug}",
+        slug=slug,
+        auto_create_vendors=True,
+        default_checkbook_id="UPTOWN TRUST",
+        post_payment_batches=True,
+    )
+    GPConnection.objects.create(
+        tenant=tenant,
+        base_url=gp.url,
+        gp_tenant=gp.tenant,
+        company=gp.company,
+        domain=gp.domain,
+        username=gp.user,
+        password=gp.password,
+        timeout_seconds=1,
+    )
     c = bill.credentials
     BillConnection.objects.create(
-        tenant=tenant, api_base_url=bill.api_url, webhook_api_base_url=bill.events_url, organization_id=c.org_id,
-        username=c.username, password=c.password, dev_key=c.dev_key, timeout_seconds=1)
+        tenant=tenant,
+        api_base_url=bill.api_url,
+        webhook_api_base_url=bill.events_url,
+        organization_id=c.org_id,
+        username=c.username,
+        password=c.password,
+        dev_key=c.dev_key,
+        timeout_seconds=1,
+    )
     return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=tenant.pk)
 
 
@@ -135,8 +175,13 @@ class Workers:
     def start(self, i: int) -> None:
         self.starts += 1
         log = open(self.log_dir / f"worker-{i}-{self.starts}.log", "wb")  # noqa: SIM115 - the child owns it
-        self.procs[i] = subprocess.Popen([sys.executable, "-m", "bench._chaos_worker", str(self.tenant_pk)],
-                                         cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[i] = subprocess.Popen(
+            [sys.executable, "-m", "bench._chaos_worker", str(self.tenant_pk)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
 
     def kill(self, i: int) -> None:
@@ -179,8 +224,13 @@ class Finance:
     def pay(self, want: int) -> None:
         store = self.bill.store
         with store.lock:
-            open_bills = [b for b in store.bills.values() if not b.get("archived")
-                          and voucher_of(b).startswith("9") and b["dueAmount"] - b["scheduledAmount"] > 0]
+            open_bills = [
+                b
+                for b in store.bills.values()
+                if not b.get("archived")
+                and voucher_of(b).startswith("9")
+                and b["dueAmount"] - b["scheduledAmount"] > 0
+            ]
         self.rng.shuffle(open_bills)
         by_vendor: dict[str, list[dict[str, Any]]] = {}
         for b in open_bills:
@@ -195,7 +245,9 @@ class Finance:
                     self.bill.pay_bills([{"billId": b["id"]}, {"billId": siblings[0]["id"]}])
                 elif roll < 0.3:
                     half = ((b["dueAmount"] - b["scheduledAmount"]) / 2).quantize(Decimal("0.01"))
-                    self.bill.pay_bills([{"billId": b["id"], "amount": str(half)}] if half > 0 else [{"billId": b["id"]}])
+                    self.bill.pay_bills(
+                        [{"billId": b["id"], "amount": str(half)}] if half > 0 else [{"billId": b["id"]}]
+                    )
                 else:
                     self.bill.pay_bills([{"billId": b["id"]}])
             except Exception:  # noqa: BLE001 - a bill paid meanwhile by the two-bill payment: pick another
@@ -209,10 +261,15 @@ class Finance:
         n = self.rng.randint(1000, 9999)
         if self.rng.random() < 0.5 and self.gp_side:
             key = self.rng.choice(sorted(self.gp_side))
-            self.gp.update_vendor(key, Addresses=[{"Key": {"Id": "PRIMARY"}, "Email": f"ap{n}@changed.example"}])
+            self.gp.update_vendor(
+                key, Addresses=[{"Key": {"Id": "PRIMARY"}, "Email": f"ap{n}@changed.example"}]
+            )
         else:
-            linked = dict(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR, source_key__in=self.bill_side)
-                          .exclude(target_id="").values_list("source_key", "target_id"))
+            linked = dict(
+                SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR, source_key__in=self.bill_side)
+                .exclude(target_id="")
+                .values_list("source_key", "target_id")
+            )
             if not linked:
                 return
             target = linked[self.rng.choice(sorted(linked))]
@@ -226,8 +283,17 @@ def voucher_of(bill: dict[str, Any]) -> str:
     return voucher_from_description(bill.get("description")) or ""
 
 
-def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: float = 0.05,
-        log_dir: Path | None = None, say: Any = None, infra: Any = None) -> dict[str, Any]:
+def run(
+    seed: int,
+    size: Size,
+    *,
+    database_url: str,
+    redis_url: str = "",
+    rate: float = 0.05,
+    log_dir: Path | None = None,
+    say: Any = None,
+    infra: Any = None,
+) -> dict[str, Any]:
     """The whole run; Django must be set up on `database_url` (migrated). Returns the result line."""
     from django.db import DatabaseError, connection
 
@@ -246,10 +312,15 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
     log_dir = log_dir or ROOT / "var" / "chaos" / f"seed-{seed}-{size.invoices}"
     log_dir.mkdir(parents=True, exist_ok=True)
     gp = start_gp_sandbox(seed="small")
-    bill = start_bill_sandbox(seed="small", org_id="00802C" + uuid.uuid4().hex[:14].upper(),
-                              webhook_retry_scale=0.01, webhook_timeout=5.0, allow_http_webhooks=True,
-                              shuffle_bulk_answers=True,
-                              dev_key="01C" + uuid.uuid4().hex.upper())  # a key per run: its hour is its own
+    bill = start_bill_sandbox(
+        seed="small",
+        org_id="00802C" + uuid.uuid4().hex[:14].upper(),
+        webhook_retry_scale=0.01,
+        webhook_timeout=5.0,
+        allow_http_webhooks=True,
+        shuffle_bulk_answers=True,
+        dev_key="01C" + uuid.uuid4().hex.upper(),
+    )  # a key per run: its hour is its own
     django_server, django_url = serve_django()
     relay: Relay | None = None
     workers: Workers | None = None
@@ -261,7 +332,7 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         vouchers = {r["Key"]["Id"] for r in to_enter}
         for record in to_enter[: len(to_enter) // 4]:  # a quarter is there before the first run
             gp.insert_invoice(record)
-        to_enter = to_enter[len(to_enter) // 4:]
+        to_enter = to_enter[len(to_enter) // 4 :]
         per_tick = max(1, -(-len(to_enter) * 2 // int(size.chaos_seconds * 2)))  # all in by mid-phase
         tenant = wire(gp, bill)
         relay = Relay(seed, f"{django_url}/webhooks/bill/{tenant.slug}/")
@@ -283,16 +354,26 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         # The sign-in cool-down shrinks with the retries: a worker killed mid-sign-in must not hold the rest a minute.
         # Connections time out after 1 s, so a 4 s settle window is longer than the client's timeout and
         # longer than BILL's late commits here (≤ 2.5 s after the request).
-        env = child_env(database_url, redis_url, SYNC_RETRY_SCALE="0.005", LEDGER_DEAD_WRITER_GRACE_SECONDS="1",
-                        BILL_LOGIN_COOLDOWN_SECONDS="1", LEDGER_SETTLE_SECONDS="4")
+        env = child_env(
+            database_url,
+            redis_url,
+            SYNC_RETRY_SCALE="0.005",
+            LEDGER_DEAD_WRITER_GRACE_SECONDS="1",
+            BILL_LOGIN_COOLDOWN_SECONDS="1",
+            LEDGER_SETTLE_SECONDS="4",
+        )
         workers = Workers(size.workers, tenant.pk, env, log_dir)
         finance = Finance(rng, gp, bill, vendor_ids)
         started = time.monotonic()
         kill_at = sorted(started + rng.uniform(1.0, size.chaos_seconds) for _ in range(size.kills))
         if infra is not None:
             infra.plan(rng, started, size.chaos_seconds)
-        while (time.monotonic() - started < size.chaos_seconds or kill_at
-               or finance.payments < size.payments or (infra is not None and infra.pending())):
+        while (
+            time.monotonic() - started < size.chaos_seconds
+            or kill_at
+            or finance.payments < size.payments
+            or (infra is not None and infra.pending())
+        ):
             now = time.monotonic()
             if infra is not None:
                 infra.fire_due(now)
@@ -314,7 +395,9 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
                 break  # bills never reached BILL to be paid: the check will say what is missing
             time.sleep(0.5)
         chaos_seconds = time.monotonic() - started
-        say(f"chaos phase over after {chaos_seconds:.0f} s: {workers.kills} kills, {finance.payments} payments")
+        say(
+            f"chaos phase over after {chaos_seconds:.0f} s: {workers.kills} kills, {finance.payments} payments"
+        )
 
         # Calm: no more faults; the system must now converge by itself.
         plan.clear()
@@ -347,21 +430,32 @@ def run(seed: int, size: Size, *, database_url: str, redis_url: str = "", rate: 
         for org in bill.app.limits.snapshot().values():
             refused.update(org["refused"])
         faults.update({f"bill_refused_{k}": v for k, v in refused.items()})
-        faults.update({f"webhook_{k}": relay.counts[k] for k in ("dropped", "repeated", "delayed", "reordered")})
+        faults.update(
+            {f"webhook_{k}": relay.counts[k] for k in ("dropped", "repeated", "delayed", "reordered")}
+        )
         if infra is not None:
             faults.update(infra.done)
         return {
-            "seed": seed, "size": {"vendors": size.vendors, "invoices": size.invoices, "payments": size.payments},
-            "faults": dict(sorted(faults.items())), "kills": workers.kills,
-            "records": result["records"], "invoices": result["invoices"], "bills": result["bills"],
-            "payments": result["payments"], "gp_payments_applied": result["gp_payments_applied"],
+            "seed": seed,
+            "size": {"vendors": size.vendors, "invoices": size.invoices, "payments": size.payments},
+            "faults": dict(sorted(faults.items())),
+            "kills": workers.kills,
+            "records": result["records"],
+            "invoices": result["invoices"],
+            "bills": result["bills"],
+            "payments": result["payments"],
+            "gp_payments_applied": result["gp_payments_applied"],
             "vendor_changes": finance.vendor_changes,
-            "duplicates": result["duplicates"], "lost": result["lost"],
-            "converged": converged(result), "chaos_seconds": round(chaos_seconds, 1),
+            "duplicates": result["duplicates"],
+            "lost": result["lost"],
+            "converged": converged(result),
+            "chaos_seconds": round(chaos_seconds, 1),
             "converge_seconds": round(converge_seconds, 1),
             "checks": {k: v for k, v in result.items() if k not in ("states", "examples")},
-            "states": result["states"], "examples": result["examples"],
-            "database": "postgresql" if database_url.startswith("postgres") else "sqlite", "redis": bool(redis_url),
+            "states": result["states"],
+            "examples": result["examples"],
+            "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
+            "redis": bool(redis_url),
         }
     finally:
         queue.RUN_INLINE = saved_inline
@@ -398,8 +492,15 @@ def wire_subscription(tenant: Any, bill: Any, relay_url: str) -> Any:
     from connectors.models import Tenant
 
     conn = tenant.bill_connection
-    sub = bill.app.hub.create({"name": "chaos", "notificationUrl": relay_url, "events": [
-        {"type": t} for t in ("payment.updated", "payment.failed", "vendor.updated", "bill.updated")]})
+    sub = bill.app.hub.create(
+        {
+            "name": "chaos",
+            "notificationUrl": relay_url,
+            "events": [
+                {"type": t} for t in ("payment.updated", "payment.failed", "vendor.updated", "bill.updated")
+            ],
+        }
+    )
     conn.webhook_subscription_id, conn.webhook_security_key = sub["id"], sub["securityKey"]
     conn.save()
     return Tenant.objects.select_related("gp_connection", "bill_connection").get(pk=tenant.pk)
@@ -420,12 +521,19 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seeds", type=seed_list, help="several runs, e.g. 1-20 or 3,5,9-11 (overrides --seed)")
+    parser.add_argument(
+        "--seeds", type=seed_list, help="several runs, e.g. 1-20 or 3,5,9-11 (overrides --seed)"
+    )
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--rate", type=float, default=0.05, help="share of requests that fail (default 0.05)")
-    parser.add_argument("--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run")
-    parser.add_argument("--shared-services", action="store_true",
-                        help="PostgreSQL on 127.0.0.1:5432 and Redis db 13 instead of the run's own (no infra faults)")
+    parser.add_argument(
+        "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run"
+    )
+    parser.add_argument(
+        "--shared-services",
+        action="store_true",
+        help="PostgreSQL on 127.0.0.1:5432 and Redis db 13 instead of the run's own (no infra faults)",
+    )
     _env.add_arguments(parser)
     args = parser.parse_args(argv)
     seeds = args.seeds or [args.seed]
@@ -455,26 +563,47 @@ def main(argv: list[str]) -> int:
         infra = InfraFaults(own_pg, own_redis) if (own_pg or own_redis) else None
         results = []
         for seed in seeds:
-            result = run(seed, SIZES[args.size], database_url=env["database_url"], redis_url=env["redis_url"],
-                         rate=args.rate, infra=infra)
+            result = run(
+                seed,
+                SIZES[args.size],
+                database_url=env["database_url"],
+                redis_url=env["redis_url"],
+                rate=args.rate,
+                infra=infra,
+            )
             result["size"]["name"] = args.size
             result["cpu_hog"] = args.cpu_hog
             print(json.dumps(result, default=str), flush=True)
             results.append(result)
         ok = [r for r in results if r["converged"] and r["duplicates"] == 0 and r["lost"] == 0]
         if len(seeds) > 1:
-            print(json.dumps({
-                "seeds": f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else seeds,
-                "runs": len(results), "clean": len(ok), "failed_seeds": [r["seed"] for r in results if r not in ok],
-                "duplicates": sum(r["duplicates"] for r in results), "lost": sum(r["lost"] for r in results),
-                "converged": sum(1 for r in results if r["converged"]),
-                "converge_seconds_max": max(r["converge_seconds"] for r in results),
-                "kills": sum(r["kills"] for r in results),
-                "infra_faults": {k: sum(r["faults"].get(k, 0) for r in results)
-                                 for k in ("postgres_killed", "redis_killed", "redis_flushed")},
-                "size": args.size, "cpu_hog": args.cpu_hog, "database": results[0]["database"],
-                "redis": results[0]["redis"], "own_services": bool(own_pg or own_redis),
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "seeds": f"{seeds[0]}-{seeds[-1]}"
+                        if seeds == list(range(seeds[0], seeds[-1] + 1))
+                        else seeds,
+                        "runs": len(results),
+                        "clean": len(ok),
+                        "failed_seeds": [r["seed"] for r in results if r not in ok],
+                        "duplicates": sum(r["duplicates"] for r in results),
+                        "lost": sum(r["lost"] for r in results),
+                        "converged": sum(1 for r in results if r["converged"]),
+                        "converge_seconds_max": max(r["converge_seconds"] for r in results),
+                        "kills": sum(r["kills"] for r in results),
+                        "infra_faults": {
+                            k: sum(r["faults"].get(k, 0) for r in results)
+                            for k in ("postgres_killed", "redis_killed", "redis_flushed")
+                        },
+                        "size": args.size,
+                        "cpu_hog": args.cpu_hog,
+                        "database": results[0]["database"],
+                        "redis": results[0]["redis"],
+                        "own_services": bool(own_pg or own_redis),
+                    }
+                ),
+                flush=True,
+            )
         return 0 if len(ok) == len(results) else 1
     finally:
         for thing in (hog, own_redis, own_pg):

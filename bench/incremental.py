@@ -23,9 +23,14 @@ TARGET_SECONDS = 2.0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench incremental", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--changes", type=int, default=10, help="vendors and invoices changed before the measured cycle")
+    p = argparse.ArgumentParser(
+        prog="python -m bench incremental",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--changes", type=int, default=10, help="vendors and invoices changed before the measured cycle"
+    )
     p.add_argument("--latency-ms", type=float, default=100, help="BILL latency per call during the cycles")
     _env.add_arguments(p)
     return p
@@ -53,36 +58,73 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
     for vendor, bill_vendor in zip(vendors, made, strict=True):
         if is_archived_in_gp(vendor):
             store.set_vendor_archived(bill_vendor["id"], True)
-    VendorMapping.objects.bulk_create([
-        VendorMapping(tenant=tenant, gp_vendor_id=v.vendor_id, gp_name=a["name"][:100], action=MappingAction.LINK,
-                      bill_vendor_id=b["id"], bill_name=a["name"][:200], state=MappingState.APPROVED, approved_at=now)
-        for v, a, b in zip(vendors, aligned, made, strict=True)], batch_size=5000)
-    SyncRecord.objects.bulk_create([
-        SyncRecord(tenant=tenant, kind=Kind.VENDOR, source_key=v.vendor_id, target_id=b["id"], state=State.SYNCED,
-                   synced_hash=content_hash(a), snapshot={"agreed": a, "archived": is_archived_in_gp(v)},
-                   label=f"{v.vendor_id} {a['name']}")
-        for v, a, b in zip(vendors, aligned, made, strict=True)], batch_size=5000)
+    VendorMapping.objects.bulk_create(
+        [
+            VendorMapping(
+                tenant=tenant,
+                gp_vendor_id=v.vendor_id,
+                gp_name=a["name"][:100],
+                action=MappingAction.LINK,
+                bill_vendor_id=b["id"],
+                bill_name=a["name"][:200],
+                state=MappingState.APPROVED,
+                approved_at=now,
+            )
+            for v, a, b in zip(vendors, aligned, made, strict=True)
+        ],
+        batch_size=5000,
+    )
+    SyncRecord.objects.bulk_create(
+        [
+            SyncRecord(
+                tenant=tenant,
+                kind=Kind.VENDOR,
+                source_key=v.vendor_id,
+                target_id=b["id"],
+                state=State.SYNCED,
+                synced_hash=content_hash(a),
+                snapshot={"agreed": a, "archived": is_archived_in_gp(v)},
+                label=f"{v.vendor_id} {a['name']}",
+            )
+            for v, a, b in zip(vendors, aligned, made, strict=True)
+        ],
+        batch_size=5000,
+    )
     del vendors, aligned, made
 
     ctx = SyncContext.for_tenant(tenant)
     bills = 0
     for start in range(0, GP_INVOICES, 1000):
-        invoices = [GPInvoice.from_gp(bench_invoice(f"{i + 1:017d}", GP_VENDORS))
-                    for i in range(start, min(start + 1000, GP_INVOICES))]
+        invoices = [
+            GPInvoice.from_gp(bench_invoice(f"{i + 1:017d}", GP_VENDORS))
+            for i in range(start, min(start + 1000, GP_INVOICES))
+        ]
         ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
         ctx.prefetch_account_maps({d.account for i in invoices for d in i.distributions})
         drafts = [d for d in (build_draft(i, ctx) for i in invoices if is_approved(i, tenant)[0]) if d.ready]
         created = store.create_bills([d.payload for d in drafts], limit=len(drafts))
-        SyncRecord.objects.bulk_create([
-            SyncRecord(tenant=tenant, kind=Kind.BILL, source_key=d.voucher, target_id=b["id"], state=State.SYNCED,
-                       synced_hash=d.hash, source_hash=d.hash, label=d.label)
-            for d, b in zip(drafts, created, strict=True)])
+        SyncRecord.objects.bulk_create(
+            [
+                SyncRecord(
+                    tenant=tenant,
+                    kind=Kind.BILL,
+                    source_key=d.voucher,
+                    target_id=b["id"],
+                    state=State.SYNCED,
+                    synced_hash=d.hash,
+                    source_hash=d.hash,
+                    label=d.label,
+                )
+                for d, b in zip(drafts, created, strict=True)
+            ]
+        )
         bills += len(drafts)
         ctx._vendor_maps.clear()  # noqa: SLF001 - keep the loader's memory flat
     ctx.gp.close()
     for flow in ("gp_vendors", "gp_bills", "bill_payments", "bill_vendors"):
-        PollCursor.objects.update_or_create(tenant=tenant, flow=flow,
-                                            defaults={"cursor": now, "last_success_at": now})
+        PollCursor.objects.update_or_create(
+            tenant=tenant, flow=flow, defaults={"cursor": now, "last_success_at": now}
+        )
     return {"bill_vendors": GP_VENDORS, "bill_bills": bills, "ledger_rows": SyncRecord.objects.count()}
 
 
@@ -102,8 +144,10 @@ def change(gp: Any, n: int, round_: int) -> list[str]:
         if ((j * 13) % GP_VENDORS) % 101 == 0 or j % 10 == 0:
             j += 1
         voucher = f"{j + 1:017d}"
-        control.update_invoice(voucher, PurchasesAmount={"Value": str(Decimal(500 + k + round_)), "Currency": "USD",
-                                                         "DecimalDigits": 2})
+        control.update_invoice(
+            voucher,
+            PurchasesAmount={"Value": str(Decimal(500 + k + round_)), "Currency": "USD", "DecimalDigits": 2},
+        )
         vouchers.append(voucher)
     return vouchers
 
@@ -125,7 +169,9 @@ def cycle(tenant: Any, gp: Any, bill_sandbox: Any) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "gp_requests": ctx.gp.http.request_count,
         "gp_http_exchanges_with_ntlm": ctx.gp.http.wire_count,
-        "gp_requests_by_path": {k: sum(v.values()) for k, v in gp_stats["by_path"].items() if "/_sandbox" not in k},
+        "gp_requests_by_path": {
+            k: sum(v.values()) for k, v in gp_stats["by_path"].items() if "/_sandbox" not in k
+        },
         "bill_calls": sum(sum(v.values()) for k, v in bill_stats["by_path"].items() if " /connect" in k),
         "tally": dict(tally),
     }
@@ -140,7 +186,9 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
     from ._tenant import bill_info, link_accounts, wire
 
     gp = start_gp(GP_VENDORS, GP_INVOICES)
-    bill = start_bill_sandbox(seed="bench", org_id=fresh_org_id())  # in this process: loaded straight into its store
+    bill = start_bill_sandbox(
+        seed="bench", org_id=fresh_org_id()
+    )  # in this process: loaded straight into its store
     try:
         tenant = wire(gp.info, bill_info(bill))
         from connectors.sync.context import SyncContext
@@ -163,17 +211,25 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
         bill.stop()
     return {
         "benchmark": "incremental",
-        "setup": {**{k: v for k, v in env.items() if not k.endswith("_url")}, "gp_vendors": GP_VENDORS,
-                  "gp_invoices": GP_INVOICES, **loaded, "load_seconds": round(load_seconds, 1),
-                  "bill_latency_ms": args.latency_ms, "gp_latency_ms": 0,
-                  "synced_state": "BILL objects, mappings, ledger rows and cursors loaded in bulk as a "
-                                  "finished initial sync leaves them"},
+        "setup": {
+            **{k: v for k, v in env.items() if not k.endswith("_url")},
+            "gp_vendors": GP_VENDORS,
+            "gp_invoices": GP_INVOICES,
+            **loaded,
+            "load_seconds": round(load_seconds, 1),
+            "bill_latency_ms": args.latency_ms,
+            "gp_latency_ms": 0,
+            "synced_state": "BILL objects, mappings, ledger rows and cursors loaded in bulk as a "
+            "finished initial sync leaves them",
+        },
         "changes": args.changes,
         "cycle_no_changes": quiet,
         "cycle": measured,
         f"cycle_{args.changes * 10}_changes": tenfold,
-        "targets": {"seconds<2": measured["seconds"] < TARGET_SECONDS,
-                    "gp_requests<=5": measured["gp_requests"] <= 5},
+        "targets": {
+            "seconds<2": measured["seconds"] < TARGET_SECONDS,
+            "gp_requests<=5": measured["gp_requests"] <= 5,
+        },
     }
 
 

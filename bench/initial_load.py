@@ -24,14 +24,21 @@ TARGET_CALL_RATIO = 1.05
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench initial_load", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench initial_load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--vendors", type=int, default=2000)
     p.add_argument("--invoices", type=int, default=20000)
     p.add_argument("--latency-ms", type=float, default=100, help="BILL latency per call")
     p.add_argument("--per-item-ms", type=float, default=5, help="BILL's extra time per record in a bulk call")
-    p.add_argument("--naive-sample", type=int, default=200,
-                   help="records the naive client creates (a tenth vendors, the rest bills); 0 skips it")
+    p.add_argument(
+        "--naive-sample",
+        type=int,
+        default=200,
+        help="records the naive client creates (a tenth vendors, the rest bills); 0 skips it",
+    )
     p.add_argument("--no-agreement", action="store_true", help="skip reading both systems back")
     _env.add_arguments(p)
     return p
@@ -62,8 +69,9 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
         bill.stop()
 
 
-def _measure(args: argparse.Namespace, env: dict[str, Any], gp: Served, bill: Served,
-             rss_at_start: float) -> dict[str, Any]:
+def _measure(
+    args: argparse.Namespace, env: dict[str, Any], gp: Served, bill: Served, rss_at_start: float
+) -> dict[str, Any]:
     from django.conf import settings
 
     from connectors.sync.context import SyncContext
@@ -98,10 +106,15 @@ def _measure(args: argparse.Namespace, env: dict[str, Any], gp: Served, bill: Se
     limit = settings.BILL_CONCURRENCY_LIMIT
     result: dict[str, Any] = {
         "benchmark": "initial_load",
-        "setup": {**{k: v for k, v in env.items() if not k.endswith("_url")}, "gp_vendors": args.vendors,
-                  "gp_invoices": args.invoices, "bill_latency_ms": args.latency_ms,
-                  "bill_per_item_ms": args.per_item_ms, "bill_concurrency_limit": limit,
-                  "mappings": "vendors approved as 'create in BILL' and GL accounts linked, in bulk, before the run"},
+        "setup": {
+            **{k: v for k, v in env.items() if not k.endswith("_url")},
+            "gp_vendors": args.vendors,
+            "gp_invoices": args.invoices,
+            "bill_latency_ms": args.latency_ms,
+            "bill_per_item_ms": args.per_item_ms,
+            "bill_concurrency_limit": limit,
+            "mappings": "vendors approved as 'create in BILL' and GL accounts linked, in bulk, before the run",
+        },
         "wall_seconds": round(wall, 2),
         "vendors_created": vendors_created,
         "bills_created": bills_created,
@@ -132,9 +145,12 @@ def _measure(args: argparse.Namespace, env: dict[str, Any], gp: Served, bill: Se
     if args.naive_sample:
         bill.control("POST", "latency", {"ms": args.latency_ms, "per_item_ms": args.per_item_ms})
         naive = naive_client(tenant, args.naive_sample)
-        estimate = (naive["seconds_per_vendor"] * vendors_created + naive["seconds_per_bill"] * bills_created)
-        result["naive"] = {**naive, "estimated_seconds_for_this_load": round(estimate, 1),
-                           "speedup": round(estimate / wall, 1)}
+        estimate = naive["seconds_per_vendor"] * vendors_created + naive["seconds_per_bill"] * bills_created
+        result["naive"] = {
+            **naive,
+            "estimated_seconds_for_this_load": round(estimate, 1),
+            "speedup": round(estimate / wall, 1),
+        }
     result["targets"] = {
         "slot_utilisation>=0.9": result["slot_utilisation"] >= TARGET_UTILISATION,
         "bill_calls<=1.05xminimum": (result["bill_calls_ratio"] or 99) <= TARGET_CALL_RATIO,
@@ -176,11 +192,15 @@ def naive_client(tenant: Any, sample: int) -> dict[str, Any]:
     for draft in drafts:
         client.create_bill(draft.payload)
     bill_seconds = time.monotonic() - started
-    return {"vendors": len(vendors), "bills": len(drafts), "vendor_seconds": round(vendor_seconds, 2),
-            "bill_seconds": round(bill_seconds, 2),
-            "seconds_per_vendor": round(vendor_seconds / len(vendors), 4),
-            "seconds_per_bill": round(bill_seconds / len(drafts), 4),
-            "note": "measured on this sample at the same latency, extrapolated linearly to the full load"}
+    return {
+        "vendors": len(vendors),
+        "bills": len(drafts),
+        "vendor_seconds": round(vendor_seconds, 2),
+        "bill_seconds": round(bill_seconds, 2),
+        "seconds_per_vendor": round(vendor_seconds / len(vendors), 4),
+        "seconds_per_bill": round(bill_seconds / len(drafts), 4),
+        "note": "measured on this sample at the same latency, extrapolated linearly to the full load",
+    }
 
 
 def main(argv: list[str]) -> int:

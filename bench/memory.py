@@ -17,8 +17,11 @@ TARGET_MB = 300
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench memory", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench memory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--vendors", type=int, default=2000)
     p.add_argument("--invoices", type=int, default=50000)
     p.add_argument("--latency-ms", type=float, default=10)

@@ -33,15 +33,22 @@ TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 500, 100, 0.5
 SECURITY_KEY = "bench-webhook-security-key-" + "k" * 16
 # Production settings for gunicorn and for this process (which stores the key they must both decrypt).
 PRODUCTION = {
-    "DEBUG": "False", "SECRET_KEY": "bench-only-secret-key-" + "s" * 40, "FERNET_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE=",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "False", "SECURE_HSTS_SECONDS": "0",
+    "DEBUG": "False",
+    "SECRET_KEY": "bench-only-secret-key-" + "s" * 40,
+    "FERNET_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE=",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "False",
+    "SECURE_HSTS_SECONDS": "0",
     "CONN_MAX_AGE": "60",
 }
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench webhooks", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench webhooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--events", type=int, default=5000, help="distinct events")
     p.add_argument("--repeat", type=float, default=0.1, help="share of events delivered a second time")
     p.add_argument("--concurrency", type=int, default=16, help="connections sending at once")
@@ -59,14 +66,34 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, Any], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "gunicorn", "bench._wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-               "-k", "gthread", "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench._wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
     child = _env.child_env(env["database_url"], env["redis_url"], **PRODUCTION)
-    process = subprocess.Popen(command, cwd=_env.ROOT, env=child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=_env.ROOT, env=child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("gunicorn exited: " + (process.stderr.read().decode() if process.stderr else ""))
+            raise RuntimeError(
+                "gunicorn exited: " + (process.stderr.read().decode() if process.stderr else "")
+            )
         if _env.reachable("127.0.0.1", port):
             return process
         time.sleep(0.1)
@@ -76,23 +103,32 @@ def start_gunicorn(env: dict[str, Any], port: int, workers: int, threads: int) -
 
 def delivery(event_id: str, org_id: str, n: int) -> bytes:
     """A BILL-shaped bill.updated event."""
-    body = {"metadata": {"eventId": event_id, "eventType": "bill.updated", "organizationId": org_id,
-                         "version": "1"},
-            "bill": {"id": f"00n02BENCH{n:010d}", "amount": 125.5, "paymentStatus": "UNPAID"}}
+    body = {
+        "metadata": {
+            "eventId": event_id,
+            "eventType": "bill.updated",
+            "organizationId": org_id,
+            "version": "1",
+        },
+        "bill": {"id": f"00n02BENCH{n:010d}", "amount": 125.5, "paymentStatus": "UNPAID"},
+    }
     return json.dumps(body).encode()
 
 
-async def _sender(port: int, path: str, queue: asyncio.Queue[bytes], results: list[tuple[int, float, bool]],
-                  deadline: float) -> None:
+async def _sender(
+    port: int, path: str, queue: asyncio.Queue[bytes], results: list[tuple[int, float, bool]], deadline: float
+) -> None:
     from connectors.bill.webhooks import compute_signature
 
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while not queue.empty() and time.monotonic() < deadline:
             body = queue.get_nowait()
-            head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    f"x-bill-sha-signature: {compute_signature(body, SECURITY_KEY)}\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"x-bill-sha-signature: {compute_signature(body, SECURITY_KEY)}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
             started = time.perf_counter()
             writer.write(head + body)
             await writer.drain()
@@ -115,14 +151,17 @@ async def _sender(port: int, path: str, queue: asyncio.Queue[bytes], results: li
         writer.close()
 
 
-async def fire(port: int, path: str, bodies: list[bytes], concurrency: int, limit: float
-               ) -> tuple[list[tuple[int, float, bool]], float]:
+async def fire(
+    port: int, path: str, bodies: list[bytes], concurrency: int, limit: float
+) -> tuple[list[tuple[int, float, bool]], float]:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     results: list[tuple[int, float, bool]] = []
     started = time.perf_counter()
-    await asyncio.gather(*(_sender(port, path, queue, results, time.monotonic() + limit) for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_sender(port, path, queue, results, time.monotonic() + limit) for _ in range(concurrency))
+    )
     return results, time.perf_counter() - started
 
 
@@ -150,10 +189,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     tenant = Tenant.objects.create(name="Bench webhooks", slug="bench-hooks")
     org_id = "00802W" + uuid.uuid4().hex[:14].upper()
-    BillConnection.objects.create(tenant=tenant, api_base_url="http://127.0.0.1:9/connect",
-                                  webhook_api_base_url="http://127.0.0.1:9/connect-events", organization_id=org_id,
-                                  username="bench", password="bench", dev_key="bench",
-                                  webhook_security_key=SECURITY_KEY)
+    BillConnection.objects.create(
+        tenant=tenant,
+        api_base_url="http://127.0.0.1:9/connect",
+        webhook_api_base_url="http://127.0.0.1:9/connect-events",
+        organization_id=org_id,
+        username="bench",
+        password="bench",
+        dev_key="bench",
+        webhook_security_key=SECURITY_KEY,
+    )
     ids = [f"evt-{uuid.uuid4()}" for _ in range(args.events)]
     bodies = [delivery(e, org_id, n) for n, e in enumerate(ids)]
     repeats = random.Random(9).sample(range(args.events), int(args.events * args.repeat))
@@ -178,8 +223,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         again, seconds_again = asyncio.run(fire(port, path, later, args.concurrency, args.time_limit))
         # The same gunicorn, the same senders, a view that does nothing: what this server can do at best.
         cpu0 = cpu_seconds(pids)
-        trivial, seconds_trivial = asyncio.run(fire(port, "/_bench/trivial/", bodies, args.concurrency,
-                                                    args.time_limit))
+        trivial, seconds_trivial = asyncio.run(
+            fire(port, "/_bench/trivial/", bodies, args.concurrency, args.time_limit)
+        )
         cpu_trivial = cpu_seconds(pids) - cpu0
     finally:
         server.terminate()
@@ -196,10 +242,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _clear_queue(env)
     return {
         "benchmark": "webhooks",
-        "setup": {**{k: v for k, v in env.items() if not k.endswith("_url")}, "server": "gunicorn gthread",
-                  "gunicorn_workers": args.workers, "threads_per_worker": args.threads,
-                  "concurrency": args.concurrency, "events": args.events, "repeated_deliveries": len(later),
-                  "warm_up_deliveries": len(warm)},
+        "setup": {
+            **{k: v for k, v in env.items() if not k.endswith("_url")},
+            "server": "gunicorn gthread",
+            "gunicorn_workers": args.workers,
+            "threads_per_worker": args.threads,
+            "concurrency": args.concurrency,
+            "events": args.events,
+            "repeated_deliveries": len(later),
+            "warm_up_deliveries": len(warm),
+        },
         "deliveries": len(results) + len(again),
         "accepted_events_per_second": round(rate, 1),
         "trivial_view_requests_per_second": round(trivial_rate, 1),
@@ -208,8 +260,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_ms_per_trivial_request": round(cpu_trivial * 1000 / max(len(trivial), 1), 2),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "seconds": round(seconds, 2),
-        "latency_ms": {"p50": round(percentile(latencies, 0.5), 1), "p90": round(percentile(latencies, 0.9), 1),
-                       "p99": round(percentile(latencies, 0.99), 1), "max": round(max(latencies or [0]), 1)},
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.5), 1),
+            "p90": round(percentile(latencies, 0.9), 1),
+            "p99": round(percentile(latencies, 0.99), 1),
+            "max": round(max(latencies or [0]), 1),
+        },
         "non_200": len([r for r in results + again if r[0] != 200]),
         "repeats_answered_duplicate": sum(1 for r in again if r[0] == 200 and r[2]),
         "events_stored": len(stored),
@@ -217,9 +273,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duplicates_processed": (WebhookEvent.objects.filter(tenant=tenant).count() - len(stored))
         + max(0, queued - len(stored)),
         "tasks_queued": queued,
-        "targets": {"events_per_second>=500": len(accepted) / seconds >= TARGET_RATE,
-                    "p99<100ms": percentile(latencies, 0.99) < TARGET_P99_MS,
-                    "ratio_to_trivial_view>=0.5": bool(trivial_rate) and rate / trivial_rate >= TARGET_RATIO},
+        "targets": {
+            "events_per_second>=500": len(accepted) / seconds >= TARGET_RATE,
+            "p99<100ms": percentile(latencies, 0.99) < TARGET_P99_MS,
+            "ratio_to_trivial_view>=0.5": bool(trivial_rate) and rate / trivial_rate >= TARGET_RATIO,
+        },
     }
 
 

@@ -48,7 +48,8 @@ class GPConnectionForm(ConnectionForm):
             self.fields["route"].required = False  # left out of a POST: keep how GP is reached now
             self.fields["route"].help_text = (
                 "Through an agent, the GP password is kept on the agent's machine only: switching to it "
-                "deletes the password stored here.")
+                "deletes the password stored here."
+            )
         self.password_dropped = False
 
     def clean_route(self) -> str:
@@ -57,8 +58,11 @@ class GPConnectionForm(ConnectionForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if cleaned.get("route") == GPConnection.ROUTE_AGENT and cleaned.get("password"):
-            self.add_error("password", "Through an agent the GP password is kept on the agent's machine only "
-                                       "(its MLC_AGENT_GP_PASSWORD setting): leave this blank.")
+            self.add_error(
+                "password",
+                "Through an agent the GP password is kept on the agent's machine only "
+                "(its MLC_AGENT_GP_PASSWORD setting): leave this blank.",
+            )
         return cleaned
 
     def save(self, commit: bool = True) -> Any:
@@ -131,8 +135,10 @@ class TenantAdmin(TenantScopedAdmin):
         waiting = records_waiting_for(tenant, HOLD_UNKNOWN)
         if waiting:
             release_ids(waiting)
-            self.message_user(request, f"{len(waiting):,} invoice(s) that waited for GP's hold check are on "
-                                       "their way to BILL.")
+            self.message_user(
+                request,
+                f"{len(waiting):,} invoice(s) that waited for GP's hold check are on their way to BILL.",
+            )
 
     def save_formset(self, request: HttpRequest, form: object, formset: object, change: bool) -> None:
         for membership in formset.save(commit=False):  # type: ignore[attr-defined]
@@ -146,8 +152,14 @@ class TenantAdmin(TenantScopedAdmin):
 
         from .fitcheck.views import fit_check_view
 
-        return [path("<path:object_id>/fit-check/", self.admin_site.admin_view(fit_check_view),
-                     name="connectors_tenant_fit_check"), *super().get_urls()]
+        return [
+            path(
+                "<path:object_id>/fit-check/",
+                self.admin_site.admin_view(fit_check_view),
+                name="connectors_tenant_fit_check",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_sync_permission(self, request: HttpRequest) -> bool:
         """Starting a sync is a job: the same permission the dashboard's buttons need."""
@@ -160,15 +172,20 @@ class TenantAdmin(TenantScopedAdmin):
 
         for tenant in queryset:
             job = jobs.start(Job.SYNC_NOW, user=request.user, tenant=tenant)
-            self.message_user(request, f"{tenant}: sync started (job {job.pk}); see its progress under Jobs.",
-                              messages.SUCCESS)
+            self.message_user(
+                request,
+                f"{tenant}: sync started (job {job.pk}); see its progress under Jobs.",
+                messages.SUCCESS,
+            )
 
 
 class AuditedConnectionAdmin(TenantScopedAdmin):
     """Connection changes go to the admin's history (who, when, each field before → after); a secret
     appears only as "replaced", never its value."""
 
-    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
         if add or not (form.changed_data or getattr(form, "password_dropped", False)):
             return super().construct_change_message(request, form, formsets, add)
         secrets = set(SECRET_FIELDS.get(self.model.__name__, ()))
@@ -178,12 +195,20 @@ class AuditedConnectionAdmin(TenantScopedAdmin):
             if name in secrets:
                 described.append(f"{label} (replaced)")
             else:
-                described.append(f"{label}: {_shown(form.initial.get(name))} → {_shown(form.cleaned_data.get(name))}")
+                described.append(
+                    f"{label}: {_shown(form.initial.get(name))} → {_shown(form.cleaned_data.get(name))}"
+                )
         if getattr(form, "identity_change", None) and "session_id" in secrets:
             described.append("stored BILL session (dropped)")
         if getattr(form, "password_dropped", False):
             described.append("stored GP password (deleted: kept on the agent's machine only)")
-        log.info("%s %s changed by %s: %s", self.model.__name__, form.instance.pk, request.user, "; ".join(described))
+        log.info(
+            "%s %s changed by %s: %s",
+            self.model.__name__,
+            form.instance.pk,
+            request.user,
+            "; ".join(described),
+        )
         return [{"changed": {"fields": described}}]
 
 
@@ -239,7 +264,9 @@ class GPConnectionAdmin(AuditedConnectionAdmin):
             if problem:
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
-                self.message_user(request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{conn.tenant}: GP answered for company '{conn.company}'.", messages.SUCCESS
+                )
             if note:  # what this interface cannot do, said plainly every time
                 self.message_user(request, f"{conn.tenant}: {note}", messages.WARNING)
 
@@ -257,7 +284,15 @@ class GPResourceOverrideAdmin(TenantScopedAdmin):
             kwargs["queryset"] = GPConnection.objects.filter(tenant__in=tenants_for(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    list_display = ("connection", "version", "values", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
+    list_display = (
+        "connection",
+        "version",
+        "values",
+        "proposed_by",
+        "proposed_at",
+        "confirmed_by",
+        "confirmed_at",
+    )
     list_select_related = ("connection", "proposed_by", "confirmed_by")
     readonly_fields = ("version", "proposed_by", "proposed_at", "confirmed_by", "confirmed_at")
     actions = ["confirm"]
@@ -273,7 +308,10 @@ class GPResourceOverrideAdmin(TenantScopedAdmin):
             obj.proposed_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Confirm: read this GP server with these settings from the next run", permissions=["change"])
+    @admin.action(
+        description="Confirm: read this GP server with these settings from the next run",
+        permissions=["change"],
+    )
     def confirm(self, request: HttpRequest, queryset: QuerySet[GPResourceOverride]) -> None:
         from .overrides import confirm
 
@@ -300,9 +338,13 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
             if problem:
                 self.message_user(request, f"{conn.tenant}: {problem}", messages.ERROR)
             else:
-                self.message_user(request, f"{conn.tenant}: signed in to BILL org {conn.organization_id}.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{conn.tenant}: signed in to BILL org {conn.organization_id}.", messages.SUCCESS
+                )
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[BillConnection], work: object, done: str) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[BillConnection], work: object, done: str
+    ) -> None:
         """Run `work(conn)` per connection; one plain sentence per tenant, success or failure."""
         from .bill.http import BillError
 
@@ -314,7 +356,9 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
                 continue
             self.message_user(request, f"{conn.tenant}: {done.format(outcome=outcome)}", messages.SUCCESS)
 
-    @admin.action(description="Subscribe to BILL webhooks (vendor, bill and payment events; replaces older ones)")
+    @admin.action(
+        description="Subscribe to BILL webhooks (vendor, bill and payment events; replaces older ones)"
+    )
     def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
         from .subscriptions import subscribe
 
@@ -322,12 +366,18 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
             subscribe(conn.tenant, webhook_url(request, conn.tenant))
             conn.refresh_from_db()
             if conn.payment_webhooks_refused:
-                return ("vendor and bill events only: BILL does not offer payment webhooks to this organization "
-                        "(payments found by polling)")
+                return (
+                    "vendor and bill events only: BILL does not offer payment webhooks to this organization "
+                    "(payments found by polling)"
+                )
             return "vendor, bill and payment events"
 
-        self._each(request, queryset, work,
-                   "subscribed to {outcome}; older subscriptions deleted; the security keys are stored encrypted.")
+        self._each(
+            request,
+            queryset,
+            work,
+            "subscribed to {outcome}; older subscriptions deleted; the security keys are stored encrypted.",
+        )
 
     @admin.action(description="Rotate the webhook security key")
     def rotate_webhook_key(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:

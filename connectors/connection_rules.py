@@ -26,17 +26,31 @@ from django.core.exceptions import ValidationError
 
 BILL_GATEWAY_HOSTS = frozenset({"gateway.stage.bill.com", "gateway.prod.bill.com"})
 # Names that answer with the host's cloud credentials whatever address they resolve to.
-METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
-                            "instance-data.ec2.internal"})
+METADATA_HOSTS = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
 # Metadata services outside 169.254.0.0/16: AWS IPv6, Alibaba, Oracle's second address.
-METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200"),
-                                ipaddress.ip_address("192.0.0.192")})
+METADATA_ADDRESSES = frozenset(
+    {
+        ipaddress.ip_address("fd00:ec2::254"),
+        ipaddress.ip_address("100.100.100.200"),
+        ipaddress.ip_address("192.0.0.192"),
+    }
+)
 
 # Fields whose change means "another endpoint or another identity": secrets are entered again.
 IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     # Turning certificate checks off or trusting another CA changes who can receive the sign-in too.
-    "GPConnection": ("base_url", "web_services_url", "gp_tenant", "company", "domain", "username", "verify_tls",
-                     "ca_bundle_pem"),
+    "GPConnection": (
+        "base_url",
+        "web_services_url",
+        "gp_tenant",
+        "company",
+        "domain",
+        "username",
+        "verify_tls",
+        "ca_bundle_pem",
+    ),
     "BillConnection": ("environment", "api_base_url", "webhook_api_base_url", "organization_id", "username"),
 }
 # Secrets a person types; they must be typed again after an identity change.
@@ -82,22 +96,29 @@ def check_url(url: str, *, bill: bool = False) -> None:
         raise ValidationError("This is not a web address.", code="invalid") from None
     allowed = ("https", "http") if settings.CONNECTION_ALLOW_HTTP else ("https",)
     if parts.scheme.lower() not in allowed:
-        raise ValidationError("The address must start with https:// (the connection carries passwords).",
-                              code="scheme")
+        raise ValidationError(
+            "The address must start with https:// (the connection carries passwords).", code="scheme"
+        )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise ValidationError("The address must not contain a user name or password (no '@'); enter them "
-                              "in their own fields.", code="userinfo")
+        raise ValidationError(
+            "The address must not contain a user name or password (no '@'); enter them in their own fields.",
+            code="userinfo",
+        )
     if not host:
         raise ValidationError("The address has no host name.", code="host")
     if parts.query or parts.fragment:
         raise ValidationError("The address must not contain '?' or '#'.", code="query")
     if host in METADATA_HOSTS or any(_forbidden_address(ip) for ip in _resolved(host)):
-        raise ValidationError("This address is a link-local or cloud metadata address, not a GP or BILL "
-                              "server.", code="link_local")
+        raise ValidationError(
+            "This address is a link-local or cloud metadata address, not a GP or BILL server.",
+            code="link_local",
+        )
     if bill and host not in BILL_GATEWAY_HOSTS | {h.lower() for h in settings.BILL_EXTRA_HOSTS}:
         raise ValidationError(
             "BILL's address must be one of BILL's gateways: https://gateway.prod.bill.com/… (production) "
-            "or https://gateway.stage.bill.com/… (sandbox).", code="bill_host")
+            "or https://gateway.stage.bill.com/… (sandbox).",
+            code="bill_host",
+        )
 
 
 def address_problem(url: str, *, bill: bool = False) -> str:

@@ -40,17 +40,36 @@ def wire_tenant(gp: Any, bill: Any, poll_minutes: int = 1, gp_ws: Any = None) ->
     Tenant.objects.filter(slug=DEMO_SLUG).delete()
     # Its GP accounts read location-account-department (100-6100-20), as many GP companies spell them:
     # segment 1 is the BILL location, segment 3 the BILL department.
-    tenant = Tenant.objects.create(name="Demo Building Products", slug=DEMO_SLUG, poll_interval_minutes=poll_minutes,
-                                   alert_emails="ap-team@demo.example", location_segment=1, department_segment=3)
+    tenant = Tenant.objects.create(
+        name="Demo Building Products",
+        slug=DEMO_SLUG,
+        poll_interval_minutes=poll_minutes,
+        alert_emails="ap-team@demo.example",
+        location_segment=1,
+        department_segment=3,
+    )
     GPConnection.objects.create(
-        tenant=tenant, base_url=gp.url, gp_tenant=gp.tenant, company=gp.company, domain=gp.domain,
-        username=gp.user, password=gp.password, timeout_seconds=30,
-        interface="web_services" if gp_ws is not None else "sba", web_services_url=gp_ws.url if gp_ws else "",
+        tenant=tenant,
+        base_url=gp.url,
+        gp_tenant=gp.tenant,
+        company=gp.company,
+        domain=gp.domain,
+        username=gp.user,
+        password=gp.password,
+        timeout_seconds=30,
+        interface="web_services" if gp_ws is not None else "sba",
+        web_services_url=gp_ws.url if gp_ws else "",
     )
     c = bill.credentials
     BillConnection.objects.create(
-        tenant=tenant, api_base_url=bill.api_url, webhook_api_base_url=bill.events_url, organization_id=c.org_id,
-        username=c.username, password=c.password, dev_key=c.dev_key, timeout_seconds=30,
+        tenant=tenant,
+        api_base_url=bill.api_url,
+        webhook_api_base_url=bill.events_url,
+        organization_id=c.org_id,
+        username=c.username,
+        password=c.password,
+        dev_key=c.dev_key,
+        timeout_seconds=30,
     )
     return Tenant.objects.get(pk=tenant.pk)
 
@@ -60,9 +79,14 @@ def demo_users(tenant: Tenant) -> dict[str, str]:
     both members of the demo tenant (without a membership they would see no tenant's data)."""
     sync_role_permissions()
     users = {}
-    for username, role, superuser in (("demo-admin", CONNECTOR_ADMINS, True), ("demo-finance", FINANCE_STAFF, False)):
+    for username, role, superuser in (
+        ("demo-admin", CONNECTOR_ADMINS, True),
+        ("demo-finance", FINANCE_STAFF, False),
+    ):
         password = secrets.token_urlsafe(9)
-        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@demo.example"})
+        user, _ = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.example"}
+        )
         user.is_staff, user.is_superuser = True, superuser
         user.set_password(password)
         user.save()
@@ -82,7 +106,9 @@ def is_strong(mapping: Any, min_score: Decimal) -> bool:
     if isinstance(mapping, ClassificationMapping):
         if mapping.action == ClassificationAction.BLANK:
             return True  # a value of zeros: no department/location
-        candidates = Suggestion.objects.filter(tenant_id=mapping.tenant_id, kind=mapping.kind, gp_key=mapping.gp_value)
+        candidates = Suggestion.objects.filter(
+            tenant_id=mapping.tenant_id, kind=mapping.kind, gp_key=mapping.gp_value
+        )
         if mapping.action == ClassificationAction.CREATE:
             return not candidates.exists()
         best = candidates.filter(bill_id=mapping.bill_id).order_by("-score").first()
@@ -90,8 +116,11 @@ def is_strong(mapping: Any, min_score: Decimal) -> bool:
     vendor = isinstance(mapping, VendorMapping)
     key = mapping.gp_vendor_id if vendor else mapping.gp_account
     target = mapping.bill_vendor_id if vendor else mapping.bill_account_id
-    candidates = Suggestion.objects.filter(tenant_id=mapping.tenant_id, gp_key=key,
-                                           kind=Suggestion.KIND_VENDOR if vendor else Suggestion.KIND_ACCOUNT)
+    candidates = Suggestion.objects.filter(
+        tenant_id=mapping.tenant_id,
+        gp_key=key,
+        kind=Suggestion.KIND_VENDOR if vendor else Suggestion.KIND_ACCOUNT,
+    )
     if mapping.action == MappingAction.CREATE:
         return not candidates.exists()
     best = candidates.filter(bill_id=target).order_by("-score").first()
@@ -102,11 +131,23 @@ def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = No
     """Approve suggested mappings as finance would (all, or only strong ones), saying what it does;
     returns how many of each kind were approved and how many were left for a person."""
     finance = get_user_model().objects.filter(username="demo-finance").first()
-    counts: dict[str, int] = {"vendor": 0, "GL account": 0, "checkbook": 0, "department": 0, "location": 0,
-                              "accounting class": 0, "left": 0}
-    for model, label in ((VendorMapping, "vendor"), (GLAccountMapping, "GL account"), (CheckbookMapping, "checkbook"),
-                         (DepartmentMapping, "department"), (LocationMapping, "location"),
-                         (AccountingClassMapping, "accounting class")):
+    counts: dict[str, int] = {
+        "vendor": 0,
+        "GL account": 0,
+        "checkbook": 0,
+        "department": 0,
+        "location": 0,
+        "accounting class": 0,
+        "left": 0,
+    }
+    for model, label in (
+        (VendorMapping, "vendor"),
+        (GLAccountMapping, "GL account"),
+        (CheckbookMapping, "checkbook"),
+        (DepartmentMapping, "department"),
+        (LocationMapping, "location"),
+        (AccountingClassMapping, "accounting class"),
+    ):
         for mapping in model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED):
             if isinstance(mapping, CheckbookMapping) and not mapping.gp_checkbook_id:
                 continue
@@ -122,8 +163,10 @@ def approve_suggestions(tenant: Tenant, say: Say, min_score: Decimal | None = No
 
 
 def approvals_sentence(counts: dict[str, int]) -> str:
-    text = (f"Approved {counts['vendor']} vendor, {counts['GL account']} GL account and {counts['checkbook']} "
-            "checkbook mapping(s)")
+    text = (
+        f"Approved {counts['vendor']} vendor, {counts['GL account']} GL account and {counts['checkbook']} "
+        "checkbook mapping(s)"
+    )
     if counts.get("left"):
         text += f"; {counts['left']} weaker suggestion(s) wait for you under Mappings"
     text += "."
@@ -136,7 +179,9 @@ def approvals_sentence(counts: dict[str, int]) -> str:
 def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
     """Pay about a third of the synced bills in the BILL sandbox: most in full, one partly, one
     payment covering two bills of one vendor — what an AP clerk does in BILL's UI."""
-    synced = list(SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key"))
+    synced = list(
+        SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key")
+    )
     chosen = synced[::3]
     by_vendor: dict[str, list[str]] = {}
     for r in chosen:
@@ -156,8 +201,10 @@ def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
             else:
                 bill.pay_bills([{"billId": bill_id}])
             payments += 1
-    say(f"Paid {payments} payment(s) covering {len(chosen)} bill(s) in the BILL sandbox (one partial, "
-        "one covering two bills).")
+    say(
+        f"Paid {payments} payment(s) covering {len(chosen)} bill(s) in the BILL sandbox (one partial, "
+        "one covering two bills)."
+    )
     return payments
 
 
@@ -176,18 +223,33 @@ def enter_credit_memos(tenant: Tenant, gp: Any, say: Say) -> int:
     """A GP clerk enters vendor credits (two credit memos and a return) for vendors whose bills are in BILL,
     as GP's Transactions › Purchasing › Payables Transaction Entry does: posted, approved."""
     vendors: dict[str, Decimal] = {}
-    for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key"):
+    for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by(
+        "source_key"
+    ):
         if r.gp_vendor and r.amount:
             vendors.setdefault(r.gp_vendor, Decimal(0))
             vendors[r.gp_vendor] += 1
     chosen = sorted(vendors, key=lambda v: (-vendors[v], v))[:3]  # vendors with the most bills in BILL
     for n, vendor in enumerate(chosen):
-        smallest = min(r.amount for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, gp_vendor=vendor,
-                                                                   state=State.SYNCED) if r.amount)
+        smallest = min(
+            r.amount
+            for r in SyncRecord.objects.filter(
+                tenant=tenant, kind=Kind.BILL, gp_vendor=vendor, state=State.SYNCED
+            )
+            if r.amount
+        )
         amount = max((smallest * Decimal("0.4")).quantize(Decimal("0.01")), Decimal("5.00"))
-        gp.insert_invoice({"Key": f"{99001 + n:017d}", "VendorKey": vendor, "VendorDocumentNumber": f"DEMO-CM-{n + 1}",
-                           "DocumentType": "Return" if n == 2 else "CreditMemo", "PurchasesAmount": str(amount),
-                           "Date": "2025-06-01", "Description": "Goods returned to the vendor"})
+        gp.insert_invoice(
+            {
+                "Key": f"{99001 + n:017d}",
+                "VendorKey": vendor,
+                "VendorDocumentNumber": f"DEMO-CM-{n + 1}",
+                "DocumentType": "Return" if n == 2 else "CreditMemo",
+                "PurchasesAmount": str(amount),
+                "Date": "2025-06-01",
+                "Description": "Goods returned to the vendor",
+            }
+        )
     say(f"A GP clerk entered {len(chosen)} vendor credit(s) (credit memos and a return) in GP.")
     return len(chosen)
 
@@ -197,8 +259,11 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
     GP clerk applies part of the third in GP first (BILL's credit must come down) before BILL uses the rest."""
     from connectors.sync.runner import run_gp_to_bill
 
-    rows = list(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT, state=State.SYNCED)
-                .exclude(target_id="").order_by("source_key"))
+    rows = list(
+        SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT, state=State.SYNCED)
+        .exclude(target_id="")
+        .order_by("source_key")
+    )
     uses = 0
     for n, row in enumerate(rows[:3]):
         credit = bill.app.payments.credits.table.get(row.target_id)
@@ -210,8 +275,10 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
             voucher = SyncRecord.objects.get(tenant=tenant, kind=Kind.BILL, target_id=bills[0]).source_key
             half = (usable / 2).quantize(Decimal("0.01"))
             gp.apply_to_invoice(voucher, str(half), document=row.source_key, kind="credit")
-            say(f"  a GP clerk applied {half} of {row.gp_vendor}'s return {row.document_number} to voucher {voucher} "
-                "in GP, before BILL used it")
+            say(
+                f"  a GP clerk applied {half} of {row.gp_vendor}'s return {row.document_number} to voucher {voucher} "
+                "in GP, before BILL used it"
+            )
             again = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
             say(f"  GP → BILL run: {tally_sentence(again)}")
             credit = bill.app.payments.credits.table[row.target_id]
@@ -220,8 +287,11 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
             if usable <= 0 or not bills:
                 continue
         targets = bills[:2] if n == 1 and len(bills) >= 2 else bills[:1]
-        parts = ([(usable / 2).quantize(Decimal("0.01")), usable - (usable / 2).quantize(Decimal("0.01"))]
-                 if len(targets) == 2 else [(usable * Decimal("0.6")).quantize(Decimal("0.01"))])
+        parts = (
+            [(usable / 2).quantize(Decimal("0.01")), usable - (usable / 2).quantize(Decimal("0.01"))]
+            if len(targets) == 2
+            else [(usable * Decimal("0.6")).quantize(Decimal("0.01"))]
+        )
         lines = []
         for bill_id, part in zip(targets, parts, strict=True):
             due = bill.store.bills[bill_id]["dueAmount"] - bill.store.bills[bill_id]["scheduledAmount"]
@@ -229,7 +299,9 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
             lines.append({"billId": bill_id, "vendorCredits": [{"id": row.target_id, "amount": str(part)}]})
             uses += 1
         bill.pay_bills(lines)
-        say(f"  paid {len(lines)} bill(s) of {row.gp_vendor} in BILL using vendor credit {row.document_number}")
+        say(
+            f"  paid {len(lines)} bill(s) of {row.gp_vendor} in BILL using vendor credit {row.document_number}"
+        )
     say(f"BILL used vendor credits {uses} time(s) in its payments.")
     return uses
 
@@ -244,7 +316,9 @@ def choose_checkbooks(tenant: Tenant, say: Say) -> None:
         active = next((c.checkbook_id for c in ctx.gp.iter_checkbooks() if not c.is_inactive), "")
     finally:
         ctx.gp.close()
-    for mapping in CheckbookMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED, gp_checkbook_id=""):
+    for mapping in CheckbookMapping.objects.filter(
+        tenant=tenant, state=MappingState.SUGGESTED, gp_checkbook_id=""
+    ):
         mapping.gp_checkbook_id = active
         mapping.save(update_fields=["gp_checkbook_id"])
         say(f"  finance chose GP checkbook {active} for BILL funding account {mapping.bill_funding_name}")
@@ -261,11 +335,17 @@ def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
     rows = file_rows(tasks)
     if not rows:
         return 0
-    answer = requests.post(gp_ws.base_url + "/_sandbox/import/manual-payments", data=file_text(tasks).encode(),
-                           headers={"Content-Type": "text/csv"}, timeout=30).json()["Payload"]
-    say(f"A GP user imported the manual-payments file ({len(rows)} line(s)) and posted batch(es) "
+    answer = requests.post(
+        gp_ws.base_url + "/_sandbox/import/manual-payments",
+        data=file_text(tasks).encode(),
+        headers={"Content-Type": "text/csv"},
+        timeout=30,
+    ).json()["Payload"]
+    say(
+        f"A GP user imported the manual-payments file ({len(rows)} line(s)) and posted batch(es) "
         f"{', '.join(answer['batches_posted'])}: {len(answer['imported'])} payment(s) recorded, "
-        f"{len(answer['errors'])} refused.")
+        f"{len(answer['errors'])} refused."
+    )
     return len(answer["imported"])
 
 
@@ -275,12 +355,15 @@ def accept_sending_without_hold_check(tenant: Tenant, say: Say) -> None:
     from connectors.sync.bill_payload import HOLD_UNKNOWN
     from connectors.sync.runner import run_gp_to_bill
 
-    waited = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.BLOCKED,
-                                       waiting_on__contains=HOLD_UNKNOWN).count()
-    say(f"GP Web Services does not show which invoices are on hold in GP, so {waited} invoice(s) waited in Needs "
+    waited = SyncRecord.objects.filter(
+        tenant=tenant, kind=Kind.BILL, state=State.BLOCKED, waiting_on__contains=HOLD_UNKNOWN
+    ).count()
+    say(
+        f"GP Web Services does not show which invoices are on hold in GP, so {waited} invoice(s) waited in Needs "
         "attention, not sent. The demo's connector admin now turns on 'send invoices read over GP Web Services, "
         "which cannot show invoice holds' (right only where AP never puts invoices on hold: an invoice on hold "
-        "in GP is sent too).")
+        "in GP is sent too)."
+    )
     tenant.send_without_hold_check = True
     tenant.save(update_fields=["send_without_hold_check"])
     third = run_gp_to_bill(tenant, trigger=Trigger.PERSON, full=True)
@@ -300,7 +383,9 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
     tenant = wire_tenant(gp, bill)
     agent = AgentOnThisMachine(tenant, gp)
     gp.reset_stats()
-    say(f"GP is reachable only through the agent: the connection's GP address is {tenant.gp_connection.base_url}.")
+    say(
+        f"GP is reachable only through the agent: the connection's GP address is {tenant.gp_connection.base_url}."
+    )
     try:
         result = _run_once(gp, bill, say, tenant=Tenant.objects.get(pk=tenant.pk))
     finally:
@@ -312,7 +397,9 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
     return result
 
 
-def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None) -> dict[str, Any]:
+def _run_once(
+    gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None
+) -> dict[str, Any]:
     from connectors import queue
     from connectors.sync.agreement import (
         agrees,
@@ -354,19 +441,35 @@ def _run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | 
         say(f"BILL → GP run after the GP user recorded the payments: {tally_sentence(back)}")
     after = measure_bills(tenant)  # duplicates or stuck rows created by write-back would show here
     credits = measure_credits(tenant)
-    result = {**bills_before_payments, **measure_payments(tenant), **credits,
-              "duplicates": max(bills_before_payments["duplicates"], after["duplicates"]) + credits["credit_duplicates"],
-              "stuck_sending": after["stuck_sending"], "failed": after["failed"], "flagged": after["flagged"],
-              # BILL never shows more due than GP has open, before payments and after the write-back.
-              "bill_due_over_gp_open": max(bills_before_payments["bill_due_over_gp_open"],
-                                           after["bill_due_over_gp_open"]),
-              "double_payment_risks_open": after["double_payment_risks_open"]}
+    result = {
+        **bills_before_payments,
+        **measure_payments(tenant),
+        **credits,
+        "duplicates": max(bills_before_payments["duplicates"], after["duplicates"])
+        + credits["credit_duplicates"],
+        "stuck_sending": after["stuck_sending"],
+        "failed": after["failed"],
+        "flagged": after["flagged"],
+        # BILL never shows more due than GP has open, before payments and after the write-back.
+        "bill_due_over_gp_open": max(
+            bills_before_payments["bill_due_over_gp_open"], after["bill_due_over_gp_open"]
+        ),
+        "double_payment_risks_open": after["double_payment_risks_open"],
+    }
     # Bill lines with a BILL department/location, as BILL shows them, against what the GP account segments
     # and the approved mappings say (`*_expected`); any bill whose lines differ counts as a mismatch.
     result.update(measure_classifications(tenant))
-    say(f"Bill lines in BILL with a department: {result['lines_with_department']}, with a location: "
+    say(
+        f"Bill lines in BILL with a department: {result['lines_with_department']}, with a location: "
         f"{result['lines_with_location']} (GP account segment {tenant.department_segment} is the department, "
-        f"segment {tenant.location_segment} the location).")
-    result["agree"] = agrees(result) and result["classification_mismatches"] == 0 and all(
-        result[f"lines_with_{k}"] == result[f"lines_with_{k}_expected"] for k in ("department", "location", "class"))
+        f"segment {tenant.location_segment} the location)."
+    )
+    result["agree"] = (
+        agrees(result)
+        and result["classification_mismatches"] == 0
+        and all(
+            result[f"lines_with_{k}"] == result[f"lines_with_{k}_expected"]
+            for k in ("department", "location", "class")
+        )
+    )
     return result

@@ -99,8 +99,11 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         address = client_address(self.request)
         if is_locked(username, address):
             log.warning("admin sign-in refused (throttled) from %s", address)
-            raise ValidationError(self.error_messages["throttled"], code="throttled",
-                                  params={"minutes": max(1, settings.LOGIN_THROTTLE_SECONDS // 60)})
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, settings.LOGIN_THROTTLE_SECONDS // 60)},
+            )
         try:
             cleaned = super().clean()
         except ValidationError:

@@ -48,16 +48,19 @@ class Tenant(models.Model):
         (BILL_POLICY_APPROVED_UNPOSTED, "Unposted invoices whose workflow is Approved or needs no approval"),
     ]
     bill_policy = models.CharField(
-        "which GP invoices become bills", max_length=30, choices=BILL_POLICY_CHOICES, default=BILL_POLICY_POSTED
+        "which GP invoices become bills",
+        max_length=30,
+        choices=BILL_POLICY_CHOICES,
+        default=BILL_POLICY_POSTED,
     )
     send_without_hold_check = models.BooleanField(
         "send invoices read over GP Web Services, which cannot show invoice holds",
         default=False,
         help_text="GP Web Services documents no hold flag on a payables invoice, so over it the connector cannot "
-                  "tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web "
-                  "Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice "
-                  "on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows "
-                  "holds and is not affected.",
+        "tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web "
+        "Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice "
+        "on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows "
+        "holds and is not affected.",
     )
     auto_create_vendors = models.BooleanField(
         "create unmatched vendors in BILL automatically",
@@ -68,45 +71,69 @@ class Tenant(models.Model):
         "offer GP accounts as new BILL chart-of-accounts entries", default=True
     )
     default_checkbook_id = models.CharField(
-        "default GP checkbook", max_length=15, blank=True,
+        "default GP checkbook",
+        max_length=15,
+        blank=True,
         help_text="Used for BILL payments whose funding account has no checkbook mapping.",
     )
     gp_card_name = models.CharField(
-        "GP card name for card-funded BILL payments", max_length=15, blank=True,
+        "GP card name for card-funded BILL payments",
+        max_length=15,
+        blank=True,
         help_text="GP records a credit card payment only with a card name (Credit Card Setup). BILL payments "
-                  "funded by a card are written to GP as CreditCard payments with this name; left blank, they "
-                  "wait for a person.",
+        "funded by a card are written to GP as CreditCard payments with this name; left blank, they "
+        "wait for a person.",
     )
     post_payment_batches = models.BooleanField("post GP payment batches after write-back", default=True)
     paid_statuses = models.CharField(
-        "BILL payment statuses written back to GP", max_length=200, default="PAID",
+        "BILL payment statuses written back to GP",
+        max_length=200,
+        default="PAID",
         help_text="Comma-separated BILL payment statuses, e.g. PAID or PAID,SCHEDULED.",
     )
     vendor_fields_to_gp = models.CharField(
-        "vendor fields BILL may update in GP", max_length=200, default="name,email,phone,address,tax_id",
+        "vendor fields BILL may update in GP",
+        max_length=200,
+        default="name,email,phone,address,tax_id",
     )
     # --- GP account segments that are BILL classifications (GP has no separate dimensions: a company
     # spells department, location or class as a segment of the account string, e.g. 100-6100-20).
-    SEGMENT_HELP = ("Which segment of the GP account string (1 = the first, as in 100-6100-20 → 100) holds "
-                    "the {what}. Left empty: bill lines carry no BILL {what}. Changing it later applies to "
-                    "bills sent from then on; bills already in BILL are not rewritten for it.")
+    SEGMENT_HELP = (
+        "Which segment of the GP account string (1 = the first, as in 100-6100-20 → 100) holds "
+        "the {what}. Left empty: bill lines carry no BILL {what}. Changing it later applies to "
+        "bills sent from then on; bills already in BILL are not rewritten for it."
+    )
     department_segment = models.PositiveSmallIntegerField(
-        "GP account segment that is the department", null=True, blank=True,
-        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="department"),
+        "GP account segment that is the department",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=SEGMENT_HELP.format(what="department"),
     )
     location_segment = models.PositiveSmallIntegerField(
-        "GP account segment that is the location", null=True, blank=True,
-        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="location"),
+        "GP account segment that is the location",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=SEGMENT_HELP.format(what="location"),
     )
     class_segment = models.PositiveSmallIntegerField(
-        "GP account segment that is the accounting class", null=True, blank=True,
-        validators=[MinValueValidator(1)], help_text=SEGMENT_HELP.format(what="accounting class"),
+        "GP account segment that is the accounting class",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=SEGMENT_HELP.format(what="accounting class"),
     )
     alert_emails = models.CharField(
-        "alert contacts", max_length=500, blank=True, help_text="Comma-separated e-mails for the needs-attention digest."
+        "alert contacts",
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated e-mails for the needs-attention digest.",
     )
     agent_silence_alert_minutes = models.PositiveIntegerField(
-        "alert when a GP agent is silent for (minutes)", default=10, validators=[MinValueValidator(1)],
+        "alert when a GP agent is silent for (minutes)",
+        default=10,
+        validators=[MinValueValidator(1)],
         help_text="The dashboard warns when an agent of this tenant has not called in for this long.",
     )
 
@@ -123,16 +150,23 @@ class Tenant(models.Model):
             if value is None:
                 continue
             if value in seen:
-                raise ValidationError({field: f"Segment {value} is already the {seen[value]}; choose another "
-                                              "segment or leave one empty."})
+                raise ValidationError(
+                    {
+                        field: f"Segment {value} is already the {seen[value]}; choose another "
+                        "segment or leave one empty."
+                    }
+                )
             seen[value] = field.replace("_segment", "").replace("class", "accounting class")
         super().clean()
 
     @property
     def segment_settings(self) -> dict[str, int]:
         """Classification kind → 1-based GP account segment, for the kinds this tenant maps."""
-        pairs = (("department", self.department_segment), ("location", self.location_segment),
-                 ("class", self.class_segment))
+        pairs = (
+            ("department", self.department_segment),
+            ("location", self.location_segment),
+            ("class", self.class_segment),
+        )
         return {kind: n for kind, n in pairs if n}
 
     @property
@@ -156,9 +190,16 @@ class TenantMembership(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships"
+    )
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -176,7 +217,9 @@ class GPConnection(models.Model):
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="gp_connection")
     base_url = models.URLField("SBA base URL", help_text="e.g. https://gp.example.local:443")
     gp_tenant = models.CharField("GP tenant", max_length=100, default="DefaultTenant")
-    company = models.CharField("company display name", max_length=100, help_text="As GP shows it, e.g. Fabrikam, Inc.")
+    company = models.CharField(
+        "company display name", max_length=100, help_text="As GP shows it, e.g. Fabrikam, Inc."
+    )
     domain = models.CharField("Windows domain", max_length=100)
     username = models.CharField("user name", max_length=100)
     password = EncryptedTextField(blank=True)
@@ -186,20 +229,31 @@ class GPConnection(models.Model):
     )
     timeout_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     interface = models.CharField(
-        "GP interface", max_length=20, default="sba",
-        choices=[("sba", "Service Based Architecture (REST, GP 2015 and later)"),
-                 ("web_services", "GP Web Services (SOAP, GP 2010 and later)"),
-                 ("auto", "Detect: SBA if present, else GP Web Services")],
-        help_text="GP Web Services cannot write payments back: they become 'record in GP' tasks.")
+        "GP interface",
+        max_length=20,
+        default="sba",
+        choices=[
+            ("sba", "Service Based Architecture (REST, GP 2015 and later)"),
+            ("web_services", "GP Web Services (SOAP, GP 2010 and later)"),
+            ("auto", "Detect: SBA if present, else GP Web Services"),
+        ],
+        help_text="GP Web Services cannot write payments back: they become 'record in GP' tasks.",
+    )
     web_services_url = models.URLField(
-        "GP Web Services URL", blank=True,
+        "GP Web Services URL",
+        blank=True,
         help_text="e.g. http://gp.example.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx "
-                  "(blank: that address on the SBA host).")
+        "(blank: that address on the SBA host).",
+    )
     ROUTE_DIRECT, ROUTE_AGENT = "direct", "agent"
     route = models.CharField(
-        "how the connector reaches GP", max_length=10, default=ROUTE_DIRECT,
-        choices=[(ROUTE_DIRECT, "Direct (GP's port is reachable from the connector)"),
-                 (ROUTE_AGENT, "Through an agent (the customer runs the GP agent next to GP)")],
+        "how the connector reaches GP",
+        max_length=10,
+        default=ROUTE_DIRECT,
+        choices=[
+            (ROUTE_DIRECT, "Direct (GP's port is reachable from the connector)"),
+            (ROUTE_AGENT, "Through an agent (the customer runs the GP agent next to GP)"),
+        ],
         help_text="Through an agent, the password may stay blank here and live only on the agent's machine.",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -237,20 +291,32 @@ class GPResourceOverride(models.Model):
 
     connection = models.ForeignKey(GPConnection, on_delete=models.CASCADE, related_name="resource_overrides")
     version = models.PositiveIntegerField(editable=False)
-    values = models.JSONField(default=dict, blank=True,
-                              help_text='Only what differs from Part B, e.g. {"vendor_status_field": "IsActive"}.')
+    values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Only what differs from Part B, e.g. {"vendor_status_field": "IsActive"}.',
+    )
     reason = models.TextField(blank=True, help_text="Why: what the fit check (or a person) saw GP send.")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     proposed_at = models.DateTimeField(auto_now_add=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", editable=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "GP resource map override"
         ordering = ["connection", "-version"]
-        constraints = [models.UniqueConstraint(fields=["connection", "version"], name="gp_override_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "version"], name="gp_override_version_unique")
+        ]
 
     def __str__(self) -> str:
         state = "confirmed" if self.confirmed_at else "proposed"
@@ -268,7 +334,9 @@ class GPResourceOverride(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.version is None:
-            last = GPResourceOverride.objects.filter(connection=self.connection).aggregate(v=models.Max("version"))["v"]
+            last = GPResourceOverride.objects.filter(connection=self.connection).aggregate(
+                v=models.Max("version")
+            )["v"]
             self.version = (last or 0) + 1
         super().save(*args, **kwargs)
 
@@ -285,15 +353,22 @@ class BillConnection(models.Model):
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="bill_connection")
     environment = models.CharField(
-        "BILL environment", max_length=20, choices=ENVIRONMENTS, default=PRODUCTION,
+        "BILL environment",
+        max_length=20,
+        choices=ENVIRONMENTS,
+        default=PRODUCTION,
         help_text="Production for real companies; Stage only with a BILL developer (sandbox) account.",
     )
     api_base_url = models.URLField(
-        "API base URL", blank=True, default=BILL_PRODUCTION_GATEWAY,
+        "API base URL",
+        blank=True,
+        default=BILL_PRODUCTION_GATEWAY,
         help_text="Set from the environment; typed only for 'Other address'.",
     )
     webhook_api_base_url = models.URLField(
-        "webhook API base URL", blank=True, default=BILL_PRODUCTION_EVENTS_GATEWAY,
+        "webhook API base URL",
+        blank=True,
+        default=BILL_PRODUCTION_EVENTS_GATEWAY,
         help_text="Set from the environment; typed only for 'Other address'.",
     )
     organization_id = models.CharField("organization ID", max_length=40)
@@ -319,7 +394,9 @@ class BillConnection(models.Model):
     )
     payment_security_key = EncryptedTextField(blank=True, editable=False)
     payment_webhooks_refused = models.CharField(
-        max_length=300, blank=True, editable=False,
+        max_length=300,
+        blank=True,
+        editable=False,
         help_text="BILL's answer when it refused payment events for this organization (payments are then polled).",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -384,7 +461,9 @@ class BillGateLease(models.Model):
 
     class Meta:
         verbose_name = "BILL gate lease"
-        constraints = [models.UniqueConstraint(fields=["organization_id", "slot"], name="bill_gate_lease_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "slot"], name="bill_gate_lease_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization_id} slot {self.slot}"
@@ -405,8 +484,11 @@ class BillHourlyUsage(models.Model):
 
     class Meta:
         verbose_name = "BILL hourly usage"
-        constraints = [models.UniqueConstraint(fields=["dev_key_id", "organization_id", "hour"],
-                                               name="bill_hourly_usage_per_key_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dev_key_id", "organization_id", "hour"], name="bill_hourly_usage_per_key_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.hour:%Y-%m-%d %H}:00 {self.requests}"

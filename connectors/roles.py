@@ -26,7 +26,9 @@ def sync_role_permissions(apps: object = None) -> None:
 
     finance, _ = Group.objects.get_or_create(name=FINANCE_STAFF)
     admins, _ = Group.objects.get_or_create(name=CONNECTOR_ADMINS)
-    finance_perms = Permission.objects.filter(content_type__app_label__in=FINANCE_STAFF_APPS) | Permission.objects.filter(
+    finance_perms = Permission.objects.filter(
+        content_type__app_label__in=FINANCE_STAFF_APPS
+    ) | Permission.objects.filter(
         content_type__app_label="connectors",
         content_type__model__in=FINANCE_STAFF_CONNECTOR_MODELS,
         codename__startswith="view_",

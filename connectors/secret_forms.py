@@ -62,8 +62,11 @@ class ConnectionForm(WriteOnlySecretForm):
             what = ", ".join(str(self.fields[f].label or f).lower() for f in self.identity_change)
             for secret in RETYPED_SECRETS.get(model_name, ()):
                 if secret in self.fields and not cleaned.get(secret):
-                    self.add_error(secret, f"The {what} changed: type the {str(self.fields[secret].label or secret).lower()} "
-                                           "again. A stored secret is never sent to a new address or account.")
+                    self.add_error(
+                        secret,
+                        f"The {what} changed: type the {str(self.fields[secret].label or secret).lower()} "
+                        "again. A stored secret is never sent to a new address or account.",
+                    )
         return cleaned
 
     def save(self, commit: bool = True) -> Any:

@@ -55,15 +55,23 @@ def subscribe(tenant: Tenant, notification_url: str) -> str:
     except BillError as exc:
         if exc.retryable or exc.in_doubt:
             raise
-        log.warning("BILL refused payment webhooks for %s: %s; payments are found by polling", tenant.slug, exc)
+        log.warning(
+            "BILL refused payment webhooks for %s: %s; payments are found by polling", tenant.slug, exc
+        )
         conn.payment_subscription_id, conn.payment_security_key = "", ""
         conn.payment_webhooks_refused = exc.message[:300]
     else:
         kept.add(payment.id)
         conn.payment_subscription_id, conn.payment_security_key = payment.id, payment_key
         conn.payment_webhooks_refused = ""
-    conn.save(update_fields=["payment_subscription_id", "payment_security_key", "payment_webhooks_refused",
-                             "updated_at"])
+    conn.save(
+        update_fields=[
+            "payment_subscription_id",
+            "payment_security_key",
+            "payment_webhooks_refused",
+            "updated_at",
+        ]
+    )
     for old in sorted(before - kept):
         _delete(client, old)
     return vendor_bill.id
@@ -79,8 +87,10 @@ def _delete(client, subscription_id: str) -> None:
 
 def _live(conn: BillConnection) -> list[tuple[str, str]]:
     """(field holding the key, subscription ID) for each subscription we hold."""
-    pairs = [("webhook_security_key", conn.webhook_subscription_id),
-             ("payment_security_key", conn.payment_subscription_id)]
+    pairs = [
+        ("webhook_security_key", conn.webhook_subscription_id),
+        ("payment_security_key", conn.payment_subscription_id),
+    ]
     return [(field, sid) for field, sid in pairs if sid]
 
 
@@ -97,9 +107,11 @@ def subscription_state(tenant: Tenant) -> str:
     if not conn.webhook_subscription_id:
         return "not subscribed"
     client = _client(tenant)
-    states = [f"{'payments' if field.startswith('payment') else 'vendors and bills'}: "
-              f"{'enabled' if client.get_subscription(sid).enabled else 'disabled'}"
-              for field, sid in _live(conn)]
+    states = [
+        f"{'payments' if field.startswith('payment') else 'vendors and bills'}: "
+        f"{'enabled' if client.get_subscription(sid).enabled else 'disabled'}"
+        for field, sid in _live(conn)
+    ]
     if conn.payment_webhooks_refused:
         states.append("payments: refused by BILL, found by polling")
     return "; ".join(states)

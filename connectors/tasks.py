@@ -68,12 +68,18 @@ def first_load(tenant_id: int, holder: str, trigger: str = Trigger.SCHEDULE) -> 
 
     try:
         tenant = _tenant(tenant_id)
-        return run_gp_to_bill(tenant, trigger=trigger) if tenant.is_active else {"skipped": "tenant is not active"}
+        return (
+            run_gp_to_bill(tenant, trigger=trigger)
+            if tenant.is_active
+            else {"skipped": "tenant is not active"}
+        )
     finally:
         release(f"{tenant_id}:{FIRST_LOAD_LEASE}", holder)
 
 
-def replay_records(ids: list[int], trigger: str = Trigger.REPLAY, user_id: int | None = None) -> dict[str, int]:
+def replay_records(
+    ids: list[int], trigger: str = Trigger.REPLAY, user_id: int | None = None
+) -> dict[str, int]:
     from django.contrib.auth import get_user_model
 
     from connectors.sync.replay import replay_many
@@ -114,7 +120,9 @@ def mappings_approved(model_label: str, pks: list[int], user_id: int | None = No
 
     from connectors.sync.on_approval import apply_mappings
 
-    mappings = list(apps.get_model(model_label).objects.select_related("tenant").filter(pk__in=pks).order_by("pk"))
+    mappings = list(
+        apps.get_model(model_label).objects.select_related("tenant").filter(pk__in=pks).order_by("pk")
+    )
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     apply_mappings(mappings, user)  # those deleted since they were queued are simply not there
 

@@ -68,8 +68,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         several = sees_several_tenants(request)
-        return tuple(TenantFilter if f == "tenant" else f for f in super().get_list_filter(request)
-                     if several or f != "tenant")
+        return tuple(
+            TenantFilter if f == "tenant" else f
+            for f in super().get_list_filter(request)
+            if several or f != "tenant"
+        )
 
     def get_list_display(self, request: HttpRequest) -> Any:
         """The tenant column only for a person who sees several tenants: with one it says nothing."""
@@ -108,8 +111,13 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
 # --- install-wide pages ------------------------------------------------------------------------------
 
-_PERMISSION_METHODS = ("has_view_permission", "has_change_permission", "has_add_permission",
-                       "has_delete_permission", "has_module_permission")
+_PERMISSION_METHODS = (
+    "has_view_permission",
+    "has_change_permission",
+    "has_add_permission",
+    "has_delete_permission",
+    "has_module_permission",
+)
 
 
 def _superusers_only(check: Callable[..., bool]) -> Callable[..., bool]:

@@ -141,7 +141,9 @@ def connection_of(slug: str) -> tuple[Any, ...] | None:
     with SQL the ORM builds once per process: building the query was ≈ 0.5 ms of CPU a delivery."""
     conn = connections[BillConnection.objects.db]
     if conn.alias not in _lookup_sql:
-        query = BillConnection.objects.filter(tenant__slug=_SLUG, tenant__is_active=True).values_list(*_LOOKED_UP)[:1]
+        query = BillConnection.objects.filter(tenant__slug=_SLUG, tenant__is_active=True).values_list(
+            *_LOOKED_UP
+        )[:1]
         _lookup_sql[conn.alias] = query.query.get_compiler(connection=conn).as_sql()
     sql, params = _lookup_sql[conn.alias]
     with conn.cursor() as cursor:
@@ -151,12 +153,23 @@ def connection_of(slug: str) -> tuple[Any, ...] | None:
         return None
     fields = [_field(BillConnection, f) for f in _LOOKED_UP]
     # Only the values the view needs: loading the whole connection would decrypt every secret on it.
-    return tuple(f.from_db_value(v, None, conn) if v is not None and hasattr(f, "from_db_value") else v
-                 for f, v in zip(fields, row, strict=True))
+    return tuple(
+        f.from_db_value(v, None, conn) if v is not None and hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, row, strict=True)
+    )
 
 
-_COLUMNS = ("tenant_id", "event_id", "event_type", "entity_id", "received_at", "processed_at", "state", "error",
-            "payload")
+_COLUMNS = (
+    "tenant_id",
+    "event_id",
+    "event_type",
+    "entity_id",
+    "received_at",
+    "processed_at",
+    "state",
+    "error",
+    "payload",
+)
 
 
 def store_once(tenant_id: int, event: dict[str, Any], ignored: str) -> bool:
@@ -166,13 +179,21 @@ def store_once(tenant_id: int, event: dict[str, Any], ignored: str) -> bool:
     committed when it returns, one round trip, where the ORM's create in a transaction took three
     (BEGIN, INSERT, COMMIT) and a repeat raised and rolled back. PostgreSQL and SQLite alike."""
     now = timezone.now()
-    row = {"tenant_id": tenant_id, **event, "received_at": now, "processed_at": now if ignored else None,
-           "state": WebhookEvent.IGNORED if ignored else WebhookEvent.RECEIVED, "error": ignored}
+    row = {
+        "tenant_id": tenant_id,
+        **event,
+        "received_at": now,
+        "processed_at": now if ignored else None,
+        "state": WebhookEvent.IGNORED if ignored else WebhookEvent.RECEIVED,
+        "error": ignored,
+    }
     meta, conn = WebhookEvent._meta, connections[WebhookEvent.objects.db]
     values = [_field(WebhookEvent, c).get_db_prep_save(row[c], conn) for c in _COLUMNS]
     qn = conn.ops.quote_name
-    sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) "
-           f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) ON CONFLICT ({qn('tenant_id')}, {qn('event_id')}) DO NOTHING")
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) ON CONFLICT ({qn('tenant_id')}, {qn('event_id')}) DO NOTHING"
+    )
     with conn.cursor() as cursor:
         cursor.execute(sql, values)
         return bool(cursor.rowcount == 1)

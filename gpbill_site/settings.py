@@ -43,7 +43,9 @@ _required_in_production("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY)
 
 # Credentials are encrypted with these keys, never with SECRET_KEY: the first key encrypts,
 # every key decrypts, so a new key goes first and `rotate_fernet_keys` retires the old one.
-FERNET_KEYS = [k.strip() for k in env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY]) if k.strip()]
+FERNET_KEYS = [
+    k.strip() for k in env.list("FERNET_KEYS", default=[] if not DEBUG else [DEV_FERNET_KEY]) if k.strip()
+]
 _required_in_production("FERNET_KEYS", FERNET_KEYS, [DEV_FERNET_KEY])
 
 
@@ -56,13 +58,17 @@ def _check_fernet_keys(keys: list[str]) -> None:
 
     for position, key in enumerate(keys, start=1):
         if key == DEV_FERNET_KEY:
-            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is the development key; generate a real one "
-                                       "(see .env.example) and refusing to start with it.")
+            raise ImproperlyConfigured(
+                f"FERNET_KEYS key {position} is the development key; generate a real one "
+                "(see .env.example) and refusing to start with it."
+            )
         try:
             Fernet(key)
         except (ValueError, TypeError):
-            raise ImproperlyConfigured(f"FERNET_KEYS key {position} is not a Fernet key (44 characters from "
-                                       "Fernet.generate_key(), see .env.example); refusing to start.") from None
+            raise ImproperlyConfigured(
+                f"FERNET_KEYS key {position} is not a Fernet key (44 characters from "
+                "Fernet.generate_key(), see .env.example); refusing to start."
+            ) from None
 
 
 _check_fernet_keys(FERNET_KEYS)
@@ -70,8 +76,9 @@ _check_fernet_keys(FERNET_KEYS)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 _required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS, None)
 if not DEBUG and "*" in ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must name this app's host names, not '*', when DEBUG is off; "
-                               "refusing to start.")
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must name this app's host names, not '*', when DEBUG is off; refusing to start."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -251,9 +258,14 @@ CONTENT_SECURITY_POLICY = {
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=5)
 LOGIN_THROTTLE_SECONDS = env.int("LOGIN_THROTTLE_SECONDS", default=900)
 # The throttle's counts must be shared by every process that serves the admin.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-          if REDIS_URL else
-          {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
 
 # --- Mail (digest alerts) ------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

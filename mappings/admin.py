@@ -77,11 +77,18 @@ class ReviewFilter(admin.SimpleListFilter):
 
     def choices(self, changelist: Any) -> Any:
         for lookup, title in self.lookup_choices:
-            yield {"selected": self.value() == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                   "display": title}
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        state = {"todo": MappingState.SUGGESTED, "approved": MappingState.APPROVED, "rejected": MappingState.REJECTED}
+        state = {
+            "todo": MappingState.SUGGESTED,
+            "approved": MappingState.APPROVED,
+            "rejected": MappingState.REJECTED,
+        }
         value = self.value()
         return queryset.filter(state=state[value]) if value in state else queryset
 
@@ -135,8 +142,11 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         result = (context or {}).get("result")
         if result is not None and context is not None:
             rows = import_preview.rows_in_words(result)
-            context.update(ml_import_rows=rows, ml_import_counts=import_preview.counts(rows),
-                           ml_import_errors=any(r["errors"] for r in rows) or result.has_errors())
+            context.update(
+                ml_import_rows=rows,
+                ml_import_counts=import_preview.counts(rows),
+                ml_import_errors=any(r["errors"] for r in rows) or result.has_errors(),
+            )
         return response
 
     def get_export_queryset(self, request: HttpRequest) -> QuerySet:
@@ -149,11 +159,16 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         response = super().export_action(request)
         context = getattr(response, "context_data", None)
         if context is not None:
-            narrowed = [f"search “{value}”" if key == "q" else key.split("__")[0].replace("_", " ")
-                        for key, value in request.GET.items() if key not in ("o", "p", "_changelist_filters", "e")]
-            context.update(ml_all_count=self.get_queryset(request).count(),
-                           ml_filtered_count=super().get_export_queryset(request).count(),
-                           ml_filters=("filtered by " + ", ".join(narrowed)) if narrowed else "")
+            narrowed = [
+                f"search “{value}”" if key == "q" else key.split("__")[0].replace("_", " ")
+                for key, value in request.GET.items()
+                if key not in ("o", "p", "_changelist_filters", "e")
+            ]
+            context.update(
+                ml_all_count=self.get_queryset(request).count(),
+                ml_filtered_count=super().get_export_queryset(request).count(),
+                ml_filters=("filtered by " + ", ".join(narrowed)) if narrowed else "",
+            )
         return response
 
     # --- the list --------------------------------------------------------------------------------
@@ -161,13 +176,22 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         token = Concat(Value(self.waiting_prefix + ":"), OuterRef(self.gp_key))
         # Whole tokens only: "vendor:ACME1" must not count records waiting for "vendor:ACME10".
-        exact = (Q(waiting_on=token) | Q(waiting_on__startswith=Concat(token, Value(" ")))
-                 | Q(waiting_on__endswith=Concat(Value(" "), token))
-                 | Q(waiting_on__contains=Concat(Value(" "), token, Value(" "))))
-        waiting = (SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
-                   .order_by().values("tenant"))
-        return super().get_queryset(request).annotate(
-            waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0))
+        exact = (
+            Q(waiting_on=token)
+            | Q(waiting_on__startswith=Concat(token, Value(" ")))
+            | Q(waiting_on__endswith=Concat(Value(" "), token))
+            | Q(waiting_on__contains=Concat(Value(" "), token, Value(" ")))
+        )
+        waiting = (
+            SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
+            .order_by()
+            .values("tenant")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0))
+        )
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         cl = super().get_changelist_instance(request)
@@ -178,7 +202,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def _attach_waiting_money(self, mappings: list[Any]) -> None:
         """The money waiting on each mapping of the page, summed per currency (one query for the page):
         "$1,200.00 + €300.00", never dollars and euros added together."""
-        keys = {(m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}") for m in mappings if m.waiting}
+        keys = {
+            (m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}") for m in mappings if m.waiting
+        }
         for m in mappings:
             m.waiting_money = ""
         if not keys:
@@ -187,9 +213,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         for _, token in keys:
             matches |= Q(waiting_on__contains=token)
         sums: dict[tuple[int, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        rows = (SyncRecord.objects.filter(matches, tenant__in={t for t, _ in keys}, state__in=ATTENTION_STATES,
-                                          amount__isnull=False)
-                .values_list("tenant_id", "waiting_on", "amount", "currency"))
+        rows = SyncRecord.objects.filter(
+            matches, tenant__in={t for t, _ in keys}, state__in=ATTENTION_STATES, amount__isnull=False
+        ).values_list("tenant_id", "waiting_on", "amount", "currency")
         for tenant_id, waiting_on, amount, currency in rows:
             for token in set(waiting_on.split()):  # whole tokens only, as the count above
                 if (tenant_id, token) in keys and amount is not None:  # (amount__isnull=False above)
@@ -204,8 +230,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
             return
         keys = {getattr(m, self.gp_key) for m in mappings}
         found: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
-        for s in Suggestion.objects.filter(kind=self.suggestion_kind, gp_key__in=keys,
-                                           tenant__in={m.tenant_id for m in mappings}):
+        for s in Suggestion.objects.filter(
+            kind=self.suggestion_kind, gp_key__in=keys, tenant__in={m.tenant_id for m in mappings}
+        ):
             found[(s.tenant_id, s.gp_key)].append(s)
         for m in mappings:
             m.suggestions = found[(m.tenant_id, getattr(m, self.gp_key))]
@@ -219,11 +246,19 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def waiting_count(self, obj: Any) -> str:
         if not obj.waiting:
             return "—"
-        url = reverse("admin:audit_attentionrecord_changelist") + "?" + urlencode(
-            {"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
+        url = (
+            reverse("admin:audit_attentionrecord_changelist")
+            + "?"
+            + urlencode({"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
+        )
         money = getattr(obj, "waiting_money", "")
-        return format_html('<a href="{}">{} record{}</a><div class="ml-sub">{}</div>', url, obj.waiting,
-                           "" if obj.waiting == 1 else "s", money)
+        return format_html(
+            '<a href="{}">{} record{}</a><div class="ml-sub">{}</div>',
+            url,
+            obj.waiting,
+            "" if obj.waiting == 1 else "s",
+            money,
+        )
 
     @admin.display(description="proposed")
     def proposal(self, obj: Any) -> str:
@@ -242,13 +277,27 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         if not items:
             return format_html('<span class="ml-sub">{}</span>', "no BILL record looks like it")
         # The evidence as facts (same name, same tax ID …), never a percentage: a clerk weighs facts.
-        return format_html_join("", "<div>{} <span class='ml-reasons'>{}</span></div>", (
-            (s.bill_name, format_html_join("", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())))
-            for s in items))
+        return format_html_join(
+            "",
+            "<div>{} <span class='ml-reasons'>{}</span></div>",
+            (
+                (
+                    s.bill_name,
+                    format_html_join(
+                        "", "<span>{}</span>", ((r.strip(),) for r in s.reasons.split(",") if r.strip())
+                    ),
+                )
+                for s in items
+            ),
+        )
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         title = str(self.model._meta.verbose_name_plural)
-        return super().changelist_view(request, {"title": title[:1].upper() + title[1:], **(extra_context or {})})
+        return super().changelist_view(
+            request, {"title": title[:1].upper() + title[1:], **(extra_context or {})}
+        )
 
     # --- bulk actions ----------------------------------------------------------------------------
 
@@ -270,17 +319,26 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
 
     @admin.action(description="Approve the proposed match", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user), "approved")
+        self._report(
+            request, *approval.approve_many(queryset.select_related("tenant"), request.user), "approved"
+        )
 
     @admin.action(description="Approve as 'create in BILL'", permissions=["change"])
     def approve_as_create(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user, create=True),
-                     "approved to be created in BILL")
+        self._report(
+            request,
+            *approval.approve_many(queryset.select_related("tenant"), request.user, create=True),
+            "approved to be created in BILL",
+        )
 
     @admin.action(description="Reject (leave unmapped)", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._decide_all(request, queryset, lambda m: approval.reject(m, request.user, "Rejected from the list."),
-                         "rejected")
+        self._decide_all(
+            request,
+            queryset,
+            lambda m: approval.reject(m, request.user, "Rejected from the list."),
+            "rejected",
+        )
 
     # --- the review page -------------------------------------------------------------------------
 
@@ -295,7 +353,9 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """One decision from the review page: approve a suggestion, approve as create, or reject."""
-        mapping = get_object_or_404(self.scope_queryset(request, self.model.objects.select_related("tenant")), pk=pk)
+        mapping = get_object_or_404(
+            self.scope_queryset(request, self.model.objects.select_related("tenant")), pk=pk
+        )
         if request.method != "POST" or not self.has_change_permission(request, mapping):
             raise PermissionDenied
         decision = request.POST.get("decision")
@@ -304,15 +364,25 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                 target_id = request.POST.get("target_id") or None
                 choices = self.field_choices(request, mapping, target_id)
                 approval.approve(mapping, request.user, target_id=target_id, field_choices=choices)
-                self.message_user(request, f"Approved {self.described(mapping)}.{self.effects_said(choices)} "
-                                           "Records that waited for it are being sent.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Approved {self.described(mapping)}.{self.effects_said(choices)} "
+                    "Records that waited for it are being sent.",
+                    messages.SUCCESS,
+                )
             elif decision == "create":
                 approval.approve(mapping, request.user, create=True)
-                self.message_user(request, f"Approved: {mapping}. It will be created in BILL.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Approved: {mapping}. It will be created in BILL.", messages.SUCCESS
+                )
             elif decision == "blank" and isinstance(mapping, ClassificationMapping):
                 approval.approve(mapping, request.user, blank=True)
-                self.message_user(request, f"Approved: {mapping}. Lines with it go to BILL without a "
-                                           f"{mapping.get_kind_display().lower()}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Approved: {mapping}. Lines with it go to BILL without a "
+                    f"{mapping.get_kind_display().lower()}.",
+                    messages.SUCCESS,
+                )
             elif decision == "reject":
                 approval.reject(mapping, request.user, request.POST.get("note", ""))
                 self.message_user(request, f"Rejected {getattr(mapping, self.gp_key)}.", messages.SUCCESS)
@@ -320,9 +390,13 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
                 raise PermissionDenied
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]))
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        )
 
-    def field_choices(self, request: HttpRequest, mapping: Any, target_id: str | None) -> dict[str, Any] | None:
+    def field_choices(
+        self, request: HttpRequest, mapping: Any, target_id: str | None
+    ) -> dict[str, Any] | None:
         """Which side wins per differing field (vendors only; see VendorMappingAdmin)."""
         return None
 
@@ -344,47 +418,80 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         tenant_id, key = request.GET.get("tenant", ""), request.GET.get("key", "")
         if tenant_id and not (tenant_id.isdigit() and may_see(request.user, int(tenant_id))):
             raise Http404("No such tenant among yours.")
-        mapping = self.scope_queryset(request, self.model.objects.filter(tenant_id=tenant_id or None,
-                                                                         **{self.gp_key: key})).first()
+        mapping = self.scope_queryset(
+            request, self.model.objects.filter(tenant_id=tenant_id or None, **{self.gp_key: key})
+        ).first()
         if mapping is not None:
-            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[mapping.pk]))
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[mapping.pk])
+            )
         query = urlencode({"tenant": tenant_id, self.gp_key: key})
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add") + "?" + query)
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add") + "?" + query
+        )
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         mapping = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if mapping is not None:
             key = getattr(mapping, self.gp_key)
             self._attach_suggestions([mapping])
-            extra.update({
-                "title": f"Review {self.task_noun} match",
-                "subtitle": " — ".join(v for v in (key, getattr(mapping, "gp_name", "") or getattr(
-                    mapping, "gp_description", "") or getattr(mapping, "bill_funding_name", "")) if v),
-                "show_save_and_add_another": False,
-                "mapping": mapping,
-                "gp_key": key,
-                "suggestions": [
-                    {"bill_id": s.bill_id, "bill_name": s.bill_name, "percent": int(s.score * 100),
-                     "reasons": [r.strip() for r in s.reasons.split(",") if r.strip()]}
-                    for s in getattr(mapping, "suggestions", [])
-                ],
-                "can_create": hasattr(mapping, "action"),
-                "target_label": self.model._meta.get_field(self.target_field).verbose_name,
-                "current_target": getattr(mapping, self.target_field),
-                "waiting": SyncRecord.objects.filter(
-                    tenant=mapping.tenant, state__in=ATTENTION_STATES,
-                    pk__in=approval.records_waiting_on(mapping)).order_by("-updated_at")[:50],
-                "history": [
-                    {"at": c.at, "user": c.user, "changes": changed_fields(c.before, c.after),
-                     "subject": c.get_subject_display() if c.subject != ChangeSubject.MAPPING else ""}
-                    for c in MappingChange.objects.filter(
-                        tenant=mapping.tenant, mapping_kind=self.change_kind, key=key).select_related("user")[:50]
-                ],
-                "decide_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[mapping.pk]),
-                "can_decide": self.has_change_permission(request, mapping),
-            })
+            extra.update(
+                {
+                    "title": f"Review {self.task_noun} match",
+                    "subtitle": " — ".join(
+                        v
+                        for v in (
+                            key,
+                            getattr(mapping, "gp_name", "")
+                            or getattr(mapping, "gp_description", "")
+                            or getattr(mapping, "bill_funding_name", ""),
+                        )
+                        if v
+                    ),
+                    "show_save_and_add_another": False,
+                    "mapping": mapping,
+                    "gp_key": key,
+                    "suggestions": [
+                        {
+                            "bill_id": s.bill_id,
+                            "bill_name": s.bill_name,
+                            "percent": int(s.score * 100),
+                            "reasons": [r.strip() for r in s.reasons.split(",") if r.strip()],
+                        }
+                        for s in getattr(mapping, "suggestions", [])
+                    ],
+                    "can_create": hasattr(mapping, "action"),
+                    "target_label": self.model._meta.get_field(self.target_field).verbose_name,
+                    "current_target": getattr(mapping, self.target_field),
+                    "waiting": SyncRecord.objects.filter(
+                        tenant=mapping.tenant,
+                        state__in=ATTENTION_STATES,
+                        pk__in=approval.records_waiting_on(mapping),
+                    ).order_by("-updated_at")[:50],
+                    "history": [
+                        {
+                            "at": c.at,
+                            "user": c.user,
+                            "changes": changed_fields(c.before, c.after),
+                            "subject": c.get_subject_display() if c.subject != ChangeSubject.MAPPING else "",
+                        }
+                        for c in MappingChange.objects.filter(
+                            tenant=mapping.tenant, mapping_kind=self.change_kind, key=key
+                        ).select_related("user")[:50]
+                    ],
+                    "decide_url": reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[mapping.pk]
+                    ),
+                    "can_decide": self.has_change_permission(request, mapping),
+                }
+            )
             extra.update(self.review_context(request, mapping))
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -413,13 +520,23 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
 
 @admin.register(VendorMapping)
 class VendorMappingAdmin(ReviewAdmin):
-    gp_key, target_field, waiting_prefix, suggestion_kind = "gp_vendor_id", "bill_vendor_id", "vendor", Suggestion.KIND_VENDOR
+    gp_key, target_field, waiting_prefix, suggestion_kind = (
+        "gp_vendor_id",
+        "bill_vendor_id",
+        "vendor",
+        Suggestion.KIND_VENDOR,
+    )
     task_noun = "vendor"
 
     def _known_targets(self, mapping: VendorMapping) -> list[str]:
         """BILL vendors this page may read: the suggestions and the current target, nothing typed in."""
-        suggested = [s.bill_id for s in getattr(mapping, "suggestions", None) or Suggestion.objects.filter(
-            tenant=mapping.tenant, kind=Suggestion.KIND_VENDOR, gp_key=mapping.gp_vendor_id)]
+        suggested = [
+            s.bill_id
+            for s in getattr(mapping, "suggestions", None)
+            or Suggestion.objects.filter(
+                tenant=mapping.tenant, kind=Suggestion.KIND_VENDOR, gp_key=mapping.gp_vendor_id
+            )
+        ]
         return [*([mapping.bill_vendor_id] if mapping.bill_vendor_id else []), *suggested]
 
     def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
@@ -442,38 +559,84 @@ class VendorMappingAdmin(ReviewAdmin):
             "pending_effects": vendor_link.effects(mapping.field_choices) if linked else {},
         }
 
-    def field_choices(self, request: HttpRequest, mapping: Any, target_id: str | None) -> dict[str, Any] | None:
+    def field_choices(
+        self, request: HttpRequest, mapping: Any, target_id: str | None
+    ) -> dict[str, Any] | None:
         picks = {f: request.POST.get(f"keep_{f}", "") for f in vf.ALIGNED_FIELDS}
         if not any(w in (vendor_link.GP, vendor_link.BILL) for w in picks.values()):
             return None
         target = target_id or mapping.bill_vendor_id
         if target not in self._known_targets(mapping):
-            raise ValueError("Field choices can only be made for a suggested BILL vendor. Nothing was approved.")
+            raise ValueError(
+                "Field choices can only be made for a suggested BILL vendor. Nothing was approved."
+            )
         comparison = vendor_link.read_both(mapping.tenant, mapping.gp_vendor_id, target)
-        return vendor_link.decide(comparison, picks, set(request.POST.getlist("confirm")),
-                                  request.POST.get("fingerprint", ""))
+        return vendor_link.decide(
+            comparison, picks, set(request.POST.getlist("confirm")), request.POST.get("fingerprint", "")
+        )
 
     def effects_said(self, choices: dict[str, Any] | None) -> str:
         said = vendor_link.effects(choices or {})
-        return "".join(f" In {side}: {'; '.join(said[key]) or 'nothing changes'}."
-                       for side, key in (("BILL", vendor_link.BILL), ("GP", vendor_link.GP)))
+        return "".join(
+            f" In {side}: {'; '.join(said[key]) or 'nothing changes'}."
+            for side, key in (("BILL", vendor_link.BILL), ("GP", vendor_link.GP))
+        )
+
     resource_classes = [VendorMappingResource]
-    list_display = ("gp_vendor_id", "gp_name", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_display = (
+        "gp_vendor_id",
+        "gp_name",
+        "state_badge",
+        "proposal",
+        "suggestion_list",
+        "waiting_count",
+        "tenant",
+    )
     list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
     search_fields = ("gp_vendor_id", "gp_name", "bill_vendor_id", "bill_name")
-    fields = ("tenant", "gp_vendor_id", "gp_name", "action", "bill_vendor_id", "bill_name", "note", *ReviewAdmin.readonly_fields)
+    fields = (
+        "tenant",
+        "gp_vendor_id",
+        "gp_name",
+        "action",
+        "bill_vendor_id",
+        "bill_name",
+        "note",
+        *ReviewAdmin.readonly_fields,
+    )
 
 
 @admin.register(GLAccountMapping)
 class GLAccountMappingAdmin(ReviewAdmin):
-    gp_key, target_field, waiting_prefix, suggestion_kind = "gp_account", "bill_account_id", "account", Suggestion.KIND_ACCOUNT
+    gp_key, target_field, waiting_prefix, suggestion_kind = (
+        "gp_account",
+        "bill_account_id",
+        "account",
+        Suggestion.KIND_ACCOUNT,
+    )
     task_noun = "GL account"
     resource_classes = [AccountMappingResource]
-    list_display = ("gp_account", "gp_description", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_display = (
+        "gp_account",
+        "gp_description",
+        "state_badge",
+        "proposal",
+        "suggestion_list",
+        "waiting_count",
+        "tenant",
+    )
     list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
     search_fields = ("gp_account", "gp_description", "bill_account_id", "bill_name")
-    fields = ("tenant", "gp_account", "gp_description", "action", "bill_account_id", "bill_name", "note",
-              *ReviewAdmin.readonly_fields)
+    fields = (
+        "tenant",
+        "gp_account",
+        "gp_description",
+        "action",
+        "bill_account_id",
+        "bill_name",
+        "note",
+        *ReviewAdmin.readonly_fields,
+    )
 
 
 class ClassificationMappingAdmin(ReviewAdmin):
@@ -482,10 +645,27 @@ class ClassificationMappingAdmin(ReviewAdmin):
 
     gp_key, target_field = "gp_value", "bill_id"
     actions = ("approve_selected", "approve_as_create", "approve_as_blank", "reject_selected")
-    list_display = ("gp_value", "gp_description", "state_badge", "proposal", "suggestion_list", "waiting_count", "tenant")
+    list_display = (
+        "gp_value",
+        "gp_description",
+        "state_badge",
+        "proposal",
+        "suggestion_list",
+        "waiting_count",
+        "tenant",
+    )
     list_filter = (ReviewFilter, BlocksFilter, "action", "tenant")
     search_fields = ("gp_value", "gp_description", "bill_id", "bill_name")
-    fields = ("tenant", "gp_value", "gp_description", "action", "bill_id", "bill_name", "note", *ReviewAdmin.readonly_fields)
+    fields = (
+        "tenant",
+        "gp_value",
+        "gp_description",
+        "action",
+        "bill_id",
+        "bill_name",
+        "note",
+        *ReviewAdmin.readonly_fields,
+    )
 
     @property
     def change_kind(self) -> str:
@@ -493,15 +673,25 @@ class ClassificationMappingAdmin(ReviewAdmin):
 
     @admin.action(description="Approve as 'leave blank in BILL'", permissions=["change"])
     def approve_as_blank(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._report(request, *approval.approve_many(queryset.select_related("tenant"), request.user, blank=True),
-                     "approved to be left blank in BILL")
+        self._report(
+            request,
+            *approval.approve_many(queryset.select_related("tenant"), request.user, blank=True),
+            "approved to be left blank in BILL",
+        )
 
     def review_context(self, request: HttpRequest, mapping: Any) -> dict[str, Any]:
         word = mapping.get_kind_display().lower()
         setting = mapping.tenant.segment_settings.get(mapping.kind)
-        return {"can_leave_blank": True, "classification_word": word,
-                "subtitle": f"GP {word} {mapping.gp_value}" + (f" (segment {setting} of the GP account)" if setting
-                                                               else " (no GP account segment is set for it now)")}
+        return {
+            "can_leave_blank": True,
+            "classification_word": word,
+            "subtitle": f"GP {word} {mapping.gp_value}"
+            + (
+                f" (segment {setting} of the GP account)"
+                if setting
+                else " (no GP account segment is set for it now)"
+            ),
+        }
 
 
 @admin.register(DepartmentMapping)
@@ -531,16 +721,33 @@ class CheckbookMappingAdmin(ReviewAdmin):
     task_noun = "checkbook"
     resource_classes = [CheckbookMappingResource]
     actions = ("approve_selected", "reject_selected")
-    list_display = ("bill_funding_account_id", "bill_funding_name", "state_badge", "gp_checkbook_id", "waiting_count", "tenant")
+    list_display = (
+        "bill_funding_account_id",
+        "bill_funding_name",
+        "state_badge",
+        "gp_checkbook_id",
+        "waiting_count",
+        "tenant",
+    )
     list_filter = (ReviewFilter, BlocksFilter, "tenant")
     search_fields = ("bill_funding_account_id", "bill_funding_name", "gp_checkbook_id")
-    fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "note", *ReviewAdmin.readonly_fields)
+    fields = (
+        "tenant",
+        "bill_funding_account_id",
+        "bill_funding_name",
+        "gp_checkbook_id",
+        "note",
+        *ReviewAdmin.readonly_fields,
+    )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         """The GP checkbook is picked from GP's own list (read through the tenant's GP client)."""
         base = super().get_form(request, obj, change=change, **kwargs)
-        tenant = obj.tenant if obj is not None else (tenants_for(request.user).first()
-                                                     if not sees_several_tenants(request) else None)
+        tenant = (
+            obj.tenant
+            if obj is not None
+            else (tenants_for(request.user).first() if not sees_several_tenants(request) else None)
+        )
         if tenant is None or "gp_checkbook_id" not in base.base_fields:
             return base
         try:
@@ -550,10 +757,17 @@ class CheckbookMappingAdmin(ReviewAdmin):
         current = getattr(obj, "gp_checkbook_id", "") if obj is not None else ""
         if current and current not in {key for key, _ in listed}:
             listed = [(current, f"{current} (chosen before; GP does not list it now)"), *listed]
-        help_text = problem or "GP's active checkbooks, as GP lists them. Payments from this BILL account are "\
-                               "written to GP from the checkbook chosen here."
-        field = forms.ChoiceField(label="GP checkbook", required=False, help_text=help_text,
-                                  choices=[("", "— choose a GP checkbook —"), *listed])
+        help_text = (
+            problem
+            or "GP's active checkbooks, as GP lists them. Payments from this BILL account are "
+            "written to GP from the checkbook chosen here."
+        )
+        field = forms.ChoiceField(
+            label="GP checkbook",
+            required=False,
+            help_text=help_text,
+            choices=[("", "— choose a GP checkbook —"), *listed],
+        )
         return type(base.__name__, (base,), {"gp_checkbook_id": field})
 
 
@@ -573,12 +787,15 @@ class MappingChangeAdmin(TenantScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="what changed", ordering="key")
     def what(self, obj: MappingChange) -> str:
-        return format_html("{} {}<div class='ml-sub'>{}</div>", obj.mapping_kind.title(), obj.key,
-                           obj.get_subject_display())
+        return format_html(
+            "{} {}<div class='ml-sub'>{}</div>", obj.mapping_kind.title(), obj.key, obj.get_subject_display()
+        )
 
     @admin.display(description="before → after")
     def changes(self, obj: MappingChange) -> str:
-        return format_html_join("", "<div><strong>{}</strong>: {} → {}</div>", changed_fields(obj.before, obj.after))
+        return format_html_join(
+            "", "<div><strong>{}</strong>: {} → {}</div>", changed_fields(obj.before, obj.after)
+        )
 
 
 def evidence(comparison: vendor_link.Comparison) -> list[str]:
@@ -587,11 +804,15 @@ def evidence(comparison: vendor_link.Comparison) -> list[str]:
         return []
 
     def party(side: dict[str, Any]) -> Party:
-        return Party("", side["name"], side["email"], side["tax_id"], side["address"]["line1"], side["address"]["zip"])
+        return Party(
+            "", side["name"], side["email"], side["tax_id"], side["address"]["line1"], side["address"]["zip"]
+        )
 
     return list(score_vendor(party(comparison.gp), party(comparison.bill)).reasons)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:
     keys = sorted(set(before) | set(after))
-    return [(k, before.get(k, "") or "∅", after.get(k, "") or "∅") for k in keys if before.get(k) != after.get(k)]
+    return [
+        (k, before.get(k, "") or "∅", after.get(k, "") or "∅") for k in keys if before.get(k) != after.get(k)
+    ]

@@ -53,9 +53,15 @@ def _snapshot(mapping: AnyMapping) -> dict[str, Any]:
 
 def log_change(mapping: AnyMapping, before: dict[str, Any], user: Any) -> None:
     after = _snapshot(mapping)
-    if after == before:  # e.g. field choices applied to an approved link: those are recorded as they are written
+    if (
+        after == before
+    ):  # e.g. field choices applied to an approved link: those are recorded as they are written
         return
-    kind = mapping.kind if isinstance(mapping, ClassificationMapping) else type(mapping).__name__.replace("Mapping", "").lower()
+    kind = (
+        mapping.kind
+        if isinstance(mapping, ClassificationMapping)
+        else type(mapping).__name__.replace("Mapping", "").lower()
+    )
     MappingChange.objects.create(
         tenant=mapping.tenant,
         mapping_kind=kind,
@@ -78,8 +84,16 @@ def records_waiting_for(tenant: Any, key: str) -> list[int]:
 
 
 @transaction.atomic
-def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, create: bool = False,
-            field_choices: dict[str, Any] | None = None, queue_task: bool = True, blank: bool = False) -> None:
+def approve(
+    mapping: AnyMapping,
+    user: Any,
+    *,
+    target_id: str | None = None,
+    create: bool = False,
+    field_choices: dict[str, Any] | None = None,
+    queue_task: bool = True,
+    blank: bool = False,
+) -> None:
     """Approve a mapping (optionally to another BILL record, or as 'create in BILL'); release waiters
     (`queue_task=False`: the caller queues one task for many approvals, see `approve_many`).
 
@@ -92,14 +106,22 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
     if isinstance(mapping, VendorMapping | GLAccountMapping):
         if create:
             mapping.action = MappingAction.CREATE
-            setattr(mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", "")
+            setattr(
+                mapping, "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id", ""
+            )
         elif target_id:
             mapping.action = MappingAction.LINK
             field = "bill_vendor_id" if isinstance(mapping, VendorMapping) else "bill_account_id"
             if getattr(mapping, field) != target_id:  # another suggestion chosen: its name goes with it
-                kind = Suggestion.KIND_VENDOR if isinstance(mapping, VendorMapping) else Suggestion.KIND_ACCOUNT
-                mapping.bill_name = (Suggestion.objects.filter(tenant=mapping.tenant, kind=kind, bill_id=target_id)
-                                     .values_list("bill_name", flat=True).first() or "")[:200]
+                kind = (
+                    Suggestion.KIND_VENDOR if isinstance(mapping, VendorMapping) else Suggestion.KIND_ACCOUNT
+                )
+                mapping.bill_name = (
+                    Suggestion.objects.filter(tenant=mapping.tenant, kind=kind, bill_id=target_id)
+                    .values_list("bill_name", flat=True)
+                    .first()
+                    or ""
+                )[:200]
             setattr(mapping, field, target_id)
         target = mapping.bill_vendor_id if isinstance(mapping, VendorMapping) else mapping.bill_account_id
         if mapping.action == MappingAction.LINK and not target:
@@ -119,7 +141,9 @@ def approve(mapping: AnyMapping, user: Any, *, target_id: str | None = None, cre
     mapping.save()
     log_change(mapping, before, user)
     if queue_task:
-        enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None))
+        enqueue(
+            "connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None)
+        )
 
 
 def approve_many(mappings: Iterable[AnyMapping], user: Any, **options: Any) -> tuple[int, list[str]]:
@@ -137,8 +161,12 @@ def approve_many(mappings: Iterable[AnyMapping], user: Any, **options: Any) -> t
         approved.setdefault(mapping._meta.label, []).append(mapping.pk)
     for label, pks in approved.items():
         for start in range(0, len(pks), APPROVAL_BATCH):
-            enqueue("connectors.tasks.mappings_approved", label, pks[start:start + APPROVAL_BATCH],
-                    getattr(user, "pk", None))
+            enqueue(
+                "connectors.tasks.mappings_approved",
+                label,
+                pks[start : start + APPROVAL_BATCH],
+                getattr(user, "pk", None),
+            )
     return sum(len(pks) for pks in approved.values()), problems
 
 
@@ -151,10 +179,12 @@ def release_ids(ids: Iterable[int]) -> None:
     """Replay waiting records, RELEASE_BATCH per task, each once however many mappings it waited on."""
     unique = sorted(set(ids))
     for start in range(0, len(unique), RELEASE_BATCH):
-        enqueue("connectors.tasks.replay_records", unique[start:start + RELEASE_BATCH], trigger="mapping")
+        enqueue("connectors.tasks.replay_records", unique[start : start + RELEASE_BATCH], trigger="mapping")
 
 
-def _decide_classification(mapping: ClassificationMapping, target_id: str | None, create: bool, blank: bool) -> None:
+def _decide_classification(
+    mapping: ClassificationMapping, target_id: str | None, create: bool, blank: bool
+) -> None:
     """A segment value: link to a BILL department/location/class, create it in BILL, or leave it blank."""
     if blank:
         mapping.action, mapping.bill_id, mapping.bill_name = ClassificationAction.BLANK, "", ""
@@ -162,12 +192,18 @@ def _decide_classification(mapping: ClassificationMapping, target_id: str | None
         mapping.action, mapping.bill_id = ClassificationAction.CREATE, ""
     elif target_id:
         if mapping.bill_id != target_id:
-            mapping.bill_name = (Suggestion.objects.filter(tenant=mapping.tenant, kind=mapping.kind, bill_id=target_id)
-                                 .values_list("bill_name", flat=True).first() or "")[:200]
+            mapping.bill_name = (
+                Suggestion.objects.filter(tenant=mapping.tenant, kind=mapping.kind, bill_id=target_id)
+                .values_list("bill_name", flat=True)
+                .first()
+                or ""
+            )[:200]
         mapping.action, mapping.bill_id = ClassificationAction.LINK, target_id
     if mapping.action == ClassificationAction.LINK:
         if not mapping.bill_id:
-            raise ValueError("Choose a BILL record to link to, approve it as 'create in BILL', or leave it blank.")
+            raise ValueError(
+                "Choose a BILL record to link to, approve it as 'create in BILL', or leave it blank."
+            )
         check_target(mapping.tenant, type(mapping), mapping.bill_id, kind=mapping.kind)
 
 

@@ -54,9 +54,15 @@ def check_format(model: type, value: str, kind: str | None = None) -> None:
 
 def _seen(tenant: Any, model: type, value: str) -> bool:
     _, _, suggestion_kind, ledger_kind = BILL_FIELDS[model]
-    if suggestion_kind and Suggestion.objects.filter(tenant=tenant, kind=suggestion_kind, bill_id=value).exists():
+    if (
+        suggestion_kind
+        and Suggestion.objects.filter(tenant=tenant, kind=suggestion_kind, bill_id=value).exists()
+    ):
         return True
-    return bool(ledger_kind) and SyncRecord.objects.filter(tenant=tenant, kind=ledger_kind, target_id=value).exists()
+    return (
+        bool(ledger_kind)
+        and SyncRecord.objects.filter(tenant=tenant, kind=ledger_kind, target_id=value).exists()
+    )
 
 
 def _ask_bill(tenant: Any, model: type, value: str) -> None:
@@ -64,13 +70,20 @@ def _ask_bill(tenant: Any, model: type, value: str) -> None:
     from connectors.bill.http import BillError
 
     classification = next((k for k, p in PROXY_BY_KIND.items() if p is model), None)
-    what = ("vendor" if model is VendorMapping else WORDS[classification] if classification
-            else "chart-of-accounts entry")
+    what = (
+        "vendor"
+        if model is VendorMapping
+        else WORDS[classification]
+        if classification
+        else "chart-of-accounts entry"
+    )
     try:
         conn = tenant.bill_connection
     except Exception:
-        raise ValueError(f"BILL {what} '{value}' is not one BILL has shown for this tenant, and there is no "
-                         "BILL connection to ask.") from None
+        raise ValueError(
+            f"BILL {what} '{value}' is not one BILL has shown for this tenant, and there is no "
+            "BILL connection to ask."
+        ) from None
     client = BillClient.for_connection(conn)
     try:
         if model is VendorMapping:
@@ -82,7 +95,9 @@ def _ask_bill(tenant: Any, model: type, value: str) -> None:
     except BillError as exc:
         if exc.status == 404:
             raise ValueError(f"BILL has no {what} '{value}' in this tenant's organization.") from None
-        raise ValueError(f"Could not check BILL {what} '{value}' with BILL ({exc.message}); try again.") from None
+        raise ValueError(
+            f"Could not check BILL {what} '{value}' with BILL ({exc.message}); try again."
+        ) from None
 
 
 def check_target(tenant: Any, model: type, value: str, kind: str | None = None) -> None:

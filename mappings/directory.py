@@ -37,9 +37,12 @@ class Directory:
     gp_checkbooks: set[str] = field(default_factory=set)
     bill_funding_accounts: set[str] = field(default_factory=set)
     # Segment values (kind → values) from the GP account strings, and BILL classifications (kind → IDs).
-    gp_segments: dict[str, set[str]] = field(default_factory=lambda: {k.value: set() for k in ClassificationKind})
+    gp_segments: dict[str, set[str]] = field(
+        default_factory=lambda: {k.value: set() for k in ClassificationKind}
+    )
     bill_classifications: dict[str, set[str]] = field(
-        default_factory=lambda: {k.value: set() for k in ClassificationKind})
+        default_factory=lambda: {k.value: set() for k in ClassificationKind}
+    )
     live_gp: bool = False
     live_bill: bool = False
 
@@ -81,24 +84,39 @@ def seen_by_connector(tenant: Tenant) -> Directory:
     d = Directory()
     vendor_maps = VendorMapping.objects.filter(tenant=tenant)
     d.gp_vendors.update(vendor_maps.values_list("gp_vendor_id", flat=True))
-    d.gp_vendors.update(SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR).values_list("source_key", flat=True))
+    d.gp_vendors.update(
+        SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR).values_list("source_key", flat=True)
+    )
     d.bill_vendors.update(v for v in vendor_maps.values_list("bill_vendor_id", flat=True) if v)
-    d.bill_vendors.update(t for t in SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR)
-                          .values_list("target_id", flat=True) if t)
-    d.bill_vendors.update(Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_VENDOR)
-                          .values_list("bill_id", flat=True))
+    d.bill_vendors.update(
+        t
+        for t in SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR).values_list(
+            "target_id", flat=True
+        )
+        if t
+    )
+    d.bill_vendors.update(
+        Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_VENDOR).values_list(
+            "bill_id", flat=True
+        )
+    )
     account_maps = GLAccountMapping.objects.filter(tenant=tenant)
     d.gp_accounts.update(account_maps.values_list("gp_account", flat=True))
     d.bill_accounts.update(a for a in account_maps.values_list("bill_account_id", flat=True) if a)
-    d.bill_accounts.update(Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_ACCOUNT)
-                           .values_list("bill_id", flat=True))
+    d.bill_accounts.update(
+        Suggestion.objects.filter(tenant=tenant, kind=Suggestion.KIND_ACCOUNT).values_list(
+            "bill_id", flat=True
+        )
+    )
     for kind, value, bill_id in ClassificationMapping.objects.filter(tenant=tenant).values_list(
-            "kind", "gp_value", "bill_id"):
+        "kind", "gp_value", "bill_id"
+    ):
         d.gp_segments[kind].add(value)
         if bill_id:
             d.bill_classifications[kind].add(bill_id)
     for kind, bill_id in Suggestion.objects.filter(tenant=tenant, kind__in=list(d.gp_segments)).values_list(
-            "kind", "bill_id"):
+        "kind", "bill_id"
+    ):
         d.bill_classifications[kind].add(bill_id)
     _segments_of(tenant, d.gp_accounts, d)
     checkbooks = CheckbookMapping.objects.filter(tenant=tenant)
@@ -149,7 +167,9 @@ def _ask_bill(tenant: Tenant, d: Directory) -> None:
         vendors = {v.id for v in client.iter_vendors()}
         accounts = {a.id for a in client.iter_chart_of_accounts()}
         funding = {f.id for f in client.iter_funding_accounts()}
-        classifications = {kind: {c.id for c in client.iter_classifications(kind)} for kind in d.bill_classifications}
+        classifications = {
+            kind: {c.id for c in client.iter_classifications(kind)} for kind in d.bill_classifications
+        }
     except Exception as exc:
         log.warning("could not list BILL identifiers for %s: %s", tenant.slug, exc)
         return

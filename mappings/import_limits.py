@@ -30,13 +30,17 @@ class ImportRefused(ValueError):
 
 
 def _too_many_rows() -> ImportRefused:
-    return ImportRefused(f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows, the most one import takes. "
-                         "Split it into smaller files.")
+    return ImportRefused(
+        f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows, the most one import takes. "
+        "Split it into smaller files."
+    )
 
 
 def _too_large() -> ImportRefused:
-    return ImportRefused(f"The file is larger than {settings.IMPORT_MAX_BYTES // 1000:,} kB, the most one import "
-                         "takes. Split it into smaller files.")
+    return ImportRefused(
+        f"The file is larger than {settings.IMPORT_MAX_BYTES // 1000:,} kB, the most one import "
+        "takes. Split it into smaller files."
+    )
 
 
 def _check_size(data: bytes | str) -> None:
@@ -64,8 +68,10 @@ class LimitedXLSX(base_formats.XLSX):
         try:
             with zipfile.ZipFile(io.BytesIO(in_stream)) as archive:
                 if sum(i.file_size for i in archive.infolist()) > settings.IMPORT_MAX_UNZIPPED_BYTES:
-                    raise ImportRefused("The spreadsheet unpacks to far more data than its size suggests; it was "
-                                        "not opened. Save it again from your spreadsheet program, or use CSV.")
+                    raise ImportRefused(
+                        "The spreadsheet unpacks to far more data than its size suggests; it was "
+                        "not opened. Save it again from your spreadsheet program, or use CSV."
+                    )
             book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
             try:
                 dataset = tablib.Dataset()
@@ -83,10 +89,14 @@ class LimitedXLSX(base_formats.XLSX):
                 raise
             if not _caused_by(exc, DefusedXmlException):
                 raise  # import-export names the error and asks for the right format
-            raise ImportRefused("The spreadsheet contains XML declarations that are not allowed (entities or a "
-                                "DOCTYPE). Save it again from your spreadsheet program, or use CSV.") from None
+            raise ImportRefused(
+                "The spreadsheet contains XML declarations that are not allowed (entities or a "
+                "DOCTYPE). Save it again from your spreadsheet program, or use CSV."
+            ) from None
         except zipfile.BadZipFile:
-            raise ImportRefused("This is not an XLSX file. Choose the format that matches the file.") from None
+            raise ImportRefused(
+                "This is not an XLSX file. Choose the format that matches the file."
+            ) from None
         return dataset
 
 
@@ -134,7 +144,10 @@ class LimitedImportMixin:
             if total_rows > cap or total_invalid > cap:
                 # Only what is shown is cut: confirming reads the whole file again.
                 result.rows, result.invalid_rows = result.rows[:cap], result.invalid_rows[:cap]
-                messages.info(request, f"The preview shows the first {cap:,} rows of {max(total_rows, total_invalid):,}.")
+                messages.info(
+                    request,
+                    f"The preview shows the first {cap:,} rows of {max(total_rows, total_invalid):,}.",
+                )
         return response
 
 
@@ -144,6 +157,12 @@ class ScopedExportForm(SelectableFieldsExportForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["scope"] = forms.ChoiceField(
-            label="Export", widget=forms.RadioSelect, initial="filtered", required=False,
-            choices=[("filtered", "Only the list as filtered (what the list showed)"),
-                     ("all", "Everything (every mapping of your tenants)")])
+            label="Export",
+            widget=forms.RadioSelect,
+            initial="filtered",
+            required=False,
+            choices=[
+                ("filtered", "Only the list as filtered (what the list showed)"),
+                ("all", "Everything (every mapping of your tenants)"),
+            ],
+        )

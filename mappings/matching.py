@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "the", "plc", "lp"}
+_SUFFIXES = {
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+    "the",
+    "plc",
+    "lp",
+}
 MIN_SCORE = Decimal("0.35")
 
 
@@ -40,7 +53,9 @@ class Candidate:
 
 
 def normalise_name(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().replace("&", " and ")
+    text = (
+        unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().replace("&", " and ")
+    )
     words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _SUFFIXES]
     return " ".join(words)
 
@@ -77,7 +92,11 @@ def score_vendor(gp: Party, bill: Party) -> Candidate:
     points, reason = _name_score(gp.name, bill.name, Decimal("0.5"), 0.4)
     score += points
     reasons += [reason] if reason else []
-    if _norm(gp.line1) and _norm(gp.line1) == _norm(bill.line1) and _digits(gp.postal_code) == _digits(bill.postal_code):
+    if (
+        _norm(gp.line1)
+        and _norm(gp.line1) == _norm(bill.line1)
+        and _digits(gp.postal_code) == _digits(bill.postal_code)
+    ):
         score += Decimal("0.2")
         reasons.append("same address")
     return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
@@ -149,8 +168,9 @@ def score_classification(value: str, description: str, bill: Classification) -> 
     return Candidate(bill.id, bill.name, min(score, Decimal(1)).quantize(Decimal("0.001")), tuple(reasons))
 
 
-def rank_classifications(value: str, description: str, candidates: list[Classification],
-                         limit: int = 5) -> list[Candidate]:
+def rank_classifications(
+    value: str, description: str, candidates: list[Classification], limit: int = 5
+) -> list[Candidate]:
     scored = [score_classification(value, description, c) for c in candidates]
     good = [c for c in scored if c.score >= MIN_SCORE]
     return sorted(good, key=lambda c: (-c.score, c.bill_name))[:limit]

@@ -101,16 +101,22 @@ class ClassificationMapping(MappingBase):
     kind = models.CharField(max_length=12, choices=ClassificationKind.choices)
     gp_value = models.CharField("GP segment value", max_length=30)
     gp_description = models.CharField(
-        "GP description", max_length=100, blank=True,
+        "GP description",
+        max_length=100,
+        blank=True,
         help_text="What the value means in GP (e.g. Sales); the name a BILL record created from it gets.",
     )
-    action = models.CharField(max_length=10, choices=ClassificationAction.choices, default=ClassificationAction.LINK)
+    action = models.CharField(
+        max_length=10, choices=ClassificationAction.choices, default=ClassificationAction.LINK
+    )
     bill_id = models.CharField("BILL ID", max_length=40, blank=True)
     bill_name = models.CharField("BILL name", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "classification mapping"
-        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "gp_value"], name="one_classification_mapping")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "gp_value"], name="one_classification_mapping")
+        ]
         indexes = [models.Index(fields=["tenant", "kind", "state"], name="classification_map_state")]
 
     def __str__(self) -> str:
@@ -185,7 +191,9 @@ class CheckbookMapping(MappingBase):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "bill_funding_account_id"], name="one_checkbook_mapping")
+            models.UniqueConstraint(
+                fields=["tenant", "bill_funding_account_id"], name="one_checkbook_mapping"
+            )
         ]
 
     def __str__(self) -> str:
@@ -199,8 +207,10 @@ class Suggestion(models.Model):
     KIND_ACCOUNT = "account"
     # Classification suggestions use the ClassificationKind values (department, location, class).
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=12, choices=[(KIND_VENDOR, "Vendor"), (KIND_ACCOUNT, "GL account"),
-                                                    *ClassificationKind.choices])
+    kind = models.CharField(
+        max_length=12,
+        choices=[(KIND_VENDOR, "Vendor"), (KIND_ACCOUNT, "GL account"), *ClassificationKind.choices],
+    )
     gp_key = models.CharField(max_length=60)
     bill_id = models.CharField(max_length=40)
     bill_name = models.CharField(max_length=200)

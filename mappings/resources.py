@@ -42,7 +42,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def after_approval(mapping: Any, user: Any) -> None:
     """What an approval from the review page does next, for an import or a hand edit too: create the
     vendor/account in BILL if so approved, then release the records that waited (a task)."""
-    approval.enqueue("connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None))
+    approval.enqueue(
+        "connectors.tasks.mapping_approved", mapping._meta.label, mapping.pk, getattr(user, "pk", None)
+    )
 
 
 def escape_formula(value: Any) -> Any:
@@ -121,7 +123,9 @@ class MappingResource(resources.ModelResource):
             raise ValidationError({"tenant": [str(exc)]}) from None
         key = str(row.get(self.gp_key) or "").strip()
         target = str(row.get(self.target) or "").strip()
-        action = str(row.get("action") or "").strip().lower() or (MappingAction.LINK if target else MappingAction.CREATE)
+        action = str(row.get("action") or "").strip().lower() or (
+            MappingAction.LINK if target else MappingAction.CREATE
+        )
         state = str(row.get("state") or "").strip().lower() or MappingState.APPROVED
         known = self._directory(tenant)
         if not key:
@@ -130,9 +134,12 @@ class MappingResource(resources.ModelResource):
             errors.setdefault(self.gp_key, []).append(f"Unknown {self.key_label} '{key}'.")
         if self.has_action and action not in self.actions:
             errors.setdefault("action", []).append(
-                f"Action must be {' or '.join(repr(a) for a in sorted(self.actions))}, not '{action}'.")
+                f"Action must be {' or '.join(repr(a) for a in sorted(self.actions))}, not '{action}'."
+            )
         if state not in STATES:
-            errors.setdefault("state", []).append(f"State must be approved, suggested or rejected, not '{state}'.")
+            errors.setdefault("state", []).append(
+                f"State must be approved, suggested or rejected, not '{state}'."
+            )
         bill_field = bill_targets.BILL_FIELDS[self._meta.model][0]
         bill_value = key if bill_field == self.gp_key else target
         if bill_value:
@@ -143,21 +150,36 @@ class MappingResource(resources.ModelResource):
         if target and target not in getattr(known, self.target_set) and bill_field not in errors:
             errors.setdefault(self.target, []).append(f"Unknown {self.target_label} '{target}'.")
         if action == ClassificationAction.BLANK and target:
-            errors.setdefault(self.target, []).append("'blank' means no BILL record: leave the BILL ID empty.")
-        if state == MappingState.APPROVED and not target and (not self.has_action or action == MappingAction.LINK):
+            errors.setdefault(self.target, []).append(
+                "'blank' means no BILL record: leave the BILL ID empty."
+            )
+        if (
+            state == MappingState.APPROVED
+            and not target
+            and (not self.has_action or action == MappingAction.LINK)
+        ):
             errors.setdefault(self.target, []).append(f"An approved link needs a {self.target_label}.")
         if key:
             number: int = kwargs.get("row_number", 0)  # django-import-export numbers every row it imports
             first = self._seen_keys.setdefault((tenant.pk, key), number)
             if first != number:
-                errors.setdefault(NON_FIELD_ERRORS, []).append(f"Duplicate: {self.key_label} '{key}' is already on line {first + 1} of this file.")
+                errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    f"Duplicate: {self.key_label} '{key}' is already on line {first + 1} of this file."
+                )
         if target and self.unique_target:
             other = self._seen_targets.setdefault((tenant.pk, target), key)
-            taken = (self._meta.model.objects.filter(tenant=tenant, state=MappingState.APPROVED, **{self.target: target})
-                     .exclude(**{self.gp_key: key}).values_list(self.gp_key, flat=True).first())
+            taken = (
+                self._meta.model.objects.filter(
+                    tenant=tenant, state=MappingState.APPROVED, **{self.target: target}
+                )
+                .exclude(**{self.gp_key: key})
+                .values_list(self.gp_key, flat=True)
+                .first()
+            )
             if other != key or taken:
                 errors.setdefault(NON_FIELD_ERRORS, []).append(
-                    f"Duplicate: {self.target_label} '{target}' is already mapped to {self.key_label} '{taken or other}'.")
+                    f"Duplicate: {self.target_label} '{target}' is already mapped to {self.key_label} '{taken or other}'."
+                )
         if errors:
             raise ValidationError(errors)
         # Normalise what the row means, so the saved mapping and its history agree with the preview.
@@ -188,7 +210,11 @@ class MappingResource(resources.ModelResource):
         if instance.state == MappingState.APPROVED:
             if self.has_action and instance.action in (MappingAction.CREATE, ClassificationAction.BLANK):
                 setattr(instance, self.target, "")
-            if not (old and old.state == MappingState.APPROVED and getattr(old, self.target) == getattr(instance, self.target)):
+            if not (
+                old
+                and old.state == MappingState.APPROVED
+                and getattr(old, self.target) == getattr(instance, self.target)
+            ):
                 from django.utils import timezone
 
                 instance.approved_by = user if getattr(user, "pk", None) else None
@@ -210,7 +236,16 @@ class VendorMappingResource(MappingResource):
 
     class Meta(MappingResource.Meta):
         model = VendorMapping
-        fields = ("tenant", "gp_vendor_id", "gp_name", "action", "bill_vendor_id", "bill_name", "state", "note")
+        fields = (
+            "tenant",
+            "gp_vendor_id",
+            "gp_name",
+            "action",
+            "bill_vendor_id",
+            "bill_name",
+            "state",
+            "note",
+        )
         export_order = fields
         import_id_fields = ("tenant", "gp_vendor_id")
 
@@ -222,20 +257,41 @@ class AccountMappingResource(MappingResource):
 
     class Meta(MappingResource.Meta):
         model = GLAccountMapping
-        fields = ("tenant", "gp_account", "gp_description", "action", "bill_account_id", "bill_name", "state", "note")
+        fields = (
+            "tenant",
+            "gp_account",
+            "gp_description",
+            "action",
+            "bill_account_id",
+            "bill_name",
+            "state",
+            "note",
+        )
         export_order = fields
         import_id_fields = ("tenant", "gp_account")
 
 
 class CheckbookMappingResource(MappingResource):
-    gp_key, target, key_set, target_set = "bill_funding_account_id", "gp_checkbook_id", "bill_funding_accounts", "gp_checkbooks"
+    gp_key, target, key_set, target_set = (
+        "bill_funding_account_id",
+        "gp_checkbook_id",
+        "bill_funding_accounts",
+        "gp_checkbooks",
+    )
     key_label, target_label = "BILL funding account", "GP checkbook"
     has_action = False
     unique_target = False  # two BILL bank accounts may pay from one GP checkbook
 
     class Meta(MappingResource.Meta):
         model = CheckbookMapping
-        fields = ("tenant", "bill_funding_account_id", "bill_funding_name", "gp_checkbook_id", "state", "note")
+        fields = (
+            "tenant",
+            "bill_funding_account_id",
+            "bill_funding_name",
+            "gp_checkbook_id",
+            "state",
+            "note",
+        )
         export_order = fields
         import_id_fields = ("tenant", "bill_funding_account_id")
 
@@ -254,14 +310,24 @@ class ClassificationMappingResource(MappingResource):
 
 
 class DepartmentMappingResource(ClassificationMappingResource):
-    key_set, target_set, key_label, target_label = "gp_departments", "bill_departments", "GP department", "BILL department ID"
+    key_set, target_set, key_label, target_label = (
+        "gp_departments",
+        "bill_departments",
+        "GP department",
+        "BILL department ID",
+    )
 
     class Meta(ClassificationMappingResource.Meta):
         model = DepartmentMapping
 
 
 class LocationMappingResource(ClassificationMappingResource):
-    key_set, target_set, key_label, target_label = "gp_locations", "bill_locations", "GP location", "BILL location ID"
+    key_set, target_set, key_label, target_label = (
+        "gp_locations",
+        "bill_locations",
+        "GP location",
+        "BILL location ID",
+    )
 
     class Meta(ClassificationMappingResource.Meta):
         model = LocationMapping

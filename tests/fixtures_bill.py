@@ -29,8 +29,12 @@ from sandbox.bill import BillSandbox, start_bill_sandbox
 # The live test server is plain http: the sandbox's development flag lets it deliver there (BILL: https only).
 # Nested objects in a PATCH are replaced, not merged (the sandbox's default, as BILL may do).
 # Bulk creates are answered in shuffled order: BILL documents no order, so the suite must not rely on one.
-TEST_DEFAULTS: dict[str, Any] = {"webhook_retry_scale": 0.01, "webhook_timeout": 2.0, "allow_http_webhooks": True,
-                                 "shuffle_bulk_answers": True}
+TEST_DEFAULTS: dict[str, Any] = {
+    "webhook_retry_scale": 0.01,
+    "webhook_timeout": 2.0,
+    "allow_http_webhooks": True,
+    "shuffle_bulk_answers": True,
+}
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ GP_UNMAPPED_PASSWORD = "no-company"
 
 
 def _start(tls: bool) -> GPSandbox:
-    return start_gp_sandbox(tls=tls, extra_companies=(GP_ODD_COMPANY,),
-                            extra_users={GP_UNMAPPED_ACCOUNT: GP_UNMAPPED_PASSWORD})
+    return start_gp_sandbox(
+        tls=tls, extra_companies=(GP_ODD_COMPANY,), extra_users={GP_UNMAPPED_ACCOUNT: GP_UNMAPPED_PASSWORD}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +68,15 @@ def wire_gp_connection(tenant: Any, sandbox: GPSandbox, **overrides: Any) -> Any
     from connectors.models import GPConnection
 
     fields = {
-        "base_url": sandbox.url, "gp_tenant": sandbox.tenant, "company": sandbox.company,
-        "domain": sandbox.domain, "username": sandbox.user, "password": sandbox.password,
-        "verify_tls": True, "ca_bundle_pem": (sandbox.ca_pem or b"").decode(), "timeout_seconds": 5,
+        "base_url": sandbox.url,
+        "gp_tenant": sandbox.tenant,
+        "company": sandbox.company,
+        "domain": sandbox.domain,
+        "username": sandbox.user,
+        "password": sandbox.password,
+        "verify_tls": True,
+        "ca_bundle_pem": (sandbox.ca_pem or b"").decode(),
+        "timeout_seconds": 5,
         **overrides,
     }
     conn, _ = GPConnection.objects.update_or_create(tenant=tenant, defaults=fields)

@@ -33,7 +33,9 @@ def gp_ws_sandbox(gp_sandbox: GPSandbox, gp_ws_sandbox_server: GPWSSandbox) -> G
     return gp_ws_sandbox_server
 
 
-def wire_gp_interface(tenant: Any, sandbox: GPSandbox, ws: GPWSSandbox, interface: str, **overrides: Any) -> Any:
+def wire_gp_interface(
+    tenant: Any, sandbox: GPSandbox, ws: GPWSSandbox, interface: str, **overrides: Any
+) -> Any:
     return wire_gp_connection(tenant, sandbox, interface=interface, web_services_url=ws.url, **overrides)
 
 
@@ -43,7 +45,9 @@ def gp_interface(request: Any) -> str:
 
 
 @pytest.fixture
-def gp_any_connection(tenant: Any, gp_sandbox: GPSandbox, gp_ws_sandbox: GPWSSandbox, gp_interface: str) -> Any:
+def gp_any_connection(
+    tenant: Any, gp_sandbox: GPSandbox, gp_ws_sandbox: GPWSSandbox, gp_interface: str
+) -> Any:
     return wire_gp_interface(tenant, gp_sandbox, gp_ws_sandbox, gp_interface)
 
 

@@ -6,99 +6,243 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('connectors', '0003_tenant_sync_policy'),
+        ("connectors", "0003_tenant_sync_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FlowLease',
+            name="FlowLease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('holder', models.CharField(max_length=120)),
-                ('expires_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("holder", models.CharField(max_length=120)),
+                ("expires_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='SyncRecord',
+            name="SyncRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('vendor', 'Vendor (GP ⇄ BILL)'), ('bill', 'GP invoice → BILL bill'), ('gl_account', 'GP account → BILL chart of accounts'), ('gp_payment', 'BILL payment → GP payment')], max_length=20)),
-                ('source_key', models.CharField(help_text='GP vendor ID, GP voucher, or BILL payment/vendor ID.', max_length=120)),
-                ('target_id', models.CharField(blank=True, help_text='The object created on the other side.', max_length=120)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('synced', 'Synced'), ('blocked', 'Waiting for a mapping or GP'), ('failed', 'Failed (will retry)'), ('in_doubt', 'Outcome unknown (will check)'), ('skipped', "Don't sync"), ('flagged', 'Needs a person'), ('conflict', 'Changed on both sides')], default='pending', max_length=20)),
-                ('reason', models.TextField(blank=True, help_text='Why the record is not synced, in plain words.')),
-                ('fix', models.TextField(blank=True, help_text='What a person can do about it.')),
-                ('waiting_on', models.CharField(blank=True, db_index=True, help_text="Mapping keys this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.", max_length=200)),
-                ('label', models.CharField(blank=True, help_text='What a person recognises: vendor, invoice, amount.', max_length=255)),
-                ('synced_hash', models.CharField(blank=True, help_text='Content hash last written to the target.', max_length=64)),
-                ('source_hash', models.CharField(blank=True, help_text='Content hash last read from the source.', max_length=64)),
-                ('target_hash', models.CharField(blank=True, help_text='Target content hash after our last write.', max_length=64)),
-                ('snapshot', models.JSONField(blank=True, default=dict, help_text='The source as last read (no secrets).')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_retry_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("vendor", "Vendor (GP ⇄ BILL)"),
+                            ("bill", "GP invoice → BILL bill"),
+                            ("gl_account", "GP account → BILL chart of accounts"),
+                            ("gp_payment", "BILL payment → GP payment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        help_text="GP vendor ID, GP voucher, or BILL payment/vendor ID.", max_length=120
+                    ),
+                ),
+                (
+                    "target_id",
+                    models.CharField(
+                        blank=True, help_text="The object created on the other side.", max_length=120
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("synced", "Synced"),
+                            ("blocked", "Waiting for a mapping or GP"),
+                            ("failed", "Failed (will retry)"),
+                            ("in_doubt", "Outcome unknown (will check)"),
+                            ("skipped", "Don't sync"),
+                            ("flagged", "Needs a person"),
+                            ("conflict", "Changed on both sides"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(blank=True, help_text="Why the record is not synced, in plain words."),
+                ),
+                ("fix", models.TextField(blank=True, help_text="What a person can do about it.")),
+                (
+                    "waiting_on",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="Mapping keys this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True,
+                        help_text="What a person recognises: vendor, invoice, amount.",
+                        max_length=255,
+                    ),
+                ),
+                (
+                    "synced_hash",
+                    models.CharField(
+                        blank=True, help_text="Content hash last written to the target.", max_length=64
+                    ),
+                ),
+                (
+                    "source_hash",
+                    models.CharField(
+                        blank=True, help_text="Content hash last read from the source.", max_length=64
+                    ),
+                ),
+                (
+                    "target_hash",
+                    models.CharField(
+                        blank=True, help_text="Target content hash after our last write.", max_length=64
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The source as last read (no secrets)."
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_retry_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sync record',
+                "verbose_name": "sync record",
             },
         ),
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('flow', models.CharField(max_length=40)),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('webhook', 'Webhook'), ('person', 'Person'), ('replay', 'Replay'), ('mapping', 'Mapping approved'), ('poll', 'Poll')], max_length=20)),
-                ('started_at', models.DateTimeField()),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('outcome', models.CharField(max_length=30)),
-                ('request', models.JSONField(blank=True, default=dict, help_text='What was sent, secrets redacted.')),
-                ('response_status', models.CharField(blank=True, max_length=40)),
-                ('error', models.TextField(blank=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trail', to='audit.syncrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("flow", models.CharField(max_length=40)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("webhook", "Webhook"),
+                            ("person", "Person"),
+                            ("replay", "Replay"),
+                            ("mapping", "Mapping approved"),
+                            ("poll", "Poll"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("outcome", models.CharField(max_length=30)),
+                (
+                    "request",
+                    models.JSONField(blank=True, default=dict, help_text="What was sent, secrets redacted."),
+                ),
+                ("response_status", models.CharField(blank=True, max_length=40)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trail",
+                        to="audit.syncrecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PollCursor',
+            name="PollCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('flow', models.CharField(max_length=40)),
-                ('cursor', models.DateTimeField(blank=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_summary', models.JSONField(blank=True, default=dict)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cursors', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("flow", models.CharField(max_length=40)),
+                ("cursor", models.DateTimeField(blank=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_summary", models.JSONField(blank=True, default=dict)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cursors",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'flow'), name='one_cursor_per_flow')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "flow"), name="one_cursor_per_flow")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='syncrecord',
-            index=models.Index(fields=['tenant', 'state'], name='record_tenant_state'),
+            model_name="syncrecord",
+            index=models.Index(fields=["tenant", "state"], name="record_tenant_state"),
         ),
         migrations.AddIndex(
-            model_name='syncrecord',
-            index=models.Index(fields=['state', 'updated_at'], name='record_state_updated'),
+            model_name="syncrecord",
+            index=models.Index(fields=["state", "updated_at"], name="record_state_updated"),
         ),
         migrations.AddConstraint(
-            model_name='syncrecord',
-            constraint=models.UniqueConstraint(fields=('tenant', 'kind', 'source_key'), name='one_record_per_object'),
+            model_name="syncrecord",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "kind", "source_key"), name="one_record_per_object"
+            ),
         ),
         migrations.AddIndex(
-            model_name='attempt',
-            index=models.Index(fields=['record', '-started_at'], name='attempt_record_time'),
+            model_name="attempt",
+            index=models.Index(fields=["record", "-started_at"], name="attempt_record_time"),
         ),
     ]

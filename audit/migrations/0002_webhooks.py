@@ -5,43 +5,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
-        ('connectors', '0003_tenant_sync_policy'),
+        ("audit", "0001_initial"),
+        ("connectors", "0003_tenant_sync_policy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookRejection',
+            name="WebhookRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.CharField(max_length=60)),
-                ('reason', models.CharField(max_length=40)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('last_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.CharField(max_length=60)),
+                ("reason", models.CharField(max_length=40)),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("last_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('slug', 'reason'), name='one_rejection_counter')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("slug", "reason"), name="one_rejection_counter")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=100, unique=True)),
-                ('event_type', models.CharField(max_length=60)),
-                ('entity_id', models.CharField(blank=True, max_length=60)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('ignored', 'Ignored'), ('failed', 'Failed')], default='received', max_length=20)),
-                ('error', models.TextField(blank=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_events', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=100, unique=True)),
+                ("event_type", models.CharField(max_length=60)),
+                ("entity_id", models.CharField(blank=True, max_length=60)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored"),
+                            ("failed", "Failed"),
+                        ],
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_events",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['tenant', 'state'], name='webhook_tenant_state')],
+                "ordering": ["-received_at"],
+                "indexes": [models.Index(fields=["tenant", "state"], name="webhook_tenant_state")],
             },
         ),
     ]

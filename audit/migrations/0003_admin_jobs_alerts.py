@@ -6,70 +6,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_webhooks'),
-        ('connectors', '0003_tenant_sync_policy'),
+        ("audit", "0002_webhooks"),
+        ("connectors", "0003_tenant_sync_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertMark',
+            name="AlertMark",
             fields=[
-                ('record', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='alert_mark', serialize=False, to='audit.syncrecord')),
-                ('state', models.CharField(max_length=20)),
-                ('alerted_at', models.DateTimeField(auto_now=True)),
+                (
+                    "record",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="alert_mark",
+                        serialize=False,
+                        to="audit.syncrecord",
+                    ),
+                ),
+                ("state", models.CharField(max_length=20)),
+                ("alerted_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='AttentionRecord',
-            fields=[
-            ],
+            name="AttentionRecord",
+            fields=[],
             options={
-                'verbose_name': 'record needing attention',
-                'verbose_name_plural': 'needs attention',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "record needing attention",
+                "verbose_name_plural": "needs attention",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('audit.syncrecord',),
+            bases=("audit.syncrecord",),
         ),
         migrations.CreateModel(
-            name='AlertDigest',
+            name="AlertDigest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(help_text='Records changed after this are considered by the next digest.')),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('records', models.PositiveIntegerField(default=0)),
-                ('recipients', models.CharField(blank=True, max_length=500)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_digests', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        help_text="Records changed after this are considered by the next digest."
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                ("records", models.PositiveIntegerField(default=0)),
+                ("recipients", models.CharField(blank=True, max_length=500)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_digests",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
-                'get_latest_by': 'started_at',
+                "ordering": ["-started_at", "-id"],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('replay', 'Replay records'), ('initial_load', 'Initial load (everything in GP)'), ('sync_now', 'Sync now'), ('preview', 'Preview the next sync'), ('drift', 'Drift report')], max_length=20)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('record_ids', models.JSONField(blank=True, default=list, help_text='The records a replay covers.')),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('tenant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='connectors.tenant')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("replay", "Replay records"),
+                            ("initial_load", "Initial load (everything in GP)"),
+                            ("sync_now", "Sync now"),
+                            ("preview", "Preview the next sync"),
+                            ("drift", "Drift report"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "record_ids",
+                    models.JSONField(blank=True, default=list, help_text="The records a replay covers."),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="connectors.tenant",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'background job',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "background job",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

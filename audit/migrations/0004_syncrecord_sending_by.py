@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_admin_jobs_alerts'),
+        ("audit", "0003_admin_jobs_alerts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syncrecord',
-            name='sending_by',
-            field=models.CharField(blank=True, editable=False, help_text='host:pid of the process that last moved the row to sending (finds rows a dead worker left).', max_length=120),
+            model_name="syncrecord",
+            name="sending_by",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="host:pid of the process that last moved the row to sending (finds rows a dead worker left).",
+                max_length=120,
+            ),
         ),
     ]

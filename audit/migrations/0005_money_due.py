@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_syncrecord_sending_by'),
+        ("audit", "0004_syncrecord_sending_by"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='syncrecord',
-            name='kind',
-            field=models.CharField(choices=[('vendor', 'Vendor (GP ⇄ BILL)'), ('bill', 'GP invoice → BILL bill'), ('gl_account', 'GP account → BILL chart of accounts'), ('gp_payment', 'BILL payment → GP payment'), ('bill_due', 'GP payment outside BILL → BILL recorded payment')], max_length=20),
+            model_name="syncrecord",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("vendor", "Vendor (GP ⇄ BILL)"),
+                    ("bill", "GP invoice → BILL bill"),
+                    ("gl_account", "GP account → BILL chart of accounts"),
+                    ("gp_payment", "BILL payment → GP payment"),
+                    ("bill_due", "GP payment outside BILL → BILL recorded payment"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -12,51 +12,67 @@ def drop_old_counters(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0005_money_due'),
-        ('connectors', '0009_bill_faithful'),
+        ("audit", "0005_money_due"),
+        ("connectors", "0009_bill_faithful"),
     ]
 
     operations = [
         migrations.RunPython(drop_old_counters, migrations.RunPython.noop),
         migrations.AlterModelOptions(
-            name='webhookrejection',
-            options={'ordering': ['-hour', 'reason']},
+            name="webhookrejection",
+            options={"ordering": ["-hour", "reason"]},
         ),
         migrations.RemoveConstraint(
-            model_name='webhookrejection',
-            name='one_rejection_counter',
+            model_name="webhookrejection",
+            name="one_rejection_counter",
         ),
         migrations.RemoveField(
-            model_name='webhookrejection',
-            name='slug',
+            model_name="webhookrejection",
+            name="slug",
         ),
         migrations.AddField(
-            model_name='webhookrejection',
-            name='hour',
+            model_name="webhookrejection",
+            name="hour",
             field=models.DateTimeField(default=audit.models.this_hour),
         ),
         migrations.AddField(
-            model_name='webhookrejection',
-            name='tenant',
-            field=models.ForeignKey(blank=True, help_text='Empty: the slug named no tenant.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='webhook_rejections', to='connectors.tenant'),
+            model_name="webhookrejection",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: the slug named no tenant.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="webhook_rejections",
+                to="connectors.tenant",
+            ),
         ),
         migrations.AlterField(
-            model_name='webhookevent',
-            name='event_id',
+            model_name="webhookevent",
+            name="event_id",
             field=models.CharField(max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='webhookevent',
-            constraint=models.UniqueConstraint(fields=('tenant', 'event_id'), name='webhook_event_once_per_tenant'),
+            model_name="webhookevent",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "event_id"), name="webhook_event_once_per_tenant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookrejection',
-            constraint=models.UniqueConstraint(condition=models.Q(('tenant__isnull', False)), fields=('tenant', 'reason', 'hour'), name='one_rejection_counter_per_tenant_hour'),
+            model_name="webhookrejection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("tenant__isnull", False)),
+                fields=("tenant", "reason", "hour"),
+                name="one_rejection_counter_per_tenant_hour",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookrejection',
-            constraint=models.UniqueConstraint(condition=models.Q(('tenant__isnull', True)), fields=('reason', 'hour'), name='one_rejection_counter_per_hour_unknown'),
+            model_name="webhookrejection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("tenant__isnull", True)),
+                fields=("reason", "hour"),
+                name="one_rejection_counter_per_hour_unknown",
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0006_bill_faithful_webhooks'),
+        ("audit", "0006_bill_faithful_webhooks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syncrecord',
-            name='sent_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When the last write was sent (write-ahead): an unconfirmed create is re-sent only once the settle window since then has passed with the object still absent.', null=True),
+            model_name="syncrecord",
+            name="sent_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When the last write was sent (write-ahead): an unconfirmed create is re-sent only once the settle window since then has passed with the object still absent.",
+                null=True,
+            ),
         ),
     ]

@@ -4,40 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0007_settle_window'),
+        ("audit", "0007_settle_window"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syncrecord',
-            name='amount',
+            model_name="syncrecord",
+            name="amount",
             field=models.DecimalField(blank=True, decimal_places=5, editable=False, max_digits=19, null=True),
         ),
         migrations.AddField(
-            model_name='syncrecord',
-            name='currency',
+            model_name="syncrecord",
+            name="currency",
             field=models.CharField(blank=True, editable=False, max_length=3),
         ),
         migrations.AddField(
-            model_name='syncrecord',
-            name='document_date',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='invoice date'),
+            model_name="syncrecord",
+            name="document_date",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="invoice date"),
         ),
         migrations.AddField(
-            model_name='syncrecord',
-            name='document_number',
-            field=models.CharField(blank=True, editable=False, max_length=60, verbose_name='invoice number'),
+            model_name="syncrecord",
+            name="document_number",
+            field=models.CharField(blank=True, editable=False, max_length=60, verbose_name="invoice number"),
         ),
         migrations.AddField(
-            model_name='syncrecord',
-            name='due_date',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='due date'),
+            model_name="syncrecord",
+            name="due_date",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="due date"),
         ),
         migrations.AddField(
-            model_name='syncrecord',
-            name='gp_vendor',
-            field=models.CharField(blank=True, editable=False, max_length=30, verbose_name='GP vendor ID'),
+            model_name="syncrecord",
+            name="gp_vendor",
+            field=models.CharField(blank=True, editable=False, max_length=30, verbose_name="GP vendor ID"),
         ),
     ]

@@ -15,12 +15,19 @@ from . import VERSION
 from .worker import Agent, AgentConfig
 
 OPTIONS = [  # (flag, environment variable, help)
-    ("--connector-url", "MLC_AGENT_CONNECTOR_URL", "The connector's https address, e.g. https://connector.example.com"),
+    (
+        "--connector-url",
+        "MLC_AGENT_CONNECTOR_URL",
+        "The connector's https address, e.g. https://connector.example.com",
+    ),
     ("--token", "MLC_AGENT_TOKEN", "The agent token a Connector admin made (shown once)"),
     ("--gp-url", "MLC_AGENT_GP_URL", "The local GP SBA base URL, e.g. https://gp.corp.local:8443"),
-    ("--gp-ws-url", "MLC_AGENT_GP_WS_URL",
-     "The local GP Web Services endpoint, when a connection uses that interface, e.g. "
-     "http://gp.corp.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx"),
+    (
+        "--gp-ws-url",
+        "MLC_AGENT_GP_WS_URL",
+        "The local GP Web Services endpoint, when a connection uses that interface, e.g. "
+        "http://gp.corp.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx",
+    ),
     ("--gp-account", "MLC_AGENT_GP_ACCOUNT", "The Windows account GP knows, DOMAIN\\user"),
     ("--gp-password", "MLC_AGENT_GP_PASSWORD", "Its password (kept on this machine only)"),
     ("--journal", "MLC_AGENT_JOURNAL", "The journal file of writes run (default mlc-agent-journal.sqlite3)"),

@@ -35,8 +35,16 @@ from .writes import is_write
 
 log = logging.getLogger("mlc_agent")
 HOT_SECONDS = 5.0  # keep long-ish polls this long after the last request
-DROP_HEADERS = {"transfer-encoding", "connection", "content-length", "content-encoding", "keep-alive",
-                "set-cookie", "www-authenticate", "persistent-auth"}
+DROP_HEADERS = {
+    "transfer-encoding",
+    "connection",
+    "content-length",
+    "content-encoding",
+    "keep-alive",
+    "set-cookie",
+    "www-authenticate",
+    "persistent-auth",
+}
 MAX_BATCH = 32  # answers per call (the connector's limit)
 SERVICE_HEADER = "X-MLC-GP-Service"  # set by the connector: which GP address a path is under
 
@@ -70,16 +78,20 @@ class Agent:
         self.stop_event = threading.Event()
         self._local = threading.local()
         self.connector = requests.Session()
-        self.connector.headers.update({"Authorization": f"Bearer {config.token}",
-                                       "User-Agent": f"ml-connector-agent/{VERSION}"})
+        self.connector.headers.update(
+            {"Authorization": f"Bearer {config.token}", "User-Agent": f"ml-connector-agent/{VERSION}"}
+        )
         # The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) are read once
         # here instead of on every call (requests re-reads them, and .netrc, per request: a third of the
         # agent's CPU per relayed request); a service's environment does not change while it runs.
         self.connector.trust_env = False
         self.connector.proxies = requests.utils.get_environ_proxies(config.connector_url)
         self.connector.verify = config.connector_ca_bundle or _environ_ca_bundle() or True
-        self._gp_proxies = {base: requests.utils.get_environ_proxies(base) for base in (config.gp_url, config.gp_ws_url)
-                            if base}
+        self._gp_proxies = {
+            base: requests.utils.get_environ_proxies(base)
+            for base in (config.gp_url, config.gp_ws_url)
+            if base
+        }
         pool = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, config.workers) + 2)
         self.connector.mount("https://", pool)
         self.connector.mount("http://", pool)
@@ -97,8 +109,9 @@ class Agent:
     # --- talking to the connector ------------------------------------------------------------------
     def _post(self, endpoint: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
         payload = {**payload, "version": VERSION, "host": self.config.host}
-        response = self.connector.post(f"{self.config.connector_url.rstrip('/')}/agent/{endpoint}",
-                                       json=payload, timeout=timeout)
+        response = self.connector.post(
+            f"{self.config.connector_url.rstrip('/')}/agent/{endpoint}", json=payload, timeout=timeout
+        )
         if response.status_code == 401:
             self.refused = True
             raise PermissionError(response.json().get("error", "token refused"))
@@ -109,7 +122,9 @@ class Agent:
     def poll_once(self, wait: float = 0.0, limit: int | None = None) -> list[dict[str, Any]]:
         return self.exchange([], wait, self.config.workers if limit is None else limit)[1]
 
-    def exchange(self, answers: list[dict[str, Any]], wait: float, limit: int) -> tuple[dict[str, bool], list[dict[str, Any]]]:
+    def exchange(
+        self, answers: list[dict[str, Any]], wait: float, limit: int
+    ) -> tuple[dict[str, bool], list[dict[str, Any]]]:
         """Post answers and take up to `limit` new requests, in one call."""
         data = self._post("poll", {"wait": wait, "max": limit, "answers": answers}, timeout=wait + 30)
         return data.get("accepted") or {}, data["requests"]
@@ -124,7 +139,7 @@ class Agent:
                 return False
             except requests.RequestException as exc:
                 log.warning("answer to %s not delivered (%s); retrying", request_id, type(exc).__name__)
-                if self.stop_event.wait(min(2.0 ** attempt * 0.2, 5.0)):
+                if self.stop_event.wait(min(2.0**attempt * 0.2, 5.0)):
                     return False
         return False
 
@@ -134,8 +149,11 @@ class Agent:
         if session is None:
             c = self.config
             session = requests.Session()
-            session.auth = HTTPBasicAuth(c.gp_account, c.gp_password) if c.gp_auth == "basic" else HttpNtlmAuth(
-                c.gp_account, c.gp_password)
+            session.auth = (
+                HTTPBasicAuth(c.gp_account, c.gp_password)
+                if c.gp_auth == "basic"
+                else HttpNtlmAuth(c.gp_account, c.gp_password)
+            )
             session.verify = c.gp_ca_bundle or _environ_ca_bundle() or True
             session.trust_env = False  # proxies per GP address: self._gp_proxies
             self._local.session = session
@@ -157,7 +175,9 @@ class Agent:
 
     def _gp_base(self, req: dict[str, Any]) -> str:
         """The GP address the request's path is under: SBA's URL, or the Web Services endpoint."""
-        service = next((v for k, v in (req.get("headers") or {}).items() if k.lower() == SERVICE_HEADER.lower()), "sba")
+        service = next(
+            (v for k, v in (req.get("headers") or {}).items() if k.lower() == SERVICE_HEADER.lower()), "sba"
+        )
         return self.config.gp_ws_url if service == "web_services" else self.config.gp_url
 
     def _run(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +192,14 @@ class Agent:
         started = time.monotonic()
         self.ran += 1
         try:
-            response = self._gp().request(req["method"], base.rstrip("/") + req["path"], headers=headers, data=body,
-                                          timeout=(min(10.0, timeout), timeout), proxies=self._gp_proxies.get(base))
+            response = self._gp().request(
+                req["method"],
+                base.rstrip("/") + req["path"],
+                headers=headers,
+                data=body,
+                timeout=(min(10.0, timeout), timeout),
+                proxies=self._gp_proxies.get(base),
+            )
         except requests.exceptions.SSLError:
             return {"error": "tls"}
         except requests.exceptions.ConnectTimeout:
@@ -181,11 +207,16 @@ class Agent:
         except requests.exceptions.Timeout:
             return {"error": "timeout"}
         except requests.exceptions.ConnectionError as exc:
-            dropped = any(s in str(exc) for s in ("Connection aborted", "reset by peer", "RemoteDisconnected"))
+            dropped = any(
+                s in str(exc) for s in ("Connection aborted", "reset by peer", "RemoteDisconnected")
+            )
             return {"error": "reset" if dropped else "unreachable"}
-        return {"status": response.status_code, "body": base64.b64encode(response.content).decode(),
-                "headers": {k: v for k, v in response.headers.items() if k.lower() not in DROP_HEADERS},
-                "agent_ms": round((time.monotonic() - started) * 1000, 2)}
+        return {
+            "status": response.status_code,
+            "body": base64.b64encode(response.content).decode(),
+            "headers": {k: v for k, v in response.headers.items() if k.lower() not in DROP_HEADERS},
+            "agent_ms": round((time.monotonic() - started) * 1000, 2),
+        }
 
     def handle(self, req: dict[str, Any]) -> None:
         """Run a request in a worker, then post its answer (with any other answers ready, and taking new
@@ -223,7 +254,9 @@ class Agent:
         except PermissionError:
             return
         except (requests.RequestException, ValueError) as exc:
-            log.warning("%d answer(s) not delivered (%s); retrying one by one", len(batch), type(exc).__name__)
+            log.warning(
+                "%d answer(s) not delivered (%s); retrying one by one", len(batch), type(exc).__name__
+            )
             for request_id, answer in batch:
                 self.send_answer(request_id, answer)
             return
@@ -252,7 +285,9 @@ class Agent:
     def run(self) -> None:
         """Poll until stopped. Network trouble backs off (1 s … 30 s); a refused token waits 60 s."""
         idle_sleep, trouble = 0.05, 1.0
-        log.info("GP agent %s polling %s for GP at %s", VERSION, self.config.connector_url, self.config.gp_url)
+        log.info(
+            "GP agent %s polling %s for GP at %s", VERSION, self.config.connector_url, self.config.gp_url
+        )
         while not self.stop_event.is_set():
             free = self._wait_for_a_free_worker()
             if free == 0:
@@ -267,7 +302,9 @@ class Agent:
                 continue
             except (requests.RequestException, ValueError) as exc:
                 self.poll_failures += 1
-                log.warning("cannot reach the connector (%s); trying again in %.0f s", type(exc).__name__, trouble)
+                log.warning(
+                    "cannot reach the connector (%s); trying again in %.0f s", type(exc).__name__, trouble
+                )
                 self.stop_event.wait(trouble)
                 trouble = min(trouble * 2, 30.0)
                 continue

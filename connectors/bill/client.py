@@ -43,8 +43,11 @@ def _refuse_unsafe_addresses(connection: Any) -> None:
     for url in (connection.api_base_url, connection.webhook_api_base_url):
         problem = address_problem(url or "", bill=True)
         if problem:
-            raise BillError(f"The BILL connection's address {url!r} cannot be used: {problem} "
-                            "A connector admin corrects it on the BILL connection.", code="ADDRESS")
+            raise BillError(
+                f"The BILL connection's address {url!r} cannot be used: {problem} "
+                "A connector admin corrects it on the BILL connection.",
+                code="ADDRESS",
+            )
 
 
 class BillClient:
@@ -106,8 +109,9 @@ class BillClient:
     def call(self, operation: str, method: str, path: str, **options: Any) -> Any:
         """One logical operation, retried with backoff while BILL says to try again."""
         if self.read_only and method.upper() != "GET":
-            raise BillError(f"A preview or drift report only reads: it refused to {operation} in BILL.",
-                            code="READ_ONLY")
+            raise BillError(
+                f"A preview or drift report only reads: it refused to {operation} in BILL.", code="READ_ONLY"
+            )
         self.stats.calls += 1
         self.stats.by_operation[operation] += 1
 
@@ -170,11 +174,15 @@ class BillClient:
         )
 
     def archive_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("archive_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/archive", idempotent=True)
+        answer = self.call(
+            "archive_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/archive", idempotent=True
+        )
         return BillVendor.from_api(answer)
 
     def restore_vendor(self, vendor_id: str) -> BillVendor:
-        answer = self.call("restore_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/restore", idempotent=True)
+        answer = self.call(
+            "restore_vendor", "POST", f"/v3/vendors/{path_id(vendor_id)}/restore", idempotent=True
+        )
         return BillVendor.from_api(answer)
 
     # --- bills -----------------------------------------------------------------------------------
@@ -197,7 +205,9 @@ class BillClient:
         return [BillBill.from_api(b) for b in rows]
 
     def patch_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(self.call("patch_bill", "PATCH", f"/v3/bills/{path_id(bill_id)}", body=payload))
+        return BillBill.from_api(
+            self.call("patch_bill", "PATCH", f"/v3/bills/{path_id(bill_id)}", body=payload)
+        )
 
     def put_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
         return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{path_id(bill_id)}", body=payload))
@@ -207,8 +217,14 @@ class BillClient:
             self.call("archive_bill", "POST", f"/v3/bills/{path_id(bill_id)}/archive", idempotent=True)
         )
 
-    def record_payment(self, vendor_id: str, process_date: date, payments: Sequence[tuple[str, Decimal]],
-                       description: str = "", to_print_check: bool = False) -> BillPayment:
+    def record_payment(
+        self,
+        vendor_id: str,
+        process_date: date,
+        payments: Sequence[tuple[str, Decimal]],
+        description: str = "",
+        to_print_check: bool = False,
+    ) -> BillPayment:
         """`POST /v3/bills/record-payment`: tell BILL that bills were paid outside it (by a check or a
         credit applied in GP). No money moves; each bill's paidAmount rises and dueAmount falls by its
         amount. A create: an unanswered call is `in_doubt` (see connectors/sync/bill_due.py)."""
@@ -220,7 +236,9 @@ class BillClient:
         }
         if description:
             body["description"] = description
-        return BillPayment.from_api(self.call("record_payment", "POST", "/v3/bills/record-payment", body=body))
+        return BillPayment.from_api(
+            self.call("record_payment", "POST", "/v3/bills/record-payment", body=body)
+        )
 
     def restore_bill(self, bill_id: str) -> BillBill:
         return BillBill.from_api(
@@ -233,21 +251,31 @@ class BillClient:
 
     def get_vendor_credit(self, credit_id: str) -> BillVendorCredit:
         return BillVendorCredit.from_api(
-            self.call("get_vendor_credit", "GET", f"/v3/vendor-credits/{path_id(credit_id)}"))
+            self.call("get_vendor_credit", "GET", f"/v3/vendor-credits/{path_id(credit_id)}")
+        )
 
     def create_vendor_credit(self, payload: dict[str, Any]) -> BillVendorCredit:
         """A create: BILL has no idempotency key, so an unanswered call is `in_doubt` (see sync/credits.py)."""
-        return BillVendorCredit.from_api(self.call("create_vendor_credit", "POST", "/v3/vendor-credits", body=payload))
+        return BillVendorCredit.from_api(
+            self.call("create_vendor_credit", "POST", "/v3/vendor-credits", body=payload)
+        )
 
     def put_vendor_credit(self, credit_id: str, payload: dict[str, Any]) -> BillVendorCredit:
         """Replace: lines without `id` are added, lines left out are removed (BILL's PUT rules)."""
         return BillVendorCredit.from_api(
-            self.call("put_vendor_credit", "PUT", f"/v3/vendor-credits/{path_id(credit_id)}", body=payload))
+            self.call("put_vendor_credit", "PUT", f"/v3/vendor-credits/{path_id(credit_id)}", body=payload)
+        )
 
     def archive_vendor_credit(self, credit_id: str) -> BillVendorCredit:
         """Archive (BILL: an archived vendor credit cannot be restored)."""
-        return BillVendorCredit.from_api(self.call(
-            "archive_vendor_credit", "POST", f"/v3/vendor-credits/{path_id(credit_id)}/archive", idempotent=True))
+        return BillVendorCredit.from_api(
+            self.call(
+                "archive_vendor_credit",
+                "POST",
+                f"/v3/vendor-credits/{path_id(credit_id)}/archive",
+                idempotent=True,
+            )
+        )
 
     # --- payments, accounts ----------------------------------------------------------------------
     def iter_payments(
@@ -292,8 +320,9 @@ class BillClient:
         return BillChartOfAccount.from_api(answer)
 
     def get_chart_of_account(self, account_id: str) -> BillChartOfAccount:
-        answer = self.call("get_chart_of_account", "GET",
-                           f"/v3/classifications/chart-of-accounts/{path_id(account_id)}")
+        answer = self.call(
+            "get_chart_of_account", "GET", f"/v3/classifications/chart-of-accounts/{path_id(account_id)}"
+        )
         return BillChartOfAccount.from_api(answer)
 
     def iter_departments(self) -> Iterator[BillClassification]:
@@ -313,34 +342,54 @@ class BillClient:
         return BillClassification.from_api(answer)
 
     def iter_accounting_classes(self) -> Iterator[BillClassification]:
-        return self._pages("list_accounting_classes", "/v3/classifications/accounting-classes",
-                           BillClassification.from_api)
+        return self._pages(
+            "list_accounting_classes", "/v3/classifications/accounting-classes", BillClassification.from_api
+        )
 
     def create_accounting_class(self, name: str, short_name: str = "") -> BillClassification:
         body = {"name": name, **({"shortName": short_name} if short_name else {})}
-        answer = self.call("create_accounting_class", "POST", "/v3/classifications/accounting-classes", body=body)
+        answer = self.call(
+            "create_accounting_class", "POST", "/v3/classifications/accounting-classes", body=body
+        )
         return BillClassification.from_api(answer)
 
     # Segment classification kind (mappings.models.ClassificationKind) → BILL's path under /v3/classifications.
-    CLASSIFICATION_PATHS = {"department": "departments", "location": "locations", "class": "accounting-classes"}
+    CLASSIFICATION_PATHS = {
+        "department": "departments",
+        "location": "locations",
+        "class": "accounting-classes",
+    }
 
     def iter_classifications(self, kind: str) -> Iterator[BillClassification]:
         """Departments, locations or accounting classes, by the connector's kind word."""
-        return {"department": self.iter_departments, "location": self.iter_locations,
-                "class": self.iter_accounting_classes}[kind]()
+        return {
+            "department": self.iter_departments,
+            "location": self.iter_locations,
+            "class": self.iter_accounting_classes,
+        }[kind]()
 
     def create_classification(self, kind: str, name: str, short_name: str = "") -> BillClassification:
-        return {"department": self.create_department, "location": self.create_location,
-                "class": self.create_accounting_class}[kind](name, short_name)
+        return {
+            "department": self.create_department,
+            "location": self.create_location,
+            "class": self.create_accounting_class,
+        }[kind](name, short_name)
 
     def get_classification(self, kind: str, classification_id: str) -> BillClassification:
         segment = self.CLASSIFICATION_PATHS[kind]
-        answer = self.call(f"get_{segment.replace('-', '_')}", "GET",
-                           f"/v3/classifications/{segment}/{path_id(classification_id)}")
+        answer = self.call(
+            f"get_{segment.replace('-', '_')}",
+            "GET",
+            f"/v3/classifications/{segment}/{path_id(classification_id)}",
+        )
         return BillClassification.from_api(answer)
 
-    def iter_funding_accounts(self, filters: Iterable[FilterLike] | None = None) -> Iterator[BillFundingAccount]:
-        return self._pages("list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api, filters)
+    def iter_funding_accounts(
+        self, filters: Iterable[FilterLike] | None = None
+    ) -> Iterator[BillFundingAccount]:
+        return self._pages(
+            "list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api, filters
+        )
 
     def find_bank_account(self, bank_account_id: str) -> BillFundingAccount | None:
         """One funding bank account, by the `bankAccountId` filter BILL's collection documents."""
@@ -371,7 +420,9 @@ class BillClient:
 
     def iter_subscriptions(self) -> Iterator[BillSubscription]:
         """Every subscription of the org (BILL pages these forward only: `nextPage`, no `prevPage`)."""
-        return self._pages("list_subscriptions", "/v3/subscriptions", BillSubscription.from_api, api="connect-events")
+        return self._pages(
+            "list_subscriptions", "/v3/subscriptions", BillSubscription.from_api, api="connect-events"
+        )
 
     def get_subscription(self, subscription_id: str) -> BillSubscription:
         answer = self.call(
@@ -416,7 +467,10 @@ class BillClient:
 
     def delete_subscription(self, subscription_id: str) -> None:
         self.call(
-            "delete_subscription", "DELETE", f"/v3/subscriptions/{path_id(subscription_id)}", api="connect-events"
+            "delete_subscription",
+            "DELETE",
+            f"/v3/subscriptions/{path_id(subscription_id)}",
+            api="connect-events",
         )
 
     def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:

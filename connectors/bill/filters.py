@@ -61,8 +61,10 @@ class Filter:
         if self.op in ("in", "nin") and any("," in v for v in quoted):
             raise ValueError(f"{self.field}:{self.op}: a listed value cannot contain a comma")
         if not quoted and not bare_value_ok(self.value):
-            raise ValueError(f"{self.field}:{self.op}: {self.value!r} cannot be written bare (comma, quote or "
-                             "blank); look it up with sw and compare the results instead")
+            raise ValueError(
+                f"{self.field}:{self.op}: {self.value!r} cannot be written bare (comma, quote or "
+                "blank); look it up with sw and compare the results instead"
+            )
 
     def _quoted_values(self) -> list[str]:
         if self.op in ("in", "nin"):

@@ -49,14 +49,19 @@ class DevKey:
         return cls(f"org:{org_id}", frozenset({org_id}))
 
 
-def fair_allows(used: dict[str, int], org_id: str, members: frozenset[str], requests: int, budget: int) -> bool:
+def fair_allows(
+    used: dict[str, int], org_id: str, members: frozenset[str], requests: int, budget: int
+) -> bool:
     """Whether `org_id` may count `requests` more this hour: the key's budget less what the other orgs
     have used or are still guaranteed must leave room for them. Each org configured with the key
     (`members`) is guaranteed an equal share; an org no longer configured keeps only what it used."""
     members = members | {org_id}
     share = budget // len(members)
-    others = sum(max(used.get(o, 0), share) if o in members else n
-                 for o, n in {**dict.fromkeys(members, 0), **used}.items() if o != org_id)
+    others = sum(
+        max(used.get(o, 0), share) if o in members else n
+        for o, n in {**dict.fromkeys(members, 0), **used}.items()
+        if o != org_id
+    )
     return used.get(org_id, 0) + requests + others <= budget
 
 
@@ -67,8 +72,10 @@ def key_of(connection: Any) -> DevKey:
     if not connection.dev_key_id:
         return DevKey.alone(connection.organization_id)
     orgs = BillConnection.objects.filter(dev_key_id=connection.dev_key_id, tenant__is_active=True)
-    return DevKey(connection.dev_key_id,
-                  frozenset(orgs.values_list("organization_id", flat=True)) | {connection.organization_id})
+    return DevKey(
+        connection.dev_key_id,
+        frozenset(orgs.values_list("organization_id", flat=True)) | {connection.organization_id},
+    )
 
 
 class BillGate(ABC):
@@ -94,7 +101,9 @@ class BillGate(ABC):
         self._freed = threading.Condition()
 
     @contextmanager
-    def acquire(self, org_id: str, lease_seconds: float | None = None, key: DevKey | None = None) -> Iterator[None]:
+    def acquire(
+        self, org_id: str, lease_seconds: float | None = None, key: DevKey | None = None
+    ) -> Iterator[None]:
         """Hold one of the org's slots for one BILL request (plus a re-login, if it needs one)."""
         token = uuid.uuid4().hex
         lease = lease_seconds or self.lease_seconds
@@ -283,7 +292,9 @@ class DatabaseGate(BillGate):
                 return True
         return False
 
-    def _reserve(self, key: DevKey, org_id: str, hour: datetime, requests: int, what: str, budget: int) -> bool:
+    def _reserve(
+        self, key: DevKey, org_id: str, hour: datetime, requests: int, what: str, budget: int
+    ) -> bool:
         """Count under the key's total row ("*"): updating it first serialises the key's counting (the row
         lock on PostgreSQL, the write lock on SQLite), so every org's count read after it is current."""
         from connectors.models import BillHourlyUsage
@@ -307,7 +318,9 @@ class DatabaseGate(BillGate):
         from connectors.models import BillHourlyUsage
 
         # Reserved in chunks per process, so this can run ahead of the calls made by a chunk or so.
-        rows = BillHourlyUsage.objects.filter(dev_key_id=key.id, hour=_this_hour()).exclude(organization_id="*")
+        rows = BillHourlyUsage.objects.filter(dev_key_id=key.id, hour=_this_hour()).exclude(
+            organization_id="*"
+        )
         return dict(rows.values_list("organization_id", what))
 
     def in_use(self, org_id: str) -> int:

@@ -213,7 +213,9 @@ class BillHttp:
             except ValueError:  # e.g. a proxy's HTML page: not BILL's answer, whatever the status
                 raise BillError(
                     f"BILL answered HTTP {response.status_code} with something that is not JSON.",
-                    retryable=True, status=response.status_code, in_doubt=not safe_to_repeat,
+                    retryable=True,
+                    status=response.status_code,
+                    in_doubt=not safe_to_repeat,
                 ) from None
         error = error_from_response(response.status_code, response.content)
         if error.retryable and error.code not in RATE_LIMIT_CODES and not safe_to_repeat:

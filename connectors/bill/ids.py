@@ -21,12 +21,26 @@ from .http import BillError
 
 BILL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 # Prefixes BILL documents for the objects a person may name in a mapping.
-PREFIXES = {"vendor": "009", "bill": "00n", "payment": "stp", "chart_of_accounts": "0ca", "organization": "008",
-            "department": "0de", "location": "loc", "accounting_class": "cls"}
-KIND_WORDS = {"vendor": "BILL vendor ID", "chart_of_accounts": "BILL chart-of-accounts ID",
-              "department": "BILL department ID", "location": "BILL location ID",
-              "accounting_class": "BILL accounting class ID",
-              "funding_account": "BILL funding account ID", "bill": "BILL bill ID", "payment": "BILL payment ID"}
+PREFIXES = {
+    "vendor": "009",
+    "bill": "00n",
+    "payment": "stp",
+    "chart_of_accounts": "0ca",
+    "organization": "008",
+    "department": "0de",
+    "location": "loc",
+    "accounting_class": "cls",
+}
+KIND_WORDS = {
+    "vendor": "BILL vendor ID",
+    "chart_of_accounts": "BILL chart-of-accounts ID",
+    "department": "BILL department ID",
+    "location": "BILL location ID",
+    "accounting_class": "BILL accounting class ID",
+    "funding_account": "BILL funding account ID",
+    "bill": "BILL bill ID",
+    "payment": "BILL payment ID",
+}
 
 
 class InvalidBillId(ValueError):
@@ -47,8 +61,10 @@ def check_bill_id(value: object, kind: str | None = None) -> str:
     shown = str(value)[:40]
     if kind in PREFIXES and isinstance(value, str) and BILL_ID.fullmatch(value):
         raise InvalidBillId(f"'{shown}' is not a {word}: those start with {PREFIXES[kind]}.")
-    raise InvalidBillId(f"'{shown}' is not a {word}: BILL IDs are letters and digits only, "
-                        f"like {PREFIXES.get(kind or '', '009')}02ABCDEFGHIJKLMN.")
+    raise InvalidBillId(
+        f"'{shown}' is not a {word}: BILL IDs are letters and digits only, "
+        f"like {PREFIXES.get(kind or '', '009')}02ABCDEFGHIJKLMN."
+    )
 
 
 def path_id(value: object) -> str:

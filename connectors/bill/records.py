@@ -143,7 +143,9 @@ class BillBill:
     line_items: tuple[BillLineItem, ...]
     updated_time: datetime | None
     raw: dict[str, Any]
-    credit_amount: Decimal = Decimal("0.00")  # vendor credits used on the bill (lower its due as a payment does)
+    credit_amount: Decimal = Decimal(
+        "0.00"
+    )  # vendor credits used on the bill (lower its due as a payment does)
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillBill:
@@ -218,8 +220,10 @@ class BillPayment:
             raw=d,
             vendor_credits=tuple(
                 (p["billId"], str(c.get("id") or ""), to_money(c.get("amount")))
-                for p in d.get("billPayments") or () if p.get("billId")
-                for c in p.get("vendorCredits") or () if c.get("id")
+                for p in d.get("billPayments") or ()
+                if p.get("billId")
+                for c in p.get("vendorCredits") or ()
+                if c.get("id")
             ),
         )
 
@@ -248,13 +252,20 @@ class BillVendorCredit:
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> BillVendorCredit:
         return cls(
-            id=d["id"], vendor_id=d.get("vendorId") or "", reference_number=str(d.get("referenceNumber") or ""),
-            credit_date=to_date(d.get("creditDate")), description=d.get("description") or "",
-            amount=to_money(d.get("amount")), applied_amount=to_money(d.get("appliedAmount")),
-            status=d.get("status") or "", archived=bool(d.get("archived")),
+            id=d["id"],
+            vendor_id=d.get("vendorId") or "",
+            reference_number=str(d.get("referenceNumber") or ""),
+            credit_date=to_date(d.get("creditDate")),
+            description=d.get("description") or "",
+            amount=to_money(d.get("amount")),
+            applied_amount=to_money(d.get("appliedAmount")),
+            status=d.get("status") or "",
+            archived=bool(d.get("archived")),
             line_items=tuple(BillLineItem.from_api(i) for i in d.get("vendorCreditLineItems") or ()),
-            usage=tuple((u.get("billId") or "", u.get("paymentId") or "", to_money(u.get("amount")))
-                        for u in d.get("usage") or ()),
+            usage=tuple(
+                (u.get("billId") or "", u.get("paymentId") or "", to_money(u.get("amount")))
+                for u in d.get("usage") or ()
+            ),
             raw=d,
         )
 

@@ -56,13 +56,18 @@ class BillSessions:
         self.now = now
         self.idle_relogin = idle_relogin
         self.key = key
-        self.cooldown = cooldown if cooldown is not None else timedelta(
-            seconds=getattr(settings, "BILL_LOGIN_COOLDOWN_SECONDS", 60))
+        self.cooldown = (
+            cooldown
+            if cooldown is not None
+            else timedelta(seconds=getattr(settings, "BILL_LOGIN_COOLDOWN_SECONDS", 60))
+        )
         self._session: str | None = None
         self._last_used: datetime | None = None
         self._touched: datetime | None = None
         self._issued: datetime | None = None
-        self._last_failure = ""  # why this process's last sign-in failed (a plain sentence), for the cool-down
+        self._last_failure = (
+            ""  # why this process's last sign-in failed (a plain sentence), for the cool-down
+        )
 
     @property
     def org_id(self) -> str:

@@ -14,8 +14,16 @@ import hmac
 SIGNATURE_HEADER = "x-bill-sha-signature"
 # The events the connector subscribes to and handles, in one place (subscriptions, the webhook view, the
 # fit check): vendors and bills in one subscription, payments in another.
-VENDOR_BILL_EVENTS = ("vendor.created", "vendor.updated", "vendor.archived", "vendor.restored",
-                      "bill.created", "bill.updated", "bill.archived", "bill.restored")
+VENDOR_BILL_EVENTS = (
+    "vendor.created",
+    "vendor.updated",
+    "vendor.archived",
+    "vendor.restored",
+    "bill.created",
+    "bill.updated",
+    "bill.archived",
+    "bill.restored",
+)
 PAYMENT_EVENTS = ("payment.updated", "payment.failed")
 EVENTS = VENDOR_BILL_EVENTS + PAYMENT_EVENTS
 

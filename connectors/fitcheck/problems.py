@@ -12,7 +12,9 @@ BLOCKER, WARNING, PARKED = "blocker", "warning", "parked"
 @dataclass(frozen=True)
 class Problem:
     area: str  # GP | BILL | Plan
-    severity: str  # blocker: the connector cannot run as is; warning: it runs, but look; parked: records held back
+    severity: (
+        str  # blocker: the connector cannot run as is; warning: it runs, but look; parked: records held back
+    )
     subject: str  # what it is about (a resource, a record, a setting)
     problem: str  # plain words
     fix: str  # what to do
@@ -28,7 +30,9 @@ class Problems(list[Problem]):
 
 def to_csv(problems: list[dict[str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["area", "severity", "subject", "problem", "fix"], lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=["area", "severity", "subject", "problem", "fix"], lineterminator="\n"
+    )
     writer.writeheader()
     for row in problems:
         writer.writerow({k: _safe(v) for k, v in row.items()})

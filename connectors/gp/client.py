@@ -62,33 +62,65 @@ class GPClient:
             from connectors.relay.adapter import AgentAdapter
 
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, conn.base_url))
-        http = GPHttp(conn.base_url, conn.gp_tenant, conn.company, conn.account, conn.password or "",
-                      verify_tls=conn.verify_tls, ca_bundle_pem=conn.ca_bundle_pem or "",
-                      timeout=float(conn.timeout_seconds), **options)
+        http = GPHttp(
+            conn.base_url,
+            conn.gp_tenant,
+            conn.company,
+            conn.account,
+            conn.password or "",
+            verify_tls=conn.verify_tls,
+            ca_bundle_pem=conn.ca_bundle_pem or "",
+            timeout=float(conn.timeout_seconds),
+            **options,
+        )
         return cls(http, page_size=page_size, shape=shape)
 
     @classmethod
-    def from_params(cls, base_url: str, tenant: str, company: str, account: str, password: str,
-                    page_size: int = rm.PAGE_SIZE, shape: Shape | None = None, **options: Any) -> GPClient:
-        return cls(GPHttp(base_url, tenant, company, account, password, **options), page_size=page_size, shape=shape)
+    def from_params(
+        cls,
+        base_url: str,
+        tenant: str,
+        company: str,
+        account: str,
+        password: str,
+        page_size: int = rm.PAGE_SIZE,
+        shape: Shape | None = None,
+        **options: Any,
+    ) -> GPClient:
+        return cls(
+            GPHttp(base_url, tenant, company, account, password, **options), page_size=page_size, shape=shape
+        )
 
     def close(self) -> None:
         self.http.close()
 
     # --- incremental lists ---------------------------------------------------------------------------
-    def iter_vendors(self, modified_since: dt.datetime | None = None,
-                     overlap: dt.timedelta = DEFAULT_OVERLAP) -> Iterator[GPVendor]:
+    def iter_vendors(
+        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
+    ) -> Iterator[GPVendor]:
         return self._walk(rm.VENDORS, [], self._since(modified_since, overlap), self.parse_vendor)
 
-    def iter_invoices(self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                      state: str | None = None) -> Iterator[GPInvoice]:
+    def iter_invoices(
+        self,
+        modified_since: dt.datetime | None = None,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        state: str | None = None,
+    ) -> Iterator[GPInvoice]:
         extra = [rm.STATE_IS.format(state=_quote_literal(state))] if state else []
-        return self._walk(rm.PAYABLES_INVOICES, extra, self._since(modified_since, overlap), self.parse_invoice)
+        return self._walk(
+            rm.PAYABLES_INVOICES, extra, self._since(modified_since, overlap), self.parse_invoice
+        )
 
-    def iter_payments(self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                      vendor_id: str | None = None) -> Iterator[GPPayment]:
+    def iter_payments(
+        self,
+        modified_since: dt.datetime | None = None,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        vendor_id: str | None = None,
+    ) -> Iterator[GPPayment]:
         extra = [rm.VENDOR_IS.format(vendor_id=_quote_literal(vendor_id))] if vendor_id else []
-        return self._walk(rm.PAYABLES_PAYMENTS, extra, self._since(modified_since, overlap), self.parse_payment)
+        return self._walk(
+            rm.PAYABLES_PAYMENTS, extra, self._since(modified_since, overlap), self.parse_payment
+        )
 
     def iter_gl_accounts(self) -> Iterator[GPGLAccount]:
         return self._walk(rm.GL_ACCOUNTS, [], None, GPGLAccount.from_gp)
@@ -96,9 +128,12 @@ class GPClient:
     def iter_checkbooks(self) -> Iterator[GPCheckbook]:
         return self._walk(rm.CHECKBOOKS, [], None, GPCheckbook.from_gp)
 
-    def iter_purchase_orders(self, modified_since: dt.datetime | None = None,
-                             overlap: dt.timedelta = DEFAULT_OVERLAP) -> Iterator[GPPurchaseOrder]:
-        return self._walk(rm.PURCHASE_ORDERS, [], self._since(modified_since, overlap), GPPurchaseOrder.from_gp)
+    def iter_purchase_orders(
+        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
+    ) -> Iterator[GPPurchaseOrder]:
+        return self._walk(
+            rm.PURCHASE_ORDERS, [], self._since(modified_since, overlap), GPPurchaseOrder.from_gp
+        )
 
     # --- records in the connector's words (the SOAP transport parses through the same Shape) ---------
     def parse_vendor(self, raw: dict[str, Any]) -> GPVendor:
@@ -116,17 +151,25 @@ class GPClient:
         A row of another vendor (a server ignoring the filter) or a full page is an error, never
         addresses silently mixed up or cut short."""
         resource = self.shape.vendor_address_resource
-        params = {rm.FILTER: rm.VENDOR_IS.format(vendor_id=_quote_literal(vendor_id)), rm.ORDERBY: rm.STABLE_ORDER,
-                  rm.TOP: rm.MAX_TOP}
+        params = {
+            rm.FILTER: rm.VENDOR_IS.format(vendor_id=_quote_literal(vendor_id)),
+            rm.ORDERBY: rm.STABLE_ORDER,
+            rm.TOP: rm.MAX_TOP,
+        }
         rows = self.unwrap_list(resource, self.http.request("GET", resource, params=params))
         others = sorted({text(r.get(rm.ADDRESS_VENDOR)).upper() for r in rows} - {vendor_id.strip().upper()})
         if others:
-            raise GPShapeError(f"the addresses of vendor {vendor_id} ({resource})",
-                               f"only rows whose {rm.ADDRESS_VENDOR} is {vendor_id}",
-                               f"rows of {', '.join(others[:3])} too (the server may ignore VendorId eq)")
+            raise GPShapeError(
+                f"the addresses of vendor {vendor_id} ({resource})",
+                f"only rows whose {rm.ADDRESS_VENDOR} is {vendor_id}",
+                f"rows of {', '.join(others[:3])} too (the server may ignore VendorId eq)",
+            )
         if len(rows) >= rm.MAX_TOP:
-            raise GPShapeError(f"the addresses of vendor {vendor_id} ({resource})",
-                               f"fewer than {rm.MAX_TOP} addresses", f"a full page of {len(rows)}")
+            raise GPShapeError(
+                f"the addresses of vendor {vendor_id} ({resource})",
+                f"fewer than {rm.MAX_TOP} addresses",
+                f"a full page of {len(rows)}",
+            )
         return rows
 
     def parse_invoice(self, raw: dict[str, Any]) -> GPInvoice:
@@ -148,7 +191,9 @@ class GPClient:
             since = since.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
         return since.strftime(rm.STAMP_FORMAT)
 
-    def _walk(self, resource: str, extra: list[str], since: str | None, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+    def _walk(
+        self, resource: str, extra: list[str], since: str | None, parse: Callable[[dict[str, Any]], T]
+    ) -> Iterator[T]:
         """Page through `ModifiedDate ge since` in (ModifiedDate, Key) order, one page in memory.
 
         Each page re-queries from the newest ModifiedDate seen and skips the records already seen at
@@ -156,7 +201,11 @@ class GPClient:
         boundary are thus neither skipped nor repeated, and if a record seen at that instant changes
         meanwhile (moving the rest up by one), the missing anchor shows it and the instant is re-read.
         """
-        cursor, seen, offset = since, set[str](), 0  # seen: keys yielded at `cursor`; offset: rows consumed in `ge cursor`
+        cursor, seen, offset = (
+            since,
+            set[str](),
+            0,
+        )  # seen: keys yielded at `cursor`; offset: rows consumed in `ge cursor`
         cursor_at = moment(since)
         fruitless = 0  # requests in a row that brought nothing new
         while True:
@@ -192,9 +241,11 @@ class GPClient:
     def _fruitless(resource: str, count: int) -> int:
         if count >= MAX_FRUITLESS_PAGES:
             raise GPShapeError(
-                f"the pages of {resource}", "each page to continue where the last one ended ($skip)",
+                f"the pages of {resource}",
+                "each page to continue where the last one ended ($skip)",
                 f"the same records again {count} times in a row (the server seems to ignore $skip, so the "
-                "list cannot be read to its end)")
+                "list cannot be read to its end)",
+            )
         return count
 
     def _check_stamps(self, resource: str, rows: list[dict[str, Any]], top: int) -> None:
@@ -204,11 +255,16 @@ class GPClient:
             return
         stamps = [moment(r.get(rm.MODIFIED)) for r in rows if isinstance(r, dict)]
         if stamps and all(s is not None and s.time() == dt.time(0) for s in stamps):
-            raise GPShapeError(f"ModifiedDate of {resource}", "a date and time",
-                               f"dates only ({len(stamps)} records all at 00:00:00); set modified_precision "
-                               "to 'day' so changes made later in a day are not missed")
+            raise GPShapeError(
+                f"ModifiedDate of {resource}",
+                "a date and time",
+                f"dates only ({len(stamps)} records all at 00:00:00); set modified_precision "
+                "to 'day' so changes made later in a day are not missed",
+            )
 
-    def _page(self, resource: str, extra: list[str], since: str | None, skip: int, top: int) -> list[dict[str, Any]]:
+    def _page(
+        self, resource: str, extra: list[str], since: str | None, skip: int, top: int
+    ) -> list[dict[str, Any]]:
         clauses = ([rm.MODIFIED_SINCE.format(stamp=since)] if since else []) + extra
         params: dict[str, Any] = {rm.ORDERBY: rm.STABLE_ORDER, rm.TOP: top, rm.SKIP: skip}
         if clauses:
@@ -220,8 +276,11 @@ class GPClient:
         envelope = self.shape.envelope
         if envelope:
             if not isinstance(answer, dict) or envelope not in answer:
-                raise GPShapeError(f"the list {resource}", f"a JSON object with the records under '{envelope}'",
-                                   describe(answer))
+                raise GPShapeError(
+                    f"the list {resource}",
+                    f"a JSON object with the records under '{envelope}'",
+                    describe(answer),
+                )
             rows = answer[envelope]
         else:
             rows = answer
@@ -235,7 +294,9 @@ class GPClient:
         envelope = self.shape.record_envelope
         if envelope:
             if not isinstance(answer, dict) or envelope not in answer:
-                raise GPShapeError(what, f"a JSON object with the record under '{envelope}'", describe(answer))
+                raise GPShapeError(
+                    what, f"a JSON object with the record under '{envelope}'", describe(answer)
+                )
             answer = answer[envelope]
         return _record(answer, what)
 
@@ -266,9 +327,19 @@ class GPClient:
         """Change a vendor; `fields` use Part B names (see resource_map.Vendor / Address)."""
         self.http.request("PATCH", _keyed(rm.VENDORS, vendor_id), body=fields)
 
-    def create_payment(self, payment_number: str, vendor_id: str, checkbook_id: str, method: str,
-                       document_number: str, date: dt.date, amount: Decimal, apply_to: list[tuple[str, Decimal]],
-                       batch: str, card_name: str = "") -> GPPayment:
+    def create_payment(
+        self,
+        payment_number: str,
+        vendor_id: str,
+        checkbook_id: str,
+        method: str,
+        document_number: str,
+        date: dt.date,
+        amount: Decimal,
+        apply_to: list[tuple[str, Decimal]],
+        batch: str,
+        card_name: str = "",
+    ) -> GPPayment:
         """A manual payment applied to vouchers when its batch posts.
 
         A payment number GP already has raises GPError(code="duplicate"): look it up with
@@ -278,11 +349,18 @@ class GPClient:
         """
         p = rm.Payment
         body = {
-            rm.KEY: {rm.KEY_ID: payment_number}, p.VENDOR: {rm.KEY_ID: vendor_id},
-            p.CHECKBOOK: {rm.KEY_ID: checkbook_id}, p.METHOD: self.shape.payment_method_out(method), p.DOCUMENT_NUMBER: document_number,
-            p.DATE: date.isoformat(), p.AMOUNT: {rm.MONEY_VALUE: Decimal(amount)}, p.BATCH: {rm.KEY_ID: batch},
-            p.APPLY_TO: [{p.APPLY_VOUCHER: {rm.KEY_ID: v}, p.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(a)}}
-                         for v, a in apply_to],
+            rm.KEY: {rm.KEY_ID: payment_number},
+            p.VENDOR: {rm.KEY_ID: vendor_id},
+            p.CHECKBOOK: {rm.KEY_ID: checkbook_id},
+            p.METHOD: self.shape.payment_method_out(method),
+            p.DOCUMENT_NUMBER: document_number,
+            p.DATE: date.isoformat(),
+            p.AMOUNT: {rm.MONEY_VALUE: Decimal(amount)},
+            p.BATCH: {rm.KEY_ID: batch},
+            p.APPLY_TO: [
+                {p.APPLY_VOUCHER: {rm.KEY_ID: v}, p.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(a)}}
+                for v, a in apply_to
+            ],
         }
         if card_name:
             body[p.CARD_NAME] = card_name
@@ -293,14 +371,21 @@ class GPClient:
         raw = self._get_one(rm.PAYABLES_APPLIES, key)
         return GPApply.from_gp(_record(raw, "a payables apply")) if raw else None
 
-    def create_apply(self, key: str, credit_voucher: str, apply_to: list[tuple[str, Decimal]],
-                     date: dt.date) -> GPApply:
+    def create_apply(
+        self, key: str, credit_voucher: str, apply_to: list[tuple[str, Decimal]], date: dt.date
+    ) -> GPApply:
         """Apply a posted credit memo / return to vouchers (modelled resource, resource_map.PAYABLES_APPLIES).
         A key GP has raises GPError(code="duplicate"): look it up with `get_apply` to reconcile."""
         a = rm.Apply
-        body = {rm.KEY: {rm.KEY_ID: key}, a.CREDIT: {rm.KEY_ID: credit_voucher}, a.DATE: date.isoformat(),
-                a.APPLY_TO: [{a.APPLY_VOUCHER: {rm.KEY_ID: v}, a.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(x)}}
-                             for v, x in apply_to]}
+        body = {
+            rm.KEY: {rm.KEY_ID: key},
+            a.CREDIT: {rm.KEY_ID: credit_voucher},
+            a.DATE: date.isoformat(),
+            a.APPLY_TO: [
+                {a.APPLY_VOUCHER: {rm.KEY_ID: v}, a.APPLY_AMOUNT: {rm.MONEY_VALUE: Decimal(x)}}
+                for v, x in apply_to
+            ],
+        }
         answer = self.http.request("POST", rm.PAYABLES_APPLIES, body=body)
         return GPApply.from_gp(_record(self.unwrap_one(f"the new apply {key}", answer), "a payables apply"))
 
@@ -339,13 +424,13 @@ def explain(error: GPError, http: GPHttp) -> str:
     sentences = {
         "auth": f"GP refused the password for {http.account}: check the domain, user name and password.",
         "forbidden": f"The Windows account {http.account} signs in, but is not mapped to a GP user with "
-                     f"access to company '{http.company}'.",
+        f"access to company '{http.company}'.",
         "company_not_found": f"GP has no company named '{http.company}': enter the display name exactly as GP shows it.",
         "tenant_not_found": f"GP has no tenant named '{http.tenant}' (a single-tenant install uses DefaultTenant).",
         "tls": "The GP server's certificate is not trusted: upload its CA bundle (PEM) on this connection.",
         "unreachable": f"The GP server at {http.host} cannot be reached: check the URL, port and firewall.",
         "timeout": f"The GP server at {http.host} did not answer within {http.timeout:g} seconds: it may be "
-                   "starting up, so try again or raise the timeout.",
+        "starting up, so try again or raise the timeout.",
     }
     return sentences.get(error.code or "", error.message)
 

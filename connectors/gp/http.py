@@ -37,8 +37,16 @@ class GPError(Exception):
     bad_response, http. `gp_code` and `log_id` are GP's own, when it sent an error body.
     """
 
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None, code: str | None = None,
-                 gp_code: str | None = None, log_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        code: str | None = None,
+        gp_code: str | None = None,
+        log_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message, self.retryable, self.status, self.code = message, retryable, status, code
         self.gp_code, self.log_id = gp_code, log_id
@@ -60,30 +68,58 @@ class GPHttp:
     """One GP connection's session. NTLM authenticates the TCP connection, so the session is kept."""
 
     def __init__(
-        self, base_url: str, tenant: str, company: str, account: str, password: str, *,
-        auth_mode: str = "ntlm", verify_tls: bool = True, ca_bundle_pem: str = "", timeout: float = 60.0,
-        max_tries: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+        self,
+        base_url: str,
+        tenant: str,
+        company: str,
+        account: str,
+        password: str,
+        *,
+        auth_mode: str = "ntlm",
+        verify_tls: bool = True,
+        ca_bundle_pem: str = "",
+        timeout: float = 60.0,
+        max_tries: int = 3,
+        backoff_seconds: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
         adapter: requests.adapters.BaseAdapter | None = None,
     ) -> None:
-        self.base_url, self.tenant, self.company, self.account = base_url.rstrip("/"), tenant, company, account
-        self.timeout, self.max_tries, self.backoff_seconds, self.sleep = timeout, max_tries, backoff_seconds, sleep
+        self.base_url, self.tenant, self.company, self.account = (
+            base_url.rstrip("/"),
+            tenant,
+            company,
+            account,
+        )
+        self.timeout, self.max_tries, self.backoff_seconds, self.sleep = (
+            timeout,
+            max_tries,
+            backoff_seconds,
+            sleep,
+        )
         self.session = requests.Session()
-        self.session.auth = HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
+        self.session.auth = (
+            HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
+        )
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
         self.relayed = adapter is not None
         if adapter is not None:  # through a GP agent: the agent signs in to GP, nothing goes on the wire here
             self.session.auth = None
             self.session.mount(self.base_url, adapter)
-            self.session.trust_env = False  # no proxy, .netrc or CA bundle applies; requests reads them per call
+            self.session.trust_env = (
+                False  # no proxy, .netrc or CA bundle applies; requests reads them per call
+            )
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
-        self.verify: bool | str = self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
+        self.verify: bool | str = (
+            self._ca_path(ca_bundle_pem) if verify_tls and ca_bundle_pem.strip() else verify_tls
+        )
         # Set by a read-only context (preview, drift): every request but a read is refused before it leaves.
         self.read_only = False
         self.request_count = 0  # calls made (each retry counts); NTLM handshake legs are in wire_count
         self.wire_count = 0
         self.company_root = f"{self.base_url}/" + rm.COMPANY_ROOT.format(
-            tenant=quote(tenant, safe=""), company=quote(company, safe=""))
+            tenant=quote(tenant, safe=""), company=quote(company, safe="")
+        )
 
     def _ca_path(self, pem: str) -> str:
         fd, path = tempfile.mkstemp(prefix="gp-ca-", suffix=".pem")
@@ -105,8 +141,16 @@ class GPHttp:
     def host(self) -> str:
         return urlsplit(self.base_url).netloc
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-                headers: dict[str, str] | None = None, tries: int | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        tries: int | None = None,
+    ) -> Any:
         """Call GP and return the parsed JSON (Decimal numbers), or None for an empty answer.
 
         POST is not idempotent: it is retried only when GP surely did nothing (locked, unavailable,
@@ -114,8 +158,11 @@ class GPHttp:
         the caller to reconcile first.
         """
         if self.read_only and method.upper() != "GET":
-            raise GPError(f"A preview or drift report only reads: it refused to {method.upper()} {path} in GP.",
-                          retryable=False, code="read_only")
+            raise GPError(
+                f"A preview or drift report only reads: it refused to {method.upper()} {path} in GP.",
+                retryable=False,
+                code="read_only",
+            )
         tries = tries or self.max_tries
         for attempt in range(1, tries + 1):
             try:
@@ -124,7 +171,15 @@ class GPHttp:
                 if not self._should_retry(method, error) or attempt >= tries:
                     raise
                 delay = self.backoff_seconds * 2 ** (attempt - 1)
-                log.info("GP %s %s failed (%s); try %d of %d in %.1fs", method, path, error.code, attempt + 1, tries, delay)
+                log.info(
+                    "GP %s %s failed (%s); try %d of %d in %.1fs",
+                    method,
+                    path,
+                    error.code,
+                    attempt + 1,
+                    tries,
+                    delay,
+                )
                 self.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -136,8 +191,9 @@ class GPHttp:
             return error.code in ("locked", "unreachable") or error.status == 503
         return True
 
-    def _once(self, method: str, path: str, params: dict[str, Any] | None, body: Any,
-              headers: dict[str, str] | None) -> Any:
+    def _once(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, headers: dict[str, str] | None
+    ) -> Any:
         url = path if path.startswith("http") else self.company_root + path
         data = None if body is None else dumps(body)
         send_headers = dict(headers or {})
@@ -145,18 +201,32 @@ class GPHttp:
             send_headers["Content-Type"] = "application/json"
         self.request_count += 1
         try:
-            response = self.session.request(method, url, params=params, data=data, headers=send_headers,
-                                            timeout=(min(10.0, self.timeout), self.timeout), verify=self.verify)
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=send_headers,
+                timeout=(min(10.0, self.timeout), self.timeout),
+                verify=self.verify,
+            )
         except RelayFailure as exc:
             raise GPError(exc.message, retryable=exc.retryable, code=exc.code) from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc) from None
         except requests.exceptions.ConnectTimeout:
-            raise GPError(f"The GP server at {self.host} did not accept a connection within "
-                          f"{min(10.0, self.timeout):g} seconds.", retryable=True, code="unreachable") from None
+            raise GPError(
+                f"The GP server at {self.host} did not accept a connection within "
+                f"{min(10.0, self.timeout):g} seconds.",
+                retryable=True,
+                code="unreachable",
+            ) from None
         except requests.exceptions.Timeout:
-            raise GPError(f"The GP server at {self.host} did not answer within {self.timeout:g} seconds.",
-                          retryable=True, code="timeout") from None
+            raise GPError(
+                f"The GP server at {self.host} did not answer within {self.timeout:g} seconds.",
+                retryable=True,
+                code="timeout",
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             raise self._connection_error(exc) from None
         self.wire_count += 1 + len(response.history)
@@ -168,25 +238,44 @@ class GPHttp:
         try:
             return json.loads(response.content, parse_float=Decimal)
         except ValueError:
-            raise GPError(f"GP answered {method} {path} with something that is not JSON.",
-                          retryable=False, status=response.status_code, code="bad_response") from None
+            raise GPError(
+                f"GP answered {method} {path} with something that is not JSON.",
+                retryable=False,
+                status=response.status_code,
+                code="bad_response",
+            ) from None
 
     def _tls_error(self, exc: Exception) -> GPError:
         reason = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
             detail = "hostname mismatch" if "match" in reason.lower() else "not trusted"
-            return GPError(f"The GP server's TLS certificate is {detail}; upload the server's CA bundle (PEM) "
-                           "on the GP connection, or fix the host name.", retryable=False, code="tls")
-        return GPError(f"The TLS handshake with {self.host} failed; check that the URL's scheme and port are right.",
-                       retryable=False, code="tls")
+            return GPError(
+                f"The GP server's TLS certificate is {detail}; upload the server's CA bundle (PEM) "
+                "on the GP connection, or fix the host name.",
+                retryable=False,
+                code="tls",
+            )
+        return GPError(
+            f"The TLS handshake with {self.host} failed; check that the URL's scheme and port are right.",
+            retryable=False,
+            code="tls",
+        )
 
     def _connection_error(self, exc: Exception) -> GPError:
         reason = str(exc)
-        if any(s in reason for s in ("Connection aborted", "reset by peer", "RemoteDisconnected", "BrokenPipe")):
-            return GPError(f"The connection to the GP server at {self.host} was dropped mid-request.",
-                           retryable=True, code="reset")
-        return GPError(f"The GP server at {self.host} cannot be reached; check the address, port and firewall.",
-                       retryable=True, code="unreachable")
+        if any(
+            s in reason for s in ("Connection aborted", "reset by peer", "RemoteDisconnected", "BrokenPipe")
+        ):
+            return GPError(
+                f"The connection to the GP server at {self.host} was dropped mid-request.",
+                retryable=True,
+                code="reset",
+            )
+        return GPError(
+            f"The GP server at {self.host} cannot be reached; check the address, port and firewall.",
+            retryable=True,
+            code="unreachable",
+        )
 
 
 def refuse_unsafe_address(url: str) -> None:
@@ -196,8 +285,12 @@ def refuse_unsafe_address(url: str) -> None:
 
     problem = address_problem(url or "")
     if problem:
-        raise GPError(f"The GP connection's address {url!r} cannot be used: {problem} A connector admin "
-                      "corrects it on the GP connection.", retryable=False, code="address")
+        raise GPError(
+            f"The GP connection's address {url!r} cannot be used: {problem} A connector admin "
+            "corrects it on the GP connection.",
+            retryable=False,
+            code="address",
+        )
 
 
 def error_from_response(response: requests.Response, account: str, company: str, tenant: str) -> GPError:
@@ -206,22 +299,36 @@ def error_from_response(response: requests.Response, account: str, company: str,
     gp_code = gp_message = log_id = None
     try:
         err = response.json().get(rm.ERROR) or {}
-        gp_code, gp_message, log_id = err.get(rm.ERROR_CODE), err.get(rm.ERROR_MESSAGE), err.get(rm.ERROR_LOG_ID)
+        gp_code, gp_message, log_id = (
+            err.get(rm.ERROR_CODE),
+            err.get(rm.ERROR_MESSAGE),
+            err.get(rm.ERROR_LOG_ID),
+        )
     except (ValueError, AttributeError):
         pass
     said = f" GP said: {gp_message}" if gp_message else ""
 
     def error(message: str, retryable: bool, code: str) -> GPError:
-        return GPError(message + said, retryable=retryable, status=status, code=code, gp_code=gp_code, log_id=log_id)
+        return GPError(
+            message + said, retryable=retryable, status=status, code=code, gp_code=gp_code, log_id=log_id
+        )
 
     if status == 401:
-        return error(f"GP refused the Windows account {account}: the user name or password is wrong.", False, "auth")
+        return error(
+            f"GP refused the Windows account {account}: the user name or password is wrong.", False, "auth"
+        )
     if status == 403:
-        return error(f"The Windows account {account} is not mapped to a GP user with access to company "
-                     f"'{company}'.", False, "forbidden")
+        return error(
+            f"The Windows account {account} is not mapped to a GP user with access to company '{company}'.",
+            False,
+            "forbidden",
+        )
     if status == 404 and gp_code == rm.CODE_COMPANY_NOT_FOUND:
-        return error(f"GP has no company named '{company}'; use the display name exactly as GP shows it.",
-                     False, "company_not_found")
+        return error(
+            f"GP has no company named '{company}'; use the display name exactly as GP shows it.",
+            False,
+            "company_not_found",
+        )
     if status == 404 and gp_code == rm.CODE_TENANT_NOT_FOUND:
         return error(f"GP has no tenant named '{tenant}'.", False, "tenant_not_found")
     if status == 404:
@@ -231,7 +338,9 @@ def error_from_response(response: requests.Response, account: str, company: str,
     if status == 409 and gp_code == rm.CODE_POSTED:
         return error("The document is posted in GP and cannot be changed.", False, "posted")
     if status == 409:
-        return error("The record is locked in GP (being edited or posted); try again shortly.", True, "locked")
+        return error(
+            "The record is locked in GP (being edited or posted); try again shortly.", True, "locked"
+        )
     if status >= 500:
         return error(f"GP answered with a server error ({status}); try again later.", True, "server")
     if status == 400 or status == 422:

@@ -74,19 +74,34 @@ class GPVendor:
         v, a = rm.Vendor, rm.Address
         addresses = {text(x.get(rm.KEY)): x for x in r.get(v.ADDRESSES) or []}
         # Payments go to the remit-to address; fall back to the default one, then to any.
-        address: Raw = (addresses.get(text(r.get(v.REMIT_TO_ADDRESS))) or addresses.get(text(r.get(v.DEFAULT_ADDRESS)))
-                   or next(iter(addresses.values()), {}))
+        address: Raw = (
+            addresses.get(text(r.get(v.REMIT_TO_ADDRESS)))
+            or addresses.get(text(r.get(v.DEFAULT_ADDRESS)))
+            or next(iter(addresses.values()), {})
+        )
         default = addresses.get(text(r.get(v.DEFAULT_ADDRESS))) or address
         return cls(
-            vendor_id=text(r.get(rm.KEY)), name=text(r.get(v.NAME)), short_name=text(r.get(v.SHORT_NAME)),
-            check_name=text(r.get(v.CHECK_NAME)), status=text(r.get(v.STATUS)), is_on_hold=bool(r.get(v.ON_HOLD)),
-            tax_id=text(r.get(v.TAX_ID)), email=text(address.get(a.EMAIL)) or text(default.get(a.EMAIL)),
+            vendor_id=text(r.get(rm.KEY)),
+            name=text(r.get(v.NAME)),
+            short_name=text(r.get(v.SHORT_NAME)),
+            check_name=text(r.get(v.CHECK_NAME)),
+            status=text(r.get(v.STATUS)),
+            is_on_hold=bool(r.get(v.ON_HOLD)),
+            tax_id=text(r.get(v.TAX_ID)),
+            email=text(address.get(a.EMAIL)) or text(default.get(a.EMAIL)),
             phone=text(address.get(a.PHONE)) or text(default.get(a.PHONE)),
-            line1=text(address.get(a.LINE1)), line2=text(address.get(a.LINE2)), line3=text(address.get(a.LINE3)),
-            city=text(address.get(a.CITY)), state=text(address.get(a.STATE)),
-            postal_code=text(address.get(a.POSTAL_CODE)), country=text(address.get(a.COUNTRY)),
-            class_id=text(r.get(v.CLASS)), payment_terms=text(r.get(v.TERMS)),
-            created_date=moment(r.get(rm.CREATED)), modified_date=moment(r.get(rm.MODIFIED)), raw=r,
+            line1=text(address.get(a.LINE1)),
+            line2=text(address.get(a.LINE2)),
+            line3=text(address.get(a.LINE3)),
+            city=text(address.get(a.CITY)),
+            state=text(address.get(a.STATE)),
+            postal_code=text(address.get(a.POSTAL_CODE)),
+            country=text(address.get(a.COUNTRY)),
+            class_id=text(r.get(v.CLASS)),
+            payment_terms=text(r.get(v.TERMS)),
+            created_date=moment(r.get(rm.CREATED)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+            raw=r,
         )
 
 
@@ -101,8 +116,13 @@ class GPDistribution:
     @classmethod
     def from_gp(cls, r: Raw) -> GPDistribution:
         d = rm.Distribution
-        return cls(account=text(r.get(d.ACCOUNT)), type=text(r.get(d.TYPE)), debit=amount(r.get(d.DEBIT)),
-                   credit=amount(r.get(d.CREDIT)), reference=text(r.get(d.REFERENCE)))
+        return cls(
+            account=text(r.get(d.ACCOUNT)),
+            type=text(r.get(d.TYPE)),
+            debit=amount(r.get(d.DEBIT)),
+            credit=amount(r.get(d.CREDIT)),
+            reference=text(r.get(d.REFERENCE)),
+        )
 
 
 @dataclass(frozen=True)
@@ -143,19 +163,37 @@ class GPInvoice:
         i = rm.Invoice
         doc = r.get(i.DOCUMENT_AMOUNT)
         digits = r.get(i.DIGITS) or (doc.get(rm.MONEY_DIGITS) if isinstance(doc, dict) else None) or 2
-        currency = text(r.get(i.CURRENCY)) or (text(doc.get(rm.MONEY_CURRENCY)) if isinstance(doc, dict) else "")
+        currency = text(r.get(i.CURRENCY)) or (
+            text(doc.get(rm.MONEY_CURRENCY)) if isinstance(doc, dict) else ""
+        )
         return cls(
-            voucher=text(r.get(rm.KEY)), vendor_id=text(r.get(i.VENDOR)), document_type=text(r.get(i.DOCUMENT_TYPE)),
-            invoice_number=text(r.get(i.DOCUMENT_NUMBER)), description=text(r.get(i.DESCRIPTION)),
-            date=day(r.get(i.DATE)), due_date=day(r.get(i.DUE_DATE)), posting_date=day(r.get(i.POSTING_DATE)),
-            batch=text(r.get(i.BATCH)), po_number=text(r.get(i.PO_NUMBER)), purchases=amount(r.get(i.PURCHASES)),
-            trade_discount=amount(r.get(i.TRADE_DISCOUNT)), freight=amount(r.get(i.FREIGHT)),
-            misc=amount(r.get(i.MISC)), tax=amount(r.get(i.TAX)), document_amount=amount(doc),
-            remaining=amount(r.get(i.REMAINING)), currency=currency or "USD", decimal_digits=int(digits),
-            state=text(r.get(i.STATE)), workflow_status=text(r.get(i.WORKFLOW)), is_on_hold=bool(r.get(i.ON_HOLD)),
+            voucher=text(r.get(rm.KEY)),
+            vendor_id=text(r.get(i.VENDOR)),
+            document_type=text(r.get(i.DOCUMENT_TYPE)),
+            invoice_number=text(r.get(i.DOCUMENT_NUMBER)),
+            description=text(r.get(i.DESCRIPTION)),
+            date=day(r.get(i.DATE)),
+            due_date=day(r.get(i.DUE_DATE)),
+            posting_date=day(r.get(i.POSTING_DATE)),
+            batch=text(r.get(i.BATCH)),
+            po_number=text(r.get(i.PO_NUMBER)),
+            purchases=amount(r.get(i.PURCHASES)),
+            trade_discount=amount(r.get(i.TRADE_DISCOUNT)),
+            freight=amount(r.get(i.FREIGHT)),
+            misc=amount(r.get(i.MISC)),
+            tax=amount(r.get(i.TAX)),
+            document_amount=amount(doc),
+            remaining=amount(r.get(i.REMAINING)),
+            currency=currency or "USD",
+            decimal_digits=int(digits),
+            state=text(r.get(i.STATE)),
+            workflow_status=text(r.get(i.WORKFLOW)),
+            is_on_hold=bool(r.get(i.ON_HOLD)),
             is_voided=bool(r.get(i.VOIDED)),
             distributions=tuple(GPDistribution.from_gp(d) for d in r.get(i.DISTRIBUTIONS) or []),
-            created_date=moment(r.get(rm.CREATED)), modified_date=moment(r.get(rm.MODIFIED)), raw=r,
+            created_date=moment(r.get(rm.CREATED)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+            raw=r,
             hold_known=r.get(i.ON_HOLD, False) is not None,
         )
 
@@ -180,11 +218,21 @@ class GPPayment:
     def from_gp(cls, r: Raw) -> GPPayment:
         p = rm.Payment
         return cls(
-            payment_number=text(r.get(rm.KEY)), vendor_id=text(r.get(p.VENDOR)), checkbook_id=text(r.get(p.CHECKBOOK)),
-            method=text(r.get(p.METHOD)), document_number=text(r.get(p.DOCUMENT_NUMBER)), date=day(r.get(p.DATE)),
-            amount=amount(r.get(p.AMOUNT)), batch=text(r.get(p.BATCH)), state=text(r.get(p.STATE)),
-            apply_to=tuple((text(a.get(p.APPLY_VOUCHER)), amount(a.get(p.APPLY_AMOUNT))) for a in r.get(p.APPLY_TO) or []),
-            created_date=moment(r.get(rm.CREATED)), modified_date=moment(r.get(rm.MODIFIED)), raw=r,
+            payment_number=text(r.get(rm.KEY)),
+            vendor_id=text(r.get(p.VENDOR)),
+            checkbook_id=text(r.get(p.CHECKBOOK)),
+            method=text(r.get(p.METHOD)),
+            document_number=text(r.get(p.DOCUMENT_NUMBER)),
+            date=day(r.get(p.DATE)),
+            amount=amount(r.get(p.AMOUNT)),
+            batch=text(r.get(p.BATCH)),
+            state=text(r.get(p.STATE)),
+            apply_to=tuple(
+                (text(a.get(p.APPLY_VOUCHER)), amount(a.get(p.APPLY_AMOUNT))) for a in r.get(p.APPLY_TO) or []
+            ),
+            created_date=moment(r.get(rm.CREATED)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+            raw=r,
         )
 
 
@@ -202,10 +250,16 @@ class GPApply:
     @classmethod
     def from_gp(cls, r: Raw) -> GPApply:
         a = rm.Apply
-        return cls(key=text(r.get(rm.KEY)), vendor_id=text(r.get(a.VENDOR)), credit_voucher=text(r.get(a.CREDIT)),
-                   amount=amount(r.get(a.AMOUNT)),
-                   apply_to=tuple((text(x.get(a.APPLY_VOUCHER)), amount(x.get(a.APPLY_AMOUNT)))
-                                  for x in r.get(a.APPLY_TO) or []), raw=r)
+        return cls(
+            key=text(r.get(rm.KEY)),
+            vendor_id=text(r.get(a.VENDOR)),
+            credit_voucher=text(r.get(a.CREDIT)),
+            amount=amount(r.get(a.AMOUNT)),
+            apply_to=tuple(
+                (text(x.get(a.APPLY_VOUCHER)), amount(x.get(a.APPLY_AMOUNT))) for x in r.get(a.APPLY_TO) or []
+            ),
+            raw=r,
+        )
 
 
 @dataclass(frozen=True)
@@ -224,9 +278,14 @@ class GPGLAccount:
     @classmethod
     def from_gp(cls, r: Raw) -> GPGLAccount:
         g = rm.GLAccount
-        return cls(account=text(r.get(rm.KEY)), description=text(r.get(g.DESCRIPTION)), category=text(r.get(g.CATEGORY)),
-                   is_active=bool(r.get(g.ACTIVE)), allow_entry=bool(r.get(g.ALLOW_ENTRY)),
-                   modified_date=moment(r.get(rm.MODIFIED)))
+        return cls(
+            account=text(r.get(rm.KEY)),
+            description=text(r.get(g.DESCRIPTION)),
+            category=text(r.get(g.CATEGORY)),
+            is_active=bool(r.get(g.ACTIVE)),
+            allow_entry=bool(r.get(g.ALLOW_ENTRY)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+        )
 
 
 @dataclass(frozen=True)
@@ -241,9 +300,14 @@ class GPCheckbook:
     @classmethod
     def from_gp(cls, r: Raw) -> GPCheckbook:
         c = rm.Checkbook
-        return cls(checkbook_id=text(r.get(rm.KEY)), description=text(r.get(c.DESCRIPTION)),
-                   bank_last4=text(r.get(c.LAST4)), currency=text(r.get(c.CURRENCY)),
-                   is_inactive=bool(r.get(c.INACTIVE)), modified_date=moment(r.get(rm.MODIFIED)))
+        return cls(
+            checkbook_id=text(r.get(rm.KEY)),
+            description=text(r.get(c.DESCRIPTION)),
+            bank_last4=text(r.get(c.LAST4)),
+            currency=text(r.get(c.CURRENCY)),
+            is_inactive=bool(r.get(c.INACTIVE)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+        )
 
 
 @dataclass(frozen=True)
@@ -259,5 +323,12 @@ class GPPurchaseOrder:
     @classmethod
     def from_gp(cls, r: Raw) -> GPPurchaseOrder:
         o = rm.PurchaseOrder
-        return cls(po_number=text(r.get(rm.KEY)), vendor_id=text(r.get(o.VENDOR)), status=text(r.get(o.STATUS)),
-                   date=day(r.get(o.DATE)), total=amount(r.get(o.TOTAL)), modified_date=moment(r.get(rm.MODIFIED)), raw=r)
+        return cls(
+            po_number=text(r.get(rm.KEY)),
+            vendor_id=text(r.get(o.VENDOR)),
+            status=text(r.get(o.STATUS)),
+            date=day(r.get(o.DATE)),
+            total=amount(r.get(o.TOTAL)),
+            modified_date=moment(r.get(rm.MODIFIED)),
+            raw=r,
+        )

@@ -66,7 +66,14 @@ class Vendor:
 
 class Address:
     CONTACT, LINE1, LINE2, LINE3 = "ContactPerson", "Line1", "Line2", "Line3"
-    CITY, STATE, POSTAL_CODE, COUNTRY, PHONE, EMAIL = "City", "State", "PostalCode", "CountryCode", "Phone1", "Email"
+    CITY, STATE, POSTAL_CODE, COUNTRY, PHONE, EMAIL = (
+        "City",
+        "State",
+        "PostalCode",
+        "CountryCode",
+        "Phone1",
+        "Email",
+    )
 
 
 class Invoice:
@@ -74,17 +81,33 @@ class Invoice:
     DESCRIPTION, DATE, DUE_DATE, POSTING_DATE = "Description", "Date", "DueDate", "PostingDate"
     BATCH, PO_NUMBER, CURRENCY, DIGITS = "BatchKey", "PONumber", "CurrencyKey", "DecimalDigits"
     PURCHASES, TRADE_DISCOUNT, FREIGHT = "PurchasesAmount", "TradeDiscountAmount", "FreightAmount"
-    MISC, TAX, DOCUMENT_AMOUNT, REMAINING = "MiscellaneousAmount", "TaxAmount", "DocumentAmount", "CurrentTransactionAmount"
+    MISC, TAX, DOCUMENT_AMOUNT, REMAINING = (
+        "MiscellaneousAmount",
+        "TaxAmount",
+        "DocumentAmount",
+        "CurrentTransactionAmount",
+    )
     STATE, WORKFLOW, ON_HOLD, VOIDED = "TransactionState", "WorkflowStatus", "IsOnHold", "IsVoided"
     DISTRIBUTIONS = "Distributions"
 
 
 class Distribution:
-    ACCOUNT, TYPE, DEBIT, CREDIT, REFERENCE = "GLAccountKey", "DistributionType", "DebitAmount", "CreditAmount", "Reference"
+    ACCOUNT, TYPE, DEBIT, CREDIT, REFERENCE = (
+        "GLAccountKey",
+        "DistributionType",
+        "DebitAmount",
+        "CreditAmount",
+        "Reference",
+    )
 
 
 class Payment:
-    VENDOR, CHECKBOOK, METHOD, DOCUMENT_NUMBER = "VendorKey", "CheckbookKey", "PaymentMethod", "DocumentNumber"
+    VENDOR, CHECKBOOK, METHOD, DOCUMENT_NUMBER = (
+        "VendorKey",
+        "CheckbookKey",
+        "PaymentMethod",
+        "DocumentNumber",
+    )
     DATE, AMOUNT, BATCH, STATE, APPLY_TO = "Date", "Amount", "BatchKey", "TransactionState", "ApplyTo"
     APPLY_VOUCHER, APPLY_AMOUNT = "VoucherKey", "Amount"
     CARD_NAME = "CardName"  # GP's Credit Card Setup name; required when METHOD is CreditCard
@@ -137,12 +160,33 @@ PRECISION_TIME, PRECISION_DAY = "time", "day"
 VENDOR_STATUS_WORDS = ("Active", "Inactive", "Temporary")
 # GP's PM distribution types (DISTTYPE): the names Part B uses and GP's own numbers for them.
 DISTRIBUTION_TYPES = {
-    "Cash": "Cash", "Payable": "Payable", "Discount": "Discount", "Misc": "Misc", "Freight": "Freight",
-    "Tax": "Tax", "Purchase": "Purchase", "Other": "Other",
-    "1": "Cash", "2": "Payable", "3": "DiscountAvailable", "4": "DiscountTaken", "5": "FinanceCharge",
-    "6": "Purchase", "7": "Discount", "8": "Misc", "9": "Freight", "10": "Tax", "11": "Writeoff",
-    "12": "Other", "13": "GSTDiscount", "14": "PPSAmount", "16": "Round", "17": "RealizedGain",
-    "18": "RealizedLoss", "19": "DueTo", "20": "DueFrom",
+    "Cash": "Cash",
+    "Payable": "Payable",
+    "Discount": "Discount",
+    "Misc": "Misc",
+    "Freight": "Freight",
+    "Tax": "Tax",
+    "Purchase": "Purchase",
+    "Other": "Other",
+    "1": "Cash",
+    "2": "Payable",
+    "3": "DiscountAvailable",
+    "4": "DiscountTaken",
+    "5": "FinanceCharge",
+    "6": "Purchase",
+    "7": "Discount",
+    "8": "Misc",
+    "9": "Freight",
+    "10": "Tax",
+    "11": "Writeoff",
+    "12": "Other",
+    "13": "GSTDiscount",
+    "14": "PPSAmount",
+    "16": "Round",
+    "17": "RealizedGain",
+    "18": "RealizedLoss",
+    "19": "DueTo",
+    "20": "DueFrom",
 }
 TRANSACTION_STATES = {"Work": "Work", "Open": "Open", "History": "History"}
 PAYMENT_METHODS = {"Check": "Check", "EFT": "EFT", "Cash": "Cash", "CreditCard": "CreditCard"}  # ours -> GP's
@@ -175,14 +219,16 @@ class Shape:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(overrides) - set(known))
         if unknown:
-            raise ValueError(f"Unknown GP resource map setting(s): {', '.join(unknown)}. Known: {', '.join(known)}.")
+            raise ValueError(
+                f"Unknown GP resource map setting(s): {', '.join(unknown)}. Known: {', '.join(known)}."
+            )
         base = cls()
         values: dict[str, Any] = {}
         for name, value in overrides.items():
             default = getattr(base, name)
             if isinstance(default, Mapping):
                 if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-                    raise ValueError(f"{name} must map what GP sends to a word, e.g. {{\"1\": \"Work\"}}.")
+                    raise ValueError(f'{name} must map what GP sends to a word, e.g. {{"1": "Work"}}.')
                 values[name] = {**default, **{str(k): v for k, v in value.items()}}
             elif not isinstance(value, str):
                 raise ValueError(f"{name} must be text, e.g. {default!r}.")
@@ -194,8 +240,10 @@ class Shape:
             raise ValueError(f"vendor_status_field is '{Vendor.STATUS}' or '{VENDOR_IS_ACTIVE}'.")
         resource = values.get("vendor_address_resource", "")
         if resource and not _RESOURCE_PATH.match(resource):
-            raise ValueError(f"vendor_address_resource is a GP resource path such as '{VENDOR_ADDRESS_RESOURCE}', "
-                             "or blank when addresses come inside the vendor.")
+            raise ValueError(
+                f"vendor_address_resource is a GP resource path such as '{VENDOR_ADDRESS_RESOURCE}', "
+                "or blank when addresses come inside the vendor."
+            )
         return cls(**values)
 
     @property
@@ -223,37 +271,64 @@ class Shape:
         a vendor without the field is an error, never a vendor without addresses."""
         field_name = Vendor.ADDRESSES if self.vendor_address_resource else self.vendor_addresses
         if field_name not in raw:
-            where = (f"the addresses read from {self.vendor_address_resource}" if self.vendor_address_resource
-                     else f"its addresses under '{field_name}'")
-            raise GPShapeError("a vendor", where, f"no '{field_name}' (fields: {', '.join(list(raw)[:8])}); GP may "
-                               f"list vendor addresses in a resource of their own (vendor_address_resource)",
-                               _record_key(raw))
-        if field_name != Vendor.ADDRESSES:  # the server names the field listing a vendor's addresses differently
+            where = (
+                f"the addresses read from {self.vendor_address_resource}"
+                if self.vendor_address_resource
+                else f"its addresses under '{field_name}'"
+            )
+            raise GPShapeError(
+                "a vendor",
+                where,
+                f"no '{field_name}' (fields: {', '.join(list(raw)[:8])}); GP may "
+                f"list vendor addresses in a resource of their own (vendor_address_resource)",
+                _record_key(raw),
+            )
+        if (
+            field_name != Vendor.ADDRESSES
+        ):  # the server names the field listing a vendor's addresses differently
             raw = {**raw, Vendor.ADDRESSES: raw[field_name] or []}
         if self.vendor_status_field == VENDOR_IS_ACTIVE:
             if VENDOR_IS_ACTIVE not in raw or not isinstance(raw[VENDOR_IS_ACTIVE], bool):
-                raise GPShapeError("a vendor", f"'{VENDOR_IS_ACTIVE}' true or false", _fields_of(raw, VENDOR_IS_ACTIVE),
-                                   _record_key(raw))
+                raise GPShapeError(
+                    "a vendor",
+                    f"'{VENDOR_IS_ACTIVE}' true or false",
+                    _fields_of(raw, VENDOR_IS_ACTIVE),
+                    _record_key(raw),
+                )
             return {**raw, Vendor.STATUS: "Active" if raw[VENDOR_IS_ACTIVE] else "Inactive"}
         if Vendor.STATUS not in raw:
-            raise GPShapeError("a vendor", f"a '{Vendor.STATUS}' field ({', '.join(self.vendor_statuses)})",
-                               _fields_of(raw, Vendor.STATUS), _record_key(raw))
+            raise GPShapeError(
+                "a vendor",
+                f"a '{Vendor.STATUS}' field ({', '.join(self.vendor_statuses)})",
+                _fields_of(raw, Vendor.STATUS),
+                _record_key(raw),
+            )
         word = self._word("vendor status", self.vendor_statuses, raw[Vendor.STATUS], raw)
         return {**raw, Vendor.STATUS: word}
 
     def invoice(self, raw: dict[str, Any]) -> dict[str, Any]:
         out = dict(raw)
         if Invoice.STATE in raw:
-            out[Invoice.STATE] = self._word("transaction state", self.transaction_states, raw[Invoice.STATE], raw)
+            out[Invoice.STATE] = self._word(
+                "transaction state", self.transaction_states, raw[Invoice.STATE], raw
+            )
         out[Invoice.DISTRIBUTIONS] = [
-            {**d, Distribution.TYPE: self._word("distribution type", self.distribution_types, d.get(Distribution.TYPE), raw)}
-            for d in raw.get(Invoice.DISTRIBUTIONS) or []]
+            {
+                **d,
+                Distribution.TYPE: self._word(
+                    "distribution type", self.distribution_types, d.get(Distribution.TYPE), raw
+                ),
+            }
+            for d in raw.get(Invoice.DISTRIBUTIONS) or []
+        ]
         return out
 
     def payment(self, raw: dict[str, Any]) -> dict[str, Any]:
         out = dict(raw)
         if Payment.STATE in raw:
-            out[Payment.STATE] = self._word("transaction state", self.transaction_states, raw[Payment.STATE], raw)
+            out[Payment.STATE] = self._word(
+                "transaction state", self.transaction_states, raw[Payment.STATE], raw
+            )
         if Payment.METHOD in raw:
             back = {gp: ours for ours, gp in self.payment_methods.items()}
             out[Payment.METHOD] = self._word("payment method", back, raw[Payment.METHOD], raw)
@@ -266,8 +341,12 @@ class Shape:
     def _word(what: str, vocabulary: Mapping[str, str], value: Any, raw: dict[str, Any]) -> str:
         said = "" if value is None else str(value).strip()
         if said not in vocabulary:
-            raise GPShapeError(f"a {what}", "one of " + ", ".join(sorted(set(vocabulary))),
-                               f"'{said}'" if said else "nothing", _record_key(raw))
+            raise GPShapeError(
+                f"a {what}",
+                "one of " + ", ".join(sorted(set(vocabulary))),
+                f"'{said}'" if said else "nothing",
+                _record_key(raw),
+            )
         return vocabulary[said]
 
 
@@ -288,9 +367,11 @@ class GPShapeError(Exception):
     def __init__(self, what: str, expected: str, came: str, key: str = "") -> None:
         where = f" (record {key})" if key else ""
         self.what, self.expected, self.came = what, expected, came
-        self.message = (f"GP answered differently from the resource map for {what}{where}: expected {expected}, "
-                        f"but GP sent {came}. Nothing was read as empty; set this connection's GP resource map "
-                        "(Connector admins) or run the fit check.")
+        self.message = (
+            f"GP answered differently from the resource map for {what}{where}: expected {expected}, "
+            f"but GP sent {came}. Nothing was read as empty; set this connection's GP resource map "
+            "(Connector admins) or run the fit check."
+        )
         super().__init__(self.message)
 
     def __str__(self) -> str:

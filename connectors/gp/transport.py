@@ -22,12 +22,16 @@ if TYPE_CHECKING:
     from .records import GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPVendor
 
 SBA, WEB_SERVICES, AUTO = "sba", "web_services", "auto"
-INTERFACES = ((SBA, "Service Based Architecture (REST, GP 2015 and later)"),
-              (WEB_SERVICES, "GP Web Services (SOAP, GP 2010 and later)"),
-              (AUTO, "Detect: SBA if present, else GP Web Services"))
+INTERFACES = (
+    (SBA, "Service Based Architecture (REST, GP 2015 and later)"),
+    (WEB_SERVICES, "GP Web Services (SOAP, GP 2010 and later)"),
+    (AUTO, "Detect: SBA if present, else GP Web Services"),
+)
 NO_PAYMENT_WRITE_BACK = "Payments cannot be written back over GP Web Services."
-HOLD_WAITS = ("It shows no invoice holds, so invoices wait in Needs attention until this tenant accepts sending "
-              "them without a hold check.")
+HOLD_WAITS = (
+    "It shows no invoice holds, so invoices wait in Needs attention until this tenant accepts sending "
+    "them without a hold check."
+)
 HOLD_SENT = "It shows no invoice holds; this tenant sends invoices without a hold check, held ones too."
 
 
@@ -36,17 +40,26 @@ class GPTransport(Protocol):
     writes_payments: bool
     reads_apply_lines: bool
 
-    def iter_vendors(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...) -> Iterator[GPVendor]: ...
-    def iter_invoices(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...,
-                      state: str | None = ...) -> Iterator[GPInvoice]: ...
-    def iter_payments(self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...,
-                      vendor_id: str | None = ...) -> Iterator[GPPayment]: ...
+    def iter_vendors(
+        self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...
+    ) -> Iterator[GPVendor]: ...
+    def iter_invoices(
+        self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ..., state: str | None = ...
+    ) -> Iterator[GPInvoice]: ...
+    def iter_payments(
+        self,
+        modified_since: dt.datetime | None = ...,
+        overlap: dt.timedelta = ...,
+        vendor_id: str | None = ...,
+    ) -> Iterator[GPPayment]: ...
     def iter_gl_accounts(self) -> Iterator[GPGLAccount]: ...
     def iter_checkbooks(self) -> Iterator[GPCheckbook]: ...
     def get_vendor(self, vendor_id: str) -> GPVendor | None: ...
     def get_invoice(self, voucher: str) -> GPInvoice | None: ...
     def get_payment(self, payment_number: str) -> GPPayment | None: ...
-    def get_apply(self, key: str) -> Any: ...  # a credit memo apply (modelled SBA resource; None over Web Services)
+    def get_apply(
+        self, key: str
+    ) -> Any: ...  # a credit memo apply (modelled SBA resource; None over Web Services)
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None: ...
     def test_connection(self) -> str | None: ...
     def close(self) -> None: ...
@@ -81,10 +94,15 @@ def diagnose(conn: GPConnection) -> tuple[str | None, str]:
     client = gp_client_for(conn)
     try:
         problem = client.test_connection()
-        note = "" if client.writes_payments else (
-            f"Connected over GP Web Services. {NO_PAYMENT_WRITE_BACK} Each BILL payment becomes a "
-            "'record in GP' task, with a manual-payments file to import in GP. "
-            + (HOLD_SENT if conn.tenant.send_without_hold_check else HOLD_WAITS))
+        note = (
+            ""
+            if client.writes_payments
+            else (
+                f"Connected over GP Web Services. {NO_PAYMENT_WRITE_BACK} Each BILL payment becomes a "
+                "'record in GP' task, with a manual-payments file to import in GP. "
+                + (HOLD_SENT if conn.tenant.send_without_hold_check else HOLD_WAITS)
+            )
+        )
         return problem, note
     except GPError as error:
         return error.message, ""

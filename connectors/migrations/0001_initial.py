@@ -7,67 +7,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Tenant',
+            name="Tenant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(help_text='Used in the webhook URL.', max_length=60, unique=True)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('poll_interval_minutes', models.PositiveIntegerField(default=15, help_text='How often GP (and BILL) are polled.', validators=[django.core.validators.MinValueValidator(1)])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(help_text="Used in the webhook URL.", max_length=60, unique=True)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "poll_interval_minutes",
+                    models.PositiveIntegerField(
+                        default=15,
+                        help_text="How often GP (and BILL) are polled.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='GPConnection',
+            name="GPConnection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('base_url', models.URLField(help_text='e.g. https://gp.example.local:443', verbose_name='SBA base URL')),
-                ('gp_tenant', models.CharField(default='DefaultTenant', max_length=100, verbose_name='GP tenant')),
-                ('company', models.CharField(help_text='As GP shows it, e.g. Fabrikam, Inc.', max_length=100, verbose_name='company display name')),
-                ('domain', models.CharField(max_length=100, verbose_name='Windows domain')),
-                ('username', models.CharField(max_length=100, verbose_name='user name')),
-                ('password', fernet_fields.fields.EncryptedTextField(blank=True)),
-                ('verify_tls', models.BooleanField(default=True, verbose_name='verify TLS certificate')),
-                ('ca_bundle_pem', models.TextField(blank=True, help_text='For a self-signed or internal-CA GP certificate.', verbose_name='CA bundle (PEM)')),
-                ('timeout_seconds', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1)])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tenant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='gp_connection', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "base_url",
+                    models.URLField(
+                        help_text="e.g. https://gp.example.local:443", verbose_name="SBA base URL"
+                    ),
+                ),
+                (
+                    "gp_tenant",
+                    models.CharField(default="DefaultTenant", max_length=100, verbose_name="GP tenant"),
+                ),
+                (
+                    "company",
+                    models.CharField(
+                        help_text="As GP shows it, e.g. Fabrikam, Inc.",
+                        max_length=100,
+                        verbose_name="company display name",
+                    ),
+                ),
+                ("domain", models.CharField(max_length=100, verbose_name="Windows domain")),
+                ("username", models.CharField(max_length=100, verbose_name="user name")),
+                ("password", fernet_fields.fields.EncryptedTextField(blank=True)),
+                ("verify_tls", models.BooleanField(default=True, verbose_name="verify TLS certificate")),
+                (
+                    "ca_bundle_pem",
+                    models.TextField(
+                        blank=True,
+                        help_text="For a self-signed or internal-CA GP certificate.",
+                        verbose_name="CA bundle (PEM)",
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveIntegerField(
+                        default=60, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tenant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="gp_connection",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'GP connection',
+                "verbose_name": "GP connection",
             },
         ),
         migrations.CreateModel(
-            name='BillConnection',
+            name="BillConnection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('api_base_url', models.URLField(default='https://gateway.stage.bill.com/connect', verbose_name='API base URL')),
-                ('webhook_api_base_url', models.URLField(default='https://gateway.stage.bill.com/connect-events', verbose_name='webhook API base URL')),
-                ('organization_id', models.CharField(max_length=40, verbose_name='organization ID')),
-                ('username', models.CharField(max_length=254, verbose_name='user name (e-mail)')),
-                ('password', fernet_fields.fields.EncryptedTextField(blank=True)),
-                ('dev_key', fernet_fields.fields.EncryptedTextField(blank=True, verbose_name='developer key')),
-                ('timeout_seconds', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1)])),
-                ('session_id', fernet_fields.fields.EncryptedTextField(blank=True, editable=False, null=True)),
-                ('session_last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('webhook_subscription_id', models.CharField(blank=True, max_length=64)),
-                ('webhook_security_key', fernet_fields.fields.EncryptedTextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tenant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='bill_connection', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "api_base_url",
+                    models.URLField(
+                        default="https://gateway.stage.bill.com/connect", verbose_name="API base URL"
+                    ),
+                ),
+                (
+                    "webhook_api_base_url",
+                    models.URLField(
+                        default="https://gateway.stage.bill.com/connect-events",
+                        verbose_name="webhook API base URL",
+                    ),
+                ),
+                ("organization_id", models.CharField(max_length=40, verbose_name="organization ID")),
+                ("username", models.CharField(max_length=254, verbose_name="user name (e-mail)")),
+                ("password", fernet_fields.fields.EncryptedTextField(blank=True)),
+                (
+                    "dev_key",
+                    fernet_fields.fields.EncryptedTextField(blank=True, verbose_name="developer key"),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveIntegerField(
+                        default=60, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "session_id",
+                    fernet_fields.fields.EncryptedTextField(blank=True, editable=False, null=True),
+                ),
+                ("session_last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("webhook_subscription_id", models.CharField(blank=True, max_length=64)),
+                ("webhook_security_key", fernet_fields.fields.EncryptedTextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tenant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bill_connection",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'BILL connection',
+                "verbose_name": "BILL connection",
             },
         ),
     ]

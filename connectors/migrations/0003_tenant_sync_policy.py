@@ -4,50 +4,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0002_roles'),
+        ("connectors", "0002_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='alert_emails',
-            field=models.CharField(blank=True, help_text='Comma-separated e-mails for the needs-attention digest.', max_length=500, verbose_name='alert contacts'),
+            model_name="tenant",
+            name="alert_emails",
+            field=models.CharField(
+                blank=True,
+                help_text="Comma-separated e-mails for the needs-attention digest.",
+                max_length=500,
+                verbose_name="alert contacts",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='auto_create_vendors',
-            field=models.BooleanField(default=False, help_text="Off: a GP vendor with no BILL match waits until finance approves 'create in BILL'.", verbose_name='create unmatched vendors in BILL automatically'),
+            model_name="tenant",
+            name="auto_create_vendors",
+            field=models.BooleanField(
+                default=False,
+                help_text="Off: a GP vendor with no BILL match waits until finance approves 'create in BILL'.",
+                verbose_name="create unmatched vendors in BILL automatically",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='bill_policy',
-            field=models.CharField(choices=[('posted_open', 'Posted (Open) invoices with money remaining, not on hold, not voided'), ('approved_unposted', 'Unposted invoices whose workflow is Approved or needs no approval')], default='posted_open', max_length=30, verbose_name='which GP invoices become bills'),
+            model_name="tenant",
+            name="bill_policy",
+            field=models.CharField(
+                choices=[
+                    ("posted_open", "Posted (Open) invoices with money remaining, not on hold, not voided"),
+                    (
+                        "approved_unposted",
+                        "Unposted invoices whose workflow is Approved or needs no approval",
+                    ),
+                ],
+                default="posted_open",
+                max_length=30,
+                verbose_name="which GP invoices become bills",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='default_checkbook_id',
-            field=models.CharField(blank=True, help_text='Used for BILL payments whose funding account has no checkbook mapping.', max_length=15, verbose_name='default GP checkbook'),
+            model_name="tenant",
+            name="default_checkbook_id",
+            field=models.CharField(
+                blank=True,
+                help_text="Used for BILL payments whose funding account has no checkbook mapping.",
+                max_length=15,
+                verbose_name="default GP checkbook",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='paid_statuses',
-            field=models.CharField(default='PAID', help_text='Comma-separated BILL payment statuses, e.g. PAID or PAID,SCHEDULED.', max_length=200, verbose_name='BILL payment statuses written back to GP'),
+            model_name="tenant",
+            name="paid_statuses",
+            field=models.CharField(
+                default="PAID",
+                help_text="Comma-separated BILL payment statuses, e.g. PAID or PAID,SCHEDULED.",
+                max_length=200,
+                verbose_name="BILL payment statuses written back to GP",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='post_payment_batches',
-            field=models.BooleanField(default=True, verbose_name='post GP payment batches after write-back'),
+            model_name="tenant",
+            name="post_payment_batches",
+            field=models.BooleanField(default=True, verbose_name="post GP payment batches after write-back"),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='push_gl_accounts',
-            field=models.BooleanField(default=True, verbose_name='offer GP accounts as new BILL chart-of-accounts entries'),
+            model_name="tenant",
+            name="push_gl_accounts",
+            field=models.BooleanField(
+                default=True, verbose_name="offer GP accounts as new BILL chart-of-accounts entries"
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='vendor_fields_to_gp',
-            field=models.CharField(default='name,email,phone,address,tax_id', max_length=200, verbose_name='vendor fields BILL may update in GP'),
+            model_name="tenant",
+            name="vendor_fields_to_gp",
+            field=models.CharField(
+                default="name,email,phone,address,tax_id",
+                max_length=200,
+                verbose_name="vendor fields BILL may update in GP",
+            ),
         ),
     ]

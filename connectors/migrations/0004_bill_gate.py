@@ -4,37 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0003_tenant_sync_policy'),
+        ("connectors", "0003_tenant_sync_policy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillGateLease',
+            name="BillGateLease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organization_id', models.CharField(max_length=40)),
-                ('slot', models.CharField(help_text='0, 1, 2 … for call slots; a name for a mutex.', max_length=40)),
-                ('holder', models.CharField(blank=True, max_length=64)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("organization_id", models.CharField(max_length=40)),
+                (
+                    "slot",
+                    models.CharField(
+                        help_text="0, 1, 2 … for call slots; a name for a mutex.", max_length=40
+                    ),
+                ),
+                ("holder", models.CharField(blank=True, max_length=64)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'BILL gate lease',
-                'constraints': [models.UniqueConstraint(fields=('organization_id', 'slot'), name='bill_gate_lease_unique')],
+                "verbose_name": "BILL gate lease",
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization_id", "slot"), name="bill_gate_lease_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BillHourlyUsage',
+            name="BillHourlyUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organization_id', models.CharField(max_length=40)),
-                ('hour', models.DateTimeField()),
-                ('requests', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("organization_id", models.CharField(max_length=40)),
+                ("hour", models.DateTimeField()),
+                ("requests", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'BILL hourly usage',
-                'constraints': [models.UniqueConstraint(fields=('organization_id', 'hour'), name='bill_hourly_usage_unique')],
+                "verbose_name": "BILL hourly usage",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization_id", "hour"), name="bill_hourly_usage_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -6,30 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0004_bill_gate'),
+        ("connectors", "0004_bill_gate"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GPResourceOverride',
+            name="GPResourceOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(editable=False)),
-                ('values', models.JSONField(blank=True, default=dict, help_text='Only what differs from Part B, e.g. {"vendor_status_field": "IsActive"}.')),
-                ('reason', models.TextField(blank=True, help_text='Why: what the fit check (or a person) saw GP send.')),
-                ('proposed_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('confirmed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resource_overrides', to='connectors.gpconnection')),
-                ('proposed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(editable=False)),
+                (
+                    "values",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Only what differs from Part B, e.g. {"vendor_status_field": "IsActive"}.',
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(
+                        blank=True, help_text="Why: what the fit check (or a person) saw GP send."
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resource_overrides",
+                        to="connectors.gpconnection",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'GP resource map override',
-                'ordering': ['connection', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'version'), name='gp_override_version_unique')],
+                "verbose_name": "GP resource map override",
+                "ordering": ["connection", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "version"), name="gp_override_version_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0005_gp_resource_overrides'),
+        ("connectors", "0005_gp_resource_overrides"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gpconnection',
-            name='interface',
-            field=models.CharField(choices=[('sba', 'Service Based Architecture (REST, GP 2015 and later)'), ('web_services', 'GP Web Services (SOAP, GP 2010 and later)'), ('auto', 'Detect: SBA if present, else GP Web Services')], default='sba', help_text="GP Web Services cannot write payments back: they become 'record in GP' tasks.", max_length=20, verbose_name='GP interface'),
+            model_name="gpconnection",
+            name="interface",
+            field=models.CharField(
+                choices=[
+                    ("sba", "Service Based Architecture (REST, GP 2015 and later)"),
+                    ("web_services", "GP Web Services (SOAP, GP 2010 and later)"),
+                    ("auto", "Detect: SBA if present, else GP Web Services"),
+                ],
+                default="sba",
+                help_text="GP Web Services cannot write payments back: they become 'record in GP' tasks.",
+                max_length=20,
+                verbose_name="GP interface",
+            ),
         ),
         migrations.AddField(
-            model_name='gpconnection',
-            name='web_services_url',
-            field=models.URLField(blank=True, help_text='e.g. http://gp.example.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx (blank: that address on the SBA host).', verbose_name='GP Web Services URL'),
+            model_name="gpconnection",
+            name="web_services_url",
+            field=models.URLField(
+                blank=True,
+                help_text="e.g. http://gp.example.local:48620/DynamicsGPWebServices/DynamicsGPService.asmx (blank: that address on the SBA host).",
+                verbose_name="GP Web Services URL",
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0006_gp_web_services'),
+        ("connectors", "0006_gp_web_services"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='gp_card_name',
-            field=models.CharField(blank=True, help_text='GP records a credit card payment only with a card name (Credit Card Setup). BILL payments funded by a card are written to GP as CreditCard payments with this name; left blank, they wait for a person.', max_length=15, verbose_name='GP card name for card-funded BILL payments'),
+            model_name="tenant",
+            name="gp_card_name",
+            field=models.CharField(
+                blank=True,
+                help_text="GP records a credit card payment only with a card name (Credit Card Setup). BILL payments funded by a card are written to GP as CreditCard payments with this name; left blank, they wait for a person.",
+                max_length=15,
+                verbose_name="GP card name for card-funded BILL payments",
+            ),
         ),
     ]

@@ -15,74 +15,104 @@ def name_environment_and_key(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0008_tenant_memberships'),
+        ("connectors", "0008_tenant_memberships"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='billhourlyusage',
-            name='bill_hourly_usage_unique',
+            model_name="billhourlyusage",
+            name="bill_hourly_usage_unique",
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='dev_key_id',
+            model_name="billconnection",
+            name="dev_key_id",
             field=models.CharField(blank=True, db_index=True, editable=False, max_length=32),
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='environment',
-            field=models.CharField(choices=[('production', 'Production (gateway.prod.bill.com)'), ('stage', "Stage, BILL's developer sandbox (gateway.stage.bill.com)"), ('other', 'Other address (the two URLs below, e.g. the local sandbox)')], default='production', help_text='Production for real companies; Stage only with a BILL developer (sandbox) account.', max_length=20, verbose_name='BILL environment'),
+            model_name="billconnection",
+            name="environment",
+            field=models.CharField(
+                choices=[
+                    ("production", "Production (gateway.prod.bill.com)"),
+                    ("stage", "Stage, BILL's developer sandbox (gateway.stage.bill.com)"),
+                    ("other", "Other address (the two URLs below, e.g. the local sandbox)"),
+                ],
+                default="production",
+                help_text="Production for real companies; Stage only with a BILL developer (sandbox) account.",
+                max_length=20,
+                verbose_name="BILL environment",
+            ),
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='payment_security_key',
+            model_name="billconnection",
+            name="payment_security_key",
             field=fernet_fields.fields.EncryptedTextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='payment_subscription_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='payment webhook subscription'),
+            model_name="billconnection",
+            name="payment_subscription_id",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="payment webhook subscription"
+            ),
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='payment_webhooks_refused',
-            field=models.CharField(blank=True, editable=False, help_text="BILL's answer when it refused payment events for this organization (payments are then polled).", max_length=300),
+            model_name="billconnection",
+            name="payment_webhooks_refused",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="BILL's answer when it refused payment events for this organization (payments are then polled).",
+                max_length=300,
+            ),
         ),
         migrations.AddField(
-            model_name='billconnection',
-            name='session_issued_at',
+            model_name="billconnection",
+            name="session_issued_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='billhourlyusage',
-            name='dev_key_id',
-            field=models.CharField(default='', max_length=40),
+            model_name="billhourlyusage",
+            name="dev_key_id",
+            field=models.CharField(default="", max_length=40),
         ),
         migrations.AddField(
-            model_name='billhourlyusage',
-            name='logins',
+            model_name="billhourlyusage",
+            name="logins",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='billconnection',
-            name='api_base_url',
-            field=models.URLField(blank=True, default='https://gateway.prod.bill.com/connect', help_text="Set from the environment; typed only for 'Other address'.", verbose_name='API base URL'),
+            model_name="billconnection",
+            name="api_base_url",
+            field=models.URLField(
+                blank=True,
+                default="https://gateway.prod.bill.com/connect",
+                help_text="Set from the environment; typed only for 'Other address'.",
+                verbose_name="API base URL",
+            ),
         ),
         migrations.AlterField(
-            model_name='billconnection',
-            name='webhook_api_base_url',
-            field=models.URLField(blank=True, default='https://gateway.prod.bill.com/connect-events', help_text="Set from the environment; typed only for 'Other address'.", verbose_name='webhook API base URL'),
+            model_name="billconnection",
+            name="webhook_api_base_url",
+            field=models.URLField(
+                blank=True,
+                default="https://gateway.prod.bill.com/connect-events",
+                help_text="Set from the environment; typed only for 'Other address'.",
+                verbose_name="webhook API base URL",
+            ),
         ),
         migrations.AlterField(
-            model_name='billconnection',
-            name='webhook_subscription_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='vendor/bill webhook subscription'),
+            model_name="billconnection",
+            name="webhook_subscription_id",
+            field=models.CharField(
+                blank=True, max_length=64, verbose_name="vendor/bill webhook subscription"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billhourlyusage',
-            constraint=models.UniqueConstraint(fields=('dev_key_id', 'organization_id', 'hour'), name='bill_hourly_usage_per_key_unique'),
+            model_name="billhourlyusage",
+            constraint=models.UniqueConstraint(
+                fields=("dev_key_id", "organization_id", "hour"), name="bill_hourly_usage_per_key_unique"
+            ),
         ),
         migrations.RunPython(name_environment_and_key, migrations.RunPython.noop),
     ]

@@ -9,69 +9,151 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0009_bill_faithful'),
+        ("connectors", "0009_bill_faithful"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gpconnection',
-            name='route',
-            field=models.CharField(choices=[('direct', "Direct (GP's port is reachable from the connector)"), ('agent', 'Through an agent (the customer runs the GP agent next to GP)')], default='direct', help_text="Through an agent, the password may stay blank here and live only on the agent's machine.", max_length=10, verbose_name='how the connector reaches GP'),
+            model_name="gpconnection",
+            name="route",
+            field=models.CharField(
+                choices=[
+                    ("direct", "Direct (GP's port is reachable from the connector)"),
+                    ("agent", "Through an agent (the customer runs the GP agent next to GP)"),
+                ],
+                default="direct",
+                help_text="Through an agent, the password may stay blank here and live only on the agent's machine.",
+                max_length=10,
+                verbose_name="how the connector reaches GP",
+            ),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='agent_silence_alert_minutes',
-            field=models.PositiveIntegerField(default=10, help_text='The dashboard warns when an agent of this tenant has not called in for this long.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='alert when a GP agent is silent for (minutes)'),
+            model_name="tenant",
+            name="agent_silence_alert_minutes",
+            field=models.PositiveIntegerField(
+                default=10,
+                help_text="The dashboard warns when an agent of this tenant has not called in for this long.",
+                validators=[django.core.validators.MinValueValidator(1)],
+                verbose_name="alert when a GP agent is silent for (minutes)",
+            ),
         ),
         migrations.CreateModel(
-            name='GPAgent',
+            name="GPAgent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Where it runs, e.g. GP server room A.', max_length=80)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_hint', models.CharField(editable=False, max_length=16, verbose_name='token starts with')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('version', models.CharField(blank=True, editable=False, max_length=40)),
-                ('host', models.CharField(blank=True, editable=False, max_length=120)),
-                ('also_serves', models.ManyToManyField(blank=True, help_text='Other companies on the same GP server (each a tenant here) this agent may run requests for.', related_name='+', to='connectors.tenant', verbose_name='also serves')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='gp_agents', to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(help_text="Where it runs, e.g. GP server room A.", max_length=80)),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "token_hint",
+                    models.CharField(editable=False, max_length=16, verbose_name="token starts with"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("version", models.CharField(blank=True, editable=False, max_length=40)),
+                ("host", models.CharField(blank=True, editable=False, max_length=120)),
+                (
+                    "also_serves",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Other companies on the same GP server (each a tenant here) this agent may run requests for.",
+                        related_name="+",
+                        to="connectors.tenant",
+                        verbose_name="also serves",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="gp_agents",
+                        to="connectors.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'GP agent',
-                'ordering': ['tenant', 'name'],
+                "verbose_name": "GP agent",
+                "ordering": ["tenant", "name"],
             },
         ),
         migrations.CreateModel(
-            name='RelayedRequest',
+            name="RelayedRequest",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.TextField(help_text='Under the GP base URL, with the query string.')),
-                ('headers', models.JSONField(default=dict)),
-                ('body', models.BinaryField(null=True)),
-                ('timeout_seconds', models.FloatField()),
-                ('state', models.CharField(choices=[('queued', 'queued'), ('leased', 'leased'), ('answered', 'answered'), ('cancelled', 'cancelled'), ('abandoned', 'abandoned')], db_index=True, default='queued', max_length=10)),
-                ('lease_until', models.DateTimeField(null=True)),
-                ('deliveries', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('answered_at', models.DateTimeField(null=True)),
-                ('agent_ms', models.FloatField(help_text='Time GP took, measured by the agent.', null=True)),
-                ('status', models.PositiveIntegerField(null=True)),
-                ('answer_headers', models.JSONField(default=dict)),
-                ('answer_body', models.BinaryField(null=True)),
-                ('error', models.CharField(blank=True, help_text='timeout, reset, unreachable, tls, in_doubt', max_length=20)),
-                ('agent', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='connectors.gpagent')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='connectors.tenant')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.TextField(help_text="Under the GP base URL, with the query string.")),
+                ("headers", models.JSONField(default=dict)),
+                ("body", models.BinaryField(null=True)),
+                ("timeout_seconds", models.FloatField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("leased", "leased"),
+                            ("answered", "answered"),
+                            ("cancelled", "cancelled"),
+                            ("abandoned", "abandoned"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("lease_until", models.DateTimeField(null=True)),
+                ("deliveries", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("answered_at", models.DateTimeField(null=True)),
+                ("agent_ms", models.FloatField(help_text="Time GP took, measured by the agent.", null=True)),
+                ("status", models.PositiveIntegerField(null=True)),
+                ("answer_headers", models.JSONField(default=dict)),
+                ("answer_body", models.BinaryField(null=True)),
+                (
+                    "error",
+                    models.CharField(
+                        blank=True, help_text="timeout, reset, unreachable, tls, in_doubt", max_length=20
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="connectors.gpagent",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="connectors.tenant"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'relayed GP request',
-                'indexes': [models.Index(fields=['tenant', 'state', 'created_at'], name='relay_queue_idx')],
+                "verbose_name": "relayed GP request",
+                "indexes": [models.Index(fields=["tenant", "state", "created_at"], name="relay_queue_idx")],
             },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0010_gp_agent'),
+        ("connectors", "0010_gp_agent"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='send_without_hold_check',
-            field=models.BooleanField(default=False, help_text='GP Web Services documents no hold flag on a payables invoice, so over it the connector cannot tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows holds and is not affected.', verbose_name='send invoices read over GP Web Services, which cannot show invoice holds'),
+            model_name="tenant",
+            name="send_without_hold_check",
+            field=models.BooleanField(
+                default=False,
+                help_text="GP Web Services documents no hold flag on a payables invoice, so over it the connector cannot tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows holds and is not affected.",
+                verbose_name="send invoices read over GP Web Services, which cannot show invoice holds",
+            ),
         ),
     ]

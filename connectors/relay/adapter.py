@@ -40,13 +40,23 @@ class AgentAdapter(BaseAdapter):
         super().__init__()
         self.tenant_id, self.base_url, self.service = tenant_id, base_url.rstrip("/"), service
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         connect, read = float(connect or 10.0), float(read or 60.0)
         url = request.url or ""
-        path = url[len(self.base_url):] if url.startswith(self.base_url) else urlsplit(url)._replace(
-            scheme="", netloc="").geturl()
+        path = (
+            url[len(self.base_url) :]
+            if url.startswith(self.base_url)
+            else urlsplit(url)._replace(scheme="", netloc="").geturl()
+        )
         headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
         if self.service != "sba":
             headers[SERVICE_HEADER] = self.service
@@ -54,15 +64,25 @@ class AgentAdapter(BaseAdapter):
         try:
             answer = queue.relay(self.tenant_id, request.method or "GET", path, headers, body, connect, read)
         except queue.NoAgentTookIt:
-            raise RelayFailure("No GP agent of this tenant took the request within "
-                               f"{connect:g} seconds: check that the agent service is running and can reach "
-                               "the connector.", code="unreachable", retryable=True) from None
+            raise RelayFailure(
+                "No GP agent of this tenant took the request within "
+                f"{connect:g} seconds: check that the agent service is running and can reach "
+                "the connector.",
+                code="unreachable",
+                retryable=True,
+            ) from None
         except queue.NoAnswerInTime:
-            raise RelayFailure(f"The GP agent took the request but sent no answer within {connect + read:g} "
-                               "seconds.", code="timeout", retryable=True) from None
+            raise RelayFailure(
+                f"The GP agent took the request but sent no answer within {connect + read:g} seconds.",
+                code="timeout",
+                retryable=True,
+            ) from None
         if answer.error:
-            raise RelayFailure(ERROR_SENTENCES.get(answer.error, "The agent could not run the request.").format(t=read),
-                               code=CODE.get(answer.error, answer.error), retryable=RETRYABLE.get(answer.error, False))
+            raise RelayFailure(
+                ERROR_SENTENCES.get(answer.error, "The agent could not run the request.").format(t=read),
+                code=CODE.get(answer.error, answer.error),
+                retryable=RETRYABLE.get(answer.error, False),
+            )
         response = requests.Response()
         response.status_code = answer.status or 0
         response.headers = CaseInsensitiveDict(answer.headers)

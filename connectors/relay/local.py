@@ -26,8 +26,9 @@ def serve_django() -> tuple[Any, str]:
     server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=True)
     server.daemon_threads = True
     server.set_app(get_internal_wsgi_application())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                     name="django-wsgi").start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="django-wsgi"
+    ).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
@@ -43,8 +44,15 @@ def agent_config(connector_url: str, token: str, gp: Any, journal_path: str, **o
     """An AgentConfig for a GP sandbox handle (its URL, account, password and CA)."""
     from connectors.agent_client.worker import AgentConfig
 
-    return AgentConfig(connector_url=connector_url, token=token, gp_url=gp.url, gp_account=gp.account,
-                       gp_password=gp.password, journal_path=journal_path, **options)
+    return AgentConfig(
+        connector_url=connector_url,
+        token=token,
+        gp_url=gp.url,
+        gp_account=gp.account,
+        gp_password=gp.password,
+        journal_path=journal_path,
+        **options,
+    )
 
 
 class AgentOnThisMachine:

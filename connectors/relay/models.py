@@ -16,13 +16,23 @@ class GPAgent(models.Model):
 
     tenant = models.ForeignKey("connectors.Tenant", on_delete=models.CASCADE, related_name="gp_agents")
     also_serves = models.ManyToManyField(
-        "connectors.Tenant", blank=True, related_name="+", verbose_name="also serves",
-        help_text="Other companies on the same GP server (each a tenant here) this agent may run requests for.")
+        "connectors.Tenant",
+        blank=True,
+        related_name="+",
+        verbose_name="also serves",
+        help_text="Other companies on the same GP server (each a tenant here) this agent may run requests for.",
+    )
     name = models.CharField(max_length=80, help_text="Where it runs, e.g. GP server room A.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField("token starts with", max_length=16, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -71,7 +81,9 @@ class RelayedRequest(models.Model):
     status = models.PositiveIntegerField(null=True)
     answer_headers = models.JSONField(default=dict)
     answer_body = models.BinaryField(null=True)
-    error = models.CharField(max_length=20, blank=True, help_text="timeout, reset, unreachable, tls, in_doubt")
+    error = models.CharField(
+        max_length=20, blank=True, help_text="timeout, reset, unreachable, tls, in_doubt"
+    )
 
     class Meta:
         verbose_name = "relayed GP request"

@@ -26,7 +26,9 @@ from django.utils import timezone
 from . import wakeups
 from .models import GPAgent, RelayedRequest
 
-KEEP_SETTLED = dt.timedelta(hours=1)  # answered or cancelled rows are kept this long (the dashboard's figures)
+KEEP_SETTLED = dt.timedelta(
+    hours=1
+)  # answered or cancelled rows are kept this long (the dashboard's figures)
 PRUNE_EVERY_SECONDS = 60.0
 _last_prune = 0.0
 LEASE_GRACE_SECONDS = 5.0  # a lease lasts the request's GP timeout plus this
@@ -75,21 +77,39 @@ class NoAnswerInTime(Exception):
     """An agent leased the request but no answer came in time: for a write, the outcome is unknown."""
 
 
-def enqueue(tenant_id: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
-            timeout_seconds: float, request_id: uuid.UUID | None = None) -> uuid.UUID:
+def enqueue(
+    tenant_id: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    timeout_seconds: float,
+    request_id: uuid.UUID | None = None,
+) -> uuid.UUID:
     if connection.in_atomic_block:
-        raise RuntimeError("A GP request through an agent must be sent outside a transaction: the agent "
-                           "could not see it until the transaction commits.")
+        raise RuntimeError(
+            "A GP request through an agent must be sent outside a transaction: the agent "
+            "could not see it until the transaction commits."
+        )
     prune_settled()
     request_id = request_id or wakeups.new_request_id()
     with connection.cursor() as cursor:  # autocommit: one statement, one transaction
         cursor.execute(
             f"INSERT INTO {TABLE} (id, tenant_id, method, path, headers, body, timeout_seconds, state, deliveries, "
             "created_at, answer_headers, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, '')",
-            [_pk(request_id), tenant_id, method.upper(), path, _HEADERS.get_db_prep_value(headers, connection),
-             None if body is None else _BODY.get_db_prep_value(body, connection), float(timeout_seconds),
-             RelayedRequest.QUEUED, _CREATED.get_db_prep_value(timezone.now(), connection),
-             _HEADERS.get_db_prep_value({}, connection)])
+            [
+                _pk(request_id),
+                tenant_id,
+                method.upper(),
+                path,
+                _HEADERS.get_db_prep_value(headers, connection),
+                None if body is None else _BODY.get_db_prep_value(body, connection),
+                float(timeout_seconds),
+                RelayedRequest.QUEUED,
+                _CREATED.get_db_prep_value(timezone.now(), connection),
+                _HEADERS.get_db_prep_value({}, connection),
+            ],
+        )
     wakeups.signal(tenant_key(tenant_id), sent_by_database=True)
     return request_id
 
@@ -114,12 +134,18 @@ def prune_settled(now: float | None = None) -> int:
     _last_prune = now
     cutoff = timezone.now() - KEEP_SETTLED
     settled = [RelayedRequest.ANSWERED, RelayedRequest.CANCELLED, RelayedRequest.ABANDONED]
-    return RelayedRequest.objects.filter(state__in=settled,
-                                         created_at__lt=cutoff).delete()[0]
+    return RelayedRequest.objects.filter(state__in=settled, created_at__lt=cutoff).delete()[0]
 
 
-def relay(tenant_id: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
-          connect_seconds: float, read_seconds: float) -> Answer:
+def relay(
+    tenant_id: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    connect_seconds: float,
+    read_seconds: float,
+) -> Answer:
     """Queue a request and wait for its answer (see wait_for_answer). The wake-up is watched before the
     row exists, so the wait starts asleep instead of with a read."""
     request_id = wakeups.new_request_id()  # its answer wakes this process only
@@ -128,8 +154,9 @@ def relay(tenant_id: int, method: str, path: str, headers: dict[str, str], body:
         return _wait(request_id, answered, connect_seconds, read_seconds, time.monotonic, read_first=False)
 
 
-def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds: float,
-                    clock: Any = time.monotonic) -> Answer:
+def wait_for_answer(
+    request_id: uuid.UUID, connect_seconds: float, read_seconds: float, clock: Any = time.monotonic
+) -> Answer:
     """Wait as a direct call would: `connect_seconds` for an agent to take the request, then up to
     `read_seconds` more for its answer. Woken by the answer itself (wakeups); the row is re-read at
     least every RECHECK_SECONDS all the same. Raises NoAgentTookIt or NoAnswerInTime."""
@@ -137,8 +164,14 @@ def wait_for_answer(request_id: uuid.UUID, connect_seconds: float, read_seconds:
         return _wait(request_id, answered, connect_seconds, read_seconds, clock, read_first=True)
 
 
-def _wait(request_id: uuid.UUID, answered: Any, connect_seconds: float, read_seconds: float, clock: Any,
-          read_first: bool) -> Answer:
+def _wait(
+    request_id: uuid.UUID,
+    answered: Any,
+    connect_seconds: float,
+    read_seconds: float,
+    clock: Any,
+    read_first: bool,
+) -> Answer:
     start = clock()
     take_by, answer_by = start + connect_seconds, start + connect_seconds + read_seconds
     rows, key = RelayedRequest.objects.filter(pk=request_id), _pk(request_id)
@@ -147,8 +180,9 @@ def _wait(request_id: uuid.UUID, answered: Any, connect_seconds: float, read_sec
     while True:
         answered.clear()
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT state, status, answer_headers, answer_body, error FROM {TABLE} WHERE id = %s",
-                           [key])
+            cursor.execute(
+                f"SELECT state, status, answer_headers, answer_body, error FROM {TABLE} WHERE id = %s", [key]
+            )
             row = cursor.fetchone()
         if row is None:
             raise NoAnswerInTime()
@@ -176,22 +210,32 @@ def lease(agent: GPAgent, limit: int = 4, tenant_ids: list[int] | None = None) -
     if connection.vendor == "postgresql":
         return _lease_postgresql(agent, limit)
     now = timezone.now()
-    offered = (Q(state=RelayedRequest.QUEUED)
-               | Q(state=RelayedRequest.LEASED, lease_until__lt=now, method="GET")
-               | Q(state=RelayedRequest.LEASED, lease_until__lt=now, agent=agent))
-    candidates = list(RelayedRequest.objects.filter(offered, tenant_id__in=tenant_ids or agent.tenant_ids())
-                      .order_by("created_at").values_list("pk", "state", "lease_until", "timeout_seconds")[:limit])
+    offered = (
+        Q(state=RelayedRequest.QUEUED)
+        | Q(state=RelayedRequest.LEASED, lease_until__lt=now, method="GET")
+        | Q(state=RelayedRequest.LEASED, lease_until__lt=now, agent=agent)
+    )
+    candidates = list(
+        RelayedRequest.objects.filter(offered, tenant_id__in=tenant_ids or agent.tenant_ids())
+        .order_by("created_at")
+        .values_list("pk", "state", "lease_until", "timeout_seconds")[:limit]
+    )
     taken = []
     for pk, state, lease_until, timeout in candidates:
         until = now + dt.timedelta(seconds=timeout + LEASE_GRACE_SECONDS)
         won = RelayedRequest.objects.filter(pk=pk, state=state, lease_until=lease_until).update(
-            state=RelayedRequest.LEASED, agent=agent, lease_until=until, deliveries=F("deliveries") + 1)
+            state=RelayedRequest.LEASED, agent=agent, lease_until=until, deliveries=F("deliveries") + 1
+        )
         if won:
             taken.append(pk)
     if not taken:
         return []
-    return [Leased(r.pk, r.method, r.path, r.headers, None if r.body is None else bytes(r.body), r.timeout_seconds)
-            for r in RelayedRequest.objects.filter(pk__in=taken).order_by("created_at")]
+    return [
+        Leased(
+            r.pk, r.method, r.path, r.headers, None if r.body is None else bytes(r.body), r.timeout_seconds
+        )
+        for r in RelayedRequest.objects.filter(pk__in=taken).order_by("created_at")
+    ]
 
 
 def _lease_postgresql(agent: GPAgent, limit: int) -> list[Leased]:
@@ -211,13 +255,22 @@ def _lease_postgresql(agent: GPAgent, limit: int) -> list[Leased]:
                                               AND (method = 'GET' OR agent_id = %(agent)s)))
                 ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
         RETURNING id, method, path, headers, body, timeout_seconds, created_at"""
-    params: dict[str, Any] = {"leased": RelayedRequest.LEASED, "queued": RelayedRequest.QUEUED, "agent": agent.pk,
-              "tenant": agent.tenant_id, "now": timezone.now(), "grace": LEASE_GRACE_SECONDS, "limit": limit}
+    params: dict[str, Any] = {
+        "leased": RelayedRequest.LEASED,
+        "queued": RelayedRequest.QUEUED,
+        "agent": agent.pk,
+        "tenant": agent.tenant_id,
+        "now": timezone.now(),
+        "grace": LEASE_GRACE_SECONDS,
+        "limit": limit,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall(), key=lambda r: r[6])
-    return [Leased(pk, method, path, _json(headers), None if body is None else bytes(body), timeout)
-            for pk, method, path, headers, body, timeout, _created in rows]
+    return [
+        Leased(pk, method, path, _json(headers), None if body is None else bytes(body), timeout)
+        for pk, method, path, headers, body, timeout, _created in rows
+    ]
 
 
 def record_answer(agent: GPAgent, request_id: uuid.UUID, answer: Answer, agent_ms: float | None) -> bool:
@@ -227,27 +280,42 @@ def record_answer(agent: GPAgent, request_id: uuid.UUID, answer: Answer, agent_m
     return record_answers(agent, [(request_id, answer, agent_ms)])[request_id]
 
 
-def record_answers(agent: GPAgent, answers: Iterable[tuple[uuid.UUID, Answer, float | None]]
-                   ) -> dict[uuid.UUID, bool]:
+def record_answers(
+    agent: GPAgent, answers: Iterable[tuple[uuid.UUID, Answer, float | None]]
+) -> dict[uuid.UUID, bool]:
     """`record_answer` for several answers at once: one statement on PostgreSQL, one transaction on
     SQLite. Each is stored only if this agent still holds its request (leased), exactly as one by one."""
-    answers = list(dict((uuid.UUID(str(rid)), (uuid.UUID(str(rid)), answer, ms)) for rid, answer, ms in
-                        reversed(list(answers))).values())  # an ID twice: its first answer (as one by one)
+    answers = list(
+        dict(
+            (uuid.UUID(str(rid)), (uuid.UUID(str(rid)), answer, ms))
+            for rid, answer, ms in reversed(list(answers))
+        ).values()
+    )  # an ID twice: its first answer (as one by one)
     if not answers:
         return {}
     now = _CREATED.get_db_prep_value(timezone.now(), connection)
     if connection.vendor == "postgresql":
-        rows = ", ".join(["(%s::uuid, %s::integer, %s::jsonb, %s::bytea, %s::text, %s::double precision)"] * len(answers))
+        rows = ", ".join(
+            ["(%s::uuid, %s::integer, %s::jsonb, %s::bytea, %s::text, %s::double precision)"] * len(answers)
+        )
         params: list[Any] = []
         for request_id, answer, agent_ms in answers:
-            params += [request_id, answer.status, json.dumps(answer.headers), answer.body, answer.error, agent_ms]
+            params += [
+                request_id,
+                answer.status,
+                json.dumps(answer.headers),
+                answer.body,
+                answer.error,
+                agent_ms,
+            ]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {TABLE} AS r SET state = %s, status = a.status, answer_headers = a.headers, "
                 f"answer_body = a.body, error = a.error, answered_at = %s, agent_ms = a.agent_ms "
                 f"FROM (VALUES {rows}) AS a (id, status, headers, body, error, agent_ms) "
                 f"WHERE r.id = a.id AND r.agent_id = %s AND r.state = %s RETURNING r.id",
-                [RelayedRequest.ANSWERED, now, *params, agent.pk, RelayedRequest.LEASED])
+                [RelayedRequest.ANSWERED, now, *params, agent.pk, RelayedRequest.LEASED],
+            )
             stored = {row[0] for row in cursor.fetchall()}
     else:
         stored = set()
@@ -256,9 +324,19 @@ def record_answers(agent: GPAgent, answers: Iterable[tuple[uuid.UUID, Answer, fl
                 cursor.execute(
                     f"UPDATE {TABLE} SET state = %s, status = %s, answer_headers = %s, answer_body = %s, error = %s, "
                     f"answered_at = %s, agent_ms = %s WHERE id = %s AND agent_id = %s AND state = %s",
-                    [RelayedRequest.ANSWERED, answer.status, _HEADERS.get_db_prep_value(answer.headers, connection),
-                     _BODY.get_db_prep_value(answer.body, connection), answer.error, now, agent_ms,
-                     _pk(request_id), agent.pk, RelayedRequest.LEASED])
+                    [
+                        RelayedRequest.ANSWERED,
+                        answer.status,
+                        _HEADERS.get_db_prep_value(answer.headers, connection),
+                        _BODY.get_db_prep_value(answer.body, connection),
+                        answer.error,
+                        now,
+                        agent_ms,
+                        _pk(request_id),
+                        agent.pk,
+                        RelayedRequest.LEASED,
+                    ],
+                )
                 if cursor.rowcount:
                     stored.add(request_id)
     for request_id in stored:

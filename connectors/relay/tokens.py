@@ -27,8 +27,9 @@ def digest(token: str) -> str:
 def issue(tenant: Tenant, name: str, user: User | None = None) -> tuple[GPAgent, str]:
     """A new agent and its token. The token is returned here only: show it once, never store it."""
     token = PREFIX + secrets.token_urlsafe(32)
-    agent = GPAgent.objects.create(tenant=tenant, name=name, token_hash=digest(token), token_hint=token[:9],
-                                   created_by=user)
+    agent = GPAgent.objects.create(
+        tenant=tenant, name=name, token_hash=digest(token), token_hint=token[:9], created_by=user
+    )
     return agent, token
 
 
@@ -42,7 +43,8 @@ def revoke(agent: GPAgent) -> None:
         agent.revoked_at = timezone.now()
         agent.save(update_fields=["revoked_at"])
     if RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.LEASED, method="GET").update(
-            lease_until=agent.revoked_at):
+        lease_until=agent.revoked_at
+    ):
         from .queue import tenant_key
         from .wakeups import signal
 
@@ -58,8 +60,11 @@ def agent_for(authorization: str) -> GPAgent | None:
     # Plain SQL: this runs on every agent call, and the ORM's query (ordered by tenant, so joined to it)
     # cost more than the rest of a relayed request's database work on the connector.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(AGENT_FIELDS)} FROM {GPAgent._meta.db_table} "
-                       "WHERE token_hash = %s AND revoked_at IS NULL", [digest(token.strip())])
+        cursor.execute(
+            f"SELECT {', '.join(AGENT_FIELDS)} FROM {GPAgent._meta.db_table} "
+            "WHERE token_hash = %s AND revoked_at IS NULL",
+            [digest(token.strip())],
+        )
         row = cursor.fetchone()
     if row is None:
         return None
@@ -68,8 +73,17 @@ def agent_for(authorization: str) -> GPAgent | None:
     return agent
 
 
-AGENT_FIELDS = ("id", "tenant_id", "name", "token_hash", "token_hint", "created_at", "last_seen_at", "version",
-                "host")
+AGENT_FIELDS = (
+    "id",
+    "tenant_id",
+    "name",
+    "token_hash",
+    "token_hint",
+    "created_at",
+    "last_seen_at",
+    "version",
+    "host",
+)
 
 
 def _from_db(field: str, value: object) -> object:

@@ -41,7 +41,9 @@ def _refuse(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def agent_endpoint(view: Callable[[GPAgent, dict[str, Any]], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+def agent_endpoint(
+    view: Callable[[GPAgent, dict[str, Any]], JsonResponse],
+) -> Callable[[HttpRequest], JsonResponse]:
     """POST only, no CSRF (no cookie to ride on), a live agent token, a JSON object body; the agent's
     last-seen time, version and host are stamped on every call."""
 
@@ -51,7 +53,9 @@ def agent_endpoint(view: Callable[[GPAgent, dict[str, Any]], JsonResponse]) -> C
     def endpoint(request: HttpRequest) -> JsonResponse:
         agent = tokens.agent_for(request.headers.get("Authorization", ""))
         if agent is None:
-            return _refuse(401, "This agent token is unknown or was revoked; ask your Connector admin for a new one.")
+            return _refuse(
+                401, "This agent token is unknown or was revoked; ask your Connector admin for a new one."
+            )
         if len(request.body) > MAX_BODY_BYTES:
             return _refuse(413, "Answer too large.")
         try:
@@ -71,8 +75,8 @@ def _seen(agent: GPAgent, data: dict[str, Any]) -> None:
     now, fields = timezone.now(), {}
     for key in ("version", "host"):
         value = data.get(key)
-        if isinstance(value, str) and value[:_max_length(key)] != getattr(agent, key):
-            fields[key] = value[:_max_length(key)]
+        if isinstance(value, str) and value[: _max_length(key)] != getattr(agent, key):
+            fields[key] = value[: _max_length(key)]
     if fields or agent.last_seen_at is None or now - agent.last_seen_at >= SEEN_EVERY:
         GPAgent.objects.filter(pk=agent.pk).update(last_seen_at=now, **fields)
 
@@ -100,10 +104,22 @@ def poll(agent: GPAgent, data: dict[str, Any]) -> JsonResponse:
     except (TypeError, ValueError):
         wait, limit = 0.0, 4
     taken = queue.wait_for_work(agent, wait, limit) if limit else []
-    return JsonResponse({"accepted": accepted, "requests": [
-        {"id": str(r.pk), "method": r.method, "path": r.path, "headers": r.headers, "timeout": r.timeout_seconds,
-         "body": base64.b64encode(bytes(r.body)).decode() if r.body is not None else None}
-        for r in taken]})
+    return JsonResponse(
+        {
+            "accepted": accepted,
+            "requests": [
+                {
+                    "id": str(r.pk),
+                    "method": r.method,
+                    "path": r.path,
+                    "headers": r.headers,
+                    "timeout": r.timeout_seconds,
+                    "body": base64.b64encode(bytes(r.body)).decode() if r.body is not None else None,
+                }
+                for r in taken
+            ],
+        }
+    )
 
 
 def _parse_answer(data: Any) -> tuple[uuid.UUID, queue.Answer, float | None] | None:

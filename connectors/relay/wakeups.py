@@ -35,7 +35,9 @@ PG_WORK_CHANNEL, PG_ANSWER_CHANNEL = "mlc_relay_work", "mlc_relay_a"  # the latt
 
 _lock = threading.Lock()
 _waiters: dict[str, set[threading.Event]] = {}
-_listeners: dict[str, tuple[int, threading.Thread]] = {}  # "work"/"answers" → (pid, thread); a fork starts its own
+_listeners: dict[
+    str, tuple[int, threading.Thread]
+] = {}  # "work"/"answers" → (pid, thread); a fork starts its own
 _redis: Any = None
 _tag: tuple[int, str] | None = None  # (pid, 8 hex digits)
 
@@ -150,8 +152,12 @@ def _ensure_listener(kind: str) -> None:
             return
         target = _listen_redis if engine == "redis" else _listen_postgresql
         ready = threading.Event()
-        thread = threading.Thread(target=_forever, args=(target, _own_channel(kind), ready),
-                                  name=f"relay-wakeups-{kind}", daemon=True)
+        thread = threading.Thread(
+            target=_forever,
+            args=(target, _own_channel(kind), ready),
+            name=f"relay-wakeups-{kind}",
+            daemon=True,
+        )
         _listeners[kind] = (pid, thread)
         thread.start()
     ready.wait(2.0)  # subscribed before the first wait, so its first signal is heard

@@ -35,16 +35,24 @@ def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, A
 
     bills = [b for b in ctx.bill.iter_bills() if not b.archived]
     per_voucher = Counter(voucher_from_description(b.description) for b in bills)
-    ours = {voucher_from_description(b.description): b for b in bills if voucher_from_description(b.description)}
+    ours = {
+        voucher_from_description(b.description): b for b in bills if voucher_from_description(b.description)
+    }
     # Bad GP data parked for a person is visible, not lost; anything else without a bill is missing.
-    parked = set(SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state__in=[State.FLAGGED, State.SKIPPED])
-                 .values_list("source_key", flat=True))
+    parked = set(
+        SyncRecord.objects.filter(
+            tenant=tenant, kind=Kind.BILL, state__in=[State.FLAGGED, State.SKIPPED]
+        ).values_list("source_key", flat=True)
+    )
     missing = [v for v in payable if v not in ours and v not in parked]
     wrong_amount = [
-        v for v, b in ours.items() if v in invoices
-        and b.amount != money(invoices[v].document_amount, invoices[v].decimal_digits or 2)
+        v
+        for v, b in ours.items()
+        if v in invoices and b.amount != money(invoices[v].document_amount, invoices[v].decimal_digits or 2)
     ]
-    wrong_lines = [v for v, b in ours.items() if sum((li.amount for li in b.line_items), Decimal(0)) != b.amount]
+    wrong_lines = [
+        v for v, b in ours.items() if sum((li.amount for li in b.line_items), Decimal(0)) != b.amount
+    ]
     due_over = [v for v, b in ours.items() if v in invoices and due_over_open(invoices[v], b)]
 
     states = Counter(SyncRecord.objects.filter(tenant=tenant).values_list("state", flat=True))
@@ -69,11 +77,17 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     """Every paid BILL payment of GP bills applied once in GP, with the same vouchers and amounts."""
     ctx = ctx or SyncContext.for_tenant(tenant)
     bills = [b for b in ctx.bill.iter_bills() if not b.archived]
-    bill_voucher = {b.id: voucher_from_description(b.description) for b in bills
-                    if voucher_from_description(b.description)}
+    bill_voucher = {
+        b.id: voucher_from_description(b.description)
+        for b in bills
+        if voucher_from_description(b.description)
+    }
     # BILL's own money out: not a payment recorded as made outside BILL, not one whose disbursement failed.
-    all_paid = [p for p in ctx.bill.iter_payments() if p.status.upper() in tenant.paid_status_set
-                and p.online_payment and not not_disbursed(p)]
+    all_paid = [
+        p
+        for p in ctx.bill.iter_payments()
+        if p.status.upper() in tenant.paid_status_set and p.online_payment and not not_disbursed(p)
+    ]
     # A payment of bills that never came from GP has nothing to apply to: it is parked, not lost.
     paid = [p for p in all_paid if all(b in bill_voucher for b, _ in p.bill_payments)]
     gp_payments = {p.payment_number: p for p in ctx.gp.iter_payments()}
@@ -84,8 +98,11 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
     for payment in paid:
         gp = gp_payments.get(gp_payment_number(payment.id))
         # The cash part only: what a vendor credit paid is a credit memo apply in GP (measure_credits).
-        expected = sorted((bill_voucher.get(bill_id, "?"), amount) for bill_id, amount in payment.bill_payments
-                          if amount > 0)
+        expected = sorted(
+            (bill_voucher.get(bill_id, "?"), amount)
+            for bill_id, amount in payment.bill_payments
+            if amount > 0
+        )
         if not expected:  # paid wholly with vendor credits: no GP payment is right
             if gp is None:
                 applied_ok += 1
@@ -102,8 +119,11 @@ def measure_payments(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str
             by_hand += 1
         else:
             apply_mismatch.append(payment.id)
-    foreign_gp = [n for n in gp_payments if n.startswith("BL")
-                  and n not in {gp_payment_number(p.id) for p in ctx.bill.iter_payments()}]
+    foreign_gp = [
+        n
+        for n in gp_payments
+        if n.startswith("BL") and n not in {gp_payment_number(p.id) for p in ctx.bill.iter_payments()}
+    ]
     return {
         "bill_payments_paid": len(paid),
         "bill_payments_not_from_gp": len(all_paid) - len(paid),
@@ -124,22 +144,46 @@ def measure_credits(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str,
     ctx = ctx or SyncContext.for_tenant(tenant)
     held = {v.vendor_id for v in ctx.gp.iter_vendors() if v.is_on_hold or v.status == "Inactive"}
     docs = {d.voucher: d for d in ctx.gp.iter_invoices() if is_credit(d)}
-    sendable = getattr(ctx.gp, "writes_payments", True)  # over GP Web Services credits stay in GP (said in words)
-    approved = {v for v, d in docs.items() if sendable and is_credit_approved(d, tenant)[0] and d.vendor_id not in held}
+    sendable = getattr(
+        ctx.gp, "writes_payments", True
+    )  # over GP Web Services credits stay in GP (said in words)
+    approved = {
+        v
+        for v, d in docs.items()
+        if sendable and is_credit_approved(d, tenant)[0] and d.vendor_id not in held
+    }
     credits = list(ctx.bill.iter_vendor_credits())
     live = [c for c in credits if not c.archived]
     per_voucher = Counter(voucher_from_description(c.description) for c in live)
-    ours = {voucher_from_description(c.description): c for c in live if voucher_from_description(c.description)}
-    wrong = [v for v, c in ours.items() if v in docs and (
-        sum((li.amount for li in c.line_items), Decimal(0)) != c.amount
-        or c.amount > money(docs[v].document_amount, docs[v].decimal_digits or 2))]
-    credit_voucher = {c.id: voucher_from_description(c.description) for c in credits
-                      if voucher_from_description(c.description)}
-    bill_voucher = {b.id: voucher_from_description(b.description) for b in ctx.bill.iter_bills()
-                    if voucher_from_description(b.description)}
+    ours = {
+        voucher_from_description(c.description): c for c in live if voucher_from_description(c.description)
+    }
+    wrong = [
+        v
+        for v, c in ours.items()
+        if v in docs
+        and (
+            sum((li.amount for li in c.line_items), Decimal(0)) != c.amount
+            or c.amount > money(docs[v].document_amount, docs[v].decimal_digits or 2)
+        )
+    ]
+    credit_voucher = {
+        c.id: voucher_from_description(c.description)
+        for c in credits
+        if voucher_from_description(c.description)
+    }
+    bill_voucher = {
+        b.id: voucher_from_description(b.description)
+        for b in ctx.bill.iter_bills()
+        if voucher_from_description(b.description)
+    }
     uses, applied, mismatched = 0, 0, 0
     for payment in ctx.bill.iter_payments():
-        if payment.status.upper() not in tenant.paid_status_set or not payment.online_payment or not_disbursed(payment):
+        if (
+            payment.status.upper() not in tenant.paid_status_set
+            or not payment.online_payment
+            or not_disbursed(payment)
+        ):
             continue
         for bill_id, credit_id, amount in payment.vendor_credits:
             if bill_id not in bill_voucher or credit_id not in credit_voucher:
@@ -148,7 +192,9 @@ def measure_credits(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str,
             found = ctx.gp.get_apply(apply_key(payment.id, credit_id, bill_id))
             if found is None:
                 continue
-            if found.credit_voucher == credit_voucher[credit_id] and found.apply_to == ((bill_voucher[bill_id], amount),):
+            if found.credit_voucher == credit_voucher[credit_id] and found.apply_to == (
+                (bill_voucher[bill_id], amount),
+            ):
                 applied += 1
             else:
                 mismatched += 1
@@ -170,15 +216,21 @@ def measure(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
 
 def agrees(m: dict[str, Any]) -> bool:
     """Both sides agree: nothing duplicated, lost, wrong, or stuck."""
-    return bool(m["duplicates"] == 0 and m["missing"] == 0 and m["amount_mismatches"] == 0
-            and m["stuck_sending"] == 0 and m["payment_mismatches"] == 0
-            and m.get("bill_due_over_gp_open", 0) == 0 and m.get("double_payment_risks_open", 0) == 0
-            and m["gp_payments_applied"] == m["bill_payments_paid"]
-            and m.get("credits_in_bill", 0) == m.get("gp_approved_credits", 0)
-            and m.get("credit_duplicates", 0) == 0 and m.get("credit_amount_mismatches", 0) == 0
-            and m.get("credit_applies_in_gp", 0) == m.get("bill_credit_uses", 0)
-            and m.get("credit_apply_mismatches", 0) == 0)
-
+    return bool(
+        m["duplicates"] == 0
+        and m["missing"] == 0
+        and m["amount_mismatches"] == 0
+        and m["stuck_sending"] == 0
+        and m["payment_mismatches"] == 0
+        and m.get("bill_due_over_gp_open", 0) == 0
+        and m.get("double_payment_risks_open", 0) == 0
+        and m["gp_payments_applied"] == m["bill_payments_paid"]
+        and m.get("credits_in_bill", 0) == m.get("gp_approved_credits", 0)
+        and m.get("credit_duplicates", 0) == 0
+        and m.get("credit_amount_mismatches", 0) == 0
+        and m.get("credit_applies_in_gp", 0) == m.get("bill_credit_uses", 0)
+        and m.get("credit_apply_mismatches", 0) == 0
+    )
 
 
 def measure_classifications(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
@@ -198,18 +250,31 @@ def measure_classifications(tenant: Tenant, ctx: SyncContext | None = None) -> d
         draft = build_draft(invoices[voucher], ctx)
         if not draft.ready:
             continue
-        want = sorted((str(li["amount"]), li["classifications"].get("departmentId") or "",
-                       li["classifications"].get("locationId") or "",
-                       li["classifications"].get("accountingClassId") or "") for li in draft.payload["billLineItems"])
-        have = sorted((str(li.amount), li.department_id or "", li.location_id or "", li.accounting_class_id or "")
-                      for li in bill.line_items)
+        want = sorted(
+            (
+                str(li["amount"]),
+                li["classifications"].get("departmentId") or "",
+                li["classifications"].get("locationId") or "",
+                li["classifications"].get("accountingClassId") or "",
+            )
+            for li in draft.payload["billLineItems"]
+        )
+        have = sorted(
+            (str(li.amount), li.department_id or "", li.location_id or "", li.accounting_class_id or "")
+            for li in bill.line_items
+        )
         mismatched += want != have
         for lines, tally in ((want, expected), (have, shown)):
             for _, department, location, klass in lines:
                 tally["department"] += bool(department)
                 tally["location"] += bool(location)
                 tally["class"] += bool(klass)
-    return {"lines_with_department": shown["department"], "lines_with_location": shown["location"],
-            "lines_with_class": shown["class"], "lines_with_department_expected": expected["department"],
-            "lines_with_location_expected": expected["location"], "lines_with_class_expected": expected["class"],
-            "classification_mismatches": mismatched}
+    return {
+        "lines_with_department": shown["department"],
+        "lines_with_location": shown["location"],
+        "lines_with_class": shown["class"],
+        "lines_with_department_expected": expected["department"],
+        "lines_with_location_expected": expected["location"],
+        "lines_with_class_expected": expected["class"],
+        "classification_mismatches": mismatched,
+    }

@@ -34,8 +34,9 @@ def in_thread(func: Any, *args: Any) -> None:
         close_old_connections()
 
 
-def deferrer(pool: Executor, pending: list[Future[None]], on_error: Callable[[str, Exception], None]
-             ) -> Callable[..., None]:
+def deferrer(
+    pool: Executor, pending: list[Future[None]], on_error: Callable[[str, Exception], None]
+) -> Callable[..., None]:
     """`later(key, func, *args)`: run func(*args) on the pool (a change to an existing BILL object,
     which waits on BILL, not on us); an exception is handed to on_error(key, exc), as the inline
     path would have handled it, instead of stopping the run."""

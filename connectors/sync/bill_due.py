@@ -65,12 +65,20 @@ class GPSide:
     @classmethod
     def from_invoice(cls, invoice: Any) -> GPSide:
         digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
-        return cls(invoice.voucher, invoice.vendor_id, invoice.invoice_number, money(invoice.document_amount, digits),
-                   money(invoice.remaining, digits), bool(invoice.is_voided))
+        return cls(
+            invoice.voucher,
+            invoice.vendor_id,
+            invoice.invoice_number,
+            money(invoice.document_amount, digits),
+            money(invoice.remaining, digits),
+            bool(invoice.is_voided),
+        )
 
     @classmethod
     def from_draft(cls, draft: Any) -> GPSide:
-        return cls(draft.voucher, draft.gp_vendor, draft.invoice_number, draft.amount, draft.open_amount, False)
+        return cls(
+            draft.voucher, draft.gp_vendor, draft.invoice_number, draft.amount, draft.open_amount, False
+        )
 
     @property
     def applied(self) -> Decimal:
@@ -169,8 +177,12 @@ def align(ctx: SyncContext, gp: GPSide, bill_record: SyncRecord) -> Position | N
     if amount > 0 and not gp.voided and row.state != State.SKIPPED:
         _record(ctx, row, position, amount)
     elif row.state == State.FAILED and position.to_record == 0:
-        settle(row, State.SYNCED, reason="BILL's due is within GP's open amount; nothing left to record.",
-               snapshot={**row.snapshot, "recorded": str(position.recorded)})
+        settle(
+            row,
+            State.SYNCED,
+            reason="BILL's due is within GP's open amount; nothing left to record.",
+            snapshot={**row.snapshot, "recorded": str(position.recorded)},
+        )
     return position
 
 
@@ -183,12 +195,20 @@ def _reconcile(ctx: SyncContext, row: SyncRecord, position: Position) -> None:
         log_.outcome = "adopted" if landed else "not_in_bill"
         snapshot = {k: v for k, v in row.snapshot.items() if k != "pending"}
         if landed:
-            settle(row, State.SYNCED, snapshot={**snapshot, "recorded": str(position.recorded)},
-                   reason="BILL had taken the recording whose answer was lost.")
+            settle(
+                row,
+                State.SYNCED,
+                snapshot={**snapshot, "recorded": str(position.recorded)},
+                reason="BILL had taken the recording whose answer was lost.",
+            )
         else:  # not there: the fresh computation below records what is still missing
-            settle(row, State.FAILED, snapshot=snapshot,
-                   reason="BILL did not confirm the recording and has no copy of it; it is recorded again.",
-                   fix="Nothing: it is retried automatically.")
+            settle(
+                row,
+                State.FAILED,
+                snapshot=snapshot,
+                reason="BILL did not confirm the recording and has no copy of it; it is recorded again.",
+                fix="Nothing: it is retried automatically.",
+            )
 
 
 def _record(ctx: SyncContext, row: SyncRecord, position: Position, amount: Decimal) -> None:
@@ -196,8 +216,10 @@ def _record(ctx: SyncContext, row: SyncRecord, position: Position, amount: Decim
 
     gp, bill = position.gp, position.bill
     marker = outside_marker(gp.voucher, position.outside_in_gp)
-    label = (f"{gp.gp_vendor} invoice {gp.invoice_number}: {position.outside_in_gp} applied in GP outside BILL "
-             f"→ BILL bill {bill.id}")
+    label = (
+        f"{gp.gp_vendor} invoice {gp.invoice_number}: {position.outside_in_gp} applied in GP outside BILL "
+        f"→ BILL bill {bill.id}"
+    )
     row.snapshot = {**row.snapshot, "pending": {"amount": str(amount), "marker": marker, "bill": bill.id}}
     row.label = label[:255]
     row.target_id = bill.id
@@ -206,43 +228,77 @@ def _record(ctx: SyncContext, row: SyncRecord, position: Position, amount: Decim
         ctx.tally["bill_due_busy"] += 1  # another writer changed the row since it was read: it has it
         return
     with attempt(row, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {"recordPayment": bill.id, "amount": str(amount), "gp_open": str(gp.open),
-                        "bill_due_before": str(bill.due_amount), "description": marker}
+        log_.request = {
+            "recordPayment": bill.id,
+            "amount": str(amount),
+            "gp_open": str(gp.open),
+            "bill_due_before": str(bill.due_amount),
+            "description": marker,
+        }
         try:
-            recorded = ctx.bill.record_payment(bill.vendor_id, timezone.now().date(), [(bill.id, amount)],
-                                               description=marker)
+            recorded = ctx.bill.record_payment(
+                bill.vendor_id, timezone.now().date(), [(bill.id, amount)], description=marker
+            )
         except BillError as exc:
             log_.response_status, log_.error = str(exc.status or ""), exc.message
             if exc.in_doubt:
                 log_.outcome = State.IN_DOUBT
-                settle(row, State.IN_DOUBT, label=label, snapshot=row.snapshot,
-                       reason=f"BILL did not confirm recording {amount} paid in GP ({exc.message}); checking "
-                              "before recording again.", fix="Nothing: it is checked and retried automatically.")
+                settle(
+                    row,
+                    State.IN_DOUBT,
+                    label=label,
+                    snapshot=row.snapshot,
+                    reason=f"BILL did not confirm recording {amount} paid in GP ({exc.message}); checking "
+                    "before recording again.",
+                    fix="Nothing: it is checked and retried automatically.",
+                )
                 ctx.tally["bill_due_in_doubt"] += 1
             else:
                 state = State.FAILED if exc.retryable else State.FLAGGED
                 log_.outcome = state
-                settle(row, state, label=label, snapshot={k: v for k, v in row.snapshot.items() if k != "pending"},
-                       reason=f"BILL did not take the record of {amount} paid in GP: {exc.message}",
-                       fix="Retried automatically." if exc.retryable else
-                           "Record the payment on the bill in BILL by hand, then choose Don't sync.")
+                settle(
+                    row,
+                    state,
+                    label=label,
+                    snapshot={k: v for k, v in row.snapshot.items() if k != "pending"},
+                    reason=f"BILL did not take the record of {amount} paid in GP: {exc.message}",
+                    fix="Retried automatically."
+                    if exc.retryable
+                    else "Record the payment on the bill in BILL by hand, then choose Don't sync.",
+                )
                 ctx.tally["bill_due_failed"] += 1
             return
         log_.outcome, log_.response_status = "recorded", "200"
-        settle(row, State.SYNCED, label=label,
-               snapshot={"recorded": str(position.recorded + amount), "outside_in_gp": str(position.outside_in_gp),
-                         "payments": [*row.snapshot.get("payments", []), recorded.id]},
-               reason=f"BILL bill {bill.id}: {amount} recorded as paid outside BILL; due now "
-                      f"{bill.due_amount - amount}, GP open {gp.open}.")
+        settle(
+            row,
+            State.SYNCED,
+            label=label,
+            snapshot={
+                "recorded": str(position.recorded + amount),
+                "outside_in_gp": str(position.outside_in_gp),
+                "payments": [*row.snapshot.get("payments", []), recorded.id],
+            },
+            reason=f"BILL bill {bill.id}: {amount} recorded as paid outside BILL; due now "
+            f"{bill.due_amount - amount}, GP open {gp.open}.",
+        )
     ctx.tally["bill_due_recorded"] += 1
 
 
 def risk_details(position: Position) -> dict[str, str]:
     gp, bill = position.gp, position.bill
-    return {"vendor": gp.gp_vendor, "invoice": gp.invoice_number, "voucher": gp.voucher,
-            "gp_document": str(gp.document), "gp_open": str(gp.open), "gp_applied_outside_bill": str(position.outside_in_gp),
-            "gp_voided": "yes" if gp.voided else "no", "bill": bill.id, "bill_due": str(bill.due_amount),
-            "bill_paid_or_scheduled": str(position.committed), "bill_payments": ", ".join(position.online)}
+    return {
+        "vendor": gp.gp_vendor,
+        "invoice": gp.invoice_number,
+        "voucher": gp.voucher,
+        "gp_document": str(gp.document),
+        "gp_open": str(gp.open),
+        "gp_applied_outside_bill": str(position.outside_in_gp),
+        "gp_voided": "yes" if gp.voided else "no",
+        "bill": bill.id,
+        "bill_due": str(bill.due_amount),
+        "bill_paid_or_scheduled": str(position.committed),
+        "bill_payments": ", ".join(position.online),
+    }
 
 
 def flag_risk(ctx: SyncContext, record: SyncRecord, position: Position) -> None:
@@ -253,26 +309,39 @@ def flag_risk(ctx: SyncContext, record: SyncRecord, position: Position) -> None:
     same = {k: v for k, v in (record.snapshot.get(RISK) or {}).items() if k != "bill_due"}
     if record.state == State.FLAGGED and same == {k: v for k, v in details.items() if k != "bill_due"}:
         return
-    gp_said = ("GP voided the invoice" if gp.voided else
-               f"GP has {position.outside_in_gp} applied outside BILL (open now {gp.open} of {gp.document})")
-    reason = (f"Double-payment risk: GP vendor {gp.gp_vendor}, invoice {gp.invoice_number} (voucher {gp.voucher}). "
-              f"{gp_said}, and BILL has {position.committed} scheduled or paid on bill {position.bill.id} "
-              f"(payment {', '.join(position.online) or '?'}).")
-    fix = ("Stop one of the two: cancel or void the BILL payment, or void the GP check / credit memo. "
-           "Then choose Replay (or Don't sync once settled by hand).")
+    gp_said = (
+        "GP voided the invoice"
+        if gp.voided
+        else f"GP has {position.outside_in_gp} applied outside BILL (open now {gp.open} of {gp.document})"
+    )
+    reason = (
+        f"Double-payment risk: GP vendor {gp.gp_vendor}, invoice {gp.invoice_number} (voucher {gp.voucher}). "
+        f"{gp_said}, and BILL has {position.committed} scheduled or paid on bill {position.bill.id} "
+        f"(payment {', '.join(position.online) or '?'})."
+    )
+    fix = (
+        "Stop one of the two: cancel or void the BILL payment, or void the GP check / credit memo. "
+        "Then choose Replay (or Don't sync once settled by hand)."
+    )
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "double_payment_risk"
         log_.error = reason
         settle(record, State.FLAGGED, reason=reason, fix=fix, snapshot={**record.snapshot, RISK: details})
     ctx.tally["double_payment_risk"] += 1
-    alert_now(record, f"Double-payment risk: {gp.gp_vendor} invoice {gp.invoice_number}", reason, fix, details)
+    alert_now(
+        record, f"Double-payment risk: {gp.gp_vendor} invoice {gp.invoice_number}", reason, fix, details
+    )
 
 
 def _clear_risk(ctx: SyncContext, record: SyncRecord) -> None:
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "risk_cleared"
-        settle(record, State.SYNCED, reason="The double-payment risk is gone: GP and BILL agree again.",
-               snapshot={k: v for k, v in record.snapshot.items() if k != RISK})
+        settle(
+            record,
+            State.SYNCED,
+            reason="The double-payment risk is gone: GP and BILL agree again.",
+            snapshot={k: v for k, v in record.snapshot.items() if k != RISK},
+        )
 
 
 def open_risks(tenant: Any) -> int:

@@ -79,14 +79,22 @@ def without_dimensions(payload: dict[str, Any]) -> dict[str, Any]:
     for key in LINE_KEYS:
         if payload.get(key):
             out[key] = [
-                {**line, "classifications": {k: v for k, v in (line.get("classifications") or {}).items()
-                                             if k not in DIMENSION_FIELDS}}
-                for line in payload[key]]
+                {
+                    **line,
+                    "classifications": {
+                        k: v
+                        for k, v in (line.get("classifications") or {}).items()
+                        if k not in DIMENSION_FIELDS
+                    },
+                }
+                for line in payload[key]
+            ]
     return out
 
 
-def line_classifications(account: str, account_id: str | None, ctx: Any, waiting_on: list[str],
-                         problems: list[str]) -> dict[str, str]:
+def line_classifications(
+    account: str, account_id: str | None, ctx: Any, waiting_on: list[str], problems: list[str]
+) -> dict[str, str]:
     """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
     the department/location/class its segments map to (connectors.sync.line_classifications). What it
     waits on is added to `waiting_on`, what is wrong with it to `problems` (each once). Shared by every
@@ -118,9 +126,11 @@ def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
 
 
 def waiting_sentence(waiting_on: list[str]) -> str:
-    """"Waiting for a mapping: GP vendor X, GP department 20 not mapped to BILL yet."""
-    names = [waiting_words(w) or w.replace("vendor:", "GP vendor ").replace("account:", "GP account ")
-             for w in waiting_on]
+    """ "Waiting for a mapping: GP vendor X, GP department 20 not mapped to BILL yet."""
+    names = [
+        waiting_words(w) or w.replace("vendor:", "GP vendor ").replace("account:", "GP account ")
+        for w in waiting_on
+    ]
     return "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
 
 
@@ -170,8 +180,9 @@ def _valid_date(value: Any) -> bool:
     return isinstance(value, date) and 1990 <= value.year <= 2100
 
 
-def build_lines(document: Any, ctx: Any, digits: int, waiting_on: list[str], problems: list[str], sign: int = 1
-                ) -> tuple[list[dict[str, Any]], Decimal]:
+def build_lines(
+    document: Any, ctx: Any, digits: int, waiting_on: list[str], problems: list[str], sign: int = 1
+) -> tuple[list[dict[str, Any]], Decimal]:
     """The BILL line items (amount, description, classifications) for a GP payables document's
     distributions, and their sum. What a line waits on (its GP account, a segment value) is added to
     `waiting_on`, what is wrong with it (a missing segment) to `problems`. Shared by bills and vendor
@@ -192,19 +203,25 @@ def build_lines(document: Any, ctx: Any, digits: int, waiting_on: list[str], pro
         if amount == 0:
             continue
         account_id = ctx.bill_account_id(dist.account)
-        lines.append({
-            "amount": amount,
-            "description": description[:MAX_DESCRIPTION],
-            "classifications": line_classifications(dist.account, account_id, ctx, waiting_on, problems),
-        })
+        lines.append(
+            {
+                "amount": amount,
+                "description": description[:MAX_DESCRIPTION],
+                "classifications": line_classifications(dist.account, account_id, ctx, waiting_on, problems),
+            }
+        )
         line_sum += amount
     return lines, line_sum
 
 
 def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
-    draft = BillDraft(voucher=invoice.voucher, label=_label(invoice), gp_vendor=invoice.vendor_id,
-                      invoice_number=invoice.invoice_number)
+    draft = BillDraft(
+        voucher=invoice.voucher,
+        label=_label(invoice),
+        gp_vendor=invoice.vendor_id,
+        invoice_number=invoice.invoice_number,
+    )
     digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
     total = money(invoice.document_amount, digits)
     draft.amount = total
@@ -212,7 +229,9 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
 
     problems: list[str] = []
     if invoice.currency and org_currency and invoice.currency.upper() != org_currency.upper():
-        problems.append(f"the invoice is in {invoice.currency}, but the BILL organization pays in {org_currency}")
+        problems.append(
+            f"the invoice is in {invoice.currency}, but the BILL organization pays in {org_currency}"
+        )
     if total <= 0:
         problems.append(f"the document amount is {total}; BILL only takes bills above zero")
     if not (invoice.invoice_number or "").strip():
@@ -239,16 +258,22 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
         return draft
     if hold_unknown(invoice, getattr(ctx, "tenant", None)):
         draft.waiting_on.insert(0, HOLD_UNKNOWN)
-        draft.blocked_reason = (f"Not sent to BILL: GP Web Services does not show whether invoice "
-                                f"{invoice.invoice_number} (voucher {invoice.voucher}) is on hold in GP, and a held "
-                                "invoice must not reach BILL.")
-        draft.fix = ("Check the invoice in GP. If AP never puts invoices on hold, a connector admin can turn on "
-                     "'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant, "
-                     "then choose Replay.")
+        draft.blocked_reason = (
+            f"Not sent to BILL: GP Web Services does not show whether invoice "
+            f"{invoice.invoice_number} (voucher {invoice.voucher}) is on hold in GP, and a held "
+            "invoice must not reach BILL."
+        )
+        draft.fix = (
+            "Check the invoice in GP. If AP never puts invoices on hold, a connector admin can turn on "
+            "'send invoices read over GP Web Services, which cannot show invoice holds' for this tenant, "
+            "then choose Replay."
+        )
         return draft
     if on_hold:
-        draft.blocked_reason = (f"GP vendor {invoice.vendor_id} is on hold or inactive, so its BILL vendor is "
-                                "archived and BILL will not take the bill.")
+        draft.blocked_reason = (
+            f"GP vendor {invoice.vendor_id} is on hold or inactive, so its BILL vendor is "
+            "archived and BILL will not take the bill."
+        )
         draft.fix = "Release the vendor in GP; this bill then goes to BILL by itself."
         return draft
     if draft.waiting_on:

@@ -50,6 +50,7 @@ CHUNK = 100
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 
+
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP invoices changed since the cursor (or all, with full=True)."""
     # Twice as many workers as BILL slots: while one settles its batch in the database, another
@@ -75,8 +76,10 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
             drain(pending, keep=0)
     return run.summary
 
-def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = None
-                 ) -> list[tuple[SyncRecord, BillDraft]]:
+
+def decide_chunk(
+    ctx: SyncContext, invoices: list[Any], later: Later | None = None
+) -> list[tuple[SyncRecord, BillDraft]]:
     """Settle what can be settled now; return the new bills to create. Changes to bills already in
     BILL go to `later` (the run's worker threads) when given."""
     ctx.prefetch_vendor_maps({i.vendor_id for i in invoices})
@@ -87,8 +90,9 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = No
     # New approved invoices get their ledger rows in one statement, not one get_or_create each.
     new = [i.voucher for i in invoices if i.voucher not in records and is_approved(i, ctx.tenant)[0]]
     if new:
-        SyncRecord.objects.bulk_create([SyncRecord(tenant=ctx.tenant, kind=Kind.BILL, source_key=v) for v in new],
-                                       ignore_conflicts=True)
+        SyncRecord.objects.bulk_create(
+            [SyncRecord(tenant=ctx.tenant, kind=Kind.BILL, source_key=v) for v in new], ignore_conflicts=True
+        )
         records.update(_records(ctx, new))
     creates = []
     for invoice in invoices:
@@ -102,17 +106,22 @@ def decide_chunk(ctx: SyncContext, invoices: list[Any], later: Later | None = No
             creates.append(item)
     return creates
 
+
 def _failed(ctx: SyncContext, voucher: str, exc: Exception) -> None:
-    fail_unless_uncertain(get_record(ctx.tenant, Kind.BILL, voucher), explain(exc),
-                          maybe_written=may_have_written(exc))
+    fail_unless_uncertain(
+        get_record(ctx.tenant, Kind.BILL, voucher), explain(exc), maybe_written=may_have_written(exc)
+    )
     ctx.tally["bill_failed"] += 1
+
 
 def _records(ctx: SyncContext, vouchers: list[str]) -> dict[str, SyncRecord]:
     rows = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key__in=vouchers)
     return {r.source_key: r for r in rows}
 
-def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Later | None = None
-           ) -> tuple[SyncRecord, BillDraft] | None:
+
+def decide(
+    ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Later | None = None
+) -> tuple[SyncRecord, BillDraft] | None:
     approved, why = is_approved(invoice, ctx.tenant)
     if record is None:
         if not approved:
@@ -144,12 +153,17 @@ def decide(ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Lat
         if bill is not None:
             _adopt(ctx, record, draft, bill)
             return None
-        if still_settling(record, ctx.settle_window("bill"), label=draft.label,
-                          reason="BILL did not confirm the bill and does not show it yet; it is looked up again "
-                                 "before anything is sent."):  # a late commit may still show up
+        if still_settling(
+            record,
+            ctx.settle_window("bill"),
+            label=draft.label,
+            reason="BILL did not confirm the bill and does not show it yet; it is looked up again "
+            "before anything is sent.",
+        ):  # a late commit may still show up
             ctx.tally["bill_in_doubt"] += 1
             return None
     return record, draft
+
 
 def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: bool) -> None:
     """A row another live worker has `sending`: adopt the bill if BILL already shows it (harmless, it is
@@ -167,8 +181,14 @@ def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) ->
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "adopted"
         log_.request = {"reconciled": True, "bill": bill.id}
-        settle(record, State.SYNCED, target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash,
-               label=draft.label)
+        settle(
+            record,
+            State.SYNCED,
+            target_id=bill.id,
+            synced_hash=draft.hash,
+            source_hash=draft.hash,
+            label=draft.label,
+        )
     ctx.tally["bill_adopted"] += 1
     _align_new(ctx, record, draft)
 
@@ -185,8 +205,14 @@ def _align_new(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
         log.exception("aligning BILL's due for voucher %s failed", draft.voucher)
         due = get_record(ctx.tenant, Kind.BILL_DUE, draft.voucher)
         if not is_uncertain(due):
-            settle(due, State.FAILED, reason=explain(exc), label=f"{draft.label}: due amount in BILL",
-                   fix="Retried automatically; Replay to retry now.")
+            settle(
+                due,
+                State.FAILED,
+                reason=explain(exc),
+                label=f"{draft.label}: due amount in BILL",
+                fix="Retried automatically; Replay to retry now.",
+            )
+
 
 def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: Any) -> None:
     if draft.problem:
@@ -206,9 +232,16 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "blocked"
             log_.error = draft.blocked_reason
-            settle(record, State.BLOCKED, reason=draft.blocked_reason, fix=draft.fix, waiting_on=waiting,
-                   label=draft.label)
+            settle(
+                record,
+                State.BLOCKED,
+                reason=draft.blocked_reason,
+                fix=draft.fix,
+                waiting_on=waiting,
+                label=draft.label,
+            )
     ctx.tally["bill_blocked"] += 1
+
 
 def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,
@@ -221,6 +254,7 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
             if bill.amount == draft.amount:
                 return bill
     return None
+
 
 def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
     """Create bills in bulk after the write-ahead, which only hands back the rows this worker won."""
@@ -249,8 +283,13 @@ def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> 
         elif exc.retryable:
             for record, draft in batch:
                 _trail(ctx, record, "failed", draft, str(exc.status or ""), exc.message)
-                settle(record, State.FAILED, reason=f"BILL did not take the bill: {exc.message}",
-                       fix="It is retried automatically; Replay to retry now.", label=draft.label)
+                settle(
+                    record,
+                    State.FAILED,
+                    reason=f"BILL did not take the bill: {exc.message}",
+                    fix="It is retried automatically; Replay to retry now.",
+                    label=draft.label,
+                )
             ctx.tally["bill_failed"] += len(batch)
         elif len(batch) > 1:
             mid = len(batch) // 2
@@ -259,8 +298,13 @@ def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> 
         else:
             record, draft = batch[0]
             _trail(ctx, record, "refused", draft, str(exc.status or ""), exc.message)
-            settle(record, State.FLAGGED, reason=f"BILL refused the bill: {exc.message}",
-                   fix="Correct the invoice or its mappings, then Replay.", label=draft.label)
+            settle(
+                record,
+                State.FLAGGED,
+                reason=f"BILL refused the bill: {exc.message}",
+                fix="Correct the invoice or its mappings, then Replay.",
+                label=draft.label,
+            )
             ctx.tally["bill_parked"] += 1
         return
     synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=int((time.monotonic() - started) * 1000))
@@ -270,13 +314,26 @@ def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> 
         bill = matched.get(draft.voucher)
         if bill is None:  # BILL's answer holds no bill that is surely this one: look it up before use
             _trail(ctx, record, "in_doubt", draft, "201", "BILL's answer did not clearly include this bill.")
-            keep_in_doubt(record, window, gave_up=True, label=draft.label,
-                          reason="BILL's answer did not clearly include this bill; it is looked up before anything "
-                                 "is sent again.")
+            keep_in_doubt(
+                record,
+                window,
+                gave_up=True,
+                label=draft.label,
+                reason="BILL's answer did not clearly include this bill; it is looked up before anything "
+                "is sent again.",
+            )
             ctx.tally["bill_in_doubt"] += 1
             continue
-        synced.add(record, outcome="created", request=_request(draft, bill_id=bill.id), response_status="201",
-                   target_id=bill.id, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+        synced.add(
+            record,
+            outcome="created",
+            request=_request(draft, bill_id=bill.id),
+            response_status="201",
+            target_id=bill.id,
+            synced_hash=draft.hash,
+            source_hash=draft.hash,
+            label=draft.label,
+        )
     synced.save()
     ctx.tally["bill_created"] += len(matched)
     for record, draft in batch:
@@ -300,22 +357,38 @@ def match_created_bills(batch: list[tuple[SyncRecord, BillDraft]], created: list
 
 
 def _is_draft(bill: Any, draft: BillDraft) -> bool:
-    return bool(bill.vendor_id == draft.payload["vendorId"] and bill.amount == draft.amount
-            and bill.invoice_number == draft.payload["invoice"]["invoiceNumber"])
+    return bool(
+        bill.vendor_id == draft.payload["vendorId"]
+        and bill.amount == draft.amount
+        and bill.invoice_number == draft.payload["invoice"]["invoiceNumber"]
+    )
 
 
-def _trail(ctx: SyncContext, record: SyncRecord, outcome: str, draft: BillDraft, status: str, error: str,
-           **extra: Any) -> None:
+def _trail(
+    ctx: SyncContext,
+    record: SyncRecord,
+    outcome: str,
+    draft: BillDraft,
+    status: str,
+    error: str,
+    **extra: Any,
+) -> None:
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = outcome
         log_.request = _request(draft, **extra)
         log_.response_status = status
         log_.error = error
 
+
 def _request(draft: BillDraft, **extra: Any) -> dict[str, Any]:
     """What the trail keeps of a bill sent: enough to recognise it, not the whole body."""
-    return {"invoiceNumber": draft.payload.get("invoice", {}).get("invoiceNumber"),
-            "amount": str(draft.amount), "lines": len(draft.payload.get("billLineItems", [])), **extra}
+    return {
+        "invoiceNumber": draft.payload.get("invoice", {}).get("invoiceNumber"),
+        "amount": str(draft.amount),
+        "lines": len(draft.payload.get("billLineItems", [])),
+        **extra,
+    }
+
 
 def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: Any) -> None:
     """The call may have committed, now or later: adopt what BILL already shows; keep the rest `in_doubt`
@@ -332,9 +405,14 @@ def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]
         if bill is not None:
             _adopt(ctx, record, draft, bill)
         else:
-            keep_in_doubt(record, window, gave_up=True, label=draft.label,
-                          reason=f"BILL did not confirm the bill ({exc.message}); it is looked up again before "
-                                 "anything is sent.")
+            keep_in_doubt(
+                record,
+                window,
+                gave_up=True,
+                label=draft.label,
+                reason=f"BILL did not confirm the bill ({exc.message}); it is looked up again before "
+                "anything is sent.",
+            )
 
 
 def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
@@ -345,6 +423,7 @@ def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
         return True
     draft = build_draft(invoice, ctx)
     return draft.ready and draft.hash != record.synced_hash
+
 
 def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     """A bill already in BILL: follow GP changes until BILL starts paying; archive on void; keep BILL's
@@ -372,14 +451,21 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         return
     bill = ctx.bill.get_bill(record.target_id)
     if bill.payment_status in PAYMENT_STARTED or bill.paid_amount > 0 or bill.credit_amount > 0:
-        reason = (f"Invoice {invoice.invoice_number} changed in GP after BILL started paying it "
-                  f"(BILL status {bill.payment_status}); the bill was not changed.")
+        reason = (
+            f"Invoice {invoice.invoice_number} changed in GP after BILL started paying it "
+            f"(BILL status {bill.payment_status}); the bill was not changed."
+        )
         if record.reason != reason:
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
                 log_.outcome = "flagged"
                 log_.error = reason
-                settle(record, State.FLAGGED, reason=reason, source_hash=draft.hash,
-                       fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.")
+                settle(
+                    record,
+                    State.FLAGGED,
+                    reason=reason,
+                    source_hash=draft.hash,
+                    fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.",
+                )
         ctx.tally["bill_flagged"] += 1
         return
     with writing([record]) as taken:
@@ -393,6 +479,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
             log_.response_status = "200"
             settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
     ctx.tally["bill_updated"] += 1
+
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     """Voided in GP: archive the bill before BILL can pay it; if BILL already has, that is a double-payment risk."""
@@ -410,6 +497,10 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
             log_.request = {"archive": record.target_id}
             ctx.bill.archive_bill(record.target_id)
             log_.outcome = "archived"
-            settle(record, State.SYNCED, reason="Voided in GP; the BILL bill was archived.",
-                   snapshot={"archived": True})
+            settle(
+                record,
+                State.SYNCED,
+                reason="Voided in GP; the BILL bill was archived.",
+                snapshot={"archived": True},
+            )
     ctx.tally["bill_archived"] += 1

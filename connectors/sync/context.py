@@ -58,9 +58,13 @@ class SyncContext:
         missing = gp_vendor_ids - self._vendor_maps.keys()
         if not missing:
             return
-        found = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=self.tenant, gp_vendor_id__in=missing)}
+        found = {
+            m.gp_vendor_id: m
+            for m in VendorMapping.objects.filter(tenant=self.tenant, gp_vendor_id__in=missing)
+        }
         archived = {
-            key for key, snapshot in SyncRecord.objects.filter(
+            key
+            for key, snapshot in SyncRecord.objects.filter(
                 tenant=self.tenant, kind=Kind.VENDOR, source_key__in=missing
             ).values_list("source_key", "snapshot")
             if (snapshot or {}).get("archived")
@@ -73,7 +77,10 @@ class SyncContext:
         missing = accounts - self._account_maps.keys()
         if not missing:
             return
-        found = {m.gp_account: m for m in GLAccountMapping.objects.filter(tenant=self.tenant, gp_account__in=missing)}
+        found = {
+            m.gp_account: m
+            for m in GLAccountMapping.objects.filter(tenant=self.tenant, gp_account__in=missing)
+        }
         for key in missing:
             self._account_maps[key] = found.get(key)
 
@@ -102,8 +109,12 @@ class SyncContext:
         missing = keys - self._class_maps.keys()
         for kind in {k for k, _ in missing}:
             values = {v for k, v in missing if k == kind}
-            found = {m.gp_value: m for m in ClassificationMapping.objects.filter(
-                tenant=self.tenant, kind=kind, gp_value__in=values)}
+            found = {
+                m.gp_value: m
+                for m in ClassificationMapping.objects.filter(
+                    tenant=self.tenant, kind=kind, gp_value__in=values
+                )
+            }
             for value in values:
                 self._class_maps[(kind, value)] = found.get(value)
 

@@ -165,8 +165,14 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
 
 def _settle_linked(record: SyncRecord, draft: BillDraft, credit_id: str) -> None:
     """The row linked to its BILL vendor credit, whether created now or found after an unconfirmed create."""
-    settle(record, State.SYNCED, target_id=credit_id, synced_hash=draft.hash, source_hash=draft.hash,
-           label=draft.label)
+    settle(
+        record,
+        State.SYNCED,
+        target_id=credit_id,
+        synced_hash=draft.hash,
+        source_hash=draft.hash,
+        label=draft.label,
+    )
 
 
 def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, credit: Any) -> None:

@@ -23,54 +23,111 @@ from .context import SyncContext
 # Each section: its title, columns, which columns hold money (formatted on the page, plain in the CSV), the
 # column its total adds up, and its group (money problems first, then missing records, then the rest).
 SECTIONS: dict[str, dict[str, Any]] = {
-    "amount": {"title": "Amount differs", "group": "money",
-               "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP amount", "BILL amount", "Difference"],
-               "money": [3, 4, 5], "total": 5},
-    "due_over_open": {"title": "BILL shows more due than GP has open (BILL could pay it twice)", "group": "money",
-                      "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP open", "BILL due", "Too much due"],
-                      "money": [3, 4, 5], "total": 5},
-    "paid_bill_only": {"title": "Paid in BILL only (GP shows nothing applied)", "group": "money",
-                       "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
-                       "money": [3, 4], "total": 3},
-    "paid_gp_only": {"title": "Paid in GP only (BILL shows nothing paid)", "group": "money",
-                     "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
-                     "money": [3, 4], "total": 4},
-    "paid": {"title": "Paid in both, but different amounts", "group": "money",
-             "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
-             "money": [3, 4], "total": None},
-    "credit_over_open": {"title": "BILL lets more of a vendor credit be used than GP has left of the credit memo",
-                         "group": "money",
-                         "columns": ["GP voucher", "Vendor / credit memo", "BILL credit", "GP left to apply",
-                                     "BILL usable", "Too much usable"],
-                         "money": [3, 4, 5], "total": 5},
-    "credit_missing": {"title": "Approved GP credit memo or return, missing in BILL", "group": "missing",
-                       "columns": ["GP voucher", "Vendor / credit memo", "GP amount", "Why"], "money": [2], "total": 2},
-    "missing_in_gp": {"title": "In BILL with money due, but not an approved open invoice in GP", "group": "missing",
-                      "columns": ["BILL bill", "GP voucher in its description", "BILL amount", "Why"],
-                      "money": [2], "total": 2},
-    "due_date": {"title": "Due date differs", "group": "other",
-                 "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP due date", "BILL due date"],
-                 "money": [], "total": None},
+    "amount": {
+        "title": "Amount differs",
+        "group": "money",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP amount", "BILL amount", "Difference"],
+        "money": [3, 4, 5],
+        "total": 5,
+    },
+    "due_over_open": {
+        "title": "BILL shows more due than GP has open (BILL could pay it twice)",
+        "group": "money",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP open", "BILL due", "Too much due"],
+        "money": [3, 4, 5],
+        "total": 5,
+    },
+    "paid_bill_only": {
+        "title": "Paid in BILL only (GP shows nothing applied)",
+        "group": "money",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
+        "money": [3, 4],
+        "total": 3,
+    },
+    "paid_gp_only": {
+        "title": "Paid in GP only (BILL shows nothing paid)",
+        "group": "money",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
+        "money": [3, 4],
+        "total": 4,
+    },
+    "paid": {
+        "title": "Paid in both, but different amounts",
+        "group": "money",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "BILL paid (credits too)", "GP applied"],
+        "money": [3, 4],
+        "total": None,
+    },
+    "credit_over_open": {
+        "title": "BILL lets more of a vendor credit be used than GP has left of the credit memo",
+        "group": "money",
+        "columns": [
+            "GP voucher",
+            "Vendor / credit memo",
+            "BILL credit",
+            "GP left to apply",
+            "BILL usable",
+            "Too much usable",
+        ],
+        "money": [3, 4, 5],
+        "total": 5,
+    },
+    "credit_missing": {
+        "title": "Approved GP credit memo or return, missing in BILL",
+        "group": "missing",
+        "columns": ["GP voucher", "Vendor / credit memo", "GP amount", "Why"],
+        "money": [2],
+        "total": 2,
+    },
+    "missing_in_gp": {
+        "title": "In BILL with money due, but not an approved open invoice in GP",
+        "group": "missing",
+        "columns": ["BILL bill", "GP voucher in its description", "BILL amount", "Why"],
+        "money": [2],
+        "total": 2,
+    },
+    "due_date": {
+        "title": "Due date differs",
+        "group": "other",
+        "columns": ["GP voucher", "Vendor / invoice", "BILL bill", "GP due date", "BILL due date"],
+        "money": [],
+        "total": None,
+    },
 }
 MISSING_COLUMNS = ["GP voucher", "Vendor / invoice", "GP amount", "GP due date"]
 MISSING_TITLE = "Approved and open in GP, missing in BILL"
 # Why an approved GP invoice is not in BILL, from its ledger row, in the order a clerk would fix them.
-MISSING_REASONS = ["waiting for a mapping", "GP vendor on hold or inactive", "failed or outcome unknown (retried by itself)",
-                   "needs a person", "Don't sync chosen", "not read by a sync yet", "synced before, BILL no longer has it",
-                   "other"]
+MISSING_REASONS = [
+    "waiting for a mapping",
+    "GP vendor on hold or inactive",
+    "failed or outcome unknown (retried by itself)",
+    "needs a person",
+    "Don't sync chosen",
+    "not read by a sync yet",
+    "synced before, BILL no longer has it",
+    "other",
+]
 
 
 def _missing_reason(record: SyncRecord | None) -> str:
     if record is None:
         return "not read by a sync yet"
-    if any(t.startswith(("vendor:", "account:", "department:", "location:", "class:")) for t in record.waiting_on.split()):
+    if any(
+        t.startswith(("vendor:", "account:", "department:", "location:", "class:"))
+        for t in record.waiting_on.split()
+    ):
         return "waiting for a mapping"
     if "on hold" in record.reason or "inactive" in record.reason:
         return "GP vendor on hold or inactive"
-    why: dict[str, str] = {State.FAILED: "failed or outcome unknown (retried by itself)", State.IN_DOUBT:
-            "failed or outcome unknown (retried by itself)", State.SENDING: "failed or outcome unknown (retried by itself)",
-            State.FLAGGED: "needs a person", State.CONFLICT: "needs a person", State.SKIPPED: "Don't sync chosen",
-            State.SYNCED: "synced before, BILL no longer has it"}
+    why: dict[str, str] = {
+        State.FAILED: "failed or outcome unknown (retried by itself)",
+        State.IN_DOUBT: "failed or outcome unknown (retried by itself)",
+        State.SENDING: "failed or outcome unknown (retried by itself)",
+        State.FLAGGED: "needs a person",
+        State.CONFLICT: "needs a person",
+        State.SKIPPED: "Don't sync chosen",
+        State.SYNCED: "synced before, BILL no longer has it",
+    }
     return why.get(record.state, "other")
 
 
@@ -98,24 +155,42 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
         if not approved and bill.due_amount > 0 and invoice.remaining > 0:
             found["missing_in_gp"].append([bill.id, voucher, str(bill.amount), f"GP: {why}"])
         if bill.amount != amount:
-            found["amount"].append([voucher, label, bill.id, str(amount), str(bill.amount), str(bill.amount - amount)])
+            found["amount"].append(
+                [voucher, label, bill.id, str(amount), str(bill.amount), str(bill.amount - amount)]
+            )
         if invoice.due_date and bill.due_date and invoice.due_date != bill.due_date:
             found["due_date"].append([voucher, label, bill.id, _date(invoice.due_date), _date(bill.due_date)])
         if due_over_open(invoice, bill):
-            found["due_over_open"].append([voucher, label, bill.id, str(gp_open(invoice)), str(bill.due_amount),
-                                           str(bill.due_amount - gp_open(invoice))])
+            found["due_over_open"].append(
+                [
+                    voucher,
+                    label,
+                    bill.id,
+                    str(gp_open(invoice)),
+                    str(bill.due_amount),
+                    str(bill.due_amount - gp_open(invoice)),
+                ]
+            )
         applied = money(invoice.document_amount - invoice.remaining, digits)
-        paid = money(bill.paid_amount + bill.credit_amount, digits)  # a vendor credit used pays it as money does
+        paid = money(
+            bill.paid_amount + bill.credit_amount, digits
+        )  # a vendor credit used pays it as money does
         if not invoice.is_voided and paid != applied:
             key = "paid_bill_only" if not applied else "paid_gp_only" if not paid else "paid"
             found[key].append([voucher, label, bill.id, str(paid), str(applied)])
     _credits(ctx, tenant, invoices, found)
     for voucher, bill in sorted(bills.items()):
         if voucher not in invoices and bill.due_amount > 0:
-            found["missing_in_gp"].append([bill.id, voucher, str(bill.amount), "GP has no invoice with this voucher"])
-    sections = [_section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] == "money"]
+            found["missing_in_gp"].append(
+                [bill.id, voucher, str(bill.amount), "GP has no invoice with this voucher"]
+            )
+    sections = [
+        _section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] == "money"
+    ]
     sections += _missing_sections(tenant, missing)
-    sections += [_section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] != "money"]
+    sections += [
+        _section(key, SECTIONS[key], found[key]) for key in SECTIONS if SECTIONS[key]["group"] != "money"
+    ]
     return {
         "version": 2,
         "generated_at": timezone.now().isoformat(),
@@ -125,7 +200,9 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
     }
 
 
-def _credits(ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found: dict[str, list[list[str]]]) -> None:
+def _credits(
+    ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found: dict[str, list[list[str]]]
+) -> None:
     """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has left
     (BILL could let the vendor's credit be used twice)."""
     from .credit_payload import is_credit, is_credit_approved, kind_word
@@ -145,36 +222,54 @@ def _credits(ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found:
         approved, _why = is_credit_approved(memo, tenant)
         if credit is None:
             if approved:
-                found["credit_missing"].append([voucher, label, str(gp_open(memo)), _missing_reason(records.get(voucher))])
+                found["credit_missing"].append(
+                    [voucher, label, str(gp_open(memo)), _missing_reason(records.get(voucher))]
+                )
             continue
         left = gp_open(memo)
         if credit.usable > left:
-            found["credit_over_open"].append([voucher, label, credit.id, str(left), str(credit.usable),
-                                              str(credit.usable - left)])
+            found["credit_over_open"].append(
+                [voucher, label, credit.id, str(left), str(credit.usable), str(credit.usable - left)]
+            )
 
 
 def _section(key: str, spec: dict[str, Any], rows: list[list[str]], title: str = "") -> dict[str, Any]:
     column = spec.get("total")
     total = sum((Decimal(row[column]) for row in rows), Decimal(0)) if column is not None and rows else None
-    return {"key": key, "title": title or spec["title"], "group": spec["group"], "columns": spec["columns"],
-            "money_cols": spec["money"], "rows": rows, "total": len(rows), "more": False,
-            "money_total": money_text(total) if total is not None else ""}
+    return {
+        "key": key,
+        "title": title or spec["title"],
+        "group": spec["group"],
+        "columns": spec["columns"],
+        "money_cols": spec["money"],
+        "rows": rows,
+        "total": len(rows),
+        "more": False,
+        "money_total": money_text(total) if total is not None else "",
+    }
 
 
 def _missing_sections(tenant: Tenant, missing: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
     """Approved GP invoices missing in BILL, grouped by why (from their ledger rows)."""
-    records = {r.source_key: r for r in SyncRecord.objects.filter(
-        tenant=tenant, kind=Kind.BILL, source_key__in=[voucher for voucher, _ in missing])}
+    records = {
+        r.source_key: r
+        for r in SyncRecord.objects.filter(
+            tenant=tenant, kind=Kind.BILL, source_key__in=[voucher for voucher, _ in missing]
+        )
+    }
     groups: dict[str, list[list[str]]] = {}
     for voucher, row in missing:
         groups.setdefault(_missing_reason(records.get(voucher)), []).append(row)
     spec = {"group": "missing", "columns": MISSING_COLUMNS, "money": [2], "total": 2}
-    return [_section("missing_in_bill", spec, groups[reason], title=f"{MISSING_TITLE}: {reason}")
-            for reason in MISSING_REASONS if reason in groups]
+    return [
+        _section("missing_in_bill", spec, groups[reason], title=f"{MISSING_TITLE}: {reason}")
+        for reason in MISSING_REASONS
+        if reason in groups
+    ]
 
 
 def _lower_first(text: str) -> str:
-    """"Amount differs" → "amount differs"; "BILL shows…" stays (a name, not a capital)."""
+    """ "Amount differs" → "amount differs"; "BILL shows…" stays (a name, not a capital)."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 

@@ -60,9 +60,13 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
     window = ctx.settle_window("bill")
     existing = _find(ctx, number) if is_uncertain(record) else None
     if existing is None:
-        if still_settling(record, window, label=label,
-                          reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it is "
-                                 "looked up again before anything is sent."):  # a late commit may still appear
+        if still_settling(
+            record,
+            window,
+            label=label,
+            reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it is "
+            "looked up again before anything is sent.",
+        ):  # a late commit may still appear
             return
         with writing([record], window=window) as taken:
             if not taken:
@@ -70,9 +74,13 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
                 log_.request = {"name": name, "number": number}
                 try:
-                    existing = ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE")
+                    existing = ctx.bill.create_chart_of_account(
+                        name=name, number=number, account_type="EXPENSE"
+                    )
                 except BillError as exc:
-                    state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+                    state = (
+                        State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
+                    )
                     log_.outcome, log_.error = state, exc.message
                     reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
                     if state == State.IN_DOUBT:
@@ -86,7 +94,9 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
     _link(ctx, record, mapping, existing, name, label)
 
 
-def _link(ctx: SyncContext, record: Any, mapping: GLAccountMapping, existing: Any, name: str, label: str) -> None:
+def _link(
+    ctx: SyncContext, record: Any, mapping: GLAccountMapping, existing: Any, name: str, label: str
+) -> None:
     """The BILL account is there (created or found): map it, settle the row, release what waited."""
     mapping.bill_account_id = existing.id
     mapping.bill_name = name[:200]

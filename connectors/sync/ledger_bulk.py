@@ -29,18 +29,44 @@ class SyncedBatch:
         self.records: list[SyncRecord] = []
         self.trail: list[Attempt] = []
 
-    def add(self, record: SyncRecord, *, outcome: str, request: dict[str, Any], response_status: str,
-            target_id: str | None = None, synced_hash: str | None = None, source_hash: str | None = None,
-            snapshot: dict[str, Any] | None = None, label: str | None = None) -> None:
+    def add(
+        self,
+        record: SyncRecord,
+        *,
+        outcome: str,
+        request: dict[str, Any],
+        response_status: str,
+        target_id: str | None = None,
+        synced_hash: str | None = None,
+        source_hash: str | None = None,
+        snapshot: dict[str, Any] | None = None,
+        label: str | None = None,
+    ) -> None:
         """The in-memory part of settle(record, State.SYNCED, ...), and its attempt."""
-        apply_settlement(record, State.SYNCED, target_id=target_id, synced_hash=synced_hash,
-                         source_hash=source_hash, snapshot=snapshot, label=label)
+        apply_settlement(
+            record,
+            State.SYNCED,
+            target_id=target_id,
+            synced_hash=synced_hash,
+            source_hash=source_hash,
+            snapshot=snapshot,
+            label=label,
+        )
         self.records.append(record)
-        self.trail.append(Attempt(
-            record=record, flow=self.flow, trigger=self.trigger, started_at=self.started_at,
-            duration_ms=self.duration_ms, outcome=outcome, request=redact(request),
-            response_status=response_status[:40], error="", user=self.user,
-        ))
+        self.trail.append(
+            Attempt(
+                record=record,
+                flow=self.flow,
+                trigger=self.trigger,
+                started_at=self.started_at,
+                duration_ms=self.duration_ms,
+                outcome=outcome,
+                request=redact(request),
+                response_status=response_status[:40],
+                error="",
+                user=self.user,
+            )
+        )
 
     def save(self) -> None:
         if not self.records:
@@ -61,8 +87,13 @@ def update_rows(records: list[Any], fields: list[str]) -> None:
         return
     meta, qn = type(records[0])._meta, connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
-    sql = (f"UPDATE {qn(meta.db_table)} SET " + ", ".join(f"{qn(c.column)} = %s" for c in columns)
-           + f" WHERE {qn(meta.pk.column)} = %s")
-    params = [[c.get_db_prep_save(getattr(r, c.attname), connection) for c in columns] + [r.pk] for r in records]
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(c.column)} = %s" for c in columns)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    params = [
+        [c.get_db_prep_save(getattr(r, c.attname), connection) for c in columns] + [r.pk] for r in records
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

@@ -28,7 +28,6 @@ KIND_WORDS = {"department": "GP department", "location": "GP location", "class":
 DIMENSION_FIELDS = tuple(BILL_FIELD.values())
 
 
-
 @dataclass
 class LineClassifications:
     """What a line's GP account says about its BILL classifications."""
@@ -36,7 +35,6 @@ class LineClassifications:
     ids: dict[str, str] = field(default_factory=dict)  # BILL field (departmentId …) → BILL ID
     waiting_on: list[str] = field(default_factory=list)  # tokens such as department:20
     problems: list[str] = field(default_factory=list)  # the account lacks a segment the tenant names
-
 
 
 def classify_line(account: str, ctx: Any) -> LineClassifications:

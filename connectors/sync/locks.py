@@ -22,9 +22,13 @@ from django.utils import timezone
 from audit.models import FlowLease
 
 DEFAULT_TTL = timedelta(minutes=30)
-_RELEASE_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-_TAKE_OVER_LUA = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
-                  "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return 0 end")
+_RELEASE_LUA = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+)
+_TAKE_OVER_LUA = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return 0 end"
+)
 
 
 def _holder() -> str:
@@ -62,11 +66,15 @@ def try_acquire(name: str, ttl: timedelta = DEFAULT_TTL, takeover: bool = True) 
         return None
     now = timezone.now()
     with transaction.atomic():
-        if FlowLease.objects.filter(name=name, expires_at__lt=now).update(holder=holder, expires_at=now + ttl):
+        if FlowLease.objects.filter(name=name, expires_at__lt=now).update(
+            holder=holder, expires_at=now + ttl
+        ):
             return holder
         current = FlowLease.objects.filter(name=name).values_list("holder", flat=True).first()
         if takeover and current and _holder_is_dead(current):
-            taken = FlowLease.objects.filter(name=name, holder=current).update(holder=holder, expires_at=now + ttl)
+            taken = FlowLease.objects.filter(name=name, holder=current).update(
+                holder=holder, expires_at=now + ttl
+            )
             return holder if taken else None
         try:
             with transaction.atomic():

@@ -24,14 +24,35 @@ from audit.models import State, SyncRecord
 
 from .context import SyncContext
 
-FILE_COLUMNS = ("Batch ID", "Payment Number", "Vendor ID", "Document Date", "Checkbook ID", "Payment Method",
-                "Document Number", "Payment Amount", "Apply To Voucher", "Apply Amount", "BILL Payment ID")
+FILE_COLUMNS = (
+    "Batch ID",
+    "Payment Number",
+    "Vendor ID",
+    "Document Date",
+    "Checkbook ID",
+    "Payment Method",
+    "Document Number",
+    "Payment Amount",
+    "Apply To Voucher",
+    "Apply Amount",
+    "BILL Payment ID",
+)
 WAITING_PREFIX = "gp_manual_payment:"
 FLOW = "bill_payments"
 
 
-def record_in_gp(ctx: SyncContext, record: SyncRecord, payment: Any, *, number: str, vendor_id: str, checkbook: str,
-                 applies: list[tuple[str, Decimal, str]], label: str, method: str) -> None:
+def record_in_gp(
+    ctx: SyncContext,
+    record: SyncRecord,
+    payment: Any,
+    *,
+    number: str,
+    vendor_id: str,
+    checkbook: str,
+    applies: list[tuple[str, Decimal, str]],
+    label: str,
+    method: str,
+) -> None:
     """Settle the row if GP already has the payment; otherwise (re)state the task for a GP user.
 
     The payment method (payment_rules.gp_method), document number and batch are the ones SBA
@@ -45,30 +66,60 @@ def record_in_gp(ctx: SyncContext, record: SyncRecord, payment: Any, *, number: 
     found = ctx.gp.find_posted_payment(number, vendor_id, reference)
     if found is not None:
         if found.vendor_id.upper() != vendor_id.upper() or found.amount != total:
-            settle(record, State.FLAGGED, label=label,
-                   reason=f"GP has payment {found.payment_number} for this BILL payment, but it is "
-                          f"{found.amount:.2f} to {found.vendor_id}, not {total:.2f} to {vendor_id}.",
-                   fix="Correct or void the payment in GP, then choose Replay.")
+            settle(
+                record,
+                State.FLAGGED,
+                label=label,
+                reason=f"GP has payment {found.payment_number} for this BILL payment, but it is "
+                f"{found.amount:.2f} to {found.vendor_id}, not {total:.2f} to {vendor_id}.",
+                fix="Correct or void the payment in GP, then choose Replay.",
+            )
             return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "recorded_in_gp"
             log_.request = {"found_in_gp": found.payment_number, "document_number": found.document_number}
-        settle(record, State.SYNCED, target_id=found.payment_number, label=label,
-               snapshot={"applied": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
-                         "recorded_by_hand": True})
+        settle(
+            record,
+            State.SYNCED,
+            target_id=found.payment_number,
+            label=label,
+            snapshot={
+                "applied": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
+                "recorded_by_hand": True,
+            },
+        )
         ctx.tally["payment_recorded_in_gp"] += 1
         return
     lines = ", ".join(f"voucher {v} {a:.2f}" for v, a, _ in applies)
-    task = {"batch": batch, "payment_number": number, "vendor_id": vendor_id, "date": str(payment.process_date or ""),
-            "checkbook_id": checkbook, "method": method, "document_number": reference, "amount": str(total),
-            "applies": [{"voucher": v, "amount": str(a)} for v, a, _ in applies], "bill_payment_id": payment.id}
-    settle(record, State.BLOCKED, label=label, waiting_on=WAITING_PREFIX + number, snapshot={"manual_payment": task},
-           reason=(f"Record in GP: GP Web Services cannot write payments. Enter manual payment {number} for vendor "
-                   f"{vendor_id}, {total:.2f} from checkbook {checkbook}, document number {reference} "
-                   f"(BILL payment {payment.id}), applied to {lines}."),
-           fix=("Download the GP manual-payments file (action on Needs attention), import it with Integration "
-                f"Manager into batch {batch} and post it, or enter the payment by hand; this record then "
-                "settles by itself."))
+    task = {
+        "batch": batch,
+        "payment_number": number,
+        "vendor_id": vendor_id,
+        "date": str(payment.process_date or ""),
+        "checkbook_id": checkbook,
+        "method": method,
+        "document_number": reference,
+        "amount": str(total),
+        "applies": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
+        "bill_payment_id": payment.id,
+    }
+    settle(
+        record,
+        State.BLOCKED,
+        label=label,
+        waiting_on=WAITING_PREFIX + number,
+        snapshot={"manual_payment": task},
+        reason=(
+            f"Record in GP: GP Web Services cannot write payments. Enter manual payment {number} for vendor "
+            f"{vendor_id}, {total:.2f} from checkbook {checkbook}, document number {reference} "
+            f"(BILL payment {payment.id}), applied to {lines}."
+        ),
+        fix=(
+            "Download the GP manual-payments file (action on Needs attention), import it with Integration "
+            f"Manager into batch {batch} and post it, or enter the payment by hand; this record then "
+            "settles by itself."
+        ),
+    )
     ctx.tally["payment_to_record_in_gp"] += 1
 
 
@@ -80,10 +131,27 @@ def file_rows(records: Iterable[SyncRecord]) -> list[dict[str, str]]:
         if record.state != State.BLOCKED or not task:
             continue
         for line in task["applies"]:
-            rows.append(dict(zip(FILE_COLUMNS, (
-                _cell(task["batch"]), _cell(task["payment_number"]), _cell(task["vendor_id"]), task["date"],
-                _cell(task["checkbook_id"]), task["method"], _cell(task["document_number"]), task["amount"],
-                _cell(line["voucher"]), line["amount"], _cell(task["bill_payment_id"])), strict=True)))
+            rows.append(
+                dict(
+                    zip(
+                        FILE_COLUMNS,
+                        (
+                            _cell(task["batch"]),
+                            _cell(task["payment_number"]),
+                            _cell(task["vendor_id"]),
+                            task["date"],
+                            _cell(task["checkbook_id"]),
+                            task["method"],
+                            _cell(task["document_number"]),
+                            task["amount"],
+                            _cell(line["voucher"]),
+                            line["amount"],
+                            _cell(task["bill_payment_id"]),
+                        ),
+                        strict=True,
+                    )
+                )
+            )
     return rows
 
 

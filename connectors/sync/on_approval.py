@@ -46,14 +46,20 @@ def apply_mappings(mappings: list[Any], user: Any = None) -> None:
                 if item:
                     to_create.append(item)  # releases the waiting bills once the vendor exists
                     continue
-            elif isinstance(mapping, GLAccountMapping) and mapping.action == MappingAction.CREATE \
-                    and not mapping.bill_account_id:
+            elif (
+                isinstance(mapping, GLAccountMapping)
+                and mapping.action == MappingAction.CREATE
+                and not mapping.bill_account_id
+            ):
                 from .gl_accounts import create_account
 
                 create_account(ctx, mapping)  # releases on success
                 continue
-            elif isinstance(mapping, ClassificationMapping) and mapping.action == ClassificationAction.CREATE \
-                    and not mapping.bill_id:
+            elif (
+                isinstance(mapping, ClassificationMapping)
+                and mapping.action == ClassificationAction.CREATE
+                and not mapping.bill_id
+            ):
                 from .classifications import create_classification
 
                 create_classification(ctx, mapping)  # releases on success

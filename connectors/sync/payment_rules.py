@@ -15,15 +15,17 @@ from typing import Any
 from connectors.gp import resource_map as rm
 
 # The vendor never got (or gave back) the money: a GP payment for it must be voided.
-NOT_DISBURSED = frozenset({
-    "DISBURSEMENT_FAILED_ACTION_NEEDED",  # returned, not voided yet: BILL may void & reissue
-    "DISBURSEMENT_FAILED_VENDOR_BANK_REJECTED",
-    "FUNDS_ESCHEATED",  # never claimed by the vendor
-    "VOID_PENDING",
-    "VOIDED",
-    "FUNDING_FAILED_VOIDED",
-    "CANCELED",
-})
+NOT_DISBURSED = frozenset(
+    {
+        "DISBURSEMENT_FAILED_ACTION_NEEDED",  # returned, not voided yet: BILL may void & reissue
+        "DISBURSEMENT_FAILED_VENDOR_BANK_REJECTED",
+        "FUNDS_ESCHEATED",  # never claimed by the vendor
+        "VOID_PENDING",
+        "VOIDED",
+        "FUNDING_FAILED_VOIDED",
+        "CANCELED",
+    }
+)
 # The vendor was paid, but BILL could not debit the payer: the GP payment is right, treasury must act.
 FUNDING_FAILED = frozenset({"FUNDING_FAILED_ACTION_NEEDED"})
 # Each of these reads as a short sentence in a reason.
@@ -71,8 +73,10 @@ def gp_method(payment: Any, card_name: str) -> Method:
     funding = (payment.funding_type or "").upper()
     if funding in methods.CARD_FUNDING:
         if not card_name:
-            return Method(waiting="the payment was charged to a card, and GP needs a card name for credit card "
-                                  "payments: set 'GP card name' on the tenant")
+            return Method(
+                waiting="the payment was charged to a card, and GP needs a card name for credit card "
+                "payments: set 'GP card name' on the tenant"
+            )
         return Method(methods.CREDIT_CARD, card_name)
     disbursement = (payment.disbursement_type or "").upper()
     return Method(methods.BANK_BY_DISBURSEMENT.get(disbursement, methods.BANK_DEFAULT))

@@ -63,10 +63,14 @@ def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
                 raise
             except Exception as exc:  # one bad payment must not stop the run
                 log.exception("payment flow failed for %s", payment.id)
-                fail_unless_uncertain(get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id), explain(exc),
-                                      maybe_written=may_have_written(exc))
-        waiting = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT,
-                                            state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT])
+                fail_unless_uncertain(
+                    get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id),
+                    explain(exc),
+                    maybe_written=may_have_written(exc),
+                )
+        waiting = SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.GP_PAYMENT, state__in=[State.BLOCKED, State.FAILED, State.IN_DOUBT]
+        )
         # Only rows this run has not already looked at (a payment is processed once per run).
         for record in waiting.exclude(next_retry_at__gt=timezone.now()).filter(updated_at__lt=run.started):
             replay_payment(ctx, record)
@@ -82,12 +86,20 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     paid_states = ctx.tenant.paid_status_set
     status = (payment.status or "").upper()
     if record is None:
-        record = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.GP_PAYMENT, source_key=payment.id).first()
+        record = SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.GP_PAYMENT, source_key=payment.id
+        ).first()
     if is_ours(payment):
         return  # our own record of what GP applied outside BILL: GP has it already
     reversed_ = status in REVERSED or not_disbursed(payment) or single_status(payment) in FUNDING_FAILED
-    written = record is not None and bool(record.target_id) and (
-        record.state == State.SYNCED or (record.state == State.FLAGGED and bool(record.snapshot.get("reversal"))))
+    written = (
+        record is not None
+        and bool(record.target_id)
+        and (
+            record.state == State.SYNCED
+            or (record.state == State.FLAGGED and bool(record.snapshot.get("reversal")))
+        )
+    )
     if reversed_:
         flag_reversed_uses(ctx, payment)  # credit memos applied in GP for a payment BILL then voided
     if record is not None and written and reversed_:
@@ -95,8 +107,12 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
     if status not in paid_states:
         if record is not None and record.state == State.BLOCKED and status in REVERSED:
-            settle(record, State.SKIPPED, reason=f"BILL payment {payment.id}: {what_happened(payment)} before "
-                                                 "it was written to GP; nothing to write.")
+            settle(
+                record,
+                State.SKIPPED,
+                reason=f"BILL payment {payment.id}: {what_happened(payment)} before "
+                "it was written to GP; nothing to write.",
+            )
         return
     if record is None:
         record = get_record(ctx.tenant, Kind.GP_PAYMENT, payment.id)
@@ -110,17 +126,26 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     label = f"BILL payment {payment.id} ({money_text(payment.amount)}) → GP {number}"
     documents.note_payment(record, payment, _gp_vendor_of(ctx, payment))
     if not payment.online_payment:
-        settle(record, State.FLAGGED, label=label,
-               reason=f"BILL payment {payment.id} was recorded in BILL as paid outside BILL; no money moved "
-                      "through BILL, so nothing is written to GP.",
-               fix="Enter the real payment in GP if it is not there yet, then choose Don't sync.")
+        settle(
+            record,
+            State.FLAGGED,
+            label=label,
+            reason=f"BILL payment {payment.id} was recorded in BILL as paid outside BILL; no money moved "
+            "through BILL, so nothing is written to GP.",
+            fix="Enter the real payment in GP if it is not there yet, then choose Don't sync.",
+        )
         ctx.tally["payment_parked"] += 1
         return
     if not_disbursed(payment) and not is_uncertain(record):
-        settle(record, State.BLOCKED, label=label, waiting_on=f"bill-payment:{payment.id}",
-               reason=f"BILL payment {payment.id} says PAID, but {what_happened(payment)} "
-                      f"({single_status(payment)}); it is not written to GP while the money is not with the vendor.",
-               fix="Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it is dropped.")
+        settle(
+            record,
+            State.BLOCKED,
+            label=label,
+            waiting_on=f"bill-payment:{payment.id}",
+            reason=f"BILL payment {payment.id} says PAID, but {what_happened(payment)} "
+            f"({single_status(payment)}); it is not written to GP while the money is not with the vendor.",
+            fix="Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it is dropped.",
+        )
         ctx.tally["payment_blocked"] += 1
         return
 
@@ -128,8 +153,13 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     uses, credit_problem = credit_uses(ctx, payment)
     problem = problem or credit_problem
     if problem:
-        settle(record, State.FLAGGED, reason=problem, label=label,
-               fix="Apply it in GP by hand, then choose Don't sync.")
+        settle(
+            record,
+            State.FLAGGED,
+            reason=problem,
+            label=label,
+            fix="Apply it in GP by hand, then choose Don't sync.",
+        )
         ctx.tally["payment_parked"] += 1
         return
     vendor_id = applies[0][2] if applies else ""
@@ -140,10 +170,15 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         apply_uses(ctx, payment, uses)
     applies = [a for a in applies if a[1] > 0]  # a bill paid wholly with a credit has no cash line
     if not applies and uses and not waiting:
-        settle(record, State.SYNCED, label=label, target_id="",
-               reason=f"BILL payment {payment.id} paid only with vendor credits; they are applied in GP as credit "
-                      "memo applies, and no GP payment is needed.",
-               snapshot={"applied": [], "credits": [u.source_key for u in uses]})
+        settle(
+            record,
+            State.SYNCED,
+            label=label,
+            target_id="",
+            reason=f"BILL payment {payment.id} paid only with vendor credits; they are applied in GP as credit "
+            "memo applies, and no GP payment is needed.",
+            snapshot={"applied": [], "credits": [u.source_key for u in uses]},
+        )
         ctx.tally["payment_credit_only"] += 1
         return
     checkbook = _checkbook(ctx, payment)
@@ -155,32 +190,54 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
     if waiting or checkbook is None:  # a missing checkbook is among `waiting`
         reasons = []
         if any(w.startswith("posting:") for w in waiting):
-            reasons.append("GP invoice not posted yet (" + ", ".join(w[8:] for w in waiting if w.startswith("posting:")) + ")")
+            reasons.append(
+                "GP invoice not posted yet ("
+                + ", ".join(w[8:] for w in waiting if w.startswith("posting:"))
+                + ")"
+            )
         if checkbook is None:
             reasons.append(f"no GP checkbook is mapped for BILL funding account {payment.funding_account_id}")
         if method.waiting:
             reasons.append(method.waiting)
-        settle(record, State.BLOCKED, reason="Waiting: " + "; ".join(reasons) + ".", waiting_on=" ".join(waiting),
-               fix="Post the invoice in GP, map the funding account to a checkbook, or set the tenant's GP card "
-                   "name; it then goes on by itself.",
-               label=label)
+        settle(
+            record,
+            State.BLOCKED,
+            reason="Waiting: " + "; ".join(reasons) + ".",
+            waiting_on=" ".join(waiting),
+            fix="Post the invoice in GP, map the funding account to a checkbook, or set the tenant's GP card "
+            "name; it then goes on by itself.",
+            label=label,
+        )
         ctx.tally["payment_blocked"] += 1
         return
 
     if not getattr(ctx.gp, "writes_payments", True):  # GP Web Services: the documented manual way
         from .manual_payments import record_in_gp
 
-        record_in_gp(ctx, record, payment, number=number, vendor_id=vendor_id, checkbook=checkbook, applies=applies,
-                     label=label, method=method.method)
+        record_in_gp(
+            ctx,
+            record,
+            payment,
+            number=number,
+            vendor_id=vendor_id,
+            checkbook=checkbook,
+            applies=applies,
+            label=label,
+            method=method.method,
+        )
         return
     existing = None
     if is_uncertain(record) or record.state == State.FAILED:
         existing = _find_in_gp(ctx, record, number, vendor_id, payment, applies)
     if existing is None:
         window = ctx.settle_window("gp")
-        if still_settling(record, window, label=label,
-                          reason=f"GP did not confirm payment {number} and does not show it yet; it is looked up "
-                                 "again before anything is sent."):  # a late commit may still appear
+        if still_settling(
+            record,
+            window,
+            label=label,
+            reason=f"GP did not confirm payment {number} and does not show it yet; it is looked up "
+            "again before anything is sent.",
+        ):  # a late commit may still appear
             ctx.tally["payment_in_doubt"] += 1
             return
         with writing([record], window=window) as taken:
@@ -188,28 +245,57 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
                 ctx.tally["payment_busy"] += 1
                 return
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.request = {"payment": number, "vendor": vendor_id, "amount": str(payment.amount),
-                                "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]}
-                existing = _create(ctx, record, payment, number, vendor_id, checkbook, method.method,
-                                   method.card_name, applies, log_)
+                log_.request = {
+                    "payment": number,
+                    "vendor": vendor_id,
+                    "amount": str(payment.amount),
+                    "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
+                }
+                existing = _create(
+                    ctx,
+                    record,
+                    payment,
+                    number,
+                    vendor_id,
+                    checkbook,
+                    method.method,
+                    method.card_name,
+                    applies,
+                    log_,
+                )
             if existing is not None:
                 _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=False)
         return
     _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=True)
 
 
-def _take(ctx: SyncContext, record: SyncRecord, payment: Any, existing: Any, vendor_id: str,
-          applies: list[tuple[str, Decimal, str]], label: str, *, looked_up: bool) -> None:
+def _take(
+    ctx: SyncContext,
+    record: SyncRecord,
+    payment: Any,
+    existing: Any,
+    vendor_id: str,
+    applies: list[tuple[str, Decimal, str]],
+    label: str,
+    *,
+    looked_up: bool,
+) -> None:
     """The GP payment is there (created, refused as a duplicate, or found): check it is ours, settle."""
     number = gp_payment_number(payment.id)
     # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
     # just create is only ours if it says what BILL paid.
     if not _matches(existing, vendor_id, applies):
-        settle(record, State.FLAGGED, label=label,
-               reason=f"GP already has payment {number}, but it does not match BILL payment {payment.id}.",
-               fix="Compare the two payments; void the wrong one in GP.")
+        settle(
+            record,
+            State.FLAGGED,
+            label=label,
+            reason=f"GP already has payment {number}, but it does not match BILL payment {payment.id}.",
+            fix="Compare the two payments; void the wrong one in GP.",
+        )
         return
-    if looked_up and is_uncertain(record):  # an unconfirmed create did reach GP: the trail must say we took it
+    if looked_up and is_uncertain(
+        record
+    ):  # an unconfirmed create did reach GP: the trail must say we took it
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "adopted"
             log_.request = {"reconciled": True, "payment": number}
@@ -220,8 +306,14 @@ def _reference(payment: Any) -> str:
     return str(payment.confirmation_number or payment.transaction_number or payment.id)[:20]
 
 
-def _find_in_gp(ctx: SyncContext, record: SyncRecord, number: str, vendor_id: str, payment: Any,
-                applies: list[tuple[str, Decimal, str]]) -> Any | None:
+def _find_in_gp(
+    ctx: SyncContext,
+    record: SyncRecord,
+    number: str,
+    vendor_id: str,
+    payment: Any,
+    applies: list[tuple[str, Decimal, str]],
+) -> Any | None:
     """The GP payment an earlier attempt made: by the key GP gave it (stored when GP numbered it
     itself), by our deterministic number, and else (a server that ignores the number sent) by
     vendor, document number and apply lines."""
@@ -239,30 +331,49 @@ def _find_in_gp(ctx: SyncContext, record: SyncRecord, number: str, vendor_id: st
 def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[str]]:
     """(voucher, amount, GP vendor) per bill paid; or a problem; plus vouchers not yet posted."""
     bill_ids = [b for b, _ in payment.bill_payments]
-    records = {r.target_id: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, target_id__in=bill_ids)}
+    records = {
+        r.target_id: r
+        for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, target_id__in=bill_ids)
+    }
     applies: list[tuple[str, Decimal, str]] = []
     waiting: list[str] = []
     for bill_id, amount in payment.bill_payments:
         bill_record = records.get(bill_id)
         if bill_record is None:
-            return [], f"BILL bill {bill_id} paid by payment {payment.id} did not come from GP; nothing to apply it to.", []
+            return (
+                [],
+                f"BILL bill {bill_id} paid by payment {payment.id} did not come from GP; nothing to apply it to.",
+                [],
+            )
         invoice = ctx.gp.get_invoice(bill_record.source_key)
         if invoice is None:
-            return [], f"GP voucher {bill_record.source_key} (BILL bill {bill_id}) no longer exists in GP.", []
+            return (
+                [],
+                f"GP voucher {bill_record.source_key} (BILL bill {bill_id}) no longer exists in GP.",
+                [],
+            )
         if invoice.state == "Work":
             waiting.append(f"posting:{invoice.voucher}")
         applies.append((invoice.voucher, amount, invoice.vendor_id))
     vendors = {v for _, _, v in applies}
     if len(vendors) > 1:
-        return [], f"BILL payment {payment.id} pays bills of several GP vendors ({', '.join(sorted(vendors))}).", []
+        return (
+            [],
+            f"BILL payment {payment.id} pays bills of several GP vendors ({', '.join(sorted(vendors))}).",
+            [],
+        )
     return applies, "", waiting
 
 
 def _gp_vendor_of(ctx: SyncContext, payment: Any) -> str:
     """The GP vendor of the bills a payment pays, from the ledger rows that made them ("" if not one)."""
-    vendors = set(SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL,
-                                            target_id__in=[b for b, _ in payment.bill_payments])
-                  .exclude(gp_vendor="").values_list("gp_vendor", flat=True))
+    vendors = set(
+        SyncRecord.objects.filter(
+            tenant=ctx.tenant, kind=Kind.BILL, target_id__in=[b for b, _ in payment.bill_payments]
+        )
+        .exclude(gp_vendor="")
+        .values_list("gp_vendor", flat=True)
+    )
     return vendors.pop() if len(vendors) == 1 else ""
 
 
@@ -290,25 +401,44 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
     return None
 
 
-def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, vendor_id: str, checkbook: str,
-            method: str, card_name: str, applies: list[tuple[str, Decimal, str]], log_: Any) -> Any | None:
+def _create(
+    ctx: SyncContext,
+    record: SyncRecord,
+    payment: Any,
+    number: str,
+    vendor_id: str,
+    checkbook: str,
+    method: str,
+    card_name: str,
+    applies: list[tuple[str, Decimal, str]],
+    log_: Any,
+) -> Any | None:
     from connectors.gp.http import GPError
 
     reference = _reference(payment)
     try:
         created = ctx.gp.create_payment(
-            payment_number=number, vendor_id=vendor_id, checkbook_id=checkbook, method=method,
-            document_number=reference, date=payment.process_date or timezone.now().date(),
+            payment_number=number,
+            vendor_id=vendor_id,
+            checkbook_id=checkbook,
+            method=method,
+            document_number=reference,
+            date=payment.process_date or timezone.now().date(),
             amount=sum((a for _, a, _ in applies), Decimal(0)),
-            apply_to=[(v, a) for v, a, _ in applies], batch=gp_batch(payment.process_date), card_name=card_name,
+            apply_to=[(v, a) for v, a, _ in applies],
+            batch=gp_batch(payment.process_date),
+            card_name=card_name,
         )
         log_.outcome, log_.response_status = "created", "201"
         if created.payment_number and created.payment_number != number:
             # GP numbered the payment itself: keep its key now, so reconciliation and the record use it.
             log_.request = {**(log_.request or {}), "gp_assigned_number": created.payment_number}
             record.target_id = created.payment_number
-            record.snapshot = {**(record.snapshot or {}), "sent_number": number,
-                               "gp_payment_number": created.payment_number}
+            record.snapshot = {
+                **(record.snapshot or {}),
+                "sent_number": number,
+                "gp_payment_number": created.payment_number,
+            }
             record.save(update_fields=["target_id", "snapshot"])
         return created
     except GPError as exc:
@@ -326,8 +456,14 @@ def _create(ctx: SyncContext, record: SyncRecord, payment: Any, number: str, ven
         if state == State.IN_DOUBT:
             keep_in_doubt(record, ctx.settle_window("gp"), gave_up=True, reason=reason)
         else:
-            settle(record, state, reason=reason,
-                   fix="Retried automatically." if state != State.FLAGGED else "Fix the cause in GP, then Replay.")
+            settle(
+                record,
+                state,
+                reason=reason,
+                fix="Retried automatically."
+                if state != State.FLAGGED
+                else "Fix the cause in GP, then Replay.",
+            )
         ctx.tally["payment_failed"] += 1
         return None
 
@@ -338,41 +474,68 @@ def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, st
     return existing.vendor_id == vendor_id and ours == theirs
 
 
-def _post_and_settle(ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str,
-                     applies: list[tuple[str, Decimal, str]]) -> None:
+def _post_and_settle(
+    ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str, applies: list[tuple[str, Decimal, str]]
+) -> None:
     from connectors.gp.http import GPError
 
     if ctx.tenant.post_payment_batches and gp_payment.state == "Work":
         try:
             ctx.gp.post_batch(gp_payment.batch)
         except GPError as exc:
-            settle(record, State.FAILED, target_id=gp_payment.payment_number, label=label,
-                   reason=f"Payment {gp_payment.payment_number} is in GP, but posting batch {gp_payment.batch} failed: {exc.message}",
-                   fix="Retried automatically; or post the batch in GP.")
+            settle(
+                record,
+                State.FAILED,
+                target_id=gp_payment.payment_number,
+                label=label,
+                reason=f"Payment {gp_payment.payment_number} is in GP, but posting batch {gp_payment.batch} failed: {exc.message}",
+                fix="Retried automatically; or post the batch in GP.",
+            )
             return
-    settle(record, State.SYNCED, target_id=gp_payment.payment_number, label=label,
-           snapshot={"applied": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]})
+    settle(
+        record,
+        State.SYNCED,
+        target_id=gp_payment.payment_number,
+        label=label,
+        snapshot={"applied": [{"voucher": v, "amount": str(a)} for v, a, _ in applies]},
+    )
     ctx.tally["payment_applied"] += 1
 
 
 def _flag_reversal(ctx: SyncContext, record: SyncRecord, payment: Any) -> None:
     """A payment GP already has, whose money BILL now says did not (cleanly) reach the vendor."""
     single = single_status(payment)
-    reason = (f"BILL payment {payment.id} was written to GP as payment {record.target_id}, but "
-              f"{what_happened(payment)} (BILL status {payment.status or '?'}, single status {single or '?'}). "
-              f"GP payment {record.target_id} was not changed.")
+    reason = (
+        f"BILL payment {payment.id} was written to GP as payment {record.target_id}, but "
+        f"{what_happened(payment)} (BILL status {payment.status or '?'}, single status {single or '?'}). "
+        f"GP payment {record.target_id} was not changed."
+    )
     if single in FUNDING_FAILED:
-        fix = (f"Wire the funds to BILL; GP payment {record.target_id} stays as long as BILL does not void the "
-               "payment. Then choose Don't sync.")
+        fix = (
+            f"Wire the funds to BILL; GP payment {record.target_id} stays as long as BILL does not void the "
+            "payment. Then choose Don't sync."
+        )
     else:
-        fix = (f"Void GP payment {record.target_id} in GP (Transactions › Purchasing › Void Historical Payables "
-               "Transactions), then choose Don't sync.")
+        fix = (
+            f"Void GP payment {record.target_id} in GP (Transactions › Purchasing › Void Historical Payables "
+            "Transactions), then choose Don't sync."
+        )
     if record.state == State.FLAGGED and record.reason == reason:
         return
     with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
         log_.outcome = "flagged"
         log_.error = reason
-        settle(record, State.FLAGGED, reason=reason, fix=fix, label=record.label,
-               snapshot={**record.snapshot, "reversal": payment.status, "single_status": single,
-                         "gp_payment_to_void": record.target_id if single not in FUNDING_FAILED else ""})
+        settle(
+            record,
+            State.FLAGGED,
+            reason=reason,
+            fix=fix,
+            label=record.label,
+            snapshot={
+                **record.snapshot,
+                "reversal": payment.status,
+                "single_status": single,
+                "gp_payment_to_void": record.target_id if single not in FUNDING_FAILED else "",
+            },
+        )
     ctx.tally["payment_reversed"] += 1

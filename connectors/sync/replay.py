@@ -14,8 +14,9 @@ from .errors import explain
 log = logging.getLogger(__name__)
 
 
-def replay_record(record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: Any = None,
-                  ctx: SyncContext | None = None) -> SyncRecord:
+def replay_record(
+    record: SyncRecord, *, trigger: str = Trigger.REPLAY, user: Any = None, ctx: SyncContext | None = None
+) -> SyncRecord:
     """Re-read the source of `record` and send it through its flow; returns the record as it ends."""
     ctx = ctx or SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)
     if record.state == State.SKIPPED and trigger != Trigger.PERSON:
@@ -63,8 +64,12 @@ def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
 
     invoice = ctx.gp.get_invoice(record.source_key)
     if invoice is None:
-        settle(record, State.FLAGGED, reason=f"GP has no invoice with voucher {record.source_key} any more.",
-               fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.")
+        settle(
+            record,
+            State.FLAGGED,
+            reason=f"GP has no invoice with voucher {record.source_key} any more.",
+            fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.",
+        )
         return
     ctx.forget_vendor(invoice.vendor_id)
     for dist in invoice.distributions:
@@ -80,8 +85,12 @@ def _replay_credit(ctx: SyncContext, record: SyncRecord) -> None:
 
     memo = ctx.gp.get_invoice(record.source_key)
     if memo is None:
-        settle(record, State.FLAGGED, reason=f"GP has no credit memo with voucher {record.source_key} any more.",
-               fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.")
+        settle(
+            record,
+            State.FLAGGED,
+            reason=f"GP has no credit memo with voucher {record.source_key} any more.",
+            fix="Check the voucher in GP; choose Don't sync if it was deleted on purpose.",
+        )
         return
     ctx.forget_vendor(memo.vendor_id)
     for dist in memo.distributions:
@@ -97,8 +106,12 @@ def _replay_bill_due(ctx: SyncContext, record: SyncRecord) -> None:
     invoice = ctx.gp.get_invoice(record.source_key)
     bill = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key=record.source_key).first()
     if invoice is None or bill is None or not bill.target_id:
-        settle(record, State.FLAGGED, reason=f"GP voucher {record.source_key} or its BILL bill is gone.",
-               fix="Compare the voucher in GP with the bill in BILL; choose Don't sync once settled.")
+        settle(
+            record,
+            State.FLAGGED,
+            reason=f"GP voucher {record.source_key} or its BILL bill is gone.",
+            fix="Compare the voucher in GP with the bill in BILL; choose Don't sync once settled.",
+        )
         return
     align(ctx, GPSide.from_invoice(invoice), bill)
 
@@ -159,7 +172,9 @@ def replay_many(ids: list[int], *, trigger: str = Trigger.REPLAY, user: Any = No
     for record in records.select_related("tenant").order_by("kind", "pk"):
         ctx = contexts.get(record.tenant_id)
         if ctx is None:
-            ctx = contexts[record.tenant_id] = SyncContext.for_tenant(record.tenant, trigger=trigger, user=user)
+            ctx = contexts[record.tenant_id] = SyncContext.for_tenant(
+                record.tenant, trigger=trigger, user=user
+            )
         ended = replay_record(record, trigger=trigger, user=user, ctx=ctx)
         results[ended.state] = results.get(ended.state, 0) + 1
     return results

@@ -17,8 +17,17 @@ from .locks import flow_lock
 
 log = logging.getLogger(__name__)
 
-def _run(tenant: Tenant, direction: str, label: str, steps: Callable[[SyncContext], None], *, trigger: str,
-         user: Any, ctx: SyncContext | None) -> dict[str, Any]:
+
+def _run(
+    tenant: Tenant,
+    direction: str,
+    label: str,
+    steps: Callable[[SyncContext], None],
+    *,
+    trigger: str,
+    user: Any,
+    ctx: SyncContext | None,
+) -> dict[str, Any]:
     """One direction under its lock: a second run of the same (tenant, direction) is skipped."""
     ctx = ctx or SyncContext.for_tenant(tenant, trigger=trigger, user=user)
     with flow_lock(f"{tenant.pk}:{direction}") as held:
@@ -29,8 +38,14 @@ def _run(tenant: Tenant, direction: str, label: str, steps: Callable[[SyncContex
     return dict(ctx.tally)
 
 
-def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
-                   ctx: SyncContext | None = None) -> dict[str, Any]:
+def run_gp_to_bill(
+    tenant: Tenant,
+    *,
+    trigger: str = Trigger.SCHEDULE,
+    user: Any = None,
+    full: bool = False,
+    ctx: SyncContext | None = None,
+) -> dict[str, Any]:
     """Vendors first (bills need them mapped), then accounts and segment classifications, then bills, then
     due retries."""
     from .bills import sync_bills
@@ -48,8 +63,14 @@ def run_gp_to_bill(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any
     return _run(tenant, "gp_to_bill", "GP → BILL", steps, trigger=trigger, user=user, ctx=ctx)
 
 
-def run_bill_to_gp(tenant: Tenant, *, trigger: str = Trigger.SCHEDULE, user: Any = None, full: bool = False,
-                   ctx: SyncContext | None = None) -> dict[str, Any]:
+def run_bill_to_gp(
+    tenant: Tenant,
+    *,
+    trigger: str = Trigger.SCHEDULE,
+    user: Any = None,
+    full: bool = False,
+    ctx: SyncContext | None = None,
+) -> dict[str, Any]:
     """The polling safety net behind webhooks: BILL payments and vendor changes into GP."""
     from .payments import sync_payments
     from .vendors_back import sync_bill_vendors
@@ -71,8 +92,9 @@ def retry_due(ctx: SyncContext, limit: int = 500) -> int:
     # An in_doubt row with no retry time (a create that timed out) is due now: it is only looked up.
     due_now = Q(next_retry_at__lte=now) | Q(state=State.IN_DOUBT, next_retry_at__isnull=True)
     due = list(
-        SyncRecord.objects.filter(due_now, tenant=ctx.tenant, state__in=[State.FAILED, State.IN_DOUBT])
-        .exclude(kind=Kind.GP_PAYMENT)[:limit]
+        SyncRecord.objects.filter(
+            due_now, tenant=ctx.tenant, state__in=[State.FAILED, State.IN_DOUBT]
+        ).exclude(kind=Kind.GP_PAYMENT)[:limit]
     ) + list(stuck_sending().filter(tenant=ctx.tenant).exclude(kind=Kind.GP_PAYMENT)[:limit])
     for record in due:
         replay_record(record, trigger=Trigger.SCHEDULE, ctx=ctx)

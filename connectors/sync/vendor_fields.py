@@ -65,8 +65,14 @@ def bill_body(aligned: dict[str, Any], fields: tuple[str, ...] | set[str] = ALIG
         body["phone"] = aligned["phone"]
     if "address" in fields:
         a = aligned["address"]
-        body["address"] = {"line1": a["line1"], "line2": a["line2"], "city": a["city"],
-                           "stateOrProvince": a["state"], "zipOrPostalCode": a["zip"], "country": a["country"]}
+        body["address"] = {
+            "line1": a["line1"],
+            "line2": a["line2"],
+            "city": a["city"],
+            "stateOrProvince": a["state"],
+            "zipOrPostalCode": a["zip"],
+            "country": a["country"],
+        }
     if "tax_id" in fields and aligned["tax_id"]:
         body["additionalInfo"] = {"taxId": aligned["tax_id"]}
     return body
@@ -95,8 +101,16 @@ def gp_patch(aligned: dict[str, Any], fields: set[str], address_key: str) -> dic
         a = aligned["address"]
         address: dict[str, Any] = {"Key": {"Id": address_key}}
         if "address" in fields:
-            address.update({"Line1": a["line1"], "Line2": a["line2"], "City": a["city"], "State": a["state"],
-                            "PostalCode": a["zip"], "CountryCode": a["country"]})
+            address.update(
+                {
+                    "Line1": a["line1"],
+                    "Line2": a["line2"],
+                    "City": a["city"],
+                    "State": a["state"],
+                    "PostalCode": a["zip"],
+                    "CountryCode": a["country"],
+                }
+            )
         if "email" in fields:
             address["Email"] = aligned["email"]
         if "phone" in fields:
@@ -110,7 +124,13 @@ def changed_fields(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
 
 
 # How each aligned field is named to a finance user. The GP address we align is the remit-to one.
-FIELD_LABELS = {"name": "name", "email": "e-mail", "phone": "phone", "address": "remit address", "tax_id": "tax ID"}
+FIELD_LABELS = {
+    "name": "name",
+    "email": "e-mail",
+    "phone": "phone",
+    "address": "remit address",
+    "tax_id": "tax ID",
+}
 
 
 def as_text(value: Any) -> str:
@@ -128,7 +148,9 @@ def as_text(value: Any) -> str:
 NESTED = ("address", "additionalInfo")
 
 
-def bill_patch(current: dict[str, Any], aligned: dict[str, Any], fields: tuple[str, ...] | set[str]) -> dict[str, Any]:
+def bill_patch(
+    current: dict[str, Any], aligned: dict[str, Any], fields: tuple[str, ...] | set[str]
+) -> dict[str, Any]:
     """The BILL vendor PATCH body with every nested object sent whole: as read from BILL (`current`,
     the vendor's raw JSON) with our change applied. BILL may replace a nested object given in a PATCH
     rather than merge it, so sending `additionalInfo: {taxId}` alone would wipe the 1099 flag, and an

@@ -89,7 +89,7 @@ class Comparison:
     bill_vendor_id: str
     gp: dict[str, Any] = field(default_factory=dict)
     bill: dict[str, Any] = field(default_factory=dict)
-    gp_hold: str = ""          # "on hold" / "inactive" when GP's vendor is one of those
+    gp_hold: str = ""  # "on hold" / "inactive" when GP's vendor is one of those
     bill_archived: bool = False
     error: str = ""
 
@@ -112,7 +112,9 @@ def read_both(tenant: Any, gp_vendor_id: str, bill_vendor_id: str) -> Comparison
 
     found = Comparison(gp_vendor_id, bill_vendor_id)
     if not (hasattr(tenant, "gp_connection") and hasattr(tenant, "bill_connection")):
-        found.error = "The GP and BILL connections of this tenant are not set up yet, so neither vendor can be read."
+        found.error = (
+            "The GP and BILL connections of this tenant are not set up yet, so neither vendor can be read."
+        )
         return found
     try:
         ctx = SyncContext.for_tenant(tenant)
@@ -142,24 +144,31 @@ def decide(comparison: Comparison, picks: dict[str, str], confirmed: set[str], s
     is the fingerprint of what the page showed. Raises ValueError with what to do instead."""
     picks = {f: w for f, w in picks.items() if w in (GP, BILL)}
     if picks and comparison.error:  # a choice the person made is never dropped silently
-        raise ValueError(comparison.error + " No field can be changed now: approve without choosing, or try again.")
+        raise ValueError(
+            comparison.error + " No field can be changed now: approve without choosing, or try again."
+        )
     rows = {r.field: r for r in comparison.rows}
     chosen = {f: w for f, w in picks.items() if f in rows and not rows[f].same}
     if not chosen:
         return {}
     if seen != comparison.fingerprint:
-        raise ValueError("GP or BILL changed this vendor since the page was opened. Nothing was approved: "
-                         "look at both sides again.")
+        raise ValueError(
+            "GP or BILL changed this vendor since the page was opened. Nothing was approved: "
+            "look at both sides again."
+        )
     fields: dict[str, Any] = {}
     for name, winner in sorted(chosen.items()):
         row = rows[name]
         other = "BILL" if winner == GP else "GP"
         if not (row.can_use_gp if winner == GP else row.can_use_bill):
-            raise ValueError(f"{'GP' if winner == GP else 'BILL'} has no {row.label} to copy: it would erase "
-                             f"{other}'s. Nothing was approved.")
+            raise ValueError(
+                f"{'GP' if winner == GP else 'BILL'} has no {row.label} to copy: it would erase "
+                f"{other}'s. Nothing was approved."
+            )
         if row.needs_confirmation and name not in confirmed:
-            raise ValueError(f"To change the {row.label} in {other}, tick “I confirm” next to it. "
-                             "Nothing was approved.")
+            raise ValueError(
+                f"To change the {row.label} in {other}, tick “I confirm” next to it. Nothing was approved."
+            )
         fields[name] = {"winner": winner, "gp": row.gp, "bill": row.bill}
     return {"bill_vendor_id": comparison.bill_vendor_id, "fields": fields}
 
@@ -189,12 +198,17 @@ def needs_link(record: SyncRecord, mapping: VendorMapping) -> bool:
     with this BILL vendor, pointed at another one since, choices waiting, or fields left different
     (those have no agreed value, so the ordinary flow could not tell which side changed)."""
     snapshot = record.snapshot or {}
-    return (not snapshot.get("agreed") or bool(record.target_id and record.target_id != mapping.bill_vendor_id)
-            or bool(pending(mapping)) or "left_at_link" in snapshot)
+    return (
+        not snapshot.get("agreed")
+        or bool(record.target_id and record.target_id != mapping.bill_vendor_id)
+        or bool(pending(mapping))
+        or "left_at_link" in snapshot
+    )
 
 
-def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any],
-         label: str) -> None:
+def link(
+    ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any], label: str
+) -> None:
     """Tie the GP vendor to the mapping's BILL vendor, writing only the person's choices."""
     from .vendors import _set_archived, is_archived_in_gp
 
@@ -214,15 +228,22 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
                     patch_bill_vendor(ctx.bill, target, aligned, to_bill)  # nested objects sent whole
                     _record(mapping, ChangeSubject.BILL_VENDOR, bill_now, aligned, to_bill)
                 if to_gp:
-                    ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_gp, vf.gp_address_key(vendor)))
+                    ctx.gp.patch_vendor(
+                        mapping.gp_vendor_id, vf.gp_patch(bill_now, to_gp, vf.gp_address_key(vendor))
+                    )
                     _record(mapping, ChangeSubject.GP_VENDOR, aligned, bill_now, to_gp)
                 log_.outcome = "updated"
                 log_.response_status = "200"
             ctx.tally["vendor_updated"] += 1
     except Exception as exc:  # retried by the sweep; the choices stay until they are applied
-        settle(record, State.FAILED, target_id=target, label=label,
-               reason=f"Linking GP vendor {mapping.gp_vendor_id} to its BILL vendor did not finish: {explain(exc)}",
-               fix="Retried automatically; Replay to retry now.")
+        settle(
+            record,
+            State.FAILED,
+            target_id=target,
+            label=label,
+            reason=f"Linking GP vendor {mapping.gp_vendor_id} to its BILL vendor did not finish: {explain(exc)}",
+            fix="Retried automatically; Replay to retry now.",
+        )
         ctx.tally["vendor_failed"] += 1
         return
     if mapping.field_choices:
@@ -240,19 +261,34 @@ def link(ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, alig
         if left:
             snapshot.update(gp=gp_after, bill=bill_after, conflicts=left, left_at_link=left)
             log_.outcome = "linked, fields differ"
-            settle(record, State.CONFLICT, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
-                   label=label, reason=_left_reason(left, stale, wrote=bool(to_bill or to_gp)),
-                   fix="Choose Keep GP's value or Keep BILL's value for each field on the vendor's record page.")
+            settle(
+                record,
+                State.CONFLICT,
+                target_id=target,
+                synced_hash=content_hash(gp_after),
+                snapshot=snapshot,
+                label=label,
+                reason=_left_reason(left, stale, wrote=bool(to_bill or to_gp)),
+                fix="Choose Keep GP's value or Keep BILL's value for each field on the vendor's record page.",
+            )
             ctx.tally["vendor_conflict"] += 1
         else:
             log_.outcome = "linked"
-            settle(record, State.SYNCED, target_id=target, synced_hash=content_hash(gp_after), snapshot=snapshot,
-                   label=label)
+            settle(
+                record,
+                State.SYNCED,
+                target_id=target,
+                synced_hash=content_hash(gp_after),
+                snapshot=snapshot,
+                label=label,
+            )
     if is_archived_in_gp(vendor) != archived:
         _set_archived(ctx, record, is_archived_in_gp(vendor))
 
 
-def _plan(gp: dict[str, Any], bill: dict[str, Any], choices: dict[str, Any]) -> tuple[set[str], set[str], list[str]]:
+def _plan(
+    gp: dict[str, Any], bill: dict[str, Any], choices: dict[str, Any]
+) -> tuple[set[str], set[str], list[str]]:
     """Which chosen fields to write to BILL and to GP; a field whose value changed on either side
     since the person saw it is not written (`stale`): they did not see what it would overwrite."""
     to_bill, to_gp, stale = set[str](), set[str](), []
@@ -266,11 +302,15 @@ def _plan(gp: dict[str, Any], bill: dict[str, Any], choices: dict[str, Any]) -> 
     return to_bill, to_gp, sorted(stale)
 
 
-def _record(mapping: VendorMapping, subject: str, before: dict[str, Any], after: dict[str, Any],
-            fields: set[str]) -> None:
+def _record(
+    mapping: VendorMapping, subject: str, before: dict[str, Any], after: dict[str, Any], fields: set[str]
+) -> None:
     """One Mapping changes row per side written: each field's value before and after, and who chose it."""
     MappingChange.objects.create(
-        tenant_id=mapping.tenant_id, subject=subject, mapping_kind="vendor", key=mapping.gp_vendor_id,
+        tenant_id=mapping.tenant_id,
+        subject=subject,
+        mapping_kind="vendor",
+        key=mapping.gp_vendor_id,
         before={vf.FIELD_LABELS[f]: vf.as_text(before[f]) for f in sorted(fields)},
         after={vf.FIELD_LABELS[f]: vf.as_text(after[f]) for f in sorted(fields)},
         user=mapping.approved_by,
@@ -282,6 +322,9 @@ def _left_reason(left: list[str], stale: list[str], *, wrote: bool) -> str:
     text = f"Linked. The {names} differ between GP and BILL and were left as they are on both sides"
     text += "." if wrote else " (nothing was overwritten)."
     if stale:
-        text += (" Not written because it changed after it was reviewed: "
-                 + ", ".join(vf.FIELD_LABELS[f] for f in stale) + ".")
+        text += (
+            " Not written because it changed after it was reviewed: "
+            + ", ".join(vf.FIELD_LABELS[f] for f in stale)
+            + "."
+        )
     return text

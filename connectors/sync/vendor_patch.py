@@ -9,8 +9,13 @@ from connectors.bill.http import BillError
 from . import vendor_fields as vf
 
 
-def patch_bill_vendor(bill: Any, vendor_id: str, aligned: dict[str, Any], fields: set[str],
-                      current: dict[str, Any] | None = None) -> dict[str, Any]:
+def patch_bill_vendor(
+    bill: Any,
+    vendor_id: str,
+    aligned: dict[str, Any],
+    fields: set[str],
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """PATCH the aligned `fields` onto BILL's vendor, each nested object merged with BILL's own copy
     (`current`, the raw vendor; read now when not given), then read the vendor back and check that BILL
     holds everything sent. Returns the vendor as read back; BillError naming what BILL did not keep."""

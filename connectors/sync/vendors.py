@@ -70,8 +70,9 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
                 mappings, records = _prefetch(ctx, chunk)
                 for vendor in chunk:
                     try:
-                        item = process_vendor(ctx, vendor, mappings.get(vendor.vendor_id),
-                                              records.get(vendor.vendor_id), later)
+                        item = process_vendor(
+                            ctx, vendor, mappings.get(vendor.vendor_id), records.get(vendor.vendor_id), later
+                        )
                     except Exception as exc:  # one bad vendor must not stop the run
                         log.exception("vendor flow failed for %s", vendor.vendor_id)
                         _failed(ctx, vendor.vendor_id, exc)
@@ -89,28 +90,46 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
 
 
 def _failed(ctx: SyncContext, vendor_id: str, exc: Exception) -> None:
-    fail_unless_uncertain(get_record(ctx.tenant, Kind.VENDOR, vendor_id), explain(exc),
-                          maybe_written=may_have_written(exc))
+    fail_unless_uncertain(
+        get_record(ctx.tenant, Kind.VENDOR, vendor_id), explain(exc), maybe_written=may_have_written(exc)
+    )
     ctx.tally["vendor_failed"] += 1
 
 
 def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMapping], dict[str, SyncRecord]]:
     """A chunk's mappings and ledger rows in a few queries; rows for approved mappings made in one."""
     ids = [v.vendor_id for v in vendors]
-    mappings = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id__in=ids)}
-    records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=ids)}
-    new = [i for i in ids if i not in records and getattr(mappings.get(i), "state", None) == MappingState.APPROVED]
+    mappings = {
+        m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=ctx.tenant, gp_vendor_id__in=ids)
+    }
+    records = {
+        r.source_key: r
+        for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=ids)
+    }
+    new = [
+        i
+        for i in ids
+        if i not in records and getattr(mappings.get(i), "state", None) == MappingState.APPROVED
+    ]
     if new:
-        SyncRecord.objects.bulk_create([SyncRecord(tenant=ctx.tenant, kind=Kind.VENDOR, source_key=i) for i in new],
-                                       ignore_conflicts=True)
-        records.update((r.source_key, r) for r in SyncRecord.objects.filter(
-            tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=new))
+        SyncRecord.objects.bulk_create(
+            [SyncRecord(tenant=ctx.tenant, kind=Kind.VENDOR, source_key=i) for i in new],
+            ignore_conflicts=True,
+        )
+        records.update(
+            (r.source_key, r)
+            for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR, source_key__in=new)
+        )
     return mappings, records
 
 
-def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None | object = _LOOKUP,
-                   record: SyncRecord | None = None, later: Callable[..., None] | None = None
-                   ) -> tuple[SyncRecord, VendorMapping, Any] | None:
+def process_vendor(
+    ctx: SyncContext,
+    vendor: Any,
+    mapping: VendorMapping | None | object = _LOOKUP,
+    record: SyncRecord | None = None,
+    later: Callable[..., None] | None = None,
+) -> tuple[SyncRecord, VendorMapping, Any] | None:
     """Settle one GP vendor; returns it when it must be created in BILL (done in bulk).
     `mapping` and `record` are passed when the caller fetched them for a whole chunk; a change to
     send to an existing BILL vendor goes to `later` (the run's worker threads) when given."""
@@ -138,16 +157,24 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
     aligned = vf.from_gp(vendor)
     label = f"{vendor.vendor_id} {aligned['name']}"
     if owned_elsewhere(record):  # another live worker is writing it: only look, never settle or send
-        found = None if mapping.bill_vendor_id or not aligned["name"] else find_existing_vendor(
-            ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
+        found = (
+            None
+            if mapping.bill_vendor_id or not aligned["name"]
+            else find_existing_vendor(ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
+        )
         if found is not None:
             _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
         else:
             ctx.tally["vendor_busy"] += 1
         return None
     if not aligned["name"]:
-        settle(record, State.FLAGGED, reason=f"GP vendor {vendor.vendor_id} has no name.",
-               fix="Give the vendor a name in GP.", label=label)
+        settle(
+            record,
+            State.FLAGGED,
+            reason=f"GP vendor {vendor.vendor_id} has no name.",
+            fix="Give the vendor a name in GP.",
+            label=label,
+        )
         return None
     if not mapping.bill_vendor_id:
         if is_uncertain(record):
@@ -155,9 +182,13 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
             if found is not None:
                 _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
                 return None
-            if still_settling(record, ctx.settle_window("bill"), label=label,
-                              reason=f"BILL did not confirm vendor {vendor.vendor_id} and does not show it yet; it "
-                                     "is looked up again before anything is sent."):  # a late commit may show up
+            if still_settling(
+                record,
+                ctx.settle_window("bill"),
+                label=label,
+                reason=f"BILL did not confirm vendor {vendor.vendor_id} and does not show it yet; it "
+                "is looked up again before anything is sent.",
+            ):  # a late commit may show up
                 ctx.tally["vendor_in_doubt"] += 1
                 return None
         return record, mapping, vendor
@@ -167,22 +198,29 @@ def process_vendor(ctx: SyncContext, vendor: Any, mapping: VendorMapping | None 
         return None
     record.target_id = mapping.bill_vendor_id
     unchanged = content_hash(aligned) == record.synced_hash and not is_uncertain(record)
-    if later is not None and not (unchanged and is_archived_in_gp(vendor) == bool(record.snapshot.get("archived"))):
+    if later is not None and not (
+        unchanged and is_archived_in_gp(vendor) == bool(record.snapshot.get("archived"))
+    ):
         later(vendor.vendor_id, update_vendor, ctx, record, vendor, aligned, label)
     else:
         update_vendor(ctx, record, vendor, aligned, label)
     return None
 
 
-def find_existing_vendor(ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str,
-                         sent: dict[str, Any] | None = None) -> Any | None:
+def find_existing_vendor(
+    ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str, sent: dict[str, Any] | None = None
+) -> Any | None:
     """A BILL vendor an unconfirmed create may have made: same name, e-mail and tax ID as GP's vendor
     now or as the create sent (`sent`, kept on the row before the call: a clerk may have changed the
     vendor in GP since, and the lookup must still find what the lost call made), and not the BILL
     vendor of another GP vendor. Among several that differ, the one equal on every aligned field;
     when that does not single one out, none (the row stays in doubt rather than take another's)."""
-    taken = set(VendorMapping.objects.filter(tenant=ctx.tenant).exclude(gp_vendor_id=gp_vendor_id)
-                .exclude(bill_vendor_id="").values_list("bill_vendor_id", flat=True))
+    taken = set(
+        VendorMapping.objects.filter(tenant=ctx.tenant)
+        .exclude(gp_vendor_id=gp_vendor_id)
+        .exclude(bill_vendor_id="")
+        .values_list("bill_vendor_id", flat=True)
+    )
     shapes = [aligned] + ([sent] if sent and sent != aligned else [])
     identities = {identity(shape) for shape in shapes}
     candidates, seen = [], set()
@@ -203,8 +241,9 @@ def identity(aligned: dict[str, Any]) -> tuple[str, str, str]:
     return aligned["name"].lower(), aligned["email"], aligned["tax_id"]
 
 
-def match_created_vendors(items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any]
-                          ) -> dict[int, Any]:
+def match_created_vendors(
+    items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any]
+) -> dict[int, Any]:
     """Pair each created BILL vendor with its request by identity, never by position: BILL documents no
     order for a bulk answer. First on name, e-mail and tax ID; where two requests share those, on every
     aligned field; what still is not one-to-one is matched to nothing (the caller keeps it in doubt)."""
@@ -222,8 +261,15 @@ def match_created_vendors(items: list[tuple[SyncRecord, VendorMapping, Any]], cr
     return matched
 
 
-def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_vendor: Any,
-           aligned: dict[str, Any], vendor: Any, outcome: str) -> None:
+def _adopt(
+    ctx: SyncContext,
+    record: SyncRecord,
+    mapping: VendorMapping,
+    bill_vendor: Any,
+    aligned: dict[str, Any],
+    vendor: Any,
+    outcome: str,
+) -> None:
     mapping.bill_vendor_id = bill_vendor.id
     mapping.bill_name = aligned["name"][:200]
     mapping.save(update_fields=["bill_vendor_id", "bill_name", "updated_at"])
@@ -235,8 +281,14 @@ def _adopt(ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, bill_ve
         log_.outcome = outcome
         log_.request = {"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id}
         log_.response_status = "201" if outcome == "created" else ""
-        settle(record, State.SYNCED, target_id=bill_vendor.id, synced_hash=content_hash(agreed),
-               snapshot={"agreed": agreed, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
+        settle(
+            record,
+            State.SYNCED,
+            target_id=bill_vendor.id,
+            synced_hash=content_hash(agreed),
+            snapshot={"agreed": agreed, "archived": False},
+            label=f"{vendor.vendor_id} {aligned['name']}",
+        )
     ctx.tally[f"vendor_{outcome}"] += 1
     if is_archived_in_gp(vendor):
         _set_archived(ctx, record, True)
@@ -263,7 +315,8 @@ def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
         for record, _, vendor in items:
             record.snapshot = {**(record.snapshot or {}), "sent": vf.from_gp(vendor)}
             SyncRecord.objects.filter(pk=record.pk, state=State.SENDING, sending_by=record.sending_by).update(
-                snapshot=record.snapshot)
+                snapshot=record.snapshot
+            )
 
 
 def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
@@ -273,7 +326,9 @@ def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping,
     bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
     started = time.monotonic()
     try:
-        created = ctx.bill.bulk_create_vendors(bodies) if len(items) > 1 else [ctx.bill.create_vendor(bodies[0])]
+        created = (
+            ctx.bill.bulk_create_vendors(bodies) if len(items) > 1 else [ctx.bill.create_vendor(bodies[0])]
+        )
     except BillError as exc:
         if len(items) > 1 and not exc.retryable and not exc.in_doubt:
             mid = len(items) // 2
@@ -290,15 +345,22 @@ def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping,
                 if state == State.IN_DOUBT:
                     keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, reason=reason)
                 else:
-                    settle(record, state, reason=reason, fix="Retried automatically." if state != State.FLAGGED
-                           else "Correct the vendor in GP, then Replay.")
+                    settle(
+                        record,
+                        state,
+                        reason=reason,
+                        fix="Retried automatically."
+                        if state != State.FLAGGED
+                        else "Correct the vendor in GP, then Replay.",
+                    )
         ctx.tally["vendor_failed"] += len(items)
         return
     _adopt_created(ctx, items, created, int((time.monotonic() - started) * 1000))
 
 
-def _adopt_created(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any],
-                   duration_ms: int) -> None:
+def _adopt_created(
+    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any], duration_ms: int
+) -> None:
     """What `_adopt` does for each vendor of a bulk create, with the rows saved together; a vendor the
     answer does not clearly give back stays in doubt and is looked up before use."""
     synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=duration_ms)
@@ -312,15 +374,31 @@ def _adopt_created(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
                 log_.outcome, log_.response_status = State.IN_DOUBT, "201"
                 log_.error = "BILL's answer did not tell this vendor apart from another one sent with it."
-                keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, label=f"{vendor.vendor_id} {aligned['name']}",
-                              reason=f"BILL created vendor {vendor.vendor_id} with another one like it; which is "
-                                     "which is checked before either is used.")
+                keep_in_doubt(
+                    record,
+                    ctx.settle_window("bill"),
+                    gave_up=True,
+                    label=f"{vendor.vendor_id} {aligned['name']}",
+                    reason=f"BILL created vendor {vendor.vendor_id} with another one like it; which is "
+                    "which is checked before either is used.",
+                )
             ctx.tally["vendor_in_doubt"] += 1
             continue
-        mapping.bill_vendor_id, mapping.bill_name, mapping.updated_at = bill_vendor.id, aligned["name"][:200], now
-        synced.add(record, outcome="created", request={"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id},
-                   response_status="201", target_id=bill_vendor.id, synced_hash=content_hash(aligned),
-                   snapshot={"agreed": aligned, "archived": False}, label=f"{vendor.vendor_id} {aligned['name']}")
+        mapping.bill_vendor_id, mapping.bill_name, mapping.updated_at = (
+            bill_vendor.id,
+            aligned["name"][:200],
+            now,
+        )
+        synced.add(
+            record,
+            outcome="created",
+            request={"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id},
+            response_status="201",
+            target_id=bill_vendor.id,
+            synced_hash=content_hash(aligned),
+            snapshot={"agreed": aligned, "archived": False},
+            label=f"{vendor.vendor_id} {aligned['name']}",
+        )
         adopted.append((record, mapping, vendor))
     with transaction.atomic():
         update_rows([m for _, m, _ in adopted], ["bill_vendor_id", "bill_name", "updated_at"])
@@ -341,12 +419,16 @@ def release_many(ctx: SyncContext, mappings: list[VendorMapping]) -> None:
     query = Q()
     for key in keys:
         query |= Q(waiting_on__contains=key)
-    rows = SyncRecord.objects.filter(query, tenant=ctx.tenant, state__in=ATTENTION_STATES).values_list("pk", "waiting_on")
+    rows = SyncRecord.objects.filter(query, tenant=ctx.tenant, state__in=ATTENTION_STATES).values_list(
+        "pk", "waiting_on"
+    )
     # Exact tokens only (`contains` also matches a longer key); a record waiting on several is replayed once.
     release_ids(pk for pk, tokens in rows if any(token in keys for token in tokens.split()))
 
 
-def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str) -> None:
+def update_vendor(
+    ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str
+) -> None:
     """Send GP's changed fields to BILL, unless BILL changed the same field since we last agreed."""
     archived = is_archived_in_gp(vendor)
     if content_hash(aligned) == record.synced_hash and not is_uncertain(record):
@@ -368,9 +450,14 @@ def update_vendor(ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: di
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "conflict"
             log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
-            settle(record, State.CONFLICT, snapshot=snapshot, label=label,
-                   reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
-                   fix="Choose which value to keep (GP's or BILL's) on the record page.")
+            settle(
+                record,
+                State.CONFLICT,
+                snapshot=snapshot,
+                label=label,
+                reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
+                fix="Choose which value to keep (GP's or BILL's) on the record page.",
+            )
         ctx.tally["vendor_conflict"] += 1
         return
     to_send = {f for f in gp_changed if aligned[f] != bill_now[f]}

@@ -34,7 +34,9 @@ def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]
     """Poll BILL vendors changed since the cursor (the safety net for lost vendor webhooks)."""
     with poll_run(ctx, FLOW, "gp_vendor_", full=full) as run:
         since = run.since_with_overlap
-        for bill_vendor in ctx.bill.iter_vendors(filters=[] if since is None else [("updatedTime", "gte", since)]):
+        for bill_vendor in ctx.bill.iter_vendors(
+            filters=[] if since is None else [("updatedTime", "gte", since)]
+        ):
             try:
                 apply_bill_vendor(ctx, bill_vendor)
             except GPShapeError:  # GP is not answering as mapped: the run fails, it does not "succeed"
@@ -50,14 +52,18 @@ def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
     if mapping is None:
         raise exc
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
-    fail_unless_uncertain(record, f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
-                          maybe_written=may_have_written(exc))
+    fail_unless_uncertain(
+        record,
+        f"GP did not take BILL's change to vendor {mapping.gp_vendor_id}: {explain(exc)}",
+        maybe_written=may_have_written(exc),
+    )
     ctx.tally["gp_vendor_failed"] += 1
 
 
 def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
-    mapping = VendorMapping.objects.filter(tenant=ctx.tenant, bill_vendor_id=bill_vendor.id,
-                                           state=MappingState.APPROVED).first()
+    mapping = VendorMapping.objects.filter(
+        tenant=ctx.tenant, bill_vendor_id=bill_vendor.id, state=MappingState.APPROVED
+    ).first()
     if mapping is None:
         return  # a BILL vendor no GP vendor is linked to: nothing to align
     record = get_record(ctx.tenant, Kind.VENDOR, mapping.gp_vendor_id)
@@ -70,7 +76,9 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
     bill_now = vf.from_bill(bill_vendor.raw)
     allowed = ctx.tenant.vendor_field_set_to_gp
     # A field never agreed (None: left different at the link) waits for a person, never for BILL.
-    bill_changed = {f for f in vf.changed_fields(bill_now, agreed) if f in allowed and agreed.get(f) is not None}
+    bill_changed = {
+        f for f in vf.changed_fields(bill_now, agreed) if f in allowed and agreed.get(f) is not None
+    }
     if not bill_changed:
         ctx.tally["gp_vendor_unchanged"] += 1
         return
@@ -83,16 +91,22 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "conflict"
             log_.error = "Changed on both sides: " + ", ".join(sorted(clash))
-            settle(record, State.CONFLICT, label=label,
-                   snapshot={**record.snapshot, "gp": gp_now, "bill": bill_now, "conflicts": sorted(clash)},
-                   reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
-                   fix="Choose Keep GP's value or Keep BILL's value for each field on the record page.")
+            settle(
+                record,
+                State.CONFLICT,
+                label=label,
+                snapshot={**record.snapshot, "gp": gp_now, "bill": bill_now, "conflicts": sorted(clash)},
+                reason=f"{', '.join(sorted(clash))} changed in both GP and BILL since the last sync.",
+                fix="Choose Keep GP's value or Keep BILL's value for each field on the record page.",
+            )
         ctx.tally["gp_vendor_conflict"] += 1
         return
     to_send = {f for f in bill_changed if gp_now[f] != bill_now[f]}
     new_agreed = {**agreed, **{f: bill_now[f] for f in bill_changed}}
-    snapshot = {**{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
-                "agreed": new_agreed}
+    snapshot = {
+        **{k: v for k, v in record.snapshot.items() if k not in ("gp", "bill", "conflicts")},
+        "agreed": new_agreed,
+    }
     if not to_send:
         settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
         return
@@ -102,9 +116,10 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
             return
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.request = {"gp_vendor": mapping.gp_vendor_id, "fields": sorted(to_send)}
-            ctx.gp.patch_vendor(mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor)))
+            ctx.gp.patch_vendor(
+                mapping.gp_vendor_id, vf.gp_patch(bill_now, to_send, vf.gp_address_key(gp_vendor))
+            )
             log_.outcome = "updated_gp"
             log_.response_status = "200"
         settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), label=label, snapshot=snapshot)
     ctx.tally["gp_vendor_updated"] += 1
-

@@ -6,107 +6,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('connectors', '0003_tenant_sync_policy'),
+        ("connectors", "0003_tenant_sync_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MappingChange',
+            name="MappingChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mapping_kind', models.CharField(max_length=20)),
-                ('key', models.CharField(max_length=60)),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='connectors.tenant')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("mapping_kind", models.CharField(max_length=20)),
+                ("key", models.CharField(max_length=60)),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="connectors.tenant"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckbookMapping',
+            name="CheckbookMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='suggested', max_length=20)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('bill_funding_account_id', models.CharField(max_length=40, verbose_name='BILL funding account ID')),
-                ('bill_funding_name', models.CharField(blank=True, max_length=200, verbose_name='BILL funding account')),
-                ('gp_checkbook_id', models.CharField(blank=True, max_length=15, verbose_name='GP checkbook ID')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="suggested",
+                        max_length=20,
+                    ),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "bill_funding_account_id",
+                    models.CharField(max_length=40, verbose_name="BILL funding account ID"),
+                ),
+                (
+                    "bill_funding_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="BILL funding account"),
+                ),
+                (
+                    "gp_checkbook_id",
+                    models.CharField(blank=True, max_length=15, verbose_name="GP checkbook ID"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="connectors.tenant"),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'bill_funding_account_id'), name='one_checkbook_mapping')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "bill_funding_account_id"), name="one_checkbook_mapping"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='GLAccountMapping',
+            name="GLAccountMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='suggested', max_length=20)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('gp_account', models.CharField(max_length=60, verbose_name='GP account')),
-                ('gp_description', models.CharField(blank=True, max_length=100, verbose_name='GP description')),
-                ('action', models.CharField(choices=[('link', 'Link to an existing BILL record'), ('create', 'Create it in BILL')], default='link', max_length=10)),
-                ('bill_account_id', models.CharField(blank=True, max_length=40, verbose_name='BILL chart-of-accounts ID')),
-                ('bill_name', models.CharField(blank=True, max_length=200, verbose_name='BILL name')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="suggested",
+                        max_length=20,
+                    ),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("gp_account", models.CharField(max_length=60, verbose_name="GP account")),
+                (
+                    "gp_description",
+                    models.CharField(blank=True, max_length=100, verbose_name="GP description"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("link", "Link to an existing BILL record"),
+                            ("create", "Create it in BILL"),
+                        ],
+                        default="link",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "bill_account_id",
+                    models.CharField(blank=True, max_length=40, verbose_name="BILL chart-of-accounts ID"),
+                ),
+                ("bill_name", models.CharField(blank=True, max_length=200, verbose_name="BILL name")),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="connectors.tenant"),
+                ),
             ],
             options={
-                'verbose_name': 'GL account mapping',
-                'indexes': [models.Index(fields=['tenant', 'state'], name='account_map_state')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'gp_account'), name='one_account_mapping')],
+                "verbose_name": "GL account mapping",
+                "indexes": [models.Index(fields=["tenant", "state"], name="account_map_state")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "gp_account"), name="one_account_mapping")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Suggestion',
+            name="Suggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('vendor', 'Vendor'), ('account', 'GL account')], max_length=10)),
-                ('gp_key', models.CharField(max_length=60)),
-                ('bill_id', models.CharField(max_length=40)),
-                ('bill_name', models.CharField(max_length=200)),
-                ('score', models.DecimalField(decimal_places=3, max_digits=5)),
-                ('reasons', models.CharField(max_length=255)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("vendor", "Vendor"), ("account", "GL account")], max_length=10
+                    ),
+                ),
+                ("gp_key", models.CharField(max_length=60)),
+                ("bill_id", models.CharField(max_length=40)),
+                ("bill_name", models.CharField(max_length=200)),
+                ("score", models.DecimalField(decimal_places=3, max_digits=5)),
+                ("reasons", models.CharField(max_length=255)),
+                (
+                    "tenant",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="connectors.tenant"),
+                ),
             ],
             options={
-                'ordering': ['-score'],
-                'indexes': [models.Index(fields=['tenant', 'kind', 'gp_key'], name='suggestion_lookup')],
+                "ordering": ["-score"],
+                "indexes": [models.Index(fields=["tenant", "kind", "gp_key"], name="suggestion_lookup")],
             },
         ),
         migrations.CreateModel(
-            name='VendorMapping',
+            name="VendorMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='suggested', max_length=20)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('gp_vendor_id', models.CharField(max_length=15, verbose_name='GP vendor ID')),
-                ('gp_name', models.CharField(blank=True, max_length=100, verbose_name='GP name')),
-                ('action', models.CharField(choices=[('link', 'Link to an existing BILL record'), ('create', 'Create it in BILL')], default='link', max_length=10)),
-                ('bill_vendor_id', models.CharField(blank=True, max_length=40, verbose_name='BILL vendor ID')),
-                ('bill_name', models.CharField(blank=True, max_length=200, verbose_name='BILL name')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='connectors.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="suggested",
+                        max_length=20,
+                    ),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("gp_vendor_id", models.CharField(max_length=15, verbose_name="GP vendor ID")),
+                ("gp_name", models.CharField(blank=True, max_length=100, verbose_name="GP name")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("link", "Link to an existing BILL record"),
+                            ("create", "Create it in BILL"),
+                        ],
+                        default="link",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "bill_vendor_id",
+                    models.CharField(blank=True, max_length=40, verbose_name="BILL vendor ID"),
+                ),
+                ("bill_name", models.CharField(blank=True, max_length=200, verbose_name="BILL name")),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="connectors.tenant"),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['tenant', 'state'], name='vendor_map_state')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'gp_vendor_id'), name='one_vendor_mapping')],
+                "indexes": [models.Index(fields=["tenant", "state"], name="vendor_map_state")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "gp_vendor_id"), name="one_vendor_mapping")
+                ],
             },
         ),
     ]

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mappings', '0001_initial'),
+        ("mappings", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mappingchange',
-            name='subject',
-            field=models.CharField(choices=[('mapping', 'The mapping'), ('gp_vendor', 'GP vendor record'), ('bill_vendor', 'BILL vendor record')], default='mapping', max_length=20),
+            model_name="mappingchange",
+            name="subject",
+            field=models.CharField(
+                choices=[
+                    ("mapping", "The mapping"),
+                    ("gp_vendor", "GP vendor record"),
+                    ("bill_vendor", "BILL vendor record"),
+                ],
+                default="mapping",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='vendormapping',
-            name='field_choices',
+            model_name="vendormapping",
+            name="field_choices",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
     ]

@@ -25,15 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hourly-budget", type=int, default=20000)
     p.add_argument("--rate-limit-status", type=int, default=429, help="HTTP status of BDC_1322/BDC_1144")
     p.add_argument("--duplicate-invoice-check", action="store_true", help="refuse duplicates with BDC_1171")
-    p.add_argument("--shuffle-bulk-answers", action="store_true",
-                   help="answer bulk creates in another order than the request (BILL documents no order)")
+    p.add_argument(
+        "--shuffle-bulk-answers",
+        action="store_true",
+        help="answer bulk creates in another order than the request (BILL documents no order)",
+    )
     p.add_argument("--webhook-retry-scale", type=float, default=1.0)
-    p.add_argument("--allow-http-webhooks", action="store_true",
-                   help="development only: deliver to http:// notification URLs (BILL requires https)")
-    p.add_argument("--no-payment-webhooks", action="store_true",
-                   help="refuse payment event subscriptions, as BILL does for orgs that are not select partners")
-    p.add_argument("--patch-merges-nested", action="store_true",
-                   help="merge nested objects given in a vendor PATCH (default: replace them, as BILL may)")
+    p.add_argument(
+        "--allow-http-webhooks",
+        action="store_true",
+        help="development only: deliver to http:// notification URLs (BILL requires https)",
+    )
+    p.add_argument(
+        "--no-payment-webhooks",
+        action="store_true",
+        help="refuse payment event subscriptions, as BILL does for orgs that are not select partners",
+    )
+    p.add_argument(
+        "--patch-merges-nested",
+        action="store_true",
+        help="merge nested objects given in a vendor PATCH (default: replace them, as BILL may)",
+    )
     p.add_argument("--hourly-logins", type=int, default=200, help="sign-ins per developer key per hour")
     p.add_argument("--verbose", action="store_true")
     return p

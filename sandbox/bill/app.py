@@ -99,7 +99,13 @@ class BillApp:
         self._add(a, "GET", "login/session", self._session_info)
         self._add(a, "GET", "vendors", lambda r: page(s.rows(s.vendors), r.query, VENDOR_FIELDS))
         self._add(a, "POST", "vendors", lambda r: s.create_vendor(r.json()), 201)
-        self._add(a, "POST", "vendors/bulk", lambda r: {"vendors": s.bulk_answer(s.bulk_create_vendors(r.json()))}, 201)
+        self._add(
+            a,
+            "POST",
+            "vendors/bulk",
+            lambda r: {"vendors": s.bulk_answer(s.bulk_create_vendors(r.json()))},
+            201,
+        )
         self._add(a, "GET", f"vendors/{ID}", lambda r, id: s.get_vendor(id))
         self._add(a, "PATCH", f"vendors/{ID}", lambda r, id: s.patch_vendor(id, r.json()))
         self._add(a, "POST", f"vendors/{ID}/archive", lambda r, id: s.set_vendor_archived(id, True))
@@ -116,9 +122,19 @@ class BillApp:
         c = self.payments.credits
         self._add(a, "GET", "vendor-credits", lambda r: page(s.rows(c.table), r.query, VENDOR_CREDIT_FIELDS))
         self._add(a, "POST", "vendor-credits", lambda r: c.create([r.json()])[0], 201)
-        self._add(a, "POST", "vendor-credits/bulk", lambda r: {"vendorCredits": s.bulk_answer(c.create(r.json(), 50))}, 201)
-        self._add(a, "POST", "vendor-credits/bulk/archive",
-                  lambda r: {"vendorCredits": c.archive([i for i in r.query.get("ids", "").split(",") if i])})
+        self._add(
+            a,
+            "POST",
+            "vendor-credits/bulk",
+            lambda r: {"vendorCredits": s.bulk_answer(c.create(r.json(), 50))},
+            201,
+        )
+        self._add(
+            a,
+            "POST",
+            "vendor-credits/bulk/archive",
+            lambda r: {"vendorCredits": c.archive([i for i in r.query.get("ids", "").split(",") if i])},
+        )
         self._add(a, "GET", f"vendor-credits/{ID}", lambda r, id: c.get(id))
         self._add(a, "PATCH", f"vendor-credits/{ID}", lambda r, id: c.update(id, r.json(), replace=False))
         self._add(a, "PUT", f"vendor-credits/{ID}", lambda r, id: c.update(id, r.json(), replace=True))
@@ -266,7 +282,9 @@ class BillApp:
         if sub_path != "/v3/health":
             req.session = self.sessions.check(req.headers.get("devkey"), req.headers.get("sessionid"))
         fault: Fault | None = None
-        with self.limits.slot(req.session.org_id if req.session else "-", req.session.dev_key if req.session else ""):
+        with self.limits.slot(
+            req.session.org_id if req.session else "-", req.session.dev_key if req.session else ""
+        ):
             self._pause(self._items(req))
             fault = self.faults.take(req.method, req.path)
             if fault and fault.kind == "5xx":

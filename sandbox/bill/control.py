@@ -129,7 +129,9 @@ def _dispatch(sb: BillSandbox, req: Request) -> Any:
         return sb.set_payment_status(m.group(1), str(body.get("status", "")), str(body.get("reason", "")))
     m = re.fullmatch(r"payments/([^/]+)/single-status", path)
     if method == "POST" and m:
-        return sb.set_single_status(m.group(1), str(body.get("singleStatus", "")), str(body.get("reason", "")))
+        return sb.set_single_status(
+            m.group(1), str(body.get("singleStatus", "")), str(body.get("reason", ""))
+        )
     if (method, path) == ("POST", "void"):
         return sb.void_payment(str(body.get("paymentId", "")), str(body.get("reason", "voided in sandbox")))
     if (method, path) == ("POST", "config"):

@@ -44,7 +44,9 @@ class Sessions:
     Sign-ins are limited per developer key per clock hour (BILL: 200), counting every attempt.
     """
 
-    def __init__(self, creds: Credentials, ttl: float, hourly_logins: int = 200, limit_status: int = 429) -> None:
+    def __init__(
+        self, creds: Credentials, ttl: float, hourly_logins: int = 200, limit_status: int = 429
+    ) -> None:
         self.creds = creds
         self.ttl = ttl
         self.hourly_logins = hourly_logins
@@ -64,9 +66,12 @@ class Sessions:
             if attempts > self.hourly_logins:
                 self.login_failures["BDC_1144"] += 1
                 # BILL documents the limit, not its error; the sandbox answers like its hourly limit.
-                raise ApiError(self.limit_status, "BDC_1144",
-                               f"Max number of allowed logins per hour reached: {self.hourly_logins}.",
-                               category="DOWNSTREAM")
+                raise ApiError(
+                    self.limit_status,
+                    "BDC_1144",
+                    f"Max number of allowed logins per hour reached: {self.hourly_logins}.",
+                    category="DOWNSTREAM",
+                )
 
     def logins_this_hour(self) -> dict[str, int]:
         hour = int(time.time() // 3600)
@@ -92,7 +97,9 @@ class Sessions:
                 self.login_failures[code] += 1
                 raise ApiError(400, code)
             self.logins += 1
-            session = Session(IdMaker.secret(40), str(body["organizationId"]), c.dev_key, c.user_id, time.monotonic())
+            session = Session(
+                IdMaker.secret(40), str(body["organizationId"]), c.dev_key, c.user_id, time.monotonic()
+            )
             self._sessions[session.session_id] = session
             return session
 

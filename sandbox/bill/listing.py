@@ -57,8 +57,9 @@ VENDOR_CREDIT_FIELDS = _fields(
 )
 CLASSIFICATION_FIELDS = _fields("id archived name createdTime updatedTime", "name createdTime updatedTime")
 # BILL's collection filters the bank-account list by `bankAccountId` (the account's own `id`).
-FUNDING_FIELDS = _fields("id archived status createdTime updatedTime", "createdTime updatedTime",
-                         {"bankAccountId": "id"})
+FUNDING_FIELDS = _fields(
+    "id archived status createdTime updatedTime", "createdTime updatedTime", {"bankAccountId": "id"}
+)
 SUBSCRIPTION_FIELDS = _fields("", "")
 
 
@@ -131,12 +132,16 @@ def _strict_value(clause: str, op: str, value: str) -> str:
         inner = value[1:-1]
         if len(inner) > 10 and _instant(inner) is not None or _is_date(inner):
             return inner
-        raise bad_request(f"filters: {clause!r}: {op} takes a bare value (quotes are for dates, in, nin "
-                          "and sw), e.g. accountType:eq:BUSINESS")
+        raise bad_request(
+            f"filters: {clause!r}: {op} takes a bare value (quotes are for dates, in, nin "
+            "and sw), e.g. accountType:eq:BUSINESS"
+        )
     if '"' in value or not value:
         raise bad_request(f"filters: cannot read {clause!r}")
     if len(value) > 10 and _instant(value) is not None or _is_date(value):
-        raise bad_request(f'filters: {clause!r}: a date goes in double quotes, e.g. createdTime:gt:"2025-12-30"')
+        raise bad_request(
+            f'filters: {clause!r}: a date goes in double quotes, e.g. createdTime:gt:"2025-12-30"'
+        )
     return value
 
 

@@ -108,8 +108,12 @@ class Payments:
                 vendor_ids.add(bill["vendorId"])
                 wanted.extend(used)
                 lines.append(
-                    {"id": store.ids.new("0bp"), "billId": bill["id"], "amount": amount,
-                     "vendorCredits": [{"id": c, "amount": a} for c, a in used]}
+                    {
+                        "id": store.ids.new("0bp"),
+                        "billId": bill["id"],
+                        "amount": amount,
+                        "vendorCredits": [{"id": c, "amount": a} for c, a in used],
+                    }
                 )
             if len(vendor_ids) != 1:
                 raise bad_request("bills: one payment pays the bills of one vendor")
@@ -118,8 +122,12 @@ class Payments:
             if funding_type not in ("BANK_ACCOUNT", "CARD_ACCOUNT", "WALLET", "AP_CARD"):
                 raise bad_request(f"fundingAccount.type: {funding_type!r} is not a funding account type")
             funding = funding_account_id or (
-                next(iter(store.bank_accounts), None) if funding_type == "BANK_ACCOUNT" else
-                None if funding_type == "WALLET" else "cac02SANDBOXCARD00001")
+                next(iter(store.bank_accounts), None)
+                if funding_type == "BANK_ACCOUNT"
+                else None
+                if funding_type == "WALLET"
+                else "cac02SANDBOXCARD00001"
+            )
             payment = {
                 "id": store.ids.new("stp"),
                 "vendorId": vendor["id"],
@@ -157,8 +165,12 @@ class Payments:
             if status not in ALLOWED_MOVES.get(payment["status"], set()):
                 raise ApiError(400, "BDC_1002", f"A {payment['status']} payment cannot become {status}.")
             if status == "CANCELLED" and payment["singleStatus"] != "SCHEDULED":
-                raise ApiError(400, "BDC_1002", f"A payment whose singleStatus is {payment['singleStatus']} "
-                               "cannot be cancelled; void it instead.")
+                raise ApiError(
+                    400,
+                    "BDC_1002",
+                    f"A payment whose singleStatus is {payment['singleStatus']} "
+                    "cannot be cancelled; void it instead.",
+                )
             self._move_status(payment, status, reason)
             self._announce(payment, "payment.updated")
             return copy.deepcopy(payment)
@@ -195,15 +207,21 @@ class Payments:
         `status` only moves when the new single status says the payment was voided or cancelled."""
         single_status = single_status.upper()
         if single_status not in SINGLE_STATUS_MOVES:
-            raise bad_request(f"singleStatus: {single_status!r} is not one this sandbox models; use one of "
-                              + ", ".join(SINGLE_STATUS_MOVES))
+            raise bad_request(
+                f"singleStatus: {single_status!r} is not one this sandbox models; use one of "
+                + ", ".join(SINGLE_STATUS_MOVES)
+            )
         needs, new_status, disbursement = SINGLE_STATUS_MOVES[single_status]
         with self.store.lock:
             payment = self.store._get(self.store.payments, payment_id, "Payment")
             if payment["status"] not in needs:
-                raise ApiError(400, "BDC_1002", f"A {payment['status']} payment cannot become {single_status}.")
+                raise ApiError(
+                    400, "BDC_1002", f"A {payment['status']} payment cannot become {single_status}."
+                )
             if single_status == "CANCELED" and payment["singleStatus"] != "SCHEDULED":
-                raise ApiError(400, "BDC_1002", "Only a payment whose singleStatus is SCHEDULED can be cancelled.")
+                raise ApiError(
+                    400, "BDC_1002", "Only a payment whose singleStatus is SCHEDULED can be cancelled."
+                )
             if new_status and new_status != payment["status"]:
                 self._move_status(payment, new_status, reason)
             payment["singleStatus"] = single_status
@@ -248,8 +266,12 @@ class Payments:
                 amount = money(item["amount"], f"payments[{n}].amount")
                 open_amount = bill["dueAmount"] - bill["scheduledAmount"]
                 if amount <= 0 or amount > open_amount:
-                    raise bad_request(f"payments[{n}].amount: {amount} is more than the {open_amount} still open")
-                lines.append({"id": store.ids.new("0bp"), "billId": bill["id"], "amount": amount, "vendorCredits": []})
+                    raise bad_request(
+                        f"payments[{n}].amount: {amount} is more than the {open_amount} still open"
+                    )
+                lines.append(
+                    {"id": store.ids.new("0bp"), "billId": bill["id"], "amount": amount, "vendorCredits": []}
+                )
             payment = {
                 "id": store.ids.new("stp"),
                 "vendorId": vendor_id,
@@ -291,8 +313,10 @@ class Payments:
             "createdBy": "00602SANDBOXUSER0001",
             "updatedTime": self.store.clock.stamp(),
         }
-        errors = [{"code": item["code"], "message": item["message"], "timestamp": item["timestamp"]}
-                  for item in error.body()]
+        errors = [
+            {"code": item["code"], "message": item["message"], "timestamp": item["timestamp"]}
+            for item in error.body()
+        ]
         self.store.emit("payment.failed", "payment", {"payment": request, "errors": errors})
 
     def _apply(self, payment: dict[str, Any], scheduled: int, paid: int) -> None:

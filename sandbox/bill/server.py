@@ -204,14 +204,29 @@ def start_bill_sandbox(
     `hourly_logins`: sign-ins per developer key per hour (BILL: 200).
     """
     ids = IdMaker(seed)
-    hub = WebhookHub(org_id, ids, retry_scale=webhook_retry_scale, delivery_timeout=webhook_timeout,
-                     allow_http=allow_http_webhooks, payment_webhooks=payment_webhooks)
-    store = Store(ids, hub.emit, duplicate_invoice_check=duplicate_invoice_check,
-                  patch_merges_nested=patch_merges_nested, shuffle_bulk_answers=shuffle_bulk_answers)
+    hub = WebhookHub(
+        org_id,
+        ids,
+        retry_scale=webhook_retry_scale,
+        delivery_timeout=webhook_timeout,
+        allow_http=allow_http_webhooks,
+        payment_webhooks=payment_webhooks,
+    )
+    store = Store(
+        ids,
+        hub.emit,
+        duplicate_invoice_check=duplicate_invoice_check,
+        patch_merges_nested=patch_merges_nested,
+        shuffle_bulk_answers=shuffle_bulk_answers,
+    )
     hub.bank_accounts = store.bank_accounts
     seeds.load(store, seed)
-    sessions = Sessions(Credentials(user, password, org_id, dev_key, extra_orgs=frozenset(extra_orgs)), ttl=session_ttl,
-                        hourly_logins=hourly_logins, limit_status=rate_limit_status)
+    sessions = Sessions(
+        Credentials(user, password, org_id, dev_key, extra_orgs=frozenset(extra_orgs)),
+        ttl=session_ttl,
+        hourly_logins=hourly_logins,
+        limit_status=rate_limit_status,
+    )
     limits = Limits(concurrency_limit, hourly_budget, rate_limit_status)
     app = BillApp(store, sessions, limits, hub, latency_ms, per_item_ms, trusted_sessions)
     server = BillServer((host, port), BillHandler, verbose=verbose)

@@ -26,11 +26,19 @@ VENDOR_FIELDS = (
 BILL_WRITABLE = (
     "vendorId dueDate invoice description payFromChartOfAccountId classifications purchaseOrderNumber".split()
 )
-CLASSIFICATION_KINDS = {"chart-of-accounts": "0ca", "departments": "0de", "locations": "loc",
-                        "accounting-classes": "cls"}
+CLASSIFICATION_KINDS = {
+    "chart-of-accounts": "0ca",
+    "departments": "0de",
+    "locations": "loc",
+    "accounting-classes": "cls",
+}
 # A bill line's `classifications` field → the list it must name a record of (BILL's v3 bill line).
-LINE_CLASSIFICATIONS = {"chartOfAccountId": "chart-of-accounts", "departmentId": "departments",
-                        "locationId": "locations", "accountingClassId": "accounting-classes"}
+LINE_CLASSIFICATIONS = {
+    "chartOfAccountId": "chart-of-accounts",
+    "departmentId": "departments",
+    "locationId": "locations",
+    "accountingClassId": "accounting-classes",
+}
 
 
 def _date(value: Any, field: str) -> str:
@@ -44,7 +52,11 @@ class Store:
     """All records of the one sandbox organization, with BILL's rules for changing them."""
 
     def __init__(
-        self, ids: IdMaker, emit: Emit, duplicate_invoice_check: bool = False, patch_merges_nested: bool = False,
+        self,
+        ids: IdMaker,
+        emit: Emit,
+        duplicate_invoice_check: bool = False,
+        patch_merges_nested: bool = False,
         shuffle_bulk_answers: bool = False,
     ) -> None:
         self.ids = ids
@@ -149,8 +161,9 @@ class Store:
             return self._changed(vendor, "vendor.archived" if archived else "vendor.restored", "vendor")
 
     # --- bills -----------------------------------------------------------------------------------
-    def _line_items(self, items: Any, existing: list[dict[str, Any]] | None = None,
-                    what: str = "billLineItems") -> list[dict[str, Any]]:
+    def _line_items(
+        self, items: Any, existing: list[dict[str, Any]] | None = None, what: str = "billLineItems"
+    ) -> list[dict[str, Any]]:
         if not isinstance(items, list) or not items:
             raise bad_request(f"{what}: must not be empty")
         known = {item["id"]: item for item in existing or []}
@@ -176,9 +189,13 @@ class Store:
                     continue
                 entry = self.classifications[kind].get(value)
                 if entry is None:
-                    raise bad_request(f"billLineItems[{n}].classifications.{name}: unknown {kind[:-1]} {value}")
+                    raise bad_request(
+                        f"billLineItems[{n}].classifications.{name}: unknown {kind[:-1]} {value}"
+                    )
                 if entry.get("archived"):
-                    raise bad_request(f"billLineItems[{n}].classifications.{name}: {kind[:-1]} {value} is archived")
+                    raise bad_request(
+                        f"billLineItems[{n}].classifications.{name}: {kind[:-1]} {value} is archived"
+                    )
             result.append(item)
         return result
 

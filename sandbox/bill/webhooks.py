@@ -233,8 +233,13 @@ class WebhookHub:
             "version": "1",
         }
         if event_type == "payment.failed":  # the failed request, and BILL's errors beside it
-            return event_id, dumps({"metadata": metadata, "payment": entity.get("payment", entity),
-                                    "errors": entity.get("errors", [])})
+            return event_id, dumps(
+                {
+                    "metadata": metadata,
+                    "payment": entity.get("payment", entity),
+                    "errors": entity.get("errors", []),
+                }
+            )
         if entity_key == "payment":
             entity = payment_payload(entity, self.bank_accounts)
         return event_id, dumps({"metadata": metadata, entity_key: entity})
@@ -266,8 +271,13 @@ class WebhookHub:
             for sub in self.subscriptions.values():
                 if sub["status"]["enabled"] and any(e["type"] == event_type for e in sub["events"]):
                     event_id = str(uuid.uuid4())
-                    metadata = {"eventId": event_id, "subscriptionId": sub["id"], "organizationId": self.org_id,
-                                "eventType": event_type, "version": "1"}
+                    metadata = {
+                        "eventId": event_id,
+                        "subscriptionId": sub["id"],
+                        "organizationId": self.org_id,
+                        "eventType": event_type,
+                        "version": "1",
+                    }
                     body = dumps({"metadata": metadata, **payload})
                     self._schedule(_Delivery(time.monotonic(), 0, sub["id"], event_id, event_type, body))
                     sent.append(event_id)

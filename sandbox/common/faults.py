@@ -90,8 +90,9 @@ class RequestStats:
         self._by_client: Counter[str] = Counter()  # by User-Agent product, e.g. ml-connector-agent
         self.generation = 0  # bumped by reset(): a request that began before a reset is not counted after it
 
-    def record(self, method: str, path: str, status: int | str, generation: int | None = None,
-               client: str = "") -> None:
+    def record(
+        self, method: str, path: str, status: int | str, generation: int | None = None, client: str = ""
+    ) -> None:
         label, code = f"{method} {path}", str(status)
         with self._lock:
             if generation is not None and generation != self.generation:

@@ -138,7 +138,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         # Counted before the answer leaves, so a client reading stats right after sees its own request.
         self.status_sent = code
-        self.server.stats.record(self.command, self.stats_path(), code, self.stats_generation, self.client_name())
+        self.server.stats.record(
+            self.command, self.stats_path(), code, self.stats_generation, self.client_name()
+        )
         super().send_response(code, message)
 
     def client_name(self) -> str:
@@ -164,7 +166,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         finally:
             if self.status_sent is None:
                 self.server.stats.record(
-                    self.command, self.stats_path(), self.outcome or "none", self.stats_generation, self.client_name()
+                    self.command,
+                    self.stats_path(),
+                    self.outcome or "none",
+                    self.stats_generation,
+                    self.client_name(),
                 )
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch

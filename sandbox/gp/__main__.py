@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--seed", choices=SEEDS, default="demo")
     p.add_argument("--latency-ms", type=int, default=0)
-    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests failing (5xx/timeout/reset/lock)")
+    p.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests failing (5xx/timeout/reset/lock)"
+    )
     p.add_argument("--gp-user", default=DEFAULT_USER, help="DOMAIN\\user")
     p.add_argument("--gp-password", default=DEFAULT_PASSWORD)
     p.add_argument("--company", default=DEFAULT_COMPANY)
@@ -24,8 +26,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     sandbox = start_gp_sandbox(
-        host=args.host, port=args.port, seed=args.seed, latency_ms=args.latency_ms, fault_rate=args.fault_rate,
-        user=args.gp_user, password=args.gp_password, tls=args.tls, company=args.company, verbose=args.verbose,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        user=args.gp_user,
+        password=args.gp_password,
+        tls=args.tls,
+        company=args.company,
+        verbose=args.verbose,
     )
     print(describe(sandbox), flush=True)
     stop = threading.Event()
@@ -46,7 +56,10 @@ def describe(sandbox) -> str:  # type: ignore[no-untyped-def]
         f"  control {sandbox.url}/_sandbox/   stats {sandbox.url}/_sandbox/stats",
     ]
     if sandbox.ca_pem:
-        lines += ["  CA certificate (paste into the GP connection's CA bundle):", sandbox.ca_pem.decode().strip()]
+        lines += [
+            "  CA certificate (paste into the GP connection's CA bundle):",
+            sandbox.ca_pem.decode().strip(),
+        ]
     return "\n".join(lines)
 
 

@@ -68,8 +68,12 @@ class GPApp:
     # --- control -----------------------------------------------------------------------------------
     def stats(self, company: str | None = None) -> dict[str, Any]:
         assert self.server is not None
-        return {"requests": self.server.stats.snapshot(), "applied_payments": list(self.company(company).applied),
-                "faults": self.server.faults.describe(), "variant": self.variant.describe()}
+        return {
+            "requests": self.server.stats.snapshot(),
+            "applied_payments": list(self.company(company).applied),
+            "faults": self.server.faults.describe(),
+            "variant": self.variant.describe(),
+        }
 
     def set_variant(self, **changes: str) -> dict[str, str]:
         """Make this server differ from Part B (see sandbox.gp.variants); `reset` undoes it."""
@@ -85,9 +89,15 @@ class GPApp:
         assert self.server is not None
         self.server.faults.latency_ms = max(0, int(ms))
 
-    def set_faults(self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None,
-                   methods: list[str] | tuple[str, ...] = (), path_contains: str = "",
-                   timeout_seconds: float | None = None) -> None:
+    def set_faults(
+        self,
+        kinds: list[str] | str,
+        rate: float = 1.0,
+        count: int | None = None,
+        methods: list[str] | tuple[str, ...] = (),
+        path_contains: str = "",
+        timeout_seconds: float | None = None,
+    ) -> None:
         assert self.server is not None
         try:
             self.server.faults.set(kinds, rate, count, methods, path_contains)

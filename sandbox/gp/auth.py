@@ -48,8 +48,10 @@ def register_users(users: dict[str, str]) -> None:
             _user_dir = tempfile.mkdtemp(prefix="gp-sandbox-ntlm-")
             atexit.register(shutil.rmtree, _user_dir, True)
         # smbpasswd lines (hashes, not passwords) so a ':' in a password cannot break the format.
-        lines = [f"{a}:0:{lmowfv1(p).hex().upper()}:{ntowfv1(p).hex().upper()}:[U]:LCT-00000000"
-                 for a, p in sorted(_registry.items())]
+        lines = [
+            f"{a}:0:{lmowfv1(p).hex().upper()}:{ntowfv1(p).hex().upper()}:[U]:LCT-00000000"
+            for a, p in sorted(_registry.items())
+        ]
         path = os.path.join(_user_dir, "users")
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")

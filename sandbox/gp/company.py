@@ -31,12 +31,42 @@ RESOURCES = {
 }
 PAYMENT_SOURCE, INVOICE_SOURCE = "PM_Payment", "PM_Trxent"
 POSTABLE_WORKFLOW = ("Approved", "NoApprovalNeeded")
-VENDOR_PATCHABLE = {"Name", "ShortName", "CheckName", "ClassKey", "Status", "IsOnHold", "TaxIdNumber",
-                    "PaymentTermsKey", "DefaultAddressKey", "RemitToAddressKey", "Addresses"}
-INVOICE_PATCHABLE = {"VendorDocumentNumber", "Description", "Date", "DueDate", "BatchKey", "PONumber",
-                     "PurchasesAmount", "TradeDiscountAmount", "FreightAmount", "MiscellaneousAmount",
-                     "TaxAmount", "WorkflowStatus", "IsOnHold", "Distributions"}
-AMOUNT_FIELDS = ("PurchasesAmount", "TradeDiscountAmount", "FreightAmount", "MiscellaneousAmount", "TaxAmount")
+VENDOR_PATCHABLE = {
+    "Name",
+    "ShortName",
+    "CheckName",
+    "ClassKey",
+    "Status",
+    "IsOnHold",
+    "TaxIdNumber",
+    "PaymentTermsKey",
+    "DefaultAddressKey",
+    "RemitToAddressKey",
+    "Addresses",
+}
+INVOICE_PATCHABLE = {
+    "VendorDocumentNumber",
+    "Description",
+    "Date",
+    "DueDate",
+    "BatchKey",
+    "PONumber",
+    "PurchasesAmount",
+    "TradeDiscountAmount",
+    "FreightAmount",
+    "MiscellaneousAmount",
+    "TaxAmount",
+    "WorkflowStatus",
+    "IsOnHold",
+    "Distributions",
+}
+AMOUNT_FIELDS = (
+    "PurchasesAmount",
+    "TradeDiscountAmount",
+    "FreightAmount",
+    "MiscellaneousAmount",
+    "TaxAmount",
+)
 VENDOR_STATUSES = ("Active", "Inactive", "Temporary")
 PAYMENT_METHODS = ("Check", "EFT", "Cash", "CreditCard")
 CREDIT_TYPES = ("CreditMemo", "Return")  # payables document types 5 and 4: what may be applied to a voucher
@@ -94,13 +124,16 @@ class GPCompany:
         q = query.parse(params)
         with self.lock:
             vendors = [self.tables["Vendors"].get(k) for _, k in self.tables["Vendors"]._index]
-        rows = [{**copy.deepcopy(a), "VendorKey": {"Id": v["Key"]["Id"]}, "ModifiedDate": v["ModifiedDate"]}
-                for v in vendors if v and (q.since is None or v["ModifiedDate"] >= q.since)
-                for a in v.get("Addresses") or []]
+        rows = [
+            {**copy.deepcopy(a), "VendorKey": {"Id": v["Key"]["Id"]}, "ModifiedDate": v["ModifiedDate"]}
+            for v in vendors
+            if v and (q.since is None or v["ModifiedDate"] >= q.since)
+            for a in v.get("Addresses") or []
+        ]
         if q.predicate is not None:
             rows = [r for r in rows if q.predicate(r)]
         rows.sort(key=lambda r: (r["ModifiedDate"], r["VendorKey"]["Id"], r["Key"]["Id"]))
-        return rows[q.skip:q.skip + q.top], {"Top": q.top, "Skip": q.skip, "Total": len(rows)}
+        return rows[q.skip : q.skip + q.top], {"Top": q.top, "Skip": q.skip, "Total": len(rows)}
 
     def get(self, table: str, key: str) -> Record:
         row = self.tables[table].get(key)
@@ -150,7 +183,9 @@ class GPCompany:
         return record
 
     @staticmethod
-    def _merge_addresses(current: builtins.list[Record], changes: builtins.list[Record]) -> builtins.list[Record]:
+    def _merge_addresses(
+        current: builtins.list[Record], changes: builtins.list[Record]
+    ) -> builtins.list[Record]:
         by_key = {_id(a["Key"]): a for a in current}
         for change in changes or []:
             key = _id(change.get("Key", "PRIMARY"))
@@ -168,9 +203,14 @@ class GPCompany:
             if vendor not in self.tables["Vendors"]:
                 raise GPFault(400, "VendorNotFound", f"Vendor '{vendor}' does not exist.")
             record = builders.build_invoice(
-                key, vendor, modified=self.now(), date=body.get("Date") or self.now()[:10],
-                purchases=body.get("PurchasesAmount", 0), state=state,
-                workflow="Approved" if state != "Work" else "NotSubmitted")
+                key,
+                vendor,
+                modified=self.now(),
+                date=body.get("Date") or self.now()[:10],
+                purchases=body.get("PurchasesAmount", 0),
+                state=state,
+                workflow="Approved" if state != "Work" else "NotSubmitted",
+            )
             return self._save("PayablesInvoices", self._apply_invoice_fields(record, body, None))
 
     def patch_invoice(self, key: str, body: dict[str, Any]) -> Record:
@@ -214,9 +254,15 @@ class GPCompany:
                 raise GPFault(400, "VendorOnHold", f"Vendor '{_id(vendor['Key'])}' is on hold.")
             checkbook = self.tables["Checkbooks"].get(_id(body.get("CheckbookKey")))
             if checkbook is None or checkbook["IsInactive"]:
-                raise GPFault(400, "InvalidCheckbook", f"Checkbook '{_id(body.get('CheckbookKey'))}' is missing or inactive.")
+                raise GPFault(
+                    400,
+                    "InvalidCheckbook",
+                    f"Checkbook '{_id(body.get('CheckbookKey'))}' is missing or inactive.",
+                )
             if body.get("PaymentMethod") not in PAYMENT_METHODS:
-                raise GPFault(400, "InvalidValue", f"PaymentMethod must be one of {', '.join(PAYMENT_METHODS)}.")
+                raise GPFault(
+                    400, "InvalidValue", f"PaymentMethod must be one of {', '.join(PAYMENT_METHODS)}."
+                )
             # GP's manual payment entry takes a credit card payment only with a card name (Credit Card Setup).
             card_name = str(body.get("CardName") or "").strip()
             if body["PaymentMethod"] == "CreditCard" and not card_name:
@@ -229,24 +275,36 @@ class GPCompany:
             amount = to_decimal(body.get("Amount"))
             if amount <= 0:
                 raise GPFault(400, "InvalidAmount", "Amount must be greater than zero.")
-            lines = [(_id(a.get("VoucherKey")), to_decimal(a.get("Amount"))) for a in body.get("ApplyTo") or []]
+            lines = [
+                (_id(a.get("VoucherKey")), to_decimal(a.get("Amount"))) for a in body.get("ApplyTo") or []
+            ]
             self._check_applies(_id(vendor["Key"]), lines)
             if sum((a for _, a in lines), Decimal(0)) > amount:
                 raise GPFault(400, "OverApplied", "The apply lines add up to more than the payment amount.")
             now = self.now()
             record = {
-                "Key": {"Id": key}, "VendorKey": vendor["Key"], "CheckbookKey": checkbook["Key"],
-                "PaymentMethod": body["PaymentMethod"], "CardName": card_name,
+                "Key": {"Id": key},
+                "VendorKey": vendor["Key"],
+                "CheckbookKey": checkbook["Key"],
+                "PaymentMethod": body["PaymentMethod"],
+                "CardName": card_name,
                 "DocumentNumber": builders.truncate("DocumentNumber", str(body.get("DocumentNumber") or "")),
-                "Date": builders.date_stamp(body.get("Date") or now[:10]), "Amount": money(amount),
-                "BatchKey": {"Id": batch}, "TransactionState": "Work",
+                "Date": builders.date_stamp(body.get("Date") or now[:10]),
+                "Amount": money(amount),
+                "BatchKey": {"Id": batch},
+                "TransactionState": "Work",
                 "ApplyTo": [{"VoucherKey": {"Id": v}, "Amount": money(a)} for v, a in lines],
-                "CreatedDate": now, "ModifiedDate": now,
+                "CreatedDate": now,
+                "ModifiedDate": now,
             }
             return self._save("PayablesPayments", record)
 
     def _next_payment_number(self) -> str:
-        taken = [int(k[5:]) for k in self.tables["PayablesPayments"]._stamps if k.startswith("PYMNT") and k[5:].isdigit()]
+        taken = [
+            int(k[5:])
+            for k in self.tables["PayablesPayments"]._stamps
+            if k.startswith("PYMNT") and k[5:].isdigit()
+        ]
         return f"PYMNT{max(taken, default=0) + 1:012d}"
 
     def _pending_applies(self, voucher: str) -> Decimal:
@@ -255,11 +313,15 @@ class GPCompany:
         for _, key in self.tables["PayablesPayments"]._index:
             payment = self.tables["PayablesPayments"].get(key)
             if payment and payment["TransactionState"] == "Work":
-                total += sum((to_decimal(a["Amount"]) for a in payment["ApplyTo"]
-                              if _id(a["VoucherKey"]) == voucher), Decimal(0))
+                total += sum(
+                    (to_decimal(a["Amount"]) for a in payment["ApplyTo"] if _id(a["VoucherKey"]) == voucher),
+                    Decimal(0),
+                )
         return total
 
-    def _check_applies(self, vendor: str, lines: builtins.list[tuple[str, Decimal]], pending: bool = True) -> None:
+    def _check_applies(
+        self, vendor: str, lines: builtins.list[tuple[str, Decimal]], pending: bool = True
+    ) -> None:
         for voucher, amount in lines:
             inv = self.tables["PayablesInvoices"].get(voucher)
             if inv is None:
@@ -269,12 +331,18 @@ class GPCompany:
             if _id(inv["VendorKey"]) != vendor:
                 raise GPFault(400, "WrongVendor", f"Voucher '{voucher}' belongs to another vendor.")
             if inv["TransactionState"] != "Open" or inv["IsVoided"]:
-                raise GPFault(400, "NotOpen", f"Voucher '{voucher}' is not open (it is {inv['TransactionState']}).")
+                raise GPFault(
+                    400, "NotOpen", f"Voucher '{voucher}' is not open (it is {inv['TransactionState']})."
+                )
             if inv["IsOnHold"]:
                 raise GPFault(400, "DocumentOnHold", f"Voucher '{voucher}' is on hold.")
-            available = to_decimal(inv["CurrentTransactionAmount"]) - (self._pending_applies(voucher) if pending else 0)
+            available = to_decimal(inv["CurrentTransactionAmount"]) - (
+                self._pending_applies(voucher) if pending else 0
+            )
             if amount <= 0 or amount > available:
-                raise GPFault(400, "OverApplied", f"Voucher '{voucher}' has only {available:.2f} left to apply.")
+                raise GPFault(
+                    400, "OverApplied", f"Voucher '{voucher}' has only {available:.2f} left to apply."
+                )
 
     def create_apply(self, body: dict[str, Any]) -> Record:
         """POST Purchasing/PayablesApplies (modelled on GP's Apply Payables Documents / eConnect taPMApply):
@@ -289,13 +357,20 @@ class GPCompany:
             if credit is None:
                 raise GPFault(400, "VoucherNotFound", f"Voucher '{credit_key}' does not exist.")
             if credit["DocumentType"] not in CREDIT_TYPES:
-                raise GPFault(400, "NotACredit", f"Voucher '{credit_key}' is a {credit['DocumentType']}, not a credit "
-                                                 "memo or return.")
+                raise GPFault(
+                    400,
+                    "NotACredit",
+                    f"Voucher '{credit_key}' is a {credit['DocumentType']}, not a credit memo or return.",
+                )
             if credit["TransactionState"] != "Open" or credit["IsVoided"]:
-                raise GPFault(400, "NotOpen", f"Credit '{credit_key}' is not open (it is {credit['TransactionState']}).")
+                raise GPFault(
+                    400, "NotOpen", f"Credit '{credit_key}' is not open (it is {credit['TransactionState']})."
+                )
             if ("PayablesInvoices", credit_key) in self.locked:
                 raise GPFault(409, "RecordLocked", f"Voucher '{credit_key}' is being edited by another user.")
-            lines = [(_id(a.get("VoucherKey")), to_decimal(a.get("Amount"))) for a in body.get("ApplyTo") or []]
+            lines = [
+                (_id(a.get("VoucherKey")), to_decimal(a.get("Amount"))) for a in body.get("ApplyTo") or []
+            ]
             if not lines:
                 raise GPFault(400, "MissingField", "ApplyTo needs at least one voucher.")
             vendor = _id(credit["VendorKey"])
@@ -308,13 +383,28 @@ class GPCompany:
                 self._lower_open(voucher, amount)
             self._lower_open(credit_key, total)
             now = self.now()
-            record = {"Key": {"Id": key}, "VendorKey": credit["VendorKey"], "CreditVoucherKey": {"Id": credit_key},
-                      "Date": builders.date_stamp(body.get("Date") or now[:10]), "Amount": money(total),
-                      "ApplyTo": [{"VoucherKey": {"Id": v}, "Amount": money(a)} for v, a in lines],
-                      "CreatedDate": now, "ModifiedDate": now}
+            record = {
+                "Key": {"Id": key},
+                "VendorKey": credit["VendorKey"],
+                "CreditVoucherKey": {"Id": credit_key},
+                "Date": builders.date_stamp(body.get("Date") or now[:10]),
+                "Amount": money(total),
+                "ApplyTo": [{"VoucherKey": {"Id": v}, "Amount": money(a)} for v, a in lines],
+                "CreatedDate": now,
+                "ModifiedDate": now,
+            }
             for voucher, amount in lines:
-                self.applied.append({"payment": key, "voucher": voucher, "amount": f"{amount:.2f}", "vendor": vendor,
-                                     "batch": "APPLY", "kind": "credit", "credit": credit_key})
+                self.applied.append(
+                    {
+                        "payment": key,
+                        "voucher": voucher,
+                        "amount": f"{amount:.2f}",
+                        "vendor": vendor,
+                        "batch": "APPLY",
+                        "kind": "credit",
+                        "credit": credit_key,
+                    }
+                )
             return self._save("PayablesApplies", record)
 
     def _lower_open(self, voucher: str, amount: Decimal) -> None:
@@ -331,43 +421,72 @@ class GPCompany:
                 raise GPFault(409, "BatchLocked", f"Batch '{batch}' is being posted or edited.")
             table = {PAYMENT_SOURCE: "PayablesPayments", INVOICE_SOURCE: "PayablesInvoices"}.get(source)
             if table is None:
-                raise GPFault(400, "InvalidValue", f"Batch source must be {PAYMENT_SOURCE} or {INVOICE_SOURCE}.")
-            docs = [copy.deepcopy(self.get(table, k)) for _, k in list(self.tables[table]._index)
-                    if (d := self.tables[table].get(k)) and d["TransactionState"] == "Work"
-                    and _id(d["BatchKey"]) == norm_key(batch)]
+                raise GPFault(
+                    400, "InvalidValue", f"Batch source must be {PAYMENT_SOURCE} or {INVOICE_SOURCE}."
+                )
+            docs = [
+                copy.deepcopy(self.get(table, k))
+                for _, k in list(self.tables[table]._index)
+                if (d := self.tables[table].get(k))
+                and d["TransactionState"] == "Work"
+                and _id(d["BatchKey"]) == norm_key(batch)
+            ]
             if not docs:
                 raise GPFault(404, "BatchNotFound", f"Batch '{batch}' ({source}) has nothing to post.")
-            posted, skipped = (self._post_payments(docs) if table == "PayablesPayments"
-                               else self._post_invoices(docs))
-            return {"Source": source, "Batch": batch, "PostedCount": len(posted), "Posted": posted,
-                    "Skipped": skipped}
+            posted, skipped = (
+                self._post_payments(docs) if table == "PayablesPayments" else self._post_invoices(docs)
+            )
+            return {
+                "Source": source,
+                "Batch": batch,
+                "PostedCount": len(posted),
+                "Posted": posted,
+                "Skipped": skipped,
+            }
 
-    def _post_payments(self, payments: builtins.list[Record]) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
+    def _post_payments(
+        self, payments: builtins.list[Record]
+    ) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
         for p in payments:  # check all before changing any: a batch posts whole or not at all
-            self._check_applies(_id(p["VendorKey"]), [(_id(a["VoucherKey"]), to_decimal(a["Amount"]))
-                                                      for a in p["ApplyTo"]], pending=False)
+            self._check_applies(
+                _id(p["VendorKey"]),
+                [(_id(a["VoucherKey"]), to_decimal(a["Amount"])) for a in p["ApplyTo"]],
+                pending=False,
+            )
         for p in payments:
             applied = Decimal(0)
             for line in p["ApplyTo"]:
                 voucher, amount = _id(line["VoucherKey"]), to_decimal(line["Amount"])
                 inv = copy.deepcopy(self.get("PayablesInvoices", voucher))
                 remaining = to_decimal(inv["CurrentTransactionAmount"]) - amount
-                inv["CurrentTransactionAmount"] = money(remaining, inv["CurrentTransactionAmount"]["Currency"])
+                inv["CurrentTransactionAmount"] = money(
+                    remaining, inv["CurrentTransactionAmount"]["Currency"]
+                )
                 if remaining == 0:
                     inv["TransactionState"] = "History"
                 self._save("PayablesInvoices", inv)
                 applied += amount
-                self.applied.append({"payment": _id(p["Key"]), "voucher": voucher, "amount": f"{amount:.2f}",
-                                     "vendor": _id(p["VendorKey"]), "batch": _id(p["BatchKey"])})
+                self.applied.append(
+                    {
+                        "payment": _id(p["Key"]),
+                        "voucher": voucher,
+                        "amount": f"{amount:.2f}",
+                        "vendor": _id(p["VendorKey"]),
+                        "batch": _id(p["BatchKey"]),
+                    }
+                )
             p["TransactionState"] = "History" if applied == to_decimal(p["Amount"]) else "Open"
             self._save("PayablesPayments", p)
         return [_id(p["Key"]) for p in payments], []
 
-    def _post_invoices(self, invoices: builtins.list[Record]) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
+    def _post_invoices(
+        self, invoices: builtins.list[Record]
+    ) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
         posted, skipped = [], []
         for inv in invoices:
             reason = ("on hold" if inv["IsOnHold"] else None) or (
-                None if inv["WorkflowStatus"] in POSTABLE_WORKFLOW else f"workflow is {inv['WorkflowStatus']}")
+                None if inv["WorkflowStatus"] in POSTABLE_WORKFLOW else f"workflow is {inv['WorkflowStatus']}"
+            )
             if reason:
                 skipped.append({"Key": _id(inv["Key"]), "Reason": reason})
                 continue
@@ -408,8 +527,11 @@ class GPCompany:
 
     def void_invoice(self, key: str) -> Record:
         with self.lock:
-            return self.change("PayablesInvoices", key, {
-                "IsVoided": True, "TransactionState": "History", "CurrentTransactionAmount": 0})
+            return self.change(
+                "PayablesInvoices",
+                key,
+                {"IsVoided": True, "TransactionState": "History", "CurrentTransactionAmount": 0},
+            )
 
     def apply_outside(self, key: str, amount: Any, document: str = "", kind: str = "check") -> Record:
         """What a GP clerk does outside BILL: a posted check (a payment numbered `document`) or a credit
@@ -426,31 +548,62 @@ class GPCompany:
                 number = builders.check_key("PayablesPayments", document or f"CHK{len(self.applied) + 1:06d}")
                 if number in self.tables["PayablesPayments"]:
                     raise GPFault(409, "DuplicateKey", f"Payment number '{number}' already exists.")
-                checkbook = next(c for _, k in self.tables["Checkbooks"]._index
-                                 if (c := self.tables["Checkbooks"].get(k)) and not c["IsInactive"])
-                self._save("PayablesPayments", {
-                    "Key": {"Id": number}, "VendorKey": inv["VendorKey"], "CheckbookKey": checkbook["Key"],
-                    "PaymentMethod": "Check", "CardName": "", "DocumentNumber": number[:20],
-                    "Date": builders.date_stamp(now[:10]), "Amount": money(value), "BatchKey": {"Id": "CLERK"},
-                    "TransactionState": "History", "ApplyTo": [{"VoucherKey": inv["Key"], "Amount": money(value)}],
-                    "CreatedDate": now, "ModifiedDate": now,
-                })
+                checkbook = next(
+                    c
+                    for _, k in self.tables["Checkbooks"]._index
+                    if (c := self.tables["Checkbooks"].get(k)) and not c["IsInactive"]
+                )
+                self._save(
+                    "PayablesPayments",
+                    {
+                        "Key": {"Id": number},
+                        "VendorKey": inv["VendorKey"],
+                        "CheckbookKey": checkbook["Key"],
+                        "PaymentMethod": "Check",
+                        "CardName": "",
+                        "DocumentNumber": number[:20],
+                        "Date": builders.date_stamp(now[:10]),
+                        "Amount": money(value),
+                        "BatchKey": {"Id": "CLERK"},
+                        "TransactionState": "History",
+                        "ApplyTo": [{"VoucherKey": inv["Key"], "Amount": money(value)}],
+                        "CreatedDate": now,
+                        "ModifiedDate": now,
+                    },
+                )
             else:
                 number = document or f"CM{len(self.applied) + 1:06d}"
                 memo = self.tables["PayablesInvoices"].get(number)
-                if memo is not None and memo["DocumentType"] in CREDIT_TYPES:  # a clerk's Apply Payables Documents
+                if (
+                    memo is not None and memo["DocumentType"] in CREDIT_TYPES
+                ):  # a clerk's Apply Payables Documents
                     if _id(memo["VendorKey"]) != vendor:
                         raise GPFault(400, "WrongVendor", f"Credit '{number}' belongs to another vendor.")
-                    if value > to_decimal(memo["CurrentTransactionAmount"]) or memo["TransactionState"] != "Open":
-                        raise GPFault(400, "OverApplied", f"Credit '{number}' has only "
-                                      f"{to_decimal(memo['CurrentTransactionAmount']):.2f} left to apply.")
+                    if (
+                        value > to_decimal(memo["CurrentTransactionAmount"])
+                        or memo["TransactionState"] != "Open"
+                    ):
+                        raise GPFault(
+                            400,
+                            "OverApplied",
+                            f"Credit '{number}' has only "
+                            f"{to_decimal(memo['CurrentTransactionAmount']):.2f} left to apply.",
+                        )
                     self._lower_open(number, value)
             remaining = to_decimal(inv["CurrentTransactionAmount"]) - value
             inv["CurrentTransactionAmount"] = money(remaining, inv["CurrentTransactionAmount"]["Currency"])
             if remaining == 0:
                 inv["TransactionState"] = "History"
-            self.applied.append({"payment": number, "voucher": key, "amount": f"{value:.2f}", "vendor": vendor,
-                                 "batch": "CLERK", "kind": kind})
+            self.applied.append(
+                {
+                    "payment": number,
+                    "voucher": key,
+                    "amount": f"{value:.2f}",
+                    "vendor": vendor,
+                    "batch": "CLERK",
+                    "kind": kind,
+                }
+            )
             return self._save("PayablesInvoices", inv)
 
     def post_invoice(self, key: str) -> Record:

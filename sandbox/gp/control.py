@@ -16,8 +16,9 @@ class GPSandboxControl:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         params = {"company": self.company} if self.company else None
-        r = self.session.request(method, f"{self.url}/_sandbox/{path}", json=body, params=params,
-                                 timeout=30, verify=self.verify)
+        r = self.session.request(
+            method, f"{self.url}/_sandbox/{path}", json=body, params=params, timeout=30, verify=self.verify
+        )
         r.raise_for_status()
         return r.json()
 
@@ -36,7 +37,9 @@ class GPSandboxControl:
     def set_latency(self, ms: int) -> None:
         self._call("POST", "latency", {"ms": ms})
 
-    def set_faults(self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None, **more: Any) -> None:
+    def set_faults(
+        self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None, **more: Any
+    ) -> None:
         self._call("POST", "faults", {"kinds": kinds, "rate": rate, "count": count, **more})
 
     def clear_faults(self) -> None:
@@ -57,7 +60,9 @@ class GPSandboxControl:
     def void_invoice(self, voucher: str) -> dict[str, Any]:
         return self._call("POST", f"invoices/{quote(voucher, safe='')}/void")["Payload"]
 
-    def apply_to_invoice(self, voucher: str, amount: Any, document: str = "", kind: str = "check") -> dict[str, Any]:
+    def apply_to_invoice(
+        self, voucher: str, amount: Any, document: str = "", kind: str = "check"
+    ) -> dict[str, Any]:
         """A check or credit memo applied in GP, outside BILL."""
         body = {"amount": str(amount), "document": document, "kind": kind}
         return self._call("POST", f"invoices/{quote(voucher, safe='')}/apply", body)["Payload"]

@@ -53,8 +53,13 @@ def _dispatch(h: GPHandler) -> Any:
     company = app.company(company_name)
     match (method, parts):
         case ("GET", []):
-            return {"tenant": app.tenant, "companies": app.company_names, "seed": app.seed,
-                    "accounts": sorted(app.users), "endpoints": __doc__}
+            return {
+                "tenant": app.tenant,
+                "companies": app.company_names,
+                "seed": app.seed,
+                "accounts": sorted(app.users),
+                "endpoints": __doc__,
+            }
         case ("GET", ["stats"]):
             return app.stats(company_name)
         case ("POST", ["stats", "reset"]):
@@ -82,8 +87,11 @@ def _dispatch(h: GPHandler) -> Any:
         case ("POST", ["invoices", key, "void"]):
             return {"Payload": company.void_invoice(key)}
         case ("POST", ["invoices", key, "apply"]):
-            return {"Payload": company.apply_outside(key, body["amount"], str(body.get("document") or ""),
-                                                     str(body.get("kind") or "check"))}
+            return {
+                "Payload": company.apply_outside(
+                    key, body["amount"], str(body.get("document") or ""), str(body.get("kind") or "check")
+                )
+            }
         case ("POST", ["invoices", key, "post"]):
             return {"Payload": company.post_invoice(key)}
         case ("POST", ["locks"]):
@@ -91,5 +99,7 @@ def _dispatch(h: GPHandler) -> Any:
         case ("POST", ["users"]):
             app.add_user(body["account"], body["password"], body.get("companies"))
         case _:
-            raise GPFault(404, "NotFound", f"No control endpoint {method} {h.url.path}; GET /_sandbox/ lists them.")
+            raise GPFault(
+                404, "NotFound", f"No control endpoint {method} {h.url.path}; GET /_sandbox/ lists them."
+            )
     return {"ok": True}

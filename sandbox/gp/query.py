@@ -52,7 +52,9 @@ def parse(params: dict[str, str]) -> ListQuery:
     order = re.sub(r"\s+asc\b", "", params.get("$orderby", "ModifiedDate,Key"), flags=re.IGNORECASE)
     if order.replace(" ", "") not in ("ModifiedDate,Key", "ModifiedDate"):
         raise GPFault(400, "InvalidOrderBy", "Lists are ordered by ModifiedDate,Key only.")
-    return ListQuery(since, tuple(equals), _int(params, "$top", DEFAULT_TOP, 1, MAX_TOP), _int(params, "$skip", 0, 0, None))
+    return ListQuery(
+        since, tuple(equals), _int(params, "$top", DEFAULT_TOP, 1, MAX_TOP), _int(params, "$skip", 0, 0, None)
+    )
 
 
 def _int(params: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:

@@ -25,7 +25,9 @@ DEFAULT_TENANT = "DefaultTenant"
 class GPSandbox:
     """A running GP sandbox. Control methods act on the first company unless `company=` is given."""
 
-    def __init__(self, app: GPApp, server: SandboxServer, account: str, password: str, ca_pem: bytes | None) -> None:
+    def __init__(
+        self, app: GPApp, server: SandboxServer, account: str, password: str, ca_pem: bytes | None
+    ) -> None:
         self.app, self.server = app, server
         self._running = serve_in_thread(server, name="gp-sandbox")
         self.account, self.password, self.ca_pem = account, password, ca_pem
@@ -72,8 +74,15 @@ class GPSandbox:
         """Differ from Part B (see sandbox.gp.variants): stamps, lists, vendor_status, … `reset` undoes."""
         return self.app.set_variant(**changes)
 
-    def set_faults(self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None,
-                   methods: tuple[str, ...] = (), path_contains: str = "", timeout_seconds: float | None = None) -> None:
+    def set_faults(
+        self,
+        kinds: list[str] | str,
+        rate: float = 1.0,
+        count: int | None = None,
+        methods: tuple[str, ...] = (),
+        path_contains: str = "",
+        timeout_seconds: float | None = None,
+    ) -> None:
         self.app.set_faults(kinds, rate, count, methods, path_contains, timeout_seconds)
 
     def clear_faults(self) -> None:
@@ -97,8 +106,9 @@ class GPSandbox:
     def void_invoice(self, voucher: str, company: str | None = None) -> dict[str, Any]:
         return self.data(company).void_invoice(voucher)
 
-    def apply_to_invoice(self, voucher: str, amount: Any, document: str = "", kind: str = "check",
-                         company: str | None = None) -> dict[str, Any]:
+    def apply_to_invoice(
+        self, voucher: str, amount: Any, document: str = "", kind: str = "check", company: str | None = None
+    ) -> dict[str, Any]:
         """A clerk's check or credit memo applied to the voucher in GP, outside BILL."""
         return self.data(company).apply_outside(voucher, amount, document, kind)
 
@@ -108,7 +118,9 @@ class GPSandbox:
     def lock(self, resource: str, key: str, locked: bool = True, company: str | None = None) -> None:
         self.data(company).set_lock(resource, key, locked)
 
-    def set_clock(self, now: str | None = None, advance_seconds: float = 0, company: str | None = None) -> str:
+    def set_clock(
+        self, now: str | None = None, advance_seconds: float = 0, company: str | None = None
+    ) -> str:
         return self.data(company).set_clock(now, advance_seconds)
 
 
@@ -134,13 +146,15 @@ def start_gp_sandbox(
     With `tls`, a self-signed certificate is made now; `handle.ca_pem` is what a client must trust.
     """
     cert = make_self_signed_cert(hosts=("localhost", "127.0.0.1", "::1", host)) if tls else None
-    bindings = (GssChannelBindings(application_data=b"tls-server-end-point:" + cert.end_point_hash)
-                if cert else None)
+    bindings = (
+        GssChannelBindings(application_data=b"tls-server-end-point:" + cert.end_point_hash) if cert else None
+    )
     users = [GPUser(user, password, None)] + [GPUser(a, p, set()) for a, p in (extra_users or {}).items()]
     app = GPApp(tenant, [company, *extra_companies], users, seed, bindings)
     app.company()  # build the seed now, not on the first request
-    server = SandboxServer((host, port), GPHandler, ssl_context=cert.server_context() if cert else None,
-                           verbose=verbose)
+    server = SandboxServer(
+        (host, port), GPHandler, ssl_context=cert.server_context() if cert else None, verbose=verbose
+    )
     server.app = app  # type: ignore[attr-defined]
     app.server = server
     server.faults.latency_ms = latency_ms

@@ -24,9 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     sba = None if args.ws_only else start_gp_sandbox(host=args.host, port=args.sba_port, seed=args.seed)
     ws = start_gp_ws_sandbox(host=args.host, port=args.port, seed=args.seed, share=sba)
     print(f"GP Web Services sandbox on {ws.url}  (WSDL: {ws.url}?wsdl)", flush=True)
-    print(f"  company {ws.company!r} (CompanyKey -1), Windows account {ws.account}  password {ws.password}", flush=True)
-    print(f"  control {ws.base_url}/_sandbox/   import a manual-payments file: POST "
-          f"{ws.base_url}/_sandbox/import/manual-payments", flush=True)
+    print(
+        f"  company {ws.company!r} (CompanyKey -1), Windows account {ws.account}  password {ws.password}",
+        flush=True,
+    )
+    print(
+        f"  control {ws.base_url}/_sandbox/   import a manual-payments file: POST "
+        f"{ws.base_url}/_sandbox/import/manual-payments",
+        flush=True,
+    )
     if sba is not None:
         print(f"  the same company over SBA: {sba.company_url()}", flush=True)
     stop = threading.Event()

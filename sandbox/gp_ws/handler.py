@@ -48,13 +48,20 @@ class GPWSHandler(GPHandler):
             return control_api.handle(self)
         if path.lower() != ENDPOINT:
             self.label = "(unknown)"
-            return self.send_bytes(404, b"<html><body>404 - File or directory not found.</body></html>", "text/html")
+            return self.send_bytes(
+                404, b"<html><body>404 - File or directory not found.</body></html>", "text/html"
+            )
         self.label = "DynamicsGPService.asmx"
         step = auth.step(self.auth, self.headers.get("Authorization"), self.app.users)
         if step.principal is None:  # IIS answers before ASP.NET: a plain 401, never a SOAP fault
-            challenge = [("WWW-Authenticate", step.challenge)] if step.challenge else [
-                ("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
-            return self.send_bytes(401, b"<html><body>401 - Unauthorized</body></html>", "text/html", challenge)
+            challenge = (
+                [("WWW-Authenticate", step.challenge)]
+                if step.challenge
+                else [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
+            )
+            return self.send_bytes(
+                401, b"<html><body>401 - Unauthorized</body></html>", "text/html", challenge
+            )
         if self.command == "GET":
             return self._describe()
         if self.command != "POST":
@@ -81,30 +88,42 @@ class GPWSHandler(GPHandler):
         if query == "wsdl":
             host = self.headers.get("Host") or self.server.url.split("//", 1)[1]
             scheme = self.server.url.split(":", 1)[0]
-            return self.send_bytes(200, schema.wsdl_text(f"{scheme}://{host}{self.url.path}"), "text/xml; charset=utf-8")
+            return self.send_bytes(
+                200, schema.wsdl_text(f"{scheme}://{host}{self.url.path}"), "text/xml; charset=utf-8"
+            )
         if query.startswith("xsd="):
             text = schema.xsd_text(query[4:])
             if text is not None:
                 return self.send_bytes(200, text, "text/xml; charset=utf-8")
-        return self.send_bytes(200, b"<html><body>DynamicsGP Web Service (sandbox). Add ?wsdl.</body></html>", "text/html")
+        return self.send_bytes(
+            200, b"<html><body>DynamicsGP Web Service (sandbox). Add ?wsdl.</body></html>", "text/html"
+        )
 
     def _call(self, principal: str, operation: str, params: dict[str, Any]) -> Any:
         if operation not in schema.operations():
             raise WSFault(f"The operation {operation} is not supported by this service.")
-        allowed = [(company_id(n), name) for n, name in enumerate(self.app.company_names)
-                   if self.app.may_access(principal, self.app.company(name))]
+        allowed = [
+            (company_id(n), name)
+            for n, name in enumerate(self.app.company_names)
+            if self.app.may_access(principal, self.app.company(name))
+        ]
         if operation == "GetCompanyList":
             return {"CompanySummary": [{"Key": {"Id": cid}, "Name": name} for cid, name in allowed]}
         context = params.get("context") or {}
         key = context.get("OrganizationKey") or {}
         if not isinstance(key.get("Id"), int):
-            raise WSFault("The context must name the company with a CompanyKey (an integer Id); "
-                          "GetCompanyList gives the IDs.")
+            raise WSFault(
+                "The context must name the company with a CompanyKey (an integer Id); "
+                "GetCompanyList gives the IDs."
+            )
         name = next((n for cid, n in allowed if cid == key["Id"]), None)
         if name is None:
             known = any(company_id(n) == key["Id"] for n in range(len(self.app.company_names)))
-            raise WSFault(f"Access denied: user {principal} is not authorized for company {key['Id']}." if known
-                          else f"The company {key['Id']} was not found.")
+            raise WSFault(
+                f"Access denied: user {principal} is not authorized for company {key['Id']}."
+                if known
+                else f"The company {key['Id']} was not found."
+            )
         return self.service.call(operation, self.app.company(name), params)
 
     def _fault(self, error: WSFault) -> None:

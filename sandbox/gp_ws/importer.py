@@ -15,9 +15,26 @@ from typing import Any
 from sandbox.gp.company import GPCompany
 from sandbox.gp.store import GPFault
 
-COLUMNS = ("Batch ID", "Payment Number", "Vendor ID", "Document Date", "Checkbook ID", "Payment Method",
-           "Document Number", "Payment Amount", "Apply To Voucher", "Apply Amount", "BILL Payment ID")
-METHODS = {"CHECK": "Check", "EFT": "EFT", "CASH": "Cash", "CREDIT CARD": "CreditCard", "CREDITCARD": "CreditCard"}
+COLUMNS = (
+    "Batch ID",
+    "Payment Number",
+    "Vendor ID",
+    "Document Date",
+    "Checkbook ID",
+    "Payment Method",
+    "Document Number",
+    "Payment Amount",
+    "Apply To Voucher",
+    "Apply Amount",
+    "BILL Payment ID",
+)
+METHODS = {
+    "CHECK": "Check",
+    "EFT": "EFT",
+    "CASH": "Cash",
+    "CREDIT CARD": "CreditCard",
+    "CREDITCARD": "CreditCard",
+}
 
 
 def import_manual_payments(company: GPCompany, text: str) -> dict[str, Any]:
@@ -34,11 +51,20 @@ def import_manual_payments(company: GPCompany, text: str) -> dict[str, Any]:
             amount = Decimal(row["Payment Amount"])
         except InvalidOperation:
             raise ValueError(f"Payment {number}: an amount is not a number.") from None
-        p = payments.setdefault(number, {
-            "Key": {"Id": number}, "VendorKey": {"Id": row["Vendor ID"]}, "CheckbookKey": {"Id": row["Checkbook ID"]},
-            "PaymentMethod": METHODS.get(row["Payment Method"].strip().upper(), row["Payment Method"]),
-            "DocumentNumber": row["Document Number"], "Date": row["Document Date"], "Amount": amount,
-            "BatchKey": {"Id": row["Batch ID"]}, "ApplyTo": []})
+        p = payments.setdefault(
+            number,
+            {
+                "Key": {"Id": number},
+                "VendorKey": {"Id": row["Vendor ID"]},
+                "CheckbookKey": {"Id": row["Checkbook ID"]},
+                "PaymentMethod": METHODS.get(row["Payment Method"].strip().upper(), row["Payment Method"]),
+                "DocumentNumber": row["Document Number"],
+                "Date": row["Document Date"],
+                "Amount": amount,
+                "BatchKey": {"Id": row["Batch ID"]},
+                "ApplyTo": [],
+            },
+        )
         p["ApplyTo"].append({"VoucherKey": {"Id": row["Apply To Voucher"]}, "Amount": apply_amount})
     imported, errors, batches = [], [], set()
     for number, body in payments.items():

@@ -23,7 +23,9 @@ PATH = "/DynamicsGPWebServices/DynamicsGPService.asmx"
 class GPWSSandbox:
     """A running Web Services sandbox; `url` is the .asmx endpoint, control methods as the SBA handle's."""
 
-    def __init__(self, app: GPApp, server: SandboxServer, account: str, password: str, ca_pem: bytes | None) -> None:
+    def __init__(
+        self, app: GPApp, server: SandboxServer, account: str, password: str, ca_pem: bytes | None
+    ) -> None:
         self.app, self.server = app, server
         self._running = serve_in_thread(server, name="gp-ws-sandbox")
         self.account, self.password, self.ca_pem = account, password, ca_pem
@@ -56,8 +58,15 @@ class GPWSSandbox:
     def stats(self) -> dict[str, Any]:
         return {"requests": self.server.stats.snapshot(), "faults": self.server.faults.describe()}
 
-    def set_faults(self, kinds: list[str] | str, rate: float = 1.0, count: int | None = None,
-                   methods: tuple[str, ...] = (), path_contains: str = "", timeout_seconds: float | None = None) -> None:
+    def set_faults(
+        self,
+        kinds: list[str] | str,
+        rate: float = 1.0,
+        count: int | None = None,
+        methods: tuple[str, ...] = (),
+        path_contains: str = "",
+        timeout_seconds: float | None = None,
+    ) -> None:
         self.server.faults.set(kinds, rate, count, methods, path_contains)
         if timeout_seconds is not None:
             self.server.faults.timeout_seconds = float(timeout_seconds)
@@ -77,11 +86,21 @@ class GPWSSandbox:
 
 
 def start_gp_ws_sandbox(
-    host: str = "127.0.0.1", port: int = 0, seed: str = "small", latency_ms: int = 0, fault_rate: float = 0.0,
-    fault_kinds: tuple[str, ...] = ("5xx", "timeout", "reset", "lock"), user: str = DEFAULT_USER,
-    password: str = DEFAULT_PASSWORD, tls: bool = False, company: str = DEFAULT_COMPANY,
-    extra_companies: tuple[str, ...] = (), tenant: str = DEFAULT_TENANT, extra_users: dict[str, str] | None = None,
-    share: GPSandbox | None = None, verbose: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: str = "small",
+    latency_ms: int = 0,
+    fault_rate: float = 0.0,
+    fault_kinds: tuple[str, ...] = ("5xx", "timeout", "reset", "lock"),
+    user: str = DEFAULT_USER,
+    password: str = DEFAULT_PASSWORD,
+    tls: bool = False,
+    company: str = DEFAULT_COMPANY,
+    extra_companies: tuple[str, ...] = (),
+    tenant: str = DEFAULT_TENANT,
+    extra_users: dict[str, str] | None = None,
+    share: GPSandbox | None = None,
+    verbose: bool = False,
 ) -> GPWSSandbox:
     """Serve the legacy endpoint on a real socket (port 0: a free one), as GP's own service host does on 48620.
 
@@ -89,7 +108,9 @@ def start_gp_ws_sandbox(
     otherwise a Web-Services-only GP with its own seed.
     """
     cert = make_self_signed_cert(hosts=("localhost", "127.0.0.1", "::1", host)) if tls else None
-    bindings = (GssChannelBindings(application_data=b"tls-server-end-point:" + cert.end_point_hash) if cert else None)
+    bindings = (
+        GssChannelBindings(application_data=b"tls-server-end-point:" + cert.end_point_hash) if cert else None
+    )
     if share is not None:
         app = share.app
         user, password = share.account, share.password
@@ -97,8 +118,9 @@ def start_gp_ws_sandbox(
         users = [GPUser(user, password, None)] + [GPUser(a, p, set()) for a, p in (extra_users or {}).items()]
         app = GPApp(tenant, [company, *extra_companies], users, seed, bindings)
         app.company()
-    server = SandboxServer((host, port), GPWSHandler, ssl_context=cert.server_context() if cert else None,
-                           verbose=verbose)
+    server = SandboxServer(
+        (host, port), GPWSHandler, ssl_context=cert.server_context() if cert else None, verbose=verbose
+    )
     server.app = app  # type: ignore[attr-defined]
     server.service = Service()  # type: ignore[attr-defined]
     server.channel_bindings = bindings  # type: ignore[attr-defined]

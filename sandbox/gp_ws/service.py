@@ -46,9 +46,15 @@ class ValidationLog:
     def log(self, fault: WSFault) -> str:
         log_id = str(uuid.uuid4())
         with self._lock:
-            self._results[log_id] = {"Errors": {"ValidationError": [
-                {"Id": str(n), "Message": m} for n, m in enumerate(fault.validation or [fault.message], start=1)]},
-                "Warnings": {"ValidationError": []}}
+            self._results[log_id] = {
+                "Errors": {
+                    "ValidationError": [
+                        {"Id": str(n), "Message": m}
+                        for n, m in enumerate(fault.validation or [fault.message], start=1)
+                    ]
+                },
+                "Warnings": {"ValidationError": []},
+            }
         fault.log_id = log_id
         return log_id
 
@@ -98,8 +104,13 @@ def datetime_matches(r: Params | None, value: Any) -> bool:
         return True
     v = _moment(objects.when(value))
     checks: list[tuple[str, Callable[[dt.datetime, dt.datetime], bool]]] = [
-        ("EqualValue", lambda a, b: a == b), ("NotEqualValue", lambda a, b: a != b), ("From", lambda a, b: a >= b),
-        ("To", lambda a, b: a <= b), ("GreaterThan", lambda a, b: a > b), ("LessThan", lambda a, b: a < b)]
+        ("EqualValue", lambda a, b: a == b),
+        ("NotEqualValue", lambda a, b: a != b),
+        ("From", lambda a, b: a >= b),
+        ("To", lambda a, b: a <= b),
+        ("GreaterThan", lambda a, b: a > b),
+        ("LessThan", lambda a, b: a < b),
+    ]
     for name, ok in checks:
         bound = _moment(r.get(name))
         if bound is not None and (v is None or not ok(v, bound)):
@@ -121,8 +132,10 @@ def enum_matches(r: Params | None, value: Any, items_name: str) -> bool:
 def bool_matches(r: Params | None, value: bool) -> bool:
     if not r:
         return True
-    return not ((r.get("EqualValue") is not None and value != r["EqualValue"])
-                or (r.get("NotEqualValue") is not None and value == r["NotEqualValue"]))
+    return not (
+        (r.get("EqualValue") is not None and value != r["EqualValue"])
+        or (r.get("NotEqualValue") is not None and value == r["NotEqualValue"])
+    )
 
 
 def _id(value: Any) -> str:
@@ -136,8 +149,13 @@ def select(company: GPCompany, table: str, criteria: Params, match: Callable[[Re
     since = _moment(since_r.get("From") or since_r.get("GreaterThan"))
     store = company.tables[table]
     frozen = repr(sorted((k, repr(v)) for k, v in criteria.items()))
-    rows, _ = store.query(objects.when(since.strftime("%Y-%m-%dT%H:%M:%SZ")) if since else None, match,
-                          ("ws", table, frozen), 0, len(store) + 1)
+    rows, _ = store.query(
+        objects.when(since.strftime("%Y-%m-%dT%H:%M:%SZ")) if since else None,
+        match,
+        ("ws", table, frozen),
+        0,
+        len(store) + 1,
+    )
     rows.sort(key=lambda r: _text(_id(r["Key"])))
     return rows[:LIST_LIMIT]
 
@@ -163,12 +181,15 @@ class Service:
         c = p.get("criteria") or {}
 
         def match(r: Record) -> bool:
-            return (string_matches(c.get("Id"), _id(r["Key"])) and string_matches(c.get("Name"), r.get("Name"))
-                    and string_matches(c.get("ClassId"), _id(r.get("ClassKey")))
-                    and bool_matches(c.get("IsActive"), r.get("Status") == "Active")
-                    and bool_matches(c.get("IsOnHold"), bool(r.get("IsOnHold")))
-                    and datetime_matches(c.get("CreatedDate"), r.get("CreatedDate"))
-                    and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate")))
+            return (
+                string_matches(c.get("Id"), _id(r["Key"]))
+                and string_matches(c.get("Name"), r.get("Name"))
+                and string_matches(c.get("ClassId"), _id(r.get("ClassKey")))
+                and bool_matches(c.get("IsActive"), r.get("Status") == "Active")
+                and bool_matches(c.get("IsOnHold"), bool(r.get("IsOnHold")))
+                and datetime_matches(c.get("CreatedDate"), r.get("CreatedDate"))
+                and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate"))
+            )
 
         return {"VendorSummary": [objects.vendor_summary(r) for r in select(company, "Vendors", c, match)]}
 
@@ -181,8 +202,10 @@ class Service:
 
     def op_UpdateVendor(self, company: GPCompany, p: Params) -> Any:
         if not (p.get("policy") or {}).get("Key", {}).get("Id"):
-            raise WSFault("A policy is required: get it with GetPolicyByOperation('UpdateVendor').",
-                          validation=["The policy parameter is required."])
+            raise WSFault(
+                "A policy is required: get it with GetPolicyByOperation('UpdateVendor').",
+                validation=["The policy parameter is required."],
+            )
         vendor = p.get("vendor") or {}
         key = _id(vendor.get("Key"))
         if not key or company.tables["Vendors"].get(key) is None:
@@ -192,14 +215,21 @@ class Service:
             company.patch_vendor(key, patch)
         return None
 
-    def _documents(self, company: GPCompany, table: str, c: Params, extra: Callable[[Record], bool]) -> list[Record]:
+    def _documents(
+        self, company: GPCompany, table: str, c: Params, extra: Callable[[Record], bool]
+    ) -> list[Record]:
         def match(r: Record) -> bool:
-            return (string_matches(c.get("DocumentId"), _id(r["Key"])) and datetime_matches(c.get("Date"), r.get("Date"))
-                    and string_matches(c.get("VendorId"), _id(r.get("VendorKey")))
-                    and string_matches(c.get("BatchId"), _id(r.get("BatchKey")))
-                    and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate"))
-                    and enum_matches(c.get("TransactionState"), r.get("TransactionState"), "PayablesTransactionState")
-                    and extra(r))
+            return (
+                string_matches(c.get("DocumentId"), _id(r["Key"]))
+                and datetime_matches(c.get("Date"), r.get("Date"))
+                and string_matches(c.get("VendorId"), _id(r.get("VendorKey")))
+                and string_matches(c.get("BatchId"), _id(r.get("BatchKey")))
+                and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate"))
+                and enum_matches(
+                    c.get("TransactionState"), r.get("TransactionState"), "PayablesTransactionState"
+                )
+                and extra(r)
+            )
 
         return select(company, table, c, match)
 
@@ -209,52 +239,99 @@ class Service:
 
     def op_GetPayablesDocumentList(self, company: GPCompany, p: Params) -> Any:
         c = p.get("criteria") or {}
-        rows = self._documents(company, "PayablesInvoices", c,
-                               lambda r: enum_matches(c.get("Type"), r.get("DocumentType"), "PayablesDocumentType"))
-        return {"PayablesDocumentSummary": [{**objects.document_summary(r, self._vendor_name(company, r)),
-                                             "Type": r.get("DocumentType")} for r in rows]}
+        rows = self._documents(
+            company,
+            "PayablesInvoices",
+            c,
+            lambda r: enum_matches(c.get("Type"), r.get("DocumentType"), "PayablesDocumentType"),
+        )
+        return {
+            "PayablesDocumentSummary": [
+                {**objects.document_summary(r, self._vendor_name(company, r)), "Type": r.get("DocumentType")}
+                for r in rows
+            ]
+        }
 
     def op_GetPayablesInvoiceList(self, company: GPCompany, p: Params) -> Any:
-        rows = self._documents(company, "PayablesInvoices", p.get("criteria") or {},
-                               lambda r: r.get("DocumentType", "Invoice") == "Invoice")
-        return {"PayablesInvoiceSummary": [objects.document_summary(r, self._vendor_name(company, r)) for r in rows]}
+        rows = self._documents(
+            company,
+            "PayablesInvoices",
+            p.get("criteria") or {},
+            lambda r: r.get("DocumentType", "Invoice") == "Invoice",
+        )
+        return {
+            "PayablesInvoiceSummary": [
+                objects.document_summary(r, self._vendor_name(company, r)) for r in rows
+            ]
+        }
 
     def op_GetPayablesInvoiceByKey(self, company: GPCompany, p: Params) -> Any:
         key = _id(p.get("key"))
         record = company.tables["PayablesInvoices"].get(key)
         if record is None or record.get("DocumentType", "Invoice") != "Invoice":
-            raise WSFault(f"The payables invoice '{key}' was not found.", validation=[f"Invoice {key} was not found."])
-        credits = sum((Decimal(a["amount"]) for a in list(company.applied)
-                       if norm_key(str(a.get("voucher") or "")) == norm_key(_id(record["Key"]))
-                       and a.get("kind") == "credit"), Decimal(0))
+            raise WSFault(
+                f"The payables invoice '{key}' was not found.", validation=[f"Invoice {key} was not found."]
+            )
+        credits = sum(
+            (
+                Decimal(a["amount"])
+                for a in list(company.applied)
+                if norm_key(str(a.get("voucher") or "")) == norm_key(_id(record["Key"]))
+                and a.get("kind") == "credit"
+            ),
+            Decimal(0),
+        )
         return objects.invoice(record, self._vendor_name(company, record), credits)
 
     def op_GetPostedPayablesVendorPaymentsList(self, company: GPCompany, p: Params) -> Any:
         c = p.get("criteria") or {}
         if c.get("Scope") not in ("Return All", "Return Based on VendorId"):
-            raise WSFault("Scope is required.", validation=["Scope must be 'Return All' or 'Return Based on VendorId'."])
+            raise WSFault(
+                "Scope is required.", validation=["Scope must be 'Return All' or 'Return Based on VendorId'."]
+            )
         rows = self._documents(company, "PayablesPayments", c, lambda r: r.get("TransactionState") != "Work")
-        return {"PostedPayablesVendorPaymentSummary": [
-            objects.posted_payment_summary(r, self._vendor_name(company, r)) for r in rows]}
+        return {
+            "PostedPayablesVendorPaymentSummary": [
+                objects.posted_payment_summary(r, self._vendor_name(company, r)) for r in rows
+            ]
+        }
 
     def op_GetGLAccountList(self, company: GPCompany, p: Params) -> Any:
         c = p.get("criteria") or {}
-        rows = select(company, "GLAccounts", c, lambda r: string_matches(c.get("Id"), _id(r["Key"]))
-                      and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate")))
+        rows = select(
+            company,
+            "GLAccounts",
+            c,
+            lambda r: (
+                string_matches(c.get("Id"), _id(r["Key"]))
+                and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate"))
+            ),
+        )
         return {"GLAccountSummary": [objects.gl_account_summary(r, self._gl_categories) for r in rows]}
 
     def op_GetCheckbookList(self, company: GPCompany, p: Params) -> Any:
         c = p.get("criteria") or {}
-        rows = select(company, "Checkbooks", c, lambda r: string_matches(c.get("Id"), _id(r["Key"]))
-                      and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate")))
+        rows = select(
+            company,
+            "Checkbooks",
+            c,
+            lambda r: (
+                string_matches(c.get("Id"), _id(r["Key"]))
+                and datetime_matches(c.get("ModifiedDate"), r.get("ModifiedDate"))
+            ),
+        )
         return {"CheckbookSummary": [objects.checkbook_summary(r) for r in rows]}
 
     def op_GetPolicyByOperation(self, company: GPCompany, p: Params) -> Any:
         name = str(p.get("operationName") or "")
         if name != "UpdateVendor":
-            raise WSFault(f"No policy is defined for the operation '{name}'.", validation=[f"Unknown operation {name}."])
-        return {"Key": {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"gp-policy:{name}"))},
-                "Behaviors": {"Behavior": []}}
+            raise WSFault(
+                f"No policy is defined for the operation '{name}'.", validation=[f"Unknown operation {name}."]
+            )
+        return {
+            "Key": {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"gp-policy:{name}"))},
+            "Behaviors": {"Behavior": []},
+        }
 
     def op_GetLoggedValidationResultByKey(self, company: GPCompany, p: Params) -> Any:
         result = self.validation_log.get(str(p.get("logId") or ""))

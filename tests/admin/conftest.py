@@ -50,8 +50,15 @@ def released(monkeypatch: Any) -> Any:
                 out.append(sorted(approval.records_waiting_on(mapping)))
             elif func.endswith("mappings_approved"):  # a bulk approval: one task for a batch of mappings
                 model = apps.get_model(args[0])
-                out.append(sorted({pk for m in model.objects.filter(pk__in=args[1])
-                                   for pk in approval.records_waiting_on(m)}))
+                out.append(
+                    sorted(
+                        {
+                            pk
+                            for m in model.objects.filter(pk__in=args[1])
+                            for pk in approval.records_waiting_on(m)
+                        }
+                    )
+                )
         return out
 
     return records

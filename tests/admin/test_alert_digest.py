@@ -18,8 +18,14 @@ def contacts(tenant):
 
 
 def test_it_mails_the_contacts_once_with_what_happened_and_what_fixes_it(contacts):
-    record(contacts, "00000001", "failed", label="ACME invoice 1", reason="BILL did not take the bill",
-           fix="Replay to retry now.")
+    record(
+        contacts,
+        "00000001",
+        "failed",
+        label="ACME invoice 1",
+        reason="BILL did not take the bill",
+        fix="Replay to retry now.",
+    )
     record(contacts, "00000002", "blocked", label="BOLT invoice 2", reason="Waiting for a mapping")
     record(contacts, "00000003", "synced")
     assert send_digest(contacts, base_url="https://connector.example")

@@ -17,10 +17,19 @@ URL = "/admin/ops/dashboard/"
 def _answered(agent, n, total_ms, gp_ms):
     now = timezone.now()
     for _ in range(n):
-        r = RelayedRequest.objects.create(tenant=agent.tenant, method="GET", path="/x", timeout_seconds=5,
-                                          state="answered", agent=agent, status=200, agent_ms=gp_ms)
-        RelayedRequest.objects.filter(pk=r.pk).update(created_at=now - timedelta(milliseconds=total_ms),
-                                                      answered_at=now)
+        r = RelayedRequest.objects.create(
+            tenant=agent.tenant,
+            method="GET",
+            path="/x",
+            timeout_seconds=5,
+            state="answered",
+            agent=agent,
+            status=200,
+            agent_ms=gp_ms,
+        )
+        RelayedRequest.objects.filter(pk=r.pk).update(
+            created_at=now - timedelta(milliseconds=total_ms), answered_at=now
+        )
 
 
 def test_it_shows_each_agent_with_its_rate_and_latency(as_frank, tenant):
@@ -35,7 +44,9 @@ def test_it_shows_each_agent_with_its_rate_and_latency(as_frank, tenant):
     assert f'id="agent-alert-{tenant.slug}"' not in page
 
 
-def test_it_warns_when_the_only_agent_has_been_silent_longer_than_the_tenant_allows(as_frank, tenant, gp_sandbox):
+def test_it_warns_when_the_only_agent_has_been_silent_longer_than_the_tenant_allows(
+    as_frank, tenant, gp_sandbox
+):
     wire_gp_connection(tenant, gp_sandbox, route="agent")
     tenant.agent_silence_alert_minutes = 15
     tenant.save()

@@ -41,7 +41,10 @@ def test_old_rows_get_vendor_invoice_and_amount_from_their_label_and_nothing_els
     vendor = record(tenant, "CONTOSO1", "synced", kind="vendor", label="CONTOSO1 Contoso Ltd")
     before = {r.pk: r.updated_at for r in SyncRecord.objects.all()}
 
-    assert '<td class="field-amount_text">$999.99' not in as_frank.get("/admin/audit/syncrecord/").content.decode()
+    assert (
+        '<td class="field-amount_text">$999.99'
+        not in as_frank.get("/admin/audit/syncrecord/").content.decode()
+    )
     backfill.fill(apps, None)
     backfill.fill(apps, None)  # running it again changes nothing
 
@@ -71,7 +74,9 @@ def test_old_rows_get_vendor_invoice_and_amount_from_their_label_and_nothing_els
 
     page = as_frank.get("/admin/audit/syncrecord/").content.decode()
     assert "Invoice CT-88121" in page and "Contoso Ltd" in page
-    assert '<td class="field-amount_text">$999.99' in page and '<td class="field-amount_text">$5,000.00' in page
+    assert (
+        '<td class="field-amount_text">$999.99' in page and '<td class="field-amount_text">$5,000.00' in page
+    )
     assert '<td class="field-amount_text">1,300.50 CHF' in page
     title = as_frank.get(f"/admin/audit/syncrecord/{old_bill.pk}/change/").content.decode()
     assert "<h1>Invoice CT-88121 · Contoso Ltd · $999.99</h1>" in title

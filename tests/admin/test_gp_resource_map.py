@@ -11,13 +11,25 @@ URL = "/admin/connectors/gpresourceoverride/"
 
 @pytest.fixture
 def gp_conn(tenant):
-    return GPConnection.objects.create(tenant=tenant, base_url="https://gp.example", company="Fabrikam",
-                                       domain="CORP", username="svc", password="pw")
+    return GPConnection.objects.create(
+        tenant=tenant,
+        base_url="https://gp.example",
+        company="Fabrikam",
+        domain="CORP",
+        username="svc",
+        password="pw",
+    )
 
 
 def test_a_connector_admin_proposes_then_confirms_and_only_then_the_client_uses_it(as_alice, alice, gp_conn):
-    answer = as_alice.post(URL + "add/", {"connection": gp_conn.pk, "values": '{"vendor_status_field": "IsActive"}',
-                                          "reason": "GP sends IsActive"})
+    answer = as_alice.post(
+        URL + "add/",
+        {
+            "connection": gp_conn.pk,
+            "values": '{"vendor_status_field": "IsActive"}',
+            "reason": "GP sends IsActive",
+        },
+    )
     assert answer.status_code == 302
     proposed = GPResourceOverride.objects.get()
     assert proposed.version == 1 and proposed.proposed_by == alice and proposed.confirmed_at is None
@@ -27,7 +39,10 @@ def test_a_connector_admin_proposes_then_confirms_and_only_then_the_client_uses_
     assert proposed.confirmed_by == alice and proposed.confirmed_at is not None
     assert gp_conn.resource_shape().vendor_status_field == "IsActive"
     # A confirmed version is history: it cannot be changed or deleted, only followed by a new one.
-    assert as_alice.post(URL + f"{proposed.pk}/change/", {"connection": gp_conn.pk, "values": "{}"}).status_code == 403
+    assert (
+        as_alice.post(URL + f"{proposed.pk}/change/", {"connection": gp_conn.pk, "values": "{}"}).status_code
+        == 403
+    )
     assert as_alice.post(URL + f"{proposed.pk}/delete/", {"post": "yes"}).status_code == 403
 
 

@@ -15,9 +15,17 @@ ROWS = 50_000
 def big_ledger(tenant):
     states = ["synced"] * 8 + ["failed", "blocked"]
     SyncRecord.objects.bulk_create(
-        (SyncRecord(tenant=tenant, kind="bill", source_key=f"{i:08d}", state=states[i % 10],
-                    reason="BILL did not answer" if i % 10 == 8 else "", label=f"VENDOR{i % 500:04d} invoice {i}")
-         for i in range(ROWS)),
+        (
+            SyncRecord(
+                tenant=tenant,
+                kind="bill",
+                source_key=f"{i:08d}",
+                state=states[i % 10],
+                reason="BILL did not answer" if i % 10 == 8 else "",
+                label=f"VENDOR{i % 500:04d} invoice {i}",
+            )
+            for i in range(ROWS)
+        ),
         batch_size=5000,
     )
     return tenant
@@ -34,12 +42,16 @@ PAGES = [
 ]
 
 
-def test_it_answers_every_list_of_a_50000_row_ledger_with_few_queries(as_frank, big_ledger, django_assert_max_num_queries):
+def test_it_answers_every_list_of_a_50000_row_ledger_with_few_queries(
+    as_frank, big_ledger, django_assert_max_num_queries
+):
     from django.utils import timezone
 
     records = list(SyncRecord.objects.all()[:200])
-    Attempt.objects.bulk_create(Attempt(record=r, flow="gp_bills", trigger="schedule", started_at=timezone.now(),
-                                        outcome="failed") for r in records)
+    Attempt.objects.bulk_create(
+        Attempt(record=r, flow="gp_bills", trigger="schedule", started_at=timezone.now(), outcome="failed")
+        for r in records
+    )
     as_frank.get("/admin/")  # the session and permissions are cached by the first page
     for url in PAGES:
         with django_assert_max_num_queries(20):

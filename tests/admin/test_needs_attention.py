@@ -32,10 +32,15 @@ def test_it_lists_a_write_stuck_in_sending(as_frank, tenant):
 
 
 def test_it_says_what_happened_and_links_the_mapping_that_fixes_it(as_frank, tenant):
-    record(tenant, "00000042", "blocked", label="ACME invoice 881 (120.00 USD)",
-           reason="Waiting for a mapping: GP vendor ACME not mapped to BILL yet.",
-           fix="Approve the mapping in Mappings; this bill then goes to BILL by itself.",
-           waiting_on="vendor:ACME account:000-6100-00")
+    record(
+        tenant,
+        "00000042",
+        "blocked",
+        label="ACME invoice 881 (120.00 USD)",
+        reason="Waiting for a mapping: GP vendor ACME not mapped to BILL yet.",
+        fix="Approve the mapping in Mappings; this bill then goes to BILL by itself.",
+        waiting_on="vendor:ACME account:000-6100-00",
+    )
     page = as_frank.get(LIST).content.decode()
     assert "ACME invoice 881 (120.00 USD)" in page
     assert "GP vendor ACME not mapped to BILL yet." in page

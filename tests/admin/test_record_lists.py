@@ -121,15 +121,23 @@ def test_the_changed_column_says_its_time_zone_like_the_dashboard(as_frank, tena
     rec = bill(tenant, "00000000000000055")
     SyncRecord.objects.filter(pk=rec.pk).update(updated_at=datetime(2026, 11, 30, 18, 5, tzinfo=UTC))
     for url in (ATTENTION, ALL):
-        row = re.search(r"<tr>.*?00000000000000055.*?</tr>", as_frank.get(url).content.decode(), re.S).group(0)
+        row = re.search(r"<tr>.*?00000000000000055.*?</tr>", as_frank.get(url).content.decode(), re.S).group(
+            0
+        )
         assert '<td class="field-changed">Nov 30, 12:05 CST</td>' in row, url
 
 
 def test_the_money_waiting_on_a_mapping_is_summed_per_currency(as_frank, tenant):
     VendorMapping.objects.create(tenant=tenant, gp_vendor_id="EURO0001", gp_name="Euro Parts")
     VendorMapping.objects.create(tenant=tenant, gp_vendor_id="EURO00011", gp_name="Another vendor")
-    for voucher, amount, currency in (("E1", "1000.00", "USD"), ("E2", "200.00", "USD"), ("E3", "300.00", "EUR")):
-        bill(tenant, voucher, amount=amount, currency=currency, vendor="EURO0001", waiting_on="vendor:EURO0001")
+    for voucher, amount, currency in (
+        ("E1", "1000.00", "USD"),
+        ("E2", "200.00", "USD"),
+        ("E3", "300.00", "EUR"),
+    ):
+        bill(
+            tenant, voucher, amount=amount, currency=currency, vendor="EURO0001", waiting_on="vendor:EURO0001"
+        )
     # A record waiting on a longer key that starts the same is not this mapping's money.
     bill(tenant, "E4", amount="5.00", vendor="EURO00011", waiting_on="account:000-1 vendor:EURO00011")
     listing = as_frank.get("/admin/mappings/vendormapping/?review=all").content.decode()

@@ -15,8 +15,16 @@ GOOD_VENDOR = "ACETRAVE0001"
 
 
 def _invoice(voucher: str, number: str, amount: str = "100.00", vendor: str = GOOD_VENDOR, **extra) -> dict:
-    raw = build_invoice(voucher, vendor, modified="2025-06-01T00:00:00Z", date=extra.pop("date", "2025-06-01"),
-                        purchases=Decimal(amount), doc_number=number, description=f"Bad input {voucher}", **extra)
+    raw = build_invoice(
+        voucher,
+        vendor,
+        modified="2025-06-01T00:00:00Z",
+        date=extra.pop("date", "2025-06-01"),
+        purchases=Decimal(amount),
+        doc_number=number,
+        description=f"Bad input {voucher}",
+        **extra,
+    )
     for name in ("ModifiedDate", "CreatedDate"):
         raw.pop(name, None)
     return raw
@@ -33,7 +41,11 @@ def _ready(wired) -> None:
 BAD_INVOICES = [
     ("no distributions", {"Distributions": []}, "no purchase, freight, tax or misc distributions"),
     # Distributions made for 100.00 on a document of 150.00.
-    ("lines that do not add up", {"PurchasesAmount": Decimal("150.00")}, "add up to 100.00, not the document amount 150.00"),
+    (
+        "lines that do not add up",
+        {"PurchasesAmount": Decimal("150.00")},
+        "add up to 100.00, not the document amount 150.00",
+    ),
     ("a zero amount", {"_amount": "0.00"}, "BILL only takes bills above zero"),
     ("a negative amount", {"_amount": "-25.00"}, "BILL only takes bills above zero"),
     ("another currency", {"CurrencyKey": {"Id": "EUR"}}, "in EUR, but the BILL organization pays in USD"),
@@ -80,7 +92,9 @@ def test_a_bad_invoice_corrected_in_gp_goes_by_itself(wired, gp_sandbox):
     assert len(bills_by_voucher(wired)["BAD00000000000000"]) == 1
 
 
-def test_the_same_invoice_number_twice_for_one_vendor_is_two_bills_each_tied_to_its_voucher(wired, gp_sandbox):
+def test_the_same_invoice_number_twice_for_one_vendor_is_two_bills_each_tied_to_its_voucher(
+    wired, gp_sandbox
+):
     _ready(wired)
     gp_sandbox.insert_invoice(_invoice("DUP00000000000001", "INV-SAME", amount="50.00"))
     gp_sandbox.insert_invoice(_invoice("DUP00000000000002", "INV-SAME", amount="50.00"))
@@ -92,29 +106,38 @@ def test_the_same_invoice_number_twice_for_one_vendor_is_two_bills_each_tied_to_
 
 
 def test_when_bill_refuses_a_duplicate_invoice_number_only_that_bill_waits_for_a_person(
-        wired, gp_sandbox, bill_sandbox):
+    wired, gp_sandbox, bill_sandbox
+):
     _ready(wired)
     bill_sandbox.configure(duplicate_invoice_check=True)
     gp_sandbox.insert_invoice(_invoice("DUP00000000000001", "INV-SAME", amount="50.00"))
     gp_sandbox.insert_invoice(_invoice("DUP00000000000002", "INV-SAME", amount="50.00"))
     gp_sandbox.insert_invoice(_invoice("DUP00000000000003", "INV-OTHER", amount="75.00"))
     run(wired)
-    states = {v: record(wired, "bill", v).state for v in ("DUP00000000000001", "DUP00000000000002", "DUP00000000000003")}
+    states = {
+        v: record(wired, "bill", v).state
+        for v in ("DUP00000000000001", "DUP00000000000002", "DUP00000000000003")
+    }
     assert sorted(states.values()) == [State.FLAGGED, State.SYNCED, State.SYNCED]
     refused = next(v for v, s in states.items() if s == State.FLAGGED)
     assert "BILL refused the bill" in record(wired, "bill", refused).reason
     assert states["DUP00000000000003"] == State.SYNCED
 
 
-@pytest.mark.parametrize("account, words", [
-    ("000-6900-00", "inactive in GP"),
-    ("000-4000-00", "does not allow account entry"),
-])
+@pytest.mark.parametrize(
+    "account, words",
+    [
+        ("000-6900-00", "inactive in GP"),
+        ("000-4000-00", "does not allow account entry"),
+    ],
+)
 def test_an_invoice_on_an_inactive_or_heading_account_waits_and_says_why(wired, gp_sandbox, account, words):
     from mappings.models import GLAccountMapping
 
     _ready(wired)
-    gp_sandbox.insert_invoice(_invoice("ACCT0000000000001", "ACCT-1", purchase_lines=[(account, Decimal("100.00"))]))
+    gp_sandbox.insert_invoice(
+        _invoice("ACCT0000000000001", "ACCT-1", purchase_lines=[(account, Decimal("100.00"))])
+    )
     run(wired)
     r = record(wired, "bill", "ACCT0000000000001")
     assert r.state == State.BLOCKED and f"account:{account}" in r.waiting_on
@@ -137,9 +160,14 @@ def test_vendors_with_quotes_newlines_emoji_and_long_names_reach_bill_cleaned(wi
     wired.auto_create_vendors = True
     wired.save()
     for n, name in enumerate(ODD_NAMES):
-        gp_sandbox.insert_vendor(build_vendor(f"ODD{n:04d}", name, modified="2025-06-01T00:00:00Z",
-                                              address=build_address("1 Main St", "Fargo", "ND", "58102",
-                                                                    email=f"odd{n}@example.com")))
+        gp_sandbox.insert_vendor(
+            build_vendor(
+                f"ODD{n:04d}",
+                name,
+                modified="2025-06-01T00:00:00Z",
+                address=build_address("1 Main St", "Fargo", "ND", "58102", email=f"odd{n}@example.com"),
+            )
+        )
     run(wired)
     run(wired)
     bill = {v.id: v for v in BillClient.for_connection(wired.bill_connection).iter_vendors()}
@@ -151,15 +179,22 @@ def test_vendors_with_quotes_newlines_emoji_and_long_names_reach_bill_cleaned(wi
         assert "\n" not in bill[r.target_id].name
 
 
-def test_an_odd_vendor_name_whose_create_answer_was_lost_is_found_not_created_twice(wired, gp_sandbox, bill_sandbox):
+def test_an_odd_vendor_name_whose_create_answer_was_lost_is_found_not_created_twice(
+    wired, gp_sandbox, bill_sandbox
+):
     from connectors.bill.client import BillClient
 
     wired.auto_create_vendors = True
     wired.save()
     run(wired)
-    gp_sandbox.insert_vendor(build_vendor("ODD0000", ODD_NAMES[0], modified="2025-06-01T00:00:00Z",
-                                          address=build_address("1 Main St", "Fargo", "ND", "58102",
-                                                                email="odd@example.com")))
+    gp_sandbox.insert_vendor(
+        build_vendor(
+            "ODD0000",
+            ODD_NAMES[0],
+            modified="2025-06-01T00:00:00Z",
+            address=build_address("1 Main St", "Fargo", "ND", "58102", email="odd@example.com"),
+        )
+    )
     bill_sandbox.add_fault("reset_after_commit", methods=["POST"], path_contains="/v3/vendors")
     run(wired)
     run(wired)
@@ -174,4 +209,6 @@ def test_nothing_bad_leaves_a_record_sending_or_failed(wired, gp_sandbox):
         gp_sandbox.insert_invoice(_bad(n, change))
     run(wired)
     run(wired, full=True)
-    assert not SyncRecord.objects.filter(tenant=wired, state__in=[State.SENDING, State.FAILED, State.IN_DOUBT]).exists()
+    assert not SyncRecord.objects.filter(
+        tenant=wired, state__in=[State.SENDING, State.FAILED, State.IN_DOUBT]
+    ).exists()

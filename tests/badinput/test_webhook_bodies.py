@@ -18,10 +18,22 @@ URL = "/webhooks/bill/northwind/"
 
 @pytest.fixture
 def subscribed(tenant):
-    BillConnection.objects.create(tenant=tenant, organization_id="00802ORG", username="ap@example.com",
-                                  password="pw", dev_key="dk", webhook_security_key=KEY)
-    GPConnection.objects.create(tenant=tenant, base_url="https://gp.example", company="Fabrikam", domain="CORP",
-                                username="svc", password="pw")
+    BillConnection.objects.create(
+        tenant=tenant,
+        organization_id="00802ORG",
+        username="ap@example.com",
+        password="pw",
+        dev_key="dk",
+        webhook_security_key=KEY,
+    )
+    GPConnection.objects.create(
+        tenant=tenant,
+        base_url="https://gp.example",
+        company="Fabrikam",
+        domain="CORP",
+        username="svc",
+        password="pw",
+    )
     return tenant
 
 
@@ -30,10 +42,14 @@ def _post(raw: bytes, key: str | None = KEY, content_type: str = "application/js
     return Client().post(URL, data=raw, content_type=content_type, **headers)
 
 
-def _event(event_type: str = "bill.created", event_id: str = "evt-1", entity: dict | None = None, **meta) -> bytes:
+def _event(
+    event_type: str = "bill.created", event_id: str = "evt-1", entity: dict | None = None, **meta
+) -> bytes:
     family = event_type.split(".")[0]
-    body = {"metadata": {"eventId": event_id, "eventType": event_type, "organizationId": "00802ORG", **meta},
-            family: entity if entity is not None else {"id": "00n02ABCDEFGHIJKLMNO"}}
+    body = {
+        "metadata": {"eventId": event_id, "eventType": event_type, "organizationId": "00802ORG", **meta},
+        family: entity if entity is not None else {"id": "00n02ABCDEFGHIJKLMNO"},
+    }
     return json.dumps(body).encode()
 
 
@@ -51,25 +67,50 @@ REFUSED_BODIES = [
 IGNORED_BODIES = [
     ("JSON but a list", b"[1, 2, 3]", "no metadata object"),
     ("no metadata", json.dumps({"bill": {"id": "x"}}).encode(), "no metadata object"),
-    ("metadata of the wrong type", json.dumps({"metadata": "yes", "bill": {}}).encode(), "no metadata object"),
-    ("no event ID", json.dumps({"metadata": {"eventType": "bill.created"}, "bill": {"id": "x"}}).encode(),
-     "metadata.eventId or metadata.eventType is missing"),
+    (
+        "metadata of the wrong type",
+        json.dumps({"metadata": "yes", "bill": {}}).encode(),
+        "no metadata object",
+    ),
+    (
+        "no event ID",
+        json.dumps({"metadata": {"eventType": "bill.created"}, "bill": {"id": "x"}}).encode(),
+        "metadata.eventId or metadata.eventType is missing",
+    ),
     ("event ID a number", _event(event_id=12345), "metadata.eventId or metadata.eventType is missing"),
-    ("event type a list", json.dumps({"metadata": {"eventId": "e", "eventType": ["bill.created"]}}).encode(),
-     "metadata.eventId or metadata.eventType is missing"),
+    (
+        "event type a list",
+        json.dumps({"metadata": {"eventId": "e", "eventType": ["bill.created"]}}).encode(),
+        "metadata.eventId or metadata.eventType is missing",
+    ),
     ("unknown event type", _event(event_type="invoice.exploded"), "is not one this connector acts on"),
-    ("an event type BILL has that we do not use", _event(event_type="bank-account.updated"),
-     "is not one this connector acts on"),
-    ("no entity object", json.dumps({"metadata": {"eventId": "e", "eventType": "payment.updated"}}).encode(),
-     "the payment object or its id is missing"),
-    ("entity id a number", _event(event_type="payment.updated", entity={"id": 42}), "the payment object or its id is missing"),
-    ("entity id that is a path", _event(event_type="payment.updated", entity={"id": "../vendors/x"}),
-     "is not a BILL ID"),
+    (
+        "an event type BILL has that we do not use",
+        _event(event_type="bank-account.updated"),
+        "is not one this connector acts on",
+    ),
+    (
+        "no entity object",
+        json.dumps({"metadata": {"eventId": "e", "eventType": "payment.updated"}}).encode(),
+        "the payment object or its id is missing",
+    ),
+    (
+        "entity id a number",
+        _event(event_type="payment.updated", entity={"id": 42}),
+        "the payment object or its id is missing",
+    ),
+    (
+        "entity id that is a path",
+        _event(event_type="payment.updated", entity={"id": "../vendors/x"}),
+        "is not a BILL ID",
+    ),
 ]
 
 
 @pytest.mark.parametrize("what, raw, words", REFUSED_BODIES, ids=[b[0] for b in REFUSED_BODIES])
-def test_a_signed_body_that_is_not_an_event_of_this_org_is_refused_and_nothing_is_stored(subscribed, what, raw, words):
+def test_a_signed_body_that_is_not_an_event_of_this_org_is_refused_and_nothing_is_stored(
+    subscribed, what, raw, words
+):
     response = _post(raw)
     assert 400 <= response.status_code < 500, what
     assert words in response.json()["error"], (what, response.json())
@@ -79,7 +120,8 @@ def test_a_signed_body_that_is_not_an_event_of_this_org_is_refused_and_nothing_i
 
 @pytest.mark.parametrize("what, raw, words", IGNORED_BODIES, ids=[b[0] for b in IGNORED_BODIES])
 def test_a_signed_event_we_do_not_act_on_is_answered_200_and_stored_as_ignored_with_the_reason(
-        subscribed, what, raw, words, django_capture_on_commit_callbacks):
+    subscribed, what, raw, words, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as queued:
         response = _post(raw)
         again = _post(raw)
@@ -102,8 +144,15 @@ def test_a_huge_body_is_refused_before_it_is_read(subscribed, settings):
     assert WebhookRejection.objects.filter(reason="too_large").exists()
 
 
-@pytest.mark.parametrize("header", ["", "not-base64!!", compute_signature(b"other bytes", KEY),
-                                    compute_signature(_event(), "a-different-key")])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "not-base64!!",
+        compute_signature(b"other bytes", KEY),
+        compute_signature(_event(), "a-different-key"),
+    ],
+)
 def test_a_missing_or_wrong_signature_is_refused_whatever_the_body(subscribed, header):
     extra = {"HTTP_X_BILL_SHA_SIGNATURE": header} if header else {}
     response = Client().post(URL, data=_event(), content_type="application/json", **extra)
@@ -111,8 +160,9 @@ def test_a_missing_or_wrong_signature_is_refused_whatever_the_body(subscribed, h
     assert not WebhookEvent.objects.exists()
 
 
-def test_the_same_event_again_is_accepted_stored_once_and_processed_once(subscribed,
-                                                                         django_capture_on_commit_callbacks):
+def test_the_same_event_again_is_accepted_stored_once_and_processed_once(
+    subscribed, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as queued:
         first = _post(_event(event_id="evt-repeat"))
         again = _post(_event(event_id="evt-repeat"))

@@ -38,10 +38,13 @@ def test_filters_serialise_the_way_bill_reads_them():
 def test_a_name_bill_syntax_cannot_hold_is_looked_up_by_prefix_and_compared(bill_client, bill_sandbox):
     from connectors.bill.filters import text_lookup
 
-    bill_sandbox.store.bulk_create_vendors([{"name": "Smith, Jones & Co"}, {"name": 'The "Best" Supply'},
-                                            {"name": "Smith, Jones & Company"}])
+    bill_sandbox.store.bulk_create_vendors(
+        [{"name": "Smith, Jones & Co"}, {"name": 'The "Best" Supply'}, {"name": "Smith, Jones & Company"}]
+    )
     for name in ("Smith, Jones & Co", 'The "Best" Supply', "Contoso Ltd."):
-        found = [v.name for v in bill_client.iter_vendors(filters=text_lookup("name", name)) if v.name == name]
+        found = [
+            v.name for v in bill_client.iter_vendors(filters=text_lookup("name", name)) if v.name == name
+        ]
         assert found == [name]
 
 

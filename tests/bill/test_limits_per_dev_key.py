@@ -42,7 +42,9 @@ def test_two_orgs_sharing_a_developer_key_share_its_hour_fairly(db, tenant, smal
     done, refused = _calls_until_refused(busy)
     assert refused.code == "HOURLY_BUDGET" and "2 organization(s) share it" in refused.message
     sent_by_busy = first.stats()["requests"]["total"]
-    assert sent_by_busy == 20  # its half of the key's 40 (a sign-in and 19 calls): the rest is the other org's
+    assert (
+        sent_by_busy == 20
+    )  # its half of the key's 40 (a sign-in and 19 calls): the rest is the other org's
 
     quiet = BillClient.for_connection(quiet_conn, backoff=fast_backoff())
     quiet_done, _ = _calls_until_refused(quiet)
@@ -57,7 +59,9 @@ def test_sign_ins_are_counted_against_the_keys_hour_and_capped(db, tenant, setti
         client = BillClient.for_connection(wire_bill_connection(tenant, bill_sandbox), backoff=fast_backoff())
         assert client.test_connection() is None
         assert client.test_connection() is None
-        problem = client.test_connection()  # a third sign-in this hour: the gate refuses it, BILL never sees it
+        problem = (
+            client.test_connection()
+        )  # a third sign-in this hour: the gate refuses it, BILL never sees it
         assert problem and "sign-ins for this hour is used up" in problem
         assert bill_sandbox.stats()["logins"] == 2
     finally:

@@ -94,8 +94,14 @@ def test_it_reads_filters_as_strictly_as_bills_guide_writes_them(api):
     naming the fix, not a filter that silently matches nothing."""
     sandbox, headers = api
     url = f"{sandbox.api_url}/v3/vendors"
-    for wrong in ('name:eq:"Contoso Ltd."', 'accountType:eq:"BUSINESS"', "name:sw:Con",
-                  "name:in:Contoso Ltd.", "createdTime:gt:2000-01-01T00:00:00.000Z", 'name:eq:Bad"Quote'):
+    for wrong in (
+        'name:eq:"Contoso Ltd."',
+        'accountType:eq:"BUSINESS"',
+        "name:sw:Con",
+        "name:in:Contoso Ltd.",
+        "createdTime:gt:2000-01-01T00:00:00.000Z",
+        'name:eq:Bad"Quote',
+    ):
         answer = requests.get(url, headers=headers, params={"filters": wrong})
         assert answer.status_code == 400, wrong
         assert "filters" in answer.json()[0]["message"], wrong
@@ -236,14 +242,20 @@ def test_bulk_creates_can_be_answered_in_another_order_than_asked(bill_sandbox_f
         sandbox = bill_sandbox_factory(shuffle_bulk_answers=shuffled)
         headers = login(sandbox)
         names = [f"Order Test {n}" for n in range(6)]
-        made = requests.post(f"{sandbox.api_url}/v3/vendors/bulk", headers=headers,
-                             data=json.dumps([{"name": n} for n in names]))
+        made = requests.post(
+            f"{sandbox.api_url}/v3/vendors/bulk",
+            headers=headers,
+            data=json.dumps([{"name": n} for n in names]),
+        )
         answered = [v["name"] for v in made.json()["vendors"]]
         assert sorted(answered) == names
         assert (answered != names) == shuffled
         vendor = next(iter(sandbox.store.vendors))
-        bills = requests.post(f"{sandbox.api_url}/v3/bills/bulk", headers=headers, data=json.dumps(
-            [_bill(vendor, f"ORD-{n}", "1") for n in range(6)], default=str)).json()
+        bills = requests.post(
+            f"{sandbox.api_url}/v3/bills/bulk",
+            headers=headers,
+            data=json.dumps([_bill(vendor, f"ORD-{n}", "1") for n in range(6)], default=str),
+        ).json()
         numbers = [b["invoice"]["invoiceNumber"] for b in bills]
         assert (numbers != [f"ORD-{n}" for n in range(6)]) == shuffled
 
@@ -254,11 +266,16 @@ def test_a_create_that_commits_late_is_unanswered_and_appears_later(bill_sandbox
     import time
 
     headers = login(bill_sandbox)
-    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
-                           delay_seconds=1.0)
+    bill_sandbox.add_fault(
+        "commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2, delay_seconds=1.0
+    )
     with pytest.raises(requests.ConnectionError):
-        requests.post(f"{bill_sandbox.api_url}/v3/vendors", headers=headers, data=json.dumps({"name": "Late Co"}),
-                      timeout=5)
+        requests.post(
+            f"{bill_sandbox.api_url}/v3/vendors",
+            headers=headers,
+            data=json.dumps({"name": "Late Co"}),
+            timeout=5,
+        )
     url = f"{bill_sandbox.api_url}/v3/vendors"
     assert requests.get(url, headers=headers, params={"filters": "name:eq:Late Co"}).json()["results"] == []
     deadline = time.monotonic() + 30

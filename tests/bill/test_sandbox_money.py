@@ -21,28 +21,49 @@ def api(bill_sandbox):
 
 def _bill(sandbox, amount: str = "999.99") -> dict:
     vendor = next(iter(sandbox.store.vendors))
-    body = {"vendorId": vendor, "dueDate": "2026-12-31", "invoice": {"invoiceNumber": "CT-1", "invoiceDate": "2026-12-01"},
-            "billLineItems": [{"amount": Decimal(amount), "description": "Consulting"}]}
+    body = {
+        "vendorId": vendor,
+        "dueDate": "2026-12-31",
+        "invoice": {"invoiceNumber": "CT-1", "invoiceDate": "2026-12-01"},
+        "billLineItems": [{"amount": Decimal(amount), "description": "Consulting"}],
+    }
     return sandbox.store.create_bills([body], limit=1)[0]
 
 
 def _record(sandbox, headers, body) -> requests.Response:
-    return requests.post(f"{sandbox.api_url}/v3/bills/record-payment", headers=headers,
-                         data=json.dumps(body, default=str), timeout=10)
+    return requests.post(
+        f"{sandbox.api_url}/v3/bills/record-payment",
+        headers=headers,
+        data=json.dumps(body, default=str),
+        timeout=10,
+    )
 
 
 def test_recording_a_payment_made_outside_bill_lowers_the_bills_due_amount(api):
     sandbox, headers = api
     bill = _bill(sandbox)
-    answer = _record(sandbox, headers, {"vendorId": bill["vendorId"], "processDate": "2026-12-20", "toPrintCheck": False,
-                                        "payments": [{"billId": bill["id"], "amount": 500}], "description": "check 1001"})
+    answer = _record(
+        sandbox,
+        headers,
+        {
+            "vendorId": bill["vendorId"],
+            "processDate": "2026-12-20",
+            "toPrintCheck": False,
+            "payments": [{"billId": bill["id"], "amount": 500}],
+            "description": "check 1001",
+        },
+    )
     assert answer.status_code == 200, answer.text
     payment = answer.json()
     assert payment["id"].startswith("stp") and payment["onlinePayment"] is False
     assert payment["billPayments"][0]["billId"] == bill["id"] and payment["amount"] == 500
     after = requests.get(f"{sandbox.api_url}/v3/bills/{bill['id']}", headers=headers, timeout=10).json()
     assert (after["amount"], after["paidAmount"], after["dueAmount"], after["paymentStatus"]) == (
-        999.99, 500, 499.99, "PARTIAL")
+        999.99,
+        500,
+        499.99,
+        "PARTIAL",
+    )
     # Lines stay what they were: recording is not editing the bill.
     assert [i["amount"] for i in after["billLineItems"]] == [999.99]
 
@@ -52,8 +73,15 @@ def test_recording_more_than_is_due_or_without_required_fields_is_refused(api):
     bill = _bill(sandbox, "100.00")
     base = {"vendorId": bill["vendorId"], "processDate": "2026-12-20", "toPrintCheck": False}
     too_much = _record(sandbox, headers, {**base, "payments": [{"billId": bill["id"], "amount": 100.01}]})
-    no_flag = _record(sandbox, headers, {"vendorId": bill["vendorId"], "processDate": "2026-12-20",
-                                         "payments": [{"billId": bill["id"], "amount": 1}]})
+    no_flag = _record(
+        sandbox,
+        headers,
+        {
+            "vendorId": bill["vendorId"],
+            "processDate": "2026-12-20",
+            "payments": [{"billId": bill["id"], "amount": 1}],
+        },
+    )
     no_lines = _record(sandbox, headers, {**base, "payments": []})
     assert too_much.status_code == 400 and "still open" in too_much.json()[0]["message"]
     assert no_flag.status_code == 400 and "toPrintCheck" in no_flag.json()[0]["message"]
@@ -65,12 +93,18 @@ def test_single_status_moves_on_its_own_while_status_still_says_paid(api):
     sandbox, headers = api
     bill = _bill(sandbox, "250.00")
     payment = sandbox.pay_bills([{"billId": bill["id"]}])
-    moved = requests.post(f"{sandbox.control_url}/payments/{payment['id']}/single-status",
-                          json={"singleStatus": "DISBURSEMENT_FAILED_ACTION_NEEDED"}, timeout=10)
+    moved = requests.post(
+        f"{sandbox.control_url}/payments/{payment['id']}/single-status",
+        json={"singleStatus": "DISBURSEMENT_FAILED_ACTION_NEEDED"},
+        timeout=10,
+    )
     assert moved.status_code == 200, moved.text
     read = requests.get(f"{sandbox.api_url}/v3/payments/{payment['id']}", headers=headers, timeout=10).json()
     assert (read["status"], read["singleStatus"], read["disbursementStatus"]) == (
-        "PAID", "DISBURSEMENT_FAILED_ACTION_NEEDED", "FAILED")
+        "PAID",
+        "DISBURSEMENT_FAILED_ACTION_NEEDED",
+        "FAILED",
+    )
     assert sandbox.store.bills[bill["id"]]["paymentStatus"] == "PAID"  # BILL still counts it paid
     sandbox.set_single_status(payment["id"], "VOIDED")
     read = requests.get(f"{sandbox.api_url}/v3/payments/{payment['id']}", headers=headers, timeout=10).json()
@@ -83,7 +117,9 @@ def test_cancel_is_refused_once_single_status_left_scheduled(api):
     bill = _bill(sandbox, "80.00")
     payment = sandbox.pay_bills([{"billId": bill["id"]}], status="SCHEDULED")
     sandbox.set_single_status(payment["id"], "FUNDING_STARTED")
-    refused = requests.post(f"{sandbox.api_url}/v3/payments/{payment['id']}/cancel", headers=headers, timeout=10)
+    refused = requests.post(
+        f"{sandbox.api_url}/v3/payments/{payment['id']}/cancel", headers=headers, timeout=10
+    )
     assert refused.status_code == 400 and "cannot be cancelled" in refused.json()[0]["message"]
     assert sandbox.store.payments[payment["id"]]["status"] == "SCHEDULED"
 
@@ -91,8 +127,12 @@ def test_cancel_is_refused_once_single_status_left_scheduled(api):
 def test_funding_accounts_are_filtered_by_bank_account_id(api, bill_client):
     sandbox, headers = api
     first, second = list(sandbox.store.bank_accounts)
-    answer = requests.get(f"{sandbox.api_url}/v3/funding-accounts/banks", headers=headers, timeout=10,
-                          params={"filters": f"bankAccountId:eq:{second}"})
+    answer = requests.get(
+        f"{sandbox.api_url}/v3/funding-accounts/banks",
+        headers=headers,
+        timeout=10,
+        params={"filters": f"bankAccountId:eq:{second}"},
+    )
     assert answer.status_code == 200, answer.text
     assert [a["id"] for a in answer.json()["results"]] == [second]
     assert "bankAccountId" not in answer.json()["results"][0]  # a filter name, not a field of the account
@@ -107,10 +147,20 @@ def test_payment_webhooks_carry_bills_documented_payloads(bill_client, bill_sand
         payment = bill_sandbox.pay_bills([{"billId": bill["id"]}], status="SCHEDULED")
         bill_sandbox.configure(trusted_sessions=True)
         refused = bill_client.http.session.post(
-            f"{bill_sandbox.api_url}/v3/payments", timeout=10,
+            f"{bill_sandbox.api_url}/v3/payments",
+            timeout=10,
             headers={"devKey": bill_sandbox.credentials.dev_key, "sessionId": bill_client.sessions.current()},
-            json={"vendorId": bill["vendorId"], "billId": bill["id"], "amount": 500, "transactionNumber": "ERP-77",
-                  "fundingAccount": {"type": "BANK_ACCOUNT", "id": next(iter(bill_sandbox.store.bank_accounts))}})
+            json={
+                "vendorId": bill["vendorId"],
+                "billId": bill["id"],
+                "amount": 500,
+                "transactionNumber": "ERP-77",
+                "fundingAccount": {
+                    "type": "BANK_ACCOUNT",
+                    "id": next(iter(bill_sandbox.store.bank_accounts)),
+                },
+            },
+        )
         assert refused.status_code == 400
         assert bill_sandbox.wait_for_webhooks()
     finally:
@@ -119,8 +169,17 @@ def test_payment_webhooks_carry_bills_documented_payloads(bill_client, bill_sand
     updated = next(e for e in events if e["metadata"]["eventType"] == "payment.updated")
     failed = next(e for e in events if e["metadata"]["eventType"] == "payment.failed")
     assert updated["payment"]["id"] == payment["id"] and updated["payment"]["billIds"] == [bill["id"]]
-    assert updated["payment"]["status"] == "SCHEDULED" and updated["payment"]["funding"]["type"] == "BANK_ACCOUNT"
-    assert set(updated["payment"]) >= {"vendor", "processDate", "transactionNumber", "disbursement", "billingType"}
+    assert (
+        updated["payment"]["status"] == "SCHEDULED"
+        and updated["payment"]["funding"]["type"] == "BANK_ACCOUNT"
+    )
+    assert set(updated["payment"]) >= {
+        "vendor",
+        "processDate",
+        "transactionNumber",
+        "disbursement",
+        "billingType",
+    }
     assert "billPayments" not in updated["payment"]  # the webhook is not the REST object
     assert failed["payment"]["transactionNumber"] == "ERP-77" and failed["payment"]["billIds"] == [bill["id"]]
     assert "id" not in failed["payment"]  # nothing was created

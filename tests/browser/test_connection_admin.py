@@ -19,7 +19,8 @@ def run_test_connection(page: Any) -> str:
 
 
 def test_it_lets_an_admin_create_a_connection_and_test_it_with_a_wrong_then_the_right_password(
-        page, live_server, alice, tenant, gp_sandbox):
+    page, live_server, alice, tenant, gp_sandbox
+):
     from connectors.models import GPConnection
 
     sign_in(page, live_server, "alice")

@@ -18,11 +18,24 @@ def world(tenant):
     from audit.models import Job, SyncRecord
     from mappings.models import Suggestion, VendorMapping
 
-    record = SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V1", state="failed",
-                                       reason="The GP vendor is not mapped.", label="ACME invoice 1")
+    record = SyncRecord.objects.create(
+        tenant=tenant,
+        kind="bill",
+        source_key="V1",
+        state="failed",
+        reason="The GP vendor is not mapped.",
+        label="ACME invoice 1",
+    )
     mapping = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="ACME0001", gp_name="Acme")
-    Suggestion.objects.create(tenant=tenant, kind="vendor", gp_key="ACME0001", bill_id="00902ACME00000001",
-                              bill_name="ACME Supply", score="0.9", reasons="same tax ID")
+    Suggestion.objects.create(
+        tenant=tenant,
+        kind="vendor",
+        gp_key="ACME0001",
+        bill_id="00902ACME00000001",
+        bill_name="ACME Supply",
+        score="0.9",
+        reasons="same tax ID",
+    )
     job = Job.objects.create(tenant=tenant, kind=Job.REPLAY, state=Job.RUNNING, total=4, done=1)
     return {"record": record, "mapping": mapping, "job": job}
 
@@ -30,15 +43,21 @@ def world(tenant):
 def test_the_admin_renders_with_nothing_blocked(page: Any, live_server, alice, world):
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                         "console.log('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.log('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
     sign_in(page, live_server, "alice")
     pages = {
-        "index": "/admin/", "dashboard": "/admin/ops/dashboard/", "job": f"/admin/ops/jobs/{world['job'].pk}/",
-        "record": f"/admin/audit/syncrecord/{world['record'].pk}/change/", "attention": "/admin/audit/attentionrecord/",
+        "index": "/admin/",
+        "dashboard": "/admin/ops/dashboard/",
+        "job": f"/admin/ops/jobs/{world['job'].pk}/",
+        "record": f"/admin/audit/syncrecord/{world['record'].pk}/change/",
+        "attention": "/admin/audit/attentionrecord/",
         "mappings": "/admin/mappings/vendormapping/?review=all",
         "review": f"/admin/mappings/vendormapping/{world['mapping'].pk}/change/",
-        "import": "/admin/mappings/vendormapping/import/", "export": "/admin/mappings/vendormapping/export/",
+        "import": "/admin/mappings/vendormapping/import/",
+        "export": "/admin/mappings/vendormapping/export/",
         "bill-connection-add": "/admin/connectors/billconnection/add/",
     }
     for name, path in pages.items():
@@ -46,7 +65,10 @@ def test_the_admin_renders_with_nothing_blocked(page: Any, live_server, alice, w
         page.wait_for_load_state("load")
         assert page.locator("#header").is_visible(), name
         # The admin's stylesheet applied (not blocked): the header has the admin's colours.
-        assert page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor") != "rgba(0, 0, 0, 0)"
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor")
+            != "rgba(0, 0, 0, 0)"
+        )
         if SHOTS:
             page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
     # Our stylesheet too: a state badge is drawn as a badge.

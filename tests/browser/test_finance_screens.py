@@ -12,7 +12,7 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 VOUCHER = "00000000000000306"  # CONTOSO0001's invoice; its only account is 000-6100-00
-VENDOR = "CONTOSO0001"         # BILL has "Contoso Ltd." too: a suggestion with its reasons
+VENDOR = "CONTOSO0001"  # BILL has "Contoso Ltd." too: a suggestion with its reasons
 BILL_NAME = "Contoso Ltd."
 
 
@@ -35,7 +35,8 @@ def ledger_row(tenant: Any, voucher: str) -> Any:
 
 
 def test_it_lets_finance_approve_a_vendor_suggestion_and_the_blocked_bill_goes_to_bill(
-        page, live_server, frank, first_sync, inline_tasks, bill_client):
+    page, live_server, frank, first_sync, inline_tasks, bill_client
+):
     assert ledger_row(first_sync, VOUCHER).state == "blocked"
     sign_in(page, live_server, "frank")
     page.click("text=Needs attention")
@@ -57,14 +58,19 @@ def test_it_lets_finance_approve_a_vendor_suggestion_and_the_blocked_bill_goes_t
     assert VOUCHER in bill.description
 
 
-def test_it_lets_finance_replay_a_failed_record_and_see_it_succeed(page, live_server, frank, first_sync, bill_client,
-                                                                   inline_tasks):
+def test_it_lets_finance_replay_a_failed_record_and_see_it_succeed(
+    page, live_server, frank, first_sync, bill_client, inline_tasks
+):
     from audit.ledger import settle
     from mappings.models import VendorMapping
 
     VendorMapping.objects.filter(tenant=first_sync, gp_vendor_id=VENDOR).update(state="approved")
-    failed = settle(ledger_row(first_sync, VOUCHER), "failed", reason="BILL did not take the bill: 503 Service Unavailable",
-                    fix="It is retried automatically; Replay to retry now.")
+    failed = settle(
+        ledger_row(first_sync, VOUCHER),
+        "failed",
+        reason="BILL did not take the bill: 503 Service Unavailable",
+        fix="It is retried automatically; Replay to retry now.",
+    )
     sign_in(page, live_server, "frank")
     page.goto(f"{live_server.url}/admin/audit/attentionrecord/?cause=error")
     row = page.locator("tr", has_text="503 Service Unavailable")
@@ -78,14 +84,20 @@ def test_it_lets_finance_replay_a_failed_record_and_see_it_succeed(page, live_se
     assert bill_client.get_bill(failed.target_id).invoice_number
 
 
-def test_it_shows_the_message_for_the_one_bad_row_of_an_imported_mapping_csv(page, live_server, frank, first_sync, bill_client):
+def test_it_shows_the_message_for_the_one_bad_row_of_an_imported_mapping_csv(
+    page, live_server, frank, first_sync, bill_client
+):
     bill_vendor = next(v for v in bill_client.iter_vendors() if v.name == BILL_NAME)
-    csv = ("tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n"
-           f"northwind,{VENDOR},,link,{bill_vendor.id},,approved,\n"
-           "northwind,GHOST0001,,create,,,approved,\n")
+    csv = (
+        "tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n"
+        f"northwind,{VENDOR},,link,{bill_vendor.id},,approved,\n"
+        "northwind,GHOST0001,,create,,,approved,\n"
+    )
     sign_in(page, live_server, "frank")
     page.goto(f"{live_server.url}/admin/mappings/vendormapping/import/")
-    page.set_input_files("#id_import_file", files=[{"name": "vendors.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+    page.set_input_files(
+        "#id_import_file", files=[{"name": "vendors.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
     page.select_option("#id_format", label="csv")
     page.click("input[type=submit]")
     content = page.inner_text("#content")

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_fit_check_page_reads_both_systems_and_shows_ready_vs_waiting(
-        page: Any, live_server: Any, alice: Any, tenant: Any, gp_sandbox: Any, bill_sandbox_factory: Any,
-        tmp_path: Path) -> None:
+    page: Any,
+    live_server: Any,
+    alice: Any,
+    tenant: Any,
+    gp_sandbox: Any,
+    bill_sandbox_factory: Any,
+    tmp_path: Path,
+) -> None:
     gp_sandbox.reset("demo")
     wire_gp_connection(tenant, gp_sandbox)
     wire_bill_connection(tenant, bill_sandbox_factory(seed="demo"))

@@ -41,7 +41,9 @@ def reads_as_words(page: Any) -> str:
 
 
 @pytest.fixture
-def left_different(tenant: Any, gp_connection: Any, bill_connection: Any, frank: Any, inline_tasks: Any) -> Any:
+def left_different(
+    tenant: Any, gp_connection: Any, bill_connection: Any, frank: Any, inline_tasks: Any
+) -> Any:
     """CONTOSO0001 linked to BILL's Contoso Ltd. with every differing field left as it is."""
     from audit.models import SyncRecord
     from connectors.sync.runner import run_gp_to_bill
@@ -58,11 +60,14 @@ def left_different(tenant: Any, gp_connection: Any, bill_connection: Any, frank:
 def aligned(gp_client: Any, bill_client: Any, record: Any) -> tuple[dict, dict]:
     from connectors.sync import vendor_fields as vf
 
-    return vf.from_gp(gp_client.get_vendor(VENDOR)), vf.from_bill(bill_client.get_vendor(record.target_id).raw)
+    return vf.from_gp(gp_client.get_vendor(VENDOR)), vf.from_bill(
+        bill_client.get_vendor(record.target_id).raw
+    )
 
 
 def test_a_clerk_keeps_one_value_at_a_time_and_nothing_else_changes(
-        page, live_server, left_different, gp_client, bill_client):
+    page, live_server, left_different, gp_client, bill_client
+):
     record = left_different
     gp_before, bill_before = aligned(gp_client, bill_client, record)
     sign_in(page, live_server, "frank")
@@ -87,20 +92,30 @@ def test_a_clerk_keeps_one_value_at_a_time_and_nothing_else_changes(
     assert bill_after == {**bill_now, "email": gp_now["email"]} and gp_after == gp_now
     text = reads_as_words(page)
     assert "A person chose which value to keep" in text  # the trail, in words
-    assert "e-mail" in page.inner_text("#ml-vendor-changes") and "frank" in page.inner_text("#ml-vendor-changes")
+    assert "e-mail" in page.inner_text("#ml-vendor-changes") and "frank" in page.inner_text(
+        "#ml-vendor-changes"
+    )
     shot(page, "record-vendor-after-choices")
 
 
 def test_replay_runs_as_a_job_and_the_trail_and_values_read_as_words(
-        page, live_server, tenant, gp_connection, bill_connection, frank, inline_tasks):
+    page, live_server, tenant, gp_connection, bill_connection, frank, inline_tasks
+):
     from audit.ledger import settle
     from audit.models import SyncRecord
     from connectors.sync.runner import run_gp_to_bill
 
     run_gp_to_bill(tenant, full=True)
-    record = SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").order_by("source_key").first()
-    settle(record, "failed", reason="BILL did not take the bill: 503 Service Unavailable",
-           fix="It is retried automatically; Replay to retry now.", waiting_on=record.waiting_on)
+    record = (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state="blocked").order_by("source_key").first()
+    )
+    settle(
+        record,
+        "failed",
+        reason="BILL did not take the bill: 503 Service Unavailable",
+        fix="It is retried automatically; Replay to retry now.",
+        waiting_on=record.waiting_on,
+    )
     sign_in(page, live_server, "frank")
     page.goto(f"{live_server.url}/admin/audit/syncrecord/{record.pk}/change/")
     text = reads_as_words(page)

@@ -38,7 +38,8 @@ def waiting_on_department(tenant: Any, gp_connection: Any, bill_connection: Any)
 
 
 def test_finance_leaves_department_00_blank_and_the_waiting_bill_goes_to_bill(
-        page, live_server, frank, waiting_on_department, inline_tasks, bill_client):
+    page, live_server, frank, waiting_on_department, inline_tasks, bill_client
+):
     from audit.models import SyncRecord
 
     record = SyncRecord.objects.get(tenant=waiting_on_department, kind="bill", source_key=VOUCHER)

@@ -34,12 +34,15 @@ def shot(page: Any, name: str) -> None:
 def no_horizontal_overflow(page: Any) -> None:
     for width in (1280, 1440):
         page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{overflow}px wider than the window at {width}px"
 
 
 def test_a_clerk_approves_the_contoso_match_keeping_gp_s_e_mail_in_bill_after_confirming_it(
-        page, live_server, frank, suggested, inline_tasks, bill_client, gp_client):
+    page, live_server, frank, suggested, inline_tasks, bill_client, gp_client
+):
     from audit.models import SyncRecord
     from mappings.models import VendorMapping
 
@@ -82,7 +85,10 @@ def test_a_clerk_approves_the_contoso_match_keeping_gp_s_e_mail_in_bill_after_co
     assert (bill.email, bill.name, bill.address.city) == ("ap@contoso.example", "Contoso Ltd.", "Redmond")
     assert gp_client.get_vendor(VENDOR).tax_id == ""
     history = page.locator("#ml-history").inner_text()
-    assert "frank changed the BILL vendor record" in history and "billing@contoso.example → ap@contoso.example" in history
+    assert (
+        "frank changed the BILL vendor record" in history
+        and "billing@contoso.example → ap@contoso.example" in history
+    )
 
     record = SyncRecord.objects.get(tenant=suggested, kind="vendor", source_key=VENDOR)
     page.goto(f"{live_server.url}/admin/audit/syncrecord/{record.pk}/change/")
@@ -98,15 +104,18 @@ def test_a_clerk_approves_the_contoso_match_keeping_gp_s_e_mail_in_bill_after_co
 
 
 def test_the_review_page_warns_that_the_bill_vendor_of_a_held_gp_vendor_will_be_archived(
-        page, live_server, frank, suggested):
+    page, live_server, frank, suggested
+):
     from mappings.models import VendorMapping
 
     mapping = VendorMapping.objects.get(tenant=suggested, gp_vendor_id="ADVANCED0001")
     page.set_viewport_size({"width": 1440, "height": 900})
     sign_in(page, live_server, "frank")
     page.goto(f"{live_server.url}/admin/mappings/vendormapping/{mapping.pk}/change/")
-    assert ("The BILL vendor will be archived: the GP vendor is on hold."
-            in page.locator("#ml-effect-archive").inner_text())
+    assert (
+        "The BILL vendor will be archived: the GP vendor is on hold."
+        in page.locator("#ml-effect-archive").inner_text()
+    )
     shot(page, "on-hold")
 
 

@@ -23,24 +23,36 @@ SUITE_SIZE = dataclasses.replace(SIZES["small"], converge_timeout=360)
 def _run(seed: int) -> dict:
     from django.conf import settings
 
-    return run(seed, SUITE_SIZE, database_url=database_url(), redis_url=settings.REDIS_URL, rate=0.1,
-               say=lambda text: None)
+    return run(
+        seed,
+        SUITE_SIZE,
+        database_url=database_url(),
+        redis_url=settings.REDIS_URL,
+        rate=0.1,
+        say=lambda text: None,
+    )
 
 
 def _problems(result: dict) -> dict:
     """The non-zero checks, the ledger's states and examples: what a failure message must show."""
     counts = {"invoices", "bills", "payments", "gp_payments_applied", "vendors", "records"}
     checks = result["checks"]
-    return {"problems": {k: v for k, v in checks.items() if isinstance(v, int) and v and k not in counts},
-            "states": result.get("states"), "examples": {k: v for k, v in result.get("examples", {}).items() if v},
-            "converge_seconds": result.get("converge_seconds"), "seed": result.get("seed")}
+    return {
+        "problems": {k: v for k, v in checks.items() if isinstance(v, int) and v and k not in counts},
+        "states": result.get("states"),
+        "examples": {k: v for k, v in result.get("examples", {}).items() if v},
+        "converge_seconds": result.get("converge_seconds"),
+        "seed": result.get("seed"),
+    }
 
 
 def _assert_no_cost(result: dict) -> None:
     checks = result["checks"]
     assert result["duplicates"] == 0 and result["lost"] == 0, _problems(result)
     assert result["converged"], _problems(result)
-    assert checks["bills"] == checks["invoices"] and checks["gp_payments_applied"] == checks["payments"], result
+    assert checks["bills"] == checks["invoices"] and checks["gp_payments_applied"] == checks["payments"], (
+        result
+    )
     assert checks["stuck_sending"] == 0 and checks["trail_incomplete"] == 0, result
     assert result["kills"] >= 3
     assert sum(result["faults"].values()) > 0

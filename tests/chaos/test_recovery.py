@@ -30,7 +30,9 @@ def test_a_vendor_create_whose_answer_was_lost_is_checked_and_adopted(wired, bil
     run(wired)
     run(wired)
 
-    doubtful = SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT).distinct()
+    doubtful = SyncRecord.objects.filter(
+        tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT
+    ).distinct()
     assert doubtful.exists(), "the lost answer should have left the vendors in doubt"
     in_bill = [v.id for v in BillClient.for_connection(wired.bill_connection).iter_vendors()]
     for record in doubtful:
@@ -41,7 +43,9 @@ def test_a_vendor_create_whose_answer_was_lost_is_checked_and_adopted(wired, bil
     assert len(in_bill) == 3 + doubtful.count()
 
 
-def test_a_row_left_sending_by_a_process_that_died_is_reconciled_without_waiting(transactional_db, tenant, settings):
+def test_a_row_left_sending_by_a_process_that_died_is_reconciled_without_waiting(
+    transactional_db, tenant, settings
+):
     settings.LEDGER_DEAD_WRITER_GRACE_SECONDS = 0
     dead = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-DEAD")
     alive = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-ALIVE")
@@ -69,8 +73,11 @@ def test_a_flow_lease_held_by_a_dead_process_is_taken_over(db, settings):
     settings.REDIS_URL = ""
     from audit.ledger import HOST
 
-    FlowLease.objects.create(name="7:gp_to_bill", holder=f"{HOST}:{_dead_pid()}:abcd1234",
-                             expires_at=timezone.now() + timedelta(minutes=30))
+    FlowLease.objects.create(
+        name="7:gp_to_bill",
+        holder=f"{HOST}:{_dead_pid()}:abcd1234",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
     with flow_lock("7:gp_to_bill") as held:
         assert held
 
@@ -81,8 +88,11 @@ def test_a_flow_lease_held_by_a_live_process_is_respected(db, settings):
 
     from audit.ledger import HOST
 
-    FlowLease.objects.create(name="7:bill_to_gp", holder=f"{HOST}:{os.getppid()}:abcd1234",
-                             expires_at=timezone.now() + timedelta(minutes=30))
+    FlowLease.objects.create(
+        name="7:bill_to_gp",
+        holder=f"{HOST}:{os.getppid()}:abcd1234",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
     with flow_lock("7:bill_to_gp") as held:
         assert not held
 
@@ -95,7 +105,9 @@ def test_bills_whose_bulk_create_answer_was_lost_are_adopted_once_with_a_complet
     approve_all(wired)  # the bills that waited on the mappings go now
     run(wired)
 
-    doubtful = SyncRecord.objects.filter(tenant=wired, kind=Kind.BILL, trail__outcome=State.IN_DOUBT).distinct()
+    doubtful = SyncRecord.objects.filter(
+        tenant=wired, kind=Kind.BILL, trail__outcome=State.IN_DOUBT
+    ).distinct()
     assert doubtful.exists(), "the lost answer should have left the bills in doubt"
     found = bills_by_voucher(wired)
     for record in doubtful:
@@ -103,11 +115,12 @@ def test_bills_whose_bulk_create_answer_was_lost_are_adopted_once_with_a_complet
         assert record.state == State.SYNCED
         # The trail tells the whole story: sent, not confirmed, found in BILL and adopted.
         outcomes = list(record.trail.order_by("started_at", "id").values_list("outcome", flat=True))
-        assert outcomes[outcomes.index("in_doubt"):] == ["in_doubt", "adopted"], outcomes
+        assert outcomes[outcomes.index("in_doubt") :] == ["in_doubt", "adopted"], outcomes
 
 
 def test_a_gp_payment_saved_by_gp_whose_answer_was_lost_is_adopted_once_with_a_complete_trail(
-        wired, gp_sandbox, bill_sandbox):
+    wired, gp_sandbox, bill_sandbox
+):
     from bench._chaos_faults import GPAfterCommit
     from connectors.gp.client import GPClient
     from connectors.sync.payments import gp_payment_number
@@ -134,7 +147,9 @@ def test_a_gp_payment_saved_by_gp_whose_answer_was_lost_is_adopted_once_with_a_c
     run_bill_to_gp(wired)
 
     number = gp_payment_number(payment["id"])
-    in_gp = [p for p in GPClient.for_connection(wired.gp_connection).iter_payments() if p.payment_number == number]
+    in_gp = [
+        p for p in GPClient.for_connection(wired.gp_connection).iter_payments() if p.payment_number == number
+    ]
     assert len(in_gp) == 1
     r = SyncRecord.objects.get(tenant=wired, kind=Kind.GP_PAYMENT, source_key=payment["id"])
     assert r.state == State.SYNCED and r.target_id == number

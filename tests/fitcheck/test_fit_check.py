@@ -38,12 +38,24 @@ def _gp_truth(gp_sandbox) -> dict[str, int]:
         "vendors_active": sum(1 for v in vendors if v["Status"] != "Inactive" and not v["IsOnHold"]),
         "invoices": len(invoices),
         "approved_unpaid_invoices": sum(
-            1 for i in invoices if i["TransactionState"] == "Open" and not i["IsVoided"] and not i["IsOnHold"]
-            and i["DocumentType"] == "Invoice" and (value(i["DocumentAmount"]) <= 0 or value(i["CurrentTransactionAmount"]) > 0)),
-        "partly_paid_vouchers": sum(1 for i in invoices if i["TransactionState"] == "Open"
-                                    and 0 < value(i["CurrentTransactionAmount"]) < value(i["DocumentAmount"])),
+            1
+            for i in invoices
+            if i["TransactionState"] == "Open"
+            and not i["IsVoided"]
+            and not i["IsOnHold"]
+            and i["DocumentType"] == "Invoice"
+            and (value(i["DocumentAmount"]) <= 0 or value(i["CurrentTransactionAmount"]) > 0)
+        ),
+        "partly_paid_vouchers": sum(
+            1
+            for i in invoices
+            if i["TransactionState"] == "Open"
+            and 0 < value(i["CurrentTransactionAmount"]) < value(i["DocumentAmount"])
+        ),
         "gl_accounts": len(rows["GLAccounts"]),
-        "gl_accounts_allowing_entry": sum(1 for a in rows["GLAccounts"] if a["IsActive"] and a["AllowAccountEntry"]),
+        "gl_accounts_allowing_entry": sum(
+            1 for a in rows["GLAccounts"] if a["IsActive"] and a["AllowAccountEntry"]
+        ),
         "checkbooks_active": sum(1 for c in rows["Checkbooks"] if not c["IsInactive"]),
     }
 
@@ -68,7 +80,11 @@ def test_fit_check_json_counts_what_the_demo_sandboxes_hold_and_writes_nothing(d
     report = json.loads(capsys.readouterr().out)
 
     assert _writes(gp_sandbox) == [] and _writes(bill) == []
-    assert not SyncRecord.objects.exists() and not VendorMapping.objects.exists() and not GLAccountMapping.objects.exists()
+    assert (
+        not SyncRecord.objects.exists()
+        and not VendorMapping.objects.exists()
+        and not GLAccountMapping.objects.exists()
+    )
 
     truth = _gp_truth(gp_sandbox)
     assert {k: report["gp"]["counts"][k] for k in truth} == truth
@@ -80,12 +96,20 @@ def test_fit_check_json_counts_what_the_demo_sandboxes_hold_and_writes_nothing(d
     assert report["gp"]["credits"]["possible"] is True  # the help page offers Purchasing/PayablesApplies
     store = bill.store
     assert report["bill"]["vendors"] == sum(1 for v in store.vendors.values() if not v["archived"])
-    assert report["bill"]["funding_accounts"] == sum(1 for b in store.bank_accounts.values() if not b.get("archived"))
+    assert report["bill"]["funding_accounts"] == sum(
+        1 for b in store.bank_accounts.values() if not b.get("archived")
+    )
     assert report["bill"]["org"]["organization_id"] == bill.credentials.org_id
-    assert report["bill"]["webhooks"]["allowed"] and "payment.updated" in report["bill"]["webhooks"]["payment_events"]
+    assert (
+        report["bill"]["webhooks"]["allowed"]
+        and "payment.updated" in report["bill"]["webhooks"]["payment_events"]
+    )
     assert report["bill"]["calls"]["left_this_hour"] <= report["bill"]["calls"]["hourly_budget"]
     plan = report["plan"]
-    assert plan["bills_to_create"] + plan["bills_parked"] + plan["bills_held_vendor"] == truth["approved_unpaid_invoices"]
+    assert (
+        plan["bills_to_create"] + plan["bills_parked"] + plan["bills_held_vendor"]
+        == truth["approved_unpaid_invoices"]
+    )
     assert 0 <= plan["bills_ready"] <= plan["bills_to_create"]
     assert plan["bill_calls"]["total"] > 0 and plan["first_load_seconds"] >= 1
     assert report["proposed_overrides"] == {}
@@ -97,8 +121,12 @@ def test_a_server_that_differs_is_named_with_the_overrides_that_make_it_fit(wire
     gp_sandbox.set_variant(lists="bare", vendor_status="IsActive", stamps="day")
     report = run_fit_check(wired)
     assert report["fits"] is False
-    assert report["proposed_overrides"] == {"envelope": "", "record_envelope": "", "vendor_status_field": "IsActive",
-                                            "modified_precision": "day"}
+    assert report["proposed_overrides"] == {
+        "envelope": "",
+        "record_envelope": "",
+        "vendor_status_field": "IsActive",
+        "modified_precision": "day",
+    }
     said = " ".join(p["problem"] for p in report["problems"])
     assert "a JSON array" in said and "IsActive" in said and "date only" in said
     # read with the proposed map, the counts are still right

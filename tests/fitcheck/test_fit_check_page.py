@@ -29,7 +29,9 @@ def test_a_connector_admin_runs_it_and_reads_gp_bill_and_the_plan(wired, alice, 
     as_json = _as("alice").get(url + "?run=1&format=json").json()
     assert as_json["gp"]["counts"]["vendors"] == 8
     csv = _as("alice").get(url + "?run=1&format=csv")
-    assert csv["Content-Type"].startswith("text/csv") and csv.content.decode().startswith("area,severity,subject")
+    assert csv["Content-Type"].startswith("text/csv") and csv.content.decode().startswith(
+        "area,severity,subject"
+    )
 
 
 def test_finance_staff_are_refused(wired, frank, url):
@@ -47,7 +49,9 @@ def test_the_proposal_is_saved_for_a_connector_admin_to_confirm(wired, alice, ur
     assert override.values == {"vendor_status_field": "IsActive"}
 
 
-def test_a_web_services_connection_is_shown_read_through_web_services(wired, alice, url, gp_sandbox, gp_ws_sandbox):
+def test_a_web_services_connection_is_shown_read_through_web_services(
+    wired, alice, url, gp_sandbox, gp_ws_sandbox
+):
     from tests.fixtures_gp_ws import wire_gp_interface
 
     wire_gp_interface(wired, gp_sandbox, gp_ws_sandbox, "web_services")

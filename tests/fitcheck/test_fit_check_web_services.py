@@ -113,7 +113,9 @@ def test_a_web_services_connection_is_checked_over_web_services_and_writes_nothi
     assert report["fits"] is True  # write-back and the hold flag are warnings: the Web Services way works
     said = " ".join(p["problem"] for p in report["problems"])
     assert "Payments cannot be written back over GP Web Services" in said and "no hold flag" in said
-    assert gp["credits"]["possible"] is False and "no method that applies a credit memo" in gp["credits"]["why"]
+    assert (
+        gp["credits"]["possible"] is False and "no method that applies a credit memo" in gp["credits"]["why"]
+    )
     assert "Credit memos stay in GP" in said
 
 

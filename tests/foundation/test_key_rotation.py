@@ -19,8 +19,9 @@ def fresh_keys(settings):
 def test_it_keeps_secrets_readable_after_rotating_and_dropping_the_old_key(fresh_keys, tenant):
     fresh_keys.FERNET_KEYS = ["old-key-1"]
     reset_fernet_caches()
-    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp", company="C", domain="D",
-                                     username="u", password="pa55")
+    gp = GPConnection.objects.create(
+        tenant=tenant, base_url="https://gp", company="C", domain="D", username="u", password="pa55"
+    )
 
     fresh_keys.FERNET_KEYS = ["new-key-2", "old-key-1"]
     reset_fernet_caches()
@@ -37,8 +38,9 @@ def test_it_cannot_read_secrets_with_only_the_new_key_before_rotation(fresh_keys
 
     fresh_keys.FERNET_KEYS = ["old-key-1"]
     reset_fernet_caches()
-    GPConnection.objects.create(tenant=tenant, base_url="https://gp", company="C", domain="D",
-                                username="u", password="pa55")
+    GPConnection.objects.create(
+        tenant=tenant, base_url="https://gp", company="C", domain="D", username="u", password="pa55"
+    )
     fresh_keys.FERNET_KEYS = ["new-key-2"]
     reset_fernet_caches()
     with pytest.raises(InvalidToken):

@@ -22,10 +22,12 @@ CONNECTION_URLS = [
 
 @pytest.fixture
 def conns(tenant):
-    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.local", company="C", domain="D",
-                                     username="u", password="p")
-    bill = BillConnection.objects.create(tenant=tenant, organization_id="008X", username="a@b.c",
-                                         password="p", dev_key="k")
+    gp = GPConnection.objects.create(
+        tenant=tenant, base_url="https://gp.local", company="C", domain="D", username="u", password="p"
+    )
+    bill = BillConnection.objects.create(
+        tenant=tenant, organization_id="008X", username="a@b.c", password="p", dev_key="k"
+    )
     return {"gp": gp.pk, "bill": bill.pk}
 
 

@@ -18,12 +18,20 @@ SECURITY_KEY = "whsec-3312-unique"
 @pytest.fixture
 def connections(tenant):
     gp = GPConnection.objects.create(
-        tenant=tenant, base_url="https://gp.example.local", company="Fabrikam, Inc.",
-        domain="CORP", username="svc-gp", password=GP_PASSWORD,
+        tenant=tenant,
+        base_url="https://gp.example.local",
+        company="Fabrikam, Inc.",
+        domain="CORP",
+        username="svc-gp",
+        password=GP_PASSWORD,
     )
     bill = BillConnection.objects.create(
-        tenant=tenant, organization_id="00802ORG", username="ap@example.com",
-        password=BILL_PASSWORD, dev_key=DEV_KEY, webhook_security_key=SECURITY_KEY,
+        tenant=tenant,
+        organization_id="00802ORG",
+        username="ap@example.com",
+        password=BILL_PASSWORD,
+        dev_key=DEV_KEY,
+        webhook_security_key=SECURITY_KEY,
     )
     return gp, bill
 
@@ -72,24 +80,40 @@ def test_it_keeps_secrets_out_of_the_sqlite_file(connections, settings):
 def test_it_never_renders_a_secret_on_the_admin_change_page(client, alice, connections):
     gp, bill = connections
     client.force_login(alice)
-    for url in (f"/admin/connectors/gpconnection/{gp.pk}/change/", f"/admin/connectors/billconnection/{bill.pk}/change/",
-                "/admin/connectors/gpconnection/", "/admin/connectors/billconnection/"):
+    for url in (
+        f"/admin/connectors/gpconnection/{gp.pk}/change/",
+        f"/admin/connectors/billconnection/{bill.pk}/change/",
+        "/admin/connectors/gpconnection/",
+        "/admin/connectors/billconnection/",
+    ):
         page = client.get(url).content.decode()
         for secret in (GP_PASSWORD, BILL_PASSWORD, DEV_KEY, SECURITY_KEY):
             assert secret not in page, url
-    assert "Leave blank to keep the current value" in client.get(
-        f"/admin/connectors/gpconnection/{gp.pk}/change/").content.decode()
+    assert (
+        "Leave blank to keep the current value"
+        in client.get(f"/admin/connectors/gpconnection/{gp.pk}/change/").content.decode()
+    )
 
 
 def test_it_keeps_the_stored_password_when_the_field_is_left_blank(client, alice, connections):
     gp, _ = connections
     client.force_login(alice)
     # Same address and account (a new address asks for the password again: tests/security/test_connection_rules.py).
-    response = client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {
-        "tenant": gp.tenant_id, "base_url": gp.base_url, "gp_tenant": "DefaultTenant",
-        "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
-        "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "90",
-    })
+    response = client.post(
+        f"/admin/connectors/gpconnection/{gp.pk}/change/",
+        {
+            "tenant": gp.tenant_id,
+            "base_url": gp.base_url,
+            "gp_tenant": "DefaultTenant",
+            "company": "Fabrikam, Inc.",
+            "domain": "CORP",
+            "username": "svc-gp",
+            "password": "",
+            "verify_tls": "on",
+            "ca_bundle_pem": "",
+            "timeout_seconds": "90",
+        },
+    )
     assert response.status_code == 302
     gp.refresh_from_db()
     assert gp.timeout_seconds == 90
@@ -99,10 +123,20 @@ def test_it_keeps_the_stored_password_when_the_field_is_left_blank(client, alice
 def test_it_replaces_the_password_when_a_new_one_is_typed(client, alice, connections):
     gp, _ = connections
     client.force_login(alice)
-    client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {
-        "tenant": gp.tenant_id, "base_url": gp.base_url, "gp_tenant": "DefaultTenant",
-        "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "new-secret-1",
-        "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60",
-    })
+    client.post(
+        f"/admin/connectors/gpconnection/{gp.pk}/change/",
+        {
+            "tenant": gp.tenant_id,
+            "base_url": gp.base_url,
+            "gp_tenant": "DefaultTenant",
+            "company": "Fabrikam, Inc.",
+            "domain": "CORP",
+            "username": "svc-gp",
+            "password": "new-secret-1",
+            "verify_tls": "on",
+            "ca_bundle_pem": "",
+            "timeout_seconds": "60",
+        },
+    )
     gp.refresh_from_db()
     assert gp.password == "new-secret-1"

@@ -16,8 +16,16 @@ from connectors.gp.transport import diagnose, gp_client_for
 from tests.fixtures_gp import GP_UNMAPPED_ACCOUNT, GP_UNMAPPED_PASSWORD
 from tests.fixtures_gp_ws import wire_gp_interface
 
-SEED_VENDOR_ORDER = ["ACETRAVE0001", "ADVANCED0001", "AMERICAN0001", "ASSOCIAT0001", "ASSOCIAT0002",
-                     "TEMPVEND0001", "CONTOSO0001", "MULLERBU0001"]
+SEED_VENDOR_ORDER = [
+    "ACETRAVE0001",
+    "ADVANCED0001",
+    "AMERICAN0001",
+    "ASSOCIAT0001",
+    "ASSOCIAT0002",
+    "TEMPVEND0001",
+    "CONTOSO0001",
+    "MULLERBU0001",
+]
 
 
 def test_vendors_come_oldest_change_first_with_their_remit_to_address(gp_any):
@@ -25,7 +33,12 @@ def test_vendors_come_oldest_change_first_with_their_remit_to_address(gp_any):
     assert [v.vendor_id for v in vendors] == SEED_VENDOR_ORDER
     ace = vendors[0]
     assert (ace.name, ace.tax_id, ace.city, ace.email, ace.status) == (
-        "A Travel Company", "12-3456789", "Chicago", "ap@atravel.example", "Active")
+        "A Travel Company",
+        "12-3456789",
+        "Chicago",
+        "ap@atravel.example",
+        "Active",
+    )
     assert next(v for v in vendors if v.vendor_id == "ADVANCED0001").is_on_hold
 
 
@@ -39,7 +52,11 @@ def test_an_incremental_read_returns_what_changed_since_the_cursor(gp_any, gp_sa
 def test_an_invoice_reads_with_its_amounts_and_balanced_distributions(gp_any):
     invoice = gp_any.get_invoice("00000000000000301")
     assert (invoice.vendor_id, invoice.state, invoice.document_amount, invoice.currency) == (
-        "ACETRAVE0001", "Open", Decimal("1250.00000"), "USD")
+        "ACETRAVE0001",
+        "Open",
+        Decimal("1250.00000"),
+        "USD",
+    )
     assert invoice.due_date is not None and invoice.invoice_number
     debits = sum(d.debit for d in invoice.distributions)
     assert debits == sum(d.credit for d in invoice.distributions) == invoice.document_amount
@@ -49,10 +66,19 @@ def test_an_invoice_reads_with_its_amounts_and_balanced_distributions(gp_any):
 def test_open_invoices_are_the_same_on_both_interfaces(gp_any, gp_sandbox):
     from connectors.gp.client import GPClient
 
-    sba = GPClient.from_params(gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account,
-                               gp_sandbox.password)
-    expected = {(i.voucher, i.document_amount) for i in sba.iter_invoices(state="Open") if i.document_type == "Invoice"}
-    got = {(i.voucher, i.document_amount) for i in gp_any.iter_invoices(state="Open") if i.document_type == "Invoice"}
+    sba = GPClient.from_params(
+        gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account, gp_sandbox.password
+    )
+    expected = {
+        (i.voucher, i.document_amount)
+        for i in sba.iter_invoices(state="Open")
+        if i.document_type == "Invoice"
+    }
+    got = {
+        (i.voucher, i.document_amount)
+        for i in gp_any.iter_invoices(state="Open")
+        if i.document_type == "Invoice"
+    }
     assert got == expected and len(got) == 11
 
 
@@ -60,7 +86,10 @@ def test_gl_accounts_and_checkbooks_are_listed(gp_any):
     accounts = {a.account: a for a in gp_any.iter_gl_accounts()}
     assert accounts["000-6100-00"].can_post and not accounts["000-4000-00"].can_post
     assert not accounts["000-6900-00"].is_active
-    assert {c.checkbook_id for c in gp_any.iter_checkbooks() if not c.is_inactive} == {"UPTOWN TRUST", "FIRST NATIONAL"}
+    assert {c.checkbook_id for c in gp_any.iter_checkbooks() if not c.is_inactive} == {
+        "UPTOWN TRUST",
+        "FIRST NATIONAL",
+    }
 
 
 def test_a_missing_record_reads_as_none(gp_any):
@@ -69,7 +98,10 @@ def test_a_missing_record_reads_as_none(gp_any):
 
 
 def test_changing_a_vendor_changes_only_the_fields_sent(gp_any, gp_sandbox):
-    gp_any.patch_vendor("ACETRAVE0001", {"Name": "A Travel Co.", "Addresses": [{"Key": {"Id": "PRIMARY"}, "City": "Evanston"}]})
+    gp_any.patch_vendor(
+        "ACETRAVE0001",
+        {"Name": "A Travel Co.", "Addresses": [{"Key": {"Id": "PRIMARY"}, "City": "Evanston"}]},
+    )
     vendor = gp_sandbox.data().get("Vendors", "ACETRAVE0001")
     assert vendor["Name"] == "A Travel Co." and vendor["Addresses"][0]["City"] == "Evanston"
     assert vendor["TaxIdNumber"] == "12-3456789" and vendor["Addresses"][0]["Line1"] == "123 Riverside Dr"
@@ -95,18 +127,28 @@ def test_a_slow_gp_is_a_timeout(tenant, gp_sandbox, gp_ws_sandbox, gp_interface)
     conn = wire_gp_interface(tenant, gp_sandbox, gp_ws_sandbox, gp_interface, timeout_seconds=1)
     client = gp_client_for(conn, sleep=lambda s: None)
     client.get_vendor("ACETRAVE0001")
-    (gp_sandbox if gp_interface == "sba" else gp_ws_sandbox).set_faults("timeout", rate=1.0, timeout_seconds=3)
+    (gp_sandbox if gp_interface == "sba" else gp_ws_sandbox).set_faults(
+        "timeout", rate=1.0, timeout_seconds=3
+    )
     with pytest.raises(GPError) as caught:
         client.get_vendor("CONTOSO0001")
     assert (caught.value.code, caught.value.retryable) == ("timeout", True)
 
 
-@pytest.mark.parametrize("overrides, words", [
-    ({"password": "wrong"}, "GP refused the password for CORP\\svc-gp"),
-    ({"username": GP_UNMAPPED_ACCOUNT.split("\\")[1], "password": GP_UNMAPPED_PASSWORD}, "CORP\\unmapped"),
-    ({"company": "Fabrikam Inc"}, "GP has no company named 'Fabrikam Inc'"),
-])
-def test_the_connection_check_names_the_problem(tenant, gp_sandbox, gp_ws_sandbox, gp_interface, overrides, words):
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"password": "wrong"}, "GP refused the password for CORP\\svc-gp"),
+        (
+            {"username": GP_UNMAPPED_ACCOUNT.split("\\")[1], "password": GP_UNMAPPED_PASSWORD},
+            "CORP\\unmapped",
+        ),
+        ({"company": "Fabrikam Inc"}, "GP has no company named 'Fabrikam Inc'"),
+    ],
+)
+def test_the_connection_check_names_the_problem(
+    tenant, gp_sandbox, gp_ws_sandbox, gp_interface, overrides, words
+):
     problem, _ = diagnose(wire_gp_interface(tenant, gp_sandbox, gp_ws_sandbox, gp_interface, **overrides))
     assert problem is not None and words in problem
 

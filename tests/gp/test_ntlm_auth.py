@@ -12,9 +12,16 @@ from tests.fixtures_gp import GP_ODD_COMPANY, GP_UNMAPPED_ACCOUNT, GP_UNMAPPED_P
 
 
 def client_for(sandbox, account=None, password=None, company=None, **options) -> GPClient:
-    return GPClient.from_params(sandbox.url, sandbox.tenant, company or sandbox.company, account or sandbox.account,
-                                password if password is not None else sandbox.password, timeout=5,
-                                sleep=lambda s: None, **options)
+    return GPClient.from_params(
+        sandbox.url,
+        sandbox.tenant,
+        company or sandbox.company,
+        account or sandbox.account,
+        password if password is not None else sandbox.password,
+        timeout=5,
+        sleep=lambda s: None,
+        **options,
+    )
 
 
 def test_it_completes_the_ntlm_handshake_with_the_right_password(gp_sandbox):
@@ -48,7 +55,9 @@ def test_it_rejects_an_unknown_user(gp_sandbox):
 
 def test_it_forbids_a_known_user_not_mapped_to_the_company(gp_sandbox):
     with pytest.raises(GPError) as caught:
-        client_for(gp_sandbox, account=GP_UNMAPPED_ACCOUNT, password=GP_UNMAPPED_PASSWORD).get_vendor("ACETRAVE0001")
+        client_for(gp_sandbox, account=GP_UNMAPPED_ACCOUNT, password=GP_UNMAPPED_PASSWORD).get_vendor(
+            "ACETRAVE0001"
+        )
     assert (caught.value.status, caught.value.code, caught.value.retryable) == (403, "forbidden", False)
     assert "not mapped" in caught.value.message
 
@@ -62,7 +71,11 @@ def test_it_answers_401_with_negotiate_and_ntlm_challenges(gp_sandbox):
 
 def test_it_accepts_basic_auth_with_a_domain_account(gp_sandbox):
     client = client_for(gp_sandbox, auth_mode="basic")
-    assert [c.checkbook_id for c in client.iter_checkbooks()] == ["UPTOWN TRUST", "FIRST NATIONAL", "OLD SAVINGS"]
+    assert [c.checkbook_id for c in client.iter_checkbooks()] == [
+        "UPTOWN TRUST",
+        "FIRST NATIONAL",
+        "OLD SAVINGS",
+    ]
     with pytest.raises(GPError) as caught:
         client_for(gp_sandbox, password="wrong", auth_mode="basic").get_vendor("ACETRAVE0001")
     assert caught.value.code == "auth"
@@ -86,7 +99,9 @@ def test_it_serves_requests_in_parallel_connections(gp_sandbox):
     def read(_: int) -> str:
         session = requests.Session()
         session.auth = HttpNtlmAuth(gp_sandbox.account, gp_sandbox.password)
-        return session.get(gp_sandbox.company_url() + "Purchasing/Vendors(CONTOSO0001)", timeout=5).json()["Payload"]["Name"]
+        return session.get(gp_sandbox.company_url() + "Purchasing/Vendors(CONTOSO0001)", timeout=5).json()[
+            "Payload"
+        ]["Name"]
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(read, range(16))) == {"Contoso, Ltd."}

@@ -9,13 +9,28 @@ import pytest
 
 from connectors.gp.client import GPClient
 
-SEED_VENDOR_ORDER = ["ACETRAVE0001", "ADVANCED0001", "AMERICAN0001", "ASSOCIAT0001", "ASSOCIAT0002",
-                     "TEMPVEND0001", "CONTOSO0001", "MULLERBU0001"]
+SEED_VENDOR_ORDER = [
+    "ACETRAVE0001",
+    "ADVANCED0001",
+    "AMERICAN0001",
+    "ASSOCIAT0001",
+    "ASSOCIAT0002",
+    "TEMPVEND0001",
+    "CONTOSO0001",
+    "MULLERBU0001",
+]
 
 
 def client(sandbox, page_size: int) -> GPClient:
-    return GPClient.from_params(sandbox.url, sandbox.tenant, sandbox.company, sandbox.account, sandbox.password,
-                                page_size=page_size, timeout=5)
+    return GPClient.from_params(
+        sandbox.url,
+        sandbox.tenant,
+        sandbox.company,
+        sandbox.account,
+        sandbox.password,
+        page_size=page_size,
+        timeout=5,
+    )
 
 
 def test_the_seed_shares_modified_dates_so_boundaries_are_tested(gp_client):

@@ -41,9 +41,14 @@ def test_money_is_value_currency_and_digits(gp):
 
 
 def test_filters_combine_modified_date_state_and_vendor(gp):
-    body = gp("GET", "Purchasing/PayablesInvoices", params={
-        "$filter": "ModifiedDate ge 2025-06-02T08:41:00Z and TransactionState eq 'Open' and VendorId eq 'contoso0001'",
-        "$orderby": "ModifiedDate,Key"}).json()
+    body = gp(
+        "GET",
+        "Purchasing/PayablesInvoices",
+        params={
+            "$filter": "ModifiedDate ge 2025-06-02T08:41:00Z and TransactionState eq 'Open' and VendorId eq 'contoso0001'",
+            "$orderby": "ModifiedDate,Key",
+        },
+    ).json()
     assert [i["Key"]["Id"] for i in body["Payload"]] == ["00000000000000305", "00000000000000306"]
 
 
@@ -51,14 +56,17 @@ def test_top_is_capped_at_1000(gp):
     assert gp("GET", "Financials/GLAccounts", params={"$top": 5000}).json()["Paging"]["Top"] == 1000
 
 
-@pytest.mark.parametrize("method, path, params, status, code", [
-    ("GET", "Purchasing/Vendors(NOPE)", None, 404, "NotFound"),
-    ("GET", "Purchasing/Widgets", None, 404, "ResourceNotFound"),
-    ("GET", "Purchasing/Vendors", {"$filter": "Name like 'A%'"}, 400, "InvalidFilter"),
-    ("GET", "Purchasing/Vendors", {"$orderby": "Name"}, 400, "InvalidOrderBy"),
-    ("DELETE", "Purchasing/Vendors(ACETRAVE0001)", None, 405, "MethodNotAllowed"),
-    ("POST", "PostingServices/System/Batches(PM_Payment;X)", None, 400, "InvalidAction"),
-])
+@pytest.mark.parametrize(
+    "method, path, params, status, code",
+    [
+        ("GET", "Purchasing/Vendors(NOPE)", None, 404, "NotFound"),
+        ("GET", "Purchasing/Widgets", None, 404, "ResourceNotFound"),
+        ("GET", "Purchasing/Vendors", {"$filter": "Name like 'A%'"}, 400, "InvalidFilter"),
+        ("GET", "Purchasing/Vendors", {"$orderby": "Name"}, 400, "InvalidOrderBy"),
+        ("DELETE", "Purchasing/Vendors(ACETRAVE0001)", None, 405, "MethodNotAllowed"),
+        ("POST", "PostingServices/System/Batches(PM_Payment;X)", None, 400, "InvalidAction"),
+    ],
+)
 def test_errors_have_gps_shape(gp, method, path, params, status, code):
     response = gp(method, path, params=params, json={} if method == "DELETE" else None)
     assert response.status_code == status
@@ -71,7 +79,10 @@ def test_vendor_ids_are_upper_case_and_at_most_15_characters(gp):
     assert created["Payload"]["Key"]["Id"] == "NEWVEND0001"
     too_long = gp("POST", "Purchasing/Vendors", json={"Key": {"Id": "X" * 16}, "Name": "New"})
     assert too_long.status_code == 400
-    assert gp("POST", "Purchasing/Vendors", json={"Key": {"Id": "NEWVEND0001"}, "Name": "Again"}).status_code == 409
+    assert (
+        gp("POST", "Purchasing/Vendors", json={"Key": {"Id": "NEWVEND0001"}, "Name": "Again"}).status_code
+        == 409
+    )
 
 
 def test_the_control_api_changes_data_and_reports_stats(gp_sandbox, gp):
@@ -96,7 +107,9 @@ def test_seeds_are_deterministic_and_sized():
     from sandbox.gp.company import GPCompany
 
     one, two = GPCompany("A", "demo"), GPCompany("A", "demo")
-    assert one.tables["PayablesInvoices"].query(None, None, (), 0, 1000) == two.tables["PayablesInvoices"].query(None, None, (), 0, 1000)
+    assert one.tables["PayablesInvoices"].query(None, None, (), 0, 1000) == two.tables[
+        "PayablesInvoices"
+    ].query(None, None, (), 0, 1000)
     assert (len(one.tables["Vendors"]), len(one.tables["PayablesInvoices"])) == (50, 300)
     started = time.monotonic()
     bench = GPCompany("B", "bench")
@@ -114,8 +127,11 @@ def test_it_stops_quickly_with_idle_keep_alive_connections():
 
 
 def test_the_cli_prints_its_credentials():
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox.gp", "--port", "0", "--seed", "small"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.gp", "--port", "0", "--seed", "small"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
     finally:

@@ -11,8 +11,15 @@ from connectors.gp.http import GPError
 
 
 def test_it_does_not_count_a_request_that_began_before_the_counts_were_reset(gp_sandbox):
-    client = GPClient.from_params(gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account,
-                                  gp_sandbox.password, timeout=0.3, sleep=lambda s: None)
+    client = GPClient.from_params(
+        gp_sandbox.url,
+        gp_sandbox.tenant,
+        gp_sandbox.company,
+        gp_sandbox.account,
+        gp_sandbox.password,
+        timeout=0.3,
+        sleep=lambda s: None,
+    )
     client.get_vendor("ACETRAVE0001")
     gp_sandbox.set_faults("timeout", rate=1.0, count=3, timeout_seconds=0.6)
     with pytest.raises(GPError):

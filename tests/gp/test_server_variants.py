@@ -24,9 +24,12 @@ def _vendors(client: GPClient) -> dict[str, tuple[str, bool]]:
     return {v.vendor_id: (v.status, v.is_on_hold) for v in client.iter_vendors()}
 
 
-@pytest.mark.parametrize("lists, came", [("bare", "a JSON array of 8 item(s)"),
-                                         ("value", "a JSON object with keys value, Count")])
-def test_a_list_without_the_payload_envelope_is_an_error_naming_both_shapes(gp_connection, gp_sandbox, lists, came):
+@pytest.mark.parametrize(
+    "lists, came", [("bare", "a JSON array of 8 item(s)"), ("value", "a JSON object with keys value, Count")]
+)
+def test_a_list_without_the_payload_envelope_is_an_error_naming_both_shapes(
+    gp_connection, gp_sandbox, lists, came
+):
     gp_sandbox.set_variant(lists=lists)
     with pytest.raises(GPShapeError) as caught:
         list(_client(gp_connection).iter_vendors())
@@ -51,7 +54,9 @@ def test_a_record_without_the_envelope_is_not_read_as_missing(gp_connection, gp_
         _client(gp_connection).get_invoice("00000000000000301")
 
 
-def test_is_active_instead_of_status_is_an_error_until_mapped_then_inactive_stays_inactive(gp_connection, gp_sandbox):
+def test_is_active_instead_of_status_is_an_error_until_mapped_then_inactive_stays_inactive(
+    gp_connection, gp_sandbox
+):
     gp_sandbox.set_variant(vendor_status="IsActive")
     with pytest.raises(GPShapeError) as caught:
         list(_client(gp_connection).iter_vendors())
@@ -87,7 +92,9 @@ def test_date_only_stamps_are_detected_instead_of_missing_todays_changes(gp_conn
         list(_client(gp_connection).iter_vendors())
 
 
-def test_with_date_only_stamps_the_cursor_floors_to_the_day_and_sees_a_change_made_after_it(gp_connection, gp_sandbox):
+def test_with_date_only_stamps_the_cursor_floors_to_the_day_and_sees_a_change_made_after_it(
+    gp_connection, gp_sandbox
+):
     gp_sandbox.set_variant(stamps="day")
     client = _client(gp_connection, Shape.from_overrides({"modified_precision": "day"}))
     assert len(list(client.iter_vendors())) == 8
@@ -123,8 +130,17 @@ def test_a_payment_number_gp_assigns_itself_is_answered(gp_connection, gp_sandbo
     gp_sandbox.set_variant(payment_numbers="gp_assigns")
     client = _client(gp_connection)
     invoice = client.get_invoice("00000000000000301")
-    payment = client.create_payment("BLOURS0000000001", invoice.vendor_id, "FIRST NATIONAL", "EFT", "REF-1",
-                                    dt.date(2026, 1, 5), Decimal("10.00"), [(invoice.voucher, Decimal("10.00"))], "B1")
+    payment = client.create_payment(
+        "BLOURS0000000001",
+        invoice.vendor_id,
+        "FIRST NATIONAL",
+        "EFT",
+        "REF-1",
+        dt.date(2026, 1, 5),
+        Decimal("10.00"),
+        [(invoice.voucher, Decimal("10.00"))],
+        "B1",
+    )
     assert payment.payment_number.startswith("PYMNT") and payment.payment_number != "BLOURS0000000001"
     assert client.get_payment("BLOURS0000000001") is None
 
@@ -134,7 +150,9 @@ def test_resource_map_overrides_refuse_what_the_client_cannot_use():
         Shape.from_overrides({"statuss": "x"})
     with pytest.raises(ValueError, match="modified_precision"):
         Shape.from_overrides({"modified_precision": "hour"})
-    assert Shape.from_overrides({"vendor_status_field": "IsActive"}).differences() == {"vendor_status_field": "IsActive"}
+    assert Shape.from_overrides({"vendor_status_field": "IsActive"}).differences() == {
+        "vendor_status_field": "IsActive"
+    }
 
 
 def test_payment_methods_and_states_map_both_ways_through_the_resource_map():
@@ -150,24 +168,33 @@ def _addresses(client: GPClient) -> dict[str, tuple[str, str, str, str]]:
     return {v.vendor_id: (v.line1, v.city, v.postal_code, v.email) for v in client.iter_vendors()}
 
 
-def test_addresses_listed_in_a_resource_of_their_own_are_an_error_until_mapped_then_read_the_same(gp_connection, gp_sandbox):
+def test_addresses_listed_in_a_resource_of_their_own_are_an_error_until_mapped_then_read_the_same(
+    gp_connection, gp_sandbox
+):
     embedded = _addresses(_client(gp_connection))
     assert any(line1 for line1, *_ in embedded.values())
     gp_sandbox.set_variant(vendor_addresses="separate")
     with pytest.raises(GPShapeError) as caught:
         list(_client(gp_connection).iter_vendors())
-    assert "its addresses under 'Addresses'" in str(caught.value) and "vendor_address_resource" in str(caught.value)
+    assert "its addresses under 'Addresses'" in str(caught.value) and "vendor_address_resource" in str(
+        caught.value
+    )
 
-    client = _client(gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}))
+    client = _client(
+        gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"})
+    )
     assert _addresses(client) == embedded
     one = next(iter(embedded))
     assert (client.get_vendor(one).line1, client.get_vendor(one).city) == embedded[one][:2]
 
 
-def test_an_address_resource_that_ignores_the_vendor_filter_is_an_error_not_mixed_addresses(gp_connection, gp_sandbox,
-                                                                                              monkeypatch):
+def test_an_address_resource_that_ignores_the_vendor_filter_is_an_error_not_mixed_addresses(
+    gp_connection, gp_sandbox, monkeypatch
+):
     gp_sandbox.set_variant(vendor_addresses="separate")
-    client = _client(gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}))
+    client = _client(
+        gp_connection, Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"})
+    )
     request = client.http.request
 
     def without_filter(method, resource, params=None, **kw):
@@ -184,4 +211,5 @@ def test_the_address_resource_is_refused_unless_it_is_a_resource_path():
     with pytest.raises(ValueError, match="vendor_address_resource"):
         Shape.from_overrides({"vendor_address_resource": "https://elsewhere/addresses"})
     assert Shape.from_overrides({"vendor_address_resource": "Purchasing/VendorAddresses"}).differences() == {
-        "vendor_address_resource": "Purchasing/VendorAddresses"}
+        "vendor_address_resource": "Purchasing/VendorAddresses"
+    }

@@ -10,9 +10,15 @@ from tests.fixtures_gp import wire_gp_connection
 
 
 def test_it_works_over_https_with_the_ca_bundle(gp_tls_sandbox):
-    client = GPClient.from_params(gp_tls_sandbox.url, gp_tls_sandbox.tenant, gp_tls_sandbox.company,
-                                  gp_tls_sandbox.account, gp_tls_sandbox.password,
-                                  ca_bundle_pem=gp_tls_sandbox.ca_pem.decode(), timeout=5)
+    client = GPClient.from_params(
+        gp_tls_sandbox.url,
+        gp_tls_sandbox.tenant,
+        gp_tls_sandbox.company,
+        gp_tls_sandbox.account,
+        gp_tls_sandbox.password,
+        ca_bundle_pem=gp_tls_sandbox.ca_pem.decode(),
+        timeout=5,
+    )
     assert gp_tls_sandbox.url.startswith("https://")
     assert client.get_vendor("CONTOSO0001").country == "CA"  # NTLM with channel bindings passed
     client.close()
@@ -20,7 +26,10 @@ def test_it_works_over_https_with_the_ca_bundle(gp_tls_sandbox):
 
 def test_it_refuses_an_untrusted_certificate_with_the_certificate_message(tenant, gp_tls_sandbox):
     conn = wire_gp_connection(tenant, gp_tls_sandbox, ca_bundle_pem="")
-    assert diagnose(conn) == "The GP server's certificate is not trusted: upload its CA bundle (PEM) on this connection."
+    assert (
+        diagnose(conn)
+        == "The GP server's certificate is not trusted: upload its CA bundle (PEM) on this connection."
+    )
 
 
 def test_it_skips_verification_only_when_told(tenant, gp_tls_sandbox):

@@ -9,8 +9,11 @@ from mappings.segments import segment_value, segments
 
 
 def test_the_same_code_ranks_first_and_strong_enough_to_approve_without_a_second_look():
-    bill = [Classification("0de1", "Sales", "20"), Classification("0de2", "Admin", "ADMIN"),
-            Classification("0de3", "20", "")]
+    bill = [
+        Classification("0de1", "Sales", "20"),
+        Classification("0de2", "Admin", "ADMIN"),
+        Classification("0de3", "20", ""),
+    ]
     ranked = rank_classifications("20", "", bill)
     assert [c.bill_id for c in ranked] == ["0de1", "0de3"]
     assert ranked[0].score >= Decimal("0.7") and ranked[0].reasons == ("same code",)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from mappings.matching import Account, Party, main_segment, normalise_name, rank_accounts, rank_vendors
 
 BILL_VENDORS = [
-    Party("009A", "Advanced Office Systems, Inc.", "ap@advoffice.example", "12-3456789", "1 Main St", "60601"),
+    Party(
+        "009A", "Advanced Office Systems, Inc.", "ap@advoffice.example", "12-3456789", "1 Main St", "60601"
+    ),
     Party("009B", "Contoso Ltd.", "billing@contoso.example", "98-7654321"),
     Party("009C", "Adventure Works", "aw@example.com"),
 ]
@@ -39,8 +41,10 @@ def test_it_folds_accents_and_ampersands_when_normalising():
 
 def test_it_matches_gp_accounts_on_their_natural_segment():
     assert main_segment("000-6100-00") == "6100"
-    ranked = rank_accounts(Account("000-6100-00", "Office Supplies"),
-                           [Account("0caX", "Rent", "6200"), Account("0caY", "Office supplies", "6100")])
+    ranked = rank_accounts(
+        Account("000-6100-00", "Office Supplies"),
+        [Account("0caX", "Rent", "6200"), Account("0caY", "Office supplies", "6100")],
+    )
     assert ranked[0].bill_id == "0caY"
     assert ranked[0].reasons[0] == "same account number"
 
@@ -49,5 +53,7 @@ def test_the_same_number_with_a_different_name_is_not_a_match():
     bill = [Account("0caP", "Professional Fees", "6500"), Account("0caF", "Freight", "6510")]
     ranked = rank_accounts(Account("000-6500-00", "Freight In"), bill)
     assert [c.bill_id for c in ranked if c.bill_name == "Professional Fees"] == []
-    telephone = rank_accounts(Account("000-6300-00", "Telephone"), [Account("0caT", "Telephone and Internet", "6300")])
+    telephone = rank_accounts(
+        Account("000-6300-00", "Telephone"), [Account("0caT", "Telephone and Internet", "6300")]
+    )
     assert telephone[0].reasons[0] == "same account number"

@@ -26,7 +26,9 @@ def test_health_is_ok_when_the_database_cache_and_broker_answer(client):
 # The checks run in worker threads with their own connections: they must see committed rows.
 @pytest.mark.django_db(transaction=True)
 def test_health_turns_red_when_no_poll_has_succeeded_for_a_long_time(client, tenant):
-    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(hours=2))
+    PollCursor.objects.create(
+        tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(hours=2)
+    )
     answer = _health(client)
     assert answer.status_code == 500
     message = next(v for k, v in answer.json().items() if "SchedulesRunning" in k)
@@ -39,8 +41,12 @@ def test_one_late_tenant_does_not_turn_health_red_while_others_poll(client, tena
     from connectors.models import Tenant
 
     other = Tenant.objects.create(name="Other Co", slug="other")
-    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(days=3))
-    PollCursor.objects.create(tenant=other, flow="gp_bills", last_success_at=timezone.now() - timedelta(minutes=1))
+    PollCursor.objects.create(
+        tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(days=3)
+    )
+    PollCursor.objects.create(
+        tenant=other, flow="gp_bills", last_success_at=timezone.now() - timedelta(minutes=1)
+    )
     assert _health(client).status_code == 200
 
 
@@ -63,7 +69,9 @@ def test_metrics_count_records_by_state_lag_and_refusals(client, settings, tenan
     for i in range(3):
         SyncRecord.objects.create(tenant=tenant, kind="bill", source_key=f"V{i}", state=State.SYNCED)
     SyncRecord.objects.create(tenant=tenant, kind="bill", source_key="V9", state=State.FAILED)
-    PollCursor.objects.create(tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(seconds=90))
+    PollCursor.objects.create(
+        tenant=tenant, flow="gp_bills", last_success_at=timezone.now() - timedelta(seconds=90)
+    )
     WebhookRejection.objects.create(reason="bad_signature", count=4)
 
     answer = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
@@ -78,16 +86,24 @@ def test_metrics_count_records_by_state_lag_and_refusals(client, settings, tenan
 
 
 @pytest.mark.django_db
-def test_metrics_read_the_bill_gate_once_per_developer_key_and_show_each_orgs_share(client, settings, tenant,
-                                                                                   monkeypatch):
+def test_metrics_read_the_bill_gate_once_per_developer_key_and_show_each_orgs_share(
+    client, settings, tenant, monkeypatch
+):
     from connectors.bill.gate import gate_for, key_of
     from connectors.models import BillConnection, Tenant
 
     settings.METRICS_TOKEN = "s3cret-metrics-token"
     other = Tenant.objects.create(name="Contoso Ltd", slug="contoso")
-    conns = [BillConnection.objects.create(tenant=t, organization_id=org, username="ap@example.com", password="pw",
-                                           dev_key="one-shared-developer-key")
-             for t, org in ((tenant, "00802AAAAAAAAAAAAAAA"), (other, "00802BBBBBBBBBBBBBBB"))]
+    conns = [
+        BillConnection.objects.create(
+            tenant=t,
+            organization_id=org,
+            username="ap@example.com",
+            password="pw",
+            dev_key="one-shared-developer-key",
+        )
+        for t, org in ((tenant, "00802AAAAAAAAAAAAAAA"), (other, "00802BBBBBBBBBBBBBBB"))
+    ]
     gate = gate_for()
     for _ in range(3):
         gate.spend(conns[0].organization_id, key=key_of(conns[0]))
@@ -95,7 +111,9 @@ def test_metrics_read_the_bill_gate_once_per_developer_key_and_show_each_orgs_sh
     used = gate.used_this_hour(key_of(conns[0]))
     reads = []
     original = type(gate).used_this_hour
-    monkeypatch.setattr(type(gate), "used_this_hour", lambda self, key, *a: reads.append(key) or original(self, key, *a))
+    monkeypatch.setattr(
+        type(gate), "used_this_hour", lambda self, key, *a: reads.append(key) or original(self, key, *a)
+    )
 
     text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").content.decode()
 
@@ -123,7 +141,9 @@ def test_health_turns_red_when_the_long_queue_takes_no_job(client, tenant, setti
     message = next(v for k, v in answer.json().items() if "LongQueueServed" in k)
     assert "waited 40 minutes for the long queue" in message and "Q_CLUSTER_NAME=long" in message
     assert tenant.slug not in answer.content.decode()
-    busy = Job.objects.create(tenant=tenant, kind=Job.KINDS[0][0], state=Job.RUNNING, started_at=timezone.now())
+    busy = Job.objects.create(
+        tenant=tenant, kind=Job.KINDS[0][0], state=Job.RUNNING, started_at=timezone.now()
+    )
     assert _health(client).status_code == 200  # a busy long queue still starts jobs: not red
     busy.delete()
     Job.objects.filter(pk=job.pk).update(state=Job.RUNNING)

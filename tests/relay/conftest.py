@@ -49,8 +49,14 @@ def start_agent(connector_url, gp_sandbox, tmp_path) -> Iterator[Callable[..., A
     agents: list[Any] = []
 
     def start(token: str, journal: str = "agent", run: bool = True, **options: Any) -> Any:
-        config = agent_config(connector_url, token, gp_sandbox, str(tmp_path / f"{journal}.sqlite3"),
-                              idle_max_seconds=0.2, **options)
+        config = agent_config(
+            connector_url,
+            token,
+            gp_sandbox,
+            str(tmp_path / f"{journal}.sqlite3"),
+            idle_max_seconds=0.2,
+            **options,
+        )
         agent = Agent(config)
         agents.append(agent)
         if run:
@@ -68,12 +74,22 @@ def agent_process(connector_url, gp_sandbox, tmp_path) -> Iterator[Callable[[str
     processes: list[subprocess.Popen] = []
 
     def start(token: str) -> subprocess.Popen:
-        env = {**os.environ, "MLC_AGENT_CONNECTOR_URL": connector_url, "MLC_AGENT_TOKEN": token,
-               "MLC_AGENT_GP_URL": gp_sandbox.url, "MLC_AGENT_GP_ACCOUNT": gp_sandbox.account,
-               "MLC_AGENT_GP_PASSWORD": gp_sandbox.password, "MLC_AGENT_JOURNAL": str(tmp_path / "proc.sqlite3")}
+        env = {
+            **os.environ,
+            "MLC_AGENT_CONNECTOR_URL": connector_url,
+            "MLC_AGENT_TOKEN": token,
+            "MLC_AGENT_GP_URL": gp_sandbox.url,
+            "MLC_AGENT_GP_ACCOUNT": gp_sandbox.account,
+            "MLC_AGENT_GP_PASSWORD": gp_sandbox.password,
+            "MLC_AGENT_JOURNAL": str(tmp_path / "proc.sqlite3"),
+        }
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        process = subprocess.Popen([sys.executable, "-m", "connectors.agent_client"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "connectors.agent_client"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         processes.append(process)
         return process
 

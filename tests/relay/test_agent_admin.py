@@ -27,15 +27,21 @@ def test_revoking_an_agent_refuses_its_token_at_once(client, alice, tenant):
     client.post("/admin/connectors/gpagent/", {"action": "revoke", "_selected_action": [agent.pk]})
     agent.refresh_from_db()
     assert agent.revoked_at is not None and tokens.agent_for(f"Bearer {token}") is None
-    assert client.post("/agent/poll", data="{}", content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert (
+        client.post(
+            "/agent/poll", data="{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        ).status_code
+        == 401
+    )
 
 
 def test_finance_staff_cannot_see_or_make_agents(client, frank, tenant):
     tokens.issue(tenant, "room A")
     client.force_login(frank)
     assert client.get("/admin/connectors/gpagent/").status_code == 403
-    assert client.post("/admin/connectors/gpagent/add/", {"tenant": tenant.pk, "name": "x"}).status_code == 403
+    assert (
+        client.post("/admin/connectors/gpagent/add/", {"tenant": tenant.pk, "name": "x"}).status_code == 403
+    )
     assert GPAgent.objects.count() == 1
 
 
@@ -49,7 +55,9 @@ def test_settled_relayed_requests_are_pruned_after_an_hour_and_open_ones_never(t
 
     old = timezone.now() - dt.timedelta(hours=2)
     for state in ("answered", "cancelled", "queued", "leased"):
-        r = RelayedRequest.objects.create(tenant=tenant, method="POST", path="/x", timeout_seconds=5, state=state)
+        r = RelayedRequest.objects.create(
+            tenant=tenant, method="POST", path="/x", timeout_seconds=5, state=state
+        )
         RelayedRequest.objects.filter(pk=r.pk).update(created_at=old)
     RelayedRequest.objects.create(tenant=tenant, method="GET", path="/y", timeout_seconds=5, state="answered")
     assert queue.prune_settled(now=queue._last_prune + queue.PRUNE_EVERY_SECONDS) == 2
@@ -91,16 +99,34 @@ def test_revoking_an_agent_frees_the_reads_it_holds_for_the_other_agents(transac
 
 
 def test_a_connector_admin_switches_a_gp_connection_to_through_an_agent_and_a_post_without_it_keeps_it(
-        client, alice, tenant):
+    client, alice, tenant
+):
     from connectors.models import GPConnection
 
-    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.example.local", company="Fabrikam, Inc.",
-                                     domain="CORP", username="svc-gp")
+    gp = GPConnection.objects.create(
+        tenant=tenant,
+        base_url="https://gp.example.local",
+        company="Fabrikam, Inc.",
+        domain="CORP",
+        username="svc-gp",
+    )
     client.force_login(alice)
-    form = {"tenant": tenant.pk, "base_url": "https://gp.example.local", "gp_tenant": "DefaultTenant",
-            "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
-            "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60"}
-    assert client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {**form, "route": "agent"}).status_code == 302
+    form = {
+        "tenant": tenant.pk,
+        "base_url": "https://gp.example.local",
+        "gp_tenant": "DefaultTenant",
+        "company": "Fabrikam, Inc.",
+        "domain": "CORP",
+        "username": "svc-gp",
+        "password": "",
+        "verify_tls": "on",
+        "ca_bundle_pem": "",
+        "timeout_seconds": "60",
+    }
+    assert (
+        client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", {**form, "route": "agent"}).status_code
+        == 302
+    )
     gp.refresh_from_db()
     assert gp.route == "agent" and gp.password == ""
     assert client.post(f"/admin/connectors/gpconnection/{gp.pk}/change/", form).status_code == 302
@@ -109,17 +135,33 @@ def test_a_connector_admin_switches_a_gp_connection_to_through_an_agent_and_a_po
 
 
 def test_switching_a_gp_connection_to_an_agent_deletes_its_stored_password_and_says_so_in_the_history(
-        client, alice, tenant):
+    client, alice, tenant
+):
     from django.contrib.admin.models import LogEntry
 
     from connectors.models import GPConnection
 
-    gp = GPConnection.objects.create(tenant=tenant, base_url="https://gp.example.local", company="Fabrikam, Inc.",
-                                     domain="CORP", username="svc-gp", password="Stored-GP-pass1")
+    gp = GPConnection.objects.create(
+        tenant=tenant,
+        base_url="https://gp.example.local",
+        company="Fabrikam, Inc.",
+        domain="CORP",
+        username="svc-gp",
+        password="Stored-GP-pass1",
+    )
     client.force_login(alice)
-    form = {"tenant": tenant.pk, "base_url": "https://gp.example.local", "gp_tenant": "DefaultTenant",
-            "company": "Fabrikam, Inc.", "domain": "CORP", "username": "svc-gp", "password": "",
-            "verify_tls": "on", "ca_bundle_pem": "", "timeout_seconds": "60"}
+    form = {
+        "tenant": tenant.pk,
+        "base_url": "https://gp.example.local",
+        "gp_tenant": "DefaultTenant",
+        "company": "Fabrikam, Inc.",
+        "domain": "CORP",
+        "username": "svc-gp",
+        "password": "",
+        "verify_tls": "on",
+        "ca_bundle_pem": "",
+        "timeout_seconds": "60",
+    }
     url = f"/admin/connectors/gpconnection/{gp.pk}/change/"
     typed = client.post(url, {**form, "route": "agent", "password": "Typed-GP-pass2"})
     assert typed.status_code == 200 and "kept on the agent&#x27;s machine only" in typed.content.decode()

@@ -27,4 +27,6 @@ def test_the_demo_through_a_gp_agent_agrees_from_both_apis_and_gp_hears_only_the
     assert set(by_client) == {AGENT} and by_client[AGENT] > 0, by_client
     assert result["gp_requests_not_from_agent"] == 0
     relayed = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED)
-    assert relayed.filter(method="GET").exists() and relayed.filter(method="POST").exists()  # reads and writes
+    assert (
+        relayed.filter(method="GET").exists() and relayed.filter(method="POST").exists()
+    )  # reads and writes

@@ -45,11 +45,13 @@ def expire_leases(but_not: str = "") -> None:
     from django.utils import timezone
 
     RelayedRequest.objects.filter(state=RelayedRequest.LEASED).exclude(agent__name=but_not or None).update(
-        lease_until=timezone.now() - dt.timedelta(seconds=1))
+        lease_until=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 def test_reads_and_writes_reach_gp_only_from_the_agent_and_the_connector_holds_no_gp_password(
-        through_agent, token, start_agent, gp_sandbox):
+    through_agent, token, start_agent, gp_sandbox
+):
     assert through_agent.password == "" and ".invalid" in through_agent.base_url
     start_agent(token)
     gp_sandbox.reset_stats()
@@ -68,14 +70,17 @@ def test_reads_and_writes_reach_gp_only_from_the_agent_and_the_connector_holds_n
     assert agent.last_seen_at is not None and agent.version and agent.host
 
 
-def test_a_revoked_token_is_refused_and_its_agent_gets_no_request(through_agent, token, start_agent, gp_sandbox,
-                                                                    connector_url):
+def test_a_revoked_token_is_refused_and_its_agent_gets_no_request(
+    through_agent, token, start_agent, gp_sandbox, connector_url
+):
     import requests
 
     from connectors.relay.tokens import revoke
 
     revoke(GPAgent.objects.get())
-    refused = requests.post(f"{connector_url}/agent/poll", json={}, headers={"Authorization": f"Bearer {token}"})
+    refused = requests.post(
+        f"{connector_url}/agent/poll", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert refused.status_code == 401 and "revoked" in refused.json()["error"]
     agent = start_agent(token)
     wait_until(lambda: agent.refused)
@@ -90,8 +95,9 @@ def test_a_revoked_token_is_refused_and_its_agent_gets_no_request(through_agent,
     assert RelayedRequest.objects.get().state == RelayedRequest.CANCELLED
 
 
-def test_no_agent_running_means_unreachable_and_the_write_is_never_run_later(through_agent, token, start_agent,
-                                                                             gp_sandbox):
+def test_no_agent_running_means_unreachable_and_the_write_is_never_run_later(
+    through_agent, token, start_agent, gp_sandbox
+):
     through_agent.timeout_seconds = 1
     through_agent.save()
     with pytest.raises(GPError) as caught:
@@ -106,7 +112,8 @@ def test_no_agent_running_means_unreachable_and_the_write_is_never_run_later(thr
 
 
 def test_a_killed_agent_s_read_is_offered_again_and_answered_by_the_next_agent(
-        through_agent, token, agent_process, start_agent, gp_sandbox):
+    through_agent, token, agent_process, start_agent, gp_sandbox
+):
     from connectors.relay.tokens import issue
 
     gp_sandbox.set_latency(60_000)  # GP is slow: the first agent is mid-request when it is killed
@@ -128,7 +135,8 @@ def test_a_killed_agent_s_read_is_offered_again_and_answered_by_the_next_agent(
 
 
 def test_two_agents_of_one_tenant_never_run_the_same_request_and_one_carries_on_alone(
-        through_agent, token, start_agent, gp_sandbox):
+    through_agent, token, start_agent, gp_sandbox
+):
     from connectors.relay.tokens import issue
 
     second_token = issue(through_agent.tenant, "GP server room B")[1]
@@ -148,7 +156,8 @@ def test_two_agents_of_one_tenant_never_run_the_same_request_and_one_carries_on_
 
 
 def test_a_write_delivered_again_after_it_ran_is_answered_from_the_journal_not_run_twice(
-        through_agent, token, start_agent, gp_sandbox):
+    through_agent, token, start_agent, gp_sandbox
+):
     agent = start_agent(token, run=False)  # driven step by step: the answer is lost on the way back
     client = GPClient.for_connection(through_agent, max_tries=1)
     thread, outcome = in_thread(lambda: pay(client))
@@ -168,7 +177,8 @@ def test_a_write_delivered_again_after_it_ran_is_answered_from_the_journal_not_r
 
 
 def test_an_agent_that_reconnects_mid_write_answers_from_its_journal_and_another_agent_never_gets_the_write(
-        through_agent, token, start_agent, gp_sandbox):
+    through_agent, token, start_agent, gp_sandbox
+):
     from connectors.relay.tokens import issue
 
     before = start_agent(token, run=False)
@@ -176,13 +186,17 @@ def test_an_agent_that_reconnects_mid_write_answers_from_its_journal_and_another
     client = GPClient.for_connection(through_agent, max_tries=1)
     thread, outcome = in_thread(lambda: pay(client))
     (request,) = wait_until(lambda: before.poll_once())
-    before.journal.begin(request["id"], request["method"], request["path"])  # the agent died with GP mid-write
+    before.journal.begin(
+        request["id"], request["method"], request["path"]
+    )  # the agent died with GP mid-write
     before.stop()
     expire_leases()
     assert other.poll_once() == []  # a write is offered again only to the agent whose journal knows it
     after = start_agent(token, run=False)  # the same agent, restarted with its journal: a new connection
     (again,) = after.poll_once()
-    assert after.answer_for(again) == {"error": "in_doubt"}  # it cannot know whether GP saved it: never re-run
+    assert after.answer_for(again) == {
+        "error": "in_doubt"
+    }  # it cannot know whether GP saved it: never re-run
     after.send_answer(again["id"], {"error": "in_doubt"})
     thread.join(60)
     error = outcome["error"]
@@ -190,8 +204,9 @@ def test_an_agent_that_reconnects_mid_write_answers_from_its_journal_and_another
     assert gp_sandbox.stats()["requests"]["total"] == 0  # (that first run was cut before reaching GP)
 
 
-def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(through_agent, token, start_agent,
-                                                                           gp_sandbox):
+def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(
+    through_agent, token, start_agent, gp_sandbox
+):
     from connectors.models import Tenant
     from connectors.relay.local import route_through_agent
     from tests.fixtures_gp import GP_ODD_COMPANY, wire_gp_connection
@@ -217,7 +232,8 @@ def test_one_agent_serves_several_companies_of_one_gp_server_and_no_other(throug
 
 
 def test_a_web_services_connection_through_an_agent_runs_its_soap_calls_on_the_agent_with_ntlm(
-        through_agent, token, start_agent, gp_ws_sandbox):
+    through_agent, token, start_agent, gp_ws_sandbox
+):
     from connectors.gp.soap.client import GPWSClient
     from connectors.gp.transport import gp_client_for
     from connectors.relay.local import route_through_agent
@@ -239,8 +255,9 @@ def test_a_web_services_connection_through_an_agent_runs_its_soap_calls_on_the_a
     assert relayed.filter(method="POST").exists()  # the SOAP calls themselves went through the agent
 
 
-def test_an_agent_without_a_web_services_address_says_gp_is_unreachable(through_agent, token, start_agent,
-                                                                        gp_ws_sandbox):
+def test_an_agent_without_a_web_services_address_says_gp_is_unreachable(
+    through_agent, token, start_agent, gp_ws_sandbox
+):
     from connectors.gp.transport import gp_client_for
     from connectors.relay.local import route_through_agent
 
@@ -254,7 +271,8 @@ def test_an_agent_without_a_web_services_address_says_gp_is_unreachable(through_
 
 
 def test_an_agent_posts_answers_and_takes_its_next_requests_in_one_call_and_a_bad_batch_stores_none(
-        through_agent, token, start_agent):
+    through_agent, token, start_agent
+):
     from connectors.relay import queue
 
     agent = start_agent(token, run=False)
@@ -265,7 +283,9 @@ def test_an_agent_posts_answers_and_takes_its_next_requests_in_one_call_and_a_ba
     with pytest.raises(requests.HTTPError):  # 400: malformed; the good answer beside it is not stored either
         agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": ""}, bad], 0.0, 1)
     assert RelayedRequest.objects.get(pk=first).state == RelayedRequest.LEASED
-    accepted, following = agent.exchange([{"id": taken["id"], "status": 200, "headers": {}, "body": "b2s="}], 0.0, 4)
+    accepted, following = agent.exchange(
+        [{"id": taken["id"], "status": 200, "headers": {}, "body": "b2s="}], 0.0, 4
+    )
     assert accepted == {str(first): True} and [r["path"] for r in following] == ["/two"]
     assert queue.wait_for_answer(first, 1, 1).body == b"ok"
 
@@ -282,7 +302,8 @@ def test_a_held_poll_is_answered_with_a_request_queued_while_it_waits(through_ag
 
 
 def test_a_soap_read_through_the_agent_is_not_journalled_and_a_soap_write_delivered_again_runs_once(
-        through_agent, token, start_agent, gp_ws_sandbox):
+    through_agent, token, start_agent, gp_ws_sandbox
+):
     from connectors.gp.transport import gp_client_for
     from connectors.relay.local import route_through_agent
 
@@ -298,7 +319,9 @@ def test_a_soap_read_through_the_agent_is_not_journalled_and_a_soap_write_delive
             headers = {k.lower(): v for k, v in request["headers"].items()}
             if "UpdateVendor" in headers.get("soapaction", "") and not lost:
                 lost = request["id"]
-                assert agent.answer_for(request)["status"] == 200  # ran in GP; its answer is lost on the way back
+                assert (
+                    agent.answer_for(request)["status"] == 200
+                )  # ran in GP; its answer is lost on the way back
                 posts = gp_ws_sandbox.stats()["requests"]["by_status"]
                 expire_leases()
                 continue
@@ -316,7 +339,8 @@ def test_a_soap_read_through_the_agent_is_not_journalled_and_a_soap_write_delive
 
 @pytest.mark.services
 def test_on_postgresql_a_lease_that_includes_a_write_waits_for_the_disk_and_a_lease_of_reads_does_not(
-        through_agent, token):
+    through_agent, token
+):
     """After a database crash a write an agent may have run must never be offered to another agent:
     its lease is a durable commit. A lost read lease only offers the read again, so it skips the wait."""
     from django.db import connection, transaction

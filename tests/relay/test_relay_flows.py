@@ -13,7 +13,8 @@ from tests.sync.conftest import approve_all, approved_invoices, bills_by_voucher
 
 
 def test_a_payment_whose_answer_is_lost_after_gp_saved_it_is_reconciled_to_one_gp_payment(
-        through_agent, token, start_agent, gp_sandbox, bill_sandbox):
+    through_agent, token, start_agent, gp_sandbox, bill_sandbox
+):
     from bench._chaos_faults import GPAfterCommit
 
     tenant = through_agent.tenant
@@ -24,10 +25,23 @@ def test_a_payment_whose_answer_is_lost_after_gp_saved_it_is_reconciled_to_one_g
     gp_sandbox.reset_stats()
     run(tenant)
     approve_all(tenant)
-    synced = set(SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).values_list("source_key", flat=True))
-    assert synced and synced <= set(approved_invoices(tenant)) and synced == set(bills_by_voucher(tenant)) - {""}
-    assert not SyncRecord.objects.filter(tenant=tenant, state__in=[State.FAILED, State.IN_DOUBT, State.SENDING]).exists()
-    bill_record = next(r for r in SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key"))
+    synced = set(
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).values_list(
+            "source_key", flat=True
+        )
+    )
+    assert (
+        synced and synced <= set(approved_invoices(tenant)) and synced == set(bills_by_voucher(tenant)) - {""}
+    )
+    assert not SyncRecord.objects.filter(
+        tenant=tenant, state__in=[State.FAILED, State.IN_DOUBT, State.SENDING]
+    ).exists()
+    bill_record = next(
+        r
+        for r in SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by(
+            "source_key"
+        )
+    )
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
     handler = gp_sandbox.server.RequestHandlerClass
     faults = GPAfterCommit(seed=1, rate=1.0, hold_seconds=0, path_contains="PayablesPayments")
@@ -45,8 +59,9 @@ def test_a_payment_whose_answer_is_lost_after_gp_saved_it_is_reconciled_to_one_g
         r.refresh_from_db()
     assert r.state == State.SYNCED, r.reason
     number = gp_payment_number(payment["id"])
-    direct = GPClient.from_params(gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account,
-                                  gp_sandbox.password)
+    direct = GPClient.from_params(
+        gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account, gp_sandbox.password
+    )
     assert [p.payment_number for p in direct.iter_payments()].count(number) == 1
     assert direct.get_invoice(bill_record.source_key).remaining == 0
     assert "adopted" in set(r.trail.values_list("outcome", flat=True))  # found in GP, not written again

@@ -15,7 +15,9 @@ RECENT = timezone.now() - timedelta(days=10)
 
 
 def _attempt(record: SyncRecord, outcome: str, at: timezone.datetime) -> Attempt:
-    return Attempt.objects.create(record=record, flow="bills", trigger="schedule", started_at=at, outcome=outcome)
+    return Attempt.objects.create(
+        record=record, flow="bills", trigger="schedule", started_at=at, outcome=outcome
+    )
 
 
 def _record(tenant, key: str, state: str) -> SyncRecord:
@@ -73,14 +75,17 @@ def test_it_keeps_every_attempt_of_a_record_that_still_needs_attention(tenant):
 @pytest.mark.django_db
 def test_it_keeps_unprocessed_webhook_events_and_live_jobs(tenant):
     def event(event_id: str, state: str) -> WebhookEvent:
-        e = WebhookEvent.objects.create(tenant=tenant, event_id=event_id, event_type="bill.updated", state=state)
+        e = WebhookEvent.objects.create(
+            tenant=tenant, event_id=event_id, event_type="bill.updated", state=state
+        )
         WebhookEvent.objects.filter(pk=e.pk).update(received_at=OLD)
         return e
 
     done, ignored = event("e1", WebhookEvent.PROCESSED), event("e2", WebhookEvent.IGNORED)
     waiting, failed = event("e3", WebhookEvent.RECEIVED), event("e4", WebhookEvent.FAILED)
-    fresh = WebhookEvent.objects.create(tenant=tenant, event_id="e5", event_type="bill.updated",
-                                        state=WebhookEvent.PROCESSED)
+    fresh = WebhookEvent.objects.create(
+        tenant=tenant, event_id="e5", event_type="bill.updated", state=WebhookEvent.PROCESSED
+    )
     old_done = Job.objects.create(tenant=tenant, kind=Job.REPLAY, state=Job.DONE)
     old_running = Job.objects.create(tenant=tenant, kind=Job.REPLAY, state=Job.RUNNING)
     Job.objects.filter(pk__in=[old_done.pk, old_running.pk]).update(created_at=OLD)
@@ -112,8 +117,14 @@ def test_zero_days_keeps_everything(tenant):
     for i in range(3):
         _attempt(synced, "unchanged", OLD + timedelta(minutes=i))
 
-    assert prune(RetentionPolicy(trail_days=0, webhook_event_days=0, rejection_days=0, job_days=0,
-                                 task_result_days=0)) == {}
+    assert (
+        prune(
+            RetentionPolicy(
+                trail_days=0, webhook_event_days=0, rejection_days=0, job_days=0, task_result_days=0
+            )
+        )
+        == {}
+    )
     assert synced.trail.count() == 3
 
 

@@ -37,8 +37,12 @@ def real_services():
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "gpbill_site.settings",
-            "LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "gpbill_site.settings",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _company(name: str, company: str, gp_sandbox: Any, bill_sandbox: Any) -> Any:
@@ -47,7 +51,9 @@ def _company(name: str, company: str, gp_sandbox: Any, bill_sandbox: Any) -> Any
     from connectors.models import Tenant
     from connectors.sync.context import SyncContext
 
-    tenant = Tenant.objects.create(name=name, slug=name.lower(), bill_policy=Tenant.BILL_POLICY_APPROVED_UNPOSTED)
+    tenant = Tenant.objects.create(
+        name=name, slug=name.lower(), bill_policy=Tenant.BILL_POLICY_APPROVED_UNPOSTED
+    )
     wire_gp_connection(tenant, gp_sandbox, company=company)
     wire_bill_connection(tenant, bill_sandbox)
     tenant.refresh_from_db()
@@ -59,8 +65,17 @@ def _company(name: str, company: str, gp_sandbox: Any, bill_sandbox: Any) -> Any
 
 
 def _workers(tenant_pks: list[int]) -> list[dict[str, Any]]:
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.scale.worker", str(pk)], cwd=ROOT, env=_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for pk in tenant_pks]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.scale.worker", str(pk)],
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for pk in tenant_pks
+    ]
     out = []
     for pk, proc in zip(tenant_pks, procs, strict=True):
         stdout, stderr = proc.communicate(timeout=120)
@@ -124,12 +139,26 @@ def test_a_due_schedule_fires_once_with_two_clusters():
 
     key = f"test:schedule:{uuid.uuid4().hex}"
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    Schedule.objects.create(name="fires once", func="tests.scale.tasks.note", args=repr(key),
-                            schedule_type=Schedule.MINUTES, minutes=10, repeats=-1,
-                            next_run=timezone.now() - timedelta(seconds=1))
+    Schedule.objects.create(
+        name="fires once",
+        func="tests.scale.tasks.note",
+        args=repr(key),
+        schedule_type=Schedule.MINUTES,
+        minutes=10,
+        repeats=-1,
+        next_run=timezone.now() - timedelta(seconds=1),
+    )
     env = {**_env(), "Q_WORKERS": "1"}
-    clusters = [subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    clusters = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
     started = time.monotonic()
     try:
         # Each cluster's scheduler ticks about every 30 s from its start; wait until both have ticked.

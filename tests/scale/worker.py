@@ -22,8 +22,12 @@ def main(tenant_pk: int) -> None:
     started = time.time()
     tenant = _tenant(tenant_pk)
     result = {"gp_to_bill": run_gp_to_bill(tenant), "bill_to_gp": run_bill_to_gp(tenant)}
-    print(json.dumps({"pid": os.getpid(), "started": started, "finished": time.time(), "result": result},
-                     default=str), flush=True)
+    print(
+        json.dumps(
+            {"pid": os.getpid(), "started": started, "finished": time.time(), "result": result}, default=str
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

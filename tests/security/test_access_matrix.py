@@ -40,35 +40,77 @@ def _one_of_everything(tenant: Any, tag: str) -> None:
     from connectors.models import BillConnection, GPConnection, GPResourceOverride
     from mappings.models import CheckbookMapping, GLAccountMapping, MappingChange, VendorMapping
 
-    gp = GPConnection.objects.create(tenant=tenant, base_url=f"https://gp.{tag}.example", company=f"{tag} Inc.",
-                                     domain="CORP", username=f"svc-{tag}", password="pw")
+    gp = GPConnection.objects.create(
+        tenant=tenant,
+        base_url=f"https://gp.{tag}.example",
+        company=f"{tag} Inc.",
+        domain="CORP",
+        username=f"svc-{tag}",
+        password="pw",
+    )
     GPResourceOverride.objects.create(connection=gp, values={"modified_precision": "day"})
-    BillConnection.objects.create(tenant=tenant, organization_id=f"00802{tag}", username=f"ap@{tag}.example",
-                                  password="pw", dev_key="dk")
-    record = SyncRecord.objects.create(tenant=tenant, kind="bill", source_key=f"V-{tag}", state="failed",
-                                       reason=f"x {tag}", label=f"{tag} invoice", waiting_on=f"vendor:{tag}01")
-    Attempt.objects.create(record=record, flow="gp_bills", trigger="schedule", started_at=timezone.now(),
-                           outcome="failed", error=f"refused {tag}")
-    VendorMapping.objects.create(tenant=tenant, gp_vendor_id=f"{tag}01", gp_name=f"{tag} Supply",
-                                 bill_vendor_id=f"00901{tag}")
-    GLAccountMapping.objects.create(tenant=tenant, gp_account=f"000-6100-{tag}", bill_account_id=f"0ca01{tag}")
-    CheckbookMapping.objects.create(tenant=tenant, bill_funding_account_id=f"bac{tag}", gp_checkbook_id="FIRST")
+    BillConnection.objects.create(
+        tenant=tenant,
+        organization_id=f"00802{tag}",
+        username=f"ap@{tag}.example",
+        password="pw",
+        dev_key="dk",
+    )
+    record = SyncRecord.objects.create(
+        tenant=tenant,
+        kind="bill",
+        source_key=f"V-{tag}",
+        state="failed",
+        reason=f"x {tag}",
+        label=f"{tag} invoice",
+        waiting_on=f"vendor:{tag}01",
+    )
+    Attempt.objects.create(
+        record=record,
+        flow="gp_bills",
+        trigger="schedule",
+        started_at=timezone.now(),
+        outcome="failed",
+        error=f"refused {tag}",
+    )
+    VendorMapping.objects.create(
+        tenant=tenant, gp_vendor_id=f"{tag}01", gp_name=f"{tag} Supply", bill_vendor_id=f"00901{tag}"
+    )
+    GLAccountMapping.objects.create(
+        tenant=tenant, gp_account=f"000-6100-{tag}", bill_account_id=f"0ca01{tag}"
+    )
+    CheckbookMapping.objects.create(
+        tenant=tenant, bill_funding_account_id=f"bac{tag}", gp_checkbook_id="FIRST"
+    )
     from mappings.models import AccountingClassMapping, DepartmentMapping, LocationMapping
 
     DepartmentMapping.objects.create(tenant=tenant, gp_value=f"D{tag[:4]}", bill_id=f"0de01{tag}")
     LocationMapping.objects.create(tenant=tenant, gp_value=f"L{tag[:4]}", bill_id=f"loc01{tag}")
     AccountingClassMapping.objects.create(tenant=tenant, gp_value=f"C{tag[:4]}", bill_id=f"cls01{tag}")
     MappingChange.objects.create(tenant=tenant, mapping_kind="vendor", key=f"{tag}01")
-    WebhookEvent.objects.create(tenant=tenant, event_id=f"e-{tag}", event_type="bill.created", entity_id=f"b-{tag}")
+    WebhookEvent.objects.create(
+        tenant=tenant, event_id=f"e-{tag}", event_type="bill.created", entity_id=f"b-{tag}"
+    )
     WebhookRejection.objects.create(tenant=tenant, reason="bad_signature", count=1)
     Job.objects.create(tenant=tenant, kind=Job.PREVIEW, result={"summary": f"preview of {tag}"})
-    Schedule.objects.create(name=f"ml-connector:{tenant.slug}:sync", func="connectors.tasks.sync_tenant",
-                            args=repr((tenant.pk,)), schedule_type=Schedule.MINUTES, minutes=15)
+    Schedule.objects.create(
+        name=f"ml-connector:{tenant.slug}:sync",
+        func="connectors.tasks.sync_tenant",
+        args=repr((tenant.pk,)),
+        schedule_type=Schedule.MINUTES,
+        minutes=15,
+    )
     from django_q.models import OrmQ, Task
 
     for ok, name in ((True, "done"), (False, "broke")):
-        Task.objects.create(id=f"{name}-{tag}", name=f"{name} {tag}", func="connectors.tasks.sync_tenant",
-                            started=timezone.now(), stopped=timezone.now(), success=ok)
+        Task.objects.create(
+            id=f"{name}-{tag}",
+            name=f"{name} {tag}",
+            func="connectors.tasks.sync_tenant",
+            started=timezone.now(),
+            stopped=timezone.now(),
+            success=ok,
+        )
     OrmQ.objects.create(key="ml-connector", payload=f"x {tag}", lock=timezone.now())
 
 
@@ -125,9 +167,13 @@ def _ops_urls(tenant: Any) -> list[str]:
     from audit.models import Job
 
     job = Job.objects.filter(tenant=tenant).first()
-    return [reverse("ml:dashboard"), reverse("ml:tenant-dashboard", args=[tenant.slug]),
-            reverse("ml:check-webhook", args=[tenant.slug]), reverse("ml:job", args=[job.pk]),
-            reverse("ml:start-job", args=[tenant.slug, "preview"])]
+    return [
+        reverse("ml:dashboard"),
+        reverse("ml:tenant-dashboard", args=[tenant.slug]),
+        reverse("ml:check-webhook", args=[tenant.slug]),
+        reverse("ml:job", args=[job.pk]),
+        reverse("ml:start-job", args=[tenant.slug, "preview"]),
+    ]
 
 
 def _finance_may(label: str, name: str) -> bool:
@@ -168,14 +214,28 @@ def test_the_matrix_covers_every_registered_model_admin(world):
 
 
 def test_every_admin_is_scoped_to_the_users_tenants_or_is_for_superusers_only(world):
-    unscoped = [m._meta.label_lower for m, a in admin.site._registry.items()
-                if not isinstance(a, TenantScopedAdmin) and not is_superusers_only(a)]
+    unscoped = [
+        m._meta.label_lower
+        for m, a in admin.site._registry.items()
+        if not isinstance(a, TenantScopedAdmin) and not is_superusers_only(a)
+    ]
     assert unscoped == []
     # The pages a finance user or connector admin works in are all tenant-scoped.
-    for label in ("audit.syncrecord", "audit.attentionrecord", "audit.attempt", "audit.job", "audit.webhookevent",
-                  "audit.webhookrejection", "mappings.vendormapping", "mappings.glaccountmapping",
-                  "mappings.checkbookmapping", "mappings.mappingchange", "connectors.tenant",
-                  "connectors.gpconnection", "connectors.billconnection"):
+    for label in (
+        "audit.syncrecord",
+        "audit.attentionrecord",
+        "audit.attempt",
+        "audit.job",
+        "audit.webhookevent",
+        "audit.webhookrejection",
+        "mappings.vendormapping",
+        "mappings.glaccountmapping",
+        "mappings.checkbookmapping",
+        "mappings.mappingchange",
+        "connectors.tenant",
+        "connectors.gpconnection",
+        "connectors.billconnection",
+    ):
         assert isinstance(admin.site._registry[apps.get_model(label)], TenantScopedAdmin), label
 
 
@@ -197,7 +257,9 @@ def test_finance_staff_reach_their_pages_and_are_refused_the_rest(world, disable
             assert status == 403, (label, name, url, status)
 
 
-def test_connector_admins_reach_every_page_of_their_tenants_and_superusers_the_install_wide_ones(world, disabled):
+def test_connector_admins_reach_every_page_of_their_tenants_and_superusers_the_install_wide_ones(
+    world, disabled
+):
     # Switched off for everyone: add/delete of evidence and the POST-only decision endpoints; never a
     # list, object or history page.
     lists = {url for _, name, url in _admin_urls() if re.search(r"_(changelist|change|history)$", name)}
@@ -222,8 +284,15 @@ def test_a_connector_admin_cannot_schedule_a_shell_command(world, alice):
 
     admin_user = _client("alice")
     add = reverse("admin:django_q_schedule_add")
-    attack = {"name": "pwn", "func": "os.system", "args": "'id > /tmp/pwned'", "schedule_type": "O",
-              "repeats": "-1", "next_run_0": "2026-01-01", "next_run_1": "00:00:00"}
+    attack = {
+        "name": "pwn",
+        "func": "os.system",
+        "args": "'id > /tmp/pwned'",
+        "schedule_type": "O",
+        "repeats": "-1",
+        "next_run_0": "2026-01-01",
+        "next_run_1": "00:00:00",
+    }
     assert admin_user.post(add, attack).status_code == 403
     schedule = Schedule.objects.get(name="ml-connector:northwind:sync")
     change = reverse("admin:django_q_schedule_change", args=[schedule.pk])
@@ -241,11 +310,15 @@ def test_only_superusers_may_resubmit_a_task(world, alice, rf, django_user_model
     admin_user = _client("alice")
     for model in (Success, Failure):
         url = reverse(f"admin:django_q_{model._meta.model_name}_changelist")
-        admin_user.post(url, {"action": "resubmit_task", "_selected_action": [model.objects.first().pk], "index": 0})
+        admin_user.post(
+            url, {"action": "resubmit_task", "_selected_action": [model.objects.first().pk], "index": 0}
+        )
         request = rf.get("/")
         request.user = alice
         assert "resubmit_task" not in admin.site._registry[model].get_actions(request)
-        request.user = django_user_model.objects.create_superuser(f"root-{model.__name__}", "r@example.com", "x")
+        request.user = django_user_model.objects.create_superuser(
+            f"root-{model.__name__}", "r@example.com", "x"
+        )
         assert "resubmit_task" in admin.site._registry[model].get_actions(request)
     assert OrmQ.objects.count() == queued
     assert Failure.objects.exists()  # a resubmit would have deleted it
@@ -257,9 +330,17 @@ def test_a_connector_admin_cannot_make_anyone_a_superuser_or_grant_permissions(w
     admin_user = _client("alice")
     for target in (alice, frank):
         url = reverse("admin:auth_user_change", args=[target.pk])
-        response = admin_user.post(url, {"username": target.username, "is_active": "on", "is_staff": "on",
-                                         "is_superuser": "on", "date_joined_0": "2026-01-01",
-                                         "date_joined_1": "00:00:00"})
+        response = admin_user.post(
+            url,
+            {
+                "username": target.username,
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "00:00:00",
+            },
+        )
         assert response.status_code == 403, target
         target.refresh_from_db()
         assert not target.is_superuser
@@ -268,8 +349,12 @@ def test_a_connector_admin_cannot_make_anyone_a_superuser_or_grant_permissions(w
     assert not type(alice).objects.filter(username="mallory").exists()
     group = Group.objects.get(name="Finance staff")
     every = list(Permission.objects.values_list("pk", flat=True))
-    assert admin_user.post(reverse("admin:auth_group_change", args=[group.pk]),
-                           {"name": group.name, "permissions": every}).status_code == 403
+    assert (
+        admin_user.post(
+            reverse("admin:auth_group_change", args=[group.pk]), {"name": group.name, "permissions": every}
+        ).status_code
+        == 403
+    )
     assert group.permissions.count() < len(every)
     assert not alice.has_perm("auth.change_user") and not alice.has_perm("django_q.add_schedule")
 
@@ -292,11 +377,18 @@ def _actions(tenant: Any = None) -> list[tuple[str, str, str, Any]]:
 def test_every_admin_action_is_refused_to_anonymous_visitors_and_to_finance_outside_its_area(world):
     anonymous, finance = _client(None), _client("frank")
     actions = [a for a in _actions() if a[1] != "delete_selected"]
-    assert {name for _, name, _, _ in actions} >= {"test_gp_connection", "replay_selected", "approve_selected"}
+    assert {name for _, name, _, _ in actions} >= {
+        "test_gp_connection",
+        "replay_selected",
+        "approve_selected",
+    }
     for label, name, url, obj in actions:
         data = {"action": name, "_selected_action": [obj.pk] if obj else [], "index": 0}
         assert _to_login(anonymous.post(url, data)), (label, name)
-        if (not _finance_may(label, "x_changelist") or label in FINANCE_VIEW_ONLY) and (label, name) not in FINANCE_ACTIONS:
+        if (not _finance_may(label, "x_changelist") or label in FINANCE_VIEW_ONLY) and (
+            label,
+            name,
+        ) not in FINANCE_ACTIONS:
             response = finance.post(url, data)
             assert response.status_code == 403, (label, name, response.status_code)
 
@@ -318,6 +410,7 @@ def test_connection_actions_are_not_even_offered_to_finance(world, rf, frank, al
 
 # --- two tenants: nothing of Contoso reaches Northwind's people, nothing they send touches Contoso ---------
 
+
 def _other_tenants_data() -> dict[str, list[dict[str, Any]]]:
     """Every row of the other tenant, per model, as the database holds it (to prove nothing changed)."""
     from audit.models import Job, SyncRecord
@@ -328,11 +421,17 @@ def _other_tenants_data() -> dict[str, list[dict[str, Any]]]:
     for model, model_admin in admin.site._registry.items():
         if isinstance(model_admin, TenantScopedAdmin):
             obj = _object_of(model, model_admin, other)
-            rows = model._default_manager.filter(pk=obj.pk) if obj is not None else model._default_manager.none()
+            rows = (
+                model._default_manager.filter(pk=obj.pk) if obj is not None else model._default_manager.none()
+            )
             out[model._meta.label_lower] = [{k: str(v) for k, v in row.items()} for row in rows.values()]
-    out["records"] = [{k: str(v) for k, v in r.items()} for r in SyncRecord.objects.filter(tenant=other).values()]
+    out["records"] = [
+        {k: str(v) for k, v in r.items()} for r in SyncRecord.objects.filter(tenant=other).values()
+    ]
     other_ids = set(SyncRecord.objects.filter(tenant=other).values_list("pk", flat=True))
-    out["jobs"] = [str(j.pk) for j in Job.objects.all() if j.tenant_id == other.pk or other_ids & set(j.record_ids)]
+    out["jobs"] = [
+        str(j.pk) for j in Job.objects.all() if j.tenant_id == other.pk or other_ids & set(j.record_ids)
+    ]
     return out
 
 
@@ -346,7 +445,9 @@ def test_no_page_a_member_opens_shows_another_tenants_data(world, user):
     client = _client(user)
     pages = [url for _, _, url in _admin_urls()] + _ops_urls(world) + ["/admin/"]
     lists = [url for _, name, url in _admin_urls() if name.endswith("_changelist")]
-    pages += [f"{url}?review=all" for url in lists] + [f"{url}?q=ONTOS" for url in lists]  # matches its rows, not the marker
+    pages += [f"{url}?review=all" for url in lists] + [
+        f"{url}?q=ONTOS" for url in lists
+    ]  # matches its rows, not the marker
     opened = 0
     for url in pages:
         response = client.get(url)
@@ -360,10 +461,21 @@ def test_no_page_a_member_opens_shows_another_tenants_data(world, user):
 def test_another_tenants_object_urls_answer_404_to_every_get_and_post(world, other, user):
     client = _client(user)
     before = _other_tenants_data()
-    urls = [(label, url) for label, _, url in _admin_urls(other, objects_only=True) if not _install_wide(label)]
+    urls = [
+        (label, url) for label, _, url in _admin_urls(other, objects_only=True) if not _install_wide(label)
+    ]
     assert {label for label, _ in urls} >= {"audit.syncrecord", "mappings.vendormapping", "connectors.tenant"}
-    form = {"decision": "approve", "target_id": "00901X", "reason": "not ours", "note": "x", "post": "yes",
-            "name": "Taken over", "slug": OTHER, "state": "approved", "tenant": str(other.pk)}
+    form = {
+        "decision": "approve",
+        "target_id": "00901X",
+        "reason": "not ours",
+        "note": "x",
+        "post": "yes",
+        "name": "Taken over",
+        "slug": OTHER,
+        "state": "approved",
+        "tenant": str(other.pk),
+    }
     for label, url in urls:
         for response in (client.get(url), client.post(url, form)):
             assert response.status_code in (403, 404), (user, label, url, response.status_code)
@@ -386,10 +498,20 @@ def test_actions_on_another_tenants_objects_change_nothing(world, other, user):
     for label, name, url, obj in _actions(other):
         # Tenant data only: the install-wide pages are refused to both roles (and deleting a user
         # would log this one out, proving nothing).
-        if obj is None or label.split(".")[0] not in ("connectors", "audit", "mappings") or _install_wide(label):
+        if (
+            obj is None
+            or label.split(".")[0] not in ("connectors", "audit", "mappings")
+            or _install_wide(label)
+        ):
             continue
-        data = {"action": name, "_selected_action": [obj.pk], "index": 0, "post": "yes", "apply": "1",
-                "reason": "not ours"}
+        data = {
+            "action": name,
+            "_selected_action": [obj.pk],
+            "index": 0,
+            "post": "yes",
+            "apply": "1",
+            "reason": "not ours",
+        }
         with TestCase.captureOnCommitCallbacks(using=connection.alias, execute=True):
             response = client.post(url, data, follow=True)
         tried += 1
@@ -408,10 +530,13 @@ def test_an_import_row_naming_another_tenant_is_refused(world, other, user):
 
     client = _client(user)
     row = f"{OTHER},{OTHER}01,,link,00901{OTHER},,rejected,\n"
-    upload = SimpleUploadedFile("vendors.csv", ("tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n"
-                                                + row).encode())
-    page = client.post("/admin/mappings/vendormapping/import/",
-                       {"import_file": upload, "format": "0", "resource": "0"}).content.decode()
+    upload = SimpleUploadedFile(
+        "vendors.csv",
+        ("tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n" + row).encode(),
+    )
+    page = client.post(
+        "/admin/mappings/vendormapping/import/", {"import_file": upload, "format": "0", "resource": "0"}
+    ).content.decode()
     assert f"Unknown tenant &#x27;{OTHER}&#x27;." in page  # the words for a tenant that does not exist
     assert 'name="import_file_name"' not in page
     assert VendorMapping.objects.get(tenant=other).state == "suggested"
@@ -432,8 +557,9 @@ def test_exports_hold_only_the_users_tenants_in_every_format(world, other, user)
     for fmt in formats:
         everything = client.post(url, {"format": fmt, "resource": "0", **columns})
         assert everything.status_code == 200 and not _shows_other_tenant(everything), fmt
-        selected = client.post(url, {"format": fmt, "resource": "0", **columns,
-                                     "export_items": [mine.pk, theirs.pk]})
+        selected = client.post(
+            url, {"format": fmt, "resource": "0", **columns, "export_items": [mine.pk, theirs.pk]}
+        )
         assert selected.status_code == 200 and not _shows_other_tenant(selected), fmt
     text = client.post(url, {"format": "0", "resource": "0", **columns}).content.decode()
     assert "northwind01" in text
@@ -456,9 +582,15 @@ def test_the_autocomplete_endpoint_never_lists_another_tenant(world):
         for field in model._meta.get_fields():
             if getattr(field, "related_model", None) is None or not getattr(field, "concrete", False):
                 continue
-            response = client.get("/admin/autocomplete/", {"app_label": model._meta.app_label,
-                                                           "model_name": model._meta.model_name,
-                                                           "field_name": field.name, "term": ""})
+            response = client.get(
+                "/admin/autocomplete/",
+                {
+                    "app_label": model._meta.app_label,
+                    "model_name": model._meta.model_name,
+                    "field_name": field.name,
+                    "term": "",
+                },
+            )
             assert response.status_code == 403 or not _shows_other_tenant(response), (model, field.name)
 
 
@@ -476,22 +608,38 @@ def test_only_superusers_grant_tenants_and_an_admin_who_adds_one_becomes_its_mem
     page = alice.get(reverse("admin:connectors_tenant_change", args=[world.pk])).content.decode()
     assert "people who may see this tenant" not in page.lower()
     other = Tenant.objects.get(slug=OTHER)
-    refused = alice.post(reverse("admin:connectors_tenantmembership_add"),
-                         {"user": str(django_user("alice").pk), "tenant": str(other.pk)})
+    refused = alice.post(
+        reverse("admin:connectors_tenantmembership_add"),
+        {"user": str(django_user("alice").pk), "tenant": str(other.pk)},
+    )
     assert refused.status_code == 403
     assert not TenantMembership.objects.filter(tenant=other).exists()
-    response = alice.post(reverse("admin:connectors_tenant_add"), {
-        "name": "Fabrikam Retail", "slug": "fabrikam", "is_active": "on", "poll_interval_minutes": "15",
-        "bill_policy": "posted_open", "paid_statuses": "PAID", "vendor_fields_to_gp": "name",
-        "agent_silence_alert_minutes": "10",
-        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0", "memberships-0-user": str(django_user("frank").pk),
-    })
+    response = alice.post(
+        reverse("admin:connectors_tenant_add"),
+        {
+            "name": "Fabrikam Retail",
+            "slug": "fabrikam",
+            "is_active": "on",
+            "poll_interval_minutes": "15",
+            "bill_policy": "posted_open",
+            "paid_statuses": "PAID",
+            "vendor_fields_to_gp": "name",
+            "agent_silence_alert_minutes": "10",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": str(django_user("frank").pk),
+        },
+    )
     assert response.status_code == 302, response.content[:3000]
     fabrikam = Tenant.objects.get(slug="fabrikam")
-    assert list(fabrikam.memberships.values_list("user__username", flat=True)) == ["alice"]  # the inline was ignored
+    assert list(fabrikam.memberships.values_list("user__username", flat=True)) == [
+        "alice"
+    ]  # the inline was ignored
     root = _client("root")
-    assert "people who may see this tenant" in root.get(
-        reverse("admin:connectors_tenant_change", args=[world.pk])).content.decode().lower()
+    assert (
+        "people who may see this tenant"
+        in root.get(reverse("admin:connectors_tenant_change", args=[world.pk])).content.decode().lower()
+    )
 
 
 def django_user(username: str) -> Any:
@@ -514,8 +662,14 @@ def test_nothing_outside_the_admin_but_the_signed_webhook_health_metrics_and_age
     public = [route for route, _ in _all_patterns(get_resolver()) if not route.startswith("admin/")]
     # /health/ names nothing; /metrics is a 404 without METRICS_TOKEN (tests/ops); the agent endpoints
     # take only an agent token (below, and tests/relay).
-    assert public == ["webhooks/bill/<slug:slug>/", "webhooks/bill/<slug:slug>", "health/", "metrics", "agent/poll",
-                      "agent/answer"]
+    assert public == [
+        "webhooks/bill/<slug:slug>/",
+        "webhooks/bill/<slug:slug>",
+        "health/",
+        "metrics",
+        "agent/poll",
+        "agent/answer",
+    ]
 
 
 @pytest.mark.parametrize("endpoint", ["agent/poll", "agent/answer"])
@@ -544,9 +698,17 @@ def test_the_only_admin_pages_an_anonymous_visitor_may_open_are_login_and_logout
 def test_every_admin_form_refuses_a_post_without_its_csrf_token(world):
     strict = Client(enforce_csrf_checks=True)
     assert strict.login(username="alice", password=CAST_PASSWORD)
-    posts = [url for _, _, url in _admin_urls()] + _ops_urls(world) + ["/admin/logout/", "/admin/password_change/"]
+    posts = (
+        [url for _, _, url in _admin_urls()]
+        + _ops_urls(world)
+        + ["/admin/logout/", "/admin/password_change/"]
+    )
     for url in posts:
         response = strict.post(url, {"action": "delete_selected"})
         assert response.status_code == 403, (url, response.status_code)
-    assert Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "alice",
-                                                                   "password": CAST_PASSWORD}).status_code == 403
+    assert (
+        Client(enforce_csrf_checks=True)
+        .post("/admin/login/", {"username": "alice", "password": CAST_PASSWORD})
+        .status_code
+        == 403
+    )

@@ -23,9 +23,14 @@ def some_bill(bill_client):
     from decimal import Decimal
 
     vendor = bill_client.create_vendor({"name": "Unrelated Vendor", "accountType": "BUSINESS"})
-    return bill_client.create_bill({
-        "vendorId": vendor.id, "dueDate": "2026-12-31", "invoice": {"invoiceNumber": "U-1", "invoiceDate": "2026-12-01"},
-        "billLineItems": [{"amount": Decimal("12.34"), "description": "x"}]}).id
+    return bill_client.create_bill(
+        {
+            "vendorId": vendor.id,
+            "dueDate": "2026-12-31",
+            "invoice": {"invoiceNumber": "U-1", "invoiceDate": "2026-12-01"},
+            "billLineItems": [{"amount": Decimal("12.34"), "description": "x"}],
+        }
+    ).id
 
 
 @pytest.fixture
@@ -43,10 +48,15 @@ def test_the_client_never_lets_an_id_walk_out_of_its_path(bill_client, bill_sand
     assert bill_sandbox.store.bills[some_bill]["archived"] is False
 
 
-def test_the_review_page_refuses_a_target_that_is_not_a_bill_vendor_id(client, frank, mapping, bill_sandbox, some_bill):
+def test_the_review_page_refuses_a_target_that_is_not_a_bill_vendor_id(
+    client, frank, mapping, bill_sandbox, some_bill
+):
     client.force_login(frank)
-    page = client.post(f"{LIST}{mapping.pk}/decide/", {"decision": "approve", "target_id": f"../bills/{some_bill}"},
-                       follow=True).content.decode()
+    page = client.post(
+        f"{LIST}{mapping.pk}/decide/",
+        {"decision": "approve", "target_id": f"../bills/{some_bill}"},
+        follow=True,
+    ).content.decode()
     assert "is not a BILL vendor ID" in page
     mapping.refresh_from_db()
     assert mapping.state == MappingState.SUGGESTED and mapping.bill_vendor_id == ""
@@ -55,18 +65,21 @@ def test_the_review_page_refuses_a_target_that_is_not_a_bill_vendor_id(client, f
 
 def test_a_bill_id_of_another_kind_is_refused(client, frank, mapping, some_bill):
     client.force_login(frank)
-    page = client.post(f"{LIST}{mapping.pk}/decide/", {"decision": "approve", "target_id": some_bill},
-                       follow=True).content.decode()
+    page = client.post(
+        f"{LIST}{mapping.pk}/decide/", {"decision": "approve", "target_id": some_bill}, follow=True
+    ).content.decode()
     assert "is not a BILL vendor ID: those start with 009" in page
     mapping.refresh_from_db()
     assert mapping.state == MappingState.SUGGESTED
 
 
 def test_a_well_formed_id_the_org_does_not_have_is_refused_and_one_it_has_is_taken(
-        client, frank, mapping, bill_sandbox):
+    client, frank, mapping, bill_sandbox
+):
     client.force_login(frank)
-    page = client.post(f"{LIST}{mapping.pk}/decide/", {"decision": "approve", "target_id": "00902NOSUCHVENDOR1"},
-                       follow=True).content.decode()
+    page = client.post(
+        f"{LIST}{mapping.pk}/decide/", {"decision": "approve", "target_id": "00902NOSUCHVENDOR1"}, follow=True
+    ).content.decode()
     assert "BILL has no vendor &#x27;00902NOSUCHVENDOR1&#x27; in this tenant&#x27;s organization." in page
     mapping.refresh_from_db()
     assert mapping.state == MappingState.SUGGESTED
@@ -77,33 +90,59 @@ def test_a_well_formed_id_the_org_does_not_have_is_refused_and_one_it_has_is_tak
 
 
 def test_the_bulk_approval_refuses_a_stored_target_that_is_not_an_id(client, frank, tenant, bill_connection):
-    bad = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="EVIL0001", bill_vendor_id="../bills/00n02X")
+    bad = VendorMapping.objects.create(
+        tenant=tenant, gp_vendor_id="EVIL0001", bill_vendor_id="../bills/00n02X"
+    )
     client.force_login(frank)
-    page = client.post(LIST, {"action": "approve_selected", "_selected_action": [bad.pk]}, follow=True).content.decode()
+    page = client.post(
+        LIST, {"action": "approve_selected", "_selected_action": [bad.pk]}, follow=True
+    ).content.decode()
     assert "is not a BILL vendor ID" in page
     bad.refresh_from_db()
     assert bad.state == MappingState.SUGGESTED
 
 
 def test_the_edit_form_refuses_a_typed_target_that_is_not_a_bill_vendor(client, frank, mapping, tenant):
-    Suggestion.objects.create(tenant=tenant, kind="vendor", gp_key="ACME0001", bill_id="00902ACME00000001",
-                              bill_name="ACME", score="0.9", reasons="same tax ID")
+    Suggestion.objects.create(
+        tenant=tenant,
+        kind="vendor",
+        gp_key="ACME0001",
+        bill_id="00902ACME00000001",
+        bill_name="ACME",
+        score="0.9",
+        reasons="same tax ID",
+    )
     client.force_login(frank)
-    data = {"tenant": tenant.pk, "gp_vendor_id": "ACME0001", "gp_name": "Acme Supply Co", "action": "link",
-            "bill_name": "", "note": ""}
+    data = {
+        "tenant": tenant.pk,
+        "gp_vendor_id": "ACME0001",
+        "gp_name": "Acme Supply Co",
+        "action": "link",
+        "bill_name": "",
+        "note": "",
+    }
     page = client.post(f"{LIST}{mapping.pk}/change/", {**data, "bill_vendor_id": "../bills/00n02X"})
     assert page.status_code == 200 and "is not a BILL vendor ID" in page.content.decode()
     mapping.refresh_from_db()
     assert mapping.bill_vendor_id == ""
-    assert client.post(f"{LIST}{mapping.pk}/change/", {**data, "bill_vendor_id": "00902ACME00000001"}).status_code == 302
+    assert (
+        client.post(
+            f"{LIST}{mapping.pk}/change/", {**data, "bill_vendor_id": "00902ACME00000001"}
+        ).status_code
+        == 302
+    )
 
 
 def test_an_imported_row_with_a_path_for_a_bill_id_is_refused(client, frank, mapping, tenant):
     client.force_login(frank)
-    rows = ("tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n"
-            "northwind,ACME0001,,link,../bills/00n02X,,approved,\n")
-    page = client.post("/admin/mappings/vendormapping/import/", {
-        "import_file": SimpleUploadedFile("v.csv", rows.encode()), "format": "0", "resource": "0"}).content.decode()
+    rows = (
+        "tenant,gp_vendor_id,gp_name,action,bill_vendor_id,bill_name,state,note\n"
+        "northwind,ACME0001,,link,../bills/00n02X,,approved,\n"
+    )
+    page = client.post(
+        "/admin/mappings/vendormapping/import/",
+        {"import_file": SimpleUploadedFile("v.csv", rows.encode()), "format": "0", "resource": "0"},
+    ).content.decode()
     assert "is not a BILL vendor ID" in page
     assert 'name="import_file_name"' not in page
     mapping.refresh_from_db()

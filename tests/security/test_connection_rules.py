@@ -21,10 +21,27 @@ from django.forms.models import model_to_dict
 from tests.fixtures_bill import wire_bill_connection
 from tests.fixtures_gp import wire_gp_connection
 
-BILL_FORM_FIELDS = ("tenant", "environment", "api_base_url", "webhook_api_base_url", "organization_id", "username",
-                    "timeout_seconds", "webhook_subscription_id")
-GP_FORM_FIELDS = ("tenant", "base_url", "gp_tenant", "company", "domain", "username", "verify_tls",
-                  "ca_bundle_pem", "timeout_seconds")
+BILL_FORM_FIELDS = (
+    "tenant",
+    "environment",
+    "api_base_url",
+    "webhook_api_base_url",
+    "organization_id",
+    "username",
+    "timeout_seconds",
+    "webhook_subscription_id",
+)
+GP_FORM_FIELDS = (
+    "tenant",
+    "base_url",
+    "gp_tenant",
+    "company",
+    "domain",
+    "username",
+    "verify_tls",
+    "ca_bundle_pem",
+    "timeout_seconds",
+)
 
 
 class Listener:
@@ -73,15 +90,20 @@ def _form(conn: Any, fields: tuple[str, ...], **changes: Any) -> dict[str, Any]:
 
 
 def _save_bill(client, conn, **changes):
-    return client.post(f"/admin/connectors/billconnection/{conn.pk}/change/", _form(conn, BILL_FORM_FIELDS, **changes))
+    return client.post(
+        f"/admin/connectors/billconnection/{conn.pk}/change/", _form(conn, BILL_FORM_FIELDS, **changes)
+    )
 
 
 def _save_gp(client, conn, **changes):
-    return client.post(f"/admin/connectors/gpconnection/{conn.pk}/change/", _form(conn, GP_FORM_FIELDS, **changes))
+    return client.post(
+        f"/admin/connectors/gpconnection/{conn.pk}/change/", _form(conn, GP_FORM_FIELDS, **changes)
+    )
 
 
 def test_pointing_bill_elsewhere_with_the_secrets_left_blank_sends_them_nowhere(
-        client, alice, tenant, bill_sandbox, listener):
+    client, alice, tenant, bill_sandbox, listener
+):
     conn = wire_bill_connection(tenant, bill_sandbox)
     password, dev_key = conn.password, conn.dev_key
     client.force_login(alice)
@@ -92,7 +114,9 @@ def test_pointing_bill_elsewhere_with_the_secrets_left_blank_sends_them_nowhere(
     assert "type the developer key again" in text
     conn.refresh_from_db()
     assert conn.api_base_url == bill_sandbox.api_url and conn.password == password and conn.dev_key == dev_key
-    client.post("/admin/connectors/billconnection/", {"action": "test_connection", "_selected_action": [conn.pk]})
+    client.post(
+        "/admin/connectors/billconnection/", {"action": "test_connection", "_selected_action": [conn.pk]}
+    )
     assert password not in listener.everything_received() and dev_key not in listener.everything_received()
 
 
@@ -100,9 +124,12 @@ def test_pointing_bill_elsewhere_with_the_secrets_left_blank_sends_them_nowhere(
 def test_a_new_bill_identity_asks_for_the_secrets_again(client, alice, tenant, bill_sandbox, field):
     conn = wire_bill_connection(tenant, bill_sandbox)
     client.force_login(alice)
-    new = {"organization_id": "00802OTHERORG0000001", "username": "someone@else.example",
-           "webhook_api_base_url": bill_sandbox.events_url + "/",
-           "environment": "stage"}[field]  # BILL's stage gateway: another address for the same secrets
+    new = {
+        "organization_id": "00802OTHERORG0000001",
+        "username": "someone@else.example",
+        "webhook_api_base_url": bill_sandbox.events_url + "/",
+        "environment": "stage",
+    }[field]  # BILL's stage gateway: another address for the same secrets
     page = _save_bill(client, conn, **{field: new})
     assert "type the password again" in page.content.decode()
     conn.refresh_from_db()
@@ -110,14 +137,17 @@ def test_a_new_bill_identity_asks_for_the_secrets_again(client, alice, tenant, b
 
 
 def test_retyped_secrets_are_kept_the_old_session_dropped_and_the_change_in_the_history(
-        client, alice, tenant, bill_sandbox, bill_client):
+    client, alice, tenant, bill_sandbox, bill_client
+):
     bill_client.session_info()  # a cached session for the old identity
     conn = type(bill_client.connection).objects.get(pk=bill_client.connection.pk)
     assert conn.session_id
     old_session, password = conn.session_id, conn.password
     client.force_login(alice)
     other = "00802OTHERORG0000001"
-    page = _save_bill(client, conn, organization_id=other, password="N3w-BILL-pass!", dev_key="newdevkey000001")
+    page = _save_bill(
+        client, conn, organization_id=other, password="N3w-BILL-pass!", dev_key="newdevkey000001"
+    )
     assert page.status_code == 302, page.content.decode()[:2000]
     conn.refresh_from_db()
     assert (conn.organization_id, conn.password, conn.dev_key) == (other, "N3w-BILL-pass!", "newdevkey000001")
@@ -141,16 +171,25 @@ def test_changing_only_the_timeout_keeps_the_stored_secrets(client, alice, tenan
 
 
 @pytest.mark.parametrize("field", ["base_url", "domain", "username", "company", "verify_tls"])
-def test_a_new_gp_host_or_account_asks_for_the_password_again(client, alice, tenant, gp_sandbox, listener, field):
+def test_a_new_gp_host_or_account_asks_for_the_password_again(
+    client, alice, tenant, gp_sandbox, listener, field
+):
     conn = wire_gp_connection(tenant, gp_sandbox)
     client.force_login(alice)
-    new = {"base_url": listener.url, "domain": "EVIL", "username": "other", "company": "Other, Inc.",
-           "verify_tls": False}[field]
+    new = {
+        "base_url": listener.url,
+        "domain": "EVIL",
+        "username": "other",
+        "company": "Other, Inc.",
+        "verify_tls": False,
+    }[field]
     page = _save_gp(client, conn, **{field: new})
     assert "type the password again" in page.content.decode()
     conn.refresh_from_db()
     assert getattr(conn, field) != new
-    client.post("/admin/connectors/gpconnection/", {"action": "test_gp_connection", "_selected_action": [conn.pk]})
+    client.post(
+        "/admin/connectors/gpconnection/", {"action": "test_gp_connection", "_selected_action": [conn.pk]}
+    )
     assert not listener.seen
 
 
@@ -194,17 +233,24 @@ def test_plain_http_is_accepted_only_with_the_sandbox_setting(client, alice, ten
     assert "link-local or cloud metadata" in page.content.decode()
 
 
-@pytest.mark.parametrize(("url", "accepted"), [
-    ("https://gateway.prod.bill.com/connect", True),
-    ("https://gateway.stage.bill.com/connect", True),
-    ("https://gateway.prod.bill.com.evil.example/connect", False),
-    ("https://bill.example.net/connect", False),
-    ("https://gateway.prod.bill.com@evil.example/connect", False),
-])
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://gateway.prod.bill.com/connect", True),
+        ("https://gateway.stage.bill.com/connect", True),
+        ("https://gateway.prod.bill.com.evil.example/connect", False),
+        ("https://bill.example.net/connect", False),
+        ("https://gateway.prod.bill.com@evil.example/connect", False),
+    ],
+)
 def test_bill_addresses_are_bills_gateways(client, alice, tenant, bill_sandbox, settings, url, accepted):
     settings.CONNECTION_ALLOW_HTTP, settings.BILL_EXTRA_HOSTS = False, []
-    conn = wire_bill_connection(tenant, bill_sandbox, api_base_url="https://gateway.stage.bill.com/connect",
-                                webhook_api_base_url="https://gateway.stage.bill.com/connect-events")
+    conn = wire_bill_connection(
+        tenant,
+        bill_sandbox,
+        api_base_url="https://gateway.stage.bill.com/connect",
+        webhook_api_base_url="https://gateway.stage.bill.com/connect-events",
+    )
     client.force_login(alice)
     # "Other address" is the one choice that takes a typed URL (production and stage use BILL's own).
     page = _save_bill(client, conn, environment="other", api_base_url=url, password="pw", dev_key="dk")
@@ -225,8 +271,9 @@ def test_a_listed_extra_host_is_allowed_for_bill(client, alice, tenant, bill_san
     assert [str(m) for m in get_messages(page.wsgi_request)]
 
 
-def test_an_address_saved_around_the_form_is_refused_when_the_client_is_built(tenant, gp_sandbox, bill_sandbox,
-                                                                              settings):
+def test_an_address_saved_around_the_form_is_refused_when_the_client_is_built(
+    tenant, gp_sandbox, bill_sandbox, settings
+):
     """A row written by an import, a shell or an older release, or a setting tightened since: the clients
     check the address themselves, so no password leaves for a listener, plain http or a BILL look-alike."""
     from audit.models import SyncRecord

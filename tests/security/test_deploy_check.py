@@ -22,11 +22,22 @@ PRODUCTION = {
 def _check(**env: str) -> subprocess.CompletedProcess[str]:
     # As a production host would start it: none of the test run's own variables (live-server tests set
     # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly refuses).
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("SECURE_")
-            and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base.update(ENV_FILE=str(ROOT / "var" / "no-such-env-file"), DJANGO_SETTINGS_MODULE="gpbill_site.settings")
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and not k.startswith("SECURE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    base.update(
+        ENV_FILE=str(ROOT / "var" / "no-such-env-file"), DJANGO_SETTINGS_MODULE="gpbill_site.settings"
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_check_deploy_is_clean_under_production_settings():

@@ -35,12 +35,21 @@ def vendors(tenant):
     """Forty GP vendors the connector has met, each with a BILL vendor suggested."""
     for n in range(40):
         VendorMapping.objects.create(tenant=tenant, gp_vendor_id=f"V{n:04d}", gp_name=f"Vendor {n}")
-        Suggestion.objects.create(tenant=tenant, kind="vendor", gp_key=f"V{n:04d}", bill_id=f"00902V{n:014d}",
-                                  bill_name=f"Vendor {n}", score="0.9", reasons="same tax ID")
+        Suggestion.objects.create(
+            tenant=tenant,
+            kind="vendor",
+            gp_key=f"V{n:04d}",
+            bill_id=f"00902V{n:014d}",
+            bill_name=f"Vendor {n}",
+            score="0.9",
+            reasons="same tax ID",
+        )
 
 
 def upload(client, data: bytes, name: str, fmt: str):
-    return client.post(IMPORT, {"import_file": SimpleUploadedFile(name, data), "format": fmt, "resource": "0"})
+    return client.post(
+        IMPORT, {"import_file": SimpleUploadedFile(name, data), "format": fmt, "resource": "0"}
+    )
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -98,8 +107,10 @@ def test_an_xlsx_with_xml_entities_is_refused_not_expanded(as_frank, limits, ven
         for item in source.infolist():
             body = source.read(item.filename)
             if item.filename.startswith("xl/worksheets/"):
-                body = (b'<!DOCTYPE worksheet [<!ENTITY a "V0001V0001V0001">'
-                        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' + body)
+                body = (
+                    b'<!DOCTYPE worksheet [<!ENTITY a "V0001V0001V0001">'
+                    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' + body
+                )
             target.writestr(item, body)
     page = upload(as_frank, out.getvalue(), "bomb.xlsx", "1").content.decode()
     assert "The spreadsheet contains XML declarations that are not allowed" in page
@@ -122,6 +133,8 @@ def test_the_preview_shows_the_first_rows_and_the_import_takes_them_all(as_frank
     assert "V0004" in page and "V0030" not in page
     name = page.split('name="import_file_name" value="')[1].split('"')[0]
     original = page.split('name="original_file_name" value="')[1].split('"')[0]
-    as_frank.post("/admin/mappings/vendormapping/process_import/", {
-        "import_file_name": name, "original_file_name": original, "format": "0", "resource": "0"})
+    as_frank.post(
+        "/admin/mappings/vendormapping/process_import/",
+        {"import_file_name": name, "original_file_name": original, "format": "0", "resource": "0"},
+    )
     assert VendorMapping.objects.filter(state=MappingState.APPROVED).count() == 40

@@ -13,11 +13,17 @@ LOGIN = "/admin/login/?next=/admin/"
 @pytest.fixture(autouse=True)
 def own_cache(settings):
     """A cache of this test's own, so counts never leak between tests or runs."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "login-throttle-tests"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "login-throttle-tests",
+        }
+    }
     settings.LOGIN_THROTTLE_ATTEMPTS = 3
     settings.LOGIN_THROTTLE_SECONDS = 600
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many sign-ins: keep them quick
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]  # many sign-ins: keep them quick
     from django.core.cache import cache
 
     cache.clear()

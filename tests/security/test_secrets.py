@@ -59,7 +59,9 @@ def test_no_credential_is_readable_anywhere_after_a_full_sync(secret_world, capl
     approve_all(tenant)
     bill.expire_sessions()  # a re-login mid-run
     gp.set_faults(["5xx", "reset"], rate=0.2)
-    bill.add_fault("timeout_after_commit", count=1, methods=["POST"], path_contains="/v3/bills", hold_seconds=0.2)
+    bill.add_fault(
+        "timeout_after_commit", count=1, methods=["POST"], path_contains="/v3/bills", hold_seconds=0.2
+    )
     run(tenant)
     gp.clear_faults()
     synced = [b for b in BillClient.for_connection(tenant.bill_connection).iter_bills()][:2]
@@ -82,9 +84,19 @@ def test_no_credential_is_readable_anywhere_after_a_full_sync(secret_world, capl
     answers.append(repr(GPClient.for_connection(conn, sleep=lambda s: None).test_connection()))
     # Forged and broken webhooks.
     client = Client()
-    answers.append(client.post("/webhooks/bill/northwind/", data=b"{}", content_type="application/json",
-                               HTTP_X_BILL_SHA_SIGNATURE="forged").content.decode())
-    answers.append(client.post("/webhooks/bill/northwind/", data=b"not json", content_type="application/json").content.decode())
+    answers.append(
+        client.post(
+            "/webhooks/bill/northwind/",
+            data=b"{}",
+            content_type="application/json",
+            HTTP_X_BILL_SHA_SIGNATURE="forged",
+        ).content.decode()
+    )
+    answers.append(
+        client.post(
+            "/webhooks/bill/northwind/", data=b"not json", content_type="application/json"
+        ).content.decode()
+    )
 
     # Every admin page, as the connector admin sees it.
     admin_client = Client()
@@ -95,13 +107,21 @@ def test_no_credential_is_readable_anywhere_after_a_full_sync(secret_world, capl
     places = {
         "database": _database_text(),
         "logs": caplog.text + "\n".join(r.getMessage() for r in caplog.records),
-        "audit trail": "\n".join(repr((a.request, a.error, a.response_status)) for a in Attempt.objects.all()),
+        "audit trail": "\n".join(
+            repr((a.request, a.error, a.response_status)) for a in Attempt.objects.all()
+        ),
         "admin pages": "\n".join(pages),
         "error answers": "\n".join(answers),
     }
     assert Attempt.objects.exists() and len(pages) > 20
-    secrets = {"GP password": GP_PASSWORD, "BILL password": BILL_PASSWORD, "BILL developer key": BILL_DEV_KEY,
-               "BILL session ID": session_id, "webhook security key": webhook_key, "tried password": WRONG_PASSWORD}
+    secrets = {
+        "GP password": GP_PASSWORD,
+        "BILL password": BILL_PASSWORD,
+        "BILL developer key": BILL_DEV_KEY,
+        "BILL session ID": session_id,
+        "webhook security key": webhook_key,
+        "tried password": WRONG_PASSWORD,
+    }
     for where, text in places.items():
         for name, value in secrets.items():
             assert value not in text, f"the {name} is readable in the {where}"

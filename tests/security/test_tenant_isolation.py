@@ -13,11 +13,14 @@ from tests.admin.conftest import record
 
 @pytest.fixture
 def contoso(db):
-    return Tenant.objects.create(name="Contoso Pharmaceuticals", slug="contoso", alert_emails="ap@contoso.test")
+    return Tenant.objects.create(
+        name="Contoso Pharmaceuticals", slug="contoso", alert_emails="ap@contoso.test"
+    )
 
 
-def test_a_replay_job_carrying_another_tenants_record_ids_replays_only_the_users_own(tenant, contoso, frank,
-                                                                                     monkeypatch):
+def test_a_replay_job_carrying_another_tenants_record_ids_replays_only_the_users_own(
+    tenant, contoso, frank, monkeypatch
+):
     from audit import jobs
 
     replayed: list[int] = []
@@ -33,7 +36,9 @@ def test_a_replay_job_carrying_another_tenants_record_ids_replays_only_the_users
     assert replayed == [mine.pk]
 
 
-def test_a_job_page_of_another_tenant_or_another_persons_bulk_replay_is_404(client, tenant, contoso, frank, alice):
+def test_a_job_page_of_another_tenant_or_another_persons_bulk_replay_is_404(
+    client, tenant, contoso, frank, alice
+):
     theirs = Job.objects.create(kind=Job.DRIFT, tenant=contoso, result={"summary": "Contoso drift"})
     alices_replay = Job.objects.create(kind=Job.REPLAY, user=alice, record_ids=[])
     franks_replay = Job.objects.create(kind=Job.REPLAY, user=frank, record_ids=[])
@@ -74,14 +79,18 @@ def test_the_demo_users_are_members_of_the_demo_tenant_only(contoso, client):
     demo = Tenant.objects.create(name="Demo Building Products", slug="demo")
     passwords = demo_users(demo)
     assert set(passwords) == {"demo-admin", "demo-finance"}
-    assert set(TenantMembership.objects.filter(tenant=demo).values_list("user__username", flat=True)) == set(passwords)
+    assert set(TenantMembership.objects.filter(tenant=demo).values_list("user__username", flat=True)) == set(
+        passwords
+    )
     assert not TenantMembership.objects.filter(tenant=contoso).exists()
     assert client.login(username="demo-finance", password=passwords["demo-finance"])
     page = client.get("/admin/ops/dashboard/").content.decode()
     assert "Demo Building Products" in page and "Contoso" not in page
 
 
-def test_an_upgraded_single_tenant_install_keeps_its_staff_and_a_multi_tenant_one_grants_nobody(tenant, django_user_model):
+def test_an_upgraded_single_tenant_install_keeps_its_staff_and_a_multi_tenant_one_grants_nobody(
+    tenant, django_user_model
+):
     from importlib import import_module
 
     from django.apps import apps
@@ -89,7 +98,9 @@ def test_an_upgraded_single_tenant_install_keeps_its_staff_and_a_multi_tenant_on
     step = import_module("connectors.migrations.0008_tenant_memberships").single_tenant_staff_keep_access
     clerk = django_user_model.objects.create_user("clerk", is_staff=True)
     step(apps, None)
-    assert list(TenantMembership.objects.filter(user=clerk).values_list("tenant__slug", flat=True)) == ["northwind"]
+    assert list(TenantMembership.objects.filter(user=clerk).values_list("tenant__slug", flat=True)) == [
+        "northwind"
+    ]
     TenantMembership.objects.all().delete()
     Tenant.objects.create(name="Contoso Pharmaceuticals", slug="contoso")
     step(apps, None)

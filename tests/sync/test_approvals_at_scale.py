@@ -20,8 +20,11 @@ def test_a_release_of_records_already_synced_reads_neither_gp_nor_bill(wired, gp
     run(wired)
     approve_all(wired)
     run(wired)
-    synced = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.BILL, state=State.SYNCED)
-                  .values_list("pk", flat=True))
+    synced = list(
+        SyncRecord.objects.filter(tenant=wired, kind=Kind.BILL, state=State.SYNCED).values_list(
+            "pk", flat=True
+        )
+    )
     assert synced, "the seed should sync some bills"
     trail_before = {pk: SyncRecord.objects.get(pk=pk).trail.count() for pk in synced}
     gp_sandbox.reset_stats()
@@ -39,9 +42,16 @@ def test_a_release_of_records_already_synced_reads_neither_gp_nor_bill(wired, gp
 def test_a_bulk_approval_queues_its_follow_up_in_batches(tenant, monkeypatch):
     queued: list[tuple[str, tuple]] = []
     monkeypatch.setattr("mappings.approval.enqueue", lambda func, *args, **kw: queued.append((func, args)))
-    mappings = [VendorMapping.objects.create(tenant=tenant, gp_vendor_id=f"V{i:04d}", gp_name=f"Vendor {i}",
-                                             state=MappingState.SUGGESTED, action=MappingAction.CREATE)
-                for i in range(approval.APPROVAL_BATCH * 2 + 1)]
+    mappings = [
+        VendorMapping.objects.create(
+            tenant=tenant,
+            gp_vendor_id=f"V{i:04d}",
+            gp_name=f"Vendor {i}",
+            state=MappingState.SUGGESTED,
+            action=MappingAction.CREATE,
+        )
+        for i in range(approval.APPROVAL_BATCH * 2 + 1)
+    ]
 
     approved, problems = approval.approve_many(VendorMapping.objects.filter(tenant=tenant), None, create=True)
 
@@ -54,10 +64,20 @@ def test_a_bulk_approval_queues_its_follow_up_in_batches(tenant, monkeypatch):
 @pytest.mark.django_db
 def test_a_bulk_approval_reports_each_mapping_it_could_not_approve_and_approves_the_rest(tenant, monkeypatch):
     monkeypatch.setattr("mappings.approval.enqueue", lambda func, *args, **kw: None)
-    good = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="V0001", gp_name="Good", state=MappingState.SUGGESTED,
-                                        action=MappingAction.CREATE)
-    no_target = VendorMapping.objects.create(tenant=tenant, gp_vendor_id="V0002", gp_name="No target",
-                                             state=MappingState.SUGGESTED, action=MappingAction.LINK)
+    good = VendorMapping.objects.create(
+        tenant=tenant,
+        gp_vendor_id="V0001",
+        gp_name="Good",
+        state=MappingState.SUGGESTED,
+        action=MappingAction.CREATE,
+    )
+    no_target = VendorMapping.objects.create(
+        tenant=tenant,
+        gp_vendor_id="V0002",
+        gp_name="No target",
+        state=MappingState.SUGGESTED,
+        action=MappingAction.LINK,
+    )
 
     approved, problems = approval.approve_many([good, no_target], None)
 

@@ -33,10 +33,15 @@ def test_each_bulk_created_vendor_is_linked_to_its_own_gp_vendor(wired, gp_sandb
     for record in created:
         mapping = VendorMapping.objects.get(tenant=wired, gp_vendor_id=record.source_key)
         assert record.state == State.SYNCED and mapping.bill_vendor_id == record.target_id
-        gp_side, bill_side = vf.from_gp(gp.get_vendor(record.source_key)), vf.from_bill(bill.get_vendor(
-            record.target_id).raw)
+        gp_side, bill_side = (
+            vf.from_gp(gp.get_vendor(record.source_key)),
+            vf.from_bill(bill.get_vendor(record.target_id).raw),
+        )
         assert (bill_side["name"], bill_side["email"], bill_side["tax_id"]) == (
-            gp_side["name"], gp_side["email"], gp_side["tax_id"]), record.source_key
+            gp_side["name"],
+            gp_side["email"],
+            gp_side["tax_id"],
+        ), record.source_key
 
 
 def test_bulk_created_bills_land_under_their_own_vouchers(wired, gp_sandbox, bill_sandbox):
@@ -55,16 +60,24 @@ def test_bulk_created_bills_land_under_their_own_vouchers(wired, gp_sandbox, bil
         assert [b.id for b in in_bill[voucher]] == [record.target_id]
 
 
-def test_twin_vendors_a_bulk_answer_cannot_tell_apart_are_checked_and_each_get_one(wired, gp_sandbox, bill_sandbox):
+def test_twin_vendors_a_bulk_answer_cannot_tell_apart_are_checked_and_each_get_one(
+    wired, gp_sandbox, bill_sandbox
+):
     """Two GP vendors with the same name, e-mail and tax ID in one bulk call: which created vendor is
     which cannot be read from the answer, so both stay in doubt and are reconciled by lookup — one
     BILL vendor each, none created twice."""
     wired.auto_create_vendors = True
     wired.save()
     for key in ("TWIN0001", "TWIN0002"):
-        gp_sandbox.insert_vendor(build_vendor(
-            key, "Twin Supply", modified="2025-06-01T00:00:00Z", tax_id="41-1234567",
-            address=build_address("1 Twin Rd", "Fargo", "ND", "58102", email="ap@twin.example")))
+        gp_sandbox.insert_vendor(
+            build_vendor(
+                key,
+                "Twin Supply",
+                modified="2025-06-01T00:00:00Z",
+                tax_id="41-1234567",
+                address=build_address("1 Twin Rd", "Fargo", "ND", "58102", email="ap@twin.example"),
+            )
+        )
     run(wired)  # the run's retry sweep looks them up at its end
     run(wired)
 

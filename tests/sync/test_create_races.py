@@ -27,8 +27,9 @@ def test_an_approval_task_during_a_runs_bulk_create_makes_no_second_vendor(wired
     run(wired)  # suggestions
     queued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(mappings.approval, "enqueue", lambda func, *args, **kw: queued.append((func, *args)))
-    to_create = list(VendorMapping.objects.filter(tenant=wired, state=MappingState.SUGGESTED,
-                                                  action=MappingAction.CREATE))
+    to_create = list(
+        VendorMapping.objects.filter(tenant=wired, state=MappingState.SUGGESTED, action=MappingAction.CREATE)
+    )
     assert len(to_create) >= 2, "the seed should suggest creating several vendors (a bulk create)"
     for mapping in to_create:
         approve(mapping, None, create=True)  # approved; the tasks wait in the queue
@@ -42,6 +43,7 @@ def test_an_approval_task_during_a_runs_bulk_create_makes_no_second_vendor(wired
                 entered.set()  # the run is inside its create, its rows written ahead
                 go.wait(60)
             return real(self, *args, **kwargs)
+
         return call
 
     monkeypatch.setattr(BillClient, "bulk_create_vendors", held(real_bulk))

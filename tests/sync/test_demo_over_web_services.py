@@ -18,5 +18,9 @@ def test_the_demo_agrees_over_gp_web_services(transactional_db):
     result = json.loads(text.strip().splitlines()[-1])
     assert result["agree"] is True and result["duplicates"] == 0
     assert result["bill_payments_paid"] > 0
-    assert result["gp_payments_recorded_by_hand"] == result["gp_payments_applied"] == result["bill_payments_paid"]
+    assert (
+        result["gp_payments_recorded_by_hand"]
+        == result["gp_payments_applied"]
+        == result["bill_payments_paid"]
+    )
     assert "imported the manual-payments file" in text

@@ -30,8 +30,11 @@ def test_the_demo_approves_the_strong_suggestions_and_its_bills_reach_bill(demo,
     # 48 GP vendors have nothing like them in BILL ("create in BILL"); the two whose only evidence
     # is the same name, and whose master data differs, wait for a person.
     assert counts["vendor"] == 48 and counts["GL account"] >= 1
-    waiting = set(VendorMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED)
-                  .values_list("gp_vendor_id", flat=True))
+    waiting = set(
+        VendorMapping.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).values_list(
+            "gp_vendor_id", flat=True
+        )
+    )
     assert waiting == {"ADVANCED0001", "CONTOSO0001"}
     synced = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).count()
     assert synced > 100
@@ -39,11 +42,20 @@ def test_the_demo_approves_the_strong_suggestions_and_its_bills_reach_bill(demo,
 
 
 def test_demo_once_migrates_a_fresh_database_first_and_reports_in_sentences(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
-           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), "demo", "--once", "--seed", "small"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "demo", "--once", "--seed", "small"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "no such table" not in done.stderr
     lines = done.stdout.strip().splitlines()
     assert json.loads(lines[-1])["agree"] is True, done.stderr[-2000:]

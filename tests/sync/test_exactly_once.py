@@ -15,7 +15,11 @@ from tests.sync.conftest import approve_all, bills_by_voucher, record, run
 
 def _new_invoice(gp_sandbox, tenant, voucher: str, number: str) -> str:
     """A fresh approved GP invoice like an already-synced one (same vendor and accounts)."""
-    template = SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    template = (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
     raw = dict(gp_sandbox.data().get("PayablesInvoices", template.source_key))
     raw.update({"Key": {"Id": voucher}, "VendorDocumentNumber": number})
     for name in ("ModifiedDate", "CreatedDate"):
@@ -28,7 +32,9 @@ def test_a_timeout_after_bill_committed_ends_with_exactly_one_bill(wired, gp_san
     run(wired)
     approve_all(wired)
     voucher = _new_invoice(gp_sandbox, wired, "TIMEOUT000000001", "INV-T-1")
-    bill_sandbox.add_fault("timeout_after_commit", methods=["POST"], path_contains="/v3/bills", hold_seconds=0.5)
+    bill_sandbox.add_fault(
+        "timeout_after_commit", methods=["POST"], path_contains="/v3/bills", hold_seconds=0.5
+    )
     run(wired)
     run(wired)  # and again: nothing new
     assert len(bills_by_voucher(wired)[voucher]) == 1
@@ -37,22 +43,37 @@ def test_a_timeout_after_bill_committed_ends_with_exactly_one_bill(wired, gp_san
     assert r.trail.filter(outcome="in_doubt").exists()
 
 
-def test_a_worker_killed_between_write_ahead_and_result_leaves_one_bill_after_replay(wired, gp_sandbox, bill_sandbox):
+def test_a_worker_killed_between_write_ahead_and_result_leaves_one_bill_after_replay(
+    wired, gp_sandbox, bill_sandbox
+):
     from connectors.sync.replay import replay_record
 
     run(wired)
     approve_all(wired)
     voucher = _new_invoice(gp_sandbox, wired, "KILLED0000000001", "INV-K-1")
     # BILL commits the bill, then sits on the answer long enough for us to kill the worker.
-    bill_sandbox.add_fault("timeout_after_commit", methods=["POST"], path_contains="/v3/bills", hold_seconds=30)
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "gpbill_site.settings",
-           "LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen([sys.executable, "-m", "tests.sync.sync_worker", str(wired.pk)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    bill_sandbox.add_fault(
+        "timeout_after_commit", methods=["POST"], path_contains="/v3/bills", hold_seconds=30
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "gpbill_site.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.sync.sync_worker", str(wired.pk)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            sending = SyncRecord.objects.filter(tenant=wired, kind="bill", source_key=voucher, state=State.SENDING)
+            sending = SyncRecord.objects.filter(
+                tenant=wired, kind="bill", source_key=voucher, state=State.SENDING
+            )
             if sending.exists() and voucher in bills_by_voucher(wired):
                 break
             time.sleep(0.1)

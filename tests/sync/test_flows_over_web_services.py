@@ -40,7 +40,11 @@ def synced(wired, gp_sandbox, gp_ws_sandbox):
 
 
 def _bill_record(tenant) -> SyncRecord:
-    return SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    return (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
 
 
 def _gp_payments(gp_sandbox) -> list[str]:
@@ -51,17 +55,27 @@ def _gp_payments(gp_sandbox) -> list[str]:
 def clerk_records(gp_sandbox, task: dict, *, number: str, document: str, amount: str) -> None:
     """A GP user enters a manual payment for the task's first voucher and posts its batch, in GP itself."""
     company = gp_sandbox.data()
-    company.create_payment({
-        "Key": {"Id": number}, "VendorKey": {"Id": task["vendor_id"]}, "CheckbookKey": {"Id": "UPTOWN TRUST"},
-        "PaymentMethod": "EFT", "DocumentNumber": document, "Date": "2026-03-02", "Amount": amount,
-        "BatchKey": {"Id": "CLERK"}, "ApplyTo": [{"VoucherKey": {"Id": task["applies"][0]["voucher"]}, "Amount": amount}]})
+    company.create_payment(
+        {
+            "Key": {"Id": number},
+            "VendorKey": {"Id": task["vendor_id"]},
+            "CheckbookKey": {"Id": "UPTOWN TRUST"},
+            "PaymentMethod": "EFT",
+            "DocumentNumber": document,
+            "Date": "2026-03-02",
+            "Amount": amount,
+            "BatchKey": {"Id": "CLERK"},
+            "ApplyTo": [{"VoucherKey": {"Id": task["applies"][0]["voucher"]}, "Amount": amount}],
+        }
+    )
     company.post_batch("PM_Payment", "CLERK")
 
 
 def _download(client, tenant) -> str:
     rows = SyncRecord.objects.filter(tenant=tenant, kind="gp_payment")
-    response = client.post(NEEDS_ATTENTION, {"action": "gp_manual_payments_file",
-                                              "_selected_action": [r.pk for r in rows]})
+    response = client.post(
+        NEEDS_ATTENTION, {"action": "gp_manual_payments_file", "_selected_action": [r.pk for r in rows]}
+    )
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     return response.content.decode()
 
@@ -74,9 +88,16 @@ def test_a_bill_payment_becomes_a_record_in_gp_task_and_nothing_is_written(synce
     row = record(synced, "gp_payment", payment["id"])
     assert row.state == State.BLOCKED
     invoice = GPClient.for_connection(synced.gp_connection).get_invoice(bill_record.source_key)
-    for words in ("Record in GP", "GP Web Services cannot write payments", gp_payment_number(payment["id"]),
-                  invoice.vendor_id, bill_record.source_key, f"{invoice.document_amount:.2f}", "UPTOWN TRUST",
-                  payment["id"]):
+    for words in (
+        "Record in GP",
+        "GP Web Services cannot write payments",
+        gp_payment_number(payment["id"]),
+        invoice.vendor_id,
+        bill_record.source_key,
+        f"{invoice.document_amount:.2f}",
+        "UPTOWN TRUST",
+        payment["id"],
+    ):
         assert words in row.reason
     assert "Integration Manager" in row.fix
     assert _gp_payments(gp_sandbox) == before  # nothing was pretended in GP
@@ -86,7 +107,8 @@ def test_a_bill_payment_becomes_a_record_in_gp_task_and_nothing_is_written(synce
 
 
 def test_finance_sees_the_task_and_downloads_a_file_gp_imports_then_it_settles(
-        synced, bill_sandbox, gp_sandbox, gp_ws_sandbox, client, frank):
+    synced, bill_sandbox, gp_sandbox, gp_ws_sandbox, client, frank
+):
     bill_record = _bill_record(synced)
     remaining = GPClient.for_connection(synced.gp_connection).get_invoice(bill_record.source_key).remaining
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id, "amount": "100.00"}])
@@ -98,12 +120,21 @@ def test_finance_sees_the_task_and_downloads_a_file_gp_imports_then_it_settles(
     rows = list(csv.DictReader(io.StringIO(text)))
     number = gp_payment_number(payment["id"])
     assert tuple(rows[0]) == FILE_COLUMNS
-    assert [(r["Payment Number"], r["Apply To Voucher"], r["Apply Amount"], r["Checkbook ID"], r["BILL Payment ID"])
-            for r in rows] == [(number, bill_record.source_key, "100.00", "UPTOWN TRUST", payment["id"])]
+    assert [
+        (
+            r["Payment Number"],
+            r["Apply To Voucher"],
+            r["Apply Amount"],
+            r["Checkbook ID"],
+            r["BILL Payment ID"],
+        )
+        for r in rows
+    ] == [(number, bill_record.source_key, "100.00", "UPTOWN TRUST", payment["id"])]
 
     # A GP user imports the file (Integration Manager) and posts the batch.
-    imported = requests.post(gp_ws_sandbox.base_url + "/_sandbox/import/manual-payments", data=text.encode(),
-                             timeout=10).json()["Payload"]
+    imported = requests.post(
+        gp_ws_sandbox.base_url + "/_sandbox/import/manual-payments", data=text.encode(), timeout=10
+    ).json()["Payload"]
     assert imported["imported"] == [number] and imported["errors"] == []
 
     run_bill_to_gp(synced)
@@ -121,7 +152,9 @@ def test_a_payment_gp_numbered_itself_is_found_by_the_bill_reference(synced, bil
     run_bill_to_gp(synced)
     task = record(synced, "gp_payment", payment["id"]).snapshot["manual_payment"]
     # typed by a clerk in Manual Payment entry: GP's own number, our reference as the document number
-    clerk_records(gp_sandbox, task, number="PMCHK00000123", document=task["document_number"], amount=task["amount"])
+    clerk_records(
+        gp_sandbox, task, number="PMCHK00000123", document=task["document_number"], amount=task["amount"]
+    )
     run_bill_to_gp(synced)
     row = record(synced, "gp_payment", payment["id"])
     assert (row.state, row.target_id) == (State.SYNCED, "PMCHK00000123")
@@ -141,12 +174,25 @@ def test_a_payment_recorded_for_a_different_amount_is_flagged(synced, bill_sandb
 def test_the_file_never_carries_a_spreadsheet_formula(tenant):
     from connectors.sync.manual_payments import file_rows
 
-    task = {"batch": "BILL20260302", "payment_number": "BL123", "vendor_id": "ACETRAVE0001", "date": "2026-03-02",
-            "checkbook_id": "UPTOWN TRUST", "method": "EFT", "document_number": '=HYPERLINK("http://x")',
-            "amount": "10.00", "applies": [{"voucher": "00000000000000301", "amount": "10.00"}],
-            "bill_payment_id": "stp01ABC"}
-    row = SyncRecord.objects.create(tenant=tenant, kind="gp_payment", source_key="stp01ABC", state=State.BLOCKED,
-                                    snapshot={"manual_payment": task})
+    task = {
+        "batch": "BILL20260302",
+        "payment_number": "BL123",
+        "vendor_id": "ACETRAVE0001",
+        "date": "2026-03-02",
+        "checkbook_id": "UPTOWN TRUST",
+        "method": "EFT",
+        "document_number": '=HYPERLINK("http://x")',
+        "amount": "10.00",
+        "applies": [{"voucher": "00000000000000301", "amount": "10.00"}],
+        "bill_payment_id": "stp01ABC",
+    }
+    row = SyncRecord.objects.create(
+        tenant=tenant,
+        kind="gp_payment",
+        source_key="stp01ABC",
+        state=State.BLOCKED,
+        snapshot={"manual_payment": task},
+    )
     (line,) = file_rows([row])
     assert line["Document Number"] == '\'=HYPERLINK("http://x")' and line["Payment Amount"] == "10.00"
 
@@ -161,13 +207,23 @@ def test_the_preview_says_payments_will_be_recorded_by_hand(synced, bill_sandbox
     assert [r[0] for r in rows] == [payment["id"]]
 
 
-def test_a_vendor_edited_in_bill_reaches_gp_through_update_vendor(synced, bill_sandbox, gp_sandbox, gp_ws_sandbox):
+def test_a_vendor_edited_in_bill_reaches_gp_through_update_vendor(
+    synced, bill_sandbox, gp_sandbox, gp_ws_sandbox
+):
     from connectors.bill.client import BillClient
 
-    vendor = SyncRecord.objects.filter(tenant=synced, kind="vendor", state=State.SYNCED,
-                                       snapshot__archived=False).order_by("source_key").first()
-    BillClient.for_connection(synced.bill_connection).patch_vendor(vendor.target_id, {"email": "new-ap@vendor.example"})
+    vendor = (
+        SyncRecord.objects.filter(tenant=synced, kind="vendor", state=State.SYNCED, snapshot__archived=False)
+        .order_by("source_key")
+        .first()
+    )
+    BillClient.for_connection(synced.bill_connection).patch_vendor(
+        vendor.target_id, {"email": "new-ap@vendor.example"}
+    )
     run_bill_to_gp(synced)
-    assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).email == "new-ap@vendor.example"
+    assert (
+        GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).email
+        == "new-ap@vendor.example"
+    )
     calls = gp_ws_sandbox.stats()["requests"]["by_path"]
     assert any(k.endswith("/UpdateVendor") for k in calls)

@@ -29,12 +29,19 @@ def _override(tenant, **values) -> None:
 
 
 def _synced_vendor_ids(tenant) -> list[str]:
-    return sorted(VendorMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED)
-                  .exclude(bill_vendor_id="").values_list("gp_vendor_id", flat=True))
+    return sorted(
+        VendorMapping.objects.filter(tenant=tenant, state=MappingState.APPROVED)
+        .exclude(bill_vendor_id="")
+        .values_list("gp_vendor_id", flat=True)
+    )
 
 
 def _new_invoices(gp_sandbox, tenant, n: int) -> list[str]:
-    template = SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    template = (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
     vouchers = []
     for i in range(n):
         raw = dict(gp_sandbox.data().get("PayablesInvoices", template.source_key))
@@ -56,7 +63,8 @@ def _synced_with_checkbook(tenant) -> None:
 
 
 def test_date_only_stamps_every_change_after_the_first_run_reaches_bill_and_nothing_is_resent(
-        wired, gp_sandbox, bill_sandbox):
+    wired, gp_sandbox, bill_sandbox
+):
     gp_sandbox.set_variant(stamps="day")
     _override(wired, modified_precision="day")
     run(wired, full=True)
@@ -64,12 +72,17 @@ def test_date_only_stamps_every_change_after_the_first_run_reaches_bill_and_noth
     run(wired)
     # Vendors agreed on both sides (a link approved in bulk leaves differing fields to a person: a
     # conflict whose GP name does not flow until someone chooses, README "Vendor master data").
-    vendors = [v for v in _synced_vendor_ids(wired)
-               if record(wired, "vendor", v).state == State.SYNCED
-               and not record(wired, "vendor", v).snapshot.get("archived")][:6]
+    vendors = [
+        v
+        for v in _synced_vendor_ids(wired)
+        if record(wired, "vendor", v).state == State.SYNCED
+        and not record(wired, "vendor", v).snapshot.get("archived")
+    ][:6]
     while len(vendors) < 6:  # the small seed has fewer active vendors: add some, synced like the rest
         key = f"DAYVEND{len(vendors):05d}"
-        gp_sandbox.insert_vendor({"Key": {"Id": key}, "Name": f"Day Vendor {len(vendors)}", "Status": "Active"})
+        gp_sandbox.insert_vendor(
+            {"Key": {"Id": key}, "Name": f"Day Vendor {len(vendors)}", "Status": "Active"}
+        )
         run(wired)
         approve_all(wired)
         run(wired)
@@ -114,14 +127,17 @@ def test_bare_array_lists_fail_both_directions_instead_of_succeeding(wired, gp_s
     with pytest.raises(GPShapeError, match="record under 'Payload'"):
         run_bill_to_gp(wired)
     assert "Payload" in PollCursor.objects.get(tenant=wired, flow="bill_payments").last_error
-    assert not SyncRecord.objects.filter(tenant=wired, kind="gp_payment", source_key=payment["id"],
-                                         state=State.SYNCED).exists()
+    assert not SyncRecord.objects.filter(
+        tenant=wired, kind="gp_payment", source_key=payment["id"], state=State.SYNCED
+    ).exists()
     _override(wired, envelope="", record_envelope="")  # the admin confirms how this server answers
     run_bill_to_gp(wired)
     assert record(wired, "gp_payment", payment["id"]).state == State.SYNCED
 
 
-def test_is_active_vendors_inactive_stays_archived_and_its_invoice_is_not_sent(wired, gp_sandbox, bill_sandbox):
+def test_is_active_vendors_inactive_stays_archived_and_its_invoice_is_not_sent(
+    wired, gp_sandbox, bill_sandbox
+):
     gp_sandbox.set_variant(vendor_status="IsActive")
     with pytest.raises(GPShapeError, match="'Status'"):
         run(wired)
@@ -131,8 +147,11 @@ def test_is_active_vendors_inactive_stays_archived_and_its_invoice_is_not_sent(w
     run(wired)
     inactive = record(wired, "vendor", "AMERICAN0001")
     assert inactive.snapshot.get("archived") is True
-    inactive_vouchers = {r.source_key for r in SyncRecord.objects.filter(tenant=wired, kind="bill")
-                         if r.label.startswith("AMERICAN0001") or "AMERICAN0001" in r.label}
+    inactive_vouchers = {
+        r.source_key
+        for r in SyncRecord.objects.filter(tenant=wired, kind="bill")
+        if r.label.startswith("AMERICAN0001") or "AMERICAN0001" in r.label
+    }
     in_bill = bills_by_voucher(wired)
     assert not inactive_vouchers & set(in_bill)
     sent = {v for v, i in approved_invoices(wired).items() if i.vendor_id != "AMERICAN0001" and v in in_bill}
@@ -157,7 +176,11 @@ def test_integer_distribution_types_sync_agrees(wired, gp_sandbox, bill_sandbox)
 def test_a_payment_number_gp_assigns_is_stored_and_reconciliation_uses_it(wired, gp_sandbox, bill_sandbox):
     _synced_with_checkbook(wired)
     gp_sandbox.set_variant(payment_numbers="gp_assigns")
-    bill_record = SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    bill_record = (
+        SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
     gp_sandbox.set_faults(["5xx"], rate=1.0, count=3, methods=["POST"], path_contains="Batches")
     run_bill_to_gp(wired)  # created in GP under GP's own number; posting its batch failed

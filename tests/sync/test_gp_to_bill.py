@@ -45,12 +45,17 @@ def test_it_sends_each_approved_invoice_once_with_its_lines_and_voucher(wired, b
             assert bill.purchase_order_number == invoice.po_number
         # The list columns: the document as the clerk names it, noted from GP.
         assert (r.gp_vendor, r.document_number, r.amount) == (
-            invoice.vendor_id, invoice.invoice_number, invoice.document_amount)
+            invoice.vendor_id,
+            invoice.invoice_number,
+            invoice.document_amount,
+        )
         assert r.document_date == invoice.date and r.currency == invoice.currency
     # Invoices of a vendor on hold wait, visibly, instead of being refused by BILL.
     held = SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.BLOCKED)
     assert all("on hold or inactive" in r.reason for r in held)
-    assert not SyncRecord.objects.filter(tenant=wired, state__in=[State.FAILED, State.FLAGGED, State.SENDING]).exists()
+    assert not SyncRecord.objects.filter(
+        tenant=wired, state__in=[State.FAILED, State.FLAGGED, State.SENDING]
+    ).exists()
 
 
 def test_a_second_sync_creates_nothing(wired, bill_sandbox):
@@ -68,7 +73,9 @@ def test_a_gp_change_before_payment_updates_the_bill(wired, gp_sandbox, bill_san
     run(wired)
     approve_all(wired)
     run(wired)
-    voucher = next(r.source_key for r in SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED))
+    voucher = next(
+        r.source_key for r in SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED)
+    )
     gp_sandbox.update_invoice(voucher, DueDate="2027-01-31T00:00:00Z", Description="Changed in GP")
     run(wired)
     (bill,) = bills_by_voucher(wired)[voucher]
@@ -99,8 +106,11 @@ def test_approving_the_vendor_mapping_releases_its_blocked_bill(wired, bill_sand
 
     for mapping in GLAccountMapping.objects.filter(tenant=wired):
         approve(mapping, frank, create=mapping.action == "create")
-    waiting = list(SyncRecord.objects.filter(
-        tenant=wired, kind="bill", waiting_on__contains=f"vendor:{vendor_mapping.gp_vendor_id}"))
+    waiting = list(
+        SyncRecord.objects.filter(
+            tenant=wired, kind="bill", waiting_on__contains=f"vendor:{vendor_mapping.gp_vendor_id}"
+        )
+    )
     assert waiting and all(r.state == State.BLOCKED for r in waiting)
 
     approve(vendor_mapping, frank, create=vendor_mapping.action == "create")

@@ -35,8 +35,9 @@ def test_a_bill_that_commits_late_is_adopted_not_sent_again(wired, gp_sandbox, b
     run(wired)
     approve_all(wired)
     voucher = _new_invoice(gp_sandbox, wired, "LATE000000000001", "INV-L-1")
-    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/bills", hold_seconds=0.2,
-                           delay_seconds=4)
+    bill_sandbox.add_fault(
+        "commit_late", methods=["POST"], path_contains="/v3/bills", hold_seconds=0.2, delay_seconds=4
+    )
     bill_sandbox.reset_stats()
     run(wired)
     run(wired)  # looked up again: nothing yet (or already there), and nothing is sent again
@@ -52,7 +53,9 @@ def test_a_bill_that_commits_late_is_adopted_not_sent_again(wired, gp_sandbox, b
     assert outcomes[-2:] == ["in_doubt", "adopted"], outcomes
 
 
-def test_a_create_still_absent_after_the_settle_window_is_sent_again_once(wired, gp_sandbox, bill_sandbox, settings):
+def test_a_create_still_absent_after_the_settle_window_is_sent_again_once(
+    wired, gp_sandbox, bill_sandbox, settings
+):
     settings.LEDGER_SETTLE_SECONDS, settings.SYNC_RETRY_SCALE = 600, 0
     run(wired)
     approve_all(wired)
@@ -77,16 +80,18 @@ def _lose_vendor_creates(wired, bill_sandbox, settings):
     wired.save()
     bill = BillClient.for_connection(wired.bill_connection)
     before = {v.id for v in bill.iter_vendors()}
-    bill_sandbox.add_fault("commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2,
-                           delay_seconds=4)
+    bill_sandbox.add_fault(
+        "commit_late", methods=["POST"], path_contains="/v3/vendors", hold_seconds=0.2, delay_seconds=4
+    )
     run(wired)
     return bill, before
 
 
 def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_sandbox, settings):
     bill, before = _lose_vendor_creates(wired, bill_sandbox, settings)
-    doubtful = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT)
-                    .distinct())
+    doubtful = list(
+        SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, trail__outcome=State.IN_DOUBT).distinct()
+    )
     assert doubtful, "the lost answer should have left the vendors in doubt"
     run(wired)
     _wait_for(lambda: len({v.id for v in bill.iter_vendors()} - before) >= len(doubtful))
@@ -100,19 +105,26 @@ def test_a_vendor_that_commits_late_is_adopted_not_created_twice(wired, bill_san
         assert r.state == State.SYNCED and r.trail.filter(outcome="adopted").exists(), r.reason
 
 
-def test_a_lost_vendor_create_is_found_after_a_clerk_changed_the_vendor_in_gp(wired, gp_sandbox, bill_sandbox,
-                                                                             settings):
+def test_a_lost_vendor_create_is_found_after_a_clerk_changed_the_vendor_in_gp(
+    wired, gp_sandbox, bill_sandbox, settings
+):
     """The lookup also searches for what the create sent: a clerk changing the vendor's e-mail in GP
     between the lost answer and the lookup must not make a second BILL vendor; GP's change follows."""
     bill, before = _lose_vendor_creates(wired, bill_sandbox, settings)
-    doubtful = list(SyncRecord.objects.filter(tenant=wired, kind=Kind.VENDOR, state=State.IN_DOUBT,
-                                              trail__outcome=State.IN_DOUBT).distinct())
+    doubtful = list(
+        SyncRecord.objects.filter(
+            tenant=wired, kind=Kind.VENDOR, state=State.IN_DOUBT, trail__outcome=State.IN_DOUBT
+        ).distinct()
+    )
     assert doubtful, "the lost answer should have left the vendors in doubt"
     _wait_for(lambda: len({v.id for v in bill.iter_vendors()} - before) >= len(doubtful))
     changed = doubtful[0].source_key
-    gp_sandbox.update_vendor(changed, Addresses=[{"Key": {"Id": "PRIMARY"}, "Email": "ap-new@changed.example"}])
+    gp_sandbox.update_vendor(
+        changed, Addresses=[{"Key": {"Id": "PRIMARY"}, "Email": "ap-new@changed.example"}]
+    )
     SyncRecord.objects.filter(pk__in=[d.pk for d in doubtful]).update(  # the settle window passes
-        sent_at=doubtful[0].sent_at - timedelta(seconds=601))
+        sent_at=doubtful[0].sent_at - timedelta(seconds=601)
+    )
     run(wired)
     run(wired)
 

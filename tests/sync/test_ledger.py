@@ -37,7 +37,11 @@ def test_it_keeps_the_trail_append_only(tenant):
         log_.outcome = "created"
         log_.request = {"invoiceNumber": "INV-1", "password": "hunter2", "nested": {"sessionId": "abc"}}
     entry = Attempt.objects.get(record=record)
-    assert entry.request == {"invoiceNumber": "INV-1", "password": "[redacted]", "nested": {"sessionId": "[redacted]"}}
+    assert entry.request == {
+        "invoiceNumber": "INV-1",
+        "password": "[redacted]",
+        "nested": {"sessionId": "[redacted]"},
+    }
     entry.error = "changed"
     with pytest.raises(ValueError, match="append-only"):
         entry.save()

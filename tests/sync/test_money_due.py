@@ -35,7 +35,9 @@ def synced(wired):
 
 
 def bill_of(tenant, voucher: str):
-    return BillClient.for_connection(tenant.bill_connection).get_bill(record(tenant, "bill", voucher).target_id)
+    return BillClient.for_connection(tenant.bill_connection).get_bill(
+        record(tenant, "bill", voucher).target_id
+    )
 
 
 def payments_on(tenant, bill_id: str) -> list:
@@ -50,7 +52,9 @@ def open_in_gp(tenant, voucher: str) -> Decimal:
 def a_fresh_bill(tenant) -> SyncRecord:
     """A synced bill of an untouched, fully open voucher (not the partly paid one)."""
     gp = GPClient.for_connection(tenant.gp_connection)
-    for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by("source_key"):
+    for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED).order_by(
+        "source_key"
+    ):
         invoice = gp.get_invoice(r.source_key)
         if r.source_key != PARTLY_PAID and invoice.remaining == invoice.document_amount:
             return r
@@ -75,7 +79,9 @@ def test_polling_again_records_nothing_twice_and_the_write_back_leaves_our_recor
     run_bill_to_gp(synced, full=True)
     bill = bill_of(synced, PARTLY_PAID)
     assert bill.due_amount == Decimal("499.99") and len(payments_on(synced, bill.id)) == 1
-    assert not SyncRecord.objects.filter(tenant=synced, kind=Kind.GP_PAYMENT).exists()  # nothing to write to GP
+    assert not SyncRecord.objects.filter(
+        tenant=synced, kind=Kind.GP_PAYMENT
+    ).exists()  # nothing to write to GP
     assert not [a for a in gp_sandbox.stats()["applied_payments"] if a["voucher"] == PARTLY_PAID]
 
 
@@ -83,7 +89,9 @@ def test_the_drift_report_compares_bills_due_with_gps_open_amount(synced, gp_san
     r = a_fresh_bill(synced)
     gp_sandbox.apply_to_invoice(r.source_key, "100.00", "CHK5001")  # not polled yet
     report = drift_report(synced)
-    section = next(s for s in report["sections"] if s["title"].startswith("BILL shows more due than GP has open"))
+    section = next(
+        s for s in report["sections"] if s["title"].startswith("BILL shows more due than GP has open")
+    )
     doc = GPClient.for_connection(synced.gp_connection).get_invoice(r.source_key).document_amount
     [row] = section["rows"]
     assert row[0] == r.source_key and row[2] == r.target_id
@@ -100,7 +108,9 @@ def test_a_check_cut_in_gp_is_recorded_in_bill_on_the_next_poll(synced, gp_sandb
     bill = bill_of(synced, r.source_key)
     assert bill.due_amount == doc - Decimal("100.00") == open_in_gp(synced, r.source_key)
     assert bill.amount == doc and bill.payment_status == "PARTIAL"
-    gp_sandbox.apply_to_invoice(r.source_key, str(doc - Decimal("100.00")), "CM0007", kind="credit")  # the rest
+    gp_sandbox.apply_to_invoice(
+        r.source_key, str(doc - Decimal("100.00")), "CM0007", kind="credit"
+    )  # the rest
     run(synced)
     bill = bill_of(synced, r.source_key)
     assert bill.due_amount == 0 and bill.payment_status == "PAID"  # BILL will not pay it
@@ -154,7 +164,9 @@ def test_voiding_a_voucher_bill_already_paid_is_a_double_payment_risk(synced, gp
     assert len(mail.outbox) == 1
 
 
-def test_an_unanswered_recording_is_in_doubt_and_found_before_anything_is_sent_again(synced, gp_sandbox, bill_sandbox):
+def test_an_unanswered_recording_is_in_doubt_and_found_before_anything_is_sent_again(
+    synced, gp_sandbox, bill_sandbox
+):
     r = a_fresh_bill(synced)
     doc = bill_of(synced, r.source_key).amount
     gp_sandbox.apply_to_invoice(r.source_key, "10.00", "CHK5004")

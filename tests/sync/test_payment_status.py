@@ -23,7 +23,11 @@ def synced(wired):
 
 
 def a_bill(tenant) -> SyncRecord:
-    return SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    return (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
 
 
 def gp_payment(tenant, payment_id: str):
@@ -32,7 +36,8 @@ def gp_payment(tenant, payment_id: str):
 
 @pytest.mark.parametrize("single", ["DISBURSEMENT_FAILED_ACTION_NEEDED", "FUNDS_ESCHEATED", "VOIDED"])
 def test_a_payment_whose_disbursement_fails_after_it_reached_gp_is_flagged_with_the_gp_payment_to_void(
-        synced, bill_sandbox, single):
+    synced, bill_sandbox, single
+):
     payment = bill_sandbox.pay_bills([{"billId": a_bill(synced).target_id}])
     run_bill_to_gp(synced)
     number = gp_payment_number(payment["id"])
@@ -46,7 +51,9 @@ def test_a_payment_whose_disbursement_fails_after_it_reached_gp_is_flagged_with_
     assert gp_payment(synced, payment["id"]) is not None  # GP is left to a person
 
 
-def test_a_funding_failure_after_write_back_names_the_gp_payment_but_says_the_vendor_was_paid(synced, bill_sandbox):
+def test_a_funding_failure_after_write_back_names_the_gp_payment_but_says_the_vendor_was_paid(
+    synced, bill_sandbox
+):
     payment = bill_sandbox.pay_bills([{"billId": a_bill(synced).target_id}])
     run_bill_to_gp(synced)
     bill_sandbox.set_single_status(payment["id"], "FUNDING_FAILED_ACTION_NEEDED")
@@ -72,18 +79,23 @@ def test_a_paid_payment_whose_disbursement_already_failed_is_not_written_to_gp(s
     assert gp_payment(synced, payment["id"]) is None
 
 
-@pytest.mark.parametrize(("disbursement", "method"), [("ACH", "EFT"), ("CHECK", "Check"), ("VIRTUAL_CARD", "EFT"),
-                                                      ("AMEX", "EFT")])
+@pytest.mark.parametrize(
+    ("disbursement", "method"), [("ACH", "EFT"), ("CHECK", "Check"), ("VIRTUAL_CARD", "EFT"), ("AMEX", "EFT")]
+)
 def test_a_bank_funded_payment_is_booked_by_how_the_bank_paid_never_as_a_gp_credit_card(
-        synced, bill_sandbox, disbursement, method):
+    synced, bill_sandbox, disbursement, method
+):
     payment = bill_sandbox.pay_bills([{"billId": a_bill(synced).target_id}], disbursement_type=disbursement)
     run_bill_to_gp(synced)
     assert gp_payment(synced, payment["id"]).method == method
 
 
-def test_a_card_funded_payment_waits_for_the_tenants_card_name_then_books_a_gp_credit_card(synced, bill_sandbox):
-    payment = bill_sandbox.pay_bills([{"billId": a_bill(synced).target_id}], funding_type="CARD_ACCOUNT",
-                                     disbursement_type="ACH")
+def test_a_card_funded_payment_waits_for_the_tenants_card_name_then_books_a_gp_credit_card(
+    synced, bill_sandbox
+):
+    payment = bill_sandbox.pay_bills(
+        [{"billId": a_bill(synced).target_id}], funding_type="CARD_ACCOUNT", disbursement_type="ACH"
+    )
     run_bill_to_gp(synced)
     r = record(synced, "gp_payment", payment["id"])
     assert r.state == State.BLOCKED and "GP needs a card name" in r.reason

@@ -27,7 +27,9 @@ def synced(wired, bill_sandbox):
 
 
 def _bills(tenant, n: int, same_vendor: bool = False) -> list[SyncRecord]:
-    rows = list(SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key"))
+    rows = list(
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key")
+    )
     if same_vendor:
         by_vendor: dict[str, list[SyncRecord]] = {}
         for r in rows:
@@ -60,7 +62,8 @@ def test_a_partial_payment_applies_only_what_bill_paid(synced, bill_sandbox):
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id, "amount": "100.00"}])
     run_bill_to_gp(synced)
     assert gp(synced).get_payment(gp_payment_number(payment["id"])).apply_to == (
-        (bill_record.source_key, Decimal("100.00000")),)
+        (bill_record.source_key, Decimal("100.00000")),
+    )
     assert gp(synced).get_invoice(bill_record.source_key).remaining == doc - Decimal(100)
 
 
@@ -85,8 +88,17 @@ def test_running_the_write_back_again_applies_nothing_twice(synced, bill_sandbox
     replay_record(record(synced, "gp_payment", payment["id"]))
     by_path = gp_sandbox.stats()["requests"]["by_path"]
     assert not [k for k in by_path if k.startswith("POST")]  # nothing written to GP again
-    assert len([p for p in gp_sandbox.stats()["applied_payments"] if p.get("payment") == gp_payment_number(payment["id"])
-                or gp_payment_number(payment["id"]) in str(p)]) == 1
+    assert (
+        len(
+            [
+                p
+                for p in gp_sandbox.stats()["applied_payments"]
+                if p.get("payment") == gp_payment_number(payment["id"])
+                or gp_payment_number(payment["id"]) in str(p)
+            ]
+        )
+        == 1
+    )
     payments = [p for p in gp(synced).iter_payments() if p.payment_number == gp_payment_number(payment["id"])]
     assert len(payments) == 1
 
@@ -94,8 +106,9 @@ def test_running_the_write_back_again_applies_nothing_twice(synced, bill_sandbox
 def test_a_gp_timeout_after_the_payment_was_saved_ends_with_one_payment(synced, bill_sandbox, gp_sandbox):
     (bill_record,) = _bills(synced, 1)
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
-    gp_sandbox.set_faults(["timeout"], rate=1.0, count=1, methods=["POST"], path_contains="PayablesPayments",
-                          timeout_seconds=6)
+    gp_sandbox.set_faults(
+        ["timeout"], rate=1.0, count=1, methods=["POST"], path_contains="PayablesPayments", timeout_seconds=6
+    )
     run_bill_to_gp(synced)
     r = record(synced, "gp_payment", payment["id"])
     assert r.state == State.IN_DOUBT
@@ -121,8 +134,11 @@ def test_a_payment_waits_for_an_unposted_gp_invoice_and_goes_on_once_posted(wire
     wired.save()
     run(wired)
     approve_all(wired)
-    work = [r for r in SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED)
-            if gp(wired).get_invoice(r.source_key).state == "Work"]
+    work = [
+        r
+        for r in SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED)
+        if gp(wired).get_invoice(r.source_key).state == "Work"
+    ]
     assert work, "the small seed has an approved unposted invoice"
     bill_record = work[0]
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
@@ -141,9 +157,14 @@ def test_a_payment_of_a_bill_that_did_not_come_from_gp_is_parked(synced, bill_sa
 
     client = BillClient.for_connection(synced.bill_connection)
     vendor = next(v for v in client.iter_vendors() if not v.archived)
-    foreign = client.create_bill({"vendorId": vendor.id, "dueDate": "2026-12-31",
-                                  "invoice": {"invoiceNumber": "HAND-1", "invoiceDate": "2026-11-01"},
-                                  "billLineItems": [{"amount": Decimal("50.00"), "description": "typed in BILL"}]})
+    foreign = client.create_bill(
+        {
+            "vendorId": vendor.id,
+            "dueDate": "2026-12-31",
+            "invoice": {"invoiceNumber": "HAND-1", "invoiceDate": "2026-11-01"},
+            "billLineItems": [{"amount": Decimal("50.00"), "description": "typed in BILL"}],
+        }
+    )
     payment = bill_sandbox.pay_bills([{"billId": foreign.id}])
     run_bill_to_gp(synced)
     r = record(synced, "gp_payment", payment["id"])
@@ -187,9 +208,17 @@ def test_a_different_gp_payment_under_our_number_is_flagged_not_taken_as_done(sy
     payment = bill_sandbox.pay_bills([{"billId": bill_record.target_id}])
     number = gp_payment_number(payment["id"])
     # Someone keyed a payment in GP under that number for another amount: GP will refuse ours as a duplicate.
-    gp(synced).create_payment(payment_number=number, vendor_id=invoice.vendor_id, checkbook_id="UPTOWN TRUST",
-                              method="Check", document_number="HAND", date=dt.date(2026, 11, 1),
-                              amount=Decimal("1.00"), apply_to=[(invoice.voucher, Decimal("1.00"))], batch="HAND")
+    gp(synced).create_payment(
+        payment_number=number,
+        vendor_id=invoice.vendor_id,
+        checkbook_id="UPTOWN TRUST",
+        method="Check",
+        document_number="HAND",
+        date=dt.date(2026, 11, 1),
+        amount=Decimal("1.00"),
+        apply_to=[(invoice.voucher, Decimal("1.00"))],
+        batch="HAND",
+    )
     run_bill_to_gp(synced)
     r = record(synced, "gp_payment", payment["id"])
     assert r.state == State.FLAGGED and "does not match" in r.reason

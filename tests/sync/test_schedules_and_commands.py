@@ -61,8 +61,9 @@ def test_sync_now_starts_a_job_that_runs_the_flows(wired, client, alice):
     from audit.models import Job
 
     client.force_login(alice)
-    response = client.post("/admin/connectors/tenant/", {"action": "sync_now", "_selected_action": [wired.pk]},
-                           follow=True)
+    response = client.post(
+        "/admin/connectors/tenant/", {"action": "sync_now", "_selected_action": [wired.pk]}, follow=True
+    )
     assert "sync started" in response.content.decode()
     job = Job.objects.get(tenant=wired)
     assert job.state == Job.DONE, job.error

@@ -26,7 +26,11 @@ def _approve_segments(tenant: Any, user: Any = None, *, except_value: str = "") 
 
 def _invoice_on_account(gp_sandbox: Any, tenant: Any, voucher: str, number: str, account: str) -> str:
     """A fresh approved GP invoice like an already-synced one, its purchase posted to `account`."""
-    template = SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    template = (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
     raw = copy.deepcopy(gp_sandbox.data().get("PayablesInvoices", template.source_key))
     raw.update({"Key": {"Id": voucher}, "VendorDocumentNumber": number})
     for name in ("ModifiedDate", "CreatedDate"):
@@ -41,7 +45,9 @@ def _invoice_on_account(gp_sandbox: Any, tenant: Any, voucher: str, number: str,
 
 
 def _bill_department(bill_sandbox: Any, name: str) -> str:
-    return next(d["id"] for d in bill_sandbox.store.classifications["departments"].values() if d["name"] == name)
+    return next(
+        d["id"] for d in bill_sandbox.store.classifications["departments"].values() if d["name"] == name
+    )
 
 
 def _with_segments(tenant: Any, **settings: Any) -> Any:
@@ -54,7 +60,8 @@ def _with_segments(tenant: Any, **settings: Any) -> Any:
 
 
 def test_a_line_on_an_unmapped_department_waits_visibly_and_goes_once_finance_approves(
-        wired, gp_sandbox, bill_sandbox, frank, client):
+    wired, gp_sandbox, bill_sandbox, frank, client
+):
     run(wired)
     approve_all(wired)
     tenant = _with_segments(wired, department_segment=3)
@@ -79,8 +86,10 @@ def test_a_line_on_an_unmapped_department_waits_visibly_and_goes_once_finance_ap
     assert review.status_code == 200 and "SEG-1" in review.content.decode()
 
     sales = _bill_department(bill_sandbox, "Sales")
-    decided = client.post(reverse("admin:mappings_departmentmapping_decide", args=[mapping.pk]),
-                          {"decision": "approve", "target_id": sales})
+    decided = client.post(
+        reverse("admin:mappings_departmentmapping_decide", args=[mapping.pk]),
+        {"decision": "approve", "target_id": sales},
+    )
     assert decided.status_code == 302
 
     waiting.refresh_from_db()  # no run in between: the approval released it
@@ -91,7 +100,8 @@ def test_a_line_on_an_unmapped_department_waits_visibly_and_goes_once_finance_ap
 
 
 def test_approved_as_create_in_bill_makes_the_department_once_and_releases_the_bill(
-        wired, gp_sandbox, bill_sandbox, frank):
+    wired, gp_sandbox, bill_sandbox, frank
+):
     run(wired)
     approve_all(wired)
     tenant = _with_segments(wired, department_segment=3)
@@ -106,7 +116,9 @@ def test_approved_as_create_in_bill_makes_the_department_once_and_releases_the_b
     approve(mapping, frank, create=True)
     run(tenant)  # the run does not create it twice
 
-    made = [d for d in bill_sandbox.store.classifications["departments"].values() if d.get("shortName") == "77"]
+    made = [
+        d for d in bill_sandbox.store.classifications["departments"].values() if d.get("shortName") == "77"
+    ]
     assert len(made) == 1
     mapping.refresh_from_db()
     assert mapping.bill_id == made[0]["id"]
@@ -124,10 +136,17 @@ def test_bill_refuses_a_line_naming_a_department_it_does_not_have(wired, bill_sa
     client = BillClient.for_connection(wired.bill_connection)
     vendor = next(client.iter_vendors())
     account = next(client.iter_chart_of_accounts())
-    body = {"vendorId": vendor.id, "dueDate": "2025-07-01",
-            "invoice": {"invoiceNumber": "SEG-X", "invoiceDate": "2025-06-01"},
-            "billLineItems": [{"amount": "10.00", "classifications": {
-                "chartOfAccountId": account.id, "departmentId": "0de02NOSUCHDEPT00001"}}]}
+    body = {
+        "vendorId": vendor.id,
+        "dueDate": "2025-07-01",
+        "invoice": {"invoiceNumber": "SEG-X", "invoiceDate": "2025-06-01"},
+        "billLineItems": [
+            {
+                "amount": "10.00",
+                "classifications": {"chartOfAccountId": account.id, "departmentId": "0de02NOSUCHDEPT00001"},
+            }
+        ],
+    }
     try:
         client.create_bill(body)
     except BillError as exc:
@@ -141,11 +160,14 @@ def test_bill_refuses_a_line_naming_a_department_it_does_not_have(wired, bill_sa
 
 
 def test_changing_the_segment_setting_later_does_not_rewrite_bills_already_in_bill(
-        wired, gp_sandbox, bill_sandbox, frank):
+    wired, gp_sandbox, bill_sandbox, frank
+):
     run(wired)
     approve_all(wired)
     run(wired)
-    synced = list(SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED).order_by("source_key"))
+    synced = list(
+        SyncRecord.objects.filter(tenant=wired, kind="bill", state=State.SYNCED).order_by("source_key")
+    )
     assert len(synced) >= 2
     paid, unpaid = synced[0], synced[1]
     bill_sandbox.pay_bills([{"billId": paid.target_id}])
@@ -165,7 +187,10 @@ def test_changing_the_segment_setting_later_does_not_rewrite_bills_already_in_bi
         r.refresh_from_db()
         assert r.state == State.SYNCED, r.reason  # not flagged as 'changed after BILL started paying'
     assert bill_sandbox.store.bills[paid.target_id]["paymentStatus"] == "PAID"
-    assert bill_sandbox.store.bills[unpaid.target_id]["billLineItems"] == before[unpaid.target_id]["billLineItems"]
+    assert (
+        bill_sandbox.store.bills[unpaid.target_id]["billLineItems"]
+        == before[unpaid.target_id]["billLineItems"]
+    )
 
     # A bill sent from now on carries the department.
     voucher = _invoice_on_account(gp_sandbox, tenant, "SEGMENT000000003", "SEG-3", "000-6100-00")
@@ -175,7 +200,8 @@ def test_changing_the_segment_setting_later_does_not_rewrite_bills_already_in_bi
 
 
 def test_an_account_without_the_chosen_segment_is_parked_with_words_a_clerk_can_act_on(
-        wired, gp_sandbox, bill_sandbox):
+    wired, gp_sandbox, bill_sandbox
+):
     run(wired)
     approve_all(wired)
     tenant = _with_segments(wired, class_segment=4)  # GP accounts here have three segments
@@ -187,7 +213,8 @@ def test_an_account_without_the_chosen_segment_is_parked_with_words_a_clerk_can_
 
 
 def test_a_department_create_that_timed_out_after_bill_made_it_ends_with_exactly_one(
-        wired, gp_sandbox, bill_sandbox, frank):
+    wired, gp_sandbox, bill_sandbox, frank
+):
     run(wired)
     approve_all(wired)
     tenant = _with_segments(wired, department_segment=3)
@@ -196,15 +223,21 @@ def test_a_department_create_that_timed_out_after_bill_made_it_ends_with_exactly
     voucher = _invoice_on_account(gp_sandbox, tenant, "SEGMENT000000005", "SEG-5", "000-6100-55")
     run(tenant)
     approve_all(tenant)
-    bill_sandbox.add_fault("timeout_after_commit", methods=["POST"], path_contains="/classifications/departments",
-                           hold_seconds=0.5)
+    bill_sandbox.add_fault(
+        "timeout_after_commit",
+        methods=["POST"],
+        path_contains="/classifications/departments",
+        hold_seconds=0.5,
+    )
     approve(DepartmentMapping.objects.get(tenant=tenant, gp_value="55"), frank, create=True)
     row = record(tenant, "classification", "department:55")
     assert row.state in (State.IN_DOUBT, State.SYNCED)
     run(tenant)
     run(tenant)
 
-    made = [d for d in bill_sandbox.store.classifications["departments"].values() if d.get("shortName") == "55"]
+    made = [
+        d for d in bill_sandbox.store.classifications["departments"].values() if d.get("shortName") == "55"
+    ]
     assert len(made) == 1
     row.refresh_from_db()
     assert row.state == State.SYNCED and row.target_id == made[0]["id"]

@@ -43,12 +43,16 @@ def test_keep_bill_s_name_writes_only_the_name_to_gp_and_records_it(wired, frank
 
     gp_after, bill_after = aligned(wired, record)
     assert gp_after == {**gp_before, "name": bill_before["name"]}  # GP: the name only
-    assert bill_after == bill_before                               # BILL: untouched
+    assert bill_after == bill_before  # BILL: untouched
     record.refresh_from_db()
     assert record.state == State.CONFLICT and "name" not in record.snapshot["conflicts"]
     assert {"email", "address", "tax_id"} <= set(record.snapshot["conflicts"])
     change = MappingChange.objects.get(key=GP_ID, subject="gp_vendor")
-    assert (change.before, change.after, change.user) == ({"name": gp_before["name"]}, {"name": "Contoso Ltd."}, frank)
+    assert (change.before, change.after, change.user) == (
+        {"name": gp_before["name"]},
+        {"name": "Contoso Ltd."},
+        frank,
+    )
     last = record.trail.first()
     assert (last.flow, last.outcome, last.user) == ("vendor_conflict", "resolved", frank)
 

@@ -31,18 +31,23 @@ def both_sides(tenant: Any, bill_id: str) -> tuple[Any, Any]:
 
 
 def test_approving_the_contoso_link_changes_nothing_on_either_side_and_leaves_the_differences_for_a_person(
-        wired, frank):
+    wired, frank
+):
     run(wired)
     mapping = contoso(wired)
     assert mapping.bill_name == "Contoso Ltd." and mapping.state == "suggested"
     gp_before, bill_before = both_sides(wired, mapping.bill_vendor_id)
 
     approve(mapping, frank)  # the task runs on commit: the link, then the waiting bills
-    run_bill_to_gp(wired)    # BILL → GP must not fill GP's blanks from BILL either
+    run_bill_to_gp(wired)  # BILL → GP must not fill GP's blanks from BILL either
 
     gp_after, bill_after = both_sides(wired, mapping.bill_vendor_id)
     assert (bill_after.name, bill_after.email, bill_after.address.line1, bill_after.address.city) == (
-        "Contoso Ltd.", "billing@contoso.example", "1 Microsoft Way", "Redmond")
+        "Contoso Ltd.",
+        "billing@contoso.example",
+        "1 Microsoft Way",
+        "Redmond",
+    )
     assert bill_after.raw == bill_before.raw
     assert (gp_after.tax_id, gp_after.phone, gp_after.email) == ("", gp_before.phone, "ap@contoso.example")
     record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
@@ -65,15 +70,24 @@ def test_a_person_s_choices_are_written_field_by_field_and_recorded_with_before_
 
     run(wired)
     mapping = contoso(wired)
-    choices = choose(wired, mapping, {"email": "gp", "tax_id": "bill", "phone": "bill", "address": ""},
-                     confirmed={"email", "tax_id"})
+    choices = choose(
+        wired,
+        mapping,
+        {"email": "gp", "tax_id": "bill", "phone": "bill", "address": ""},
+        confirmed={"email", "tax_id"},
+    )
     approve(mapping, frank, field_choices=choices)
     run_bill_to_gp(wired)
 
     gp, bill = both_sides(wired, mapping.bill_vendor_id)
-    assert bill.email == "ap@contoso.example"                      # GP's e-mail won, in BILL
-    assert (gp.tax_id, gp.phone) == ("91-1144442", "4255550100")   # BILL's tax ID and phone won, in GP
-    assert (bill.name, bill.address.city, gp.name, gp.city) == ("Contoso Ltd.", "Redmond", "Contoso, Ltd.", "Toronto")
+    assert bill.email == "ap@contoso.example"  # GP's e-mail won, in BILL
+    assert (gp.tax_id, gp.phone) == ("91-1144442", "4255550100")  # BILL's tax ID and phone won, in GP
+    assert (bill.name, bill.address.city, gp.name, gp.city) == (
+        "Contoso Ltd.",
+        "Redmond",
+        "Contoso, Ltd.",
+        "Toronto",
+    )
     changes = {c.subject: c for c in MappingChange.objects.filter(key=GP_ID).exclude(subject="mapping")}
     assert changes["bill_vendor"].before == {"e-mail": "billing@contoso.example"}
     assert changes["bill_vendor"].after == {"e-mail": "ap@contoso.example"}
@@ -104,7 +118,9 @@ def test_a_choice_is_not_written_when_the_value_changed_after_it_was_reviewed(wi
     run(wired)
     mapping = contoso(wired)
     choices = choose(wired, mapping, {"email": "gp"}, confirmed={"email"})
-    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "new@contoso.example"})
+    BillClient.for_connection(wired.bill_connection).patch_vendor(
+        mapping.bill_vendor_id, {"email": "new@contoso.example"}
+    )
     approve(mapping, frank, field_choices=choices)
     _, bill = both_sides(wired, mapping.bill_vendor_id)
     assert bill.email == "new@contoso.example"
@@ -122,7 +138,9 @@ def test_the_differences_stay_a_conflict_and_a_replay_sees_a_field_a_person_alig
     record = SyncRecord.objects.get(tenant=wired, kind="vendor", source_key=GP_ID)
     assert record.state == State.CONFLICT and "left as they are" in record.reason
     assert "email" in record.snapshot["conflicts"]
-    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "ap@contoso.example"})
+    BillClient.for_connection(wired.bill_connection).patch_vendor(
+        mapping.bill_vendor_id, {"email": "ap@contoso.example"}
+    )
     ended = replay_record(record)
     assert ended.state == State.CONFLICT and "email" not in ended.snapshot["conflicts"]
     assert "name" in ended.snapshot["conflicts"]
@@ -143,7 +161,9 @@ def test_a_field_left_different_never_flows_from_bill_to_gp_even_after_dont_sync
     resume(record, frank)  # a replay job, run as the worker would
     record.refresh_from_db()
     assert record.state == State.CONFLICT
-    BillClient.for_connection(wired.bill_connection).patch_vendor(mapping.bill_vendor_id, {"email": "pay@contoso.example"})
+    BillClient.for_connection(wired.bill_connection).patch_vendor(
+        mapping.bill_vendor_id, {"email": "pay@contoso.example"}
+    )
     SyncRecord.objects.filter(pk=record.pk).update(state=State.SYNCED)  # even if something settled it
     run_bill_to_gp(wired)
     gp, _ = both_sides(wired, mapping.bill_vendor_id)

@@ -15,8 +15,11 @@ def test_a_vendor_locked_in_gp_does_not_hold_up_the_others_and_goes_on_later(wir
     run(wired)
     approve_all(wired)
     run_bill_to_gp(wired)  # cursors start here
-    linked = list(SyncRecord.objects.filter(tenant=wired, kind="vendor", state=State.SYNCED,
-                                            snapshot__archived=False).order_by("source_key")[:2])
+    linked = list(
+        SyncRecord.objects.filter(
+            tenant=wired, kind="vendor", state=State.SYNCED, snapshot__archived=False
+        ).order_by("source_key")[:2]
+    )
     locked, free = linked
     bill = BillClient.for_connection(wired.bill_connection)
     bill.patch_vendor(locked.target_id, {"email": "locked@vendor.example"})

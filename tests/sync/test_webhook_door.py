@@ -23,26 +23,49 @@ def two_tenants():
     made = []
     for slug, org in (("alpha", ORG_A), ("beta", ORG_B)):
         tenant = Tenant.objects.create(name=f"{slug.title()} Co", slug=slug)
-        BillConnection.objects.create(tenant=tenant, organization_id=org, username="ap@example.com", password="pw",
-                                      dev_key="dk", webhook_security_key=f"key-{slug}")
-        GPConnection.objects.create(tenant=tenant, base_url="https://gp.example", company="Fabrikam", domain="CORP",
-                                    username="svc", password="pw")
+        BillConnection.objects.create(
+            tenant=tenant,
+            organization_id=org,
+            username="ap@example.com",
+            password="pw",
+            dev_key="dk",
+            webhook_security_key=f"key-{slug}",
+        )
+        GPConnection.objects.create(
+            tenant=tenant,
+            base_url="https://gp.example",
+            company="Fabrikam",
+            domain="CORP",
+            username="svc",
+            password="pw",
+        )
         made.append(tenant)
     return made
 
 
 def _post(url: str, raw: bytes, key: str) -> requests.Response:
-    return requests.post(url, data=raw, timeout=30, allow_redirects=False,
-                         headers={"Content-Type": "application/json",
-                                  "x-bill-sha-signature": compute_signature(raw, key)})
+    return requests.post(
+        url,
+        data=raw,
+        timeout=30,
+        allow_redirects=False,
+        headers={"Content-Type": "application/json", "x-bill-sha-signature": compute_signature(raw, key)},
+    )
 
 
 def _event(org: str, event_id: str, entity_id: str = "00n02ABCDEFGHIJKLMNO") -> bytes:
-    return json.dumps({"metadata": {"eventId": event_id, "eventType": "bill.updated", "organizationId": org},
-                       "bill": {"id": entity_id}}, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "metadata": {"eventId": event_id, "eventType": "bill.updated", "organizationId": org},
+            "bill": {"id": entity_id},
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
-def test_deliveries_for_unknown_tenants_are_counted_in_one_bucket_not_a_row_per_slug(live_server, two_tenants):
+def test_deliveries_for_unknown_tenants_are_counted_in_one_bucket_not_a_row_per_slug(
+    live_server, two_tenants
+):
     for _ in range(30):
         answer = _post(f"{live_server.url}/webhooks/bill/nobody-{uuid.uuid4().hex[:12]}/", b"{}", "k")
         assert answer.status_code == 404
@@ -65,8 +88,10 @@ def test_the_same_event_id_in_two_tenants_is_two_events(live_server, two_tenants
     b = _post(f"{live_server.url}/webhooks/bill/beta/", _event(ORG_B, event_id), "key-beta")
     assert (a.status_code, b.status_code) == (200, 200)
     assert not b.json().get("duplicate")
-    assert sorted(WebhookEvent.objects.filter(event_id=event_id).values_list("tenant__slug", flat=True)) == \
-        ["alpha", "beta"]
+    assert sorted(WebhookEvent.objects.filter(event_id=event_id).values_list("tenant__slug", flat=True)) == [
+        "alpha",
+        "beta",
+    ]
 
 
 def test_an_event_id_longer_than_bills_is_refused_not_cut_short(live_server, two_tenants):

@@ -177,8 +177,12 @@ def test_a_delivery_answer_keeps_its_security_headers_and_sets_no_cookie(live_se
     )
     assert bad.status_code == 401 and bad.headers["X-Frame-Options"] == "DENY"
     # The short way still checks the Host header against ALLOWED_HOSTS, as the rest of the site does.
-    stranger = requests.post(url_of(live_server, tenant), data=b"{}", timeout=30,
-                             headers={"Host": "evil.example", "x-bill-sha-signature": "bm90IGl0"})
+    stranger = requests.post(
+        url_of(live_server, tenant),
+        data=b"{}",
+        timeout=30,
+        headers={"Host": "evil.example", "x-bill-sha-signature": "bm90IGl0"},
+    )
     assert stranger.status_code == 400
 
 

@@ -25,24 +25,40 @@ def deliver(url: str, tenant, body: dict, key: str | None = None) -> requests.Re
     """Post an event exactly as BILL does: raw JSON bytes, base64 HMAC-SHA256 header."""
     raw = json.dumps(body, separators=(",", ":")).encode()
     key = key or tenant.bill_connection.webhook_security_key
-    return requests.post(url, data=raw, timeout=10, headers={
-        "Content-Type": "application/json", "x-bill-sha-signature": compute_signature(raw, key)})
+    return requests.post(
+        url,
+        data=raw,
+        timeout=10,
+        headers={"Content-Type": "application/json", "x-bill-sha-signature": compute_signature(raw, key)},
+    )
 
 
 def payment_event(tenant, payment_id: str, event_id: str | None = None, status: str = "PAID") -> dict:
-    return {"metadata": {"eventId": event_id or str(uuid.uuid4()), "subscriptionId": "s",
-                         "organizationId": tenant.bill_connection.organization_id,
-                         "eventType": "payment.updated", "version": "1"},
-            "payment": {"id": payment_id, "status": status}}
+    return {
+        "metadata": {
+            "eventId": event_id or str(uuid.uuid4()),
+            "subscriptionId": "s",
+            "organizationId": tenant.bill_connection.organization_id,
+            "eventType": "payment.updated",
+            "version": "1",
+        },
+        "payment": {"id": payment_id, "status": status},
+    }
 
 
 def first_bill(tenant) -> SyncRecord:
-    return SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED).order_by("source_key").first()
+    return (
+        SyncRecord.objects.filter(tenant=tenant, kind="bill", state=State.SYNCED)
+        .order_by("source_key")
+        .first()
+    )
 
 
 def gp_payments(tenant, payment_id: str) -> list:
     number = gp_payment_number(payment_id)
-    return [p for p in GPClient.for_connection(tenant.gp_connection).iter_payments() if p.payment_number == number]
+    return [
+        p for p in GPClient.for_connection(tenant.gp_connection).iter_payments() if p.payment_number == number
+    ]
 
 
 def test_a_payment_webhook_writes_the_payment_into_gp_without_polling(subscribed, bill_sandbox):
@@ -94,12 +110,15 @@ def test_it_refuses_unknown_tenants_bodies_that_are_not_events_and_huge_bodies(s
     url = endpoint(live_server, synced)
 
     def post(raw: bytes, to: str = url) -> int:
-        return requests.post(to, data=raw, timeout=10,
-                             headers={"x-bill-sha-signature": compute_signature(raw, key)}).status_code
+        return requests.post(
+            to, data=raw, timeout=10, headers={"x-bill-sha-signature": compute_signature(raw, key)}
+        ).status_code
 
     assert post(b"{}", to=f"{live_server.url}/webhooks/bill/nobody/") == 404
     assert post(b"not json") == 400
-    assert post(json.dumps({"metadata": {"eventId": 5, "eventType": "payment.updated"}}).encode()) == 200  # ignored
+    assert (
+        post(json.dumps({"metadata": {"eventId": 5, "eventType": "payment.updated"}}).encode()) == 200
+    )  # ignored
     assert post(json.dumps({"metadata": {"eventId": "e1", "eventType": "invoice.created"}}).encode()) == 200
     assert post(b"{" + b" " * (settings.WEBHOOK_MAX_BODY_BYTES + 10) + b"}") == 400
     assert sorted(WebhookEvent.objects.values_list("state", flat=True)) == ["ignored", "ignored"]
@@ -132,15 +151,20 @@ def test_the_watchdog_re_enables_a_disabled_subscription_and_backfills(subscribe
 
 
 def _linked_vendor(tenant) -> SyncRecord:
-    return SyncRecord.objects.filter(tenant=tenant, kind="vendor", state=State.SYNCED,
-                                     snapshot__archived=False).order_by("source_key").first()
+    return (
+        SyncRecord.objects.filter(tenant=tenant, kind="vendor", state=State.SYNCED, snapshot__archived=False)
+        .order_by("source_key")
+        .first()
+    )
 
 
 def test_a_vendor_edited_in_bill_updates_gp_and_is_not_echoed_back(subscribed, bill_sandbox):
     from connectors.sync.runner import run_gp_to_bill
 
     vendor = _linked_vendor(subscribed)
-    BillClient.for_connection(subscribed.bill_connection).patch_vendor(vendor.target_id, {"email": "new-ap@vendor.example"})
+    BillClient.for_connection(subscribed.bill_connection).patch_vendor(
+        vendor.target_id, {"email": "new-ap@vendor.example"}
+    )
     assert bill_sandbox.wait_for_webhooks(15)
     gp_vendor = GPClient.for_connection(subscribed.gp_connection).get_vendor(vendor.source_key)
     assert gp_vendor.email == "new-ap@vendor.example"
@@ -154,15 +178,23 @@ def test_a_vendor_edited_on_both_sides_is_a_conflict_showing_both_values(synced,
     from connectors.sync.runner import run_gp_to_bill
 
     vendor = _linked_vendor(synced)
-    BillClient.for_connection(synced.bill_connection).patch_vendor(vendor.target_id, {"name": "Name From BILL"})
+    BillClient.for_connection(synced.bill_connection).patch_vendor(
+        vendor.target_id, {"name": "Name From BILL"}
+    )
     gp_sandbox.update_vendor(vendor.source_key, Name="Name From GP")
     run_gp_to_bill(synced)
     run_bill_to_gp(synced)
     vendor.refresh_from_db()
     assert vendor.state == State.CONFLICT
     assert vendor.snapshot["conflicts"] == ["name"]
-    assert vendor.snapshot["gp"]["name"] == "Name From GP" and vendor.snapshot["bill"]["name"] == "Name From BILL"
-    assert BillClient.for_connection(synced.bill_connection).get_vendor(vendor.target_id).name == "Name From BILL"
+    assert (
+        vendor.snapshot["gp"]["name"] == "Name From GP"
+        and vendor.snapshot["bill"]["name"] == "Name From BILL"
+    )
+    assert (
+        BillClient.for_connection(synced.bill_connection).get_vendor(vendor.target_id).name
+        == "Name From BILL"
+    )
     assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From GP"
 
     from connectors.sync.vendor_conflict import keep_value
@@ -170,19 +202,29 @@ def test_a_vendor_edited_on_both_sides_is_a_conflict_showing_both_values(synced,
     keep_value(vendor, "name", "bill", None)
     vendor.refresh_from_db()
     assert vendor.state == State.SYNCED
-    assert GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From BILL"
+    assert (
+        GPClient.for_connection(synced.gp_connection).get_vendor(vendor.source_key).name == "Name From BILL"
+    )
 
 
-def test_an_admin_subscribes_from_the_connection_page_and_never_sees_the_key(synced, client, alice, bill_sandbox):
+def test_an_admin_subscribes_from_the_connection_page_and_never_sees_the_key(
+    synced, client, alice, bill_sandbox
+):
     client.force_login(alice)
     conn = synced.bill_connection
-    page = client.post("/admin/connectors/billconnection/", {"action": "subscribe_webhooks",
-                                                             "_selected_action": [conn.pk]}, follow=True)
+    page = client.post(
+        "/admin/connectors/billconnection/",
+        {"action": "subscribe_webhooks", "_selected_action": [conn.pk]},
+        follow=True,
+    )
     conn.refresh_from_db()
     assert conn.webhook_subscription_id and conn.webhook_security_key
     assert "subscribed to vendor, bill and payment events" in page.content.decode()
     assert "the security keys are stored encrypted" in page.content.decode()
-    assert conn.webhook_security_key not in client.get(f"/admin/connectors/billconnection/{conn.pk}/change/").content.decode()
+    assert (
+        conn.webhook_security_key
+        not in client.get(f"/admin/connectors/billconnection/{conn.pk}/change/").content.decode()
+    )
     subscription = BillClient.for_connection(conn).get_subscription(conn.webhook_subscription_id)
     assert subscription.notification_url.endswith(f"/webhooks/bill/{synced.slug}/")
 

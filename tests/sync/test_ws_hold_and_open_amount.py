@@ -150,7 +150,8 @@ def test_turning_on_sending_without_a_hold_check_in_the_tenant_page_sends_the_wa
     page = reverse("admin:connectors_tenant_change", args=[over_ws.pk])
     response = admin.post(page, _tenant_form_data(over_ws, send_without_hold_check=True), follow=True)
     assert response.status_code == 200 and "waited for GP&#x27;s hold check are on their way to BILL" in (
-        response.content.decode())
+        response.content.decode()
+    )
     # Released by itself, as a mapping approval releases its waiters: no Replay needed.
     assert record(over_ws, "bill", FREE).state == State.SYNCED
     assert bill_of(over_ws, FREE).amount == Decimal("2260.00")

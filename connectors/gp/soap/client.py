@@ -76,8 +76,17 @@ class GPWSClient:
             from connectors.relay.adapter import AgentAdapter
 
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, url, service="web_services"))
-        http = GPHttp(url, "", conn.company, conn.account, conn.password or "", verify_tls=conn.verify_tls,
-                      ca_bundle_pem=conn.ca_bundle_pem or "", timeout=float(conn.timeout_seconds), **options)
+        http = GPHttp(
+            url,
+            "",
+            conn.company,
+            conn.account,
+            conn.password or "",
+            verify_tls=conn.verify_tls,
+            ca_bundle_pem=conn.ca_bundle_pem or "",
+            timeout=float(conn.timeout_seconds),
+            **options,
+        )
         return cls(http, conn.company)
 
     @classmethod
@@ -91,10 +100,17 @@ class GPWSClient:
     # --- the SOAP seam ---------------------------------------------------------------------------------
     def _service(self) -> Any:
         if self._client is None:
-            transport = _VerifyingTransport(self.http.verify, session=self.http.session, timeout=self.http.timeout,
-                                            operation_timeout=self.http.timeout)
-            self._client = Client(self.http.base_url + ws.WSDL_QUERY, transport=transport,
-                                  settings=Settings(strict=True, xml_huge_tree=True))
+            transport = _VerifyingTransport(
+                self.http.verify,
+                session=self.http.session,
+                timeout=self.http.timeout,
+                operation_timeout=self.http.timeout,
+            )
+            self._client = Client(
+                self.http.base_url + ws.WSDL_QUERY,
+                transport=transport,
+                settings=Settings(strict=True, xml_huge_tree=True),
+            )
             if getattr(self.http, "relayed", False):
                 # Through an agent the WSDL names GP's address on the customer's network, which the
                 # connector cannot reach: every call goes to the relayed URL, which the agent maps back.
@@ -102,12 +118,17 @@ class GPWSClient:
                 self._relayed_service = self._client.create_service(port.binding.name, self.http.base_url)
         return self._relayed_service or self._client.service
 
-    def call(self, operation: str, *, tries: int | None = None, with_context: bool = True, **params: Any) -> Any:
+    def call(
+        self, operation: str, *, tries: int | None = None, with_context: bool = True, **params: Any
+    ) -> Any:
         """One operation with GP's errors as GPError; reads (and UpdateVendor, which sets values) are retried
         while GP says trying again can help."""
         if self.http.read_only and not operation.startswith(ws.READ_OPERATION_PREFIXES):
-            raise GPError(f"A preview or drift report only reads: it refused to call {operation} in GP.",
-                          retryable=False, code="read_only")
+            raise GPError(
+                f"A preview or drift report only reads: it refused to call {operation} in GP.",
+                retryable=False,
+                code="read_only",
+            )
         tries = tries or self.http.max_tries
         for attempt in range(1, tries + 1):
             try:
@@ -121,12 +142,20 @@ class GPWSClient:
                     raise
                 self.http.sleep(self.http.backoff_seconds * 2 ** (attempt - 1))
             except Exception as exc:  # noqa: BLE001 - every failure leaves as a GPError
-                failure = self._error(exc)  # not `error`: the `except GPError as error` above unbinds that name
+                failure = self._error(
+                    exc
+                )  # not `error`: the `except GPError as error` above unbinds that name
                 if not failure.retryable or attempt >= tries:
                     raise failure from None
                 delay = self.http.backoff_seconds * 2 ** (attempt - 1)
-                log.info("GP Web Services %s failed (%s); try %d of %d in %.1fs", operation, failure.code,
-                         attempt + 1, tries, delay)
+                log.info(
+                    "GP Web Services %s failed (%s); try %d of %d in %.1fs",
+                    operation,
+                    failure.code,
+                    attempt + 1,
+                    tries,
+                    delay,
+                )
                 self.http.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -140,31 +169,58 @@ class GPWSClient:
             # zeep raises TransportError for a call's HTTP error; loading the WSDL raises requests' own.
             status = exc.status_code if isinstance(exc, TransportError) else exc.response.status_code
             if status == 401:
-                return GPError(f"GP refused the Windows account {h.account}: the user name or password is wrong.",
-                               retryable=False, status=401, code="auth")
+                return GPError(
+                    f"GP refused the Windows account {h.account}: the user name or password is wrong.",
+                    retryable=False,
+                    status=401,
+                    code="auth",
+                )
             if status == 403:
-                return GPError(f"The Windows account {h.account} may not use GP Web Services.", retryable=False,
-                               status=403, code="forbidden")
+                return GPError(
+                    f"The Windows account {h.account} may not use GP Web Services.",
+                    retryable=False,
+                    status=403,
+                    code="forbidden",
+                )
             if status == 404:
-                return GPError(f"There is no GP Web Services endpoint at {h.base_url}.", retryable=False,
-                               status=404, code="no_web_services")
+                return GPError(
+                    f"There is no GP Web Services endpoint at {h.base_url}.",
+                    retryable=False,
+                    status=404,
+                    code="no_web_services",
+                )
             if status >= 500:
-                return GPError(f"GP Web Services answered with a server error ({status}); try again later.",
-                               retryable=True, status=status, code="server")
-            return GPError(f"GP Web Services answered with HTTP {status}.", retryable=False, status=status, code="http")
+                return GPError(
+                    f"GP Web Services answered with a server error ({status}); try again later.",
+                    retryable=True,
+                    status=status,
+                    code="server",
+                )
+            return GPError(
+                f"GP Web Services answered with HTTP {status}.", retryable=False, status=status, code="http"
+            )
         if isinstance(exc, requests.exceptions.SSLError):
             return h._tls_error(exc)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return GPError(f"The GP server at {h.host} did not accept a connection in time.", retryable=True,
-                           code="unreachable")
+            return GPError(
+                f"The GP server at {h.host} did not accept a connection in time.",
+                retryable=True,
+                code="unreachable",
+            )
         if isinstance(exc, requests.exceptions.Timeout):
-            return GPError(f"The GP server at {h.host} did not answer within {h.timeout:g} seconds.", retryable=True,
-                           code="timeout")
+            return GPError(
+                f"The GP server at {h.host} did not answer within {h.timeout:g} seconds.",
+                retryable=True,
+                code="timeout",
+            )
         if isinstance(exc, requests.exceptions.ConnectionError):
             return h._connection_error(exc)
         if isinstance(exc, XMLSyntaxError):
-            return GPError(f"{h.base_url} did not answer with GP Web Services' description (WSDL).",
-                           retryable=False, code="no_web_services")
+            return GPError(
+                f"{h.base_url} did not answer with GP Web Services' description (WSDL).",
+                retryable=False,
+                code="no_web_services",
+            )
         return GPError(f"GP Web Services could not be used: {exc}", retryable=False, code="bad_response")
 
     def _fault_error(self, fault: Fault) -> GPError:
@@ -172,10 +228,15 @@ class GPWSClient:
         log_id = None
         detail = fault.detail
         if isinstance(detail, bytes | str):  # an error page, not a SOAP fault (e.g. IIS's 503)
-            return GPError("GP Web Services answered with a server error; try again later.", retryable=True,
-                           code="server")
+            return GPError(
+                "GP Web Services answered with a server error; try again later.",
+                retryable=True,
+                code="server",
+            )
         if detail is not None:
-            found = [e.text for e in detail.iter() if isinstance(e.tag, str) and e.tag.endswith(ws.FAULT_LOG_ID)]
+            found = [
+                e.text for e in detail.iter() if isinstance(e.tag, str) and e.tag.endswith(ws.FAULT_LOG_ID)
+            ]
             log_id = (found[0] or "").strip() if found else None
         lowered = message.lower()
         code, retryable = "validation", False
@@ -188,8 +249,14 @@ class GPWSClient:
         elif ws.FAULT_CODES["not_found"] in lowered:
             code = "not_found"
         said = self._validation_text(log_id) if log_id and code == "validation" else ""
-        return GPError(f"GP Web Services refused the call. GP said: {said or message}", retryable=retryable,
-                       status=500, code=code, gp_code="SoapFault", log_id=log_id)
+        return GPError(
+            f"GP Web Services refused the call. GP said: {said or message}",
+            retryable=retryable,
+            status=500,
+            code=code,
+            gp_code="SoapFault",
+            log_id=log_id,
+        )
 
     def _validation_text(self, log_id: str) -> str:
         """GP's logged validation errors for a fault, in its own words (best effort: the fault stands alone)."""
@@ -216,7 +283,9 @@ class GPWSClient:
 
     def _company_rows(self) -> list[dict[str, Any]]:
         base = {"CultureName": ws.CULTURE, "CurrencyType": ws.CURRENCY_TYPE_LOCAL}
-        return _rows(self.call(ws.GET_COMPANY_LIST, criteria={}, with_context=False, context=base), "CompanySummary")
+        return _rows(
+            self.call(ws.GET_COMPANY_LIST, criteria={}, with_context=False, context=base), "CompanySummary"
+        )
 
     def companies(self) -> list[str]:
         """The names of the companies this Windows account may use."""
@@ -227,40 +296,77 @@ class GPWSClient:
         if self._context is None:
             base = {"CultureName": ws.CULTURE, "CurrencyType": ws.CURRENCY_TYPE_LOCAL}
             rows = self._company_rows()
-            match = next((c for c in rows if text(c.get(ws.Company.NAME)).casefold() == self.company.strip().casefold()), None)
+            match = next(
+                (
+                    c
+                    for c in rows
+                    if text(c.get(ws.Company.NAME)).casefold() == self.company.strip().casefold()
+                ),
+                None,
+            )
             if not rows:
-                raise GPError(f"The Windows account {self.http.account} signs in, but may use no GP company.",
-                              retryable=False, code="forbidden")
+                raise GPError(
+                    f"The Windows account {self.http.account} signs in, but may use no GP company.",
+                    retryable=False,
+                    code="forbidden",
+                )
             if match is None:
-                raise GPError(f"GP has no company named '{self.company}' that {self.http.account} may use "
-                              f"(GP Web Services lists: {', '.join(text(c.get('Name')) for c in rows) or 'none'}).",
-                              retryable=False, code="company_not_found")
+                raise GPError(
+                    f"GP has no company named '{self.company}' that {self.http.account} may use "
+                    f"(GP Web Services lists: {', '.join(text(c.get('Name')) for c in rows) or 'none'}).",
+                    retryable=False,
+                    code="company_not_found",
+                )
             key_type = self._client.get_type(ws.COMPANY_KEY_TYPE)  # type: ignore[union-attr]
             self._context = {**base, "OrganizationKey": key_type(Id=int(match[ws.Company.KEY][ws.ID]))}
         return self._context
 
     # --- lists ---------------------------------------------------------------------------------------------
-    def _summaries(self, operation: str, result_name: str, criteria: dict[str, Any], id_field: str,
-                   since: dt.datetime | None) -> Iterator[dict[str, Any]]:
+    def _summaries(
+        self,
+        operation: str,
+        result_name: str,
+        criteria: dict[str, Any],
+        id_field: str,
+        since: dt.datetime | None,
+    ) -> Iterator[dict[str, Any]]:
         """Every summary matching `criteria` modified since `since`, oldest first, through the 1,000 cap."""
         windows = [(since or EARLIEST, dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1))]
         while windows:
             low, high = windows.pop()
-            rows = self._list(operation, result_name, {**criteria, ws.C_MODIFIED: {ws.R_FROM: low, ws.R_TO: high}})
+            rows = self._list(
+                operation, result_name, {**criteria, ws.C_MODIFIED: {ws.R_FROM: low, ws.R_TO: high}}
+            )
             if len(rows) >= self.list_limit:
                 if high - low > ONE_SECOND:
                     windows += _split(low, high, rows)
                     continue
                 rows = self._by_key_within(operation, result_name, criteria, id_field, low, high)
-            yield from sorted(rows, key=lambda r: (convert._stamp(r.get(ws.MODIFIED)) or "", text(r.get(ws.KEY))))
+            yield from sorted(
+                rows, key=lambda r: (convert._stamp(r.get(ws.MODIFIED)) or "", text(r.get(ws.KEY)))
+            )
 
-    def _by_key_within(self, operation: str, result_name: str, criteria: dict[str, Any], id_field: str,
-                       low: dt.datetime, high: dt.datetime) -> list[dict[str, Any]]:
+    def _by_key_within(
+        self,
+        operation: str,
+        result_name: str,
+        criteria: dict[str, Any],
+        id_field: str,
+        low: dt.datetime,
+        high: dt.datetime,
+    ) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         after = ""
         while True:
-            page = self._list(operation, result_name, {**criteria, ws.C_MODIFIED: {ws.R_FROM: low, ws.R_TO: high},
-                                                       id_field: {ws.R_FROM: after} if after else None})
+            page = self._list(
+                operation,
+                result_name,
+                {
+                    **criteria,
+                    ws.C_MODIFIED: {ws.R_FROM: low, ws.R_TO: high},
+                    id_field: {ws.R_FROM: after} if after else None,
+                },
+            )
             fresh = [r for r in page if text(r.get(ws.KEY)) not in rows]
             rows.update({text(r.get(ws.KEY)): r for r in fresh})
             if len(page) < self.list_limit or not fresh:
@@ -268,32 +374,55 @@ class GPWSClient:
             after = max(text(r.get(ws.KEY)) for r in page)
 
     def _list(self, operation: str, result_name: str, criteria: dict[str, Any]) -> list[dict[str, Any]]:
-        return _rows(self.call(operation, criteria={k: v for k, v in criteria.items() if v is not None}), result_name)
+        return _rows(
+            self.call(operation, criteria={k: v for k, v in criteria.items() if v is not None}), result_name
+        )
 
-    def iter_vendors(self, modified_since: dt.datetime | None = None,
-                     overlap: dt.timedelta = DEFAULT_OVERLAP) -> Iterator[GPVendor]:
-        for row in self._summaries(ws.GET_VENDOR_LIST, "VendorSummary", {}, ws.C_ID, _since(modified_since, overlap)):
+    def iter_vendors(
+        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
+    ) -> Iterator[GPVendor]:
+        for row in self._summaries(
+            ws.GET_VENDOR_LIST, "VendorSummary", {}, ws.C_ID, _since(modified_since, overlap)
+        ):
             vendor = self.get_vendor(text(row.get(ws.KEY)))
             if vendor is not None:
                 yield vendor
 
-    def iter_invoices(self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                      state: str | None = None) -> Iterator[GPInvoice]:
+    def iter_invoices(
+        self,
+        modified_since: dt.datetime | None = None,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        state: str | None = None,
+    ) -> Iterator[GPInvoice]:
         criteria = {ws.C_STATE: {ws.R_EQUAL: state}} if state else {}
-        for row in self._summaries(ws.GET_PAYABLES_INVOICE_LIST, "PayablesInvoiceSummary", criteria, ws.C_DOCUMENT_ID,
-                                   _since(modified_since, overlap)):
+        for row in self._summaries(
+            ws.GET_PAYABLES_INVOICE_LIST,
+            "PayablesInvoiceSummary",
+            criteria,
+            ws.C_DOCUMENT_ID,
+            _since(modified_since, overlap),
+        ):
             invoice = self.get_invoice(text(row.get(ws.KEY)))
             if invoice is not None:
                 yield invoice
 
-    def iter_payments(self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                      vendor_id: str | None = None) -> Iterator[GPPayment]:
+    def iter_payments(
+        self,
+        modified_since: dt.datetime | None = None,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        vendor_id: str | None = None,
+    ) -> Iterator[GPPayment]:
         """Posted payments only: Web Services lists no unposted manual payments."""
         criteria: dict[str, Any] = {ws.C_SCOPE: ws.SCOPE_ALL}
         if vendor_id:
             criteria[ws.C_VENDOR_ID] = {ws.R_EQUAL: vendor_id}
-        for row in self._summaries(ws.GET_POSTED_PAYMENTS_LIST, "PostedPayablesVendorPaymentSummary", criteria,
-                                   ws.C_DOCUMENT_ID, _since(modified_since, overlap)):
+        for row in self._summaries(
+            ws.GET_POSTED_PAYMENTS_LIST,
+            "PostedPayablesVendorPaymentSummary",
+            criteria,
+            ws.C_DOCUMENT_ID,
+            _since(modified_since, overlap),
+        ):
             yield GPPayment.from_gp(convert.posted_payment(row))
 
     def iter_gl_accounts(self) -> Iterator[GPGLAccount]:
@@ -304,13 +433,20 @@ class GPWSClient:
         for row in self._summaries(ws.GET_CHECKBOOK_LIST, "CheckbookSummary", {}, ws.C_ID, None):
             yield GPCheckbook.from_gp(convert.checkbook(row))
 
-    def iter_purchase_orders(self, modified_since: dt.datetime | None = None,
-                             overlap: dt.timedelta = DEFAULT_OVERLAP) -> Iterator[GPPurchaseOrder]:
+    def iter_purchase_orders(
+        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
+    ) -> Iterator[GPPurchaseOrder]:
         """Purchase orders stay in GP and are not read over Web Services (the connector never sends them)."""
         return iter(())
 
     # --- single records --------------------------------------------------------------------------------------
-    def _by_key(self, operation: str, key: str, parse: Callable[[dict[str, Any]], T], to_raw: Callable[[dict[str, Any]], dict[str, Any]]) -> T | None:
+    def _by_key(
+        self,
+        operation: str,
+        key: str,
+        parse: Callable[[dict[str, Any]], T],
+        to_raw: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> T | None:
         try:
             answer = self.call(operation, key={ws.ID: key.strip()})
         except GPError as error:
@@ -327,23 +463,38 @@ class GPWSClient:
 
     def get_payment(self, payment_number: str) -> GPPayment | None:
         """A posted payment by its payment number (Web Services shows no unposted ones)."""
-        rows = self._list(ws.GET_POSTED_PAYMENTS_LIST, "PostedPayablesVendorPaymentSummary",
-                          {ws.C_SCOPE: ws.SCOPE_ALL, ws.C_DOCUMENT_ID: {ws.R_EQUAL: payment_number}})
+        rows = self._list(
+            ws.GET_POSTED_PAYMENTS_LIST,
+            "PostedPayablesVendorPaymentSummary",
+            {ws.C_SCOPE: ws.SCOPE_ALL, ws.C_DOCUMENT_ID: {ws.R_EQUAL: payment_number}},
+        )
         return GPPayment.from_gp(convert.posted_payment(rows[0])) if rows else None
 
-    def find_posted_payment(self, payment_number: str, vendor_id: str, document_number: str) -> GPPayment | None:
+    def find_posted_payment(
+        self, payment_number: str, vendor_id: str, document_number: str
+    ) -> GPPayment | None:
         """A payment a GP user recorded for us: by our payment number, else by the vendor's payment whose
         document number is the BILL reference we gave (a clerk may let GP number the payment)."""
         found = self.get_payment(payment_number)
         if found is not None or not document_number:
             return found
-        return next((p for p in self.iter_payments(vendor_id=vendor_id)
-                     if p.document_number.strip().upper() == document_number.strip().upper()), None)
+        return next(
+            (
+                p
+                for p in self.iter_payments(vendor_id=vendor_id)
+                if p.document_number.strip().upper() == document_number.strip().upper()
+            ),
+            None,
+        )
 
     # --- writes ----------------------------------------------------------------------------------------------
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None:
         """UpdateVendor with only the changed elements (GP keeps what is left out), under its policy."""
-        self.call(ws.UPDATE_VENDOR, vendor=convert.vendor_update(vendor_id, fields), policy=self._policy(ws.POLICY_UPDATE_VENDOR))
+        self.call(
+            ws.UPDATE_VENDOR,
+            vendor=convert.vendor_update(vendor_id, fields),
+            policy=self._policy(ws.POLICY_UPDATE_VENDOR),
+        )
 
     def _policy(self, operation: str) -> Any:
         if operation not in self._policies:
@@ -351,8 +502,12 @@ class GPWSClient:
         return self._policies[operation]
 
     def create_payment(self, *args: Any, **kwargs: Any) -> GPPayment:
-        raise GPError("Payments cannot be written back over GP Web Services: it has no method to create a "
-                      "payables manual payment.", retryable=False, code="unsupported")
+        raise GPError(
+            "Payments cannot be written back over GP Web Services: it has no method to create a "
+            "payables manual payment.",
+            retryable=False,
+            code="unsupported",
+        )
 
     def post_batch(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise GPError("Batches cannot be posted over GP Web Services.", retryable=False, code="unsupported")
@@ -362,9 +517,12 @@ class GPWSClient:
         return None
 
     def create_apply(self, *args: Any, **kwargs: Any) -> Any:
-        raise GPError("Credit memos cannot be applied over GP Web Services: it has no method to apply payables "
-                      "documents. Apply it in GP (Transactions › Purchasing › Apply Payables Documents).",
-                      retryable=False, code="unsupported")
+        raise GPError(
+            "Credit memos cannot be applied over GP Web Services: it has no method to apply payables "
+            "documents. Apply it in GP (Transactions › Purchasing › Apply Payables Documents).",
+            retryable=False,
+            code="unsupported",
+        )
 
     # --- diagnosis -------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
@@ -380,8 +538,10 @@ class GPWSClient:
             return explain(error, self.http)
         return None
 
-    limitations = ("Payments cannot be written back over GP Web Services: each BILL payment becomes a "
-                   "'record in GP' task and a line of the manual-payments import file.")
+    limitations = (
+        "Payments cannot be written back over GP Web Services: each BILL payment becomes a "
+        "'record in GP' task and a line of the manual-payments import file."
+    )
 
 
 class _VerifyingTransport(Transport):
@@ -393,8 +553,9 @@ class _VerifyingTransport(Transport):
         self.verify = verify
 
     def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
-        response: requests.Response = self.session.post(address, data=message, headers=headers,
-                                                         timeout=self.operation_timeout, verify=self.verify)
+        response: requests.Response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, verify=self.verify
+        )
         return response
 
     def _load_remote_data(self, url: str) -> bytes:
@@ -403,7 +564,9 @@ class _VerifyingTransport(Transport):
         return response.content
 
 
-def _split(low: dt.datetime, high: dt.datetime, rows: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
+def _split(
+    low: dt.datetime, high: dt.datetime, rows: list[dict[str, Any]]
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """Two windows for a full one, cut at the median change time of the rows GP did return (a sample of
     the window, as GP cuts by key), so a dense second is isolated in a few calls; newer half first (a stack)."""
     stamps = sorted(m for m in (_moment(r.get(ws.MODIFIED)) for r in rows) if m is not None)

@@ -43,11 +43,17 @@ GET_LOGGED_VALIDATION_RESULT = "GetLoggedValidationResultByKey"
 READ_OPERATION_PREFIXES = ("Get",)
 # What the connector calls, and what for: the fit check holds these against the operations in the WSDL.
 NEEDED = {
-    GET_COMPANY_LIST: "find the company", GET_VENDOR_LIST: "list vendors", GET_VENDOR_BY_KEY: "read a vendor",
-    UPDATE_VENDOR: "change a vendor a person confirmed", GET_POLICY_BY_OPERATION: "the policy UpdateVendor needs",
-    GET_PAYABLES_INVOICE_LIST: "list payables invoices", GET_PAYABLES_INVOICE_BY_KEY: "read a payables invoice",
-    GET_POSTED_PAYMENTS_LIST: "find payments recorded in GP", GET_GL_ACCOUNT_LIST: "list GL accounts",
-    GET_CHECKBOOK_LIST: "list checkbooks", GET_LOGGED_VALIDATION_RESULT: "GP's own words for a refused call",
+    GET_COMPANY_LIST: "find the company",
+    GET_VENDOR_LIST: "list vendors",
+    GET_VENDOR_BY_KEY: "read a vendor",
+    UPDATE_VENDOR: "change a vendor a person confirmed",
+    GET_POLICY_BY_OPERATION: "the policy UpdateVendor needs",
+    GET_PAYABLES_INVOICE_LIST: "list payables invoices",
+    GET_PAYABLES_INVOICE_BY_KEY: "read a payables invoice",
+    GET_POSTED_PAYMENTS_LIST: "find payments recorded in GP",
+    GET_GL_ACCOUNT_LIST: "list GL accounts",
+    GET_CHECKBOOK_LIST: "list checkbooks",
+    GET_LOGGED_VALIDATION_RESULT: "GP's own words for a refused call",
 }
 NICE_TO_HAVE = (GET_LOGGED_VALIDATION_RESULT,)  # without it a refusal is reported without GP's details
 # What a Web-Services-only install cannot do (there is no Create…/Post… method for these).
@@ -56,13 +62,23 @@ MISSING_OPERATIONS = ("create a payables manual payment", "post a batch")
 # --- criteria and restrictions --------------------------------------------------------------------
 VENDOR_CRITERIA, INVOICE_CRITERIA = "VendorCriteria", "PayablesInvoiceCriteria"
 DOCUMENT_CRITERIA, POSTED_PAYMENT_CRITERIA = "PayablesDocumentCriteria", "PostedPayablesVendorPaymentCriteria"
-GL_ACCOUNT_CRITERIA, CHECKBOOK_CRITERIA, COMPANY_CRITERIA = "GLAccountCriteria", "CheckbookCriteria", "CompanyCriteria"
+GL_ACCOUNT_CRITERIA, CHECKBOOK_CRITERIA, COMPANY_CRITERIA = (
+    "GLAccountCriteria",
+    "CheckbookCriteria",
+    "CompanyCriteria",
+)
 BETWEEN_DATETIME = "BetweenRestrictionOfNullableOfDateTime"  # From, To (inclusive)
 BETWEEN_STRING = "BetweenRestrictionOfString"  # EqualValue, From, To
 LIKE_STRING = "LikeRestrictionOfString"  # BetweenRestrictionOfString + Like
 TRANSACTION_STATE_RESTRICTION = "ListRestrictionOfNullableOfPayablesTransactionState"  # EqualValue, Items
 C_MODIFIED, C_ID, C_DOCUMENT_ID, C_VENDOR_ID, C_STATE, C_SCOPE = (
-    "ModifiedDate", "Id", "DocumentId", "VendorId", "TransactionState", "Scope")
+    "ModifiedDate",
+    "Id",
+    "DocumentId",
+    "VendorId",
+    "TransactionState",
+    "Scope",
+)
 R_EQUAL, R_FROM, R_TO = "EqualValue", "From", "To"
 SCOPE_ALL = "Return All"  # PayablesVendorPaymentScope: "Return All" | "Return Based on VendorId"
 LIST_LIMIT = 1000  # a GetList answers at most this many summaries (the service's default)
@@ -94,7 +110,12 @@ class Address:  # VendorAddress
 
 class Invoice:  # PayablesInvoice (PayablesDocument + PayablesDebitDocument)
     VENDOR, DOCUMENT_NUMBER, DESCRIPTION, DATE = "VendorKey", "VendorDocumentNumber", "Description", "Date"
-    POSTING_DATE, BATCH, PO_NUMBER, CURRENCY = "GeneralLedgerPostingDate", "BatchKey", "PONumber", "CurrencyKey"
+    POSTING_DATE, BATCH, PO_NUMBER, CURRENCY = (
+        "GeneralLedgerPostingDate",
+        "BatchKey",
+        "PONumber",
+        "CurrencyKey",
+    )
     PURCHASES, TRADE_DISCOUNT, FREIGHT = "PurchasesAmount", "TradeDiscountAmount", "FreightAmount"
     MISC, TAX, DOCUMENT_AMOUNT = "MiscellaneousAmount", "TaxAmount", "DocumentAmount"
     TYPE, STATE, VOIDED, DISTRIBUTIONS = "Type", "TransactionState", "IsVoided", "Distributions"
@@ -106,12 +127,31 @@ class Invoice:  # PayablesInvoice (PayablesDocument + PayablesDebitDocument)
 
 
 class Distribution:  # PayablesDistribution
-    ACCOUNT, TYPE, DEBIT, CREDIT, REFERENCE = "GLAccountKey", "DistributionTypeKey", "DebitAmount", "CreditAmount", "Reference"
+    ACCOUNT, TYPE, DEBIT, CREDIT, REFERENCE = (
+        "GLAccountKey",
+        "DistributionTypeKey",
+        "DebitAmount",
+        "CreditAmount",
+        "Reference",
+    )
     ACCOUNT_NUMBER = "Id"  # GLAccountNumberKey.Id: the formatted account number
     # DistributionTypeKey.Id is an integer in GP; the connector's records use SBA's names.
-    TYPES = {1: "Cash", 2: "Payable", 3: "Discount", 4: "Discount", 5: "Writeoff", 6: "Purchase",
-             7: "Tax", 8: "Freight", 9: "Misc", 10: "Tax", 11: "Other", 12: "Rounding", 13: "Realized",
-             14: "Unrealized"}
+    TYPES = {
+        1: "Cash",
+        2: "Payable",
+        3: "Discount",
+        4: "Discount",
+        5: "Writeoff",
+        6: "Purchase",
+        7: "Tax",
+        8: "Freight",
+        9: "Misc",
+        10: "Tax",
+        11: "Other",
+        12: "Rounding",
+        13: "Realized",
+        14: "Unrealized",
+    }
 
 
 class Payment:  # PostedPayablesVendorPaymentSummary

@@ -22,7 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from connectors.fitcheck import run_fit_check, to_csv
 
-        tenant = Tenant.objects.filter(slug=options["tenant"]).select_related("gp_connection", "bill_connection").first()
+        tenant = (
+            Tenant.objects.filter(slug=options["tenant"])
+            .select_related("gp_connection", "bill_connection")
+            .first()
+        )
         if tenant is None:
             raise CommandError(f"No tenant with slug {options['tenant']!r}.")
         report = run_fit_check(tenant)
@@ -38,21 +42,26 @@ def summary(report: dict[str, Any]) -> str:
     """The few lines a person reads first."""
     gp, bill, plan = report["gp"], report["bill"], report["plan"]
     counts = gp.get("counts", {})
-    lines = [f"Fit check for {report['tenant']} at {report['checked_at']}: "
-             + ("FITS" if report["fits"] else "DOES NOT FIT YET (see the blockers below)"),
-             f"GP: read through {gp.get('interface', {}).get('used', 'none')} (SBA: "
-             f"{gp.get('interface', {}).get('sba', 'not checked')}; Web Services: "
-             f"{gp.get('interface', {}).get('web_services', 'not checked')}); ModifiedDate carries {gp.get('modified_date', '?')}; "
-             f"{counts.get('vendors_active', '?')} active vendors, {counts.get('vendors_on_hold', '?')} on hold; "
-             f"{counts.get('approved_unpaid_invoices', '?')} approved unpaid invoices; "
-             f"{counts.get('partly_paid_vouchers', '?')} partly paid",
-             f"BILL: org {bill.get('org', {}).get('organization_id', '?')}; {bill.get('vendors', '?')} vendors; "
-             f"{bill.get('chart_of_accounts', '?')} chart of accounts entries; calls left this hour "
-             f"{bill.get('calls', {}).get('left_this_hour', '?')}",
-             f"Plan: {plan.get('vendors_to_create', '?')} vendors and {plan.get('bills_to_create', '?')} bills to create; "
-             f"{plan.get('bills_ready', '?')} bills ready, waiting {plan.get('bills_waiting', {})}; about "
-             f"{plan.get('bill_calls', {}).get('total', '?')} BILL calls, {plan.get('first_load_seconds', '?')} s"]
+    lines = [
+        f"Fit check for {report['tenant']} at {report['checked_at']}: "
+        + ("FITS" if report["fits"] else "DOES NOT FIT YET (see the blockers below)"),
+        f"GP: read through {gp.get('interface', {}).get('used', 'none')} (SBA: "
+        f"{gp.get('interface', {}).get('sba', 'not checked')}; Web Services: "
+        f"{gp.get('interface', {}).get('web_services', 'not checked')}); ModifiedDate carries {gp.get('modified_date', '?')}; "
+        f"{counts.get('vendors_active', '?')} active vendors, {counts.get('vendors_on_hold', '?')} on hold; "
+        f"{counts.get('approved_unpaid_invoices', '?')} approved unpaid invoices; "
+        f"{counts.get('partly_paid_vouchers', '?')} partly paid",
+        f"BILL: org {bill.get('org', {}).get('organization_id', '?')}; {bill.get('vendors', '?')} vendors; "
+        f"{bill.get('chart_of_accounts', '?')} chart of accounts entries; calls left this hour "
+        f"{bill.get('calls', {}).get('left_this_hour', '?')}",
+        f"Plan: {plan.get('vendors_to_create', '?')} vendors and {plan.get('bills_to_create', '?')} bills to create; "
+        f"{plan.get('bills_ready', '?')} bills ready, waiting {plan.get('bills_waiting', {})}; about "
+        f"{plan.get('bill_calls', {}).get('total', '?')} BILL calls, {plan.get('first_load_seconds', '?')} s",
+    ]
     if report["proposed_overrides"]:
         lines.append(f"Proposed GP resource map: {json.dumps(report['proposed_overrides'], sort_keys=True)}")
-    lines += [f"[{p['severity']}] {p['area']} {p['subject']}: {p['problem']} Fix: {p['fix']}" for p in report["problems"]]
+    lines += [
+        f"[{p['severity']}] {p['area']} {p['subject']}: {p['problem']} Fix: {p['fix']}"
+        for p in report["problems"]
+    ]
     return "\n".join(lines)

@@ -24,9 +24,16 @@ class Command(BaseCommand):
             ids = list(options["ids"])
         elif options["tenant"]:
             qs = SyncRecord.objects.filter(tenant__slug=options["tenant"])
-            qs = qs.filter(state=options["state"]) if options["state"] else qs.filter(state__in=ATTENTION_STATES)
+            qs = (
+                qs.filter(state=options["state"])
+                if options["state"]
+                else qs.filter(state__in=ATTENTION_STATES)
+            )
             ids = list(qs.values_list("pk", flat=True))
         else:
             raise CommandError("Give record ids, or --tenant SLUG.")
         results = replay_many(ids, trigger=Trigger.REPLAY)
-        self.stdout.write(f"Replayed {len(ids)} record(s): " + (", ".join(f"{k} {v}" for k, v in sorted(results.items())) or "none"))
+        self.stdout.write(
+            f"Replayed {len(ids)} record(s): "
+            + (", ".join(f"{k} {v}" for k, v in sorted(results.items())) or "none")
+        )

@@ -17,13 +17,24 @@ BILL_PORT = 8702
 def start_both(options: dict[str, Any]) -> tuple[Any, Any]:
     """Both sandboxes in background threads, configured from command options (shared with `demo`)."""
     gp = gp_server.start_gp_sandbox(
-        host=options["host"], port=options["gp_port"], seed=options["seed"], latency_ms=options["latency_ms"],
-        fault_rate=options["fault_rate"], user=options["gp_user"], password=options["gp_password"],
+        host=options["host"],
+        port=options["gp_port"],
+        seed=options["seed"],
+        latency_ms=options["latency_ms"],
+        fault_rate=options["fault_rate"],
+        user=options["gp_user"],
+        password=options["gp_password"],
     )
     bill = bill_server.start_bill_sandbox(
-        host=options["host"], port=options["bill_port"], seed=options["seed"], user=options["bill_user"],
-        password=options["bill_password"], org_id=options["bill_org"], dev_key=options["bill_dev_key"],
-        session_ttl=options["session_ttl"], latency_ms=options["latency_ms"],
+        host=options["host"],
+        port=options["bill_port"],
+        seed=options["seed"],
+        user=options["bill_user"],
+        password=options["bill_password"],
+        org_id=options["bill_org"],
+        dev_key=options["bill_dev_key"],
+        session_ttl=options["session_ttl"],
+        latency_ms=options["latency_ms"],
         allow_http_webhooks=options["allow_http_webhooks"],
         payment_webhooks=not options["no_payment_webhooks"],
     )
@@ -43,12 +54,22 @@ def add_sandbox_arguments(parser: Any) -> None:
     parser.add_argument("--bill-password", default=bill_server.DEFAULT_PASSWORD)
     parser.add_argument("--bill-org", default=bill_server.DEFAULT_ORG)
     parser.add_argument("--bill-dev-key", default=bill_server.DEFAULT_DEV_KEY)
-    parser.add_argument("--allow-http-webhooks", action="store_true",
-                        help="Development only: BILL sandbox delivers webhooks to http:// URLs (BILL: https only).")
-    parser.add_argument("--no-payment-webhooks", action="store_true",
-                        help="BILL sandbox refuses payment event subscriptions (BILL offers them to select partners).")
-    parser.add_argument("--session-ttl", type=float, default=bill_server.DEFAULT_SESSION_TTL,
-                        help="BILL session idle timeout in seconds (BILL: 35 minutes).")
+    parser.add_argument(
+        "--allow-http-webhooks",
+        action="store_true",
+        help="Development only: BILL sandbox delivers webhooks to http:// URLs (BILL: https only).",
+    )
+    parser.add_argument(
+        "--no-payment-webhooks",
+        action="store_true",
+        help="BILL sandbox refuses payment event subscriptions (BILL offers them to select partners).",
+    )
+    parser.add_argument(
+        "--session-ttl",
+        type=float,
+        default=bill_server.DEFAULT_SESSION_TTL,
+        help="BILL session idle timeout in seconds (BILL: 35 minutes).",
+    )
 
 
 def describe(gp: Any, bill: Any, options: dict[str, Any]) -> list[str]:

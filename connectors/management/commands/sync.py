@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tenant", required=True, help="The tenant's slug.")
         parser.add_argument("--once", action="store_true", help="Run once in the foreground (the only mode).")
-        parser.add_argument("--full", action="store_true", help="Re-read everything, not only changes since the cursor.")
+        parser.add_argument(
+            "--full", action="store_true", help="Re-read everything, not only changes since the cursor."
+        )
         parser.add_argument("--direction", choices=["both", "gp-to-bill", "bill-to-gp"], default="both")
 
     def handle(self, *args: Any, **options: Any) -> None:
