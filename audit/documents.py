@@ -81,7 +81,9 @@ SIGN_CODES = sorted(((sign, code) for code, sign in CURRENCY_SIGNS.items()), key
 
 
 def parse_money(text: str) -> tuple[Decimal, str] | None:
-    """ "$7,091.52" → (7091.52, "USD"), "-€12.00", "1,234.56 CHF"; None when it is not money as we write it."""
+    """ "$7,091.52" → (7091.52, "USD"), "-€12.00", "1,234.56 CHF".
+
+    None when it is not money as we write it."""
     text = text.strip()
     negative = text.startswith("-")
     text = text.removeprefix("-")

@@ -1,10 +1,10 @@
 """`/health/`: is this installation able to move money right now? For load balancers and on-call staff.
 
-Built on django-health-check (kept, async, answers HTML, JSON, text and OpenMetrics by `Accept`):
-the database, the cache (sign-in throttling and, with Redis, the gate share it), the task queue's
-broker, whether the schedules are running at all, and whether the long queue's cluster takes its jobs. It is public, like any load balancer probe, so
-it names no tenant and no figure a stranger could use: a late tenant is the dashboard's and
-`/metrics`' business, not this page's.
+Built on django-health-check (kept, async, answers HTML, JSON, text and OpenMetrics by `Accept`): the
+database, the cache (sign-in throttling and, with Redis, the gate share it), the task queue's broker,
+whether the schedules are running at all, and whether the long queue's cluster takes its jobs. It is
+public, like any load balancer probe, so it names no tenant and no figure a stranger could use: a late
+tenant is the dashboard's and `/metrics`' business, not this page's.
 """
 
 from __future__ import annotations

@@ -2,14 +2,16 @@
 
 Every table that grows with time has a setting (days; 0 keeps everything), read when the prune runs:
 
-| table                          | setting                        | default | never pruned |
-|--------------------------------|--------------------------------|---------|--------------|
-| trail (`Attempt`)              | `RETENTION_TRAIL_DAYS`         | 396     | any attempt of a record that is not settled (needs attention, waiting, sending); the attempt that created or adopted a record's target; each record's newest attempt |
-| webhook events                 | `RETENTION_WEBHOOK_EVENT_DAYS` | 396     | events not processed yet (received, failed) |
-| refused-delivery counters      | `RETENTION_REJECTION_DAYS`     | 30      | counters that moved since |
-| background jobs                | `RETENTION_JOB_DAYS`           | 90      | queued or running jobs |
-| task results (django-q2)       | `RETENTION_TASK_RESULT_DAYS`   | 30      | tasks still queued |
-| alert digests                  | `RETENTION_TRAIL_DAYS`         | 396     | each tenant's latest digest (the watermark the next one starts from) |
+- trail (`Attempt`): `RETENTION_TRAIL_DAYS`, default 396. Never pruned: any attempt of a record that is
+  not settled (needs attention, waiting, sending); the attempt that created or adopted a record's
+  target; each record's newest attempt.
+- webhook events: `RETENTION_WEBHOOK_EVENT_DAYS`, 396. Never pruned: events not processed yet
+  (received, failed).
+- refused-delivery counters: `RETENTION_REJECTION_DAYS`, 30. Never pruned: counters that moved since.
+- background jobs: `RETENTION_JOB_DAYS`, 90. Never pruned: queued or running jobs.
+- task results (django-q2): `RETENTION_TASK_RESULT_DAYS`, 30. Never pruned: tasks still queued.
+- alert digests: `RETENTION_TRAIL_DAYS`, 396. Never pruned: each tenant's latest digest (the watermark
+  the next one starts from).
 
 Ledger rows, cursors, mappings and mapping changes are never pruned: they are what stops a second
 bill or a second payment, and what says who approved what. 13 months (396 days) keeps a full year and

@@ -1,5 +1,6 @@
-"""Totals per state in money, for the lists and the dashboard: "151 bills, $412,300.17, waiting on 45 vendor
-mappings". One grouped query over the (already tenant-scoped, filtered) records, one for the mappings waited on."""
+"""Totals per state in money, for the lists and the dashboard: "151 bills, $412,300.17, waiting on 45
+vendor mappings". One grouped query over the (already tenant-scoped, filtered) records, one for the
+mappings waited on."""
 
 from __future__ import annotations
 

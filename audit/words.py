@@ -256,7 +256,8 @@ KIND_NOUNS: dict[str, tuple[str, str]] = {
 
 
 def records_sentence(records: list[Any]) -> str:
-    """Records grouped by kind and state: "2 invoices waiting for a mapping or GP, 1 vendor changed on both sides"."""
+    """Records grouped by kind and state: "2 invoices waiting for a mapping or GP, 1 vendor changed on both
+    sides"."""
     from collections import Counter
 
     counts = Counter((r.kind, r.state) for r in records)

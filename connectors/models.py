@@ -56,8 +56,8 @@ class Tenant(models.Model):
     send_without_hold_check = models.BooleanField(
         "send invoices read over GP Web Services, which cannot show invoice holds",
         default=False,
-        help_text="GP Web Services documents no hold flag on a payables invoice, so over it the connector cannot "
-        "tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web "
+        help_text="GP Web Services documents no hold flag on a payables invoice, so over it the connector "
+        "cannot tell a held invoice from a free one. Off (the safe default): every invoice read over GP Web "
         "Services waits in Needs attention and is not sent to BILL. On: they are sent, and an invoice "
         "on hold in GP would be sent too; turn it on only if AP never uses invoice holds. SBA shows "
         "holds and is not affected.",
@@ -397,7 +397,9 @@ class BillConnection(models.Model):
         max_length=300,
         blank=True,
         editable=False,
-        help_text="BILL's answer when it refused payment events for this organization (payments are then polled).",
+        help_text=(
+            "BILL's answer when it refused payment events for this organization (payments are then polled)."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,14 +5,15 @@ Why: queuing a django-q2 task for every delivery (build, pickle and sign the pac
 sets a per-tenant flag "a drain is pending" (Redis SET NX with a TTL; a FlowLease row without Redis)
 and queues a drain only when it was the one to set it. A burst of deliveries queues one drain.
 
-Why nothing is left behind: the drain clears the flag *before* it reads the tenant's received events.
-A delivery that found the flag set had committed its event before that clear, so the drain's read
-(after the clear) sees it; a delivery that comes after the clear sets the flag anew and queues the
-next drain. The flag's TTL bounds the harm of a lost drain (worker killed, queue flushed): after
-it, the next delivery queues a drain, which takes every received event of the tenant, old ones
-included; and without a next delivery, the tenant's webhook watchdog (every 15 minutes) does (sweep). If the flag expires while its drain still waits in the queue, two drains may run: an
-event processed twice is harmless (process_event re-reads the object from BILL; a payment is
-written under its own flow lock and its ledger).
+Why nothing is left behind: the drain clears the flag *before* it reads the tenant's received events. A
+delivery that found the flag set had committed its event before that clear, so the drain's read (after
+the clear) sees it; a delivery that comes after the clear sets the flag anew and queues the next drain.
+The flag's TTL bounds the harm of a lost drain (worker killed, queue flushed): after it, the next
+delivery queues a drain, which takes every received event of the tenant, old ones included; and without a
+next delivery, the tenant's webhook watchdog (every 15 minutes) does (sweep). If the flag expires while
+its drain still waits in the queue, two drains may run: an event processed twice is harmless
+(process_event re-reads the object from BILL; a payment is written under its own flow lock and its
+ledger).
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ class Refused(Exception):
 
 
 def count_refusal(tenant_id: int | None, reason: str) -> None:
-    """One counter per (tenant, reason, hour); deliveries for no tenant share one bucket per reason and hour."""
+    """One counter per (tenant, reason, hour); deliveries for no tenant share one bucket per reason and
+    hour."""
     hour = this_hour()
     # tenant_id None is the no-tenant bucket (IS NULL); django-stubs types an FK lookup as never None.
     rows = WebhookRejection.objects.filter(tenant_id=tenant_id, reason=reason, hour=hour)  # type: ignore[misc]
@@ -192,7 +193,8 @@ def store_once(tenant_id: int, event: dict[str, Any], ignored: str) -> bool:
     qn = conn.ops.quote_name
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) "
-        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) ON CONFLICT ({qn('tenant_id')}, {qn('event_id')}) DO NOTHING"
+        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) ON CONFLICT ({qn('tenant_id')}, {qn('event_id')}) "
+        f"DO NOTHING"
     )
     with conn.cursor() as cursor:
         cursor.execute(sql, values)

@@ -110,7 +110,8 @@ def check_target(tenant: Any, model: type, value: str, kind: str | None = None) 
 
 
 class TargetCheckedForm(forms.ModelForm):
-    """The mapping admin's edit form: a BILL ID typed by hand is checked like one approved on the review page."""
+    """The mapping admin's edit form: a BILL ID typed by hand is checked like one approved on the review
+    page."""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

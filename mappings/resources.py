@@ -178,7 +178,8 @@ class MappingResource(resources.ModelResource):
             )
             if other != key or taken:
                 errors.setdefault(NON_FIELD_ERRORS, []).append(
-                    f"Duplicate: {self.target_label} '{target}' is already mapped to {self.key_label} '{taken or other}'."
+                    f"Duplicate: {self.target_label} '{target}' is already mapped to {self.key_label} "
+                    f"'{taken or other}'."
                 )
         if errors:
             raise ValidationError(errors)

@@ -24,5 +24,6 @@ def check_connection(client: BillClient) -> str | None:
             return exc.message
         return f"{exc.message} Check the API base URL and that this server can reach it."
     if str(info.get("organizationId") or "") not in ("", org):
-        return f"BILL signed in to organization {info.get('organizationId')}, not {org}; check the organization ID."
+        got = info.get("organizationId")
+        return f"BILL signed in to organization {got}, not {org}; check the organization ID."
     return None

@@ -25,7 +25,10 @@ from connectors import money_json
 RATE_LIMIT_CODES = frozenset({"BDC_1322", "BDC_1144"})
 SESSION_INVALID_CODES = frozenset({"BDC_1109", "BDC_1120"})
 PERMANENT_MESSAGES = {
-    "BDC_1101": "BILL did not accept the user name, password or organization ID (BDC_1101); check them on the connection.",
+    "BDC_1101": (
+        "BILL did not accept the user name, password or organization ID (BDC_1101); "
+        "check them on the connection."
+    ),
     "BDC_1102": "BILL did not accept the developer key (BDC_1102); check the dev key on the connection.",
     "BDC_1361": (
         "BILL says this session is not trusted (MFA) (BDC_1361): this action needs an MFA-trusted session, "

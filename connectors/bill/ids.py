@@ -3,8 +3,9 @@
 BILL IDs are BILL-generated letters and digits, 20 characters in practice, whose first three
 characters name the object type (BILL's v3 reference: organizations `008…`, vendors `009…`, bills
 `00n…`, payments `stp…`, chart-of-accounts entries `0ca…`; webhook samples add `0de…` departments,
-`loc…` locations and `cls…` accounting classes). Webhook subscription IDs are UUIDs, and BILL's own test events use IDs such as
-`test-bill-id`, so the general pattern also allows `-` and `_` after the first character.
+`loc…` locations and `cls…` accounting classes). Webhook subscription IDs are UUIDs, and BILL's own
+test events use IDs such as `test-bill-id`, so the general pattern also allows `-` and `_` after the
+first character.
 
 An ID from anywhere outside this process — a person, an import file, a webhook, even our own
 database — is checked against the pattern before it is used, and every ID placed in a path goes
@@ -54,7 +55,8 @@ def is_bill_id(value: object, kind: str | None = None) -> bool:
 
 
 def check_bill_id(value: object, kind: str | None = None) -> str:
-    """`value` when it is a BILL ID (of `kind`, when BILL documents that kind's prefix), else InvalidBillId."""
+    """`value` when it is a BILL ID (of `kind`, when BILL documents that kind's prefix), else
+    InvalidBillId."""
     if is_bill_id(value, kind):
         return str(value)
     word = KIND_WORDS.get(kind or "", "BILL ID")

@@ -190,7 +190,8 @@ class BillPayment:
     bill_payments: tuple[tuple[str, Decimal], ...]
     updated_time: datetime | None
     raw: dict[str, Any]
-    # Vendor credits used: (bill ID, vendor credit ID, amount) from billPayments[].vendorCredits[{id, amount}].
+    # Vendor credits used: (bill ID, vendor credit ID, amount) from billPayments[].vendorCredits[{id,
+    # amount}].
     vendor_credits: tuple[tuple[str, str, Decimal], ...] = ()
 
     @classmethod

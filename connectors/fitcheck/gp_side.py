@@ -552,7 +552,10 @@ def _read_all(
         facts.report["payments_write_back"] = {
             "possible": False,
             "why": NO_PAYMENT_WRITE_BACK,
-            "instead": "Each BILL payment becomes a 'record in GP' task, with a manual-payments file to import in GP.",
+            "instead": (
+                "Each BILL payment becomes a 'record in GP' task, "
+                "with a manual-payments file to import in GP."
+            ),
             "payments_readable": payments_readable,
             "note": "Checked by reading only: nothing was written to GP.",
         }
@@ -576,7 +579,8 @@ def _read_all(
         "payments can be read, the payments and batch-posting resources are offered, and "
         f"{len(active_checkbooks)} active checkbook(s) exist"
         if can_write
-        else "payments cannot be read, no active checkbook exists, or the payments/batch resources are not offered"
+        else "payments cannot be read, no active checkbook exists, "
+        "or the payments/batch resources are not offered"
     )
     facts.report["payments_write_back"] = {
         "possible": can_write,

@@ -33,12 +33,12 @@ KNOWN_DISTRIBUTION_TYPES = frozenset(rm.DISTRIBUTION_TYPES.values()) | frozenset
     ws.Distribution.TYPES.values()
 )
 INVOICES_NOTE = (
-    "GP Web Services documents no hold flag on a payables invoice, so the connector cannot tell an invoice on "
-    "hold in GP from a free one. {hold} Open amounts are read from what it does document (document amount "
-    "less TotalPayments, WriteoffAmount and the terms discount taken), so a partly paid voucher reaches BILL "
-    "with only its open amount due; it shows no current (unapplied) amount, so a credit memo applied to a "
-    "voucher is not seen unless GP counts it in TotalPayments. GetPayablesInvoiceList lists invoices only, "
-    "not credit memos or returns."
+    "GP Web Services documents no hold flag on a payables invoice, so the connector cannot tell an "
+    "invoice on hold in GP from a free one. {hold} Open amounts are read from what it does document "
+    "(document amount less TotalPayments, WriteoffAmount and the terms discount taken), so a partly paid "
+    "voucher reaches BILL with only its open amount due; it shows no current (unapplied) amount, so a "
+    "credit memo applied to a voucher is not seen unless GP counts it in TotalPayments. "
+    "GetPayablesInvoiceList lists invoices only, not credit memos or returns."
 )
 HOLD_WAITS = (
     "Invoices read over it wait in Needs attention, not sent to BILL, until a connector admin turns "
@@ -157,7 +157,8 @@ def _vocabulary(resource: str, sample: Any) -> list[str]:
     found: list[str] = []
     if resource == rm.VENDORS and sample.status not in rm.VENDOR_STATUS_WORDS:
         found.append(
-            f"a vendor status: GP sent '{sample.status}' (expected one of {', '.join(rm.VENDOR_STATUS_WORDS)})"
+            f"a vendor status: GP sent '{sample.status}' (expected one of "
+            f"{', '.join(rm.VENDOR_STATUS_WORDS)})"
         )
     if (
         resource in (rm.PAYABLES_INVOICES, rm.PAYABLES_PAYMENTS)

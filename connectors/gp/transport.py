@@ -76,7 +76,8 @@ def gp_client_for(conn: GPConnection, **options: Any) -> GPClient | GPWSClient:
 
 
 def _probe(conn: GPConnection, **options: Any) -> GPClient | GPWSClient:
-    """SBA when it answers for this company; else Web Services when it does; else SBA (whose error says why)."""
+    """SBA when it answers for this company; else Web Services when it does; else SBA (whose error says
+    why)."""
     sba = GPClient.for_connection(conn, **options)
     problem = sba.test_connection()
     if problem is None:

@@ -20,7 +20,9 @@ class GPAgent(models.Model):
         blank=True,
         related_name="+",
         verbose_name="also serves",
-        help_text="Other companies on the same GP server (each a tenant here) this agent may run requests for.",
+        help_text=(
+            "Other companies on the same GP server (each a tenant here) this agent may run requests for."
+        ),
     )
     name = models.CharField(max_length=80, help_text="Where it runs, e.g. GP server room A.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -56,7 +58,8 @@ class RelayedRequest(models.Model):
 
     queued → leased (to one agent until `lease_until`) → answered; or cancelled when the connector
     gave up before any agent took it (so none ever runs it late); or abandoned when an agent took it
-    but the connector stopped waiting for the answer (a write then is in doubt and reconciled). A read whose lease expires is
+    but the connector stopped waiting for the answer (a write then is in doubt and reconciled). A read whose
+    lease expires is
     offered again to any agent of the tenant; a write is offered again only to the agent that leased
     it, whose journal answers without running it twice.
     """

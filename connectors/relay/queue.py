@@ -95,8 +95,9 @@ def enqueue(
     request_id = request_id or wakeups.new_request_id()
     with connection.cursor() as cursor:  # autocommit: one statement, one transaction
         cursor.execute(
-            f"INSERT INTO {TABLE} (id, tenant_id, method, path, headers, body, timeout_seconds, state, deliveries, "
-            "created_at, answer_headers, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, '')",
+            f"INSERT INTO {TABLE} (id, tenant_id, method, path, headers, body, timeout_seconds, state, "
+            "deliveries, created_at, answer_headers, error) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, '')",
             [
                 _pk(request_id),
                 tenant_id,
@@ -250,7 +251,8 @@ def _lease_postgresql(agent: GPAgent, limit: int) -> list[Leased]:
          WHERE id IN (
                SELECT id FROM {table}
                 WHERE (tenant_id = %(tenant)s OR tenant_id IN (
-                       SELECT {serves.m2m_reverse_name()} FROM {m2m} WHERE {serves.m2m_column_name()} = %(agent)s))
+                       SELECT {serves.m2m_reverse_name()} FROM {m2m} WHERE {serves.m2m_column_name()} =
+                       %(agent)s))
                   AND (state = %(queued)s OR (state = %(leased)s AND lease_until < %(now)s
                                               AND (method = 'GET' OR agent_id = %(agent)s)))
                 ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
@@ -322,8 +324,9 @@ def record_answers(
         with transaction.atomic(), connection.cursor() as cursor:
             for request_id, answer, agent_ms in answers:
                 cursor.execute(
-                    f"UPDATE {TABLE} SET state = %s, status = %s, answer_headers = %s, answer_body = %s, error = %s, "
-                    f"answered_at = %s, agent_ms = %s WHERE id = %s AND agent_id = %s AND state = %s",
+                    f"UPDATE {TABLE} SET state = %s, status = %s, answer_headers = %s, answer_body = %s, "
+                    f"error = %s, answered_at = %s, agent_ms = %s "
+                    f"WHERE id = %s AND agent_id = %s AND state = %s",
                     [
                         RelayedRequest.ANSWERED,
                         answer.status,

@@ -68,7 +68,7 @@ def agent_rows(tenant: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         )
     elif silent_names:
         alert = (
-            f"Agent {', '.join(silent_names)} has not called in for {tenant.agent_silence_alert_minutes} minutes "
-            "or more; the other agents carry on."
+            f"Agent {', '.join(silent_names)} has not called in for {tenant.agent_silence_alert_minutes} "
+            "minutes or more; the other agents carry on."
         )
     return {"agents": rows, "alert": alert}

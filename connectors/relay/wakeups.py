@@ -43,7 +43,8 @@ _tag: tuple[int, str] | None = None  # (pid, 8 hex digits)
 
 
 def process_tag() -> str:
-    """This process's tag: the first 8 hex digits of the request IDs it makes (a forked worker gets its own)."""
+    """This process's tag: the first 8 hex digits of the request IDs it makes (a forked worker gets its
+    own)."""
     global _tag
     pid = os.getpid()
     if _tag is None or _tag[0] != pid:

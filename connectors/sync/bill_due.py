@@ -144,7 +144,8 @@ def read_position(ctx: SyncContext, gp: GPSide, bill_id: str) -> Position:
         if status in COMMITTED:
             position.committed += amount + credit  # a vendor credit used on the bill pays it as money does
             position.online.append(payment.id)
-        # Written to GP by us? Asked whatever BILL says now: a voided or cancelled one may still be applied there.
+        # Written to GP by us? Asked whatever BILL says now: a voided or cancelled one may still be applied
+        # there.
         if amount:
             gp_payment = ctx.gp.get_payment(gp_payment_number(payment.id))
             if gp_payment is not None and gp_payment.state != "Work":

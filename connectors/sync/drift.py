@@ -203,8 +203,8 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
 def _credits(
     ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found: dict[str, list[list[str]]]
 ) -> None:
-    """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has left
-    (BILL could let the vendor's credit be used twice)."""
+    """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has
+    left (BILL could let the vendor's credit be used twice)."""
     from .credit_payload import is_credit, is_credit_approved, kind_word
 
     memos = {v: d for v, d in documents.items() if is_credit(d)}

@@ -156,7 +156,8 @@ def file_rows(records: Iterable[SyncRecord]) -> list[dict[str, str]]:
 
 
 def _cell(value: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted, as clerks open such files in Excel."""
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted, as clerks open such files in
+    Excel."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -207,7 +207,8 @@ def bill_classifications(ctx: SyncContext, kind: str) -> list[Classification]:
 
 
 def ensure_classification_suggestions(ctx: SyncContext, waiting_on: list[str]) -> None:
-    """A suggested mapping for each segment value (department:20 …) a bill waits on and nobody has looked at."""
+    """A suggested mapping for each segment value (department:20 …) a bill waits on and nobody has looked
+    at."""
     kinds = {k.value for k in ClassificationKind}
     wanted = [tuple(t.split(":", 1)) for t in waiting_on if t.split(":", 1)[0] in kinds and ":" in t]
     for kind, value in wanted:

@@ -1,4 +1,5 @@
-"""Linking a GP vendor to an existing BILL vendor: nothing that differs is overwritten unless a person chose it.
+"""Linking a GP vendor to an existing BILL vendor: nothing that differs is overwritten unless a person
+chose it.
 
 Approving a link (on the review page, in bulk from the list, or by import) ties the two records
 together and nothing more. Where their master data differs, each field stays as it is on both sides
@@ -241,7 +242,9 @@ def link(
             State.FAILED,
             target_id=target,
             label=label,
-            reason=f"Linking GP vendor {mapping.gp_vendor_id} to its BILL vendor did not finish: {explain(exc)}",
+            reason=(
+                f"Linking GP vendor {mapping.gp_vendor_id} to its BILL vendor did not finish: {explain(exc)}"
+            ),
             fix="Retried automatically; Replay to retry now.",
         )
         ctx.tally["vendor_failed"] += 1

@@ -1,4 +1,5 @@
-"""`python -m sandbox.bill [--port 8765] [--seed small] ...`: run the BILL sandbox and print how to reach it."""
+"""`python -m sandbox.bill [--port 8765] [--seed small] ...`: run the BILL sandbox and print how to reach
+it."""
 
 from __future__ import annotations
 

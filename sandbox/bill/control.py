@@ -7,12 +7,14 @@ GET|POST|DELETE faults          {"kind", "count", "methods", "path_contains", "s
                                  "delay_seconds" (commit_late)}
 POST sessions/expire            every session becomes invalid now (BDC_1109 on next use)
 POST hold                       {"slots", "seconds"}: another integration uses in-flight slots
-POST pay                        {"bills": [{"billId", "amount"?, "vendorCredits"?: [{"id", "amount"}]}], "status"?, "processDate"?,
-                                 "disbursementType"?, "fundingType"? (BANK_ACCOUNT|CARD_ACCOUNT|WALLET|AP_CARD)}
+POST pay                        {"bills": [{"billId", "amount"?, "vendorCredits"?: [{"id", "amount"}]}],
+                                 "status"?, "processDate"?, "disbursementType"?, "fundingType"?
+                                 (BANK_ACCOUNT|CARD_ACCOUNT|WALLET|AP_CARD)}
 POST payments/{id}/status       {"status": PAID|CANCELLED|VOID|FAILED, "reason"?}
 POST payments/{id}/single-status {"singleStatus": DISBURSEMENT_FAILED_ACTION_NEEDED|FUNDS_ESCHEATED|VOIDED|…}
 POST void                       {"paymentId", "reason"?}
-POST config                     duplicate_invoice_check, shuffle_bulk_answers, rate_limit_status, hourly_budget,
+POST config                     duplicate_invoice_check, shuffle_bulk_answers, rate_limit_status,
+                                hourly_budget,
                                 concurrency_limit, session_ttl, trusted_sessions, webhook_retry_scale,
                                 allow_http_webhooks, payment_webhooks (false: this org is refused
                                 payment events), patch_merges_nested, hourly_logins

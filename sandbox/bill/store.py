@@ -21,7 +21,8 @@ ZERO = Decimal("0.00")
 Emit = Callable[[str, str, dict[str, Any]], None]
 
 VENDOR_FIELDS = (
-    "name shortName accountNumber accountType email phone address paymentInformation additionalInfo billCurrency"
+    "name shortName accountNumber accountType email phone address paymentInformation additionalInfo "
+    "billCurrency"
 ).split()
 BILL_WRITABLE = (
     "vendorId dueDate invoice description payFromChartOfAccountId classifications purchaseOrderNumber".split()

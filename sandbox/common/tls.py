@@ -43,7 +43,8 @@ class SelfSignedCert:
 def make_self_signed_cert(
     hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), common_name: str = "Sandbox"
 ) -> SelfSignedCert:
-    """An EC P-256 certificate valid for `hosts` (DNS names or IP addresses) for two days; it is its own CA."""
+    """An EC P-256 certificate valid for `hosts` (DNS names or IP addresses) for two days; it is its own
+    CA."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     alt_names: list[x509.GeneralName] = []

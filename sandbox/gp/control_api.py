@@ -5,19 +5,22 @@ GET  /_sandbox/stats                 request counts by path and status, applied 
 POST /_sandbox/stats/reset           zero the counts
 POST /_sandbox/reset                 {"seed"?}: fresh data; faults, latency, locks, clock and counts cleared
 POST /_sandbox/latency               {"ms": 200}
-POST /_sandbox/faults                {"kinds": ["5xx","timeout","reset","lock"], "rate": 0.2, "count"?, "methods"?,
-                                      "path_contains"?, "timeout_seconds"?};  DELETE /_sandbox/faults clears
+POST /_sandbox/faults                {"kinds": ["5xx","timeout","reset","lock"], "rate": 0.2, "count"?,
+                                      "methods"?, "path_contains"?, "timeout_seconds"?};
+                                     DELETE /_sandbox/faults clears
 POST /_sandbox/variant               {"stamps": "day", "lists": "bare"|"value", "vendor_status": "IsActive",
                                       "distribution_types": "integers", "skip": "ignored",
                                       "payment_numbers": "gp_assigns", "vendor_addresses": "separate"}:
                                       differ from Part B (reset undoes)
-POST /_sandbox/clock                 {"now": "2026-01-01T00:00:00Z"} | {"advance_seconds": 60} | {} (real time)
+POST /_sandbox/clock                 {"now": "2026-01-01T00:00:00Z"} | {"advance_seconds": 60} | {}
+                                     (real time)
 POST /_sandbox/vendors               insert a vendor (Part B fields)
 PATCH /_sandbox/vendors/{id}         change fields, bump ModifiedDate
 POST /_sandbox/invoices              insert an invoice (Open and approved unless TransactionState says)
 PATCH /_sandbox/invoices/{voucher}   change any field (posted too), bump ModifiedDate
 POST /_sandbox/invoices/{voucher}/void | /post
-POST /_sandbox/invoices/{voucher}/apply  {"amount", "document"?, "kind": "check"|"credit"}: a clerk pays it in GP
+POST /_sandbox/invoices/{voucher}/apply  {"amount", "document"?, "kind": "check"|"credit"}: a clerk pays
+                                         it in GP
 POST /_sandbox/locks                 {"resource": "PayablesInvoices", "key": "…", "locked": true}
 POST /_sandbox/users                 {"account": "CORP\\\\other", "password": "…", "companies": [] | null}
 Every call takes `?company=` (default: the first company).

@@ -173,7 +173,8 @@ class GPHandler(SandboxHandler):
             ((ADDRESS_RESOURCE, "GET"),) if self.app.variant.separate_addresses else ()
         )
         items = "".join(f"<li><code>{path}</code> {verbs}</li>" for path, verbs in listed)
-        page = f"<html><head><title>GP Service help</title></head><body><h1>Resources</h1><ul>{items}</ul></body></html>"
+        head = "<html><head><title>GP Service help</title></head>"
+        page = f"{head}<body><h1>Resources</h1><ul>{items}</ul></body></html>"
         return self.send_bytes(200, page.encode(), "text/html; charset=utf-8", [])
 
     def gp(self, company: GPCompany, resource: str, key: str | None) -> None:

@@ -43,7 +43,8 @@ class GPSandbox:
 
     def company_url(self, company: str | None = None) -> str:
         """The Part B base for a company, company name percent-encoded."""
-        return f"{self.url}/GPService/Tenants({self.tenant})/Companies({quote(company or self.company, safe='')})/"
+        name = quote(company or self.company, safe="")
+        return f"{self.url}/GPService/Tenants({self.tenant})/Companies({name})/"
 
     def stop(self) -> None:
         self._running.stop()

@@ -102,7 +102,8 @@ def start_gp_ws_sandbox(
     share: GPSandbox | None = None,
     verbose: bool = False,
 ) -> GPWSSandbox:
-    """Serve the legacy endpoint on a real socket (port 0: a free one), as GP's own service host does on 48620.
+    """Serve the legacy endpoint on a real socket (port 0: a free one), as GP's own service host does on
+    48620.
 
     With `share`, the companies, users and data are the SBA sandbox's (one GP server, two interfaces);
     otherwise a Web-Services-only GP with its own seed.

@@ -65,7 +65,8 @@ def test_it_runs_an_initial_load_from_the_dashboard_and_shows_what_it_did(
     # A heavy job: connector admins only (tests/security/test_hardening.py).
     page = post_and_run(as_alice, f"/admin/ops/dashboard/{tenant.slug}/start/initial_load/").content.decode()
     assert "Initial load (everything in GP)" in page and "Done" in page
-    # The seed's credit memo (voucher 311) is a vendor credit now, waiting for its vendor's mapping like a bill.
+    # The seed's credit memo (voucher 311) is a vendor credit now, waiting for its vendor's mapping like a
+    # bill.
     assert (
         "GP → BILL:</strong> 10 bills waiting for a mapping or GP, 9 not approved in GP yet (left alone), "
         "1 vendor credit waiting for a mapping or GP, 8 vendors waiting for a vendor match review."

@@ -130,7 +130,8 @@ def test_it_approves_in_bulk_and_names_the_ones_it_could_not(as_frank, acme, ten
 
 
 def test_it_keeps_a_hand_edit_in_the_history(as_frank, frank, acme, tenant, released):
-    # A BILL vendor BILL has shown for this tenant (tests/security/test_bill_ids.py: one it has not is refused).
+    # A BILL vendor BILL has shown for this tenant (tests/security/test_bill_ids.py: one it has not is
+    # refused).
     Suggestion.objects.create(
         tenant=tenant,
         kind="vendor",

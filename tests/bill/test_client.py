@@ -1,4 +1,5 @@
-"""BillClient against the sandbox: typed records, Decimal money, paging, filters, errors that say what to do."""
+"""BillClient against the sandbox: typed records, Decimal money, paging, filters, errors that say what to
+do."""
 
 from __future__ import annotations
 

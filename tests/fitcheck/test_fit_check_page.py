@@ -1,4 +1,5 @@
-"""The fit check page: Connector admins only; the report, its JSON and CSV; a proposal saved for confirming."""
+"""The fit check page: Connector admins only; the report, its JSON and CSV; a proposal saved for
+confirming."""
 
 from __future__ import annotations
 

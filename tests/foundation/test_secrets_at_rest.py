@@ -98,7 +98,8 @@ def test_it_never_renders_a_secret_on_the_admin_change_page(client, alice, conne
 def test_it_keeps_the_stored_password_when_the_field_is_left_blank(client, alice, connections):
     gp, _ = connections
     client.force_login(alice)
-    # Same address and account (a new address asks for the password again: tests/security/test_connection_rules.py).
+    # Same address and account (a new address asks for the password again:
+    # tests/security/test_connection_rules.py).
     response = client.post(
         f"/admin/connectors/gpconnection/{gp.pk}/change/",
         {

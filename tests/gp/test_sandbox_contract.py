@@ -1,4 +1,5 @@
-"""The sandbox serves docs/gp_sba.md Part B: paths, envelope, list queries, error shape; and its control API."""
+"""The sandbox serves docs/gp_sba.md Part B: paths, envelope, list queries, error shape; and its control
+API."""
 
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def test_filters_combine_modified_date_state_and_vendor(gp):
         "GET",
         "Purchasing/PayablesInvoices",
         params={
-            "$filter": "ModifiedDate ge 2025-06-02T08:41:00Z and TransactionState eq 'Open' and VendorId eq 'contoso0001'",
+            "$filter": (
+                "ModifiedDate ge 2025-06-02T08:41:00Z and TransactionState eq 'Open' "
+                "and VendorId eq 'contoso0001'"
+            ),
             "$orderby": "ModifiedDate,Key",
         },
     ).json()

@@ -1,4 +1,5 @@
-"""The GP sandbox's request counts belong to one test: a slow request of an earlier one never lands in them."""
+"""The GP sandbox's request counts belong to one test: a slow request of an earlier one never lands in
+them."""
 
 from __future__ import annotations
 

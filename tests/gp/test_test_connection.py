@@ -22,7 +22,8 @@ def test_it_passes_when_gp_answers(gp_connection):
         ),
         (
             {"username": GP_UNMAPPED_ACCOUNT.split("\\")[1], "password": GP_UNMAPPED_PASSWORD},
-            "The Windows account CORP\\unmapped signs in, but is not mapped to a GP user with access to company 'Fabrikam, Inc.'.",
+            "The Windows account CORP\\unmapped signs in, but is not mapped to a GP user with access to "
+            "company 'Fabrikam, Inc.'.",
         ),
         (
             {"company": "Fabrikam Inc"},

@@ -10,7 +10,8 @@ import sys
 def test_the_agent_imports_neither_django_nor_a_database_driver():
     code = (
         "import sys, connectors.agent_client.__main__, connectors.agent_client.worker\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'psycopg', 'redis', 'audit', 'mappings')]\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'psycopg', 'redis', 'audit', "
+        "'mappings')]\n"
         "print(bad)"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}

@@ -4,7 +4,8 @@ resolver (nothing hand-listed), for an anonymous visitor, finance staff and a co
 The policy (README › Roles): finance staff work mappings and sync records and may see which tenants
 exist; connection pages are connector admins' only. Users, groups, permissions, tenant memberships and
 the task queue (django-q schedules and tasks, whose `func` runs anything, and whose results name every
-tenant) are superusers' only. Anonymous visitors reach nothing but the login page and the signed webhook endpoint.
+tenant) are superusers' only. Anonymous visitors reach nothing but the login page and the signed webhook
+endpoint.
 """
 
 from __future__ import annotations
