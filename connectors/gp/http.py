@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -96,18 +97,12 @@ class GPHttp:
             backoff_seconds,
             sleep,
         )
-        self.session = requests.Session()
-        self.session.auth = (
-            HTTPBasicAuth(account, password) if auth_mode == "basic" else HttpNtlmAuth(account, password)
-        )
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
+        self._auth_mode, self._password, self._adapter = auth_mode, password, adapter
         self.relayed = adapter is not None
-        if adapter is not None:  # through a GP agent: the agent signs in to GP, nothing goes on the wire here
-            self.session.auth = None
-            self.session.mount(self.base_url, adapter)
-            self.session.trust_env = (
-                False  # no proxy, .netrc or CA bundle applies; requests reads them per call
-            )
+        # One session per thread (see `session`); all of them, to close them.
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
         self._ca_file: str | None = None
         # Passed on every call: a Session-level verify is overridden by REQUESTS_CA_BUNDLE (requests #3829).
         self.verify: bool | str = (
@@ -133,8 +128,43 @@ class GPHttp:
         if self._ca_file and os.path.exists(self._ca_file):
             os.unlink(self._ca_file)
 
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session. NTLM authenticates a TCP connection in three legs, and requests-ntlm
+        sends the last leg on whichever connection the pool hands back: threads sharing one pool (the
+        bill flow's workers read GP payments while aligning amounts due) could take each other's
+        half-authenticated connection, and GP (IIS, and the sandbox) answers 401 "the user name or
+        password is wrong" though it is right. So each thread has its own session and connection pool."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._new_session()
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = (
+            HTTPBasicAuth(self.account, self._password)
+            if self._auth_mode == "basic"
+            else HttpNtlmAuth(self.account, self._password)
+        )
+        session.headers.update({"Accept": "application/json", "User-Agent": "ml-connector"})
+        if (
+            self._adapter is not None
+        ):  # through a GP agent: the agent signs in to GP, nothing goes on the wire
+            session.auth = None
+            session.mount(self.base_url, self._adapter)
+            session.trust_env = False  # no proxy, .netrc or CA bundle applies; requests reads them per call
+        return session
+
     def close(self) -> None:
-        self.session.close()
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
         self._remove_ca_file()
 
     @property

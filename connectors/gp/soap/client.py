@@ -101,7 +101,7 @@ class GPWSClient:
     def _service(self) -> Any:
         if self._client is None:
             transport = _VerifyingTransport(
-                self.http.verify,
+                self.http,
                 session=self.http.session,
                 timeout=self.http.timeout,
                 operation_timeout=self.http.timeout,
@@ -546,11 +546,21 @@ class GPWSClient:
 
 class _VerifyingTransport(Transport):
     """zeep's transport, passing the connection's TLS verification on every call: a Session-level
-    `verify` is overridden by REQUESTS_CA_BUNDLE (requests #3829), as GPHttp notes."""
+    `verify` is overridden by REQUESTS_CA_BUNDLE (requests #3829), as GPHttp notes. Its session is the
+    calling thread's (`GPHttp.session`: NTLM's handshake must stay on one thread's connections)."""
 
-    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
+    def __init__(self, http: GPHttp, **kwargs: Any) -> None:
+        self._http = http
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # zeep ships no type hints
-        self.verify = verify
+        self.verify = http.verify
+
+    @property
+    def session(self) -> requests.Session:
+        return self._http.session
+
+    @session.setter
+    def session(self, value: requests.Session) -> None:
+        pass  # zeep sets the session it was given; the calling thread's is used instead
 
     def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
         response: requests.Response = self.session.post(
