@@ -330,7 +330,7 @@ def apply_settlement(
     snapshot: dict[str, Any] | None = None,
     label: str | None = None,
 ) -> None:
-    """The in-memory part of `settle`, shared with bulk settling (connectors.sync.ledger_bulk)."""
+    """The in-memory part of `settle`, shared with bulk settling (audit.send_once.SyncedBatch)."""
     record.state = state
     if target_id is not None:
         record.target_id = target_id

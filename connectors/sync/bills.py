@@ -30,6 +30,7 @@ from audit.ledger import (
     writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.send_once import SyncedBatch
 from mappings.segments import wanted_keys
 
 from . import bill_due
@@ -40,7 +41,6 @@ from .credit_payload import is_credit
 from .credits import sync_credit_docs
 from .cursors import poll_run
 from .errors import explain
-from .ledger_bulk import SyncedBatch
 from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,7 @@ from audit.ledger import (
     writing,
 )
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
+from audit.send_once import SyncedBatch, update_rows
 from connectors.bill.filters import text_lookup
 from mappings.approval import release, release_ids, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
@@ -42,7 +43,6 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
-from .ledger_bulk import SyncedBatch, update_rows
 from .suggest import suggest_vendor
 from .vendor_patch import patch_bill_vendor
 
