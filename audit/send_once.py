@@ -117,7 +117,7 @@ def send_once(
     *,
     trail: Trail,
     send: Callable[[AttemptLog], T],
-    done: Callable[[T, AttemptLog], None],
+    done: Callable[[T, AttemptLog], object],
     words: Words,
     find: Callable[[], T | None] | None = None,
     window: timedelta | None = None,
@@ -136,14 +136,20 @@ def send_once(
     an idempotent update or archive, which is simply sent again."""
     if owned_elsewhere(record):
         return Sent.BUSY
-    if find is not None:
-        if is_uncertain(record) or (look_up_failed and record.state == State.FAILED):
-            found = find()
-            if found is not None:
-                _adopt(record, trail, found, done, request, "adopted")
-                return Sent.ADOPTED
-        if window is not None and still_settling(record, window, label=label, reason=settling_reason):
-            return Sent.SETTLING
+    if find is not None and window is not None:
+        looked = look_up_first(
+            record,
+            trail=trail,
+            find=find,
+            done=done,
+            window=window,
+            request=request,
+            label=label,
+            settling_reason=settling_reason,
+            look_up_failed=look_up_failed,
+        )
+        if looked is not None:
+            return looked
     with writing([record], window=window) as taken:
         if not taken:  # another writer took or settled the row since it was read
             return Sent.BUSY
@@ -161,16 +167,42 @@ def send_once(
     return Sent.SENT
 
 
-def _adopt(
+def look_up_first(
+    record: SyncRecord,
+    *,
+    trail: Trail,
+    find: Callable[[], T | None],
+    done: Callable[[T, AttemptLog], object],
+    window: timedelta,
+    request: dict[str, Any] | None = None,
+    label: str | None = None,
+    settling_reason: str = "",
+    look_up_failed: bool = False,
+) -> Sent | None:
+    """Step 2 alone, for a create sent later in bulk (bills, vendors) or by `send_once`: an uncertain row
+    is looked up and adopted if found (ADOPTED), kept in doubt while its settle window runs (SETTLING);
+    None when it may be sent (written ahead first)."""
+    if is_uncertain(record) or (look_up_failed and record.state == State.FAILED):
+        found = find()
+        if found is not None:
+            adopt(record, trail, found, done, request)
+            return Sent.ADOPTED
+    if still_settling(record, window, label=label, reason=settling_reason):
+        return Sent.SETTLING
+    return None
+
+
+def adopt(
     record: SyncRecord,
     trail: Trail,
     found: T,
-    done: Callable[[T, AttemptLog], None],
-    request: dict[str, Any] | None,
-    outcome: str,
+    done: Callable[[T, AttemptLog], object],
+    request: dict[str, Any] | None = None,
 ) -> None:
+    """Take what an earlier, unconfirmed write made as this row's own: `done` settles the row, and the
+    trail says "adopted" (evidence of what the connector took as its own)."""
     with attempt(record, trail.flow, trail.trigger, trail.user) as log:
-        log.outcome = outcome
+        log.outcome = "adopted"
         log.request = {"reconciled": True, **(request or {})}
         done(found, log)
 
@@ -184,7 +216,7 @@ def _after_error(
     window: timedelta | None,
     label: str | None,
     duplicate_outcome: str,
-    done: Callable[[T, AttemptLog], None],
+    done: Callable[[T, AttemptLog], object],
 ) -> Sent:
     """The exception-to-state rule, for an error the client raised about the call."""
     log.response_status = str(getattr(exc, "status", None) or "")
