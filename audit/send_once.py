@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -112,6 +112,30 @@ class Words:
     refused_outcome: str = "refused"  # the trail's word for a refusal
 
 
+RETRIED = "Retried automatically; Replay to retry now."
+
+
+def retried_as_is(reason: Callable[[BaseException], str]) -> Words:
+    """Words for an update or archive (idempotent: sent again as it is): every failure is retried."""
+    return Words(reason=reason, fix_failed=RETRIED, fix_refused=RETRIED, refused=State.FAILED)
+
+
+def changed(log: AttemptLog, outcome: str, answer: T) -> T:
+    """`send` for a change the target took: the trail's word for it, once the call has returned."""
+    log.outcome, log.response_status = outcome, "200"
+    return answer
+
+
+def count_change(tally: MutableMapping[str, int], sent: Sent, done: str, prefix: str) -> None:
+    """A change's place in the run summary: `done`, or the flow's busy or failed count."""
+    if sent == Sent.SENT:
+        tally[done] += 1
+    elif sent == Sent.BUSY:  # another worker changed the row since it was read: it has it
+        tally[f"{prefix}_busy"] += 1
+    else:
+        tally[f"{prefix}_failed"] += 1
+
+
 def send_once(
     record: SyncRecord,
     *,
@@ -160,7 +184,8 @@ def send_once(
             except Exception as exc:
                 if not is_client_error(exc):
                     raise  # `writing` leaves the row in doubt: it may have struck after the request left
-                return _after_error(record, log, exc, words, find, window, label, duplicate_outcome, done)
+                after = _After(words, find, window, label, duplicate_outcome, find_after_doubt)
+                return after.error(record, log, exc, done)
             log.outcome = log.outcome or "created"
             log.response_status = log.response_status or "201"
             done(made, log)
@@ -207,38 +232,54 @@ def adopt(
         done(found, log)
 
 
-def _after_error(
-    record: SyncRecord,
-    log: AttemptLog,
-    exc: Exception,
-    words: Words,
-    find: Callable[[], T | None] | None,
-    window: timedelta | None,
-    label: str | None,
-    duplicate_outcome: str,
-    done: Callable[[T, AttemptLog], object],
-) -> Sent:
-    """The exception-to-state rule, for an error the client raised about the call."""
-    log.response_status = str(getattr(exc, "status", None) or "")
-    log.error = error_message(exc)
-    reason = words.reason(exc)
-    if getattr(exc, "code", None) == "duplicate" and find is not None:
-        found = find()  # the target refused our deterministic key: an earlier write landed
-        if found is not None:
-            log.outcome = duplicate_outcome
-            done(found, log)
-            return Sent.ADOPTED
-    if may_have_written(exc):
-        log.outcome = State.IN_DOUBT
-        keep_in_doubt(record, window or settle_window(), gave_up=True, reason=reason, label=label)
-        return Sent.IN_DOUBT
-    if getattr(exc, "retryable", False):
-        log.outcome = State.FAILED
-        settle(record, State.FAILED, reason=reason, fix=words.fix_failed, label=label)
-        return Sent.FAILED
-    log.outcome = words.refused_outcome
-    settle(record, words.refused, reason=reason, fix=words.fix_refused, label=label)
-    return Sent.REFUSED
+@dataclass
+class _After:
+    """What `send_once` was told, for the exception-to-state rule."""
+
+    words: Words
+    find: Callable[[], Any] | None
+    window: timedelta | None
+    label: str | None
+    duplicate_outcome: str
+    find_after_doubt: bool
+
+    def error(
+        self, record: SyncRecord, log: AttemptLog, exc: Exception, done: Callable[[T, AttemptLog], object]
+    ) -> Sent:
+        """The exception-to-state rule, for an error the client raised about the call."""
+        log.response_status = str(getattr(exc, "status", None) or "")
+        log.error = error_message(exc)
+        reason = self.words.reason(exc)
+        if getattr(exc, "code", None) == "duplicate" and self.find is not None:
+            found = self.find()  # the target refused our deterministic key: an earlier write landed
+            if found is not None:
+                log.outcome = self.duplicate_outcome
+                done(found, log)
+                return Sent.ADOPTED
+        if may_have_written(exc):
+            log.outcome = State.IN_DOUBT
+            found = self._quietly_found() if self.find_after_doubt else None
+            if found is not None:  # it did land, and already shows: ours (a look-up can only adopt)
+                log.outcome = "adopted"
+                done(found, log)
+                return Sent.ADOPTED
+            keep_in_doubt(
+                record, self.window or settle_window(), gave_up=True, reason=reason, label=self.label
+            )
+            return Sent.IN_DOUBT
+        if getattr(exc, "retryable", False):
+            log.outcome = State.FAILED
+            settle(record, State.FAILED, reason=reason, fix=self.words.fix_failed, label=self.label)
+            return Sent.FAILED
+        log.outcome = self.words.refused_outcome
+        settle(record, self.words.refused, reason=reason, fix=self.words.fix_refused, label=self.label)
+        return Sent.REFUSED
+
+    def _quietly_found(self) -> Any:
+        try:
+            return self.find() if self.find is not None else None
+        except Exception:  # noqa: BLE001 - the target still unreachable: the retry sweep looks again
+            return None
 
 
 # --- the bulk form: one call creates many -----------------------------------------------------------------

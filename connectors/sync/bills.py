@@ -32,10 +32,12 @@ from audit.send_once import (
     Sent,
     SyncedBatch,
     Trail,
-    Words,
     adopt,
+    changed,
+    count_change,
     error_message,
     look_up_first,
+    retried_as_is,
     send_batch_once,
     send_once,
 )
@@ -58,8 +60,7 @@ CHUNK = 100
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
 # A change to a bill already in BILL that fails: retried as it is (a PUT or an archive is idempotent).
-RETRIED = "Retried automatically; Replay to retry now."
-UPDATE_WORDS = Words(reason=explain, fix_failed=RETRIED, fix_refused=RETRIED, refused=State.FAILED)
+UPDATE_WORDS = retried_as_is(explain)
 
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -497,28 +498,13 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         record,
         trail=_trail_of(ctx),
         request={"update": record.target_id, "amount": str(draft.amount)},
-        send=lambda log_: _changed(log_, "updated", ctx.bill.put_bill(record.target_id, draft.payload)),
+        send=lambda log_: changed(log_, "updated", ctx.bill.put_bill(record.target_id, draft.payload)),
         done=lambda _, log_: settle(
             record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label
         ),
         words=UPDATE_WORDS,
     )
-    _count_change(ctx, sent, "bill_updated")
-
-
-def _changed(log_: AttemptLog, outcome: str, answer: Any = None) -> Any:
-    """What the trail says of a change BILL took (the call was made as this is called)."""
-    log_.outcome, log_.response_status = outcome, "200"
-    return answer
-
-
-def _count_change(ctx: SyncContext, sent: Sent, done: str) -> None:
-    if sent == Sent.SENT:
-        ctx.tally[done] += 1
-    elif sent == Sent.BUSY:  # another worker changed the row since it was read: it has it
-        ctx.tally["bill_busy"] += 1
-    else:
-        ctx.tally["bill_failed"] += 1
+    count_change(ctx.tally, sent, "bill_updated", "bill")
 
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
@@ -533,7 +519,7 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         record,
         trail=_trail_of(ctx),
         request={"archive": record.target_id},
-        send=lambda log_: _changed(log_, "archived", ctx.bill.archive_bill(record.target_id)),
+        send=lambda log_: changed(log_, "archived", ctx.bill.archive_bill(record.target_id)),
         done=lambda _, log_: settle(
             record,
             State.SYNCED,
@@ -542,4 +528,4 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         ),
         words=UPDATE_WORDS,
     )
-    _count_change(ctx, sent, "bill_archived")
+    count_change(ctx.tally, sent, "bill_archived", "bill")

@@ -29,6 +29,7 @@ from audit.ledger import (
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, error_message, send_once
 from audit.words import money_text
+from connectors.gp.http import GPError
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
@@ -36,7 +37,9 @@ from .context import SyncContext
 from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
 from .cursors import poll_run
 from .errors import explain
+from .manual_payments import record_in_gp
 from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
+from .suggest import suggest_checkbook
 
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"
@@ -211,8 +214,6 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
 
     if not getattr(ctx.gp, "writes_payments", True):  # GP Web Services: the documented manual way
-        from .manual_payments import record_in_gp
-
         record_in_gp(
             ctx,
             record,
@@ -379,8 +380,6 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
     if ctx.tenant.default_checkbook_id:
         return ctx.tenant.default_checkbook_id
     if funding and mapping is None:
-        from .suggest import suggest_checkbook
-
         suggest_checkbook(ctx, funding)
     return None
 
@@ -432,8 +431,6 @@ def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, st
 def _post_and_settle(
     ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str, applies: list[tuple[str, Decimal, str]]
 ) -> None:
-    from connectors.gp.http import GPError
-
     if ctx.tenant.post_payment_batches and gp_payment.state == "Work":
         try:
             ctx.gp.post_batch(gp_payment.batch)

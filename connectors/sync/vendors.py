@@ -33,10 +33,10 @@ from audit.send_once import (
     Sent,
     SyncedBatch,
     Trail,
-    Words,
     adopt,
     error_message,
     look_up_first,
+    retried_as_is,
     send_batch_once,
     send_once,
     update_rows,
@@ -61,8 +61,7 @@ BULK = 20
 CHUNK = 100  # GP vendors whose mappings and ledger rows are fetched together
 _LOOKUP = object()  # process_vendor: "look the mapping up yourself"
 # A change to a vendor already in BILL that fails: retried as it is (it sets fields to GP's values).
-RETRIED = "Retried automatically; Replay to retry now."
-UPDATE_WORDS = Words(reason=explain, fix_failed=RETRIED, fix_refused=RETRIED, refused=State.FAILED)
+UPDATE_WORDS = retried_as_is(explain)
 
 
 def is_archived_in_gp(vendor: Any) -> bool:
