@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,7 +30,6 @@ from mappings.models import VendorMapping
 
 from . import actions, jobs, lineage, totals
 from .models import (
-    ATTENTION_STATES,
     Attempt,
     AttentionRecord,
     Job,
@@ -39,6 +38,7 @@ from .models import (
     SyncRecord,
     WebhookEvent,
     WebhookRejection,
+    attention_q,
 )
 from .words import money_text
 
@@ -52,8 +52,6 @@ KIND_WORDS: dict[str, str] = {
     Kind.VENDOR_CREDIT: "Credit memo",
     Kind.CREDIT_APPLY: "Vendor credit used in BILL → applied in GP",
 }
-
-STUCK_AFTER = timedelta(minutes=15)
 
 
 class CappedCountPaginator(Paginator):
@@ -69,12 +67,6 @@ class CappedCountPaginator(Paginator):
     @property
     def is_capped(self) -> bool:
         return self.count > self.CAP
-
-
-def attention_q(now: Any = None) -> Q:
-    """Records a person must look at, including writes stuck in `sending` (their worker died)."""
-    now = now or timezone.now()
-    return Q(state__in=ATTENTION_STATES) | Q(state=State.SENDING, updated_at__lt=now - STUCK_AFTER)
 
 
 class CauseFilter(admin.SimpleListFilter):
@@ -452,7 +444,7 @@ class AttentionRecordAdmin(RecordAdminBase):
     list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).filter(attention_q())
+        return super().get_queryset(request).filter(attention_q())  # SyncRecordQuerySet.needing_attention
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

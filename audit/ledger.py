@@ -16,14 +16,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from connectors.models import Tenant
+if TYPE_CHECKING:  # a name for the type only: the ledger core imports nothing of connectors
+    from connectors.models import Tenant
 
 from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
@@ -330,7 +331,7 @@ def apply_settlement(
     snapshot: dict[str, Any] | None = None,
     label: str | None = None,
 ) -> None:
-    """The in-memory part of `settle`, shared with bulk settling (connectors.sync.ledger_bulk)."""
+    """The in-memory part of `settle`, shared with bulk settling (audit.send_once.SyncedBatch)."""
     record.state = state
     if target_id is not None:
         record.target_id = target_id

@@ -6,15 +6,16 @@ write, so a crash or timeout leaves evidence that the write may have happened (s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from connectors.models import Tenant
-
 EVENT_ID_MAX = 100
+# Every ledger row belongs to a tenant; named, not imported, so the ledger core imports nothing above it.
+TENANT = "connectors.Tenant"
 
 
 class Kind(models.TextChoices):
@@ -51,12 +52,46 @@ class State(models.TextChoices):
 ATTENTION_STATES = (State.BLOCKED, State.FAILED, State.IN_DOUBT, State.FLAGGED, State.CONFLICT)
 # States from which an external write may already have happened: reconcile before any retry.
 UNCERTAIN_STATES = (State.SENDING, State.IN_DOUBT)
+# A row `sending` this long is shown as needing attention (its worker may have died).
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def attention_q(now: datetime | None = None) -> Q:
+    """Records a person must look at, including writes stuck in `sending` (their worker died)."""
+    now = now or timezone.now()
+    return Q(state__in=ATTENTION_STATES) | Q(state=State.SENDING, updated_at__lt=now - STUCK_AFTER)
+
+
+class SyncRecordQuerySet(models.QuerySet["SyncRecord"]):
+    """The ledger's questions, asked one way everywhere."""
+
+    def needing_attention(self, now: datetime | None = None) -> SyncRecordQuerySet:
+        """What the Needs attention list and the status page show: blocked, failed, in doubt, flagged or
+        in conflict, and writes stuck `sending` for STUCK_AFTER. (The alert digest, a replay by command
+        and a mapping's release look at the states alone: they act on what can be retried or released,
+        and a stuck write is the retry sweep's, not a person's, until it shows here.)"""
+        return self.filter(attention_q(now))
+
+    def due_for_retry(self, now: datetime | None = None) -> SyncRecordQuerySet:
+        """Failed rows whose retry time has come, and in-doubt rows due for a look-up (an unconfirmed
+        create has no retry time: it is due at once, and only looked up)."""
+        now = now or timezone.now()
+        due_now = Q(next_retry_at__lte=now) | Q(state=State.IN_DOUBT, next_retry_at__isnull=True)
+        return self.filter(due_now, state__in=[State.FAILED, State.IN_DOUBT])
+
+    def stuck_sending(self, older_than: timedelta | None = None) -> SyncRecordQuerySet:
+        """Rows left `sending` by a writer that died, or held far too long (audit.ledger.stuck_sending)."""
+        # In the function: audit.ledger imports this module (the ledger's rules sit above its rows).
+        from .ledger import stuck_sending
+
+        return self & stuck_sending(older_than)
 
 
 class SyncRecord(models.Model):
     """One business object moving between GP and BILL, keyed by its source."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="records")
+    objects = SyncRecordQuerySet.as_manager()
+    tenant = models.ForeignKey(TENANT, on_delete=models.CASCADE, related_name="records")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     source_key = models.CharField(
         max_length=120, help_text="GP vendor ID, GP voucher, or BILL payment/vendor ID."
@@ -168,7 +203,7 @@ class Attempt(models.Model):
 class PollCursor(models.Model):
     """Where each polling flow resumes: the start time of its last successful run."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="cursors")
+    tenant = models.ForeignKey(TENANT, on_delete=models.CASCADE, related_name="cursors")
     flow = models.CharField(max_length=40)
     cursor = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -203,7 +238,7 @@ class WebhookEvent(models.Model):
     FAILED = "failed"
     STATES = [(RECEIVED, "Received"), (PROCESSED, "Processed"), (IGNORED, "Ignored"), (FAILED, "Failed")]
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_events")
+    tenant = models.ForeignKey(TENANT, on_delete=models.CASCADE, related_name="webhook_events")
     # BILL's event IDs are UUIDs; one longer than this is refused at the door, never cut short.
     event_id = models.CharField(max_length=EVENT_ID_MAX)
     event_type = models.CharField(max_length=60)
@@ -238,7 +273,7 @@ class WebhookRejection(models.Model):
     """
 
     tenant = models.ForeignKey(
-        Tenant,
+        TENANT,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -300,7 +335,7 @@ class Job(models.Model):
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
     STATES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
 
-    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    tenant = models.ForeignKey(TENANT, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=20, choices=KINDS)
     state = models.CharField(max_length=10, choices=STATES, default=QUEUED)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -335,7 +370,7 @@ class Job(models.Model):
 class AlertDigest(models.Model):
     """One needs-attention digest sent to a tenant's contacts; the latest one is the watermark."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_digests")
+    tenant = models.ForeignKey(TENANT, on_delete=models.CASCADE, related_name="alert_digests")
     started_at = models.DateTimeField(
         help_text="Records changed after this are considered by the next digest."
     )

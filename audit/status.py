@@ -121,9 +121,7 @@ def webhook_status(tenant: Tenant) -> dict[str, Any]:
 
 def recent_problems(tenant: Tenant, limit: int = 10) -> list[SyncRecord]:
     """The newest records that need a person (index: state, updated_at)."""
-    from .admin import attention_q
-
-    return list(SyncRecord.objects.filter(attention_q(), tenant=tenant).order_by("-updated_at")[:limit])
+    return list(SyncRecord.objects.needing_attention().filter(tenant=tenant).order_by("-updated_at")[:limit])
 
 
 def mappings_to_review(tenant: Tenant) -> dict[str, int]:

@@ -9,7 +9,6 @@ row; a row found `sending`/`in_doubt` is reconciled against BILL before anything
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -18,6 +17,7 @@ from django.conf import settings
 
 from audit import documents
 from audit.ledger import (
+    AttemptLog,
     attempt,
     fail_unless_uncertain,
     get_record,
@@ -26,10 +26,21 @@ from audit.ledger import (
     may_have_written,
     owned_elsewhere,
     settle,
-    still_settling,
-    writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.send_once import (
+    Sent,
+    SyncedBatch,
+    Trail,
+    adopt,
+    changed,
+    count_change,
+    error_message,
+    look_up_first,
+    retried_as_is,
+    send_batch_once,
+    send_once,
+)
 from mappings.segments import wanted_keys
 
 from . import bill_due
@@ -40,7 +51,6 @@ from .credit_payload import is_credit
 from .credits import sync_credit_docs
 from .cursors import poll_run
 from .errors import explain
-from .ledger_bulk import SyncedBatch
 from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,8 @@ CHUNK = 100
 # BILL payment states after which a bill must not be changed from GP any more.
 PAYMENT_STARTED = {"SCHEDULED", "PARTIAL", "PAID"}
 Later = Callable[..., None]  # batching.deferrer: run (key, func, *args) on the run's worker threads
+# A change to a bill already in BILL that fails: retried as it is (a PUT or an archive is idempotent).
+UPDATE_WORDS = retried_as_is(explain)
 
 
 def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -148,21 +160,28 @@ def decide(
     if not draft.ready:
         _settle_not_ready(ctx, record, draft, invoice)
         return None
-    if is_uncertain(record):
-        bill = find_existing(ctx, draft)
-        if bill is not None:
-            _adopt(ctx, record, draft, bill)
-            return None
-        if still_settling(
-            record,
-            ctx.settle_window("bill"),
-            label=draft.label,
-            reason="BILL did not confirm the bill and does not show it yet; it is looked up again "
-            "before anything is sent.",
-        ):  # a late commit may still show up
-            ctx.tally["bill_in_doubt"] += 1
-            return None
+    looked = look_up_first(
+        record,
+        trail=_trail_of(ctx),
+        find=lambda: find_existing(ctx, draft),
+        done=lambda bill, log_: _link(record, draft, bill, log_),
+        window=ctx.settle_window("bill"),
+        label=draft.label,
+        settling_reason="BILL did not confirm the bill and does not show it yet; it is looked up again "
+        "before anything is sent.",
+    )
+    if looked == Sent.ADOPTED:
+        ctx.tally["bill_adopted"] += 1
+        _align_new(ctx, record, draft)
+        return None
+    if looked == Sent.SETTLING:  # a late commit may still show up
+        ctx.tally["bill_in_doubt"] += 1
+        return None
     return record, draft
+
+
+def _trail_of(ctx: SyncContext) -> Trail:
+    return Trail(FLOW, ctx.trigger, ctx.user)
 
 
 def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: bool) -> None:
@@ -178,19 +197,21 @@ def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: boo
 
 def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) -> None:
     """The bill an unconfirmed write made is ours: link it, and say so in the trail."""
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.outcome = "adopted"
-        log_.request = {"reconciled": True, "bill": bill.id}
-        settle(
-            record,
-            State.SYNCED,
-            target_id=bill.id,
-            synced_hash=draft.hash,
-            source_hash=draft.hash,
-            label=draft.label,
-        )
+    adopt(record, _trail_of(ctx), bill, lambda found, log_: _link(record, draft, found, log_))
     ctx.tally["bill_adopted"] += 1
     _align_new(ctx, record, draft)
+
+
+def _link(record: SyncRecord, draft: BillDraft, bill: Any, log_: AttemptLog) -> None:
+    log_.request = {**log_.request, "bill": bill.id}
+    settle(
+        record,
+        State.SYNCED,
+        target_id=bill.id,
+        synced_hash=draft.hash,
+        source_hash=draft.hash,
+        label=draft.label,
+    )
 
 
 def _align_new(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
@@ -258,56 +279,59 @@ def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
 
 def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
     """Create bills in bulk after the write-ahead, which only hands back the rows this worker won."""
-    with writing([r for r, _ in batch], window=ctx.settle_window("bill")) as rows:
-        taken = {id(r) for r in rows}
-        if len(taken) < len(batch):  # rows another worker took or settled since they were read
-            ctx.tally["bill_busy"] += len(batch) - len(taken)
-        batch = [(r, d) for r, d in batch if id(r) in taken]
-        if batch:
-            _send_batch(ctx, batch)
+    busy = send_batch_once(
+        batch,
+        window=ctx.settle_window("bill"),
+        send=lambda items: _bulk_create(ctx, items),
+        created=lambda items, created, ms: _settle_created(ctx, items, created, ms),
+        failed=lambda items, exc, how: _settle_failed(ctx, items, exc, how),
+    )
+    if busy:  # rows another worker took or settled since they were read
+        ctx.tally["bill_busy"] += busy
 
 
-def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> None:
-    """One bulk call for rows already written ahead; isolate the bad one when BILL refuses the batch."""
-    from connectors.bill.http import BillError
+def _bulk_create(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> list[Any]:
+    if len(batch) == 1:
+        return [ctx.bill.create_bill(batch[0][1].payload)]
+    return list(ctx.bill.bulk_create_bills([d.payload for _, d in batch]))
 
-    started = time.monotonic()
-    try:
-        if len(batch) == 1:
-            created = [ctx.bill.create_bill(batch[0][1].payload)]
-        else:
-            created = ctx.bill.bulk_create_bills([d.payload for _, d in batch])
-    except BillError as exc:
-        if exc.in_doubt:
-            _settle_in_doubt(ctx, batch, exc)
-        elif exc.retryable:
-            for record, draft in batch:
-                _trail(ctx, record, "failed", draft, str(exc.status or ""), exc.message)
-                settle(
-                    record,
-                    State.FAILED,
-                    reason=f"BILL did not take the bill: {exc.message}",
-                    fix="It is retried automatically; Replay to retry now.",
-                    label=draft.label,
-                )
-            ctx.tally["bill_failed"] += len(batch)
-        elif len(batch) > 1:
-            mid = len(batch) // 2
-            _send_batch(ctx, batch[:mid])
-            _send_batch(ctx, batch[mid:])
-        else:
-            record, draft = batch[0]
-            _trail(ctx, record, "refused", draft, str(exc.status or ""), exc.message)
+
+def _settle_failed(
+    ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: BaseException, how: Sent
+) -> None:
+    """A bulk call BILL did not carry out for sure (send_batch_once has sorted the error)."""
+    message, status = error_message(exc), str(getattr(exc, "status", None) or "")
+    if how == Sent.IN_DOUBT:
+        _settle_in_doubt(ctx, batch, message, status)
+    elif how == Sent.FAILED:
+        for record, draft in batch:
+            _trail(ctx, record, "failed", draft, status, message)
+            settle(
+                record,
+                State.FAILED,
+                reason=f"BILL did not take the bill: {message}",
+                fix="It is retried automatically; Replay to retry now.",
+                label=draft.label,
+            )
+        ctx.tally["bill_failed"] += len(batch)
+    else:
+        for record, draft in batch:  # one row: send_batch_once split a refused batch down to it
+            _trail(ctx, record, "refused", draft, status, message)
             settle(
                 record,
                 State.FLAGGED,
-                reason=f"BILL refused the bill: {exc.message}",
+                reason=f"BILL refused the bill: {message}",
                 fix="Correct the invoice or its mappings, then Replay.",
                 label=draft.label,
             )
             ctx.tally["bill_parked"] += 1
-        return
-    synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _settle_created(
+    ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], created: list[Any], duration_ms: int
+) -> None:
+    """BILL answered a bulk create: each row settled to the bill that is surely its own, together."""
+    synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=duration_ms)
     matched = match_created_bills(batch, created)
     window = ctx.settle_window("bill")
     for record, draft in batch:
@@ -390,12 +414,14 @@ def _request(draft: BillDraft, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], exc: Any) -> None:
+def _settle_in_doubt(
+    ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], message: str, status: str
+) -> None:
     """The call may have committed, now or later: adopt what BILL already shows; keep the rest `in_doubt`
     until a lookup after the settle window (longer than the client's timeout) proves it absent."""
     window = ctx.settle_window("bill")
     for record, draft in batch:
-        _trail(ctx, record, "in_doubt", draft, str(exc.status or ""), exc.message)
+        _trail(ctx, record, "in_doubt", draft, status, message)
     ctx.tally["bill_in_doubt"] += len(batch)
     for record, draft in batch:
         try:
@@ -410,7 +436,7 @@ def _settle_in_doubt(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]
                 window,
                 gave_up=True,
                 label=draft.label,
-                reason=f"BILL did not confirm the bill ({exc.message}); it is looked up again before "
+                reason=f"BILL did not confirm the bill ({message}); it is looked up again before "
                 "anything is sent.",
             )
 
@@ -468,17 +494,17 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                 )
         ctx.tally["bill_flagged"] += 1
         return
-    with writing([record]) as taken:
-        if not taken:  # another worker changed the row since it was read: it has it
-            ctx.tally["bill_busy"] += 1
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"update": record.target_id, "amount": str(draft.amount)}
-            ctx.bill.put_bill(record.target_id, draft.payload)
-            log_.outcome = "updated"
-            log_.response_status = "200"
-            settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
-    ctx.tally["bill_updated"] += 1
+    sent = send_once(  # a PUT: sent again as it is when in doubt
+        record,
+        trail=_trail_of(ctx),
+        request={"update": record.target_id, "amount": str(draft.amount)},
+        send=lambda log_: changed(log_, "updated", ctx.bill.put_bill(record.target_id, draft.payload)),
+        done=lambda _, log_: settle(
+            record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label
+        ),
+        words=UPDATE_WORDS,
+    )
+    count_change(ctx.tally, sent, "bill_updated", "bill")
 
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
@@ -489,18 +515,17 @@ def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     if position.risk:
         bill_due.flag_risk(ctx, record, position)
         return
-    with writing([record]) as taken:
-        if not taken:
-            ctx.tally["bill_busy"] += 1
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"archive": record.target_id}
-            ctx.bill.archive_bill(record.target_id)
-            log_.outcome = "archived"
-            settle(
-                record,
-                State.SYNCED,
-                reason="Voided in GP; the BILL bill was archived.",
-                snapshot={"archived": True},
-            )
-    ctx.tally["bill_archived"] += 1
+    sent = send_once(  # archiving is idempotent in BILL: sent again when in doubt
+        record,
+        trail=_trail_of(ctx),
+        request={"archive": record.target_id},
+        send=lambda log_: changed(log_, "archived", ctx.bill.archive_bill(record.target_id)),
+        done=lambda _, log_: settle(
+            record,
+            State.SYNCED,
+            reason="Voided in GP; the BILL bill was archived.",
+            snapshot={"archived": True},
+        ),
+        words=UPDATE_WORDS,
+    )
+    count_change(ctx.tally, sent, "bill_archived", "bill")

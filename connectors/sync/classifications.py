@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import (
-    attempt,
-    get_record,
-    is_uncertain,
-    keep_in_doubt,
-    owned_elsewhere,
-    settle,
-    still_settling,
-    writing,
-)
+from audit.ledger import get_record, owned_elsewhere, settle
 from audit.models import Kind, State
+from audit.send_once import Trail, Words, send_once
 from mappings.approval import release
 from mappings.models import ClassificationAction, ClassificationKind, ClassificationMapping, MappingState
 
@@ -48,52 +40,28 @@ def _find(ctx: SyncContext, kind: str, code: str) -> Any | None:
 
 def create_classification(ctx: SyncContext, mapping: ClassificationMapping) -> None:
     """Create the BILL record (once: the run and the approval task may both get here), then link it."""
-    from connectors.bill.http import BillError
-
     key = f"{mapping.kind}:{mapping.gp_value}"
     record = get_record(ctx.tenant, Kind.CLASSIFICATION, key)
-    if owned_elsewhere(record):
-        return
-    if record.target_id:
+    if record.target_id and not owned_elsewhere(record):
         mapping.refresh_from_db()
         if mapping.bill_id:
             return
     word = ClassificationKind(mapping.kind).label
     name = mapping.gp_description or f"{word} {mapping.gp_value}"
     label = f"GP {word.lower()} {mapping.gp_value} ({name})"
-    window = ctx.settle_window("bill")
-    existing = _find(ctx, mapping.kind, mapping.gp_value) if is_uncertain(record) else None
-    if existing is None:
-        if still_settling(
-            record,
-            window,
-            label=label,
-            reason=f"BILL did not confirm {label} and does not show it yet; it is looked up again "
-            "before anything is sent.",
-        ):
-            return
-        with writing([record], window=window) as taken:
-            if not taken:
-                return
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.request = {"kind": mapping.kind, "name": name, "shortName": mapping.gp_value}
-                try:
-                    existing = ctx.bill.create_classification(mapping.kind, name, mapping.gp_value)
-                except BillError as exc:
-                    state = (
-                        State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
-                    )
-                    log_.outcome, log_.error = state, exc.message
-                    reason = f"BILL did not create {label}: {explain(exc)}"
-                    if state == State.IN_DOUBT:
-                        keep_in_doubt(record, window, gave_up=True, reason=reason, label=label)
-                    else:
-                        settle(record, state, reason=reason, label=label)
-                    return
-                log_.outcome, log_.response_status = "created", "201"
-            _link(ctx, record, mapping, existing, name, label)
-        return
-    _link(ctx, record, mapping, existing, name, label)
+    send_once(
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={"kind": mapping.kind, "name": name, "shortName": mapping.gp_value},
+        find=lambda: _find(ctx, mapping.kind, mapping.gp_value),
+        send=lambda log_: ctx.bill.create_classification(mapping.kind, name, mapping.gp_value),
+        done=lambda found, log_: _link(ctx, record, mapping, found, name, label),
+        window=ctx.settle_window("bill"),
+        label=label,
+        settling_reason=f"BILL did not confirm {label} and does not show it yet; it is looked up again "
+        "before anything is sent.",
+        words=Words(reason=lambda exc: f"BILL did not create {label}: {explain(exc)}"),
+    )
 
 
 def _link(

@@ -24,18 +24,19 @@ from django.utils import timezone
 
 from audit import documents
 from audit.ledger import (
+    AttemptLog,
     attempt,
+    fail_unless_uncertain,
     get_record,
-    is_uncertain,
-    keep_in_doubt,
+    may_have_written,
     owned_elsewhere,
     settle,
-    still_settling,
-    writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.send_once import Sent, Trail, Words, error_message, send_once
 
 from .context import SyncContext
+from .errors import explain
 
 log = logging.getLogger(__name__)
 FLOW = "bill_credit_applies"
@@ -107,10 +108,6 @@ def apply_uses(ctx: SyncContext, payment: Any, uses: list[CreditUse]) -> None:
         try:
             apply_one(ctx, record, use, payment)
         except Exception as exc:  # one use must not stop the others, nor the cash part
-            from audit.ledger import fail_unless_uncertain, may_have_written
-
-            from .errors import explain
-
             log.exception("credit apply failed for %s", use.source_key)
             fail_unless_uncertain(record, explain(exc), maybe_written=may_have_written(exc))
             ctx.tally["credit_apply_failed"] += 1
@@ -148,7 +145,7 @@ def apply_one(
     # A use a person is asked to settle is tried again only when they say so (Replay: `again`).
     if record.state in (State.SYNCED, State.SKIPPED) or (record.state == State.FLAGGED and not again):
         return
-    if owned_elsewhere(record):
+    if owned_elsewhere(record):  # another live writer has it: its answer settles the row
         ctx.tally["credit_apply_busy"] += 1
         return
     if not getattr(ctx.gp, "writes_payments", True):
@@ -162,94 +159,69 @@ def apply_one(
         )
         ctx.tally["credit_apply_parked"] += 1
         return
-    window = ctx.settle_window("gp")
-    if is_uncertain(record) or record.state == State.FAILED:
-        found = ctx.gp.get_apply(use.key)
-        if found is not None:
-            _take(ctx, record, use, found, label, "adopted")
-            return
-        if still_settling(
-            record,
-            window,
-            label=label,
-            reason=f"GP did not confirm apply {use.key} and does not show it yet; it is looked up "
-            "again before anything is sent.",
-        ):
-            ctx.tally["credit_apply_in_doubt"] += 1
-            return
-    with writing([record], window=window) as taken:
-        if not taken:
-            ctx.tally["credit_apply_busy"] += 1
-            return
-        _send(ctx, record, use, payment, label, window)
-
-
-def _send(
-    ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, label: str, window: Any
-) -> None:
-    from connectors.gp.http import GPError
-
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.request = {
+    sent = send_once(
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={
             "apply": use.key,
             "credit": use.credit_voucher,
             "voucher": use.voucher,
             "amount": str(use.amount),
-        }
-        try:
-            made = ctx.gp.create_apply(
-                use.key,
-                use.credit_voucher,
-                [(use.voucher, use.amount)],
-                payment.process_date or timezone.now().date(),
-            )
-        except GPError as exc:
-            log_.response_status, log_.error = str(exc.status or ""), exc.message
-            if exc.code == "duplicate":  # GP has our key: an earlier attempt landed
-                found = ctx.gp.get_apply(use.key)
-                if found is not None:
-                    log_.outcome = "already_in_gp"
-                    _settle_found(ctx, record, use, found, label)
-                    return
-            if exc.code in ("timeout", "reset", "server"):
-                log_.outcome = State.IN_DOUBT
-                keep_in_doubt(
-                    record,
-                    window,
-                    gave_up=True,
-                    label=label,
-                    reason=f"GP did not confirm apply {use.key}: {exc.message}",
-                )
-                ctx.tally["credit_apply_in_doubt"] += 1
-                return
-            state = State.FAILED if exc.retryable else State.FLAGGED
-            log_.outcome = state
-            settle(
-                record,
-                state,
-                label=label,
-                reason=f"GP did not apply credit memo {use.credit_voucher} ({use.amount}) to voucher {use.voucher}: "
-                f"{exc.message}",
-                fix="Retried automatically."
-                if exc.retryable
-                else "If the credit memo was applied in GP first, BILL used it twice: void the BILL payment or "
-                "unapply in GP; then Replay, or choose Don't sync once settled by hand.",
-            )
-            ctx.tally["credit_apply_failed" if exc.retryable else "credit_apply_parked"] += 1
-            return
-        log_.outcome, log_.response_status = "applied", "201"
-        _settle_found(ctx, record, use, made, label)
+        },
+        # By the deterministic key; a `failed` row is looked up too (the answer to a write may be lost).
+        find=lambda: ctx.gp.get_apply(use.key),
+        look_up_failed=True,
+        send=lambda log_: _apply(ctx, use, payment, log_),
+        done=lambda found, log_: _settle_found(ctx, record, use, found, label, log_),
+        window=ctx.settle_window("gp"),
+        label=label,
+        settling_reason=f"GP did not confirm apply {use.key} and does not show it yet; it is looked up "
+        "again before anything is sent.",
+        duplicate_outcome="already_in_gp",
+        words=Words(
+            reason=lambda exc: _reason(use, exc),
+            fix_refused="If the credit memo was applied in GP first, BILL used it twice: void the BILL payment "
+            "or unapply in GP; then Replay, or choose Don't sync once settled by hand.",
+        ),
+    )
+    if sent in TALLY:
+        ctx.tally[TALLY[sent]] += 1
 
 
-def _take(ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, label: str, outcome: str) -> None:
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.outcome = outcome
-        log_.request = {"reconciled": True, "apply": use.key}
-        _settle_found(ctx, record, use, found, label)
+TALLY = {
+    Sent.SETTLING: "credit_apply_in_doubt",
+    Sent.IN_DOUBT: "credit_apply_in_doubt",
+    Sent.BUSY: "credit_apply_busy",
+    Sent.FAILED: "credit_apply_failed",
+    Sent.REFUSED: "credit_apply_parked",
+}
 
 
-def _settle_found(ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, label: str) -> None:
+def _reason(use: CreditUse, exc: BaseException) -> str:
+    if may_have_written(exc):
+        return f"GP did not confirm apply {use.key}: {error_message(exc)}"
+    return (
+        f"GP did not apply credit memo {use.credit_voucher} ({use.amount}) to voucher {use.voucher}: "
+        f"{error_message(exc)}"
+    )
+
+
+def _apply(ctx: SyncContext, use: CreditUse, payment: Any, log_: AttemptLog) -> Any:
+    made = ctx.gp.create_apply(
+        use.key,
+        use.credit_voucher,
+        [(use.voucher, use.amount)],
+        payment.process_date or timezone.now().date(),
+    )
+    log_.outcome, log_.response_status = "applied", "201"
+    return made
+
+
+def _settle_found(
+    ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, label: str, log_: AttemptLog
+) -> None:
     if not _matches(found, use):
+        log_.outcome = State.FLAGGED
         settle(
             record,
             State.FLAGGED,

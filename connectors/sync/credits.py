@@ -22,22 +22,22 @@ from decimal import Decimal
 from typing import Any
 
 from audit import documents
+from audit.alerts import alert_now
 from audit.ledger import (
+    AttemptLog,
     attempt,
     fail_unless_uncertain,
     get_record,
-    is_uncertain,
-    keep_in_doubt,
     may_have_written,
     owned_elsewhere,
     settle,
-    still_settling,
-    writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.send_once import Sent, Trail, Words, changed, count_change, error_message, retried_as_is, send_once
 
 from .bill_payload import BillDraft, fit_waiting, money, voucher_from_description
 from .context import SyncContext
+from .credit_applies import apply_key
 from .credit_payload import build_credit_draft, is_credit_approved, kind_word
 from .errors import explain
 from .suggest import ensure_account_suggestions, ensure_classification_suggestions
@@ -107,21 +107,6 @@ def handle(ctx: SyncContext, memo: Any, record: SyncRecord | None = None) -> Non
     if not draft.ready:
         _not_ready(ctx, record, draft)
         return
-    if is_uncertain(record):
-        found = find_existing(ctx, draft)
-        if found is not None:
-            _adopt(ctx, record, draft, found)
-            follow(ctx, memo, record)
-            return
-        if still_settling(
-            record,
-            ctx.settle_window("bill"),
-            label=draft.label,
-            reason="BILL did not confirm the vendor credit and does not show it yet; it is looked up "
-            "again before anything is sent.",
-        ):
-            ctx.tally["credit_in_doubt"] += 1
-            return
     if create(ctx, record, draft):
         follow(ctx, memo, record)
 
@@ -175,92 +160,68 @@ def _settle_linked(record: SyncRecord, draft: BillDraft, credit_id: str) -> None
     )
 
 
-def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, credit: Any) -> None:
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.outcome = "adopted"
-        log_.request = {"reconciled": True, "vendorCredit": credit.id}
-        _settle_linked(record, draft, credit.id)
-    ctx.tally["credit_adopted"] += 1
-
-
 def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
-    """Send the create after the write-ahead; True when the row ends linked to a BILL credit."""
-    from connectors.bill.http import BillError
-
-    window = ctx.settle_window("bill")
-    with writing([record], window=window) as taken:
-        if not taken:  # another worker took or settled the row since it was read
-            ctx.tally["credit_busy"] += 1
-            ctx.tally["bill_busy"] += 1  # keeps the bill poll's cursor, so this document is read again
-            return False
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {
-                "referenceNumber": draft.payload["referenceNumber"],
-                "amount": str(draft.amount),
-                "lines": len(draft.payload["vendorCreditLineItems"]),
-            }
-            try:
-                credit = ctx.bill.create_vendor_credit(draft.payload)
-            except BillError as exc:
-                log_.response_status, log_.error = str(exc.status or ""), exc.message
-                if exc.in_doubt:
-                    log_.outcome = "in_doubt"
-                    ctx.tally["credit_in_doubt"] += 1
-                    found = _look_up_quietly(ctx, draft)
-                    if found is None:
-                        keep_in_doubt(
-                            record,
-                            window,
-                            gave_up=True,
-                            label=draft.label,
-                            reason=f"BILL did not confirm the vendor credit ({exc.message}); it is looked "
-                            "up again before anything is sent.",
-                        )
-                        return False
-                    log_.outcome = "adopted"
-                    _settle_linked(record, draft, found.id)
-                    return True
-                if exc.retryable:
-                    log_.outcome = "failed"
-                    settle(
-                        record,
-                        State.FAILED,
-                        reason=f"BILL did not take the vendor credit: {exc.message}",
-                        fix="It is retried automatically; Replay to retry now.",
-                        label=draft.label,
-                    )
-                    ctx.tally["credit_failed"] += 1
-                    return False
-                log_.outcome = "refused"
-                settle(
-                    record,
-                    State.FLAGGED,
-                    reason=f"BILL refused the vendor credit: {exc.message}",
-                    fix="Correct the credit memo or its mappings, then Replay.",
-                    label=draft.label,
-                )
-                ctx.tally["credit_parked"] += 1
-                return False
-            log_.outcome, log_.response_status = "created", "201"
-            log_.request = {**log_.request, "vendorCredit": credit.id}
-            _settle_linked(record, draft, credit.id)
-    ctx.tally["credit_created"] += 1
-    return True
+    """Send the create once (an uncertain row is looked up first); True when the row ends linked to a
+    BILL credit."""
+    sent = send_once(
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={
+            "referenceNumber": draft.payload["referenceNumber"],
+            "amount": str(draft.amount),
+            "lines": len(draft.payload["vendorCreditLineItems"]),
+        },
+        find=lambda: find_existing(ctx, draft),
+        find_after_doubt=True,
+        send=lambda log_: ctx.bill.create_vendor_credit(draft.payload),
+        done=lambda credit, log_: _link(record, draft, credit, log_),
+        window=ctx.settle_window("bill"),
+        label=draft.label,
+        settling_reason="BILL did not confirm the vendor credit and does not show it yet; it is looked up "
+        "again before anything is sent.",
+        words=CREATE_WORDS,
+    )
+    ctx.tally[TALLY[sent]] += 1
+    if sent == Sent.BUSY:  # another worker took or settled the row since it was read
+        ctx.tally["bill_busy"] += 1  # keeps the bill poll's cursor, so this document is read again
+    return sent in (Sent.SENT, Sent.ADOPTED)
 
 
-def _look_up_quietly(ctx: SyncContext, draft: BillDraft) -> Any | None:
-    try:
-        return find_existing(ctx, draft)
-    except Exception:  # BILL still unreachable: the retry sweep looks again
-        return None
+def _link(record: SyncRecord, draft: BillDraft, credit: Any, log_: AttemptLog) -> None:
+    log_.request = {**log_.request, "vendorCredit": credit.id}
+    _settle_linked(record, draft, credit.id)
+
+
+def _create_reason(exc: BaseException) -> str:
+    message = error_message(exc)
+    if may_have_written(exc):
+        return f"BILL did not confirm the vendor credit ({message}); it is looked up again before anything is sent."
+    if getattr(exc, "retryable", False):
+        return f"BILL did not take the vendor credit: {message}"
+    return f"BILL refused the vendor credit: {message}"
+
+
+CREATE_WORDS = Words(
+    reason=_create_reason,
+    fix_failed="It is retried automatically; Replay to retry now.",
+    fix_refused="Correct the credit memo or its mappings, then Replay.",
+)
+UPDATE_WORDS = retried_as_is(explain)  # an archive or a PUT: sent again as it is
+TALLY = {
+    Sent.SENT: "credit_created",
+    Sent.ADOPTED: "credit_adopted",
+    Sent.SETTLING: "credit_in_doubt",
+    Sent.IN_DOUBT: "credit_in_doubt",
+    Sent.BUSY: "credit_busy",
+    Sent.FAILED: "credit_failed",
+    Sent.REFUSED: "credit_parked",
+}
 
 
 # --- after the credit is in BILL: GP's applications outside BILL, and voids ---------------------------------
 def gp_applied_outside(ctx: SyncContext, memo: Any, credit: Any) -> tuple[Decimal, Decimal]:
     """(applied in GP outside BILL, applied in GP by our write-back of BILL's uses), both read fresh: our
     applies are found in GP by the keys derived from BILL's usage of the credit."""
-    from .credit_applies import apply_key
-
     digits = memo.decimal_digits if memo.decimal_digits is not None else 2
     document = money(memo.document_amount, digits)
     applied = document if memo.is_voided else max(document - money(memo.remaining, digits), ZERO)
@@ -308,23 +269,22 @@ def follow(ctx: SyncContext, memo: Any, record: SyncRecord) -> None:
 
 
 def _archive(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal) -> None:
-    with writing([record]) as taken:
-        if not taken:
-            ctx.tally["credit_busy"] += 1
-            return
-        why = "voided in GP" if memo.is_voided else f"fully applied in GP outside BILL ({outside})"
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {"archive": credit.id}
-            ctx.bill.archive_vendor_credit(credit.id)
-            log_.outcome, log_.response_status = "archived", "200"
-            settle(
-                record,
-                State.SYNCED,
-                reason=f"The GP {kind_word(memo)} was {why}; the BILL vendor credit was "
-                "archived so BILL cannot use it.",
-                snapshot={**record.snapshot, "archived": True, "gp_applied_outside": str(outside)},
-            )
-    ctx.tally["credit_archived"] += 1
+    why = "voided in GP" if memo.is_voided else f"fully applied in GP outside BILL ({outside})"
+    sent = send_once(  # archiving is idempotent in BILL: sent again when unconfirmed
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={"archive": credit.id},
+        send=lambda log_: changed(log_, "archived", ctx.bill.archive_vendor_credit(credit.id)),
+        done=lambda _, log_: settle(
+            record,
+            State.SYNCED,
+            reason=f"The GP {kind_word(memo)} was {why}; the BILL vendor credit was "
+            "archived so BILL cannot use it.",
+            snapshot={**record.snapshot, "archived": True, "gp_applied_outside": str(outside)},
+        ),
+        words=UPDATE_WORDS,
+    )
+    count_change(ctx.tally, sent, "credit_archived", "credit")
 
 
 def reduced_lines(credit: Any, allowed: Decimal) -> list[dict[str, Any]]:
@@ -355,34 +315,31 @@ def _bring_down(
         "description": credit.description,
         "vendorCreditLineItems": reduced_lines(credit, allowed),
     }
-    with writing([record]) as taken:  # a PUT: sent again as it is when unconfirmed
-        if not taken:
-            ctx.tally["credit_busy"] += 1
-            return
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.request = {
-                "update": credit.id,
-                "amount_before": str(credit.amount),
-                "amount": str(allowed),
-                "gp_applied_outside": str(outside),
-            }
-            ctx.bill.put_vendor_credit(credit.id, payload)
-            log_.outcome, log_.response_status = "brought_down", "200"
-            settle(
-                record,
-                State.SYNCED,
-                reason=f"GP applied {outside} of this {kind_word(memo)} outside BILL; the BILL vendor credit was "
-                f"brought down from {credit.amount} to {allowed} (BILL has used {credit.applied_amount}).",
-                snapshot={**record.snapshot, "gp_applied_outside": str(outside), "bill_amount": str(allowed)},
-            )
-    ctx.tally["credit_brought_down"] += 1
+    sent = send_once(  # a PUT: sent again as it is when unconfirmed
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={
+            "update": credit.id,
+            "amount_before": str(credit.amount),
+            "amount": str(allowed),
+            "gp_applied_outside": str(outside),
+        },
+        send=lambda log_: changed(log_, "brought_down", ctx.bill.put_vendor_credit(credit.id, payload)),
+        done=lambda _, log_: settle(
+            record,
+            State.SYNCED,
+            reason=f"GP applied {outside} of this {kind_word(memo)} outside BILL; the BILL vendor credit was "
+            f"brought down from {credit.amount} to {allowed} (BILL has used {credit.applied_amount}).",
+            snapshot={**record.snapshot, "gp_applied_outside": str(outside), "bill_amount": str(allowed)},
+        ),
+        words=UPDATE_WORDS,
+    )
+    count_change(ctx.tally, sent, "credit_brought_down", "credit")
 
 
 def _flag_double_use(
     ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal, allowed: Decimal
 ) -> None:
-    from audit.alerts import alert_now
-
     details = {
         "vendor": memo.vendor_id,
         "credit_memo": memo.invoice_number,

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.ledger import (
-    attempt,
-    get_record,
-    is_uncertain,
-    keep_in_doubt,
-    owned_elsewhere,
-    settle,
-    still_settling,
-    writing,
-)
+from audit.ledger import get_record, owned_elsewhere, settle
 from audit.models import Kind, State
+from audit.send_once import Trail, Words, send_once
 from mappings.approval import release
 from mappings.matching import main_segment
 from mappings.models import GLAccountMapping, MappingAction, MappingState
@@ -44,12 +36,9 @@ def _find(ctx: SyncContext, number: str) -> Any | None:
 
 def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
     """Create the BILL account (once: the run and the approval task may both get here), then link it."""
-    from connectors.bill.http import BillError
-
     record = get_record(ctx.tenant, Kind.GL_ACCOUNT, mapping.gp_account)
-    if owned_elsewhere(record):  # another live worker is creating it; its answer settles the row
-        return
-    if record.target_id:  # created by another writer after this mapping was read (saved before the row)
+    if record.target_id and not owned_elsewhere(record):
+        # Created by another writer after this mapping was read (the mapping is saved before the row).
         mapping.refresh_from_db()
         if mapping.bill_account_id:
             return
@@ -57,41 +46,19 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
     name = (gp.description if gp else mapping.gp_description) or mapping.gp_account
     number = main_segment(mapping.gp_account)
     label = f"{mapping.gp_account} {name}"
-    window = ctx.settle_window("bill")
-    existing = _find(ctx, number) if is_uncertain(record) else None
-    if existing is None:
-        if still_settling(
-            record,
-            window,
-            label=label,
-            reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it is "
-            "looked up again before anything is sent.",
-        ):  # a late commit may still appear
-            return
-        with writing([record], window=window) as taken:
-            if not taken:
-                return
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.request = {"name": name, "number": number}
-                try:
-                    existing = ctx.bill.create_chart_of_account(
-                        name=name, number=number, account_type="EXPENSE"
-                    )
-                except BillError as exc:
-                    state = (
-                        State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
-                    )
-                    log_.outcome, log_.error = state, exc.message
-                    reason = f"BILL did not create account {mapping.gp_account}: {explain(exc)}"
-                    if state == State.IN_DOUBT:
-                        keep_in_doubt(record, window, gave_up=True, reason=reason, label=label)
-                    else:
-                        settle(record, state, reason=reason, label=label)
-                    return
-                log_.outcome, log_.response_status = "created", "201"
-            _link(ctx, record, mapping, existing, name, label)
-        return
-    _link(ctx, record, mapping, existing, name, label)
+    send_once(
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={"name": name, "number": number},
+        find=lambda: _find(ctx, number),
+        send=lambda log_: ctx.bill.create_chart_of_account(name=name, number=number, account_type="EXPENSE"),
+        done=lambda account, log_: _link(ctx, record, mapping, account, name, label),
+        window=ctx.settle_window("bill"),
+        label=label,
+        settling_reason=f"BILL did not confirm account {mapping.gp_account} and does not show it yet; it "
+        "is looked up again before anything is sent.",
+        words=Words(reason=lambda exc: f"BILL did not create account {mapping.gp_account}: {explain(exc)}"),
+    )
 
 
 def _link(

@@ -17,19 +17,19 @@ from django.utils import timezone
 
 from audit import documents
 from audit.ledger import (
+    AttemptLog,
     attempt,
     fail_unless_uncertain,
     get_record,
     is_uncertain,
-    keep_in_doubt,
     may_have_written,
     owned_elsewhere,
     settle,
-    still_settling,
-    writing,
 )
 from audit.models import Kind, State, SyncRecord
+from audit.send_once import Sent, Trail, Words, error_message, send_once
 from audit.words import money_text
+from connectors.gp.http import GPError
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
@@ -37,7 +37,9 @@ from .context import SyncContext
 from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
 from .cursors import poll_run
 from .errors import explain
+from .manual_payments import record_in_gp
 from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
+from .suggest import suggest_checkbook
 
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"
@@ -212,8 +214,6 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
 
     if not getattr(ctx.gp, "writes_payments", True):  # GP Web Services: the documented manual way
-        from .manual_payments import record_in_gp
-
         record_in_gp(
             ctx,
             record,
@@ -226,47 +226,38 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             method=method.method,
         )
         return
-    existing = None
-    if is_uncertain(record) or record.state == State.FAILED:
-        existing = _find_in_gp(ctx, record, number, vendor_id, payment, applies)
-    if existing is None:
-        window = ctx.settle_window("gp")
-        if still_settling(
-            record,
-            window,
-            label=label,
-            reason=f"GP did not confirm payment {number} and does not show it yet; it is looked up "
-            "again before anything is sent.",
-        ):  # a late commit may still appear
-            ctx.tally["payment_in_doubt"] += 1
-            return
-        with writing([record], window=window) as taken:
-            if not taken:
-                ctx.tally["payment_busy"] += 1
-                return
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.request = {
-                    "payment": number,
-                    "vendor": vendor_id,
-                    "amount": str(payment.amount),
-                    "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
-                }
-                existing = _create(
-                    ctx,
-                    record,
-                    payment,
-                    number,
-                    vendor_id,
-                    checkbook,
-                    method.method,
-                    method.card_name,
-                    applies,
-                    log_,
-                )
-            if existing is not None:
-                _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=False)
-        return
-    _take(ctx, record, payment, existing, vendor_id, applies, label, looked_up=True)
+    sent = send_once(
+        record,
+        trail=Trail(FLOW, ctx.trigger, ctx.user),
+        request={
+            "payment": number,
+            "vendor": vendor_id,
+            "amount": str(payment.amount),
+            "apply": [{"voucher": v, "amount": str(a)} for v, a, _ in applies],
+        },
+        # A `failed` row may follow a write GP took (its batch did not post): looked up first too.
+        find=lambda: _find_in_gp(ctx, record, number, vendor_id, payment, applies),
+        look_up_failed=True,
+        send=lambda log_: _create(
+            ctx, record, payment, number, vendor_id, checkbook, method.method, method.card_name, applies, log_
+        ),
+        done=lambda made, log_: _take(ctx, record, payment, made, vendor_id, applies, label, log_),
+        window=ctx.settle_window("gp"),
+        label=label,
+        settling_reason=f"GP did not confirm payment {number} and does not show it yet; it is looked up "
+        "again before anything is sent.",
+        duplicate_outcome="already_in_gp",
+        words=Words(
+            reason=lambda exc: f"GP did not take payment {number}: {error_message(exc)}",
+            fix_refused="Fix the cause in GP, then Replay.",
+        ),
+    )
+    if sent in (Sent.IN_DOUBT, Sent.FAILED, Sent.REFUSED):
+        ctx.tally["payment_failed"] += 1
+    elif sent == Sent.SETTLING:
+        ctx.tally["payment_in_doubt"] += 1
+    elif sent == Sent.BUSY:
+        ctx.tally["payment_busy"] += 1
 
 
 def _take(
@@ -277,14 +268,14 @@ def _take(
     vendor_id: str,
     applies: list[tuple[str, Decimal, str]],
     label: str,
-    *,
-    looked_up: bool,
+    log_: AttemptLog,
 ) -> None:
     """The GP payment is there (created, refused as a duplicate, or found): check it is ours, settle."""
     number = gp_payment_number(payment.id)
     # Whether found by lookup or by GP refusing our number as a duplicate, a payment we did not
     # just create is only ours if it says what BILL paid.
     if not _matches(existing, vendor_id, applies):
+        log_.outcome = State.FLAGGED
         settle(
             record,
             State.FLAGGED,
@@ -293,12 +284,6 @@ def _take(
             fix="Compare the two payments; void the wrong one in GP.",
         )
         return
-    if looked_up and is_uncertain(
-        record
-    ):  # an unconfirmed create did reach GP: the trail must say we took it
-        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-            log_.outcome = "adopted"
-            log_.request = {"reconciled": True, "payment": number}
     _post_and_settle(ctx, record, existing, label, applies)
 
 
@@ -395,8 +380,6 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
     if ctx.tenant.default_checkbook_id:
         return ctx.tenant.default_checkbook_id
     if funding and mapping is None:
-        from .suggest import suggest_checkbook
-
         suggest_checkbook(ctx, funding)
     return None
 
@@ -411,61 +394,32 @@ def _create(
     method: str,
     card_name: str,
     applies: list[tuple[str, Decimal, str]],
-    log_: Any,
-) -> Any | None:
-    from connectors.gp.http import GPError
-
-    reference = _reference(payment)
-    try:
-        created = ctx.gp.create_payment(
-            payment_number=number,
-            vendor_id=vendor_id,
-            checkbook_id=checkbook,
-            method=method,
-            document_number=reference,
-            date=payment.process_date or timezone.now().date(),
-            amount=sum((a for _, a, _ in applies), Decimal(0)),
-            apply_to=[(v, a) for v, a, _ in applies],
-            batch=gp_batch(payment.process_date),
-            card_name=card_name,
-        )
-        log_.outcome, log_.response_status = "created", "201"
-        if created.payment_number and created.payment_number != number:
-            # GP numbered the payment itself: keep its key now, so reconciliation and the record use it.
-            log_.request = {**(log_.request or {}), "gp_assigned_number": created.payment_number}
-            record.target_id = created.payment_number
-            record.snapshot = {
-                **(record.snapshot or {}),
-                "sent_number": number,
-                "gp_payment_number": created.payment_number,
-            }
-            record.save(update_fields=["target_id", "snapshot"])
-        return created
-    except GPError as exc:
-        log_.response_status, log_.error = str(exc.status or ""), exc.message
-        if exc.code == "duplicate":  # GP refused our deterministic number: it exists already
-            existing = ctx.gp.get_payment(number)
-            if existing is not None:
-                log_.outcome = "already_in_gp"
-                return existing
-        state = State.FAILED if exc.retryable else State.FLAGGED
-        if exc.code in ("timeout", "reset", "server"):
-            state = State.IN_DOUBT  # GP may have saved it before the answer was lost
-        log_.outcome = state
-        reason = f"GP did not take payment {number}: {exc.message}"
-        if state == State.IN_DOUBT:
-            keep_in_doubt(record, ctx.settle_window("gp"), gave_up=True, reason=reason)
-        else:
-            settle(
-                record,
-                state,
-                reason=reason,
-                fix="Retried automatically."
-                if state != State.FLAGGED
-                else "Fix the cause in GP, then Replay.",
-            )
-        ctx.tally["payment_failed"] += 1
-        return None
+    log_: AttemptLog,
+) -> Any:
+    """The create call (after the write-ahead); GP's errors are sorted by send_once."""
+    created = ctx.gp.create_payment(
+        payment_number=number,
+        vendor_id=vendor_id,
+        checkbook_id=checkbook,
+        method=method,
+        document_number=_reference(payment),
+        date=payment.process_date or timezone.now().date(),
+        amount=sum((a for _, a, _ in applies), Decimal(0)),
+        apply_to=[(v, a) for v, a, _ in applies],
+        batch=gp_batch(payment.process_date),
+        card_name=card_name,
+    )
+    if created.payment_number and created.payment_number != number:
+        # GP numbered the payment itself: keep its key now, so reconciliation and the record use it.
+        log_.request = {**(log_.request or {}), "gp_assigned_number": created.payment_number}
+        record.target_id = created.payment_number
+        record.snapshot = {
+            **(record.snapshot or {}),
+            "sent_number": number,
+            "gp_payment_number": created.payment_number,
+        }
+        record.save(update_fields=["target_id", "snapshot"])
+    return created
 
 
 def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, str]]) -> bool:
@@ -477,8 +431,6 @@ def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, st
 def _post_and_settle(
     ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str, applies: list[tuple[str, Decimal, str]]
 ) -> None:
-    from connectors.gp.http import GPError
-
     if ctx.tenant.post_payment_batches and gp_payment.state == "Work":
         try:
             ctx.gp.post_batch(gp_payment.batch)

@@ -6,10 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q
-from django.utils import timezone
-
-from audit.models import Kind, State, SyncRecord, Trigger
+from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
 
 from .context import SyncContext
@@ -84,18 +81,11 @@ def run_bill_to_gp(
 
 def retry_due(ctx: SyncContext, limit: int = 500) -> int:
     """Replay records whose retry time has come, and rows left `sending` by a dead worker."""
-    from audit.ledger import stuck_sending
-
     from .replay import replay_record
 
-    now = timezone.now()
     # An in_doubt row with no retry time (a create that timed out) is due now: it is only looked up.
-    due_now = Q(next_retry_at__lte=now) | Q(state=State.IN_DOUBT, next_retry_at__isnull=True)
-    due = list(
-        SyncRecord.objects.filter(
-            due_now, tenant=ctx.tenant, state__in=[State.FAILED, State.IN_DOUBT]
-        ).exclude(kind=Kind.GP_PAYMENT)[:limit]
-    ) + list(stuck_sending().filter(tenant=ctx.tenant).exclude(kind=Kind.GP_PAYMENT)[:limit])
+    rows = SyncRecord.objects.filter(tenant=ctx.tenant).exclude(kind=Kind.GP_PAYMENT)
+    due = list(rows.due_for_retry()[:limit]) + list(rows.stuck_sending()[:limit])
     for record in due:
         replay_record(record, trigger=Trigger.SCHEDULE, ctx=ctx)
     return len(due)

@@ -8,7 +8,6 @@ and a field changed on both sides is a conflict for a person, not a silent overw
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -19,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.ledger import (
+    AttemptLog,
     attempt,
     fail_unless_uncertain,
     get_record,
@@ -27,10 +27,20 @@ from audit.ledger import (
     may_have_written,
     owned_elsewhere,
     settle,
-    still_settling,
-    writing,
 )
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
+from audit.send_once import (
+    Sent,
+    SyncedBatch,
+    Trail,
+    adopt,
+    error_message,
+    look_up_first,
+    retried_as_is,
+    send_batch_once,
+    send_once,
+    update_rows,
+)
 from connectors.bill.filters import text_lookup
 from mappings.approval import release, release_ids, waiting_key
 from mappings.models import MappingAction, MappingState, VendorMapping
@@ -42,7 +52,6 @@ from .context import SyncContext
 from .cursors import poll_run
 from .errors import explain
 from .hashing import content_hash
-from .ledger_bulk import SyncedBatch, update_rows
 from .suggest import suggest_vendor
 from .vendor_patch import patch_bill_vendor
 
@@ -51,6 +60,8 @@ FLOW = "gp_vendors"
 BULK = 20
 CHUNK = 100  # GP vendors whose mappings and ledger rows are fetched together
 _LOOKUP = object()  # process_vendor: "look the mapping up yourself"
+# A change to a vendor already in BILL that fails: retried as it is (it sets fields to GP's values).
+UPDATE_WORDS = retried_as_is(explain)
 
 
 def is_archived_in_gp(vendor: Any) -> bool:
@@ -163,7 +174,7 @@ def process_vendor(
             else find_existing_vendor(ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
         )
         if found is not None:
-            _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
+            _adopt(ctx, record, mapping, found, aligned, vendor)
         else:
             ctx.tally["vendor_busy"] += 1
         return None
@@ -177,20 +188,25 @@ def process_vendor(
         )
         return None
     if not mapping.bill_vendor_id:
-        if is_uncertain(record):
-            found = find_existing_vendor(ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent"))
-            if found is not None:
-                _adopt(ctx, record, mapping, found, aligned, vendor, "adopted")
-                return None
-            if still_settling(
-                record,
-                ctx.settle_window("bill"),
-                label=label,
-                reason=f"BILL did not confirm vendor {vendor.vendor_id} and does not show it yet; it "
-                "is looked up again before anything is sent.",
-            ):  # a late commit may show up
-                ctx.tally["vendor_in_doubt"] += 1
-                return None
+        looked = look_up_first(
+            record,
+            trail=Trail(FLOW, ctx.trigger, ctx.user),
+            request={"vendor": vendor.vendor_id},
+            find=lambda: find_existing_vendor(
+                ctx, aligned, vendor.vendor_id, sent=record.snapshot.get("sent")
+            ),
+            done=lambda bill_vendor, log_: _link(ctx, record, mapping, bill_vendor, aligned, vendor, log_),
+            window=ctx.settle_window("bill"),
+            label=label,
+            settling_reason=f"BILL did not confirm vendor {vendor.vendor_id} and does not show it yet; it "
+            "is looked up again before anything is sent.",
+        )
+        if looked == Sent.ADOPTED:
+            _after_link(ctx, record, mapping, vendor, "adopted")
+            return None
+        if looked == Sent.SETTLING:  # a late commit may show up
+            ctx.tally["vendor_in_doubt"] += 1
+            return None
         return record, mapping, vendor
     if vendor_link.needs_link(record, mapping):  # first link, or a person's field choices: nothing silent
         run = later or (lambda key, func, *args: func(*args))
@@ -268,8 +284,29 @@ def _adopt(
     bill_vendor: Any,
     aligned: dict[str, Any],
     vendor: Any,
-    outcome: str,
 ) -> None:
+    """The BILL vendor an unconfirmed create made is this GP vendor's: link it, and say so in the trail."""
+    adopt(
+        record,
+        Trail(FLOW, ctx.trigger, ctx.user),
+        bill_vendor,
+        lambda found, log_: _link(ctx, record, mapping, found, aligned, vendor, log_),
+        {"vendor": vendor.vendor_id},
+    )
+    _after_link(ctx, record, mapping, vendor, "adopted")
+
+
+def _link(
+    ctx: SyncContext,
+    record: SyncRecord,
+    mapping: VendorMapping,
+    bill_vendor: Any,
+    aligned: dict[str, Any],
+    vendor: Any,
+    log_: AttemptLog,
+) -> None:
+    """Map the GP vendor to the BILL vendor, then settle the row (the mapping is saved first: a row
+    linked without its mapping would look like a vendor never created)."""
     mapping.bill_vendor_id = bill_vendor.id
     mapping.bill_name = aligned["name"][:200]
     mapping.save(update_fields=["bill_vendor_id", "bill_name", "updated_at"])
@@ -277,18 +314,20 @@ def _adopt(
     # Agreed is what BILL holds: a vendor found from what an earlier create sent may differ from GP's
     # vendor now, and the next run then sends GP's changes (content hashes differ).
     agreed = vf.from_bill(bill_vendor.raw) if getattr(bill_vendor, "raw", None) else aligned
-    with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-        log_.outcome = outcome
-        log_.request = {"vendor": vendor.vendor_id, "bill_vendor": bill_vendor.id}
-        log_.response_status = "201" if outcome == "created" else ""
-        settle(
-            record,
-            State.SYNCED,
-            target_id=bill_vendor.id,
-            synced_hash=content_hash(agreed),
-            snapshot={"agreed": agreed, "archived": False},
-            label=f"{vendor.vendor_id} {aligned['name']}",
-        )
+    log_.request = {**log_.request, "bill_vendor": bill_vendor.id}
+    settle(
+        record,
+        State.SYNCED,
+        target_id=bill_vendor.id,
+        synced_hash=content_hash(agreed),
+        snapshot={"agreed": agreed, "archived": False},
+        label=f"{vendor.vendor_id} {aligned['name']}",
+    )
+
+
+def _after_link(
+    ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, vendor: Any, outcome: str
+) -> None:
     ctx.tally[f"vendor_{outcome}"] += 1
     if is_archived_in_gp(vendor):
         _set_archived(ctx, record, True)
@@ -298,14 +337,21 @@ def _adopt(
 def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
     """Create new BILL vendors after the write-ahead, which only hands back the rows this worker won
     (the run, a mapping approval and a replay may all decide to create the same vendor)."""
-    with writing([r for r, _, _ in items], window=ctx.settle_window("bill")) as rows:
-        taken = {id(r) for r in rows}
-        if len(taken) < len(items):
-            ctx.tally["vendor_busy"] += len(items) - len(taken)
-        items = [item for item in items if id(item[0]) in taken]
-        if items:
-            _keep_sent(items)
-            _send_vendors(ctx, items)
+    busy = send_batch_once(
+        [(record, (mapping, vendor)) for record, mapping, vendor in items],
+        window=ctx.settle_window("bill"),
+        send=lambda rows: _bulk_create(ctx, _unpair(rows)),
+        created=lambda rows, created, ms: _adopt_created(ctx, _unpair(rows), created, ms),
+        failed=lambda rows, exc, how: _settle_failed(ctx, _unpair(rows), exc, how),
+    )
+    if busy:
+        ctx.tally["vendor_busy"] += busy
+
+
+def _unpair(
+    rows: list[tuple[SyncRecord, tuple[VendorMapping, Any]]],
+) -> list[tuple[SyncRecord, VendorMapping, Any]]:
+    return [(record, mapping, vendor) for record, (mapping, vendor) in rows]
 
 
 def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
@@ -319,43 +365,38 @@ def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
             )
 
 
-def _send_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
-    """One bulk call (≤20) for rows already written ahead, isolating a refused one."""
-    from connectors.bill.http import BillError
-
+def _bulk_create(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> list[Any]:
+    """One bulk call (≤20) for rows already written ahead (a refused batch is split by send_batch_once)."""
+    _keep_sent(items)  # again for each half of a split batch: the same values
     bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
-    started = time.monotonic()
-    try:
-        created = (
-            ctx.bill.bulk_create_vendors(bodies) if len(items) > 1 else [ctx.bill.create_vendor(bodies[0])]
-        )
-    except BillError as exc:
-        if len(items) > 1 and not exc.retryable and not exc.in_doubt:
-            mid = len(items) // 2
-            _send_vendors(ctx, items[:mid])
-            _send_vendors(ctx, items[mid:])
-            return
-        state = State.IN_DOUBT if exc.in_doubt else (State.FAILED if exc.retryable else State.FLAGGED)
-        for record, _, vendor in items:
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.outcome = state
-                log_.response_status = str(exc.status or "")
-                log_.error = exc.message
-                reason = f"BILL did not create vendor {vendor.vendor_id}: {exc.message}"
-                if state == State.IN_DOUBT:
-                    keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, reason=reason)
-                else:
-                    settle(
-                        record,
-                        state,
-                        reason=reason,
-                        fix="Retried automatically."
-                        if state != State.FLAGGED
-                        else "Correct the vendor in GP, then Replay.",
-                    )
-        ctx.tally["vendor_failed"] += len(items)
-        return
-    _adopt_created(ctx, items, created, int((time.monotonic() - started) * 1000))
+    if len(items) > 1:
+        return list(ctx.bill.bulk_create_vendors(bodies))
+    return [ctx.bill.create_vendor(bodies[0])]
+
+
+def _settle_failed(
+    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], exc: BaseException, how: Sent
+) -> None:
+    """A bulk call BILL did not carry out for sure (send_batch_once has sorted the error)."""
+    state = {Sent.IN_DOUBT: State.IN_DOUBT, Sent.FAILED: State.FAILED}.get(how, State.FLAGGED)
+    for record, _, vendor in items:
+        with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
+            log_.outcome = state
+            log_.response_status = str(getattr(exc, "status", None) or "")
+            log_.error = error_message(exc)
+            reason = f"BILL did not create vendor {vendor.vendor_id}: {log_.error}"
+            if state == State.IN_DOUBT:
+                keep_in_doubt(record, ctx.settle_window("bill"), gave_up=True, reason=reason)
+            else:
+                settle(
+                    record,
+                    state,
+                    reason=reason,
+                    fix="Retried automatically."
+                    if state != State.FLAGGED
+                    else "Correct the vendor in GP, then Replay.",
+                )
+    ctx.tally["vendor_failed"] += len(items)
 
 
 def _adopt_created(
@@ -464,22 +505,32 @@ def update_vendor(
     new_agreed = {**agreed, **{f: aligned[f] for f in gp_changed}}
     snapshot = {"agreed": new_agreed, "archived": record.snapshot.get("archived", False)}
     if to_send:
-        with writing([record]) as taken:
-            if not taken:  # another worker changed the row since it was read: it has it
-                ctx.tally["vendor_busy"] += 1
-                return
-            with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
-                log_.request = {"update": record.target_id, "fields": sorted(to_send)}
-                # Nested objects sent whole (BILL may replace them), then read back (vendor_patch.py).
-                patch_bill_vendor(ctx.bill, record.target_id, aligned, to_send, current=bill_raw)
-                log_.outcome = "updated"
-                log_.response_status = "200"
-            settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
+        sent = send_once(  # sent again as it is when in doubt: it sets fields to GP's values
+            record,
+            trail=Trail(FLOW, ctx.trigger, ctx.user),
+            request={"update": record.target_id, "fields": sorted(to_send)},
+            # Nested objects sent whole (BILL may replace them), then read back (vendor_patch.py).
+            send=lambda log_: _patch(ctx, record.target_id, aligned, to_send, bill_raw, log_),
+            done=lambda _, log_: settle(
+                record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label
+            ),
+            words=UPDATE_WORDS,
+        )
+        if sent != Sent.SENT:
+            ctx.tally["vendor_busy" if sent == Sent.BUSY else "vendor_failed"] += 1
+            return
         ctx.tally["vendor_updated"] += 1
     else:
         settle(record, State.SYNCED, synced_hash=content_hash(new_agreed), snapshot=snapshot, label=label)
     if archived != bool(snapshot["archived"]):
         _set_archived(ctx, record, archived)
+
+
+def _patch(
+    ctx: SyncContext, bill_id: str, aligned: dict[str, Any], fields: set[str], current: Any, log_: AttemptLog
+) -> None:
+    patch_bill_vendor(ctx.bill, bill_id, aligned, fields, current=current)
+    log_.outcome, log_.response_status = "updated", "200"
 
 
 def _set_archived(ctx: SyncContext, record: SyncRecord, archived: bool) -> None:
