@@ -8,8 +8,6 @@ anything is sent again, so a repeat never creates a second bill or applies a pay
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -26,6 +24,7 @@ from django.utils import timezone
 if TYPE_CHECKING:  # a name for the type only: the ledger core imports nothing of connectors
     from connectors.models import Tenant
 
+from .leases import writer_id, writer_is_dead
 from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
 
@@ -46,41 +45,11 @@ SETTLED_FIELDS = [
     "updated_at",
 ]
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
-HOST = socket.gethostname()
 
 
 # Rows this process has written ahead and a thread of it is still working on (see `writing`).
 _IN_FLIGHT: set[int] = set()
 _IN_FLIGHT_LOCK = threading.Lock()
-
-
-def writer_id() -> str:
-    """Who is writing: host and process, so a row left `sending` by a dead process can be told apart."""
-    return f"{HOST}:{os.getpid()}"[:120]
-
-
-def writer_is_dead(writer: str) -> bool:
-    """True only when the writer surely is gone: a process of this host that no longer exists.
-    Another host's writer, or an unreadable one, is never declared dead (time decides for those)."""
-    host, _, pid = writer.rpartition(":")
-    if host != HOST or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists but is not ours to signal
-        return False
-    return _is_zombie(int(pid))
-
-
-def _is_zombie(pid: int) -> bool:
-    # A killed child its parent has not reaped yet still answers signal 0; it runs nothing.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def get_record(tenant: Tenant, kind: str, source_key: str) -> SyncRecord:

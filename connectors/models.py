@@ -449,28 +449,6 @@ def dev_key_fingerprint(dev_key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-class BillGateLease(models.Model):
-    """One of an org's BILL in-flight slots (or a named mutex), held by a token until it expires.
-
-    A conditional UPDATE takes a free or expired row, so holders in any process or host share the
-    limit, and a holder that dies frees its slot when the lease runs out.
-    """
-
-    organization_id = models.CharField(max_length=40)
-    slot = models.CharField(max_length=40, help_text="0, 1, 2 … for call slots; a name for a mutex.")
-    holder = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "BILL gate lease"
-        constraints = [
-            models.UniqueConstraint(fields=["organization_id", "slot"], name="bill_gate_lease_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.organization_id} slot {self.slot}"
-
-
 class BillHourlyUsage(models.Model):
     """Requests and sign-ins sent to BILL per developer key, org and clock hour (BILL's limits are per key).
 

@@ -8,8 +8,9 @@ shared fairly between the orgs using it: each org is guaranteed budget ÷ orgs a
 the others are still configured (an idle org's part is kept for it, not lent) — one busy tenant cannot
 spend the hour of the others.
 
-Slots are leases that expire, so a worker killed mid-call frees its slot after `lease_seconds`.
-The gate also offers a named mutex (same lease idea) that the session layer uses to log in once.
+Slots are leases (`audit.leases`) that expire, so a worker killed mid-call frees its slot after
+`lease_seconds` (at once when it was a process of this host). The gate also offers a named mutex, a
+lease too, that the session layer uses to log in once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,10 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
+
+from audit.leases import DatabaseLeases, Lease, Leases, RedisLeases
+from connectors.models import BillConnection, BillHourlyUsage
 
 from .http import BillError
 
@@ -67,8 +71,6 @@ def fair_allows(
 
 def key_of(connection: Any) -> DevKey:
     """The DevKey of a BillConnection: its key's fingerprint and every active org configured with it."""
-    from connectors.models import BillConnection
-
     if not connection.dev_key_id:
         return DevKey.alone(connection.organization_id)
     orgs = BillConnection.objects.filter(dev_key_id=connection.dev_key_id, tenant__is_active=True)
@@ -79,10 +81,12 @@ def key_of(connection: Any) -> DevKey:
 
 
 class BillGate(ABC):
-    """Shared limits for one BILL org. Subclasses store the leases and counters."""
+    """Shared limits for one BILL org: slots and the mutex are leases (`audit.leases`); subclasses count the
+    hour (and say which lease backend holds the slots)."""
 
     def __init__(
         self,
+        leases: Leases,
         limit: int = 3,
         hourly_budget: int = 20000,
         lease_seconds: float = 150.0,
@@ -90,6 +94,7 @@ class BillGate(ABC):
         sleep: Callable[[float], None] = time.sleep,
         hourly_logins: int = 200,
     ) -> None:
+        self.leases = leases
         self.limit = limit
         self.hourly_budget = hourly_budget
         self.hourly_logins = hourly_logins
@@ -100,31 +105,43 @@ class BillGate(ABC):
         # than at their next poll; waiters in other processes still poll (and take any expired lease).
         self._freed = threading.Condition()
 
+    def slot_names(self, org_id: str) -> list[str]:
+        """The org's call slots: one lease each."""
+        return [f"bill:{org_id}:slot:{n}" for n in range(self.limit)]
+
     @contextmanager
     def acquire(
         self, org_id: str, lease_seconds: float | None = None, key: DevKey | None = None
     ) -> Iterator[None]:
         """Hold one of the org's slots for one BILL request (plus a re-login, if it needs one)."""
-        token = uuid.uuid4().hex
-        lease = lease_seconds or self.lease_seconds
-        self._wait_for(lambda: self._take_slot(org_id, token, lease), f"all {self.limit} BILL call slots")
+        ttl = timedelta(seconds=lease_seconds or self.lease_seconds)
+        slots = self.slot_names(org_id)
+
+        def take() -> Lease | None:
+            return self.leases.acquire(random.sample(slots, len(slots)), ttl)  # spread over the slots
+
+        lease = self._wait_for(take, f"all {self.limit} BILL call slots")
         try:
             self.spend(org_id, key=key)
             yield
         finally:
-            self._free_slot(org_id, token)
+            self.leases.release(lease)
             self._wake()
 
     @contextmanager
     def mutex(self, org_id: str, name: str, lease_seconds: float = 90.0) -> Iterator[None]:
         """One holder at a time for `name` in this org (e.g. "login"), across processes."""
-        token = uuid.uuid4().hex
-        self._wait_for(lambda: self._take_mutex(org_id, name, token, lease_seconds), f"the BILL {name} lock")
+        names, ttl = [f"bill:{org_id}:mutex:{name}"], timedelta(seconds=lease_seconds)
+        lease = self._wait_for(lambda: self.leases.acquire(names, ttl), f"the BILL {name} lock")
         try:
             yield
         finally:
-            self._free_mutex(org_id, name, token)
+            self.leases.release(lease)
             self._wake(every=True)
+
+    def in_use(self, org_id: str) -> int:
+        """Slots held now (for tests and the admin)."""
+        return self.leases.held(self.slot_names(org_id))
 
     def spend(self, org_id: str, requests: int = 1, key: DevKey | None = None) -> None:
         """Count requests against this hour's budget of the developer key; a retryable BillError once this
@@ -150,16 +167,17 @@ class BillGate(ABC):
                 code="HOURLY_LOGINS",
             )
 
-    def _wait_for(self, take: Callable[[], bool], what: str) -> None:
+    def _wait_for(self, take: Callable[[], Lease | None], what: str) -> Lease:
         deadline = time.monotonic() + self.wait_seconds
         pause = 0.005
-        while not take():
+        while (lease := take()) is None:
             if time.monotonic() > deadline:
                 raise BillError(
                     f"Waited {self.wait_seconds:g} s for {what}; they stayed busy.", retryable=True
                 )
             self._pause(pause + random.random() * pause)
             pause = min(pause * 1.5, 0.1)
+        return lease
 
     def _pause(self, seconds: float) -> None:
         if self.sleep is time.sleep:
@@ -173,18 +191,6 @@ class BillGate(ABC):
             self._freed.notify_all() if every else self._freed.notify()
 
     @abstractmethod
-    def _take_slot(self, org_id: str, token: str, lease: float) -> bool: ...
-
-    @abstractmethod
-    def _free_slot(self, org_id: str, token: str) -> None: ...
-
-    @abstractmethod
-    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool: ...
-
-    @abstractmethod
-    def _free_mutex(self, org_id: str, name: str, token: str) -> None: ...
-
-    @abstractmethod
     def _count(self, key: DevKey, org_id: str, requests: int, what: str, budget: int) -> bool:
         """Add `requests` to the org's count of `what` this hour unless `fair_allows` says no; False then."""
 
@@ -192,13 +198,9 @@ class BillGate(ABC):
     def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
         """Counted this clock hour per org using the key (for the dashboard)."""
 
-    @abstractmethod
-    def in_use(self, org_id: str) -> int:
-        """Slots held now (for tests and the admin)."""
-
 
 class DatabaseGate(BillGate):
-    """Leases are rows of BillGateLease taken by a conditional UPDATE: atomic on SQLite and PostgreSQL.
+    """Slots are FlowLease rows (`DatabaseLeases`); the hour is counted in BillHourlyUsage rows.
 
     The hourly budget is reserved from the database `BUDGET_CHUNK` requests at a time per process, so
     counting adds a write per chunk, not per call; the count may run ahead by a chunk per process.
@@ -207,75 +209,8 @@ class DatabaseGate(BillGate):
     BUDGET_CHUNK = 20
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._ready: set[tuple[str, str]] = set()
+        super().__init__(DatabaseLeases(), **kwargs)
         self._reserved: dict[tuple[str, str, datetime], int] = {}
-
-    def _rows(self, org_id: str, slots: list[str]) -> None:
-        from connectors.models import BillGateLease
-
-        missing = [s for s in slots if (org_id, s) not in self._ready]
-        if missing:
-            BillGateLease.objects.bulk_create(
-                [BillGateLease(organization_id=org_id, slot=s) for s in missing], ignore_conflicts=True
-            )
-            self._ready.update((org_id, s) for s in missing)
-
-    def _claim(self, org_id: str, slot: str, token: str, lease: float) -> bool:
-        from connectors.models import BillGateLease
-
-        now = timezone.now()
-        free = Q(holder="") | Q(expires_at__lt=now)
-        taken = BillGateLease.objects.filter(Q(organization_id=org_id, slot=slot) & free).update(
-            holder=token, expires_at=now + timedelta(seconds=lease)
-        )
-        return taken == 1
-
-    def _release(self, org_id: str, slot: str | None, token: str) -> None:
-        from connectors.models import BillGateLease
-
-        rows = BillGateLease.objects.filter(organization_id=org_id, holder=token)
-        (rows.filter(slot=slot) if slot else rows).update(holder="", expires_at=None)
-
-    def _ensure_rows(self, org_id: str, slots: list[str]) -> None:
-        """Recreate rows that vanished under the cache (a flushed test database, a manual delete)."""
-        from connectors.models import BillGateLease
-
-        if BillGateLease.objects.filter(organization_id=org_id, slot__in=slots).count() < len(slots):
-            self._ready.difference_update((org_id, s) for s in slots)
-            self._rows(org_id, slots)
-
-    def _take_slot(self, org_id: str, token: str, lease: float) -> bool:
-        from connectors.models import BillGateLease
-
-        slots = [str(n) for n in range(self.limit)]
-        self._rows(org_id, slots)
-        # Look before writing: a read never waits on SQLite's write lock, so waiting workers stay cheap.
-        now = timezone.now()
-        free = list(
-            BillGateLease.objects.filter(
-                Q(organization_id=org_id, slot__in=slots) & (Q(holder="") | Q(expires_at__lt=now))
-            ).values_list("slot", flat=True)
-        )
-        random.shuffle(free)  # spread workers over the rows to cut contention
-        if any(self._claim(org_id, slot, token, lease) for slot in free):
-            return True
-        if not free:
-            self._ensure_rows(org_id, slots)
-        return False
-
-    def _free_slot(self, org_id: str, token: str) -> None:
-        self._release(org_id, None, token)
-
-    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool:
-        self._rows(org_id, [f"mutex:{name}"])
-        if self._claim(org_id, f"mutex:{name}", token, lease):
-            return True
-        self._ensure_rows(org_id, [f"mutex:{name}"])
-        return False
-
-    def _free_mutex(self, org_id: str, name: str, token: str) -> None:
-        self._release(org_id, f"mutex:{name}", token)
 
     def _count(self, key: DevKey, org_id: str, requests: int, what: str, budget: int) -> bool:
         if what != REQUESTS:  # sign-ins are few: counted one by one
@@ -297,8 +232,6 @@ class DatabaseGate(BillGate):
     ) -> bool:
         """Count under the key's total row ("*"): updating it first serialises the key's counting (the row
         lock on PostgreSQL, the write lock on SQLite), so every org's count read after it is current."""
-        from connectors.models import BillHourlyUsage
-
         if requests > budget:
             return False
         BillHourlyUsage.objects.bulk_create(
@@ -315,37 +248,13 @@ class DatabaseGate(BillGate):
         return True
 
     def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
-        from connectors.models import BillHourlyUsage
-
         # Reserved in chunks per process, so this can run ahead of the calls made by a chunk or so.
         rows = BillHourlyUsage.objects.filter(dev_key_id=key.id, hour=_this_hour()).exclude(
             organization_id="*"
         )
         return dict(rows.values_list("organization_id", what))
 
-    def in_use(self, org_id: str) -> int:
-        from connectors.models import BillGateLease
 
-        return (
-            BillGateLease.objects.filter(organization_id=org_id, expires_at__gte=timezone.now())
-            .exclude(holder="")
-            .exclude(slot__startswith="mutex:")
-            .count()
-        )
-
-
-# Take a slot if fewer than ARGV[2] unexpired holders; times come from Redis so host clocks do not matter.
-_TAKE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + 60000)
-  return 1
-end
-return 0
-"""
 # fair_allows in Lua: KEYS[1] is the hash org -> count for (key, what, hour); ARGV = org, n, budget, members...
 _COUNT = """
 local org, n, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -368,39 +277,21 @@ redis.call('HINCRBY', KEYS[1], org, n)
 redis.call('EXPIRE', KEYS[1], 7200)
 return 1
 """
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class RedisGate(BillGate):
-    """Slots are members of a sorted set scored by expiry; a Lua script takes one atomically."""
+    """Slots are Redis leases (`RedisLeases`); the hour is counted in a hash per key, by a Lua script.
+
+    `prefix` names the hour counters only; leases have the one key scheme of `audit.leases`."""
 
     def __init__(self, client: Any, prefix: str = "ml-connector:bill", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(RedisLeases(client), **kwargs)
         self.redis = client
         self.prefix = prefix
-        self._take = client.register_script(_TAKE)
         self._count_script = client.register_script(_COUNT)
-        self._unlock = client.register_script(_UNLOCK)
 
     def _key(self, *parts: str) -> str:
         return ":".join([self.prefix, *parts])
-
-    def _take_slot(self, org_id: str, token: str, lease: float) -> bool:
-        return bool(
-            self._take(keys=[self._key("slots", org_id)], args=[token, self.limit, int(lease * 1000)])
-        )
-
-    def _free_slot(self, org_id: str, token: str) -> None:
-        self.redis.zrem(self._key("slots", org_id), token)
-
-    def _take_mutex(self, org_id: str, name: str, token: str, lease: float) -> bool:
-        return bool(self.redis.set(self._key("mutex", org_id, name), token, nx=True, px=int(lease * 1000)))
-
-    def _free_mutex(self, org_id: str, name: str, token: str) -> None:
-        self._unlock(keys=[self._key("mutex", org_id, name)], args=[token])
 
     def _hour_key(self, key: DevKey, what: str) -> str:
         return self._key("hour", key.id, what, _this_hour().strftime("%Y%m%d%H"))
@@ -412,11 +303,6 @@ class RedisGate(BillGate):
     def used_this_hour(self, key: DevKey, what: str = REQUESTS) -> dict[str, int]:
         raw = self.redis.hgetall(self._hour_key(key, what))
         return {k.decode(): int(v) for k, v in raw.items()}
-
-    def in_use(self, org_id: str) -> int:
-        key = self._key("slots", org_id)
-        now_ms = int(time.time() * 1000)
-        return int(self.redis.zcount(key, now_ms, "+inf"))
 
 
 def _this_hour() -> datetime:
@@ -441,8 +327,6 @@ def gate_for(config: Any = settings, timeout_seconds: float = 60.0) -> BillGate:
     if gate is None:
         options: dict[str, Any] = {"limit": limit, "hourly_budget": budget, "hourly_logins": logins}
         if redis_url:
-            import redis
-
             gate = RedisGate(redis.Redis.from_url(redis_url), **options)
         else:
             gate = DatabaseGate(**options)

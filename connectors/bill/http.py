@@ -9,7 +9,6 @@ reconciles first.
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from connectors import money_json
+from connectors import backoff, money_json
 
 RATE_LIMIT_CODES = frozenset({"BDC_1322", "BDC_1144"})
 SESSION_INVALID_CODES = frozenset({"BDC_1109", "BDC_1120"})
@@ -129,31 +128,14 @@ class CallStats:
 
 
 @dataclass
-class Backoff:
-    """Exponential backoff with jitter: attempt n waits between half and all of min(cap, base·2ⁿ)."""
-
-    base: float = 0.5
-    cap: float = 30.0
-    attempts: int = 8
-    sleep: Callable[[float], None] = time.sleep
-    random: Callable[[], float] = random.random
-
-    def delay(self, attempt: int) -> float:
-        ceiling: float = min(self.cap, self.base * 2**attempt)
-        return ceiling / 2 + self.random() * ceiling / 2
+class Backoff(backoff.Backoff):
+    """BILL's backoff (`connectors.backoff`, jittered): retries what BILL says may work later, never a
+    call in doubt (that is reconciled first)."""
 
     def run(self, attempt: Callable[[], T], on_retry: Callable[[BillError], None] | None = None) -> T:
         """Call `attempt` until it succeeds, the error is not retryable, or is in doubt, or tries run out."""
-        for n in range(self.attempts):
-            try:
-                return attempt()
-            except BillError as exc:
-                if not exc.retryable or exc.in_doubt or n == self.attempts - 1:
-                    raise
-                if on_retry:
-                    on_retry(exc)
-                self.sleep(self.delay(n))
-        raise AssertionError("unreachable")
+        note = (lambda exc, n, delay: on_retry(exc)) if on_retry else None
+        return self.retry(attempt, BillError, lambda exc: exc.retryable and not exc.in_doubt, note)
 
 
 class BillHttp:

@@ -19,7 +19,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
+
+from connectors.models import BillConnection
 
 from .gate import BillGate, DevKey
 from .http import RATE_LIMIT_CODES, BillError, BillHttp
@@ -45,10 +48,6 @@ class BillSessions:
         key: DevKey | None = None,
         cooldown: timedelta | None = None,
     ) -> None:
-        from django.conf import settings
-
-        from connectors.models import BillConnection
-
         assert isinstance(connection, BillConnection)
         self.connection = connection
         self.http = http

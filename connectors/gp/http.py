@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from requests.auth import HTTPBasicAuth
 from requests_ntlm import HttpNtlmAuth
 
 from connectors import money_json
+from connectors.backoff import Backoff
 
 from . import resource_map as rm
 
@@ -194,24 +196,24 @@ class GPHttp:
                 code="read_only",
             )
         tries = tries or self.max_tries
-        for attempt in range(1, tries + 1):
-            try:
-                return self._once(method, path, params, body, headers)
-            except GPError as error:
-                if not self._should_retry(method, error) or attempt >= tries:
-                    raise
-                delay = self.backoff_seconds * 2 ** (attempt - 1)
-                log.info(
-                    "GP %s %s failed (%s); try %d of %d in %.1fs",
-                    method,
-                    path,
-                    error.code,
-                    attempt + 1,
-                    tries,
-                    delay,
-                )
-                self.sleep(delay)
-        raise AssertionError("unreachable")
+
+        def note(error: GPError, n: int, delay: float) -> None:
+            log.info(
+                "GP %s %s failed (%s); try %d of %d in %.1fs", method, path, error.code, n + 2, tries, delay
+            )
+
+        return self.backoff(tries).retry(
+            lambda: self._once(method, path, params, body, headers),
+            GPError,
+            lambda error: self._should_retry(method, error),
+            note,
+        )
+
+    def backoff(self, tries: int) -> Backoff:
+        """GP's backoff: `backoff_seconds`, doubled each try, no jitter (one caller per company at a time)."""
+        return Backoff(
+            base=self.backoff_seconds, cap=math.inf, attempts=tries, sleep=self.sleep, jitter=False
+        )
 
     @staticmethod
     def _should_retry(method: str, error: GPError) -> bool:

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit.models import FlowLease
 from connectors.bill.gate import DatabaseGate, RedisGate
 from connectors.bill.http import BillError
-from connectors.models import BillGateLease
 
 ORG = "00802GATETESTORG0001"
 
@@ -106,8 +106,8 @@ def test_expired_rows_are_visible_as_free(db):
     gate = DatabaseGate(limit=1, wait_seconds=0.2)
     with gate.acquire(ORG):
         pass
-    BillGateLease.objects.filter(organization_id=ORG).update(
-        holder="ghost", expires_at=timezone.now() - timedelta(1)
+    FlowLease.objects.create(
+        name=gate.slot_names(ORG)[0], holder="ghost", expires_at=timezone.now() - timedelta(1)
     )
     with gate.acquire(ORG):
         assert gate.in_use(ORG) == 1

@@ -50,7 +50,7 @@ def test_a_row_left_sending_by_a_process_that_died_is_reconciled_without_waiting
     dead = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-DEAD")
     alive = SyncRecord.objects.create(tenant=tenant, kind=Kind.BILL, source_key="V-ALIVE")
     write_ahead([dead, alive])
-    from audit.ledger import HOST
+    from audit.leases import HOST
 
     SyncRecord.objects.filter(pk=dead.pk).update(sending_by=f"{HOST}:{_dead_pid()}")
     SyncRecord.objects.filter(pk=alive.pk).update(updated_at=timezone.now() - timedelta(seconds=5))
@@ -71,7 +71,7 @@ def test_a_row_another_host_left_sending_waits_for_the_stuck_timeout(transaction
 
 def test_a_flow_lease_held_by_a_dead_process_is_taken_over(db, settings):
     settings.REDIS_URL = ""
-    from audit.ledger import HOST
+    from audit.leases import HOST
 
     FlowLease.objects.create(
         name="7:gp_to_bill",
@@ -86,7 +86,7 @@ def test_a_flow_lease_held_by_a_live_process_is_respected(db, settings):
     settings.REDIS_URL = ""
     import os
 
-    from audit.ledger import HOST
+    from audit.leases import HOST
 
     FlowLease.objects.create(
         name="7:bill_to_gp",

@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import pytest
 
-from audit.ledger import HOST
+from audit import leases
+from audit.leases import HOST
 from connectors.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_a_first_load_is_not_queued_again_when_the_worker_that_queued_it_has_exi
     tenant = Tenant.objects.create(name="Eastwind", slug="eastwind-handoff")
 
     with monkeypatch.context() as m:  # queued by a short worker that has since been recycled
-        m.setattr(locks, "_holder", lambda: dead_holder)
+        m.setattr(leases, "new_holder", lambda: dead_holder)
         assert hand_off_first_load(tenant, "schedule") is True
 
     # The next polls run in live workers: the load is still queued, so they do not queue it again.
@@ -59,7 +60,7 @@ def test_a_flow_lock_of_an_exited_process_is_still_taken_over(monkeypatch, dead_
     from connectors.sync import locks
 
     with monkeypatch.context() as m:
-        m.setattr(locks, "_holder", lambda: dead_holder)
+        m.setattr(leases, "new_holder", lambda: dead_holder)
         assert locks.try_acquire("handoff-test:flow", timedelta(minutes=5)) == dead_holder
     taken = locks.try_acquire("handoff-test:flow", timedelta(minutes=5))
     assert taken is not None and taken != dead_holder

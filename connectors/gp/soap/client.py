@@ -130,34 +130,30 @@ class GPWSClient:
                 code="read_only",
             )
         tries = tries or self.http.max_tries
-        for attempt in range(1, tries + 1):
+
+        def once() -> Any:
             try:
                 if with_context:
                     params["context"] = self.context()
                 self.http.request_count += 1
                 answer = getattr(self._service(), operation)(**params)
                 return serialize_object(answer, dict)
-            except GPError as error:
-                if not error.retryable or attempt >= tries:
-                    raise
-                self.http.sleep(self.http.backoff_seconds * 2 ** (attempt - 1))
+            except GPError:
+                raise
             except Exception as exc:  # noqa: BLE001 - every failure leaves as a GPError
-                failure = self._error(
-                    exc
-                )  # not `error`: the `except GPError as error` above unbinds that name
-                if not failure.retryable or attempt >= tries:
-                    raise failure from None
-                delay = self.http.backoff_seconds * 2 ** (attempt - 1)
-                log.info(
-                    "GP Web Services %s failed (%s); try %d of %d in %.1fs",
-                    operation,
-                    failure.code,
-                    attempt + 1,
-                    tries,
-                    delay,
-                )
-                self.http.sleep(delay)
-        raise AssertionError("unreachable")
+                raise self._error(exc) from None
+
+        def note(error: GPError, n: int, delay: float) -> None:
+            log.info(
+                "GP Web Services %s failed (%s); try %d of %d in %.1fs",
+                operation,
+                error.code,
+                n + 2,
+                tries,
+                delay,
+            )
+
+        return self.http.backoff(tries).retry(once, GPError, lambda error: error.retryable, note)
 
     def _error(self, exc: Exception) -> GPError:
         h = self.http
