@@ -130,6 +130,14 @@ class DontSyncForm(forms.Form):
     )
 
 
+def waiting_words(job: Job, what: str = "this record") -> str:
+    """A replay that is already queued or running, in a sentence: what it is doing, who asked, when."""
+    now = "is running now" if job.state == Job.RUNNING else "is queued and starts shortly"
+    who = job.user.get_username() if job.user else "the connector"
+    when = date_format(timezone.localtime(job.created_at), "M j, H:i T")
+    return f"A replay of {what} {now} (asked for by {who}, {when})."
+
+
 def state_badge(record: SyncRecord) -> str:
     return format_html('<span class="ml-badge ml-{}">{}</span>', record.state, record.get_state_display())
 
@@ -359,8 +367,22 @@ class RecordAdminBase(TenantScopedAdmin):
     def replay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Replay runs as a job (GP or BILL may be slow); the job page shows it and where it ended."""
         record = self._record_for_post(request, pk)
-        job = actions.start_replay(record, request.user)
-        self.message_user(request, f"Replaying {record.label or record}; progress is shown below.")
+        replay = actions.start_replay(record, request.user)
+        return self._to_replay(request, record, replay, f"Replaying {record.label or record}")
+
+    def _to_replay(
+        self, request: HttpRequest, record: SyncRecord, replay: actions.Replay, started: str, before: str = ""
+    ) -> HttpResponse:
+        """To the job page of the replay, saying whether this press queued it or found it waiting."""
+        job = replay.job
+        if replay.queued_now:
+            self.message_user(request, f"{started}; progress is shown below.")
+            return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+        said = f"{before}{waiting_words(job, record.label or str(record))} No second replay was queued."
+        if not jobs.visible_to(request.user).filter(pk=job.pk).exists():  # another person's bulk replay
+            self.message_user(request, f"{said} Reload this page to see where the record ends.")
+            return self._back(request, record)
+        self.message_user(request, f"{said} Its progress is shown below.")
         return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
 
     def dont_sync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -383,12 +405,14 @@ class RecordAdminBase(TenantScopedAdmin):
 
     def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._record_for_post(request, pk)
-        job = actions.resume(record, request.user)
-        if job is None:
+        replay = actions.resume(record, request.user)
+        if replay is None:
             self.message_user(request, f"{record.label or record} is already syncing.", messages.WARNING)
             return self._back(request, record)
-        self.message_user(request, f"{record.label or record} is syncing again; progress is shown below.")
-        return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+        name = record.label or str(record)
+        return self._to_replay(
+            request, record, replay, f"{name} is syncing again", before=f"{name} will sync again. "
+        )
 
     def keep_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Keep GP's value / Keep BILL's value for one field of a vendor that differs: that field only."""
@@ -421,6 +445,7 @@ class RecordAdminBase(TenantScopedAdmin):
         record = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if record is not None:
+            replay_waiting = jobs.replay_waiting_for(record)
             extra.update(
                 {
                     "title": lineage.title(record),
@@ -433,6 +458,9 @@ class RecordAdminBase(TenantScopedAdmin):
                     "vendor_changes": lineage.vendor_field_changes(record),
                     "trail": record.trail.select_related("user")[:200],
                     "can_replay": lineage.can_replay(record),
+                    "replay_waiting": replay_waiting,
+                    "replay_job_visible": replay_waiting is not None
+                    and jobs.visible_to(request.user).filter(pk=replay_waiting.pk).exists(),
                     "can_act": self.has_change_permission(request, record),
                     "dont_sync_form": DontSyncForm(),
                     "show_save": False,
