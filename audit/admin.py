@@ -177,7 +177,7 @@ class RecordAdminBase(TenantScopedAdmin):
         "created_at",
         "updated_at",
     )
-    exclude = ("synced_hash", "source_hash", "target_hash", "snapshot")
+    exclude = ("synced_hash", "snapshot")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -186,7 +186,6 @@ def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) ->
             State.SYNCED,
             target_id=bill.id,
             synced_hash=draft.hash,
-            source_hash=draft.hash,
             label=draft.label,
         )
     ctx.tally["bill_adopted"] += 1
@@ -331,7 +330,6 @@ def _send_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> 
             response_status="201",
             target_id=bill.id,
             synced_hash=draft.hash,
-            source_hash=draft.hash,
             label=draft.label,
         )
     synced.save()
@@ -463,7 +461,6 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                     record,
                     State.FLAGGED,
                     reason=reason,
-                    source_hash=draft.hash,
                     fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.",
                 )
         ctx.tally["bill_flagged"] += 1
@@ -477,7 +474,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
             ctx.bill.put_bill(record.target_id, draft.payload)
             log_.outcome = "updated"
             log_.response_status = "200"
-            settle(record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label)
+            settle(record, State.SYNCED, synced_hash=draft.hash, label=draft.label)
     ctx.tally["bill_updated"] += 1
 
 
