@@ -17,7 +17,6 @@ from .records import (
     GPGLAccount,
     GPInvoice,
     GPPayment,
-    GPPurchaseOrder,
     GPVendor,
     moment,
     text,
@@ -75,22 +74,6 @@ class GPClient:
         )
         return cls(http, page_size=page_size, shape=shape)
 
-    @classmethod
-    def from_params(
-        cls,
-        base_url: str,
-        tenant: str,
-        company: str,
-        account: str,
-        password: str,
-        page_size: int = rm.PAGE_SIZE,
-        shape: Shape | None = None,
-        **options: Any,
-    ) -> GPClient:
-        return cls(
-            GPHttp(base_url, tenant, company, account, password, **options), page_size=page_size, shape=shape
-        )
-
     def close(self) -> None:
         self.http.close()
 
@@ -127,13 +110,6 @@ class GPClient:
 
     def iter_checkbooks(self) -> Iterator[GPCheckbook]:
         return self._walk(rm.CHECKBOOKS, [], None, GPCheckbook.from_gp)
-
-    def iter_purchase_orders(
-        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
-    ) -> Iterator[GPPurchaseOrder]:
-        return self._walk(
-            rm.PURCHASE_ORDERS, [], self._since(modified_since, overlap), GPPurchaseOrder.from_gp
-        )
 
     # --- records in the connector's words (the SOAP transport parses through the same Shape) ---------
     def parse_vendor(self, raw: dict[str, Any]) -> GPVendor:

@@ -31,7 +31,6 @@ from connectors.gp.records import (
     GPGLAccount,
     GPInvoice,
     GPPayment,
-    GPPurchaseOrder,
     GPVendor,
     text,
 )
@@ -88,11 +87,6 @@ class GPWSClient:
             **options,
         )
         return cls(http, conn.company)
-
-    @classmethod
-    def from_params(cls, url: str, company: str, account: str, password: str, **options: Any) -> GPWSClient:
-        list_limit = options.pop("list_limit", ws.LIST_LIMIT)
-        return cls(GPHttp(url, "", company, account, password, **options), company, list_limit)
 
     def close(self) -> None:
         self.http.close()
@@ -432,12 +426,6 @@ class GPWSClient:
     def iter_checkbooks(self) -> Iterator[GPCheckbook]:
         for row in self._summaries(ws.GET_CHECKBOOK_LIST, "CheckbookSummary", {}, ws.C_ID, None):
             yield GPCheckbook.from_gp(convert.checkbook(row))
-
-    def iter_purchase_orders(
-        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
-    ) -> Iterator[GPPurchaseOrder]:
-        """Purchase orders stay in GP and are not read over Web Services (the connector never sends them)."""
-        return iter(())
 
     # --- single records --------------------------------------------------------------------------------------
     def _by_key(
