@@ -25,10 +25,13 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from connectors.sync import manual_payments, vendor_conflict
+from connectors.sync.vendor_fields import FIELD_LABELS
 from connectors.tenant_admin import TenantScopedAdmin
 from mappings.models import VendorMapping
 
 from . import actions, jobs, lineage, totals
+from .actions import Replay
 from .models import (
     ATTENTION_STATES,
     Attempt,
@@ -311,9 +314,9 @@ class RecordAdminBase(TenantScopedAdmin):
         description="Download the GP manual-payments file (payments to record in GP)", permissions=["view"]
     )
     def gp_manual_payments_file(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        from connectors.sync.manual_payments import file_text
-
-        response = HttpResponse(file_text(queryset.order_by("id")), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            manual_payments.file_text(queryset.order_by("id")), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="gp-manual-payments.csv"'
         return response
 
@@ -371,7 +374,7 @@ class RecordAdminBase(TenantScopedAdmin):
         return self._to_replay(request, record, replay, f"Replaying {record.label or record}")
 
     def _to_replay(
-        self, request: HttpRequest, record: SyncRecord, replay: actions.Replay, started: str, before: str = ""
+        self, request: HttpRequest, record: SyncRecord, replay: Replay, started: str, before: str = ""
     ) -> HttpResponse:
         """To the job page of the replay, saying whether this press queued it or found it waiting."""
         job = replay.job
@@ -416,9 +419,6 @@ class RecordAdminBase(TenantScopedAdmin):
 
     def keep_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Keep GP's value / Keep BILL's value for one field of a vendor that differs: that field only."""
-        from connectors.sync import vendor_conflict
-        from connectors.sync.vendor_fields import FIELD_LABELS
-
         record = self._record_for_post(request, pk)
         field, keep = request.POST.get("field", ""), request.POST.get("keep", "")
         try:
@@ -606,6 +606,8 @@ class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="Refused because", ordering="reason")
     def why(self, obj: WebhookRejection) -> str:
+        # audit.status imports attention_q from this module: read at call time, the two never import each other
+        # while loading.
         from .status import REFUSAL_REASONS
 
         return REFUSAL_REASONS.get(obj.reason, obj.reason.replace("_", " "))

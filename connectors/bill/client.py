@@ -13,6 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from connectors.connection_rules import address_problem
+
+from .connection_check import check_connection
 from .filters import FilterLike, Sort, encode_filters, encode_sort
 from .gate import BillGate, gate_for, key_of
 from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
@@ -38,8 +41,6 @@ R = TypeVar("R")
 def _refuse_unsafe_addresses(connection: Any) -> None:
     """No password or developer key goes to an address the connection rules refuse (see
     connectors.connection_rules): checked when the client is built, not only when the form was saved."""
-    from connectors.connection_rules import address_problem
-
     for url in (connection.api_base_url, connection.webhook_api_base_url):
         problem = address_problem(url or "", bill=True)
         if problem:
@@ -466,8 +467,6 @@ class BillClient:
 
     def test_connection(self) -> str | None:
         """Sign in afresh and read the session back. None when all is well, else one plain sentence."""
-        from .connection_check import check_connection
-
         return check_connection(self)
 
 

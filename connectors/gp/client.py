@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
+from connectors.relay.adapter import AgentAdapter
+
 from . import resource_map as rm
 from .http import GPError, GPHttp, refuse_unsafe_address
 from .records import (
@@ -58,8 +60,6 @@ class GPClient:
         page_size = options.pop("page_size", rm.PAGE_SIZE)
         shape = options.pop("shape", None) or conn.resource_shape()
         if conn.route == conn.ROUTE_AGENT:
-            from connectors.relay.adapter import AgentAdapter
-
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, conn.base_url))
         http = GPHttp(
             conn.base_url,

@@ -25,6 +25,7 @@ from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
+from connectors.gp.client import explain
 from connectors.gp.http import GPError, GPHttp, RelayFailure, refuse_unsafe_address
 from connectors.gp.records import (
     GPCheckbook,
@@ -34,6 +35,7 @@ from connectors.gp.records import (
     GPVendor,
     text,
 )
+from connectors.relay.adapter import AgentAdapter
 
 from . import convert
 from . import ws_map as ws
@@ -72,8 +74,6 @@ class GPWSClient:
         url = (getattr(conn, "web_services_url", "") or "").strip() or default_endpoint(conn.base_url)
         refuse_unsafe_address(url)
         if conn.route == conn.ROUTE_AGENT:  # the agent runs the SOAP calls against its GP Web Services URL
-            from connectors.relay.adapter import AgentAdapter
-
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, url, service="web_services"))
         http = GPHttp(
             url,
@@ -515,8 +515,6 @@ class GPWSClient:
     # --- diagnosis -------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
         """None when GP Web Services answers for this company; else one sentence saying what is wrong."""
-        from connectors.gp.client import explain
-
         try:
             self.context()
             self.call(ws.GET_VENDOR_LIST, tries=1, criteria={ws.C_ID: {ws.R_EQUAL: ""}})
