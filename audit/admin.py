@@ -452,6 +452,7 @@ class RecordAdminBase(TenantScopedAdmin):
                     "record": record,
                     "sides": lineage.sides(record),
                     "conflict_rows": lineage.conflict_rows(record),
+                    "review_url": lineage.review_url(record),
                     "next_retry": lineage.next_retry(record),
                     "snapshot_rows": lineage.snapshot_rows(record),
                     "waiting_links": lineage.waiting_links(record),

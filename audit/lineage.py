@@ -54,6 +54,14 @@ def mapping_url(tenant_id: int, kind: str, key: str) -> str:
     return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": str(tenant_id), "key": key})
 
 
+def review_url(record: SyncRecord) -> str:
+    """For a vendor that differs in GP and BILL: its match review, which reads both sides live and
+    offers the same per-field choices (**Apply these choices**); "" for any other record."""
+    if record.kind != Kind.VENDOR or record.state != State.CONFLICT:
+        return ""
+    return mapping_url(record.tenant_id, "vendor", record.source_key)
+
+
 def waiting_links(record: SyncRecord) -> list[Link]:
     """One link per mapping the record waits for; other tokens (GP posting) are only described."""
     links = []
