@@ -607,8 +607,7 @@ class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="Refused because", ordering="reason")
     def why(self, obj: WebhookRejection) -> str:
-        # audit.status imports attention_q from this module: read at call time, the two never import each other
-        # while loading.
+        # audit.status imports attention_q from this module: imported here, neither loads the other.
         from .status import REFUSAL_REASONS
 
         return REFUSAL_REASONS.get(obj.reason, obj.reason.replace("_", " "))
