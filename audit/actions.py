@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+
+from . import jobs
 from .ledger import attempt, owned_elsewhere, settle
 from .models import Job, State, SyncRecord, Trigger
 
@@ -17,11 +20,27 @@ MANUAL_FLOW = "manual"
 RESUME_FIX = "Choose Sync again on the record page to send it after all."
 
 
-def start_replay(record: SyncRecord, user: Any) -> Job:
-    """Replay one record as a job: GP or BILL may be slow, and the person watches it on the job page."""
-    from . import jobs
+@dataclass(frozen=True)
+class Replay:
+    """The job that will replay a record, and whether this press queued it or found it already waiting."""
 
-    return jobs.start(Job.REPLAY, user=user, tenant=record.tenant, record_ids=[record.pk])
+    job: Job
+    queued_now: bool
+
+
+def start_replay(record: SyncRecord, user: Any) -> Replay:
+    """Replay one record as a job: GP or BILL may be slow, and the person watches it on the job page.
+
+    A second press while a replay of the record is still queued or running queues nothing: that job
+    reads the record when it gets to it. The record's row is locked while deciding, so two presses at
+    once (a double click, two people) cannot both queue one."""
+    with transaction.atomic():
+        list(SyncRecord.objects.select_for_update().filter(pk=record.pk).values_list("pk", flat=True))
+        waiting = jobs.replay_waiting_for(record)
+        if waiting is not None:
+            return Replay(waiting, queued_now=False)
+        job = jobs.start(Job.REPLAY, user=user, tenant=record.tenant, record_ids=[record.pk])
+    return Replay(job, queued_now=True)
 
 
 @dataclass
@@ -73,8 +92,9 @@ def dont_sync(records: Iterable[SyncRecord], reason: str, user: Any) -> DontSync
     return result
 
 
-def resume(record: SyncRecord, user: Any) -> Job | None:
-    """Undo Don't sync: the record goes back to pending and through its flow again, as a job."""
+def resume(record: SyncRecord, user: Any) -> Replay | None:
+    """Undo Don't sync: the record goes back to pending and through its flow again, as a job (or
+    with the replay already waiting for it, which reads it as pending)."""
     if record.state != State.SKIPPED:
         return None
     with attempt(record, MANUAL_FLOW, Trigger.PERSON, user) as log:

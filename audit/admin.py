@@ -25,10 +25,13 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from connectors.sync import manual_payments, vendor_conflict
+from connectors.sync.vendor_fields import FIELD_LABELS
 from connectors.tenant_admin import TenantScopedAdmin
 from mappings.models import VendorMapping
 
 from . import actions, jobs, lineage, totals
+from .actions import Replay
 from .models import (
     Attempt,
     AttentionRecord,
@@ -122,6 +125,14 @@ class DontSyncForm(forms.Form):
     )
 
 
+def waiting_words(job: Job, what: str = "this record") -> str:
+    """A replay that is already queued or running, in a sentence: what it is doing, who asked, when."""
+    now = "is running now" if job.state == Job.RUNNING else "is queued and starts shortly"
+    who = job.user.get_username() if job.user else "the connector"
+    when = date_format(timezone.localtime(job.created_at), "M j, H:i T")
+    return f"A replay of {what} {now} (asked for by {who}, {when})."
+
+
 def state_badge(record: SyncRecord) -> str:
     return format_html('<span class="ml-badge ml-{}">{}</span>', record.state, record.get_state_display())
 
@@ -161,7 +172,7 @@ class RecordAdminBase(TenantScopedAdmin):
         "created_at",
         "updated_at",
     )
-    exclude = ("synced_hash", "source_hash", "target_hash", "snapshot")
+    exclude = ("synced_hash", "snapshot")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -295,9 +306,9 @@ class RecordAdminBase(TenantScopedAdmin):
         description="Download the GP manual-payments file (payments to record in GP)", permissions=["view"]
     )
     def gp_manual_payments_file(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        from connectors.sync.manual_payments import file_text
-
-        response = HttpResponse(file_text(queryset.order_by("id")), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            manual_payments.file_text(queryset.order_by("id")), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="gp-manual-payments.csv"'
         return response
 
@@ -351,8 +362,22 @@ class RecordAdminBase(TenantScopedAdmin):
     def replay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Replay runs as a job (GP or BILL may be slow); the job page shows it and where it ended."""
         record = self._record_for_post(request, pk)
-        job = actions.start_replay(record, request.user)
-        self.message_user(request, f"Replaying {record.label or record}; progress is shown below.")
+        replay = actions.start_replay(record, request.user)
+        return self._to_replay(request, record, replay, f"Replaying {record.label or record}")
+
+    def _to_replay(
+        self, request: HttpRequest, record: SyncRecord, replay: Replay, started: str, before: str = ""
+    ) -> HttpResponse:
+        """To the job page of the replay, saying whether this press queued it or found it waiting."""
+        job = replay.job
+        if replay.queued_now:
+            self.message_user(request, f"{started}; progress is shown below.")
+            return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+        said = f"{before}{waiting_words(job, record.label or str(record))} No second replay was queued."
+        if not jobs.visible_to(request.user).filter(pk=job.pk).exists():  # another person's bulk replay
+            self.message_user(request, f"{said} Reload this page to see where the record ends.")
+            return self._back(request, record)
+        self.message_user(request, f"{said} Its progress is shown below.")
         return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
 
     def dont_sync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -375,18 +400,17 @@ class RecordAdminBase(TenantScopedAdmin):
 
     def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._record_for_post(request, pk)
-        job = actions.resume(record, request.user)
-        if job is None:
+        replay = actions.resume(record, request.user)
+        if replay is None:
             self.message_user(request, f"{record.label or record} is already syncing.", messages.WARNING)
             return self._back(request, record)
-        self.message_user(request, f"{record.label or record} is syncing again; progress is shown below.")
-        return HttpResponseRedirect(reverse("ml:job", args=[job.pk]))
+        name = record.label or str(record)
+        return self._to_replay(
+            request, record, replay, f"{name} is syncing again", before=f"{name} will sync again. "
+        )
 
     def keep_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Keep GP's value / Keep BILL's value for one field of a vendor that differs: that field only."""
-        from connectors.sync import vendor_conflict
-        from connectors.sync.vendor_fields import FIELD_LABELS
-
         record = self._record_for_post(request, pk)
         field, keep = request.POST.get("field", ""), request.POST.get("keep", "")
         try:
@@ -413,18 +437,23 @@ class RecordAdminBase(TenantScopedAdmin):
         record = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if record is not None:
+            replay_waiting = jobs.replay_waiting_for(record)
             extra.update(
                 {
                     "title": lineage.title(record),
                     "record": record,
                     "sides": lineage.sides(record),
                     "conflict_rows": lineage.conflict_rows(record),
+                    "review_url": lineage.review_url(record),
                     "next_retry": lineage.next_retry(record),
                     "snapshot_rows": lineage.snapshot_rows(record),
                     "waiting_links": lineage.waiting_links(record),
                     "vendor_changes": lineage.vendor_field_changes(record),
                     "trail": record.trail.select_related("user")[:200],
                     "can_replay": lineage.can_replay(record),
+                    "replay_waiting": replay_waiting,
+                    "replay_job_visible": replay_waiting is not None
+                    and jobs.visible_to(request.user).filter(pk=replay_waiting.pk).exists(),
                     "can_act": self.has_change_permission(request, record),
                     "dont_sync_form": DontSyncForm(),
                     "show_save": False,
@@ -570,6 +599,7 @@ class WebhookRejectionAdmin(TenantScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="Refused because", ordering="reason")
     def why(self, obj: WebhookRejection) -> str:
+        # audit.status imports attention_q from this module: imported here, neither loads the other.
         from .status import REFUSAL_REASONS
 
         return REFUSAL_REASONS.get(obj.reason, obj.reason.replace("_", " "))

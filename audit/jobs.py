@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -17,12 +18,19 @@ from django.utils import timezone
 
 from connectors.models import Tenant
 from connectors.queue import LONG, enqueue
+
+# Modules, not their functions: tests replace `replay_many`, `preview`, `drift_report` on them.
+from connectors.sync import drift, preview, replay, runner
+from connectors.sync.errors import explain
 from connectors.tenancy import scope, sees_all, tenants_for
 
 from .models import Job, SyncRecord, Trigger
 
 log = logging.getLogger(__name__)
 REPLAY_CHUNK = 20
+# A job neither finished nor started this long after it was queued lost its worker: it no longer
+# stands in for a new replay of its records (a person's Replay would otherwise wait forever).
+LOST_AFTER = timedelta(hours=1)
 
 
 def start(
@@ -60,8 +68,6 @@ def run(job_id: int) -> Job:
         RUNNERS[job.kind](job)
         job.state = Job.DONE
     except Exception as exc:  # the person who started it reads the error on the job page
-        from connectors.sync.errors import explain
-
         log.exception("job %s failed", job)
         job.state, job.error = Job.FAILED, explain(exc)
     job.finished_at = timezone.now()
@@ -69,9 +75,24 @@ def run(job_id: int) -> Job:
     return job
 
 
-def _replay(job: Job) -> None:
-    from connectors.sync.replay import replay_many
+def replay_waiting_for(record: SyncRecord) -> Job | None:
+    """The queued or running replay that has yet to replay `record`, oldest first, if any.
 
+    A running one counts until it has finished the record's chunk (a bulk replay that is past the
+    record would not read its source again, so a new click then deserves a new job)."""
+    since = timezone.now() - LOST_AFTER
+    active = Job.objects.filter(kind=Job.REPLAY).filter(
+        Q(state=Job.QUEUED, created_at__gte=since) | Q(state=Job.RUNNING, started_at__gte=since)
+    )
+    active = active.filter(Q(tenant_id=record.tenant_id) | Q(tenant__isnull=True)).select_related("user")
+    for job in active.order_by("created_at", "pk"):
+        ids = [int(i) for i in job.record_ids]
+        if record.pk in ids and ids.index(record.pk) >= job.done:
+            return job
+    return None
+
+
+def _replay(job: Job) -> None:
     tally: Counter[str] = Counter()
     for start_at in range(0, len(job.record_ids), REPLAY_CHUNK):
         chunk = job.record_ids[start_at : start_at + REPLAY_CHUNK]
@@ -81,7 +102,7 @@ def _replay(job: Job) -> None:
             chunk = list(
                 scope(SyncRecord.objects.filter(pk__in=chunk), job.user).values_list("pk", flat=True)
             )
-        tally.update(replay_many(chunk, trigger=Trigger.REPLAY, user=job.user))
+        tally.update(replay.replay_many(chunk, trigger=Trigger.REPLAY, user=job.user))
         job.done = min(job.total, start_at + len(chunk))
         job.result = {"by_state": dict(tally)}
         job.save(update_fields=["done", "result"])
@@ -94,8 +115,6 @@ def _tenant(job: Job) -> Tenant:
 
 
 def _sync(job: Job, *, full: bool) -> None:
-    from connectors.sync import runner
-
     tenant = _tenant(job)
     job.result = {
         "gp_to_bill": runner.run_gp_to_bill(tenant, trigger=Trigger.PERSON, user=job.user, full=full),
@@ -104,15 +123,11 @@ def _sync(job: Job, *, full: bool) -> None:
 
 
 def _preview(job: Job) -> None:
-    from connectors.sync.preview import preview
-
-    job.result = preview(_tenant(job))
+    job.result = preview.preview(_tenant(job))
 
 
 def _drift(job: Job) -> None:
-    from connectors.sync.drift import drift_report
-
-    job.result = drift_report(_tenant(job))
+    job.result = drift.drift_report(_tenant(job))
 
 
 RUNNERS: dict[str, Callable[[Job], None]] = {

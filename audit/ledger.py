@@ -38,7 +38,6 @@ SETTLED_FIELDS = [
     "fix",
     "waiting_on",
     "synced_hash",
-    "source_hash",
     "snapshot",
     "label",
     "next_retry_at",
@@ -296,7 +295,6 @@ def apply_settlement(
     fix: str = "",
     waiting_on: str = "",
     synced_hash: str | None = None,
-    source_hash: str | None = None,
     snapshot: dict[str, Any] | None = None,
     label: str | None = None,
 ) -> None:
@@ -309,8 +307,6 @@ def apply_settlement(
     record.waiting_on = waiting_on
     if synced_hash is not None:
         record.synced_hash = synced_hash
-    if source_hash is not None:
-        record.source_hash = source_hash
     if snapshot is not None:
         record.snapshot = snapshot
     if label is not None:

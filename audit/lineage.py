@@ -13,7 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from connectors.sync.vendor_conflict import differing_fields
 from connectors.sync.vendor_fields import FIELD_LABELS
+from connectors.sync.vendor_link import NEEDS_CONFIRMATION
+from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
 from .models import Kind, State, SyncRecord
 from .words import money_text, readable
@@ -51,6 +54,14 @@ def mapping_url(tenant_id: int, kind: str, key: str) -> str:
     return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": str(tenant_id), "key": key})
 
 
+def review_url(record: SyncRecord) -> str:
+    """For a vendor that differs in GP and BILL: its match review, which reads both sides live and
+    offers the same per-field choices (**Apply these choices**); "" for any other record."""
+    if record.kind != Kind.VENDOR or record.state != State.CONFLICT:
+        return ""
+    return mapping_url(record.tenant_id, "vendor", record.source_key)
+
+
 def waiting_links(record: SyncRecord) -> list[Link]:
     """One link per mapping the record waits for; other tokens (GP posting) are only described."""
     links = []
@@ -77,8 +88,6 @@ def sides(record: SyncRecord) -> dict[str, Any]:
 
 def vendor_name(record: SyncRecord) -> str:
     """The vendor's name as GP's mapping knows it (the admin annotates it; looked up otherwise), or ""."""
-    from mappings.models import VendorMapping
-
     if record.kind == Kind.VENDOR:
         if own := getattr(record, "own_name", None):  # annotated by the admin's queryset
             return str(own)
@@ -152,9 +161,6 @@ def next_retry(record: SyncRecord) -> str:
 def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
     """For a vendor that differs: each field as GP has it, as BILL has it, as last agreed, and
     whether the Keep GP's / Keep BILL's buttons apply (a blank side is never offered: it would erase)."""
-    from connectors.sync.vendor_conflict import differing_fields
-    from connectors.sync.vendor_link import NEEDS_CONFIRMATION
-
     snap = record.snapshot or {}
     gp, bill = snap.get("gp"), snap.get("bill")
     if not isinstance(gp, dict) or not isinstance(bill, dict):
@@ -217,8 +223,6 @@ SNAPSHOT_LABELS = {
 def vendor_field_changes(record: SyncRecord) -> list[Any]:
     """Vendor fields written on either side for this GP vendor (by an approval's field choices),
     each with before and after, who and when; newest first."""
-    from mappings.models import ChangeSubject, MappingChange
-
     if record.kind != Kind.VENDOR:
         return []
     return list(

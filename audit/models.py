@@ -114,12 +114,6 @@ class SyncRecord(models.Model):
     synced_hash = models.CharField(
         max_length=64, blank=True, help_text="Content hash last written to the target."
     )
-    source_hash = models.CharField(
-        max_length=64, blank=True, help_text="Content hash last read from the source."
-    )
-    target_hash = models.CharField(
-        max_length=64, blank=True, help_text="Target content hash after our last write."
-    )
     snapshot = models.JSONField(default=dict, blank=True, help_text="The source as last read (no secrets).")
     attempts = models.PositiveIntegerField(default=0)
     sending_by = models.CharField(

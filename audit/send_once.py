@@ -355,7 +355,6 @@ class SyncedBatch:
         response_status: str,
         target_id: str | None = None,
         synced_hash: str | None = None,
-        source_hash: str | None = None,
         snapshot: dict[str, Any] | None = None,
         label: str | None = None,
     ) -> None:
@@ -365,7 +364,6 @@ class SyncedBatch:
             State.SYNCED,
             target_id=target_id,
             synced_hash=synced_hash,
-            source_hash=source_hash,
             snapshot=snapshot,
             label=label,
         )

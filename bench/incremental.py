@@ -112,7 +112,6 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
                     target_id=b["id"],
                     state=State.SYNCED,
                     synced_hash=d.hash,
-                    source_hash=d.hash,
                     label=d.label,
                 )
                 for d, b in zip(drafts, created, strict=True)

@@ -129,8 +129,6 @@ def fill(tenants: list[Any], days: int, scale: float = 1.0) -> dict[str, int]:
                             amount=Decimal("1234.56"),
                             currency="USD",
                             synced_hash="a" * 64,
-                            source_hash="a" * 64,
-                            target_hash="b" * 64,
                             snapshot={
                                 "voucher": key,
                                 "vendor": f"VEND{i:03d}",

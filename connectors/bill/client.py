@@ -13,6 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from connectors.connection_rules import address_problem
+
+from .connection_check import check_connection
 from .filters import FilterLike, Sort, encode_filters, encode_sort
 from .gate import BillGate, gate_for, key_of
 from .http import Backoff, BillError, BillHttp, CallStats, SessionInvalid
@@ -38,8 +41,6 @@ R = TypeVar("R")
 def _refuse_unsafe_addresses(connection: Any) -> None:
     """No password or developer key goes to an address the connection rules refuse (see
     connectors.connection_rules): checked when the client is built, not only when the form was saved."""
-    from connectors.connection_rules import address_problem
-
     for url in (connection.api_base_url, connection.webhook_api_base_url):
         problem = address_problem(url or "", bill=True)
         if problem:
@@ -204,11 +205,6 @@ class BillClient:
         )  # BILL sends a plain array
         return [BillBill.from_api(b) for b in rows]
 
-    def patch_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
-        return BillBill.from_api(
-            self.call("patch_bill", "PATCH", f"/v3/bills/{path_id(bill_id)}", body=payload)
-        )
-
     def put_bill(self, bill_id: str, payload: dict[str, Any]) -> BillBill:
         return BillBill.from_api(self.call("put_bill", "PUT", f"/v3/bills/{path_id(bill_id)}", body=payload))
 
@@ -238,11 +234,6 @@ class BillClient:
             body["description"] = description
         return BillPayment.from_api(
             self.call("record_payment", "POST", "/v3/bills/record-payment", body=body)
-        )
-
-    def restore_bill(self, bill_id: str) -> BillBill:
-        return BillBill.from_api(
-            self.call("restore_bill", "POST", f"/v3/bills/{path_id(bill_id)}/restore", idempotent=True)
         )
 
     # --- vendor credits (BILL's v3 collection: create/bulk, get, list, PUT/PATCH, archive) -----------
@@ -391,10 +382,6 @@ class BillClient:
             "list_bank_accounts", "/v3/funding-accounts/banks", BillFundingAccount.from_api, filters
         )
 
-    def find_bank_account(self, bank_account_id: str) -> BillFundingAccount | None:
-        """One funding bank account, by the `bankAccountId` filter BILL's collection documents."""
-        return next(iter(self.iter_funding_accounts([("bankAccountId", "eq", bank_account_id)])), None)
-
     # --- webhook subscriptions (the connect-events API) ------------------------------------------
     def create_subscription(self, name: str, url: str, events: Iterable[str]) -> tuple[BillSubscription, str]:
         """Subscribe `url` to `events`; returns the subscription and its security key (BILL shows it once)."""
@@ -473,30 +460,13 @@ class BillClient:
             api="connect-events",
         )
 
-    def send_test_event(self, subscription_id: str, event_type: str = "bill.created") -> dict[str, Any]:
-        answer: dict[str, Any] = self.call(
-            "test_subscription",
-            "POST",
-            f"/v3/subscriptions/{path_id(subscription_id)}/test",
-            api="connect-events",
-            body={"eventType": event_type, "version": "1"},
-            idempotent=True,
-        )
-        return answer
-
     # --- session ---------------------------------------------------------------------------------
     def session_info(self) -> dict[str, Any]:
         answer: dict[str, Any] = self.call("session_info", "GET", "/v3/login/session")
         return answer
 
-    def logout(self) -> None:
-        self.call("logout", "POST", "/v3/logout", idempotent=True)
-        self.sessions.forget()
-
     def test_connection(self) -> str | None:
         """Sign in afresh and read the session back. None when all is well, else one plain sentence."""
-        from .connection_check import check_connection
-
         return check_connection(self)
 
 

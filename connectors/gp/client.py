@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
+from connectors.relay.adapter import AgentAdapter
+
 from . import resource_map as rm
 from .http import GPError, GPHttp, refuse_unsafe_address
 from .records import (
@@ -17,7 +19,6 @@ from .records import (
     GPGLAccount,
     GPInvoice,
     GPPayment,
-    GPPurchaseOrder,
     GPVendor,
     moment,
     text,
@@ -59,8 +60,6 @@ class GPClient:
         page_size = options.pop("page_size", rm.PAGE_SIZE)
         shape = options.pop("shape", None) or conn.resource_shape()
         if conn.route == conn.ROUTE_AGENT:
-            from connectors.relay.adapter import AgentAdapter
-
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, conn.base_url))
         http = GPHttp(
             conn.base_url,
@@ -74,22 +73,6 @@ class GPClient:
             **options,
         )
         return cls(http, page_size=page_size, shape=shape)
-
-    @classmethod
-    def from_params(
-        cls,
-        base_url: str,
-        tenant: str,
-        company: str,
-        account: str,
-        password: str,
-        page_size: int = rm.PAGE_SIZE,
-        shape: Shape | None = None,
-        **options: Any,
-    ) -> GPClient:
-        return cls(
-            GPHttp(base_url, tenant, company, account, password, **options), page_size=page_size, shape=shape
-        )
 
     def close(self) -> None:
         self.http.close()
@@ -127,13 +110,6 @@ class GPClient:
 
     def iter_checkbooks(self) -> Iterator[GPCheckbook]:
         return self._walk(rm.CHECKBOOKS, [], None, GPCheckbook.from_gp)
-
-    def iter_purchase_orders(
-        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
-    ) -> Iterator[GPPurchaseOrder]:
-        return self._walk(
-            rm.PURCHASE_ORDERS, [], self._since(modified_since, overlap), GPPurchaseOrder.from_gp
-        )
 
     # --- records in the connector's words (the SOAP transport parses through the same Shape) ---------
     def parse_vendor(self, raw: dict[str, Any]) -> GPVendor:

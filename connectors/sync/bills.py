@@ -209,7 +209,6 @@ def _link(record: SyncRecord, draft: BillDraft, bill: Any, log_: AttemptLog) -> 
         State.SYNCED,
         target_id=bill.id,
         synced_hash=draft.hash,
-        source_hash=draft.hash,
         label=draft.label,
     )
 
@@ -355,7 +354,6 @@ def _settle_created(
             response_status="201",
             target_id=bill.id,
             synced_hash=draft.hash,
-            source_hash=draft.hash,
             label=draft.label,
         )
     synced.save()
@@ -489,7 +487,6 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
                     record,
                     State.FLAGGED,
                     reason=reason,
-                    source_hash=draft.hash,
                     fix="Settle the difference in BILL or GP by hand, then choose Don't sync or Replay.",
                 )
         ctx.tally["bill_flagged"] += 1
@@ -499,9 +496,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         trail=_trail_of(ctx),
         request={"update": record.target_id, "amount": str(draft.amount)},
         send=lambda log_: changed(log_, "updated", ctx.bill.put_bill(record.target_id, draft.payload)),
-        done=lambda _, log_: settle(
-            record, State.SYNCED, synced_hash=draft.hash, source_hash=draft.hash, label=draft.label
-        ),
+        done=lambda _, log_: settle(record, State.SYNCED, synced_hash=draft.hash, label=draft.label),
         words=UPDATE_WORDS,
     )
     count_change(ctx.tally, sent, "bill_updated", "bill")

@@ -155,7 +155,6 @@ def _settle_linked(record: SyncRecord, draft: BillDraft, credit_id: str) -> None
         State.SYNCED,
         target_id=credit_id,
         synced_hash=draft.hash,
-        source_hash=draft.hash,
         label=draft.label,
     )
 

@@ -7,7 +7,20 @@ from typing import Any
 
 from audit.ledger import attempt, fail_unless_uncertain, may_have_written, settle
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord, Trigger
+from mappings.models import ClassificationMapping, GLAccountMapping
 
+# Flows by module name (`credits.handle`, `bill_due.align`): the call says which flow runs.
+from . import (
+    bill_due,
+    bills,
+    classifications,
+    credit_applies,
+    credits,
+    gl_accounts,
+    payments,
+    vendors,
+    vendors_back,
+)
 from .context import SyncContext
 from .errors import explain
 
@@ -32,17 +45,13 @@ def replay_record(
         elif record.kind == Kind.CLASSIFICATION:
             _replay_classification(ctx, record)
         elif record.kind == Kind.GP_PAYMENT:
-            from .payments import replay_payment
-
-            replay_payment(ctx, record)
+            payments.replay_payment(ctx, record)
         elif record.kind == Kind.BILL_DUE:
             _replay_bill_due(ctx, record)
         elif record.kind == Kind.VENDOR_CREDIT:
             _replay_credit(ctx, record)
         elif record.kind == Kind.CREDIT_APPLY:
-            from .credit_applies import replay_apply
-
-            replay_apply(ctx, record)
+            credit_applies.replay_apply(ctx, record)
     except Exception as exc:
         log.exception("replay of %s failed", record)
         fail_unless_uncertain(record, explain(exc), maybe_written=may_have_written(exc))
@@ -60,8 +69,6 @@ def _note_replay(record: SyncRecord, user: Any) -> None:
 
 
 def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
-    from .bills import create_batch, decide
-
     invoice = ctx.gp.get_invoice(record.source_key)
     if invoice is None:
         settle(
@@ -74,15 +81,13 @@ def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
     ctx.forget_vendor(invoice.vendor_id)
     for dist in invoice.distributions:
         ctx.forget_account(dist.account)
-    item = decide(ctx, invoice, record)
+    item = bills.decide(ctx, invoice, record)
     if item:
-        create_batch(ctx, [item])
+        bills.create_batch(ctx, [item])
 
 
 def _replay_credit(ctx: SyncContext, record: SyncRecord) -> None:
     """Re-read the GP credit memo and run it through the credit flow (an unconfirmed create is looked up first)."""
-    from .credits import handle
-
     memo = ctx.gp.get_invoice(record.source_key)
     if memo is None:
         settle(
@@ -95,14 +100,12 @@ def _replay_credit(ctx: SyncContext, record: SyncRecord) -> None:
     ctx.forget_vendor(memo.vendor_id)
     for dist in memo.distributions:
         ctx.forget_account(dist.account)
-    handle(ctx, memo, record)
+    credits.handle(ctx, memo, record)
 
 
 def _replay_bill_due(ctx: SyncContext, record: SyncRecord) -> None:
     """Reconcile (an unconfirmed recording is looked for first), then record what GP still has applied
     outside BILL, from both systems read fresh."""
-    from .bill_due import GPSide, align
-
     invoice = ctx.gp.get_invoice(record.source_key)
     bill = SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, source_key=record.source_key).first()
     if invoice is None or bill is None or not bill.target_id:
@@ -113,48 +116,36 @@ def _replay_bill_due(ctx: SyncContext, record: SyncRecord) -> None:
             fix="Compare the voucher in GP with the bill in BILL; choose Don't sync once settled.",
         )
         return
-    align(ctx, GPSide.from_invoice(invoice), bill)
+    bill_due.align(ctx, bill_due.GPSide.from_invoice(invoice), bill)
 
 
 def _replay_vendor(ctx: SyncContext, record: SyncRecord) -> None:
-    from .vendors import create_vendors, process_vendor
-
     vendor = ctx.gp.get_vendor(record.source_key)
     if vendor is None:
         settle(record, State.FLAGGED, reason=f"GP has no vendor {record.source_key} any more.")
         return
     ctx.forget_vendor(vendor.vendor_id)
-    item = process_vendor(ctx, vendor)
+    item = vendors.process_vendor(ctx, vendor)
     if item:
-        create_vendors(ctx, [item])
+        vendors.create_vendors(ctx, [item])
         return
     record.refresh_from_db()
     if record.target_id and record.state not in (State.CONFLICT, State.SKIPPED):
-        from .vendors_back import apply_bill_vendor
-
-        apply_bill_vendor(ctx, ctx.bill.get_vendor(record.target_id))  # BILL's side, read fresh
+        vendors_back.apply_bill_vendor(ctx, ctx.bill.get_vendor(record.target_id))  # BILL's side, read fresh
 
 
 def _replay_account(ctx: SyncContext, record: SyncRecord) -> None:
-    from mappings.models import GLAccountMapping
-
-    from .gl_accounts import create_account
-
     mapping = GLAccountMapping.objects.filter(tenant=ctx.tenant, gp_account=record.source_key).first()
     if mapping and not mapping.bill_account_id:
-        create_account(ctx, mapping)
+        gl_accounts.create_account(ctx, mapping)
 
 
 def _replay_classification(ctx: SyncContext, record: SyncRecord) -> None:
     """A department/location/class whose create failed or was unconfirmed: try (or look up) again."""
-    from mappings.models import ClassificationMapping
-
-    from .classifications import create_classification
-
     kind, _, value = record.source_key.partition(":")
     mapping = ClassificationMapping.objects.filter(tenant=ctx.tenant, kind=kind, gp_value=value).first()
     if mapping and not mapping.bill_id:
-        create_classification(ctx, mapping)
+        classifications.create_classification(ctx, mapping)
 
 
 def replay_many(ids: list[int], *, trigger: str = Trigger.REPLAY, user: Any = None) -> dict[str, int]:

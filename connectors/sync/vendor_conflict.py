@@ -19,6 +19,7 @@ from audit.models import Kind, State, SyncRecord
 from mappings.models import ChangeSubject, MappingChange
 
 from . import vendor_fields as vf
+from .context import SyncContext
 from .errors import explain
 from .hashing import content_hash
 from .vendor_link import BILL, GP, NEEDS_CONFIRMATION
@@ -49,8 +50,6 @@ def keep_value(
     record: SyncRecord, field: str, keep: str, user: Any, *, confirmed: bool = False
 ) -> SyncRecord:
     """Make `field` the same on both sides with the value of `keep` ("gp" or "bill"); nothing else changes."""
-    from .context import SyncContext
-
     if keep not in (GP, BILL) or field not in differing_fields(record):
         raise ChoiceRefused("This field is not waiting for a choice any more: reload the page.")
     label = vf.FIELD_LABELS[field]

@@ -15,6 +15,7 @@ from connectors.gp.http import GPError
 from connectors.gp.transport import diagnose, gp_client_for
 from tests.fixtures_gp import GP_UNMAPPED_ACCOUNT, GP_UNMAPPED_PASSWORD
 from tests.fixtures_gp_ws import wire_gp_interface
+from tests.gp.clients import sba_client
 
 SEED_VENDOR_ORDER = [
     "ACETRAVE0001",
@@ -64,9 +65,8 @@ def test_an_invoice_reads_with_its_amounts_and_balanced_distributions(gp_any):
 
 
 def test_open_invoices_are_the_same_on_both_interfaces(gp_any, gp_sandbox):
-    from connectors.gp.client import GPClient
 
-    sba = GPClient.from_params(
+    sba = sba_client(
         gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account, gp_sandbox.password
     )
     expected = {

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.gp.client import GPClient
 from connectors.gp.http import GPError
+from tests.gp.clients import sba_client
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def slept():
 
 @pytest.fixture
 def client(gp_sandbox, slept):
-    c = GPClient.from_params(
+    c = sba_client(
         gp_sandbox.url,
         gp_sandbox.tenant,
         gp_sandbox.company,
@@ -102,7 +102,7 @@ def test_validation_errors_are_permanent_and_carry_gps_message(gp_sandbox, clien
 
 
 def test_an_unreachable_host_is_retryable(slept):
-    client = GPClient.from_params(
+    client = sba_client(
         "http://127.0.0.1:9", "DefaultTenant", "X", "CORP\\u", "p", timeout=1, sleep=slept.append
     )
     with pytest.raises(GPError) as caught:

@@ -9,10 +9,11 @@ from requests_ntlm import HttpNtlmAuth
 from connectors.gp.client import GPClient
 from connectors.gp.http import GPError
 from tests.fixtures_gp import GP_ODD_COMPANY, GP_UNMAPPED_ACCOUNT, GP_UNMAPPED_PASSWORD
+from tests.gp.clients import sba_client
 
 
 def client_for(sandbox, account=None, password=None, company=None, **options) -> GPClient:
-    return GPClient.from_params(
+    return sba_client(
         sandbox.url,
         sandbox.tenant,
         company or sandbox.company,

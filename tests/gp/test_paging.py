@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from connectors.gp.client import GPClient
+from tests.gp.clients import sba_client
 
 SEED_VENDOR_ORDER = [
     "ACETRAVE0001",
@@ -22,7 +23,7 @@ SEED_VENDOR_ORDER = [
 
 
 def client(sandbox, page_size: int) -> GPClient:
-    return GPClient.from_params(
+    return sba_client(
         sandbox.url,
         sandbox.tenant,
         sandbox.company,

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from connectors.gp.client import GPClient
 from connectors.gp.http import GPError
+from tests.gp.clients import sba_client
 
 
 def test_it_does_not_count_a_request_that_began_before_the_counts_were_reset(gp_sandbox):
-    client = GPClient.from_params(
+    client = sba_client(
         gp_sandbox.url,
         gp_sandbox.tenant,
         gp_sandbox.company,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import requests
 from requests_ntlm import HttpNtlmAuth
 
-from connectors.gp.client import GPClient, diagnose
+from connectors.gp.client import diagnose
 from tests.fixtures_gp import wire_gp_connection
+from tests.gp.clients import sba_client
 
 
 def test_it_works_over_https_with_the_ca_bundle(gp_tls_sandbox):
-    client = GPClient.from_params(
+    client = sba_client(
         gp_tls_sandbox.url,
         gp_tls_sandbox.tenant,
         gp_tls_sandbox.company,

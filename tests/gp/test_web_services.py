@@ -16,10 +16,11 @@ from connectors.gp.soap.client import GPWSClient
 from connectors.gp.transport import gp_client_for
 from sandbox.gp_ws.server import start_gp_ws_sandbox
 from tests.fixtures_gp import GP_ODD_COMPANY, wire_gp_connection
+from tests.gp.clients import ws_client_from
 
 
 def ws_client(sandbox, company=None, **options) -> GPWSClient:
-    return GPWSClient.from_params(
+    return ws_client_from(
         sandbox.url,
         company or sandbox.company,
         sandbox.account,
@@ -157,7 +158,7 @@ def test_web_services_on_a_wrong_address_says_so(tenant, gp_sandbox):
 
 def test_it_works_over_https_with_the_ca_bundle_and_refuses_an_untrusted_certificate():
     with start_gp_ws_sandbox(tls=True) as secure:
-        trusted = GPWSClient.from_params(
+        trusted = ws_client_from(
             secure.url,
             secure.company,
             secure.account,
@@ -167,9 +168,7 @@ def test_it_works_over_https_with_the_ca_bundle_and_refuses_an_untrusted_certifi
         )
         assert secure.url.startswith("https://")
         assert trusted.get_vendor("CONTOSO0001").country == "CA"  # NTLM with channel bindings passed
-        untrusted = GPWSClient.from_params(
-            secure.url, secure.company, secure.account, secure.password, timeout=5
-        )
+        untrusted = ws_client_from(secure.url, secure.company, secure.account, secure.password, timeout=5)
         assert untrusted.test_connection() == (
             "The GP server's certificate is not trusted: upload its CA bundle (PEM) on this connection."
         )

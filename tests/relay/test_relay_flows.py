@@ -4,11 +4,11 @@ whose answer is lost between GP and the connector is in doubt and reconciled, ne
 from __future__ import annotations
 
 from audit.models import State, SyncRecord
-from connectors.gp.client import GPClient
 from connectors.sync.payments import gp_payment_number
 from connectors.sync.replay import replay_record
 from connectors.sync.runner import run_bill_to_gp
 from tests.fixtures_bill import wire_bill_connection
+from tests.gp.clients import sba_client
 from tests.sync.conftest import approve_all, approved_invoices, bills_by_voucher, record, run
 
 
@@ -59,7 +59,7 @@ def test_a_payment_whose_answer_is_lost_after_gp_saved_it_is_reconciled_to_one_g
         r.refresh_from_db()
     assert r.state == State.SYNCED, r.reason
     number = gp_payment_number(payment["id"])
-    direct = GPClient.from_params(
+    direct = sba_client(
         gp_sandbox.url, gp_sandbox.tenant, gp_sandbox.company, gp_sandbox.account, gp_sandbox.password
     )
     assert [p.payment_number for p in direct.iter_payments()].count(number) == 1

@@ -25,16 +25,17 @@ from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
+from connectors.gp.client import explain
 from connectors.gp.http import GPError, GPHttp, RelayFailure, refuse_unsafe_address
 from connectors.gp.records import (
     GPCheckbook,
     GPGLAccount,
     GPInvoice,
     GPPayment,
-    GPPurchaseOrder,
     GPVendor,
     text,
 )
+from connectors.relay.adapter import AgentAdapter
 
 from . import convert
 from . import ws_map as ws
@@ -73,8 +74,6 @@ class GPWSClient:
         url = (getattr(conn, "web_services_url", "") or "").strip() or default_endpoint(conn.base_url)
         refuse_unsafe_address(url)
         if conn.route == conn.ROUTE_AGENT:  # the agent runs the SOAP calls against its GP Web Services URL
-            from connectors.relay.adapter import AgentAdapter
-
             options.setdefault("adapter", AgentAdapter(conn.tenant_id, url, service="web_services"))
         http = GPHttp(
             url,
@@ -88,11 +87,6 @@ class GPWSClient:
             **options,
         )
         return cls(http, conn.company)
-
-    @classmethod
-    def from_params(cls, url: str, company: str, account: str, password: str, **options: Any) -> GPWSClient:
-        list_limit = options.pop("list_limit", ws.LIST_LIMIT)
-        return cls(GPHttp(url, "", company, account, password, **options), company, list_limit)
 
     def close(self) -> None:
         self.http.close()
@@ -429,12 +423,6 @@ class GPWSClient:
         for row in self._summaries(ws.GET_CHECKBOOK_LIST, "CheckbookSummary", {}, ws.C_ID, None):
             yield GPCheckbook.from_gp(convert.checkbook(row))
 
-    def iter_purchase_orders(
-        self, modified_since: dt.datetime | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
-    ) -> Iterator[GPPurchaseOrder]:
-        """Purchase orders stay in GP and are not read over Web Services (the connector never sends them)."""
-        return iter(())
-
     # --- single records --------------------------------------------------------------------------------------
     def _by_key(
         self,
@@ -523,8 +511,6 @@ class GPWSClient:
     # --- diagnosis -------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
         """None when GP Web Services answers for this company; else one sentence saying what is wrong."""
-        from connectors.gp.client import explain
-
         try:
             self.context()
             self.call(ws.GET_VENDOR_LIST, tries=1, criteria={ws.C_ID: {ws.R_EQUAL: ""}})
