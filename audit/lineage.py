@@ -13,7 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from connectors.sync.vendor_conflict import differing_fields
 from connectors.sync.vendor_fields import FIELD_LABELS
+from connectors.sync.vendor_link import NEEDS_CONFIRMATION
+from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
 from .models import Kind, State, SyncRecord
 from .words import money_text, readable
@@ -77,8 +80,6 @@ def sides(record: SyncRecord) -> dict[str, Any]:
 
 def vendor_name(record: SyncRecord) -> str:
     """The vendor's name as GP's mapping knows it (the admin annotates it; looked up otherwise), or ""."""
-    from mappings.models import VendorMapping
-
     if record.kind == Kind.VENDOR:
         if own := getattr(record, "own_name", None):  # annotated by the admin's queryset
             return str(own)
@@ -152,9 +153,6 @@ def next_retry(record: SyncRecord) -> str:
 def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
     """For a vendor that differs: each field as GP has it, as BILL has it, as last agreed, and
     whether the Keep GP's / Keep BILL's buttons apply (a blank side is never offered: it would erase)."""
-    from connectors.sync.vendor_conflict import differing_fields
-    from connectors.sync.vendor_link import NEEDS_CONFIRMATION
-
     snap = record.snapshot or {}
     gp, bill = snap.get("gp"), snap.get("bill")
     if not isinstance(gp, dict) or not isinstance(bill, dict):
@@ -217,8 +215,6 @@ SNAPSHOT_LABELS = {
 def vendor_field_changes(record: SyncRecord) -> list[Any]:
     """Vendor fields written on either side for this GP vendor (by an approval's field choices),
     each with before and after, who and when; newest first."""
-    from mappings.models import ChangeSubject, MappingChange
-
     if record.kind != Kind.VENDOR:
         return []
     return list(

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from connectors.models import BillConnection
+
 from .gate import BillGate, DevKey
 from .http import RATE_LIMIT_CODES, BillError, BillHttp
 
@@ -46,8 +48,6 @@ class BillSessions:
         cooldown: timedelta | None = None,
     ) -> None:
         from django.conf import settings
-
-        from connectors.models import BillConnection
 
         assert isinstance(connection, BillConnection)
         self.connection = connection
