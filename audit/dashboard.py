@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from connectors.models import Tenant
+from connectors.subscriptions import subscription_state
+from connectors.sync.errors import explain
 from connectors.tenancy import tenants_for
 
 from . import jobs, status
@@ -90,15 +92,12 @@ def check_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     """Ask BILL now whether the subscription is enabled (one call, on a person's request only)."""
     _require(request, VIEW_PERM)
     tenant = _tenant(request, slug)
-    from connectors.subscriptions import subscription_state
 
     try:
         messages.info(
             request, f"{tenant}: BILL says the webhook subscription is {subscription_state(tenant)}."
         )
     except Exception as exc:
-        from connectors.sync.errors import explain
-
         messages.error(request, f"{tenant}: could not ask BILL: {explain(exc)}")
     return HttpResponseRedirect(reverse("ml:dashboard"))
 

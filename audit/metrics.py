@@ -23,6 +23,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from connectors.bill.gate import gate_for, key_of
+from connectors.models import Tenant
+
 from .models import PollCursor, SyncRecord, WebhookEvent, WebhookRejection
 
 
@@ -74,9 +77,6 @@ def _bill_calls() -> Iterator[Metric]:
     """Calls the BILL gate counted this hour: per tenant (its org's share) and per developer key
     (BILL's hourly limit is per key). The gate is read once per key, not once per tenant, so a
     scrape of a host with a thousand tenants on one key costs one read (skipped when unreadable)."""
-    from connectors.bill.gate import gate_for, key_of
-    from connectors.models import Tenant
-
     calls = GaugeMetricFamily(
         "mlc_bill_calls_this_hour",
         "BILL calls counted this clock hour for the tenant's organization.",

@@ -220,11 +220,21 @@ def money_sum_text(totals: dict[str, Decimal]) -> str:
     return " + ".join(money_text(totals[code], code) for code in order)
 
 
+def as_text(value: Any) -> str:
+    """An aligned value as a person reads it: an address on one line, never a Python dict."""
+    if isinstance(value, dict):
+        a = value
+        place = " ".join(p for p in (a.get("state", ""), a.get("zip", "")) if p)
+        parts = [a.get("line1", ""), a.get("line2", ""), a.get("city", ""), place, a.get("country", "")]
+        if not any(parts[:4]):
+            return ""
+        return ", ".join(p for p in parts if p)
+    return "" if value is None else str(value)
+
+
 def readable(value: Any) -> str:
     """Any stored value as a person reads it: an address on one line, amounts with separators,
     other mappings as "name: value" pairs, lists joined; never a Python repr."""
-    from connectors.sync.vendor_fields import as_text
-
     if value is None or value == "":
         return ""
     if isinstance(value, bool):

@@ -12,9 +12,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
+from audit import jobs
+from audit.models import Job
 from connectors.sync.bill_payload import HOLD_UNKNOWN
 from mappings.approval import records_waiting_for, release_ids
 
+from .bill.client import BillClient
+from .bill.http import BillError
+from .fitcheck.views import fit_check_view
+from .gp.transport import diagnose
 from .models import (
     BILL_GATEWAYS,
     SECRET_FIELDS,
@@ -24,8 +30,10 @@ from .models import (
     Tenant,
     TenantMembership,
 )
+from .overrides import confirm
 from .relay import admin as relay_admin  # noqa: F401  (registers the GP agent pages)
 from .secret_forms import ConnectionForm
+from .subscriptions import rotate_key, subscribe, watchdog
 from .tenancy import acting_user, add_member, sees_all, tenants_for
 from .tenant_admin import TenantScopedAdmin
 
@@ -150,8 +158,6 @@ class TenantAdmin(TenantScopedAdmin):
     def get_urls(self) -> list:
         from django.urls import path
 
-        from .fitcheck.views import fit_check_view
-
         return [
             path(
                 "<path:object_id>/fit-check/",
@@ -167,9 +173,6 @@ class TenantAdmin(TenantScopedAdmin):
 
     @admin.action(description="Sync now (both directions, as a background job)", permissions=["sync"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        from audit import jobs
-        from audit.models import Job
-
         for tenant in queryset:
             job = jobs.start(Job.SYNC_NOW, user=request.user, tenant=tenant)
             self.message_user(
@@ -257,8 +260,6 @@ class GPConnectionAdmin(AuditedConnectionAdmin):
 
     @admin.action(description="Test connection (sign in to GP and read the company)")
     def test_gp_connection(self, request: HttpRequest, queryset: QuerySet[GPConnection]) -> None:
-        from .gp.transport import diagnose
-
         for conn in queryset.select_related("tenant"):
             problem, note = diagnose(conn)
             if problem:
@@ -313,8 +314,6 @@ class GPResourceOverrideAdmin(TenantScopedAdmin):
         permissions=["change"],
     )
     def confirm(self, request: HttpRequest, queryset: QuerySet[GPResourceOverride]) -> None:
-        from .overrides import confirm
-
         for override in queryset.select_related("connection"):
             confirm(override, request.user)
             self.message_user(request, f"{override}: in force from the next run.", messages.SUCCESS)
@@ -331,8 +330,6 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
 
     @admin.action(description="Test connection (sign in to BILL and read the session)")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
-        from .bill.client import BillClient
-
         for conn in queryset.select_related("tenant"):
             problem = BillClient.for_connection(conn).test_connection()
             if problem:
@@ -346,8 +343,6 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
         self, request: HttpRequest, queryset: QuerySet[BillConnection], work: object, done: str
     ) -> None:
         """Run `work(conn)` per connection; one plain sentence per tenant, success or failure."""
-        from .bill.http import BillError
-
         for conn in queryset.select_related("tenant"):
             try:
                 outcome = work(conn)  # type: ignore[operator]
@@ -360,8 +355,6 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
         description="Subscribe to BILL webhooks (vendor, bill and payment events; replaces older ones)"
     )
     def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
-        from .subscriptions import subscribe
-
         def work(conn: BillConnection) -> str:
             subscribe(conn.tenant, webhook_url(request, conn.tenant))
             conn.refresh_from_db()
@@ -381,14 +374,10 @@ class BillConnectionAdmin(AuditedConnectionAdmin):
 
     @admin.action(description="Rotate the webhook security key")
     def rotate_webhook_key(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
-        from .subscriptions import rotate_key
-
         self._each(request, queryset, lambda c: rotate_key(c.tenant), "new webhook security key stored.")
 
     @admin.action(description="Check the webhook subscription (re-enable and backfill if BILL disabled it)")
     def check_webhook_subscription(self, request: HttpRequest, queryset: QuerySet[BillConnection]) -> None:
-        from .subscriptions import watchdog
-
         self._each(request, queryset, lambda c: watchdog(c.tenant), "webhook subscription {outcome}.")
 
 

@@ -7,6 +7,7 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connections"
 
     def ready(self) -> None:
+        # after the app registry is ready: models (and what imports them) cannot load at this module's import
         from .models import Tenant
         from .signals import refresh_roles, tenant_saved
         from .tenant_admin import superusers_only_outside_tenants

@@ -11,6 +11,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from fernet_fields import EncryptedTextField
 
+from .gp_words import Shape
+
 # BILL's two gateways (BILL's v3 Postman collection, "Sandbox vs Production"): the AP API under
 # `/connect`, the webhook API under `/connect-events`. Production is the default; "stage" is BILL's
 # sandbox for developers; "other" is any address the admin types (the local sandbox, tests).
@@ -275,10 +277,8 @@ class GPConnection(models.Model):
             return None
         return self.resource_overrides.filter(confirmed_at__isnull=False).order_by("-version").first()
 
-    def resource_shape(self) -> Any:
+    def resource_shape(self) -> Shape:
         """How this GP server spells things: Part B with the confirmed overrides applied."""
-        from connectors.gp.resource_map import Shape
-
         override = self.confirmed_override()
         return Shape.from_overrides(override.values if override else None)
 
@@ -324,8 +324,6 @@ class GPResourceOverride(models.Model):
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
-
-        from connectors.gp.resource_map import Shape
 
         try:
             Shape.from_overrides(self.values)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .gp.resource_map import Shape
+from .gp_words import Shape
 from .models import GPConnection, GPResourceOverride
 
 

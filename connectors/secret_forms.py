@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from .connection_rules import RETYPED_SECRETS, check_url, identity_changed
+
 KEEP_HELP = "Stored encrypted and never shown. Leave blank to keep the current value."
 
 
@@ -45,8 +47,6 @@ class ConnectionForm(WriteOnlySecretForm):
     bill_hosts = False  # BILL addresses must be BILL's gateways
 
     def clean(self) -> dict[str, Any]:
-        from .connection_rules import RETYPED_SECRETS, check_url, identity_changed
-
         cleaned = super().clean()
         if cleaned is None:  # Django reads a clean() answering None as "cleaned_data as it is"
             cleaned = self.cleaned_data

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .roles import sync_role_permissions
+from .schedules import ensure_global_schedules, ensure_schedules
+
 
 def refresh_roles(sender: Any, **kwargs: Any) -> None:
     """Permissions for new models exist only after each migrate; roles follow them."""
-    from .roles import sync_role_permissions
-    from .schedules import ensure_global_schedules
-
     sync_role_permissions()
     ensure_global_schedules()
 
@@ -17,7 +17,5 @@ def refresh_roles(sender: Any, **kwargs: Any) -> None:
 def tenant_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A tenant's schedules follow its interval and active flag (idempotent)."""
     from django.db import transaction
-
-    from .schedules import ensure_schedules
 
     transaction.on_commit(lambda: ensure_schedules(instance))

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 
 from connectors.bill import webhooks as webhook_events
+from connectors.bill.client import BillClient
 from connectors.bill.http import BillError
 from connectors.models import BillConnection, Tenant
+from connectors.sync.runner import run_bill_to_gp
 
 log = logging.getLogger(__name__)
 VENDOR_BILL_EVENTS = list(webhook_events.VENDOR_BILL_EVENTS)
@@ -27,8 +29,6 @@ EVENTS = VENDOR_BILL_EVENTS + PAYMENT_EVENTS
 
 
 def _client(tenant: Tenant):
-    from connectors.bill.client import BillClient
-
     return BillClient.for_connection(tenant.bill_connection)
 
 
@@ -129,7 +129,6 @@ def watchdog(tenant: Tenant) -> str:
     for subscription_id in disabled:
         client.patch_subscription(subscription_id, enabled=True)
     log.warning("BILL had disabled a webhook subscription of %s; re-enabled, backfilling", tenant.slug)
-    from connectors.sync.runner import run_bill_to_gp
 
     run_bill_to_gp(tenant, trigger="poll")
     return "re-enabled"

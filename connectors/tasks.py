@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.models import Trigger
+from audit.models import PollCursor, Trigger, WebhookEvent
+from connectors import queue
 from connectors.models import Tenant
+from connectors.subscriptions import watchdog
+from connectors.sync import events
+from connectors.sync.bills import FLOW
+from connectors.sync.locks import release, try_acquire
+from connectors.sync.on_approval import apply_mapping, apply_mappings
+from connectors.sync.replay import replay_many
+from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
+from connectors.webhook_drain import drain, sweep
 
 
 def _tenant(tenant_id: int) -> Tenant:
@@ -17,8 +26,6 @@ def sync_tenant(tenant_id: int, trigger: str = Trigger.SCHEDULE) -> dict[str, An
 
     A tenant whose GP → BILL has never finished a run (its first load: every open invoice) has that
     direction handed to the long queue, once; this short task does only BILL → GP."""
-    from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
-
     tenant = _tenant(tenant_id)
     if not tenant.is_active:
         return {"skipped": "tenant is not active"}
@@ -34,9 +41,6 @@ FIRST_LOAD_LEASE = "first-load-queued"
 
 def needs_first_load(tenant: Tenant) -> bool:
     """GP → BILL has not yet completed a run over the tenant's bills: the next run reads them all."""
-    from audit.models import PollCursor
-    from connectors.sync.bills import FLOW
-
     return not PollCursor.objects.filter(tenant=tenant, flow=FLOW, cursor__isnull=False).exists()
 
 
@@ -47,9 +51,6 @@ def hand_off_first_load(tenant: Tenant, trigger: str) -> bool:
 
     from django.conf import settings
 
-    from connectors.queue import LONG, enqueue
-    from connectors.sync.locks import try_acquire
-
     name = f"{tenant.pk}:{FIRST_LOAD_LEASE}"
     # Not taken over when the short worker that queued the load has exited (django-q2 recycles its
     # workers every few hundred tasks): the load is still queued or running on the long queue. Taking
@@ -57,15 +58,12 @@ def hand_off_first_load(tenant: Tenant, trigger: str) -> bool:
     holder = try_acquire(name, timedelta(seconds=settings.Q_LONG_TIMEOUT + 300), takeover=False)
     if holder is None:
         return False
-    enqueue("connectors.tasks.first_load", tenant.pk, holder, trigger, queue=LONG)
+    queue.enqueue("connectors.tasks.first_load", tenant.pk, holder, trigger, queue=queue.LONG)
     return True
 
 
 def first_load(tenant_id: int, holder: str, trigger: str = Trigger.SCHEDULE) -> dict[str, Any]:
     """The long queue's GP → BILL run of a tenant's first load; frees the hand-off lease at the end."""
-    from connectors.sync.locks import release
-    from connectors.sync.runner import run_gp_to_bill
-
     try:
         tenant = _tenant(tenant_id)
         return (
@@ -82,33 +80,23 @@ def replay_records(
 ) -> dict[str, int]:
     from django.contrib.auth import get_user_model
 
-    from connectors.sync.replay import replay_many
-
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return replay_many(ids, trigger=trigger, user=user)
 
 
 def process_webhook_event(event_id: int) -> str:
-    from audit.models import WebhookEvent
-    from connectors.sync.events import process_event
-
     event = WebhookEvent.objects.select_related("tenant").filter(pk=event_id).first()
     if event is None:
         return "gone"
-    return process_event(event).state
+    return events.process_event(event).state
 
 
 def drain_webhook_events(tenant_id: int) -> dict[str, int]:
     """The tenant's received webhook events, all of them (see connectors/webhook_drain.py)."""
-    from connectors.webhook_drain import drain
-
     return drain(tenant_id)
 
 
 def webhook_watchdog(tenant_id: int) -> str:
-    from connectors.subscriptions import watchdog
-    from connectors.webhook_drain import sweep
-
     sweep(tenant_id)  # events whose drain was lost (see connectors/webhook_drain.py)
     return watchdog(_tenant(tenant_id))
 
@@ -117,8 +105,6 @@ def mappings_approved(model_label: str, pks: list[int], user_id: int | None = No
     """A bulk approval's follow-up, for a batch of mappings (see mappings.approval.approve_many)."""
     from django.apps import apps
     from django.contrib.auth import get_user_model
-
-    from connectors.sync.on_approval import apply_mappings
 
     mappings = list(
         apps.get_model(model_label).objects.select_related("tenant").filter(pk__in=pks).order_by("pk")
@@ -131,8 +117,6 @@ def mapping_approved(model_label: str, pk: int, user_id: int | None = None) -> N
     """Create the approved vendor/account in BILL if asked, then release what waited on it."""
     from django.apps import apps
     from django.contrib.auth import get_user_model
-
-    from connectors.sync.on_approval import apply_mapping
 
     mapping = apps.get_model(model_label).objects.select_related("tenant").filter(pk=pk).first()
     if mapping is None:  # deleted since it was queued (e.g. its tenant was removed): nothing to do

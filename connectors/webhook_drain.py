@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from audit.models import FlowLease, WebhookEvent
 from connectors.queue import enqueue
+from connectors.sync import events
 
 log = logging.getLogger(__name__)
 FLAG_TTL = timedelta(seconds=120)
@@ -96,8 +97,6 @@ def sweep(tenant_id: int) -> bool:
 
 def drain(tenant_id: int) -> dict[str, int]:
     """Process every received event of the tenant, oldest first; one failure does not stop the rest."""
-    from connectors.sync.events import process_event
-
     clear_flag(tenant_id)  # first: a delivery committed after this line queues the next drain
     counts: dict[str, int] = {}
     received = WebhookEvent.objects.filter(tenant_id=tenant_id, state=WebhookEvent.RECEIVED)
@@ -106,7 +105,7 @@ def drain(tenant_id: int) -> dict[str, int]:
         if event is None:  # processed meanwhile by another drain
             continue
         try:
-            state = process_event(event).state
+            state = events.process_event(event).state
         except Exception:  # process_event stored it as failed with the reason; go on with the others
             state = WebhookEvent.FAILED
         counts[state] = counts.get(state, 0) + 1

@@ -15,6 +15,8 @@ from typing import Any
 from django import forms
 
 from audit.models import Kind, SyncRecord
+from connectors.bill.client import BillClient
+from connectors.bill.http import BillError
 from connectors.bill.ids import InvalidBillId, check_bill_id
 
 from .models import (
@@ -66,9 +68,6 @@ def _seen(tenant: Any, model: type, value: str) -> bool:
 
 
 def _ask_bill(tenant: Any, model: type, value: str) -> None:
-    from connectors.bill.client import BillClient
-    from connectors.bill.http import BillError
-
     classification = next((k for k, p in PROXY_BY_KIND.items() if p is model), None)
     what = (
         "vendor"

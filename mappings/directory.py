@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 from audit.models import Kind, SyncRecord
+from connectors.bill.client import BillClient
+from connectors.gp.transport import gp_client_for
 from connectors.models import Tenant
 
 from .models import (
@@ -132,7 +134,6 @@ def _ask_gp(tenant: Tenant, d: Directory) -> None:
         conn = tenant.gp_connection
     except Exception:
         return
-    from connectors.gp.transport import gp_client_for
 
     try:
         client = gp_client_for(conn)
@@ -160,7 +161,6 @@ def _ask_bill(tenant: Tenant, d: Directory) -> None:
         conn = tenant.bill_connection
     except Exception:
         return
-    from connectors.bill.client import BillClient
 
     try:
         client = BillClient.for_connection(conn)

@@ -11,6 +11,7 @@ import logging
 
 from django.core.cache import cache
 
+from connectors.gp.transport import gp_client_for
 from connectors.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ def checkbooks(tenant: Tenant, *, fresh: bool = False) -> list[tuple[str, str]]:
         raise GPUnreachable(
             "This tenant has no GP connection yet, so GP's checkbooks cannot be listed."
         ) from None
-    from connectors.gp.transport import gp_client_for
 
     try:
         client = gp_client_for(conn)

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from connectors.models import Tenant
+from connectors.overrides import propose
 from connectors.tenancy import tenants_for
 
 from . import run_fit_check, to_csv
@@ -78,8 +79,6 @@ def _chart(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _propose(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Save what the check proposed as a new resource map version, for a Connector admin to confirm."""
-    from connectors.overrides import propose
-
     try:
         values = json.loads(request.POST.get("values") or "{}")
         if not isinstance(values, dict) or not values:

@@ -24,6 +24,7 @@ from requests_ntlm import HttpNtlmAuth
 
 from connectors import money_json
 from connectors.backoff import Backoff
+from connectors.connection_rules import address_problem
 
 from . import resource_map as rm
 
@@ -313,8 +314,6 @@ class GPHttp:
 def refuse_unsafe_address(url: str) -> None:
     """No Windows password goes to an address the connection rules refuse (connectors.connection_rules):
     checked each time a client is built from a saved connection, not only when the form was saved."""
-    from connectors.connection_rules import address_problem
-
     problem = address_problem(url or "")
     if problem:
         raise GPError(

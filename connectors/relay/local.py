@@ -7,6 +7,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from connectors.agent_client.worker import Agent, AgentConfig
+
+from .tokens import issue
+
 UNREACHABLE_GP_URL = "https://gp.behind-the-customer-firewall.invalid"
 UNREACHABLE_GP_WS_URL = UNREACHABLE_GP_URL + "/DynamicsGPWebServices/DynamicsGPService.asmx"
 
@@ -42,8 +46,6 @@ def route_through_agent(conn: Any) -> None:
 
 def agent_config(connector_url: str, token: str, gp: Any, journal_path: str, **options: Any) -> Any:
     """An AgentConfig for a GP sandbox handle (its URL, account, password and CA)."""
-    from connectors.agent_client.worker import AgentConfig
-
     return AgentConfig(
         connector_url=connector_url,
         token=token,
@@ -61,10 +63,6 @@ class AgentOnThisMachine:
 
     def __init__(self, tenant: Any, gp: Any) -> None:
         import tempfile
-
-        from connectors.agent_client.worker import Agent
-
-        from .tokens import issue
 
         self.server, url = serve_django()
         route_through_agent(tenant.gp_connection)

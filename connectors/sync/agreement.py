@@ -17,8 +17,8 @@ from .bill_due import open_risks
 from .bill_payload import hold_unknown, is_approved, money, voucher_from_description
 from .context import SyncContext
 from .drift import due_over_open
+from .keys import apply_key, gp_payment_number
 from .payment_rules import not_disbursed
-from .payments import gp_payment_number
 
 
 def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
@@ -138,7 +138,6 @@ def measure_credits(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str,
     """GP's approved credit memos and returns against BILL's vendor credits (one each, right amount), and
     every use of a credit in a paid BILL payment against its credit memo apply in GP (found by its key).
     Take the credit counts before payments, as for bills: a credit used up moves to History in GP."""
-    from .credit_applies import apply_key
     from .credit_payload import is_credit, is_credit_approved
 
     ctx = ctx or SyncContext.for_tenant(tenant)

@@ -34,12 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from audit.alerts import alert_now
 from audit.ledger import attempt, get_record, is_uncertain, settle, stuck_sending, write_ahead
 from audit.models import Kind, State, SyncRecord
+from connectors.bill.http import BillError
 
 from .bill_payload import money
 from .context import SyncContext
-from .payment_rules import outside_marker
+from .keys import apply_key, gp_payment_number, outside_marker
 
 if TYPE_CHECKING:
     from connectors.bill.records import BillBill
@@ -125,9 +127,6 @@ class Position:
 
 
 def read_position(ctx: SyncContext, gp: GPSide, bill_id: str) -> Position:
-    from .credit_applies import apply_key
-    from .payments import gp_payment_number
-
     bill = ctx.bill.get_bill(bill_id)
     position = Position(gp=gp, bill=bill)
     for payment in ctx.bill.iter_payments(filters=[("vendorId", "eq", bill.vendor_id)]):
@@ -213,8 +212,6 @@ def _reconcile(ctx: SyncContext, row: SyncRecord, position: Position) -> None:
 
 
 def _record(ctx: SyncContext, row: SyncRecord, position: Position, amount: Decimal) -> None:
-    from connectors.bill.http import BillError
-
     gp, bill = position.gp, position.bill
     marker = outside_marker(gp.voucher, position.outside_in_gp)
     label = (
@@ -304,8 +301,6 @@ def risk_details(position: Position) -> dict[str, str]:
 
 def flag_risk(ctx: SyncContext, record: SyncRecord, position: Position) -> None:
     """Flag the bill record and alert at once (once per distinct risk, not once per poll)."""
-    from audit.alerts import alert_now
-
     gp, details = position.gp, risk_details(position)
     same = {k: v for k, v in (record.snapshot.get(RISK) or {}).items() if k != "bill_due"}
     if record.state == State.FLAGGED and same == {k: v for k, v in details.items() if k != "bill_due"}:

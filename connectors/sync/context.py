@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from audit.ledger import settle_window
 from audit.models import Kind, SyncRecord, Trigger
+from connectors.bill.client import BillClient
+from connectors.gp.transport import gp_client_for
 from connectors.models import Tenant
 from mappings.models import ClassificationMapping, GLAccountMapping, MappingState, VendorMapping
 
@@ -32,9 +35,6 @@ class SyncContext:
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> SyncContext:
-        from connectors.bill.client import BillClient
-        from connectors.gp.transport import gp_client_for
-
         ctx = cls(
             tenant=tenant,
             gp=gp_client_for(tenant.gp_connection, **CLIENT_OPTIONS["gp"]),
@@ -48,8 +48,6 @@ class SyncContext:
 
     def settle_window(self, side: str) -> timedelta:
         """How long an unconfirmed create on `side` ("bill" or "gp") may still appear (audit.ledger)."""
-        from audit.ledger import settle_window
-
         connection = self.tenant.bill_connection if side == "bill" else self.tenant.gp_connection
         return settle_window(float(connection.timeout_seconds))
 

@@ -14,7 +14,6 @@ there the use is flagged for a person, never faked.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,14 +36,10 @@ from audit.send_once import Sent, Trail, Words, error_message, send_once
 
 from .context import SyncContext
 from .errors import explain
+from .keys import apply_key
 
 log = logging.getLogger(__name__)
 FLOW = "bill_credit_applies"
-
-
-def apply_key(payment_id: str, credit_id: str, bill_id: str) -> str:
-    """17 characters GP accepts as a key, the same every time for one use of one credit on one bill."""
-    return "CA" + hashlib.sha256(f"{payment_id}:{credit_id}:{bill_id}".encode()).hexdigest()[:15].upper()
 
 
 @dataclass(frozen=True)

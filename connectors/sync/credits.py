@@ -37,9 +37,9 @@ from audit.send_once import Sent, Trail, Words, changed, count_change, error_mes
 
 from .bill_payload import BillDraft, fit_waiting, money, voucher_from_description
 from .context import SyncContext
-from .credit_applies import apply_key
 from .credit_payload import build_credit_draft, is_credit_approved, kind_word
 from .errors import explain
+from .keys import apply_key
 from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)

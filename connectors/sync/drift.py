@@ -19,6 +19,7 @@ from connectors.models import Tenant
 
 from .bill_payload import is_approved, money, voucher_from_description
 from .context import SyncContext
+from .credit_payload import is_credit, is_credit_approved, kind_word
 
 # Each section: its title, columns, which columns hold money (formatted on the page, plain in the CSV), the
 # column its total adds up, and its group (money problems first, then missing records, then the rest).
@@ -205,8 +206,6 @@ def _credits(
 ) -> None:
     """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has
     left (BILL could let the vendor's credit be used twice)."""
-    from .credit_payload import is_credit, is_credit_approved, kind_word
-
     memos = {v: d for v, d in documents.items() if is_credit(d)}
     if not memos or not getattr(ctx.gp, "writes_payments", True):  # over Web Services credits stay in GP
         return

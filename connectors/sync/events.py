@@ -11,6 +11,8 @@ from audit.models import Trigger, WebhookEvent
 from .context import SyncContext
 from .errors import explain
 from .locks import flow_lock
+from .payments import process_payment
+from .vendors_back import apply_bill_vendor
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +25,12 @@ def process_event(event: WebhookEvent, ctx: SyncContext | None = None) -> Webhoo
     family = event.event_type.split(".", 1)[0]
     try:
         if family == "payment" and event.event_type == "payment.updated":
-            from .payments import process_payment
-
             with flow_lock(f"{event.tenant_id}:payment:{event.entity_id}") as held:
                 if not held:  # another worker is writing this payment right now; polling re-checks
                     _done(event, WebhookEvent.IGNORED, "another worker was processing this payment")
                     return event
                 process_payment(ctx, ctx.bill.get_payment(event.entity_id))
         elif family == "vendor":
-            from .vendors_back import apply_bill_vendor
-
             apply_bill_vendor(ctx, ctx.bill.get_vendor(event.entity_id))
         else:
             # bill.* and payment.failed change nothing in GP; the trail of the bill shows BILL's side.

@@ -23,6 +23,7 @@ from audit.ledger import attempt, settle
 from audit.models import State, SyncRecord
 
 from .context import SyncContext
+from .keys import gp_batch, payment_reference
 
 FILE_COLUMNS = (
     "Batch ID",
@@ -58,9 +59,7 @@ def record_in_gp(
     The payment method (payment_rules.gp_method), document number and batch are the ones SBA
     write-back would give the payment.
     """
-    from .payments import _reference, gp_batch
-
-    reference = _reference(payment)
+    reference = payment_reference(payment)
     batch = gp_batch(payment.process_date)
     total = sum((a for _, a, _ in applies), Decimal(0))
     found = ctx.gp.find_posted_payment(number, vendor_id, reference)

@@ -14,6 +14,8 @@ from typing import Any
 
 from connectors.gp import resource_map as rm
 
+from .keys import OUTSIDE_MARK
+
 # The vendor never got (or gave back) the money: a GP payment for it must be voided.
 NOT_DISBURSED = frozenset(
     {
@@ -83,13 +85,6 @@ def gp_method(payment: Any, card_name: str) -> Method:
 
 
 # The description of a payment we record in BILL for what GP applied outside it (bill_due.py).
-OUTSIDE_MARK = "Applied in GP outside BILL: voucher "
-
-
-def outside_marker(voucher: str, outside_total: Any) -> str:
-    """Names the voucher and GP's running total applied outside BILL: a repeat of the same recording
-    carries the same text, so an unconfirmed one is recognised when BILL is read back."""
-    return f"{OUTSIDE_MARK}{voucher}, {outside_total} in all"
 
 
 def is_ours(payment: Any) -> bool:

@@ -7,9 +7,7 @@ GP by that number before anything is sent again. Posted GP documents are never e
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +35,7 @@ from .context import SyncContext
 from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
 from .cursors import poll_run
 from .errors import explain
+from .keys import gp_batch, gp_payment_number, payment_reference
 from .manual_payments import record_in_gp
 from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
 from .suggest import suggest_checkbook
@@ -44,15 +43,6 @@ from .suggest import suggest_checkbook
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"
 REVERSED = {"VOID", "VOIDED", "CANCELLED", "CANCELED"}
-
-
-def gp_payment_number(bill_payment_id: str) -> str:
-    """17 characters GP accepts, the same every time for one BILL payment."""
-    return "BL" + hashlib.sha256(bill_payment_id.encode()).hexdigest()[:15].upper()
-
-
-def gp_batch(day: date | None) -> str:
-    return f"BILL{(day or timezone.now().date()):%Y%m%d}"
 
 
 def sync_payments(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
@@ -287,10 +277,6 @@ def _take(
     _post_and_settle(ctx, record, existing, label, applies)
 
 
-def _reference(payment: Any) -> str:
-    return str(payment.confirmation_number or payment.transaction_number or payment.id)[:20]
-
-
 def _find_in_gp(
     ctx: SyncContext,
     record: SyncRecord,
@@ -306,7 +292,7 @@ def _find_in_gp(
         found = ctx.gp.get_payment(key)
         if found is not None:
             return found
-    reference = _reference(payment)
+    reference = payment_reference(payment)
     for candidate in ctx.gp.iter_payments(vendor_id=vendor_id):
         if candidate.document_number == reference and _matches(candidate, vendor_id, applies):
             return candidate
@@ -402,7 +388,7 @@ def _create(
         vendor_id=vendor_id,
         checkbook_id=checkbook,
         method=method,
-        document_number=_reference(payment),
+        document_number=payment_reference(payment),
         date=payment.process_date or timezone.now().date(),
         amount=sum((a for _, a, _ in applies), Decimal(0)),
         apply_to=[(v, a) for v, a, _ in applies],

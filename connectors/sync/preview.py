@@ -17,6 +17,7 @@ from audit.words import money_text
 from connectors.models import Tenant
 from mappings.models import MappingAction, MappingState, VendorMapping
 
+from . import vendor_fields as vf
 from .bill_payload import build_draft, is_approved
 from .context import SyncContext
 from .credit_payload import build_credit_draft, is_credit, is_credit_approved, kind_word
@@ -72,8 +73,6 @@ def preview(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]
 
 
 def _vendors(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
-    from . import vendor_fields as vf
-
     mappings = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=ctx.tenant)}
     records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR)}
     for vendor in ctx.gp.iter_vendors(modified_since=since):

@@ -9,8 +9,15 @@ from typing import Any
 from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
 
+from .bills import sync_bills
+from .classifications import sync_classifications
 from .context import SyncContext
+from .gl_accounts import sync_gl_accounts
 from .locks import flow_lock
+from .payments import sync_payments
+from .replay import replay_record
+from .vendors import sync_vendors
+from .vendors_back import sync_bill_vendors
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +52,6 @@ def run_gp_to_bill(
 ) -> dict[str, Any]:
     """Vendors first (bills need them mapped), then accounts and segment classifications, then bills, then
     due retries."""
-    from .bills import sync_bills
-    from .classifications import sync_classifications
-    from .gl_accounts import sync_gl_accounts
-    from .vendors import sync_vendors
 
     def steps(c: SyncContext) -> None:
         sync_vendors(c, full=full)
@@ -69,8 +72,6 @@ def run_bill_to_gp(
     ctx: SyncContext | None = None,
 ) -> dict[str, Any]:
     """The polling safety net behind webhooks: BILL payments and vendor changes into GP."""
-    from .payments import sync_payments
-    from .vendors_back import sync_bill_vendors
 
     def steps(c: SyncContext) -> None:
         sync_payments(c, full=full)
@@ -81,8 +82,6 @@ def run_bill_to_gp(
 
 def retry_due(ctx: SyncContext, limit: int = 500) -> int:
     """Replay records whose retry time has come, and rows left `sending` by a dead worker."""
-    from .replay import replay_record
-
     # An in_doubt row with no retry time (a create that timed out) is due now: it is only looked up.
     rows = SyncRecord.objects.filter(tenant=ctx.tenant).exclude(kind=Kind.GP_PAYMENT)
     due = list(rows.due_for_retry()[:limit]) + list(rows.stuck_sending()[:limit])

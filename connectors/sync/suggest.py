@@ -14,6 +14,7 @@ from mappings.matching import (
     rank_vendors,
 )
 from mappings.models import (
+    CheckbookMapping,
     ClassificationAction,
     ClassificationKind,
     ClassificationMapping,
@@ -169,8 +170,6 @@ def ensure_account_suggestions(ctx: SyncContext, accounts: list[str]) -> None:
 def suggest_checkbook(ctx: SyncContext, funding_account_id: str) -> None:
     """A suggested checkbook mapping for a BILL funding account: the active GP checkbook whose bank
     account ends in the same four digits."""
-    from mappings.models import CheckbookMapping
-
     funding = {a.id: a for a in ctx.bill.iter_funding_accounts()}.get(funding_account_id)
     last4 = (funding.account_number if funding else "")[-4:]
     match = next(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.words import as_text as as_text  # lives with the other words people read; re-exported
+
 ALIGNED_FIELDS = ("name", "email", "phone", "address", "tax_id")
 _COUNTRY_3_TO_2 = {"USA": "US", "CAN": "CA", "MEX": "MX", "GBR": "GB"}
 
@@ -131,18 +133,6 @@ FIELD_LABELS = {
     "address": "remit address",
     "tax_id": "tax ID",
 }
-
-
-def as_text(value: Any) -> str:
-    """An aligned value as a person reads it: an address on one line, never a Python dict."""
-    if isinstance(value, dict):
-        a = value
-        place = " ".join(p for p in (a.get("state", ""), a.get("zip", "")) if p)
-        parts = [a.get("line1", ""), a.get("line2", ""), a.get("city", ""), place, a.get("country", "")]
-        if not any(parts[:4]):
-            return ""
-        return ", ".join(p for p in parts if p)
-    return "" if value is None else str(value)
 
 
 NESTED = ("address", "additionalInfo")

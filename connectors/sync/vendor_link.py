@@ -25,6 +25,7 @@ from audit.models import State, SyncRecord
 from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
 from . import vendor_fields as vf
+from .context import SyncContext
 from .errors import explain
 from .hashing import content_hash
 from .vendor_patch import patch_bill_vendor
@@ -109,8 +110,6 @@ class Comparison:
 
 def read_both(tenant: Any, gp_vendor_id: str, bill_vendor_id: str) -> Comparison:
     """Both vendors as they are now. If either system cannot be read, `error` says so in plain words."""
-    from .context import SyncContext
-
     found = Comparison(gp_vendor_id, bill_vendor_id)
     if not (hasattr(tenant, "gp_connection") and hasattr(tenant, "bill_connection")):
         found.error = (
@@ -211,7 +210,7 @@ def link(
     ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any], label: str
 ) -> None:
     """Tie the GP vendor to the mapping's BILL vendor, writing only the person's choices."""
-    from .vendors import _set_archived, is_archived_in_gp
+    from .vendors import _set_archived, is_archived_in_gp  # cycle: vendors imports this module
 
     target = mapping.bill_vendor_id
     same_target = record.target_id == target

@@ -123,7 +123,7 @@ def test_a_gp_payment_saved_by_gp_whose_answer_was_lost_is_adopted_once_with_a_c
 ):
     from bench._chaos_faults import GPAfterCommit
     from connectors.gp.client import GPClient
-    from connectors.sync.payments import gp_payment_number
+    from connectors.sync.keys import gp_payment_number
     from connectors.sync.runner import run_bill_to_gp
     from tests.sync.conftest import approve_all
 

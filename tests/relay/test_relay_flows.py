@@ -4,7 +4,7 @@ whose answer is lost between GP and the connector is in doubt and reconciled, ne
 from __future__ import annotations
 
 from audit.models import State, SyncRecord
-from connectors.sync.payments import gp_payment_number
+from connectors.sync.keys import gp_payment_number
 from connectors.sync.replay import replay_record
 from connectors.sync.runner import run_bill_to_gp
 from tests.fixtures_bill import wire_bill_connection

@@ -14,8 +14,8 @@ import requests
 
 from audit.models import State, SyncRecord
 from connectors.gp.client import GPClient
+from connectors.sync.keys import gp_payment_number
 from connectors.sync.manual_payments import FILE_COLUMNS
-from connectors.sync.payments import gp_payment_number
 from connectors.sync.runner import run_bill_to_gp
 from tests.fixtures_gp_ws import wire_gp_interface
 from tests.sync.conftest import approve_all, record, run

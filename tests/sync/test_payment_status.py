@@ -7,7 +7,7 @@ import pytest
 from audit.models import State, SyncRecord
 from connectors.gp.client import GPClient
 from connectors.sync.agreement import measure_payments
-from connectors.sync.payments import gp_payment_number
+from connectors.sync.keys import gp_payment_number
 from connectors.sync.replay import replay_record
 from connectors.sync.runner import run_bill_to_gp
 from tests.sync.conftest import approve_all, record, run

@@ -9,7 +9,7 @@ import pytest
 
 from audit.models import State, SyncRecord
 from connectors.gp.client import GPClient
-from connectors.sync.payments import gp_payment_number
+from connectors.sync.keys import gp_payment_number
 from connectors.sync.runner import run_bill_to_gp
 from mappings.approval import approve
 from mappings.models import CheckbookMapping

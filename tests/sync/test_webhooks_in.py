@@ -12,7 +12,7 @@ from connectors.bill.client import BillClient
 from connectors.bill.webhooks import compute_signature
 from connectors.gp.client import GPClient
 from connectors.subscriptions import subscribe, watchdog
-from connectors.sync.payments import gp_payment_number
+from connectors.sync.keys import gp_payment_number
 from connectors.sync.runner import run_bill_to_gp
 from tests.sync.conftest import record
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from audit.alerts import send_digests
+
 
 class Command(BaseCommand):
     help = "E-mail each active tenant's contacts the records that newly need attention (once per problem)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from audit.alerts import send_digests
-
         self.stdout.write(f"{send_digests()} digest(s) sent.")
