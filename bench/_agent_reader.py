@@ -16,6 +16,7 @@ def main(connection_pk: int, vendor_id: str, seconds: float) -> None:
     import django
 
     django.setup()
+    # after django.setup() above: models need the app registry
     from connectors.gp.client import GPClient
     from connectors.models import GPConnection
 

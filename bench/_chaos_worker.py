@@ -19,6 +19,7 @@ def main(tenant_pk: int) -> None:
     from django.db import close_old_connections
     from django.utils import timezone
 
+    # after django.setup() above: models need the app registry
     from audit.models import Trigger, WebhookEvent
     from connectors.bill.http import Backoff
     from connectors.models import Tenant

@@ -26,7 +26,31 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 SQLITE_PATH = ROOT / "var" / "bench.sqlite3"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+# Options several benchmarks take, spelt, typed and explained once; each benchmark gives its own default.
+SHARED_OPTIONS: dict[str, dict[str, Any]] = {
+    "vendors": {"type": int, "help": "GP vendors in the company"},
+    "invoices": {"type": int, "help": "approved GP invoices in the company"},
+    "tenants": {"type": int, "help": "tenants, each with its own GP company and BILL org"},
+    "latency_ms": {"type": float, "help": "BILL latency per call, milliseconds"},
+    "per_item_ms": {"type": float, "help": "BILL's extra time per record in a bulk call, milliseconds"},
+    "cpu_hog": {"type": int, "metavar": "N", "help": "N busy processes competing for the CPU all run long"},
+}
+
+
+def bench_parser(name: str, doc: str | None, **defaults: Any) -> argparse.ArgumentParser:
+    """`python -m bench <name>`'s parser: its docstring as the description, the shared options it takes
+    (`latency_ms=100`: the option and its default here) and the bench's database and Redis options. The
+    benchmark adds its own options to it."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench {name}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    for option, default in defaults.items():
+        spec = SHARED_OPTIONS[option]
+        parser.add_argument(
+            "--" + option.replace("_", "-"),
+            default=default,
+            **{**spec, "help": spec["help"] + " (%(default)s)"},
+        )
     parser.add_argument(
         "--db",
         choices=["auto", "postgres", "sqlite"],
@@ -36,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-redis", action="store_true", help="database gate, locks and broker instead of Redis"
     )
+    return parser
 
 
 def reachable(host: str, port: int) -> bool:
@@ -188,9 +213,15 @@ def run_main(
     make_parser: Callable[[], argparse.ArgumentParser],
     run: Callable[[argparse.Namespace], dict[str, Any]],
     argv: list[str],
+    glance: tuple[str, ...] = (),
 ) -> int:
-    """Parse the options, run, add the machine description, print the result as JSON."""
+    """Parse the options, run, add the machine description, print the result as JSON; then, given
+    `glance` (result keys), a last line with those figures alone."""
     result = run(make_parser().parse_args(argv))
     result["machine"] = machine()
     emit(result)
+    if glance:
+        print(
+            json.dumps({k: result[k] for k in glance}), flush=True
+        )  # the last line: the figures at a glance
     return 0

@@ -19,7 +19,12 @@ from typing import Any
 
 import requests
 
+from sandbox.bill import start_bill_sandbox
+from sandbox.gp.seeds import load_bench
+from sandbox.gp.server import start_gp_sandbox
+
 from ._env import ROOT
+from ._tenant import bill_info
 
 
 @dataclass
@@ -105,9 +110,6 @@ def start_gp_companies(companies: int, latency_ms: int = 0) -> Served:
 
 
 def _serve_gp(a: argparse.Namespace) -> Any:
-    from sandbox.gp.seeds import load_bench
-    from sandbox.gp.server import start_gp_sandbox
-
     if a.companies:
         # Many small companies (the tenants bench): each built from the `small` seed on first use.
         names = [company_name(i) for i in range(a.companies)]
@@ -131,10 +133,6 @@ def _serve_gp(a: argparse.Namespace) -> Any:
 
 
 def _serve_bill(a: argparse.Namespace) -> Any:
-    from sandbox.bill import start_bill_sandbox
-
-    from ._tenant import bill_info
-
     extra = tuple(a.extra_orgs.split(",")) if a.extra_orgs else ()
     limits = {
         k: v

@@ -22,6 +22,7 @@ def bill_info(sandbox: Any) -> dict[str, str]:
 def wire(g: dict[str, Any], b: dict[str, Any], slug: str = "bench", timeout_seconds: int = 60) -> Any:
     """A tenant (policy: approved invoices, posted or not) with GP and BILL connections to the sandboxes
     described by `g` and `b` (what `bench._servers` prints)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.models import BillConnection, GPConnection, Tenant
 
     tenant, _ = Tenant.objects.update_or_create(
@@ -60,6 +61,7 @@ def approve_vendors_as_create(tenant: Any, gp_vendor_ids: list[str]) -> int:
     """Approved mappings with action 'create in BILL' for these GP vendors: the flow creates them in bulk."""
     from django.utils import timezone
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from mappings.models import MappingAction, MappingState, VendorMapping
 
     now = timezone.now()
@@ -83,6 +85,7 @@ def link_accounts(tenant: Any, gp_client: Any, bill_client: Any) -> int:
     """Every GP account linked to the BILL account of the same number (else BILL's first expense account)."""
     from django.utils import timezone
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from mappings.matching import main_segment
     from mappings.models import GLAccountMapping, MappingAction, MappingState
 

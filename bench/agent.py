@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from . import _env
+from ._chaos_infra import CpuHog
 from ._servers import start_gp
 from .webhooks import PRODUCTION, free_port, start_gunicorn
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench agent", description=__doc__.splitlines()[0])
+    p = _env.bench_parser("agent", __doc__.splitlines()[0], cpu_hog=0)
     p.add_argument("--requests", type=int, default=300, help="sequential reads for the latency figures")
     p.add_argument(
         "--clients", type=int, default=8, help="connector processes (and threads) for the throughput figures"
@@ -43,8 +44,6 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-workers", type=int, default=8, help="GP requests the agent runs at once")
     p.add_argument("--seconds", type=float, default=10, help="length of the throughput and idle runs")
     p.add_argument("--idle-agents", type=int, default=100)
-    p.add_argument("--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run")
-    _env.add_arguments(p)
     return p
 
 
@@ -163,8 +162,6 @@ def _throughput_processes(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from ._chaos_infra import CpuHog
-
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
         return {**_run(args), "cpu_hog": args.cpu_hog, "load_average": [round(x, 1) for x in os.getloadavg()]}
@@ -179,6 +176,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     )  # the connector's side as in production (DEBUG off), like gunicorn's
     from django.utils import timezone
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.gp.client import GPClient
     from connectors.models import GPConnection, Tenant
     from connectors.relay.local import route_through_agent
@@ -303,6 +301,7 @@ def _inside(since: Any) -> dict[str, float]:
     """Where the sequential reads' time went, from the relayed rows: queued → answered as the
     database saw it, and GP's own time as the agent measured it (the rest of the client's figure is
     the INSERT before and the wake-up and read of the answer after)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.relay.models import RelayedRequest
 
     rows = list(
@@ -332,6 +331,7 @@ def _idle_agents(
     vendor_id: str,
 ) -> dict[str, Any]:
     """`--idle-agents` agents of other tenants idling; then one read for the bench tenant's agent."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.agent_client.worker import Agent, AgentConfig
     from connectors.relay.models import GPAgent
 

@@ -164,13 +164,10 @@ def _scaled_cpu_share(result: dict[str, Any]) -> float | None:
     return round(share * 1000 / (5 * n), 3)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench all", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def make_parser() -> argparse.ArgumentParser:
+    p = _env.bench_parser("all", __doc__)
     p.add_argument("--only", nargs="*", default=None, help="names of the quick benchmarks to run")
     p.add_argument("--no-run", action="store_true", help="run nothing; tabulate the stored results")
-    _env.add_arguments(p)
     return p
 
 
@@ -266,7 +263,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    args = make_parser().parse_args(argv)
     results = run(args)
     results["machine"] = _env.machine()
     _env.RESULTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ checks both sandboxes' APIs (see _chaos_check) and prints one JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -28,6 +27,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from bench import _env
+from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber, GPAfterCommit
+from bench._chaos_infra import CpuHog, InfraFaults, OwnPostgres, OwnRedis
+from bench._chaos_webhooks import Relay
+from bench._env import child_env
+from connectors.relay.local import serve_django
+from sandbox.bill import start_bill_sandbox
+from sandbox.gp.builders import build_address, build_invoice, build_vendor
+from sandbox.gp.server import start_gp_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = ("000-6100-00", "000-6150-00", "000-6200-00", "000-6700-00")
@@ -58,8 +67,6 @@ def _name(rng: random.Random, i: int) -> str:
 
 
 def seed_vendors(gp: Any, rng: random.Random, size: Size) -> set[str]:
-    from sandbox.gp.builders import build_address, build_vendor
-
     vendor_ids = set()
     for i in range(size.vendors):
         key = f"CHAOS{i:05d}"
@@ -85,8 +92,6 @@ def seed_vendors(gp: Any, rng: random.Random, size: Size) -> set[str]:
 
 def invoices(rng: random.Random, size: Size) -> list[dict[str, Any]]:
     """Approved, posted invoices with one to three lines on the mapped accounts."""
-    from sandbox.gp.builders import build_invoice
-
     out = []
     for n in range(size.invoices):
         lines = [
@@ -110,6 +115,7 @@ def invoices(rng: random.Random, size: Size) -> list[dict[str, Any]]:
 
 
 def wire(gp: Any, bill: Any) -> Any:
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.models import BillConnection, GPConnection, Tenant
 
     slug = f"chaos-{uuid.uuid4().hex[:8]}"
@@ -146,6 +152,7 @@ def wire(gp: Any, bill: Any) -> Any:
 
 def approve_accounts(tenant: Any) -> None:
     """Finance maps the GP accounts the invoices use (GL accounts are not what this run is about)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors import queue
     from connectors.sync.context import SyncContext
     from connectors.sync.suggest import ensure_account_suggestions
@@ -256,6 +263,7 @@ class Finance:
             want -= 1
 
     def change_vendor(self, tenant: Any) -> None:
+        # after django.setup(): a bench module is imported before it has chosen its database
         from audit.models import Kind, SyncRecord
 
         n = self.rng.randint(1000, 9999)
@@ -278,6 +286,7 @@ class Finance:
 
 
 def voucher_of(bill: dict[str, Any]) -> str:
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.sync.bill_payload import voucher_from_description
 
     return voucher_from_description(bill.get("description")) or ""
@@ -297,14 +306,9 @@ def run(
     """The whole run; Django must be set up on `database_url` (migrated). Returns the result line."""
     from django.db import DatabaseError, connection
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from bench._chaos_check import check, converged
-    from bench._chaos_faults import BillRateFaults, CountingFaultPlan, Disturber, GPAfterCommit
-    from bench._chaos_webhooks import Relay
-    from bench._env import child_env
     from connectors import queue
-    from connectors.relay.local import serve_django
-    from sandbox.bill import start_bill_sandbox
-    from sandbox.gp.server import start_gp_sandbox
 
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     connection.close()  # a previous seed may have killed the database under this connection
@@ -478,6 +482,7 @@ def _retire(tenant: Any) -> None:
     leave the twenty-first a twentieth of the hour."""
     from django.db import DatabaseError
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.models import Tenant
 
     if tenant is None:
@@ -489,6 +494,7 @@ def _retire(tenant: Any) -> None:
 
 
 def wire_subscription(tenant: Any, bill: Any, relay_url: str) -> Any:
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.models import Tenant
 
     conn = tenant.bill_connection
@@ -516,10 +522,7 @@ def seed_list(text: str) -> list[int]:
 
 
 def main(argv: list[str]) -> int:
-    from bench import _env
-    from bench._chaos_infra import CpuHog, InfraFaults, OwnPostgres, OwnRedis
-
-    parser = argparse.ArgumentParser(prog="python -m bench chaos", description=__doc__.splitlines()[0])
+    parser = _env.bench_parser("chaos", __doc__.splitlines()[0], cpu_hog=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--seeds", type=seed_list, help="several runs, e.g. 1-20 or 3,5,9-11 (overrides --seed)"
@@ -527,14 +530,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--rate", type=float, default=0.05, help="share of requests that fail (default 0.05)")
     parser.add_argument(
-        "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the whole run"
-    )
-    parser.add_argument(
         "--shared-services",
         action="store_true",
         help="PostgreSQL on 127.0.0.1:5432 and Redis db 13 instead of the run's own (no infra faults)",
     )
-    _env.add_arguments(parser)
     args = parser.parse_args(argv)
     seeds = args.seeds or [args.seed]
     own_pg = own_redis = None

@@ -36,32 +36,27 @@ from typing import Any
 
 import requests
 
-from ._env import ROOT, add_arguments, child_env, emit, machine, setup
+from sandbox.gp.control import GPSandboxControl
+
+from ._env import ROOT, bench_parser, child_env, run_main, setup
 from ._servers import Served, company_name, fresh_org_id, start_gp, start_gp_companies
+from ._tenant import approve_vendors_as_create, link_accounts, wire
 from .tenants import cpu_seconds, due_times, percentile, starts_now, tree
+from .webhooks import PRODUCTION, free_port, start_gunicorn
 
 COMPRESSION = 5
 TARGET_WEBHOOK_P99_S, TARGET_LAG_P99_S = 30.0, 60.0
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench fairness",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = bench_parser("fairness", __doc__, vendors=2000, invoices=20000, latency_ms=100, per_item_ms=5)
     p.add_argument("--tenants", type=int, default=10, help="tenants B…K beside the loading tenant A")
-    p.add_argument("--vendors", type=int, default=2000)
-    p.add_argument("--invoices", type=int, default=20000)
-    p.add_argument("--latency-ms", type=float, default=100, help="BILL latency per call (every sandbox)")
-    p.add_argument("--per-item-ms", type=float, default=5, help="BILL's extra time per record in a bulk call")
     p.add_argument("--window", type=float, default=240, help="longest measured window, seconds")
     p.add_argument("--payment-every", type=float, default=10, help="seconds between payments, per tenant")
     p.add_argument("--gp-change-every", type=float, default=30, help="seconds between GP changes, per tenant")
     p.add_argument("--short-workers", type=int, default=2, help="workers of the short queue's qcluster")
     p.add_argument("--long-workers", type=int, default=1, help="workers of the long queue's qcluster")
     p.add_argument("--long-nice", type=int, default=10, help="nice level of the long queue's qcluster")
-    add_arguments(p)
     return p
 
 
@@ -106,6 +101,7 @@ def _start_bills(
 def _forget_old_runs(redis_url: str) -> None:
     """The database is new, but Redis is not: tasks queued and leases held by an earlier run (for tenant
     pks this run reuses) would run or block here. Both queues are emptied, the flow leases dropped."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.queue import LONG, SHORT, shared_broker
 
     for name in (SHORT, LONG):
@@ -120,9 +116,8 @@ def _forget_old_runs(redis_url: str) -> None:
 
 def _prepare(tenant: Any, vendor_ids: list[str] | None = None) -> None:
     """Vendors approved as 'create in BILL' and accounts linked, in bulk (as finance would, at once)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.sync.context import SyncContext
-
-    from ._tenant import approve_vendors_as_create, link_accounts
 
     ctx = SyncContext.for_tenant(tenant)
     approve_vendors_as_create(tenant, vendor_ids or [v.vendor_id for v in ctx.gp.iter_vendors()])
@@ -176,6 +171,7 @@ class Payer:
         self.answers: list[int] = []
 
     def bill_ids(self) -> list[str]:
+        # after django.setup(): a bench module is imported before it has chosen its database
         from audit.models import Kind, State, SyncRecord
 
         return list(
@@ -185,6 +181,7 @@ class Payer:
         )
 
     def pay(self) -> None:
+        # after django.setup(): a bench module is imported before it has chosen its database
         from connectors.bill.webhooks import compute_signature
 
         ids = self.bill_ids()
@@ -226,6 +223,7 @@ class Payer:
 def applied_at(tenants: list[Any], sent: dict[tuple[int, str], float]) -> dict[tuple[int, str], float]:
     """(tenant, payment id) -> when its GP payment was applied (its ledger row settled `synced`).
     Each BILL sandbox numbers its payments alike, so a payment is known by its tenant too."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import Kind, State, SyncRecord
 
     rows = SyncRecord.objects.filter(
@@ -235,8 +233,6 @@ def applied_at(tenants: list[Any], sent: dict[tuple[int, str], float]) -> dict[t
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from .webhooks import PRODUCTION
-
     n = args.tenants
     budget = 20000 * COMPRESSION
     extra = {
@@ -280,15 +276,13 @@ def _measure(
     from django.utils import timezone
     from django_q.models import Schedule
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit import jobs
     from audit.models import Job, PollCursor, WebhookEvent
     from connectors.bill.gate import gate_for, key_of
     from connectors.models import BillConnection, Tenant
     from connectors.schedules import ensure_schedules, schedule_name
     from connectors.sync.bills import FLOW
-
-    from ._tenant import wire
-    from .webhooks import free_port, start_gunicorn
 
     n = args.tenants
     others = []
@@ -345,7 +339,6 @@ def _measure(
         Payer(t, bills[i + 1], f"http://127.0.0.1:{port}/webhooks/bill/{t.slug}/", rng)
         for i, t in enumerate(others)
     ]
-    from sandbox.gp.control import GPSandboxControl
 
     gp_controls = [GPSandboxControl(gp_small.info["url"], company_name(i)) for i in range(n)]
     vendor_ids = [_gp_vendor_ids(t) for t in others]
@@ -412,6 +405,7 @@ def _measure(
             k = int((started - first).total_seconds() // 60)
             lags.append((started - (first + timedelta(seconds=60 * k))).total_seconds())
     job.refresh_from_db()
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import Kind, State, SyncRecord
 
     gate = gate_for()
@@ -473,6 +467,7 @@ def _measure(
 
 def _gp_vendor_ids(tenant: Any) -> list[str]:
     """GP vendors of the tenant linked to BILL (a change to one is something the poll must carry)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import Kind, SyncRecord
 
     return list(
@@ -483,9 +478,6 @@ def _gp_vendor_ids(tenant: Any) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    result = run(make_parser().parse_args(argv))
-    result["machine"] = machine()
-    emit(result)
     keys = (
         "webhook_to_gp_applied_p50_s",
         "webhook_to_gp_applied_p99_s",
@@ -496,8 +488,7 @@ def main(argv: list[str]) -> int:
         "window_s",
         "targets",
     )
-    print(json.dumps({k: result[k] for k in keys}), flush=True)  # the last line: the figures at a glance
-    return 0
+    return run_main(make_parser, run, argv, glance=keys)
 
 
 if __name__ == "__main__":

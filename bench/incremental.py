@@ -15,24 +15,23 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from sandbox.bill import start_bill_sandbox
+from sandbox.gp.control import GPSandboxControl
+from sandbox.gp.seeds import bench_invoice, bench_vendor
+
 from . import _env
 from ._servers import fresh_org_id, start_gp
+from ._tenant import bill_info, link_accounts, wire
 
 GP_VENDORS, GP_INVOICES = 100_000, 50_000
 TARGET_SECONDS = 2.0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench incremental",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def make_parser() -> argparse.ArgumentParser:
+    p = _env.bench_parser("incremental", __doc__, latency_ms=100)
     p.add_argument(
         "--changes", type=int, default=10, help="vendors and invoices changed before the measured cycle"
     )
-    p.add_argument("--latency-ms", type=float, default=100, help="BILL latency per call during the cycles")
-    _env.add_arguments(p)
     return p
 
 
@@ -40,6 +39,7 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
     """What a finished initial sync of the bench seed leaves: BILL objects, mappings, ledger rows, cursors."""
     from django.utils import timezone
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import Kind, PollCursor, State, SyncRecord
     from connectors.gp.records import GPInvoice, GPVendor
     from connectors.sync import vendor_fields as vf
@@ -48,7 +48,6 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
     from connectors.sync.hashing import content_hash
     from connectors.sync.vendors import is_archived_in_gp
     from mappings.models import MappingAction, MappingState, VendorMapping
-    from sandbox.gp.seeds import bench_invoice, bench_vendor
 
     store = bill_sandbox.store
     now = timezone.now()
@@ -129,8 +128,6 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
 
 def change(gp: Any, n: int, round_: int) -> list[str]:
     """Change n vendors (name) and n invoices (amount) in GP, spread over the seed."""
-    from sandbox.gp.control import GPSandboxControl
-
     control = GPSandboxControl(gp.info["url"])
     step_v, step_i = GP_VENDORS // max(n, 1), GP_INVOICES // max(n, 1)
     vouchers = []
@@ -153,6 +150,7 @@ def change(gp: Any, n: int, round_: int) -> list[str]:
 
 def cycle(tenant: Any, gp: Any, bill_sandbox: Any) -> dict[str, Any]:
     """One scheduled GP → BILL poll, counted on both sandboxes."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.sync.context import SyncContext
     from connectors.sync.runner import run_gp_to_bill
 
@@ -180,9 +178,6 @@ def cycle(tenant: Any, gp: Any, bill_sandbox: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str, Any]:
     env = env or _env.setup(args)
-    from sandbox.bill import start_bill_sandbox
-
-    from ._tenant import bill_info, link_accounts, wire
 
     gp = start_gp(GP_VENDORS, GP_INVOICES)
     bill = start_bill_sandbox(
@@ -190,6 +185,7 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
     )  # in this process: loaded straight into its store
     try:
         tenant = wire(gp.info, bill_info(bill))
+        # after django.setup(): a bench module is imported before it has chosen its database
         from connectors.sync.context import SyncContext
 
         setup_ctx = SyncContext.for_tenant(tenant)
@@ -233,4 +229,4 @@ def run(args: argparse.Namespace, env: dict[str, Any] | None = None) -> dict[str
 
 
 def main(argv: list[str]) -> int:
-    return _env.run_main(parser, run, argv)
+    return _env.run_main(make_parser, run, argv)

@@ -18,21 +18,16 @@ from typing import Any
 
 from . import _env
 from ._servers import Served, start_bill, start_gp
+from ._tenant import approve_vendors_as_create, link_accounts, wire
 
 TARGET_UTILISATION = 0.9
 TARGET_CALL_RATIO = 1.05
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench initial_load",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def make_parser() -> argparse.ArgumentParser:
+    p = _env.bench_parser(
+        "initial_load", __doc__, vendors=2000, invoices=20000, latency_ms=100, per_item_ms=5
     )
-    p.add_argument("--vendors", type=int, default=2000)
-    p.add_argument("--invoices", type=int, default=20000)
-    p.add_argument("--latency-ms", type=float, default=100, help="BILL latency per call")
-    p.add_argument("--per-item-ms", type=float, default=5, help="BILL's extra time per record in a bulk call")
     p.add_argument(
         "--naive-sample",
         type=int,
@@ -40,7 +35,6 @@ def parser() -> argparse.ArgumentParser:
         help="records the naive client creates (a tenth vendors, the rest bills); 0 skips it",
     )
     p.add_argument("--no-agreement", action="store_true", help="skip reading both systems back")
-    _env.add_arguments(p)
     return p
 
 
@@ -74,10 +68,9 @@ def _measure(
 ) -> dict[str, Any]:
     from django.conf import settings
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.sync.context import SyncContext
     from connectors.sync.runner import run_gp_to_bill
-
-    from ._tenant import approve_vendors_as_create, link_accounts, wire
 
     tenant = wire(gp.info, bill.info)
     setup_ctx = SyncContext.for_tenant(tenant)
@@ -137,7 +130,8 @@ def _measure(
     ctx.gp.close()
     if not args.no_agreement:
         bill.control("POST", "latency", {"ms": 0, "per_item_ms": 0})
-        from connectors.sync.agreement import measure_bills
+        # after django.setup(): a bench module is imported before it has chosen its database
+        from connectors.devtools.agreement import measure_bills
 
         check = SyncContext.for_tenant(tenant)
         result["agreement"] = measure_bills(tenant, check)
@@ -161,6 +155,7 @@ def _measure(
 
 def naive_client(tenant: Any, sample: int) -> dict[str, Any]:
     """One create_vendor / create_bill per record, one after another, through the same BillClient."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.bill.client import BillClient
     from connectors.sync import vendor_fields as vf
     from connectors.sync.bill_payload import build_draft
@@ -204,4 +199,4 @@ def naive_client(tenant: Any, sample: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    return _env.run_main(parser, run, argv)
+    return _env.run_main(make_parser, run, argv)

@@ -16,18 +16,8 @@ from . import _env, initial_load
 TARGET_MB = 300
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench memory",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--vendors", type=int, default=2000)
-    p.add_argument("--invoices", type=int, default=50000)
-    p.add_argument("--latency-ms", type=float, default=10)
-    p.add_argument("--per-item-ms", type=float, default=0.5)
-    _env.add_arguments(p)
-    return p
+def make_parser() -> argparse.ArgumentParser:
+    return _env.bench_parser("memory", __doc__, vendors=2000, invoices=50000, latency_ms=10, per_item_ms=0.5)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -46,4 +36,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    return _env.run_main(parser, run, argv)
+    return _env.run_main(make_parser, run, argv)

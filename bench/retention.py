@@ -32,7 +32,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from ._env import add_arguments, emit, machine, setup
+from ._env import bench_parser, emit, machine, setup
 
 TABLES = (
     "audit_syncrecord",
@@ -57,21 +57,16 @@ RATES = {
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench retention",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--tenants", type=int, default=100)
+    p = bench_parser("retention", __doc__, tenants=100)
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--scale", type=float, default=1.0, help="multiply every daily rate")
-    add_arguments(p)
     return p
 
 
 @contextmanager
 def own_timestamps() -> Any:
     """Let the fill set the creation times a year of use would have left (auto_now fields off)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import AlertDigest, Job, SyncRecord, WebhookEvent, WebhookRejection
 
     fields = [
@@ -104,6 +99,7 @@ def fill(tenants: list[Any], days: int, scale: float = 1.0) -> dict[str, int]:
     from django.utils import timezone
     from django_q.models import Task
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import AlertDigest, Attempt, Job, State, SyncRecord, WebhookEvent, WebhookRejection
 
     rates = {k: v * scale for k, v in RATES.items()}
@@ -348,6 +344,7 @@ def simulate(tenants: int, days: int, scale: float = 1.0) -> dict[str, Any]:
     """Fill, measure, prune with the configured policy, measure again (the bench and its test)."""
     from django.db.models import Count
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import AlertDigest, Attempt, Job, SyncRecord, WebhookEvent, WebhookRejection
     from audit.retention import RetentionPolicy, prune
     from connectors.models import Tenant

@@ -28,7 +28,6 @@ PostgreSQL's and Redis' own CPU is not in `cpu_share` (they serve other database
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -38,8 +37,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ._env import ROOT, add_arguments, child_env, emit, machine, setup
+from ._chaos_infra import CpuHog
+from ._env import ROOT, bench_parser, child_env, run_main, setup
 from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
+from ._tenant import wire
 
 CYCLE_SECONDS = 60  # django-q2's shortest MINUTES schedule; stands for the 5-minute production cycle
 COMPRESSION = 5
@@ -60,12 +61,7 @@ COUNTED = (
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench tenants",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--tenants", type=int, default=50)
+    p = bench_parser("tenants", __doc__, tenants=50, cpu_hog=0)
     p.add_argument("--cycles", type=int, default=3, help="measured idle cycles (1 real minute each)")
     p.add_argument("--warmup-cycles", type=int, default=2, help="cycles run before measuring")
     p.add_argument(
@@ -73,8 +69,6 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=2, help="qcluster worker processes (Q_WORKERS)")
     p.add_argument("--long-workers", type=int, default=2, help="long queue's workers (Q_LONG_WORKERS)")
-    p.add_argument("--cpu-hog", type=int, default=0, help="busy-loop processes competing for the CPU")
-    add_arguments(p)
     return p
 
 
@@ -169,10 +163,9 @@ def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[st
     from django.utils import timezone
     from django_q.models import Schedule
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.models import Tenant
     from connectors.schedules import ensure_schedules, schedule_name
-
-    from ._tenant import wire
 
     tenants = []
     for i in range(n):
@@ -192,6 +185,7 @@ def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[st
 def due_times(tenants: list[Any]) -> dict[int, Any]:
     from django_q.models import Schedule
 
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.schedules import schedule_name
 
     names = {schedule_name(t, "sync"): t.pk for t in tenants}
@@ -199,6 +193,7 @@ def due_times(tenants: list[Any]) -> dict[int, Any]:
 
 
 def starts_now() -> dict[int, Any]:
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import PollCursor
 
     return dict(PollCursor.objects.filter(flow="gp_vendors").values_list("tenant_id", "last_started_at"))
@@ -206,6 +201,7 @@ def starts_now() -> dict[int, Any]:
 
 def first_loads_done() -> int:
     """Tenants whose GP -> BILL has finished a run (the scheduled poll no longer hands it off)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import PollCursor
     from connectors.sync.bills import FLOW
 
@@ -214,6 +210,7 @@ def first_loads_done() -> int:
 
 def short_queue() -> int:
     """Tasks waiting on the short queue (scheduled polls queued and not yet taken by a worker)."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.queue import SHORT, shared_broker
 
     return int(shared_broker(SHORT).queue_size() or 0)
@@ -236,6 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "Q_LONG_WORKERS": str(args.long_workers),
     }
     info = setup(args, extra=budgets)
+    # cycle: bench.fairness imports this module at its top
     from .fairness import _forget_old_runs
 
     _forget_old_runs(info["redis_url"])  # leases and queued tasks of an earlier run reusing tenant pks
@@ -249,7 +247,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         0, 0, org_id=orgs[0], extra_orgs=orgs[1:], dev_key="01B" + uuid.uuid4().hex.upper(), **limits
     )
     clusters: list[subprocess.Popen[str]] = []
-    from ._chaos_infra import CpuHog
 
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
@@ -401,9 +398,6 @@ def measure(
 
 
 def main(argv: list[str]) -> int:
-    result = run(make_parser().parse_args(argv))
-    result["machine"] = machine()
-    emit(result)
     keys = (
         "tenants",
         "cpu_s_per_idle_tenant_cycle",
@@ -414,8 +408,7 @@ def main(argv: list[str]) -> int:
         "cpu_share",
         "lag_p99_s",
     )
-    print(json.dumps({k: result[k] for k in keys}), flush=True)  # the last line: the figures at a glance
-    return 0
+    return run_main(make_parser, run, argv, glance=keys)
 
 
 if __name__ == "__main__":

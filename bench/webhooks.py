@@ -43,19 +43,14 @@ PRODUCTION = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench webhooks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def make_parser() -> argparse.ArgumentParser:
+    p = _env.bench_parser("webhooks", __doc__)
     p.add_argument("--events", type=int, default=5000, help="distinct events")
     p.add_argument("--repeat", type=float, default=0.1, help="share of events delivered a second time")
     p.add_argument("--concurrency", type=int, default=16, help="connections sending at once")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     p.add_argument("--time-limit", type=float, default=120, help="stop sending after this many seconds")
-    _env.add_arguments(p)
     return p
 
 
@@ -118,6 +113,7 @@ def delivery(event_id: str, org_id: str, n: int) -> bytes:
 async def _sender(
     port: int, path: str, queue: asyncio.Queue[bytes], results: list[tuple[int, float, bool]], deadline: float
 ) -> None:
+    # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.bill.webhooks import compute_signature
 
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -184,6 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.update(PRODUCTION)  # this process stores the key gunicorn decrypts: same settings
     saved = {k: os.environ.get(k) for k in PRODUCTION}
     env = _env.setup(args, extra=PRODUCTION)
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import WebhookEvent
     from connectors.models import BillConnection, Tenant
 
@@ -284,6 +281,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _clear_queue(env: dict[str, Any]) -> None:
     """Empty the queue and the tenants' "drain pending" flags with it (connectors/webhook_drain.py):
     a flag whose drain was thrown away here would otherwise hold back the next drain for its TTL."""
+    # after django.setup(): a bench module is imported before it has chosen its database
     from audit.models import FlowLease
 
     if env["redis_url"]:
@@ -299,4 +297,4 @@ def _clear_queue(env: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    return _env.run_main(parser, run, argv)
+    return _env.run_main(make_parser, run, argv)

@@ -6,6 +6,7 @@ secret must be given explicitly: start-up stops with one sentence naming the mis
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 from pathlib import Path
@@ -96,6 +97,10 @@ INSTALLED_APPS = [
     "mappings",
     "audit",
 ]
+# The demo, the sandbox runner and the agreement measurement live in a checkout only: the wheel leaves
+# connectors.devtools out (pyproject.toml), and an installed connector runs without its commands.
+if importlib.util.find_spec("connectors.devtools") is not None:
+    INSTALLED_APPS.append("connectors.devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -115,10 +120,14 @@ MIDDLEWARE = [
 ROOT_URLCONF = "gpbill_site.urls"
 WSGI_APPLICATION = "gpbill_site.wsgi.application"
 
+# The top-level templates/ of a checkout; the wheel carries it as gpbill_site/templates (pyproject.toml).
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else BASE_DIR / "templates"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -6,9 +6,13 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from audit import jobs
+from audit.alerts import send_digest
 from audit.models import Job, SyncRecord
+from connectors.devtools.demo import demo_users
 from connectors.models import Tenant, TenantMembership
 from tests.admin.conftest import record
+from tests.cast import make_user
 
 
 @pytest.fixture
@@ -21,8 +25,6 @@ def contoso(db):
 def test_a_replay_job_carrying_another_tenants_record_ids_replays_only_the_users_own(
     tenant, contoso, frank, monkeypatch
 ):
-    from audit import jobs
-
     replayed: list[int] = []
 
     def fake_replay_many(ids, *, trigger, user=None):
@@ -58,8 +60,6 @@ def test_starting_a_job_for_another_tenant_is_refused_and_starts_nothing(client,
 
 
 def test_the_digest_lists_its_own_tenants_records_and_links_to_its_own_list(tenant, contoso):
-    from audit.alerts import send_digest
-
     record(contoso, "C-0001", "failed", label="Contoso invoice 1")
     record(contoso, "C-0002", "blocked", label="Contoso invoice 2")
     assert send_digest(contoso, base_url="https://connector.example")
@@ -74,8 +74,6 @@ def test_the_digest_lists_its_own_tenants_records_and_links_to_its_own_list(tena
 
 
 def test_the_demo_users_are_members_of_the_demo_tenant_only(contoso, client):
-    from connectors.demo import demo_users
-
     demo = Tenant.objects.create(name="Demo Building Products", slug="demo")
     passwords = demo_users(demo)
     assert set(passwords) == {"demo-admin", "demo-finance"}
@@ -108,8 +106,6 @@ def test_an_upgraded_single_tenant_install_keeps_its_staff_and_a_multi_tenant_on
 
 
 def test_a_user_without_a_membership_sees_no_tenant(client, tenant, django_user_model):
-    from tests.cast import make_user
-
     record(tenant, "N1")
     outsider = make_user("olga", "Finance staff")  # staff in a role, but nobody gave her a tenant
     client.force_login(outsider)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from audit.models import Kind, State, SyncRecord
-from connectors import demo as demo_setup
+from connectors.devtools import demo as demo_setup
 from connectors.sync.runner import run_gp_to_bill
 from mappings.models import MappingState, VendorMapping
 from tests.fitcheck.test_fit_check import demo  # noqa: F401  (the demo seeds of both sandboxes)

@@ -14,8 +14,8 @@ from django.core import mail
 from audit.alerts import send_digest
 from audit.models import Kind, State, SyncRecord
 from connectors.bill.client import BillClient
+from connectors.devtools.agreement import measure_bills
 from connectors.gp.client import GPClient
-from connectors.sync.agreement import measure_bills
 from connectors.sync.context import SyncContext
 from connectors.sync.drift import drift_report
 from connectors.sync.runner import retry_due, run_bill_to_gp

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from audit.models import State, SyncRecord
+from connectors.devtools.agreement import measure_payments
 from connectors.gp.client import GPClient
-from connectors.sync.agreement import measure_payments
 from connectors.sync.keys import gp_payment_number
 from connectors.sync.replay import replay_record
 from connectors.sync.runner import run_bill_to_gp

@@ -17,8 +17,8 @@ import pytest
 
 from audit.models import Kind, State, SyncRecord
 from connectors.bill.client import BillClient
+from connectors.devtools.agreement import measure_bills
 from connectors.gp.transport import gp_client_for
-from connectors.sync.agreement import measure_bills
 from connectors.sync.replay import replay_record
 from tests.fixtures_gp_ws import wire_gp_interface
 from tests.sync.conftest import approve_all, bills_by_voucher, record, run

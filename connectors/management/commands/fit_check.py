@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from connectors.fitcheck import run_fit_check, to_csv
 from connectors.models import Tenant
 
 
@@ -20,8 +21,6 @@ class Command(BaseCommand):
         parser.add_argument("--csv", metavar="PATH", help="Also write every problem found to this CSV file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from connectors.fitcheck import run_fit_check, to_csv
-
         tenant = (
             Tenant.objects.filter(slug=options["tenant"])
             .select_related("gp_connection", "bill_connection")

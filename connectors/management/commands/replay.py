@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import ATTENTION_STATES, SyncRecord, Trigger
+from connectors.sync.replay import replay_many
 
 
 class Command(BaseCommand):
@@ -18,8 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--state", help="Only records in this state (e.g. failed, in_doubt, blocked).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from connectors.sync.replay import replay_many
-
         if options["ids"]:
             ids = list(options["ids"])
         elif options["tenant"]:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import Trigger
 from connectors.models import Tenant
+from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
 
 class Command(BaseCommand):
@@ -23,8 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--direction", choices=["both", "gp-to-bill", "bill-to-gp"], default="both")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
-
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with slug {options['tenant']!r}.")

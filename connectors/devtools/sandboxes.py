@@ -1,11 +1,11 @@
-"""Start the GP SBA and BILL v3 sandboxes on loopback (for the demo, manual testing, benchmarks)."""
+"""Both sandboxes (GP SBA with real NTLM, BILL v3) on loopback, configured from command-line options.
+
+Shared by the `run_sandbox` and `demo` commands. A development tool (connectors.devtools): the sandboxes
+stand in for GP and BILL and are not in the wheel."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
-
-from django.core.management.base import BaseCommand
 
 from sandbox.bill import server as bill_server
 from sandbox.gp import server as gp_server
@@ -80,24 +80,3 @@ def describe(gp: Any, bill: Any, options: dict[str, Any]) -> list[str]:
         f"  user {options['bill_user']} / {options['bill_password']}, org {options['bill_org']}, "
         f"devKey {options['bill_dev_key']}",
     ]
-
-
-class Command(BaseCommand):
-    help = "Run the GP SBA (real NTLM) and BILL v3 sandboxes until interrupted."
-
-    def add_arguments(self, parser: Any) -> None:
-        add_sandbox_arguments(parser)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        gp, bill = start_both(options)
-        for line in describe(gp, bill, options):
-            self.stdout.write(line)
-        self.stdout.write("Press Ctrl-C to stop.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            gp.stop()
-            bill.stop()

@@ -1,7 +1,8 @@
 """Do GP and BILL agree? Counted by reading both systems' APIs, not the ledger.
 
-Used by `demo --once` and the chaos run: exactly one bill per approved GP invoice (right amount and
-lines), exactly one GP payment application per BILL bill payment, and nothing else.
+Used by `demo --once`, the chaos run and the benchmarks: exactly one bill per approved GP invoice (right
+amount and lines), exactly one GP payment application per BILL bill payment, and nothing else. A
+development tool (connectors.devtools): it is not in the wheel.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from typing import Any
 
 from audit.models import Kind, State, SyncRecord
 from connectors.models import Tenant
-
-from .bill_due import open_risks
-from .bill_payload import hold_unknown, is_approved, money, voucher_from_description
-from .context import SyncContext
-from .drift import due_over_open
-from .keys import apply_key, gp_payment_number
-from .payment_rules import not_disbursed
+from connectors.sync.bill_due import open_risks
+from connectors.sync.bill_payload import (
+    build_draft,
+    hold_unknown,
+    is_approved,
+    money,
+    voucher_from_description,
+)
+from connectors.sync.context import SyncContext
+from connectors.sync.credit_payload import is_credit, is_credit_approved
+from connectors.sync.drift import due_over_open
+from connectors.sync.keys import apply_key, gp_payment_number
+from connectors.sync.payment_rules import not_disbursed
 
 
 def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
@@ -138,8 +145,6 @@ def measure_credits(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str,
     """GP's approved credit memos and returns against BILL's vendor credits (one each, right amount), and
     every use of a credit in a paid BILL payment against its credit memo apply in GP (found by its key).
     Take the credit counts before payments, as for bills: a credit used up moves to History in GP."""
-    from .credit_payload import is_credit, is_credit_approved
-
     ctx = ctx or SyncContext.for_tenant(tenant)
     held = {v.vendor_id for v in ctx.gp.iter_vendors() if v.is_on_hold or v.status == "Inactive"}
     docs = {d.voucher: d for d in ctx.gp.iter_invoices() if is_credit(d)}
@@ -235,8 +240,6 @@ def agrees(m: dict[str, Any]) -> bool:
 def measure_classifications(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:
     """Bill lines carrying a BILL department / location / accounting class, as BILL shows them, against
     what the GP account segments and the approved mappings say each line should carry now."""
-    from .bill_payload import build_draft
-
     ctx = ctx or SyncContext.for_tenant(tenant)
     invoices = {i.voucher: i for i in ctx.gp.iter_invoices()}
     shown: Counter[str] = Counter()

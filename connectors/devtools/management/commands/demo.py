@@ -12,9 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from connectors.management.commands.run_sandbox import add_sandbox_arguments, describe, start_both
+from connectors.devtools import demo
+from connectors.devtools.sandboxes import add_sandbox_arguments, describe, start_both
+from connectors.subscriptions import subscribe
+from connectors.sync.runner import run_gp_to_bill
+from sandbox.gp_ws.server import start_gp_ws_sandbox
 
 
 class Command(BaseCommand):
@@ -43,10 +48,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django.core.management import call_command
-
-        from connectors import demo
-
         if options["gp_via_agent"] and not options["once"]:
             raise CommandError(
                 "--gp-via-agent runs with --once only (the interactive demo reaches GP directly)."
@@ -64,8 +65,6 @@ class Command(BaseCommand):
             if options["once"]:
                 gp_ws = None
                 if options["gp_interface"] == "soap":
-                    from sandbox.gp_ws.server import start_gp_ws_sandbox
-
                     gp_ws = start_gp_ws_sandbox(share=gp)
                 try:
                     result = demo.run_once(
@@ -84,10 +83,6 @@ class Command(BaseCommand):
             bill.stop()
 
     def _interactive(self, gp: Any, bill: Any, options: dict[str, Any]) -> None:
-        from connectors import demo
-        from connectors.subscriptions import subscribe
-        from connectors.sync.runner import run_gp_to_bill
-
         url = f"http://127.0.0.1:{options['port']}"
         mail_dir = settings.BASE_DIR / "var" / "demo-mail"
         # Links in e-mails are absolute, and e-mails go to files, not over the login lines below.

@@ -1,5 +1,6 @@
 """The demo: a tenant wired to both sandboxes, finance's approvals, payments in BILL, and the proof
-that GP and BILL agree. Shared by `manage.py demo` (interactive and `--once`)."""
+that GP and BILL agree. Shared by `manage.py demo` (interactive and `--once`). A development tool
+(connectors.devtools): it runs from a checkout and is not in the wheel."""
 
 from __future__ import annotations
 
@@ -8,13 +9,27 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audit.models import Kind, State, SyncRecord, Trigger
 from audit.words import tally_sentence
+from connectors import queue
+from connectors.devtools.agreement import (
+    agrees,
+    measure_bills,
+    measure_classifications,
+    measure_credits,
+    measure_payments,
+)
 from connectors.models import BillConnection, GPConnection, Tenant
+from connectors.relay.local import AgentOnThisMachine
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
+from connectors.sync.bill_payload import HOLD_UNKNOWN
+from connectors.sync.context import SyncContext
+from connectors.sync.manual_payments import file_rows, file_text
+from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 from connectors.tenancy import add_member
 from mappings.approval import approve
 from mappings.models import (
@@ -27,6 +42,7 @@ from mappings.models import (
     LocationMapping,
     MappingAction,
     MappingState,
+    Suggestion,
     VendorMapping,
 )
 
@@ -99,8 +115,6 @@ def demo_users(tenant: Tenant) -> dict[str, str]:
 def is_strong(mapping: Any, min_score: Decimal) -> bool:
     """A suggestion finance would approve without a second look: a link whose proposed BILL record
     scored at least `min_score`, or "create in BILL" when nothing in BILL looks like it at all."""
-    from mappings.models import Suggestion
-
     if isinstance(mapping, CheckbookMapping):
         return True  # proposed from the GP checkbook whose bank account matches
     if isinstance(mapping, ClassificationMapping):
@@ -257,8 +271,6 @@ def enter_credit_memos(tenant: Tenant, gp: Any, say: Say) -> int:
 def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
     """In BILL, AP pays bills using the vendor credits: one in part on one bill, one across two bills; and a
     GP clerk applies part of the third in GP first (BILL's credit must come down) before BILL uses the rest."""
-    from connectors.sync.runner import run_gp_to_bill
-
     rows = list(
         SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT, state=State.SYNCED)
         .exclude(target_id="")
@@ -309,8 +321,6 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
 def choose_checkbooks(tenant: Tenant, say: Say) -> None:
     """GP Web Services shows no bank account digits on a checkbook, so no checkbook is suggested by them:
     finance picks one in Mappings. The demo picks the first active GP checkbook, as a person would."""
-    from connectors.sync.context import SyncContext
-
     ctx = SyncContext.for_tenant(tenant)
     try:
         active = next((c.checkbook_id for c in ctx.gp.iter_checkbooks() if not c.is_inactive), "")
@@ -327,10 +337,6 @@ def choose_checkbooks(tenant: Tenant, say: Say) -> None:
 def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
     """What a GP user does on a Web-Services-only GP: download the manual-payments file from Needs
     attention and import it (Integration Manager), posting the batch. Sent over HTTP to the sandbox."""
-    import requests
-
-    from connectors.sync.manual_payments import file_rows, file_text
-
     tasks = SyncRecord.objects.filter(tenant=tenant, kind=Kind.GP_PAYMENT, state=State.BLOCKED).order_by("id")
     rows = file_rows(tasks)
     if not rows:
@@ -352,9 +358,6 @@ def record_payments_in_gp(tenant: Tenant, gp_ws: Any, say: Say) -> int:
 def accept_sending_without_hold_check(tenant: Tenant, say: Say) -> None:
     """Over GP Web Services every invoice waits (GP does not show holds there) until a connector admin
     accepts sending without a hold check; the demo does so, says what that risks, and runs again."""
-    from connectors.sync.bill_payload import HOLD_UNKNOWN
-    from connectors.sync.runner import run_gp_to_bill
-
     waited = SyncRecord.objects.filter(
         tenant=tenant, kind=Kind.BILL, state=State.BLOCKED, waiting_on__contains=HOLD_UNKNOWN
     ).count()
@@ -378,8 +381,6 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
     the result then also counts the GP requests that did not come from the agent (must be 0)."""
     if not via_agent:
         return _run_once(gp, bill, say, gp_ws=gp_ws)
-    from connectors.relay.local import AgentOnThisMachine
-
     tenant = wire_tenant(gp, bill)
     agent = AgentOnThisMachine(tenant, gp)
     gp.reset_stats()
@@ -400,16 +401,6 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
 def _run_once(
     gp: Any, bill: Any, say: Say, gp_ws: Any = None, tenant: Tenant | None = None
 ) -> dict[str, Any]:
-    from connectors import queue
-    from connectors.sync.agreement import (
-        agrees,
-        measure_bills,
-        measure_classifications,
-        measure_credits,
-        measure_payments,
-    )
-    from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
-
     queue.RUN_INLINE = True  # this process is the worker: approvals release waiting records right here
     tenant = tenant or wire_tenant(gp, bill, gp_ws=gp_ws)
     demo_users(tenant)
