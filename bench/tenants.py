@@ -10,11 +10,11 @@ long queue's qcluster (`Q_CLUSTER_NAME=long`), to which each tenant's first GP -
 Time is compressed 5x by default (`--compress 5`): each tenant's poll interval is set to 1 minute
 (django-q2's shortest MINUTES schedule), so one real minute stands for the 5-minute production cycle;
 `--compress 1` polls at the production rate (5-minute cycles; warm-up and measured cycles are then 5
-minutes each). Due times are spread evenly over the cycle, as tenants added at different times would be. The first `--warmup-cycles` minutes
-(initial sync of the small seed, webhook subscription, first digests) are not measured, and warm-up goes
-on (up to `--warmup-max` seconds) until every tenant's first load has finished and the short queue
-holds no more than one cycle's polls (the polls queued while first loads ran are not idle); then nothing
-changes in GP or BILL for `--cycles` minutes, and the bench reports:
+minutes each). Due times are spread evenly over the cycle, as tenants added at different times would
+be. The first `--warmup-cycles` cycles (initial sync of the small seed, webhook subscription, first
+digests) are not measured, and warm-up goes on (up to `--warmup-max` seconds) until every tenant's
+first load has finished and the short queue holds no more than one cycle's polls (the polls queued while first loads ran are not idle); then nothing
+changes in GP or BILL for `--cycles` cycles, and the bench reports:
 
 - CPU seconds of the qcluster process tree per idle tenant-cycle, and `cpu_share` (0-1 of the machine);
 - schedule lag: each due time in the window (the schedule's `next_run`, one per cycle) -> the first
@@ -41,6 +41,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ._chaos_infra import CpuHog
 from ._env import ROOT, add_arguments, child_env, emit, machine, setup
 from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
 
@@ -181,10 +182,13 @@ def make_tenants(
     from django.utils import timezone
     from django_q.models import Schedule
 
+    # The project's modules below import Django models: loaded after django.setup() (in run()).
     from connectors.models import Tenant
+
+    # after django.setup(), as above
     from connectors.schedules import ensure_schedules, schedule_name
 
-    from ._tenant import wire
+    from ._tenant import wire  # after django.setup(): it makes models
 
     tenants = []
     for i in range(n):
@@ -204,29 +208,29 @@ def make_tenants(
 def due_times(tenants: list[Any]) -> dict[int, Any]:
     from django_q.models import Schedule
 
-    from connectors.schedules import schedule_name
+    from connectors.schedules import schedule_name  # after django.setup(): it imports models
 
     names = {schedule_name(t, "sync"): t.pk for t in tenants}
     return {names[s.name]: s.next_run for s in Schedule.objects.filter(name__in=names)}
 
 
 def starts_now() -> dict[int, Any]:
-    from audit.models import PollCursor
+    from audit.models import PollCursor  # after django.setup(): a model
 
     return dict(PollCursor.objects.filter(flow="gp_vendors").values_list("tenant_id", "last_started_at"))
 
 
 def first_loads_done() -> int:
     """Tenants whose GP -> BILL has finished a run (the scheduled poll no longer hands it off)."""
-    from audit.models import PollCursor
-    from connectors.sync.bills import FLOW
+    from audit.models import PollCursor  # after django.setup(): a model
+    from connectors.sync.bills import FLOW  # after django.setup(): it imports models
 
     return PollCursor.objects.filter(flow=FLOW, cursor__isnull=False).values("tenant").distinct().count()
 
 
 def short_queue() -> int:
     """Tasks waiting on the short queue (scheduled polls queued and not yet taken by a worker)."""
-    from connectors.queue import SHORT, shared_broker
+    from connectors.queue import SHORT, shared_broker  # after django.setup(): reads settings
 
     return int(shared_broker(SHORT).queue_size() or 0)
 
@@ -248,7 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "Q_LONG_WORKERS": str(args.long_workers),
     }
     info = setup(args, extra=budgets)
-    from .fairness import _forget_old_runs
+    from .fairness import _forget_old_runs  # not at the top: bench.fairness imports this module
 
     _forget_old_runs(info["redis_url"])  # leases and queued tasks of an earlier run reusing tenant pks
     orgs = [fresh_org_id() for _ in range(n)]
@@ -261,8 +265,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         0, 0, org_id=orgs[0], extra_orgs=orgs[1:], dev_key="01B" + uuid.uuid4().hex.upper(), **limits
     )
     clusters: list[subprocess.Popen[str]] = []
-    from ._chaos_infra import CpuHog
-
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
         tenants = make_tenants(n, gp.info, bill.info, orgs, PRODUCTION_MINUTES // args.compress)
