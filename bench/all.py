@@ -157,11 +157,12 @@ GOALS: list[Goal] = [
 
 
 def _scaled_cpu_share(result: dict[str, Any]) -> float | None:
-    """The tenants bench runs N tenants 5x compressed: N tenants stand for 5N at the production rate."""
-    share, n = result.get("cpu_share"), result.get("tenants")
+    """The tenants bench runs N tenants compressed C times (5 unless the result says): N tenants stand for
+    C·N at the production rate."""
+    share, n, compress = result.get("cpu_share"), result.get("tenants"), result.get("compress", 5)
     if not isinstance(share, int | float) or not n:
         return None
-    return round(share * 1000 / (5 * n), 3)
+    return round(share * 1000 / (compress * n), 3)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -7,17 +7,20 @@ qcluster's scheduler and its worker processes, `connectors.tasks.sync_tenant` bo
 long queue's qcluster (`Q_CLUSTER_NAME=long`), to which each tenant's first GP -> BILL run is handed
 (without it no tenant ever finishes a first load, and its scheduled polls stay BILL -> GP only).
 
-Time is compressed 5x: each tenant's poll interval is set to 1 minute (django-q2's shortest MINUTES
-schedule), so one real minute stands for the 5-minute production cycle. Due times are spread evenly
-over the minute, as tenants added at different times would be. The first `--warmup-cycles` minutes
-(initial sync of the small seed, webhook subscription, first digests) are not measured, and warm-up goes
-on (up to `--warmup-max` seconds) until every tenant's first load has finished and the short queue
-holds no more than one cycle's polls (the polls queued while first loads ran are not idle); then nothing
-changes in GP or BILL for `--cycles` minutes, and the bench reports:
+Time is compressed 5x by default (`--compress 5`): each tenant's poll interval is set to 1 minute
+(django-q2's shortest MINUTES schedule), so one real minute stands for the 5-minute production cycle;
+`--compress 1` polls at the production rate (5-minute cycles; warm-up and measured cycles are then 5
+minutes each). Due times are spread evenly over the cycle, as tenants added at different times would
+be. The first `--warmup-cycles` cycles (initial sync of the small seed, webhook subscription, first
+digests) are not measured, and warm-up goes on (up to `--warmup-max` seconds) until every tenant's
+first load has finished and the short queue holds no more than one cycle's polls (the polls queued while first loads ran are not idle); then nothing
+changes in GP or BILL for `--cycles` cycles, and the bench reports:
 
 - CPU seconds of the qcluster process tree per idle tenant-cycle, and `cpu_share` (0-1 of the machine);
-- schedule lag: due (the schedule's `next_run`) -> the tenant's first poll started (its `gp_vendors`
-  cursor's `last_started_at`), p50/p99, and cycles that never started;
+- schedule lag: each due time in the window (the schedule's `next_run`, one per cycle) -> the first
+  poll of the tenant started at or after it (its `gp_vendors` cursor's `last_started_at`: that poll
+  reads every change the due one would have), p50/p99; a due time no poll served by the window's end
+  counts as `unserved` with the lag it had by then;
 - peak RSS (VmHWM) per qcluster process;
 - database rows inserted/updated/deleted per idle tenant-cycle (PostgreSQL `pg_stat_user_tables`),
   per table, and row counts of the trail/ledger/poll/task tables before and after.
@@ -40,10 +43,9 @@ from typing import Any
 from ._chaos_infra import CpuHog
 from ._env import ROOT, bench_parser, child_env, run_main, setup
 from ._servers import company_name, fresh_org_id, start_bill, start_gp_companies
-from ._tenant import wire
 
-CYCLE_SECONDS = 60  # django-q2's shortest MINUTES schedule; stands for the 5-minute production cycle
-COMPRESSION = 5
+PRODUCTION_MINUTES = 5  # the poll interval the goals are set for
+LAG_GOAL_S = 60
 COUNTED = (
     "audit_attempt",
     "audit_syncrecord",
@@ -62,7 +64,14 @@ COUNTED = (
 
 def make_parser() -> argparse.ArgumentParser:
     p = bench_parser("tenants", __doc__, tenants=50, cpu_hog=0)
-    p.add_argument("--cycles", type=int, default=3, help="measured idle cycles (1 real minute each)")
+    p.add_argument(
+        "--compress",
+        type=int,
+        choices=(1, 5),
+        default=5,
+        help="time compression: 5 = 1-minute polls stand for 5-minute ones; 1 = the production rate",
+    )
+    p.add_argument("--cycles", type=int, default=3, help="measured idle cycles (5 / --compress minutes)")
     p.add_argument("--warmup-cycles", type=int, default=2, help="cycles run before measuring")
     p.add_argument(
         "--warmup-max", type=float, default=900, help="longest warm-up, seconds, waiting for first loads"
@@ -158,26 +167,32 @@ def writes_between(
 
 
 # --- tenants --------------------------------------------------------------------------------------
-def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[str]) -> list[Any]:
-    """N tenants on the sandboxes, polling every minute, their due times spread over the minute."""
+def make_tenants(
+    n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[str], minutes: int
+) -> list[Any]:
+    """N tenants on the sandboxes, polling every `minutes`, their due times spread over the cycle."""
     from django.utils import timezone
     from django_q.models import Schedule
 
-    # after django.setup(): a bench module is imported before it has chosen its database
+    # The project's modules below import Django models: loaded after django.setup() (in run()).
     from connectors.models import Tenant
+
+    # after django.setup(), as above
     from connectors.schedules import ensure_schedules, schedule_name
+
+    from ._tenant import wire  # after django.setup(): it makes models
 
     tenants = []
     for i in range(n):
         t = wire({**gp, "company": company_name(i)}, {**bill, "org_id": orgs[i]}, slug=f"t{i:04d}")
-        Tenant.objects.filter(pk=t.pk).update(poll_interval_minutes=1)
-        t.poll_interval_minutes = 1
+        Tenant.objects.filter(pk=t.pk).update(poll_interval_minutes=minutes)
+        t.poll_interval_minutes = minutes
         ensure_schedules(t)
         tenants.append(t)
     start = timezone.now() + timedelta(seconds=5)
     for i, t in enumerate(tenants):
         Schedule.objects.filter(name=schedule_name(t, "sync")).update(
-            next_run=start + timedelta(seconds=CYCLE_SECONDS * i / n)
+            next_run=start + timedelta(seconds=60 * minutes * i / n)
         )
     return tenants
 
@@ -185,33 +200,29 @@ def make_tenants(n: int, gp: dict[str, Any], bill: dict[str, Any], orgs: list[st
 def due_times(tenants: list[Any]) -> dict[int, Any]:
     from django_q.models import Schedule
 
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from connectors.schedules import schedule_name
+    from connectors.schedules import schedule_name  # after django.setup(): it imports models
 
     names = {schedule_name(t, "sync"): t.pk for t in tenants}
     return {names[s.name]: s.next_run for s in Schedule.objects.filter(name__in=names)}
 
 
 def starts_now() -> dict[int, Any]:
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from audit.models import PollCursor
+    from audit.models import PollCursor  # after django.setup(): a model
 
     return dict(PollCursor.objects.filter(flow="gp_vendors").values_list("tenant_id", "last_started_at"))
 
 
 def first_loads_done() -> int:
     """Tenants whose GP -> BILL has finished a run (the scheduled poll no longer hands it off)."""
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from audit.models import PollCursor
-    from connectors.sync.bills import FLOW
+    from audit.models import PollCursor  # after django.setup(): a model
+    from connectors.sync.bills import FLOW  # after django.setup(): it imports models
 
     return PollCursor.objects.filter(flow=FLOW, cursor__isnull=False).values("tenant").distinct().count()
 
 
 def short_queue() -> int:
     """Tasks waiting on the short queue (scheduled polls queued and not yet taken by a worker)."""
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from connectors.queue import SHORT, shared_broker
+    from connectors.queue import SHORT, shared_broker  # after django.setup(): reads settings
 
     return int(shared_broker(SHORT).queue_size() or 0)
 
@@ -227,14 +238,13 @@ def percentile(values: list[float], q: float) -> float:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     n = args.tenants
     budgets = {
-        "BILL_HOURLY_BUDGET": str(20000 * COMPRESSION),
+        "BILL_HOURLY_BUDGET": str(20000 * args.compress),
         "BILL_HOURLY_LOGINS": str(max(200, n + 50)),
         "Q_WORKERS": str(args.workers),
         "Q_LONG_WORKERS": str(args.long_workers),
     }
     info = setup(args, extra=budgets)
-    # cycle: bench.fairness imports this module at its top
-    from .fairness import _forget_old_runs
+    from .fairness import _forget_old_runs  # not at the top: bench.fairness imports this module
 
     _forget_old_runs(info["redis_url"])  # leases and queued tasks of an earlier run reusing tenant pks
     orgs = [fresh_org_id() for _ in range(n)]
@@ -242,15 +252,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # A developer key of its own per run (fresh hourly counts in Redis). Its hourly request budget is
     # scaled by the time compression (5 polls an hour become 25 a real hour); its 200 sign-ins an hour
     # are raised to N + 50 so that every org can sign in once (see RESULTS: a real limit beyond 200).
-    limits = {"hourly_budget": 20000 * COMPRESSION, "hourly_logins": max(200, n + 50)}
+    limits = {"hourly_budget": 20000 * args.compress, "hourly_logins": max(200, n + 50)}
     bill = start_bill(
         0, 0, org_id=orgs[0], extra_orgs=orgs[1:], dev_key="01B" + uuid.uuid4().hex.upper(), **limits
     )
     clusters: list[subprocess.Popen[str]] = []
-
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
-        tenants = make_tenants(n, gp.info, bill.info, orgs)
+        tenants = make_tenants(n, gp.info, bill.info, orgs, PRODUCTION_MINUTES // args.compress)
         env = child_env(info["database_url"], info["redis_url"], **budgets)
         for name in ("", "long"):
             # Its output goes to a file: an unread pipe fills up and blocks the workers that log to it.
@@ -291,6 +300,7 @@ def measure(
     from django.utils import timezone
 
     n = len(tenants)
+    cycle_s = 60 * PRODUCTION_MINUTES // args.compress
     seen: dict[int, set[Any]] = {t.pk: set() for t in tenants}
     dues: dict[int, Any] = {}
 
@@ -306,7 +316,7 @@ def measure(
         return [pid for c in clusters for pid in tree(c.pid)]
 
     warm0 = time.monotonic()
-    warm_until = warm0 + 5 + CYCLE_SECONDS * args.warmup_cycles
+    warm_until = warm0 + 5 + cycle_s * args.warmup_cycles
     loaded, queued = 0, 0
     while time.monotonic() < warm_until or (
         (loaded < n or queued > n) and time.monotonic() < warm0 + args.warmup_max
@@ -325,7 +335,7 @@ def measure(
         seen[pk].clear()
     rss: dict[int, float] = {}
     queued_max = queued
-    end = wall0 + CYCLE_SECONDS * args.cycles
+    end = wall0 + cycle_s * args.cycles
     while time.monotonic() < end:
         sample()
         queued_max = max(queued_max, short_queue())
@@ -335,6 +345,7 @@ def measure(
         time.sleep(2)
     time.sleep(2)
     sample()
+    t1 = timezone.now()
     queued_end = short_queue()
     wall = time.monotonic() - wall0
     cpu = cpu_seconds(trees()) - cpu0
@@ -348,14 +359,15 @@ def measure(
         for started in starts:
             if first is None or started < t0:
                 continue
-            k = int((started - first).total_seconds() // CYCLE_SECONDS)
-            due = first + timedelta(seconds=CYCLE_SECONDS * k)
+            k = int((started - first).total_seconds() // cycle_s)
+            due = first + timedelta(seconds=cycle_s * k)
             lags.append((started - due).total_seconds())
             runs += 1
     expected = n * args.cycles
-    # A start is matched to the latest due time before it, so a lag is never above one cycle by that
-    # measure. When more than a cycle's polls wait on the short queue, the workers are behind and a
-    # poll waits about (queue length / starts per second): that wait is the lag's floor.
+    served, unserved = lag_to_serve(seen, dues, t0, t1, cycle_s)
+    # `*_matched_within_cycle` (the figures before polls were coalesced): a start is matched to the
+    # latest due time before it, so it is never above one cycle. When more than a cycle's polls wait on
+    # the short queue, a queued poll waits about (queue length / starts per second): `queue_wait_s_at_max`.
     backlog = queued_max >= n
     queue_wait = round(queued_max / (runs / wall), 1) if runs else None
     p99 = percentile(lags, 0.99)
@@ -373,8 +385,10 @@ def measure(
         "backlog": backlog,
         "queue_wait_s_at_max": queue_wait,
         "lag_p99_s_matched_within_cycle": round(p99, 2),
+        "lag_p50_s_matched_within_cycle": round(percentile(lags, 0.5), 2),
         "cpu_hog": args.cpu_hog,
-        "time_compression": "poll interval 1 min real = 5 min production (5x)",
+        "time_compression": f"poll interval {cycle_s // 60} min real = 5 min production ({args.compress}x)",
+        "compress": args.compress,
         "cycles_measured": args.cycles,
         "window_s": round(wall, 1),
         "tenant_cycles_started": runs,
@@ -382,8 +396,10 @@ def measure(
         "cpu_s_cluster": round(cpu, 2),
         "cpu_s_per_idle_tenant_cycle": round(cpu / runs, 4) if runs else None,
         "cpu_s_sandboxes": round(sandbox_cpu, 2),
-        "lag_p50_s": round(percentile(lags, 0.5), 2),
-        "lag_max_s": round(max(lags), 2) if lags else None,
+        "dues_in_window": len(served) + len(unserved),
+        "dues_unserved_at_end": len(unserved),
+        "lag_p50_s": round(percentile(served + unserved, 0.5), 2),
+        "lag_max_s": round(max(served + unserved), 2) if served or unserved else None,
         "peak_rss_mb_per_process": sorted(rss.values(), reverse=True),
         "rows_written_per_idle_tenant_cycle": writes_between(writes0, writes1, max(runs, 1)),
         "new_rows_per_idle_tenant_cycle": round(
@@ -392,19 +408,44 @@ def measure(
         "row_counts_before": counts0,
         "row_counts_after": counts1,
         "cpu_share": round(cpu / (wall * cores), 4),
-        "lag_p99_s": round(max(p99, queue_wait or 0) if backlog else p99, 2),
+        "lag_p99_s": round(percentile(served + unserved, 0.99), 2),
     }
     return result
+
+
+def lag_to_serve(
+    seen: dict[int, set[Any]], dues: dict[int, Any], t0: Any, t1: Any, cycle_s: int
+) -> tuple[list[float], list[float]]:
+    """Each due time in [t0, t1 - goal] -> the tenant's first poll start at or after it (that poll reads
+    what the due one would have: a skipped, coalesced poll is served by it). Due times no start served
+    by t1 are returned apart, with their lag so far (a lower bound, already past the goal)."""
+    served, unserved = [], []
+    for pk, starts in seen.items():
+        first = dues.get(pk)
+        if first is None:
+            continue
+        k = max(0, -int((first - t0).total_seconds() // cycle_s))
+        due = first + timedelta(seconds=cycle_s * k)
+        while due <= t1 - timedelta(seconds=LAG_GOAL_S):
+            later = [s for s in starts if s >= due]
+            if later:
+                served.append((min(later) - due).total_seconds())
+            else:
+                unserved.append((t1 - due).total_seconds())
+            due += timedelta(seconds=cycle_s)
+    return served, unserved
 
 
 def main(argv: list[str]) -> int:
     keys = (
         "tenants",
+        "compress",
         "cpu_s_per_idle_tenant_cycle",
         "new_rows_per_idle_tenant_cycle",
         "lag_p50_s",
         "tenant_cycles_started",
         "tenant_cycles_expected",
+        "dues_unserved_at_end",
         "cpu_share",
         "lag_p99_s",
     )

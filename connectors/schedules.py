@@ -18,12 +18,16 @@ def schedule_name(tenant: Tenant, flow: str) -> str:
 # per tenant would otherwise insert (and prune) a row each time. What screens show of a run (its last
 # success, its summary) is on the poll cursor; failures are still stored (django-q2 "Failed tasks").
 NO_SUCCESS_RESULT = "q_options={'save': False}"
+# The scheduler passes each poll the time it was due (django-q2's `intended_date_kwarg`), so that a poll
+# queued behind a later one of the same tenant is skipped (connectors.tasks.sync_tenant).
+DUE_KWARG = "due"
+SYNC_TASK = "connectors.tasks.sync_tenant"
 
 
 def ensure_schedules(tenant: Tenant) -> list[Schedule]:
     """Create or update the tenant's schedules to its poll interval; remove them when inactive."""
     flows = {
-        "sync": ("connectors.tasks.sync_tenant", tenant.poll_interval_minutes),
+        "sync": (SYNC_TASK, tenant.poll_interval_minutes),
         "webhook_watchdog": ("connectors.tasks.webhook_watchdog", 15),
         "alert_digest": ("audit.tasks.send_alert_digest", 15),
     }
@@ -45,9 +49,19 @@ def ensure_schedules(tenant: Tenant) -> list[Schedule]:
         schedule.schedule_type = Schedule.MINUTES
         schedule.minutes = minutes
         schedule.repeats = -1
+        schedule.intended_date_kwarg = DUE_KWARG if func == SYNC_TASK else None
         schedule.save()
         out.append(schedule)
     return out
+
+
+def pass_due_times() -> int:
+    """Schedules made before polls were told their due time get it (after every migrate)."""
+    return (
+        Schedule.objects.filter(func=SYNC_TASK)
+        .exclude(intended_date_kwarg=DUE_KWARG)
+        .update(intended_date_kwarg=DUE_KWARG)
+    )
 
 
 RETENTION_SCHEDULE = "ml-connector:retention"
