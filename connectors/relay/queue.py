@@ -346,8 +346,7 @@ def record_answers(
                 )
                 if cursor.rowcount:
                     stored.add(request_id)
-    for request_id in stored:
-        wakeups.signal(answer_key(request_id), sent_by_database=True)
+    wakeups.signal_all([answer_key(request_id) for request_id in stored], sent_by_database=True)
     return {request_id: request_id in stored for request_id, _answer, _ms in answers}
 
 

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -174,3 +175,31 @@ def test_the_agent_sends_gp_the_request_as_the_connector_made_it(serve, tmp_path
     assert headers["Accept"] == "application/json" and headers["User-Agent"].startswith("ml-connector-agent/")
     assert "X-MLC-GP-Service" not in headers  # the connector's note to the agent goes no further
     agent.journal.close()
+
+
+@pytest.mark.services
+def test_answers_stored_together_each_wake_the_process_waiting_for_them(through_agent, token):
+    """With Redis, the answers an agent posts in one call are published together (one round trip):
+    each still reaches the process that queued its request."""
+    import redis
+    from django.conf import settings
+
+    from connectors.relay import wakeups
+
+    if wakeups.backend() != "redis":
+        pytest.skip("needs Redis (REDIS_URL)")
+    listener = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(wakeups._channel(queue.answer_key(wakeups.new_request_id())))  # this process's
+    ids = [queue.enqueue(through_agent.tenant_id, "GET", f"/batch/{n}", {}, None, 20) for n in range(3)]
+    agent = GPAgent.objects.get()
+    assert {r.pk for r in queue.lease(agent, 3)} == set(ids)
+    answers = [(request_id, queue.Answer(200, {}, b"{}", ""), 1.0) for request_id in ids[:2]]
+    assert queue.record_answers(agent, answers) == {ids[0]: True, ids[1]: True}
+    heard: list[str] = []
+    deadline = time.monotonic() + 20
+    while len(heard) < 2 and time.monotonic() < deadline:
+        message = listener.get_message(timeout=1.0)
+        if message:
+            heard.append(message["data"].decode())
+    listener.close()
+    assert sorted(heard) == sorted(queue.answer_key(request_id) for request_id in ids[:2])
