@@ -96,7 +96,8 @@ class Agent:
         # agent's CPU per relayed request); a service's environment does not change while it runs.
         self.connector.trust_env = False
         self.connector.proxies = requests.utils.get_environ_proxies(config.connector_url)
-        self.connector.verify = config.connector_ca_bundle or _environ_ca_bundle() or True
+        self._connector_verify: bool | str = config.connector_ca_bundle or _environ_ca_bundle() or True
+        self.connector.verify = self._connector_verify
         self._gp_proxies = {
             base: requests.utils.get_environ_proxies(base)
             for base in (config.gp_url, config.gp_ws_url)
@@ -133,7 +134,7 @@ class Agent:
         request = self._prepared[endpoint].copy()
         request.prepare_body(data=None, files=None, json=payload)
         response = self._connector_pool.send(
-            request, timeout=timeout, verify=self.connector.verify, proxies=self.connector.proxies
+            request, timeout=timeout, verify=self._connector_verify, proxies=self.connector.proxies
         )
         _ = response.content  # read now (as Session.request does): the connection goes back to the pool
         if response.status_code == 401:

@@ -55,7 +55,7 @@ class GPAgent(models.Model):
         serves = GPAgent._meta.get_field("also_serves")
         assert isinstance(serves, models.ManyToManyField)
         table, agent_column, tenant_column = (
-            serves.remote_field.through._meta.db_table,
+            serves.m2m_db_table(),
             serves.m2m_column_name(),
             serves.m2m_reverse_name(),
         )
