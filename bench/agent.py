@@ -5,6 +5,9 @@ GP sandbox and the agent each in their own process, the connector's GP client in
 
 - added latency: the median of `--requests` sequential reads of one GP vendor record through the
   agent, minus the median of the same reads sent directly (NTLM on the kept connection both ways);
+  and each process's CPU per read over those reads (`cpu_ms_per_relayed_request_sequential`: one
+  request at a time makes the same calls and statements whatever the machine's load, so it compares
+  code versions on a busy machine better than the concurrent figures do);
 - throughput: `--clients` connector processes (each one reader, as a qcluster worker runs one flow's
   GP calls one after another) reading GP through one agent for `--seconds`; the same number of
   threads in one process (they share one interpreter lock, so the client itself is the limit sooner);
@@ -219,14 +222,19 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         relayed = GPClient.for_connection(GPConnection.objects.get(pk=conn.pk))
         _timed_reads(relayed, 20, vendor_id)
         since = timezone.now()
-        relay_ms = _timed_reads(relayed, args.requests, vendor_id)
-        inside = _inside(since)
         processes = {
             "connector": web.pid,
             "agent": children[0].pid,
             "gp_sandbox": gp_served.process.pid,
             "client": os.getpid(),
         }
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+        relay_ms = _timed_reads(relayed, args.requests, vendor_id)
+        cpu_ms_sequential = {  # one request at a time: the same calls and statements whatever the load
+            name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / args.requests, 2)
+            for name, pid in processes.items()
+        }
+        inside = _inside(since)
         cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
         answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
         per_second, readers_cpu = _throughput_processes(env, args.clients, args.seconds, conn.pk, vendor_id)
@@ -294,6 +302,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "requests_per_second_direct": round(direct_per_second, 1),
         "clients": args.clients,
         "cpu_ms_per_relayed_request": cpu_ms,
+        "cpu_ms_per_relayed_request_sequential": cpu_ms_sequential,
         "cpu_ms_per_relayed_request_client_threads": cpu_ms_threads,
         **idle,
     }
