@@ -32,7 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connectors.agent_client.worker import Agent, AgentConfig
+
 from . import _env
+from ._chaos_infra import CpuHog
 from ._servers import start_gp
 from .webhooks import PRODUCTION, free_port, start_gunicorn
 
@@ -166,8 +169,6 @@ def _throughput_processes(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from ._chaos_infra import CpuHog
-
     hog = CpuHog(args.cpu_hog) if args.cpu_hog else None
     try:
         return {**_run(args), "cpu_hog": args.cpu_hog, "load_average": [round(x, 1) for x in os.getloadavg()]}
@@ -180,6 +181,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     env = _env.setup(
         args, extra=PRODUCTION
     )  # the connector's side as in production (DEBUG off), like gunicorn's
+    # The app's modules import only once _env.setup() above has pointed Django at the bench database.
     from django.utils import timezone
 
     from connectors.gp.client import GPClient
@@ -312,7 +314,7 @@ def _inside(since: Any) -> dict[str, float]:
     """Where the sequential reads' time went, from the relayed rows: queued → answered as the
     database saw it, and GP's own time as the agent measured it (the rest of the client's figure is
     the INSERT before and the wake-up and read of the answer after)."""
-    from connectors.relay.models import RelayedRequest
+    from connectors.relay.models import RelayedRequest  # a model: importable once Django is set up (_run)
 
     rows = list(
         RelayedRequest.objects.filter(created_at__gte=since, answered_at__isnull=False).values_list(
@@ -341,8 +343,7 @@ def _idle_agents(
     vendor_id: str,
 ) -> dict[str, Any]:
     """`--idle-agents` agents of other tenants idling; then one read for the bench tenant's agent."""
-    from connectors.agent_client.worker import Agent, AgentConfig
-    from connectors.relay.models import GPAgent
+    from connectors.relay.models import GPAgent  # a model: importable once Django is set up (_run)
 
     threads_before = _threads(gunicorn_pid)
     agents = []

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models
 from django.utils import timezone
 
-from .models import GPAgent
+from .models import GPAgent, RelayedRequest
+from .queue import tenant_key
+from .wakeups import signal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -37,17 +39,12 @@ def revoke(agent: GPAgent) -> None:
     """Refuse the agent from now on. Reads it holds are offered to the tenant's other agents at once;
     writes it holds stay its own (if it ran one, only its journal knows: the connector's wait ends in
     a timeout and the flows reconcile)."""
-    from .models import RelayedRequest
-
     if agent.revoked_at is None:
         agent.revoked_at = timezone.now()
         agent.save(update_fields=["revoked_at"])
     if RelayedRequest.objects.filter(agent=agent, state=RelayedRequest.LEASED, method="GET").update(
         lease_until=agent.revoked_at
     ):
-        from .queue import tenant_key
-        from .wakeups import signal
-
         for tenant_id in agent.tenant_ids():
             signal(tenant_key(tenant_id))
 

@@ -17,7 +17,7 @@ import requests
 
 from connectors.agent_client.worker import Agent, AgentConfig
 from connectors.models import Tenant
-from connectors.relay import queue, tokens
+from connectors.relay import queue, tokens, wakeups
 from connectors.relay.models import GPAgent, RelayedRequest
 
 
@@ -181,10 +181,8 @@ def test_the_agent_sends_gp_the_request_as_the_connector_made_it(serve, tmp_path
 def test_answers_stored_together_each_wake_the_process_waiting_for_them(through_agent, token):
     """With Redis, the answers an agent posts in one call are published together (one round trip):
     each still reaches the process that queued its request."""
-    import redis
+    import redis  # only this test needs it (Redis is optional)
     from django.conf import settings
-
-    from connectors.relay import wakeups
 
     if wakeups.backend() != "redis":
         pytest.skip("needs Redis (REDIS_URL)")
