@@ -5,6 +5,9 @@ GP sandbox and the agent each in their own process, the connector's GP client in
 
 - added latency: the median of `--requests` sequential reads of one GP vendor record through the
   agent, minus the median of the same reads sent directly (NTLM on the kept connection both ways);
+  and each process's CPU per read over those reads (`cpu_ms_per_relayed_request_sequential`: one
+  request at a time makes the same calls and statements whatever the machine's load, so it compares
+  code versions on a busy machine better than the concurrent figures do);
 - throughput: `--clients` connector processes (each one reader, as a qcluster worker runs one flow's
   GP calls one after another) reading GP through one agent for `--seconds`; the same number of
   threads in one process (they share one interpreter lock, so the client itself is the limit sooner);
@@ -28,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from connectors.agent_client.worker import Agent, AgentConfig
 
 from . import _env
 from ._chaos_infra import CpuHog
@@ -174,6 +179,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     env = _env.setup(
         args, extra=PRODUCTION
     )  # the connector's side as in production (DEBUG off), like gunicorn's
+    # The app's modules import only once _env.setup() above has pointed Django at the bench database.
     from django.utils import timezone
 
     # after django.setup(): a bench module is imported before it has chosen its database
@@ -217,14 +223,19 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         relayed = GPClient.for_connection(GPConnection.objects.get(pk=conn.pk))
         _timed_reads(relayed, 20, vendor_id)
         since = timezone.now()
-        relay_ms = _timed_reads(relayed, args.requests, vendor_id)
-        inside = _inside(since)
         processes = {
             "connector": web.pid,
             "agent": children[0].pid,
             "gp_sandbox": gp_served.process.pid,
             "client": os.getpid(),
         }
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+        relay_ms = _timed_reads(relayed, args.requests, vendor_id)
+        cpu_ms_sequential = {  # one request at a time: the same calls and statements whatever the load
+            name: round((_cpu_seconds(pid) - cpu_before[name]) * 1000 / args.requests, 2)
+            for name, pid in processes.items()
+        }
+        inside = _inside(since)
         cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
         answered_before = RelayedRequest.objects.filter(state=RelayedRequest.ANSWERED).count()
         per_second, readers_cpu = _throughput_processes(env, args.clients, args.seconds, conn.pk, vendor_id)
@@ -292,6 +303,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "requests_per_second_direct": round(direct_per_second, 1),
         "clients": args.clients,
         "cpu_ms_per_relayed_request": cpu_ms,
+        "cpu_ms_per_relayed_request_sequential": cpu_ms_sequential,
         "cpu_ms_per_relayed_request_client_threads": cpu_ms_threads,
         **idle,
     }
@@ -301,8 +313,7 @@ def _inside(since: Any) -> dict[str, float]:
     """Where the sequential reads' time went, from the relayed rows: queued → answered as the
     database saw it, and GP's own time as the agent measured it (the rest of the client's figure is
     the INSERT before and the wake-up and read of the answer after)."""
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from connectors.relay.models import RelayedRequest
+    from connectors.relay.models import RelayedRequest  # a model: importable once Django is set up (_run)
 
     rows = list(
         RelayedRequest.objects.filter(created_at__gte=since, answered_at__isnull=False).values_list(
@@ -331,9 +342,7 @@ def _idle_agents(
     vendor_id: str,
 ) -> dict[str, Any]:
     """`--idle-agents` agents of other tenants idling; then one read for the bench tenant's agent."""
-    # after django.setup(): a bench module is imported before it has chosen its database
-    from connectors.agent_client.worker import Agent, AgentConfig
-    from connectors.relay.models import GPAgent
+    from connectors.relay.models import GPAgent  # a model: importable once Django is set up (_run)
 
     threads_before = _threads(gunicorn_pid)
     agents = []

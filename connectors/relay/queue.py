@@ -175,7 +175,7 @@ def _wait(
 ) -> Answer:
     start = clock()
     take_by, answer_by = start + connect_seconds, start + connect_seconds + read_seconds
-    rows, key = RelayedRequest.objects.filter(pk=request_id), _pk(request_id)
+    key = _pk(request_id)
     if not read_first:
         answered.wait(min(connect_seconds, wakeups.RECHECK_SECONDS))
     while True:
@@ -192,12 +192,16 @@ def _wait(
             return Answer(status, _json(answer_headers), bytes(answer_body or b""), error)
         now = clock()
         if state == RelayedRequest.QUEUED and now >= take_by:
-            if rows.filter(state=RelayedRequest.QUEUED).update(state=RelayedRequest.CANCELLED):
+            # The querysets are built here, not once per wait: building one cost as much as reading the answer.
+            rows = RelayedRequest.objects.filter(pk=request_id, state=RelayedRequest.QUEUED)
+            if rows.update(state=RelayedRequest.CANCELLED):
                 raise NoAgentTookIt()
             continue  # an agent took it just now
         if now >= answer_by:
             # Nobody waits for it any more: never offer it again (the flows reconcile a write instead).
-            rows.filter(state=RelayedRequest.LEASED).update(state=RelayedRequest.ABANDONED)
+            RelayedRequest.objects.filter(pk=request_id, state=RelayedRequest.LEASED).update(
+                state=RelayedRequest.ABANDONED
+            )
             raise NoAnswerInTime()
         until = take_by if state == RelayedRequest.QUEUED else answer_by
         answered.wait(max(0.0, min(until - now, wakeups.RECHECK_SECONDS)))
@@ -342,8 +346,7 @@ def record_answers(
                 )
                 if cursor.rowcount:
                     stored.add(request_id)
-    for request_id in stored:
-        wakeups.signal(answer_key(request_id), sent_by_database=True)
+    wakeups.signal_all([answer_key(request_id) for request_id in stored], sent_by_database=True)
     return {request_id: request_id in stored for request_id, _answer, _ms in answers}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -65,7 +65,13 @@ def agent_for(authorization: str) -> GPAgent | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    agent = GPAgent(**{field: _from_db(field, value) for field, value in zip(AGENT_FIELDS, row, strict=True)})
+    converted = _converted_fields()
+    agent = GPAgent(
+        **{
+            field: _from_db(field, value) if field in converted else value
+            for field, value in zip(AGENT_FIELDS, row, strict=True)
+        }
+    )
     agent._state.adding, agent._state.db = False, connection.alias
     return agent
 
@@ -81,12 +87,29 @@ AGENT_FIELDS = (
     "version",
     "host",
 )
+_CONVERTED: dict[str, frozenset[str]] = {}  # database vendor → the fields its driver's values need converted
+
+
+def _converted_fields() -> frozenset[str]:
+    """The columns the database's values need converting for (none on PostgreSQL; datetimes on SQLite),
+    worked out once per vendor: asking for every column on every agent call was a sixth of the lookup's CPU."""
+    fields = _CONVERTED.get(connection.vendor)
+    if fields is None:
+        fields = _CONVERTED[connection.vendor] = frozenset(
+            field for field in AGENT_FIELDS if connection.ops.get_db_converters(_column(field))
+        )
+    return fields
+
+
+def _column(field: str) -> Any:
+    model_field = GPAgent._meta.get_field(field)
+    assert isinstance(model_field, models.Field)  # a concrete column, never a relation's reverse side
+    return model_field.get_col(GPAgent._meta.db_table)
 
 
 def _from_db(field: str, value: object) -> object:
     """A column as the model holds it (SQLite returns datetimes as text)."""
-    model_field = GPAgent._meta.get_field(field)
-    assert isinstance(model_field, models.Field)  # a concrete column, never a relation's reverse side
-    for convert in connection.ops.get_db_converters(model_field.get_col(GPAgent._meta.db_table)):
-        value = convert(value, model_field, connection)
+    column = _column(field)
+    for convert in connection.ops.get_db_converters(column):
+        value = convert(value, column.target, connection)
     return value

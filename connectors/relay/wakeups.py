@@ -115,20 +115,33 @@ def watching(keys: Iterable[str]) -> Iterator[threading.Event]:
 def signal(key: str, *, sent_by_database: bool = False) -> None:
     """Wake the waiters of `key` here and in every other process, once the current transaction commits.
     `sent_by_database`: on PostgreSQL the relay's trigger has sent it already (queued, answered)."""
-    transaction.on_commit(lambda: _publish(key, sent_by_database))
+    signal_all([key], sent_by_database=sent_by_database)
 
 
-def _publish(key: str, sent_by_database: bool) -> None:
-    _wake_here(key)
+def signal_all(keys: Iterable[str], *, sent_by_database: bool = False) -> None:
+    """`signal` for several keys (the answers an agent posts together): one round trip to Redis for
+    all of them, not one each."""
+    keys = list(keys)
+    if keys:
+        transaction.on_commit(lambda: _publish(keys, sent_by_database))
+
+
+def _publish(keys: list[str], sent_by_database: bool) -> None:
+    for key in keys:
+        _wake_here(key)
     kind = backend()
     try:
         if kind == "redis":
-            _redis_client().publish(_channel(key), key)
+            pipe = _redis_client().pipeline(transaction=False)
+            for key in keys:
+                pipe.publish(_channel(key), key)
+            pipe.execute()
         elif kind == "postgresql" and not sent_by_database:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [_channel(key), key])
+                for key in keys:
+                    cursor.execute("SELECT pg_notify(%s, %s)", [_channel(key), key])
     except Exception as exc:  # noqa: BLE001 - a lost wake-up only delays a waiter by RECHECK_SECONDS
-        log.warning("relay wake-up %s not published (%s)", key, type(exc).__name__)
+        log.warning("relay wake-up %s not published (%s)", ", ".join(keys), type(exc).__name__)
 
 
 # --- other processes: a listener thread per kind of wait --------------------------------------------
