@@ -13,8 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from connectors.sync.vendor_conflict import differing_fields
 from connectors.sync.vendor_fields import FIELD_LABELS
+from connectors.sync.vendor_link import NEEDS_CONFIRMATION
+from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
+from . import waits
 from .models import Kind, State, SyncRecord
 from .words import money_text, readable
 
@@ -28,13 +32,14 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.VENDOR_CREDIT: ("GP credit memo or return (voucher)", "BILL vendor credit", "gp"),
     Kind.CREDIT_APPLY: ("GP credit memo apply", "BILL payment : vendor credit : bill", "bill"),
 }
+# The admin page of each kind of mapping a record can wait for (audit.waits).
 MAPPING_ADMIN = {
-    "vendor": ("vendormapping", "GP vendor"),
-    "account": ("glaccountmapping", "GP account"),
-    "checkbook": ("checkbookmapping", "BILL funding account"),
-    "department": ("departmentmapping", "GP department"),
-    "location": ("locationmapping", "GP location"),
-    "class": ("accountingclassmapping", "GP accounting class"),
+    waits.VENDOR: "vendormapping",
+    waits.ACCOUNT: "glaccountmapping",
+    waits.CHECKBOOK: "checkbookmapping",
+    waits.DEPARTMENT: "departmentmapping",
+    waits.LOCATION: "locationmapping",
+    waits.CLASS: "accountingclassmapping",
 }
 RETRYABLE = (State.FAILED, State.IN_DOUBT, State.SENDING, State.FLAGGED, State.CONFLICT, State.BLOCKED)
 
@@ -47,20 +52,21 @@ class Link:
 
 def mapping_url(tenant_id: int, kind: str, key: str) -> str:
     """The review page of the mapping a record waits for (resolved by key, created if missing)."""
-    model, _ = MAPPING_ADMIN[kind]
-    return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": str(tenant_id), "key": key})
+    return (
+        reverse(f"admin:mappings_{MAPPING_ADMIN[kind]}_by_key")
+        + "?"
+        + urlencode({"tenant": str(tenant_id), "key": key})
+    )
 
 
 def waiting_links(record: SyncRecord) -> list[Link]:
-    """One link per mapping the record waits for; other tokens (GP posting) are only described."""
-    links = []
-    for token in record.waiting_on.split():
-        kind, _, key = token.partition(":")
-        if kind in MAPPING_ADMIN:
-            links.append(
-                Link(f"Map {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key))
-            )
-    return links
+    """One link per mapping the record shows it waits for (its display text: no query per row of a
+    list); other waits (GP posting) are only described."""
+    return [
+        Link(f"Map {w.words}", mapping_url(record.tenant_id, w.kind, w.key))
+        for w in waits.shown(record)
+        if w.kind in MAPPING_ADMIN
+    ]
 
 
 def sides(record: SyncRecord) -> dict[str, Any]:
@@ -77,8 +83,6 @@ def sides(record: SyncRecord) -> dict[str, Any]:
 
 def vendor_name(record: SyncRecord) -> str:
     """The vendor's name as GP's mapping knows it (the admin annotates it; looked up otherwise), or ""."""
-    from mappings.models import VendorMapping
-
     if record.kind == Kind.VENDOR:
         if own := getattr(record, "own_name", None):  # annotated by the admin's queryset
             return str(own)
@@ -152,9 +156,6 @@ def next_retry(record: SyncRecord) -> str:
 def conflict_rows(record: SyncRecord) -> list[dict[str, Any]]:
     """For a vendor that differs: each field as GP has it, as BILL has it, as last agreed, and
     whether the Keep GP's / Keep BILL's buttons apply (a blank side is never offered: it would erase)."""
-    from connectors.sync.vendor_conflict import differing_fields
-    from connectors.sync.vendor_link import NEEDS_CONFIRMATION
-
     snap = record.snapshot or {}
     gp, bill = snap.get("gp"), snap.get("bill")
     if not isinstance(gp, dict) or not isinstance(bill, dict):
@@ -217,8 +218,6 @@ SNAPSHOT_LABELS = {
 def vendor_field_changes(record: SyncRecord) -> list[Any]:
     """Vendor fields written on either side for this GP vendor (by an approval's field choices),
     each with before and after, who and when; newest first."""
-    from mappings.models import ChangeSubject, MappingChange
-
     if record.kind != Kind.VENDOR:
         return []
     return list(

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from audit import waits
 from audit.models import Kind, State, SyncRecord
 from audit.words import money_text
 from connectors.models import Tenant
 
 from .bill_payload import is_approved, money, voucher_from_description
 from .context import SyncContext
+from .credit_payload import is_credit, is_credit_approved, kind_word
 
 # Each section: its title, columns, which columns hold money (formatted on the page, plain in the CSV), the
 # column its total adds up, and its group (money problems first, then missing records, then the rest).
@@ -112,10 +114,7 @@ MISSING_REASONS = [
 def _missing_reason(record: SyncRecord | None) -> str:
     if record is None:
         return "not read by a sync yet"
-    if any(
-        t.startswith(("vendor:", "account:", "department:", "location:", "class:"))
-        for t in record.waiting_on.split()
-    ):
+    if any(w.kind in (waits.VENDOR, waits.ACCOUNT, *waits.SEGMENT_KINDS) for w in waits.shown(record)):
         return "waiting for a mapping"
     if "on hold" in record.reason or "inactive" in record.reason:
         return "GP vendor on hold or inactive"
@@ -205,8 +204,6 @@ def _credits(
 ) -> None:
     """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has left
     (BILL could let the vendor's credit be used twice)."""
-    from .credit_payload import is_credit, is_credit_approved, kind_word
-
     memos = {v: d for v, d in documents.items() if is_credit(d)}
     if not memos or not getattr(ctx.gp, "writes_payments", True):  # over Web Services credits stay in GP
         return

@@ -19,8 +19,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from audit import waits
 from audit.ledger import attempt, settle
 from audit.models import State, SyncRecord
+from audit.waits import WaitFor
 
 from .context import SyncContext
 
@@ -37,7 +39,6 @@ FILE_COLUMNS = (
     "Apply Amount",
     "BILL Payment ID",
 )
-WAITING_PREFIX = "gp_manual_payment:"
 FLOW = "bill_payments"
 
 
@@ -58,7 +59,7 @@ def record_in_gp(
     The payment method (payment_rules.gp_method), document number and batch are the ones SBA
     write-back would give the payment.
     """
-    from .payments import _reference, gp_batch
+    from .payments import _reference, gp_batch  # in here: payments imports this module (record_in_gp)
 
     reference = _reference(payment)
     batch = gp_batch(payment.process_date)
@@ -107,7 +108,7 @@ def record_in_gp(
         record,
         State.BLOCKED,
         label=label,
-        waiting_on=WAITING_PREFIX + number,
+        waits=[WaitFor(waits.MANUAL_PAYMENT, number)],
         snapshot={"manual_payment": task},
         reason=(
             f"Record in GP: GP Web Services cannot write payments. Enter manual payment {number} for vendor "
