@@ -30,7 +30,7 @@ from connectors.sync.vendor_fields import FIELD_LABELS
 from connectors.tenant_admin import TenantScopedAdmin
 from mappings.models import VendorMapping
 
-from . import actions, jobs, lineage, totals
+from . import actions, jobs, lineage, totals, waits
 from .actions import Replay
 from .models import (
     Attempt,
@@ -92,6 +92,25 @@ class CauseFilter(admin.SimpleListFilter):
         if value == "decision":
             return queryset.filter(state__in=[State.FLAGGED, State.CONFLICT])
         return queryset
+
+
+class WaitingForFilter(admin.SimpleListFilter):
+    """`?waiting_for=vendor:ACME0001`: the records waiting for one mapping or check (audit.waits), as a
+    mapping's "records waiting" link opens them. Shown only while it is set, in a clerk's words."""
+
+    title = "waiting for"
+    parameter_name = "waiting_for"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = self.value()
+        return [(value, waits.WaitFor.parse(value).words)] if value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        wanted = waits.WaitFor.parse(value)
+        return waits.waiting_for(queryset, wanted.kind, wanted.key)
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -470,7 +489,7 @@ class AttentionRecordAdmin(RecordAdminBase):
     """Needs attention: every blocked, failed, in-doubt, flagged or conflicting record, newest first."""
 
     list_display = ("record_link", "invoice_date", "due", "amount_text", "problem", "changed", "tenant")
-    list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant")
+    list_filter = (CauseFilter, "state", "kind", AgeFilter, "tenant", WaitingForFilter)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(attention_q())  # SyncRecordQuerySet.needing_attention
@@ -499,7 +518,7 @@ class AttentionRecordAdmin(RecordAdminBase):
 @admin.register(SyncRecord)
 class SyncRecordAdmin(RecordAdminBase):
     list_display = ("record_link", "invoice_date", "due", "amount_text", "state_label", "changed", "tenant")
-    list_filter = ("state", "kind", AgeFilter, "tenant")
+    list_filter = ("state", "kind", AgeFilter, "tenant", WaitingForFilter)
     search_fields = ("source_key", "target_id", "label", "reason", "gp_vendor", "document_number")
 
     def changelist_view(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,9 +24,11 @@ from django.utils import timezone
 if TYPE_CHECKING:  # a name for the type only: the ledger core imports nothing of connectors
     from connectors.models import Tenant
 
+from . import waits as waiting
 from .leases import writer_id, writer_is_dead
 from .models import UNCERTAIN_STATES, Attempt, State, SyncRecord, Trigger
 from .redact import redact
+from .waits import WaitFor
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,7 @@ def keep_in_doubt(
         # (the request may have left much later, after waiting for a BILL slot or a retry).
         record.sent_at = timezone.now()
     until = record.sent_at + window
+    had_waits = bool(record.waiting_on)
     apply_settlement(
         record,
         State.IN_DOUBT,
@@ -222,9 +225,12 @@ def keep_in_doubt(
         **fields,
     )
     record.updated_at = timezone.now()
-    changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
-        sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS}
-    )
+    with transaction.atomic():
+        changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
+            sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS}
+        )
+        if changed and had_waits:
+            waiting.replace(record, ())
     return bool(changed)
 
 
@@ -270,16 +276,23 @@ def settle(record: SyncRecord, state: str, **fields: Any) -> SyncRecord:
     fields: a caller holding a stale copy (another worker took the row, sent it or settled it since)
     never puts back an older state, send time or attempt count, which could let a third worker send
     the same create again. When the row moved on, the newer writer wins: the caller's copy is
-    refreshed and nothing is written."""
+    refreshed and nothing is written. What the record waits for (`waits`, or nothing) is written with
+    it, rows and display text in one transaction (audit.waits)."""
     seen_state, seen_at = record.state, record.updated_at
+    waits: Sequence[WaitFor] = fields.get("waits", ())
+    rows_change = bool(waits) or bool(record.waiting_on)  # else the rows are none before and after
     apply_settlement(record, state, **fields)
-    if record.pk is None or seen_at is None:
-        record.save()
-        return record
-    record.updated_at = timezone.now()
-    changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
-        **{name: getattr(record, name) for name in SETTLED_FIELDS}
-    )
+    with transaction.atomic() if rows_change else nullcontext():
+        if record.pk is None or seen_at is None:
+            record.save()
+            changed = 1
+        else:
+            record.updated_at = timezone.now()
+            changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
+                **{name: getattr(record, name) for name in SETTLED_FIELDS}
+            )
+        if changed and rows_change:
+            waiting.replace(record, waits)  # the rows with their display text, or neither
     if not changed:
         log.info("record %s moved on meanwhile (was %s); not settling it to %s", record.pk, seen_state, state)
         record.refresh_from_db()
@@ -293,18 +306,19 @@ def apply_settlement(
     target_id: str | None = None,
     reason: str = "",
     fix: str = "",
-    waiting_on: str = "",
+    waits: Sequence[WaitFor] = (),
     synced_hash: str | None = None,
     snapshot: dict[str, Any] | None = None,
     label: str | None = None,
 ) -> None:
-    """The in-memory part of `settle`, shared with bulk settling (audit.send_once.SyncedBatch)."""
+    """The in-memory part of `settle`, shared with bulk settling (audit.send_once.SyncedBatch). `waits`:
+    what a blocked record waits for (audit.waits; their rows are written by the caller); none otherwise."""
     record.state = state
     if target_id is not None:
         record.target_id = target_id
     record.reason = reason
     record.fix = fix
-    record.waiting_on = waiting_on
+    record.waiting_on = waiting.text(waits)
     if synced_hash is not None:
         record.synced_hash = synced_hash
     if snapshot is not None:

@@ -18,6 +18,7 @@ from connectors.sync.vendor_fields import FIELD_LABELS
 from connectors.sync.vendor_link import NEEDS_CONFIRMATION
 from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
+from . import waits
 from .models import Kind, State, SyncRecord
 from .words import money_text, readable
 
@@ -31,13 +32,14 @@ SIDES: dict[str, tuple[str, str, str]] = {
     Kind.VENDOR_CREDIT: ("GP credit memo or return (voucher)", "BILL vendor credit", "gp"),
     Kind.CREDIT_APPLY: ("GP credit memo apply", "BILL payment : vendor credit : bill", "bill"),
 }
+# The admin page of each kind of mapping a record can wait for (audit.waits).
 MAPPING_ADMIN = {
-    "vendor": ("vendormapping", "GP vendor"),
-    "account": ("glaccountmapping", "GP account"),
-    "checkbook": ("checkbookmapping", "BILL funding account"),
-    "department": ("departmentmapping", "GP department"),
-    "location": ("locationmapping", "GP location"),
-    "class": ("accountingclassmapping", "GP accounting class"),
+    waits.VENDOR: "vendormapping",
+    waits.ACCOUNT: "glaccountmapping",
+    waits.CHECKBOOK: "checkbookmapping",
+    waits.DEPARTMENT: "departmentmapping",
+    waits.LOCATION: "locationmapping",
+    waits.CLASS: "accountingclassmapping",
 }
 RETRYABLE = (State.FAILED, State.IN_DOUBT, State.SENDING, State.FLAGGED, State.CONFLICT, State.BLOCKED)
 
@@ -50,8 +52,11 @@ class Link:
 
 def mapping_url(tenant_id: int, kind: str, key: str) -> str:
     """The review page of the mapping a record waits for (resolved by key, created if missing)."""
-    model, _ = MAPPING_ADMIN[kind]
-    return reverse(f"admin:mappings_{model}_by_key") + "?" + urlencode({"tenant": str(tenant_id), "key": key})
+    return (
+        reverse(f"admin:mappings_{MAPPING_ADMIN[kind]}_by_key")
+        + "?"
+        + urlencode({"tenant": str(tenant_id), "key": key})
+    )
 
 
 def review_url(record: SyncRecord) -> str:
@@ -63,15 +68,13 @@ def review_url(record: SyncRecord) -> str:
 
 
 def waiting_links(record: SyncRecord) -> list[Link]:
-    """One link per mapping the record waits for; other tokens (GP posting) are only described."""
-    links = []
-    for token in record.waiting_on.split():
-        kind, _, key = token.partition(":")
-        if kind in MAPPING_ADMIN:
-            links.append(
-                Link(f"Map {MAPPING_ADMIN[kind][1]} {key}", mapping_url(record.tenant_id, kind, key))
-            )
-    return links
+    """One link per mapping the record shows it waits for (its display text: no query per row of a
+    list); other waits (GP posting) are only described."""
+    return [
+        Link(f"Map {w.words}", mapping_url(record.tenant_id, w.kind, w.key))
+        for w in waits.shown(record)
+        if w.kind in MAPPING_ADMIN
+    ]
 
 
 def sides(record: SyncRecord) -> dict[str, Any]:

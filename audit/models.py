@@ -102,11 +102,12 @@ class SyncRecord(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     reason = models.TextField(blank=True, help_text="Why the record is not synced, in plain words.")
     fix = models.TextField(blank=True, help_text="What a person can do about it.")
+    # The display text of the record's waits (audit.waits writes it with the `Wait` rows, which hold
+    # them all): read by the screens, never searched to find what a mapping releases.
     waiting_on = models.CharField(
         max_length=200,
         blank=True,
-        db_index=True,
-        help_text="Mapping keys this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.",
+        help_text="What this record waits for, e.g. 'vendor:ACME0001 account:000-6100-00'.",
     )
     label = models.CharField(
         max_length=255, blank=True, help_text="What a person recognises: vendor, invoice, amount."
@@ -156,6 +157,29 @@ class SyncRecord(models.Model):
     @property
     def needs_attention(self) -> bool:
         return self.state in ATTENTION_STATES
+
+
+class Wait(models.Model):
+    """One thing a record waits for before it can go on: a mapping (GP vendor, GL account, segment value,
+    BILL funding account), GP's hold check, a GP posting. A row each, so an approval finds the records
+    it releases by an indexed lookup on (kind, key, tenant), not a text search; audit.waits owns them."""
+
+    record = models.ForeignKey(SyncRecord, on_delete=models.CASCADE, related_name="waits")
+    # The record's tenant, copied: a release looks up one tenant's waits for a key without the ledger.
+    tenant = models.ForeignKey("connectors.Tenant", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, help_text="vendor, account, department, checkbook, posting…")
+    key = models.CharField(max_length=150, blank=True, help_text="The GP vendor ID, GP account, voucher…")
+    position = models.PositiveSmallIntegerField(default=0, help_text="The record names its waits in order.")
+    since = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "kind", "key"], name="one_wait_per_record_and_key"),
+        ]
+        indexes = [models.Index(fields=["kind", "key", "tenant"], name="wait_kind_key_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} waits for {self.kind}:{self.key}"
 
 
 class Trigger(models.TextChoices):

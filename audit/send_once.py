@@ -50,6 +50,7 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import waits
 from .ledger import (
     SETTLED_FIELDS,
     AttemptLog,
@@ -345,6 +346,7 @@ class SyncedBatch:
         self.started_at = timezone.now()
         self.records: list[SyncRecord] = []
         self.trail: list[Attempt] = []
+        self.had_waits: list[int] = []
 
     def add(
         self,
@@ -359,6 +361,8 @@ class SyncedBatch:
         label: str | None = None,
     ) -> None:
         """The in-memory part of settle(record, State.SYNCED, ...), and its attempt."""
+        if record.waiting_on:  # it waited for something before it was sent: its rows go with the save
+            self.had_waits.append(record.pk)
         apply_settlement(
             record,
             State.SYNCED,
@@ -392,6 +396,7 @@ class SyncedBatch:
         with transaction.atomic():
             update_rows(self.records, SETTLED_FIELDS)
             Attempt.objects.bulk_create(self.trail)
+            waits.clear(self.had_waits)
 
 
 def update_rows(records: list[Any], fields: list[str]) -> None:

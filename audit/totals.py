@@ -11,17 +11,18 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
+from . import waits
 from .models import State
 from .words import KIND_NOUNS, money_text, state_words
 
-# Token prefix in `waiting_on` → how a clerk names that mapping.
+# Each kind of mapping a record can wait for (audit.waits) → how a clerk names it.
 MAPPING_NOUNS = {
-    "vendor": ("vendor mapping", "vendor mappings"),
-    "account": ("GL account mapping", "GL account mappings"),
-    "checkbook": ("checkbook mapping", "checkbook mappings"),
-    "department": ("department mapping", "department mappings"),
-    "location": ("location mapping", "location mappings"),
-    "class": ("accounting class mapping", "accounting class mappings"),
+    waits.VENDOR: ("vendor mapping", "vendor mappings"),
+    waits.ACCOUNT: ("GL account mapping", "GL account mappings"),
+    waits.CHECKBOOK: ("checkbook mapping", "checkbook mappings"),
+    waits.DEPARTMENT: ("department mapping", "department mappings"),
+    waits.LOCATION: ("location mapping", "location mappings"),
+    waits.CLASS: ("accounting class mapping", "accounting class mappings"),
 }
 STATE_ORDER = [
     State.BLOCKED,
@@ -80,19 +81,7 @@ class StateTotal:
 
 def waiting_mappings(queryset: QuerySet) -> dict[str, int]:
     """How many distinct mappings the blocked records wait for, by mapping kind."""
-    seen: dict[str, set[str]] = defaultdict(set)
-    rows = (
-        queryset.filter(state=State.BLOCKED)
-        .exclude(waiting_on="")
-        .order_by()
-        .values_list("waiting_on", flat=True)
-    )
-    for waiting_on in rows.distinct():
-        for token in waiting_on.split():
-            kind, _, key = token.partition(":")
-            if kind in MAPPING_NOUNS:
-                seen[kind].add(key)
-    return {kind: len(seen[kind]) for kind in MAPPING_NOUNS if seen.get(kind)}
+    return waits.mappings_waited_for(queryset.filter(state=State.BLOCKED))
 
 
 def by_state(queryset: QuerySet) -> list[StateTotal]:

@@ -8,14 +8,12 @@ keeps the change (who, when, before, after) and releases the records that waited
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -25,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
 
+from audit import waits
 from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
 from audit.words import money_sum_text
@@ -174,24 +173,8 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     # --- the list --------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        token = Concat(Value(self.waiting_prefix + ":"), OuterRef(self.gp_key))
-        # Whole tokens only: "vendor:ACME1" must not count records waiting for "vendor:ACME10".
-        exact = (
-            Q(waiting_on=token)
-            | Q(waiting_on__startswith=Concat(token, Value(" ")))
-            | Q(waiting_on__endswith=Concat(Value(" "), token))
-            | Q(waiting_on__contains=Concat(Value(" "), token, Value(" ")))
-        )
-        waiting = (
-            SyncRecord.objects.filter(exact, tenant=OuterRef("tenant"), state__in=ATTENTION_STATES)
-            .order_by()
-            .values("tenant")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0))
-        )
+        waiting = waits.count_waiting(self.waiting_prefix, OuterRef("tenant"), OuterRef(self.gp_key))
+        return super().get_queryset(request).annotate(waiting=waiting)
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         cl = super().get_changelist_instance(request)
@@ -202,26 +185,10 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
     def _attach_waiting_money(self, mappings: list[Any]) -> None:
         """The money waiting on each mapping of the page, summed per currency (one query for the page):
         "$1,200.00 + €300.00", never dollars and euros added together."""
-        keys = {
-            (m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}") for m in mappings if m.waiting
-        }
+        pairs = {(m.tenant_id, getattr(m, self.gp_key)) for m in mappings if m.waiting}
+        sums = waits.money_waiting(self.waiting_prefix, pairs)
         for m in mappings:
-            m.waiting_money = ""
-        if not keys:
-            return
-        matches = Q()
-        for _, token in keys:
-            matches |= Q(waiting_on__contains=token)
-        sums: dict[tuple[int, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        rows = SyncRecord.objects.filter(
-            matches, tenant__in={t for t, _ in keys}, state__in=ATTENTION_STATES, amount__isnull=False
-        ).values_list("tenant_id", "waiting_on", "amount", "currency")
-        for tenant_id, waiting_on, amount, currency in rows:
-            for token in set(waiting_on.split()):  # whole tokens only, as the count above
-                if (tenant_id, token) in keys and amount is not None:  # (amount__isnull=False above)
-                    sums[(tenant_id, token)][currency or "USD"] += amount
-        for m in mappings:
-            found = sums.get((m.tenant_id, f"{self.waiting_prefix}:{getattr(m, self.gp_key)}"))
+            found = sums.get((m.tenant_id, getattr(m, self.gp_key)))
             m.waiting_money = money_sum_text(found) if found else ""
 
     def _attach_suggestions(self, mappings: list[Any]) -> None:
@@ -249,7 +216,12 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         url = (
             reverse("admin:audit_attentionrecord_changelist")
             + "?"
-            + urlencode({"tenant__id__exact": obj.tenant_id, "q": getattr(obj, self.gp_key)})
+            + urlencode(
+                {
+                    "tenant__id__exact": obj.tenant_id,
+                    "waiting_for": waits.WaitFor(self.waiting_prefix, getattr(obj, self.gp_key)),
+                }
+            )
         )
         money = getattr(obj, "waiting_money", "")
         return format_html(

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from audit.models import ATTENTION_STATES, SyncRecord
+from audit import waits
+from audit.waits import WaitFor
 from connectors.queue import enqueue
 
 from .bill_targets import check_target
@@ -31,19 +32,19 @@ RELEASE_BATCH = 200  # waiting records per replay task
 _TRACKED = ("state", "action", "bill_vendor_id", "bill_account_id", "gp_checkbook_id", "bill_id", "note")
 
 
-def waiting_key(mapping: AnyMapping) -> str:
-    """The token records put in `waiting_on` while they wait for this mapping."""
+def waiting_key(mapping: AnyMapping) -> WaitFor:
+    """What records wait for while they wait for this mapping (audit.waits)."""
     if isinstance(mapping, VendorMapping):
-        return f"vendor:{mapping.gp_vendor_id}"
+        return WaitFor(waits.VENDOR, mapping.gp_vendor_id)
     if isinstance(mapping, GLAccountMapping):
-        return f"account:{mapping.gp_account}"
+        return WaitFor(waits.ACCOUNT, mapping.gp_account)
     if isinstance(mapping, ClassificationMapping):
-        return f"{mapping.kind}:{mapping.gp_value}"
-    return f"checkbook:{mapping.bill_funding_account_id}"
+        return WaitFor(mapping.kind, mapping.gp_value)
+    return WaitFor(waits.CHECKBOOK, mapping.bill_funding_account_id)
 
 
 def mapping_key(mapping: AnyMapping) -> str:
-    return waiting_key(mapping).split(":", 1)[1]
+    return waiting_key(mapping).key
 
 
 def _snapshot(mapping: AnyMapping) -> dict[str, Any]:
@@ -76,11 +77,18 @@ def records_waiting_on(mapping: AnyMapping) -> list[int]:
     return records_waiting_for(mapping.tenant, waiting_key(mapping))
 
 
-def records_waiting_for(tenant: Any, key: str) -> list[int]:
-    """The tenant's records that still need attention and wait on `key` (a mapping, the hold check)."""
-    qs = SyncRecord.objects.filter(tenant=tenant, state__in=ATTENTION_STATES, waiting_on__contains=key)
-    # `contains` could match a longer key with the same prefix; keep exact tokens only.
-    return [r.pk for r in qs.only("pk", "waiting_on") if key in r.waiting_on.split()]
+def records_waiting_for(tenant: Any, *wanted: WaitFor) -> list[int]:
+    """The tenant's records that still need attention and wait for any of `wanted` (a mapping, the hold
+    check), each once."""
+    return waits.record_ids_waiting_for(tenant, wanted)
+
+
+def records_waiting_on_any(mappings: Iterable[AnyMapping]) -> list[int]:
+    """`records_waiting_on` for many mappings (a bulk approval): one query per tenant and kind."""
+    by_tenant: dict[int, list[WaitFor]] = {}
+    for mapping in mappings:
+        by_tenant.setdefault(mapping.tenant_id, []).append(waiting_key(mapping))
+    return sorted({pk for tenant, wanted in by_tenant.items() for pk in records_waiting_for(tenant, *wanted)})
 
 
 @transaction.atomic

@@ -11,19 +11,21 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from audit.models import SyncRecord
+from audit import waits
+from audit.waits import WaitFor
 from audit.words import money_text
 from connectors.models import Tenant
 
 from .hashing import content_hash
-from .line_classifications import DIMENSION_FIELDS, classify_line, waiting_words
+from .line_classifications import DIMENSION_FIELDS, classify_line
 
 LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
 DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
 VOUCHER_MARK = "GP voucher "
-HOLD_UNKNOWN = "gp-hold:unknown"  # waiting_on: GP (Web Services) cannot say whether the invoice is on hold
+HOLD_UNKNOWN = WaitFor(
+    waits.GP_HOLD, "unknown"
+)  # GP (Web Services) cannot say whether the invoice is on hold
 MAX_DESCRIPTION = 255
-WAITING_ON_MAX: int = SyncRecord._meta.get_field("waiting_on").max_length or 200
 
 
 def voucher_marker(voucher: str) -> str:
@@ -52,7 +54,7 @@ class BillDraft:
     open_amount: Decimal = Decimal(0)  # GP's open (current) amount: what BILL may show due at most
     gp_vendor: str = ""
     invoice_number: str = ""
-    waiting_on: list[str] = field(default_factory=list)
+    waiting_on: list[WaitFor] = field(default_factory=list)  # what it waits for (audit.waits), vendor first
     blocked_reason: str = ""
     problem: str = ""
     fix: str = ""
@@ -93,45 +95,26 @@ def without_dimensions(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def line_classifications(
-    account: str, account_id: str | None, ctx: Any, waiting_on: list[str], problems: list[str]
+    account: str, account_id: str | None, ctx: Any, waiting_on: list[WaitFor], problems: list[str]
 ) -> dict[str, str]:
     """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
     the department/location/class its segments map to (connectors.sync.line_classifications). What it
     waits on is added to `waiting_on`, what is wrong with it to `problems` (each once). Shared by every
     document built from GP distributions (bills, vendor credits)."""
-    if account_id is None:
-        token = f"account:{account}"
-        if token not in waiting_on:
-            waiting_on.append(token)
     found = classify_line(account, ctx)
-    for token in found.waiting_on:
-        if token not in waiting_on:
-            waiting_on.append(token)
+    own = [WaitFor(waits.ACCOUNT, account)] if account_id is None else []
+    for wait in [*own, *found.waiting_on]:
+        if wait not in waiting_on:
+            waiting_on.append(wait)
     for problem in found.problems:
         if problem not in problems:
             problems.append(problem)
     return {"chartOfAccountId": account_id or "", **found.ids}
 
 
-def fit_waiting(tokens: list[str], limit: int = WAITING_ON_MAX) -> str:
-    """The waiting tokens that fit the ledger's column, in order (vendor first). A bill on many accounts and
-    segment values may name more than fit: it is released by the first of these approved, re-evaluated,
-    and then waits on the rest; its reason names them all."""
-    kept: list[str] = []
-    for token in tokens:
-        if len(" ".join([*kept, token])) > limit:
-            break
-        kept.append(token)
-    return " ".join(kept)
-
-
-def waiting_sentence(waiting_on: list[str]) -> str:
+def waiting_sentence(waiting_on: list[WaitFor]) -> str:
     """ "Waiting for a mapping: GP vendor X, GP department 20 not mapped to BILL yet."""
-    names = [
-        waiting_words(w) or w.replace("vendor:", "GP vendor ").replace("account:", "GP account ")
-        for w in waiting_on
-    ]
-    return "Waiting for a mapping: " + ", ".join(names) + " not mapped to BILL yet."
+    return "Waiting for a mapping: " + ", ".join(w.words for w in waiting_on) + " not mapped to BILL yet."
 
 
 def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
@@ -181,7 +164,7 @@ def _valid_date(value: Any) -> bool:
 
 
 def build_lines(
-    document: Any, ctx: Any, digits: int, waiting_on: list[str], problems: list[str], sign: int = 1
+    document: Any, ctx: Any, digits: int, waiting_on: list[WaitFor], problems: list[str], sign: int = 1
 ) -> tuple[list[dict[str, Any]], Decimal]:
     """The BILL line items (amount, description, classifications) for a GP payables document's
     distributions, and their sum. What a line waits on (its GP account, a segment value) is added to
@@ -250,7 +233,7 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     vendor_id = ctx.bill_vendor_id(invoice.vendor_id)
     on_hold = vendor_id is not None and ctx.vendor_archived(invoice.vendor_id)
     if vendor_id is None or on_hold:
-        draft.waiting_on.insert(0, f"vendor:{invoice.vendor_id}")
+        draft.waiting_on.insert(0, WaitFor(waits.VENDOR, invoice.vendor_id))
 
     if problems:
         draft.problem = "GP invoice " + invoice.voucher + ": " + "; ".join(problems) + "."

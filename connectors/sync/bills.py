@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from audit import documents
+from audit import documents, waits
 from audit.ledger import (
     AttemptLog,
     attempt,
@@ -45,7 +45,7 @@ from mappings.segments import wanted_keys
 
 from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
-from .bill_payload import BillDraft, build_draft, fit_waiting, is_approved, voucher_from_description
+from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
 from .context import SyncContext
 from .credit_payload import is_credit
 from .credits import sync_credit_docs
@@ -243,12 +243,12 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
                 settle(record, State.FLAGGED, reason=draft.problem, fix=draft.fix, label=draft.label)
         ctx.tally["bill_parked"] += 1
         return
-    accounts = [w.split(":", 1)[1] for w in draft.waiting_on if w.startswith("account:")]
+    accounts = waits.keys(draft.waiting_on, waits.ACCOUNT)
     if accounts:
         ensure_account_suggestions(ctx, accounts)
     ensure_classification_suggestions(ctx, draft.waiting_on)
-    waiting = fit_waiting(draft.waiting_on)
-    if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
+    new_waits = waits.differ(record, draft.waiting_on)
+    if record.state != State.BLOCKED or new_waits or record.reason != draft.blocked_reason:
         with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
             log_.outcome = "blocked"
             log_.error = draft.blocked_reason
@@ -257,7 +257,7 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
                 State.BLOCKED,
                 reason=draft.blocked_reason,
                 fix=draft.fix,
-                waiting_on=waiting,
+                waits=draft.waiting_on,
                 label=draft.label,
             )
     ctx.tally["bill_blocked"] += 1

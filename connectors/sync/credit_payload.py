@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit import waits
+from audit.waits import WaitFor
 from audit.words import money_text
 from connectors.models import Tenant
 
 from .bill_payload import (
+    HOLD_UNKNOWN,
     MAX_DESCRIPTION,
     BillDraft,
     approved_by_policy,
@@ -83,13 +86,13 @@ def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDr
     vendor_id = ctx.bill_vendor_id(memo.vendor_id)
     archived = vendor_id is not None and ctx.vendor_archived(memo.vendor_id)
     if vendor_id is None or archived:
-        draft.waiting_on.insert(0, f"vendor:{memo.vendor_id}")
+        draft.waiting_on.insert(0, WaitFor(waits.VENDOR, memo.vendor_id))
     if problems:
         draft.problem = f"GP {kind_word(memo)} {memo.voucher}: " + "; ".join(problems) + "."
         draft.fix = "Correct it in GP (it is picked up again when it changes), or choose Don't sync."
         return draft
     if hold_unknown(memo, getattr(ctx, "tenant", None)):
-        draft.waiting_on.insert(0, "gp-hold:unknown")
+        draft.waiting_on.insert(0, HOLD_UNKNOWN)
         draft.blocked_reason = (
             f"Not sent to BILL: GP cannot show whether {kind_word(memo)} {memo.voucher} is on hold."
         )

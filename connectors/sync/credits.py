@@ -21,7 +21,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from audit import documents
+from audit import documents, waits
 from audit.alerts import alert_now
 from audit.ledger import (
     AttemptLog,
@@ -35,7 +35,7 @@ from audit.ledger import (
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, changed, count_change, error_message, retried_as_is, send_once
 
-from .bill_payload import BillDraft, fit_waiting, money, voucher_from_description
+from .bill_payload import BillDraft, money, voucher_from_description
 from .context import SyncContext
 from .credit_payload import build_credit_draft, is_credit_approved, kind_word
 from .errors import explain
@@ -117,18 +117,18 @@ def _not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
             settle(record, State.FLAGGED, reason=draft.problem, fix=draft.fix, label=draft.label)
         ctx.tally["credit_parked"] += 1
         return
-    accounts = [w.split(":", 1)[1] for w in draft.waiting_on if w.startswith("account:")]
+    accounts = waits.keys(draft.waiting_on, waits.ACCOUNT)
     if accounts:
         ensure_account_suggestions(ctx, accounts)
     ensure_classification_suggestions(ctx, draft.waiting_on)
-    waiting = fit_waiting(draft.waiting_on)
-    if record.state != State.BLOCKED or record.waiting_on != waiting or record.reason != draft.blocked_reason:
+    new_waits = waits.differ(record, draft.waiting_on)
+    if record.state != State.BLOCKED or new_waits or record.reason != draft.blocked_reason:
         settle(
             record,
             State.BLOCKED,
             reason=draft.blocked_reason,
             fix=draft.fix,
-            waiting_on=waiting,
+            waits=draft.waiting_on,
             label=draft.label,
         )
     ctx.tally["credit_blocked"] += 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from audit import waits
 from audit.models import Kind, State, SyncRecord
 from audit.words import money_text
 from connectors.models import Tenant
@@ -113,10 +114,7 @@ MISSING_REASONS = [
 def _missing_reason(record: SyncRecord | None) -> str:
     if record is None:
         return "not read by a sync yet"
-    if any(
-        t.startswith(("vendor:", "account:", "department:", "location:", "class:"))
-        for t in record.waiting_on.split()
-    ):
+    if any(w.kind in (waits.VENDOR, waits.ACCOUNT, *waits.SEGMENT_KINDS) for w in waits.shown(record)):
         return "waiting for a mapping"
     if "on hold" in record.reason or "inactive" in record.reason:
         return "GP vendor on hold or inactive"

@@ -7,8 +7,8 @@ mapped, waited for and named the same way everywhere.
 
 A value maps through a ClassificationMapping: approved link → the BILL ID goes on the line under
 BILL's own field name (`classifications.departmentId`, `.locationId`, `.accountingClassId`, as in
-BILL's v3 bill line); approved "leave blank" → nothing is sent; anything else → the line waits on the
-token `<kind>:<value>` (department:20), released when the mapping is approved.
+BILL's v3 bill line); approved "leave blank" → nothing is sent; anything else → the line waits for the
+value (audit.waits: kind `department`, key `20`), released when the mapping is approved.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit.waits import WaitFor
 from mappings.models import ClassificationAction, MappingState
 from mappings.segments import segment_value
 
 # Classification kind → BILL's field inside a line's `classifications`.
 BILL_FIELD = {"department": "departmentId", "location": "locationId", "class": "accountingClassId"}
-# How a clerk names each kind (waiting reasons, review pages).
-KIND_WORDS = {"department": "GP department", "location": "GP location", "class": "GP accounting class"}
 # The fields a segment setting adds: left out of a bill's change hash, so changing the setting (or a
 # segment mapping) never rewrites a bill already in BILL (see BillDraft.hash).
 DIMENSION_FIELDS = tuple(BILL_FIELD.values())
@@ -33,7 +32,7 @@ class LineClassifications:
     """What a line's GP account says about its BILL classifications."""
 
     ids: dict[str, str] = field(default_factory=dict)  # BILL field (departmentId …) → BILL ID
-    waiting_on: list[str] = field(default_factory=list)  # tokens such as department:20
+    waiting_on: list[WaitFor] = field(default_factory=list)  # segment values not mapped yet
     problems: list[str] = field(default_factory=list)  # the account lacks a segment the tenant names
 
 
@@ -52,17 +51,11 @@ def classify_line(account: str, ctx: Any) -> LineClassifications:
             continue
         mapping = ctx.classification_mapping(kind, value)
         if mapping is None or mapping.state != MappingState.APPROVED:
-            out.waiting_on.append(f"{kind}:{value}")
+            out.waiting_on.append(WaitFor(kind, value))
         elif mapping.action == ClassificationAction.BLANK:
             continue
         elif mapping.bill_id:
             out.ids[BILL_FIELD[kind]] = mapping.bill_id
         else:  # approved to be created in BILL, not created yet
-            out.waiting_on.append(f"{kind}:{value}")
+            out.waiting_on.append(WaitFor(kind, value))
     return out
-
-
-def waiting_words(token: str) -> str | None:
-    """ "department:20" → "GP department 20" (None for tokens that are not classifications)."""
-    kind, _, value = token.partition(":")
-    return f"{KIND_WORDS[kind]} {value}" if kind in KIND_WORDS else None

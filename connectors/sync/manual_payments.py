@@ -19,8 +19,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from audit import waits
 from audit.ledger import attempt, settle
 from audit.models import State, SyncRecord
+from audit.waits import WaitFor
 
 from .context import SyncContext
 from .keys import gp_batch, payment_reference
@@ -38,7 +40,6 @@ FILE_COLUMNS = (
     "Apply Amount",
     "BILL Payment ID",
 )
-WAITING_PREFIX = "gp_manual_payment:"
 FLOW = "bill_payments"
 
 
@@ -106,7 +107,7 @@ def record_in_gp(
         record,
         State.BLOCKED,
         label=label,
-        waiting_on=WAITING_PREFIX + number,
+        waits=[WaitFor(waits.MANUAL_PAYMENT, number)],
         snapshot={"manual_payment": task},
         reason=(
             f"Record in GP: GP Web Services cannot write payments. Enter manual payment {number} for vendor "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.models import Trigger
-from mappings.approval import records_waiting_on, release_ids
+from mappings.approval import records_waiting_on_any, release_ids
 from mappings.models import (
     CheckbookMapping,
     ClassificationAction,
@@ -15,7 +15,11 @@ from mappings.models import (
     VendorMapping,
 )
 
+from .batching import chunks
+from .classifications import create_classification
 from .context import SyncContext
+from .gl_accounts import create_account
+from .vendors import create_vendors, process_vendor
 
 
 def apply_mapping(mapping: VendorMapping | GLAccountMapping | CheckbookMapping, user: Any = None) -> None:
@@ -27,15 +31,12 @@ def apply_mapping(mapping: VendorMapping | GLAccountMapping | CheckbookMapping, 
 def apply_mappings(mappings: list[Any], user: Any = None) -> None:
     """`apply_mapping` for a batch (a bulk approval): one context per tenant, new BILL vendors created
     in bulk calls, and the records that waited on any of them replayed once each, in batches."""
-    from .batching import chunks
-    from .vendors import create_vendors, process_vendor
-
     by_tenant: dict[int, list[Any]] = {}
     for mapping in mappings:
         by_tenant.setdefault(mapping.tenant_id, []).append(mapping)
     for group in by_tenant.values():
         ctx = SyncContext.for_tenant(group[0].tenant, trigger=Trigger.MAPPING, user=user)
-        waiting: set[int] = set()
+        released: list[Any] = []  # mappings whose waiting records go on now (not created below)
         to_create = []
         for mapping in group:
             if isinstance(mapping, VendorMapping):
@@ -51,8 +52,6 @@ def apply_mappings(mappings: list[Any], user: Any = None) -> None:
                 and mapping.action == MappingAction.CREATE
                 and not mapping.bill_account_id
             ):
-                from .gl_accounts import create_account
-
                 create_account(ctx, mapping)  # releases on success
                 continue
             elif (
@@ -60,12 +59,11 @@ def apply_mappings(mappings: list[Any], user: Any = None) -> None:
                 and mapping.action == ClassificationAction.CREATE
                 and not mapping.bill_id
             ):
-                from .classifications import create_classification
-
                 create_classification(ctx, mapping)  # releases on success
                 continue
             mapping.refresh_from_db()
-            waiting.update(records_waiting_on(mapping))
+            released.append(mapping)
+        waiting = records_waiting_on_any(released)  # one query per kind of mapping, not one per mapping
         for chunk in chunks(to_create, 20):  # BILL's bulk create takes up to 20
             create_vendors(ctx, chunk)
         release_ids(waiting)

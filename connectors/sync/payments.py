@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from audit import documents
+from audit import documents, waits
 from audit.ledger import (
     AttemptLog,
     attempt,
@@ -26,6 +26,7 @@ from audit.ledger import (
 )
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, error_message, send_once
+from audit.waits import WaitFor
 from audit.words import money_text
 from connectors.gp.http import GPError
 from connectors.gp.resource_map import GPShapeError
@@ -133,7 +134,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             record,
             State.BLOCKED,
             label=label,
-            waiting_on=f"bill-payment:{payment.id}",
+            waits=[WaitFor(waits.BILL_PAYMENT, payment.id)],
             reason=f"BILL payment {payment.id} says PAID, but {what_happened(payment)} "
             f"({single_status(payment)}); it is not written to GP while the money is not with the vendor.",
             fix="Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it is dropped.",
@@ -156,7 +157,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
     vendor_id = applies[0][2] if applies else ""
     waiting += _credits_not_posted(ctx, uses)
-    if not any(w.startswith("posting:") for w in waiting):
+    if not waits.keys(waiting, waits.POSTING):
         # The credit part: each credit memo applied to its voucher in GP (its own ledger rows, retried on
         # their own), whatever becomes of the cash part below.
         apply_uses(ctx, payment, uses)
@@ -175,18 +176,14 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
         return
     checkbook = _checkbook(ctx, payment)
     if checkbook is None:
-        waiting.append(f"checkbook:{payment.funding_account_id}")
+        waiting.append(WaitFor(waits.CHECKBOOK, payment.funding_account_id or ""))
     method = gp_method(payment, ctx.tenant.gp_card_name)
     if method.waiting:
-        waiting.append("card-name")
+        waiting.append(WaitFor(waits.CARD_NAME))
     if waiting or checkbook is None:  # a missing checkbook is among `waiting`
         reasons = []
-        if any(w.startswith("posting:") for w in waiting):
-            reasons.append(
-                "GP invoice not posted yet ("
-                + ", ".join(w[8:] for w in waiting if w.startswith("posting:"))
-                + ")"
-            )
+        if vouchers := waits.keys(waiting, waits.POSTING):
+            reasons.append("GP invoice not posted yet (" + ", ".join(vouchers) + ")")
         if checkbook is None:
             reasons.append(f"no GP checkbook is mapped for BILL funding account {payment.funding_account_id}")
         if method.waiting:
@@ -195,7 +192,7 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             record,
             State.BLOCKED,
             reason="Waiting: " + "; ".join(reasons) + ".",
-            waiting_on=" ".join(waiting),
+            waits=waiting,
             fix="Post the invoice in GP, map the funding account to a checkbook, or set the tenant's GP card "
             "name; it then goes on by itself.",
             label=label,
@@ -299,7 +296,7 @@ def _find_in_gp(
     return None
 
 
-def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[str]]:
+def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[WaitFor]]:
     """(voucher, amount, GP vendor) per bill paid; or a problem; plus vouchers not yet posted."""
     bill_ids = [b for b, _ in payment.bill_payments]
     records = {
@@ -307,7 +304,7 @@ def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decima
         for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL, target_id__in=bill_ids)
     }
     applies: list[tuple[str, Decimal, str]] = []
-    waiting: list[str] = []
+    waiting: list[WaitFor] = []
     for bill_id, amount in payment.bill_payments:
         bill_record = records.get(bill_id)
         if bill_record is None:
@@ -324,7 +321,7 @@ def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decima
                 [],
             )
         if invoice.state == "Work":
-            waiting.append(f"posting:{invoice.voucher}")
+            waiting.append(WaitFor(waits.POSTING, invoice.voucher))
         applies.append((invoice.voucher, amount, invoice.vendor_id))
     vendors = {v for _, _, v in applies}
     if len(vendors) > 1:
@@ -348,13 +345,13 @@ def _gp_vendor_of(ctx: SyncContext, payment: Any) -> str:
     return vendors.pop() if len(vendors) == 1 else ""
 
 
-def _credits_not_posted(ctx: SyncContext, uses: list[CreditUse]) -> list[str]:
+def _credits_not_posted(ctx: SyncContext, uses: list[CreditUse]) -> list[WaitFor]:
     """GP applies only posted documents: a credit memo still in Work waits for posting, like an invoice."""
     waiting = []
     for voucher in dict.fromkeys(u.credit_voucher for u in uses):
         memo = ctx.gp.get_invoice(voucher)
         if memo is not None and memo.state == "Work":
-            waiting.append(f"posting:{voucher}")
+            waiting.append(WaitFor(waits.POSTING, voucher))
     return waiting
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.waits import WaitFor
 from mappings.matching import (
     Account,
     Classification,
@@ -205,11 +206,11 @@ def bill_classifications(ctx: SyncContext, kind: str) -> list[Classification]:
     return found
 
 
-def ensure_classification_suggestions(ctx: SyncContext, waiting_on: list[str]) -> None:
+def ensure_classification_suggestions(ctx: SyncContext, waiting_on: list[WaitFor]) -> None:
     """A suggested mapping for each segment value (department:20 …) a bill waits on and nobody has looked
     at."""
     kinds = {k.value for k in ClassificationKind}
-    wanted = [tuple(t.split(":", 1)) for t in waiting_on if t.split(":", 1)[0] in kinds and ":" in t]
+    wanted = [(w.kind, w.key) for w in waiting_on if w.kind in kinds and w.key]
     for kind, value in wanted:
         if ClassificationMapping.objects.filter(tenant=ctx.tenant, kind=kind, gp_value=value).exists():
             continue

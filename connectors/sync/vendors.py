@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.ledger import (
@@ -28,7 +27,7 @@ from audit.ledger import (
     owned_elsewhere,
     settle,
 )
-from audit.models import ATTENTION_STATES, Kind, State, SyncRecord
+from audit.models import Kind, State, SyncRecord
 from audit.send_once import (
     Sent,
     SyncedBatch,
@@ -42,7 +41,7 @@ from audit.send_once import (
     update_rows,
 )
 from connectors.bill.filters import text_lookup
-from mappings.approval import release, release_ids, waiting_key
+from mappings.approval import records_waiting_on_any, release, release_ids
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
@@ -454,17 +453,7 @@ def _adopt_created(
 
 def release_many(ctx: SyncContext, mappings: list[VendorMapping]) -> None:
     """`release(mapping)` for many new vendors: one query finds every record waiting on any of them."""
-    if not mappings:
-        return
-    keys = {waiting_key(m): m for m in mappings}
-    query = Q()
-    for key in keys:
-        query |= Q(waiting_on__contains=key)
-    rows = SyncRecord.objects.filter(query, tenant=ctx.tenant, state__in=ATTENTION_STATES).values_list(
-        "pk", "waiting_on"
-    )
-    # Exact tokens only (`contains` also matches a longer key); a record waiting on several is replayed once.
-    release_ids(pk for pk, tokens in rows if any(token in keys for token in tokens.split()))
+    release_ids(records_waiting_on_any(mappings))
 
 
 def update_vendor(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests import cast
+from tests.waiting import with_waits
 
 
 @pytest.fixture
@@ -78,4 +79,6 @@ def post_and_run(client: Any, url: str, data: Any = None) -> Any:
 def record(tenant: Any, source_key: str, state: str = "failed", kind: str = "bill", **fields: Any) -> Any:
     from audit.models import SyncRecord
 
-    return SyncRecord.objects.create(tenant=tenant, kind=kind, source_key=source_key, state=state, **fields)
+    return with_waits(
+        SyncRecord.objects.create(tenant=tenant, kind=kind, source_key=source_key, state=state, **fields)
+    )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from audit.models import SyncRecord
 from connectors.models import Tenant
 from mappings.models import DepartmentMapping, LocationMapping, MappingChange, MappingState, Suggestion
+from tests.waiting import with_waits
 
 
 @pytest.fixture
@@ -66,13 +67,15 @@ def test_a_location_is_not_listed_as_a_department_of_the_same_code(client, tenan
 
 
 def test_finance_leaves_a_zero_department_blank_and_the_change_is_kept(client, tenant, frank, released):
-    waiting = SyncRecord.objects.create(
-        tenant=tenant,
-        kind="bill",
-        source_key="V1",
-        state="blocked",
-        waiting_on="department:00",
-        label="Invoice 1",
+    waiting = with_waits(
+        SyncRecord.objects.create(
+            tenant=tenant,
+            kind="bill",
+            source_key="V1",
+            state="blocked",
+            waiting_on="department:00",
+            label="Invoice 1",
+        )
     )
     mapping = DepartmentMapping.objects.create(tenant=tenant, gp_value="00", action="blank")
     client.force_login(frank)
@@ -155,8 +158,10 @@ def test_departments_import_with_link_create_and_blank_and_refuse_bad_rows_in_wo
     _department(tenant, "20")
     DepartmentMapping.objects.create(tenant=tenant, gp_value="00", action="create")
     DepartmentMapping.objects.create(tenant=tenant, gp_value="30", action="create")
-    waiting = SyncRecord.objects.create(
-        tenant=tenant, kind="bill", source_key="V9", state="blocked", waiting_on="department:20"
+    waiting = with_waits(
+        SyncRecord.objects.create(
+            tenant=tenant, kind="bill", source_key="V9", state="blocked", waiting_on="department:20"
+        )
     )
     client.force_login(frank)
     bad = _upload(

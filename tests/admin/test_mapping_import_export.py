@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import SyncRecord
 from mappings.models import MappingChange, MappingState, Suggestion, VendorMapping
+from tests.waiting import with_waits
 
 IMPORT = "/admin/mappings/vendormapping/import/"
 CONFIRM = "/admin/mappings/vendormapping/process_import/"
@@ -71,8 +72,10 @@ def test_it_refuses_a_bill_vendor_already_mapped_to_another_gp_vendor(as_frank, 
 def test_it_imports_good_rows_after_the_preview_keeping_who_and_releasing_waiting_bills(
     as_frank, frank, known, tenant, released
 ):
-    waiting = SyncRecord.objects.create(
-        tenant=tenant, kind="bill", source_key="00000009", state="blocked", waiting_on="vendor:ACME0001"
+    waiting = with_waits(
+        SyncRecord.objects.create(
+            tenant=tenant, kind="bill", source_key="00000009", state="blocked", waiting_on="vendor:ACME0001"
+        )
     )
     preview = upload(
         as_frank, HEADER + "northwind,ACME0001,Acme,link,00901ACME,ACME,,\nnorthwind,BOLT0001,,create,,,,\n"

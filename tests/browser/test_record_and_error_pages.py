@@ -101,6 +101,7 @@ def test_a_clerk_keeps_one_value_at_a_time_and_nothing_else_changes(
 def test_replay_runs_as_a_job_and_the_trail_and_values_read_as_words(
     page, live_server, tenant, gp_connection, bill_connection, frank, inline_tasks
 ):
+    from audit import waits
     from audit.ledger import settle
     from audit.models import SyncRecord
     from connectors.sync.runner import run_gp_to_bill
@@ -114,7 +115,7 @@ def test_replay_runs_as_a_job_and_the_trail_and_values_read_as_words(
         "failed",
         reason="BILL did not take the bill: 503 Service Unavailable",
         fix="It is retried automatically; Replay to retry now.",
-        waiting_on=record.waiting_on,
+        waits=waits.of(record),
     )
     sign_in(page, live_server, "frank")
     page.goto(f"{live_server.url}/admin/audit/syncrecord/{record.pk}/change/")
