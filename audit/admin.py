@@ -25,7 +25,8 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from connectors.sync import manual_payments, vendor_conflict
+from connectors.sync import vendor_conflict
+from connectors.sync.bill_to_gp import manual_payments
 from connectors.sync.vendor_fields import FIELD_LABELS
 from connectors.tenant_admin import TenantScopedAdmin
 from mappings.models import VendorMapping

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from connectors.sync.gp_to_bill.vendor_link import NEEDS_CONFIRMATION
 from connectors.sync.vendor_conflict import differing_fields
 from connectors.sync.vendor_fields import FIELD_LABELS
-from connectors.sync.vendor_link import NEEDS_CONFIRMATION
 from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
 from . import waits
@@ -211,7 +211,7 @@ def snapshot_rows(record: SyncRecord) -> list[tuple[str, str]]:
 SNAPSHOT_LABELS = {
     "archived": "Archived in BILL",
     "agreed": "Last agreed",
-    # vendor credits (connectors/sync/credits.py, credit_applies.py)
+    # vendor credits (connectors/sync/gp_to_bill/credits.py, credit_applies.py)
     "credit": "GP credit memo (voucher)",
     "voucher": "Applied to GP invoice (voucher)",
     "bill_credit": "BILL vendor credit",

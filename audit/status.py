@@ -9,9 +9,18 @@ from django.conf import settings
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from connectors.bill.gate import gate_for, key_of
 from connectors.models import Tenant
 from connectors.relay.status import agent_rows
+from mappings.models import (
+    CheckbookMapping,
+    ClassificationMapping,
+    GLAccountMapping,
+    MappingState,
+    VendorMapping,
+)
 
+from . import activity, totals
 from .models import AlertDigest, Job, PollCursor, State, SyncRecord, WebhookEvent, WebhookRejection, this_hour
 from .words import flow_words
 
@@ -46,7 +55,6 @@ def bill_calls_this_hour(tenant: Tenant) -> dict[str, Any]:
     conn = getattr(tenant, "bill_connection", None) if _has_bill(tenant) else None
     if conn is None:
         return {"used": None, "budget": budget}
-    from connectors.bill.gate import gate_for, key_of
 
     try:
         key = key_of(conn)
@@ -127,14 +135,6 @@ def recent_problems(tenant: Tenant, limit: int = 10) -> list[SyncRecord]:
 def mappings_to_review(tenant: Tenant) -> dict[str, int]:
     from django.db.models import Count
 
-    from mappings.models import (
-        CheckbookMapping,
-        ClassificationMapping,
-        GLAccountMapping,
-        MappingState,
-        VendorMapping,
-    )
-
     counts = {
         name: model.objects.filter(tenant=tenant, state=MappingState.SUGGESTED).count()
         for name, model in (
@@ -161,7 +161,6 @@ def mappings_to_review(tenant: Tenant) -> dict[str, int]:
 
 def first_run(tenant: Tenant, states: list[Any]) -> bool:
     """Nothing mapped yet and nothing synced: the dashboard leads the way instead of showing zeros."""
-    from mappings.models import GLAccountMapping, MappingState, VendorMapping
 
     if any(t.state == State.SYNCED for t in states):
         return False
@@ -172,7 +171,6 @@ def first_run(tenant: Tenant, states: list[Any]) -> bool:
 
 
 def tenant_status(tenant: Tenant) -> dict[str, Any]:
-    from . import activity, totals
 
     states = totals.by_state(SyncRecord.objects.filter(tenant=tenant))
     return {

@@ -12,7 +12,12 @@ from audit.models import Attempt, Kind, State, SyncRecord, WebhookEvent
 from connectors.bill.client import BillClient
 from connectors.gp.client import GPClient
 from connectors.sync import vendor_fields as vf
-from connectors.sync.bill_payload import DISCOUNT_TYPES, LINE_TYPES, money, voucher_from_description
+from connectors.sync.gp_to_bill.bill_payload import (
+    DISCOUNT_TYPES,
+    LINE_TYPES,
+    money,
+    voucher_from_description,
+)
 from connectors.sync.keys import gp_payment_number
 
 # How a record's target came to exist, per kind: one of these must be in its trail.

@@ -24,7 +24,7 @@ def main(tenant_pk: int) -> None:
     from connectors.bill.http import Backoff
     from connectors.models import Tenant
     from connectors.sync import context
-    from connectors.sync.events import process_event
+    from connectors.sync.bill_to_gp.events import process_event
     from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 
     log = logging.getLogger("chaos.worker")

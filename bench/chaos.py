@@ -287,7 +287,7 @@ class Finance:
 
 def voucher_of(bill: dict[str, Any]) -> str:
     # after django.setup(): a bench module is imported before it has chosen its database
-    from connectors.sync.bill_payload import voucher_from_description
+    from connectors.sync.gp_to_bill.bill_payload import voucher_from_description
 
     return voucher_from_description(bill.get("description")) or ""
 

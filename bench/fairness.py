@@ -282,7 +282,7 @@ def _measure(
     from connectors.bill.gate import gate_for, key_of
     from connectors.models import BillConnection, Tenant
     from connectors.schedules import ensure_schedules, schedule_name
-    from connectors.sync.bills import FLOW
+    from connectors.sync.gp_to_bill.bills import FLOW
 
     n = args.tenants
     others = []

@@ -43,10 +43,10 @@ def load_synced_state(tenant: Any, bill_sandbox: Any) -> dict[str, int]:
     from audit.models import Kind, PollCursor, State, SyncRecord
     from connectors.gp.records import GPInvoice, GPVendor
     from connectors.sync import vendor_fields as vf
-    from connectors.sync.bill_payload import build_draft, is_approved
     from connectors.sync.context import SyncContext
+    from connectors.sync.gp_to_bill.bill_payload import build_draft, is_approved
+    from connectors.sync.gp_to_bill.vendors import is_archived_in_gp
     from connectors.sync.hashing import content_hash
-    from connectors.sync.vendors import is_archived_in_gp
     from mappings.models import MappingAction, MappingState, VendorMapping
 
     store = bill_sandbox.store

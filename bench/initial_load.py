@@ -158,8 +158,8 @@ def naive_client(tenant: Any, sample: int) -> dict[str, Any]:
     # after django.setup(): a bench module is imported before it has chosen its database
     from connectors.bill.client import BillClient
     from connectors.sync import vendor_fields as vf
-    from connectors.sync.bill_payload import build_draft
     from connectors.sync.context import SyncContext
+    from connectors.sync.gp_to_bill.bill_payload import build_draft
 
     ctx = SyncContext.for_tenant(tenant)
     client = BillClient.for_connection(tenant.bill_connection)

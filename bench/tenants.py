@@ -215,7 +215,7 @@ def starts_now() -> dict[int, Any]:
 def first_loads_done() -> int:
     """Tenants whose GP -> BILL has finished a run (the scheduled poll no longer hands it off)."""
     from audit.models import PollCursor  # after django.setup(): a model
-    from connectors.sync.bills import FLOW  # after django.setup(): it imports models
+    from connectors.sync.gp_to_bill.bills import FLOW  # after django.setup(): it imports models
 
     return PollCursor.objects.filter(flow=FLOW, cursor__isnull=False).values("tenant").distinct().count()
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from audit import jobs
 from audit.models import Job
-from connectors.sync.bill_payload import HOLD_UNKNOWN
+from connectors.sync.gp_to_bill.bill_payload import HOLD_UNKNOWN
 from mappings.approval import records_waiting_for, release_ids
 
 from .bill.client import BillClient

@@ -12,7 +12,9 @@ from django.contrib.auth import get_user_model
 from audit.models import PollCursor, Trigger, WebhookEvent
 from connectors import queue, subscriptions, webhook_drain
 from connectors.models import Tenant
-from connectors.sync import bills, events, locks, on_approval, payments, replay, runner, vendors
+from connectors.sync import locks, on_approval, replay, runner
+from connectors.sync.bill_to_gp import events, payments
+from connectors.sync.gp_to_bill import bills, vendors
 
 GP_TO_BILL, BILL_TO_GP = "gp_to_bill", "bill_to_gp"
 # The flow each direction polls first: its cursor's `last_started_at` is when the direction last began.

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from audit.models import FlowLease, WebhookEvent
 from connectors.queue import enqueue
-from connectors.sync import events
+from connectors.sync.bill_to_gp import events
 
 log = logging.getLogger(__name__)
 FLAG_TTL = timedelta(seconds=120)

@@ -28,7 +28,7 @@ from audit.admin import ReadOnlyAdmin
 from audit.models import ATTENTION_STATES, SyncRecord
 from audit.words import money_sum_text
 from connectors.sync import vendor_fields as vf
-from connectors.sync import vendor_link
+from connectors.sync.gp_to_bill import vendor_link
 from connectors.tenancy import may_see, tenants_for
 from connectors.tenant_admin import TenantScopedAdmin, sees_several_tenants
 

@@ -106,7 +106,7 @@ def approve(
     (`queue_task=False`: the caller queues one task for many approvals, see `approve_many`).
 
     A vendor link changes no vendor field on either side unless `field_choices` (checked by
-    `connectors.sync.vendor_link.decide` from the review page) says which side wins; a bulk
+    `connectors.sync.gp_to_bill.vendor_link.decide` from the review page) says which side wins; a bulk
     approval passes none, so it only links, and any choice left from before is dropped."""
     before = _snapshot(mapping)
     if isinstance(mapping, VendorMapping):

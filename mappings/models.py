@@ -49,7 +49,7 @@ class VendorMapping(MappingBase):
     bill_name = models.CharField("BILL name", max_length=200, blank=True)
     # What a person chose on the review page, per differing field, for the BILL vendor it names:
     # {"bill_vendor_id": …, "fields": {field: {"winner": "gp"|"bill", "gp": value seen, "bill": value seen}}}.
-    # Applied once by the next sync of the vendor (connectors.sync.vendor_link), then cleared.
+    # Applied once by the next sync of the vendor (connectors.sync.gp_to_bill.vendor_link), then cleared.
     field_choices = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:

@@ -2,7 +2,7 @@
 (`100-6100-20`), and the tenant says which part is which (Tenant.department_segment, …).
 
 Pure functions, below the flows: the import directory (mappings) and the bill lines
-(connectors.sync.line_classifications) read segment values the same way.
+(connectors.sync.gp_to_bill.line_classifications) read segment values the same way.
 """
 
 from __future__ import annotations

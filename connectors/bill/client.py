@@ -223,7 +223,7 @@ class BillClient:
     ) -> BillPayment:
         """`POST /v3/bills/record-payment`: tell BILL that bills were paid outside it (by a check or a
         credit applied in GP). No money moves; each bill's paidAmount rises and dueAmount falls by its
-        amount. A create: an unanswered call is `in_doubt` (see connectors/sync/bill_due.py)."""
+        amount. A create: an unanswered call is `in_doubt` (see connectors/sync/gp_to_bill/bill_due.py)."""
         body: dict[str, Any] = {
             "vendorId": vendor_id,
             "processDate": process_date.isoformat(),

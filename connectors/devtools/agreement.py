@@ -13,19 +13,19 @@ from typing import Any
 
 from audit.models import Kind, State, SyncRecord
 from connectors.models import Tenant
-from connectors.sync.bill_due import open_risks
-from connectors.sync.bill_payload import (
+from connectors.sync.bill_to_gp.payment_rules import not_disbursed
+from connectors.sync.context import SyncContext
+from connectors.sync.drift import due_over_open
+from connectors.sync.gp_to_bill.bill_due import open_risks
+from connectors.sync.gp_to_bill.bill_payload import (
     build_draft,
     hold_unknown,
     is_approved,
     money,
     voucher_from_description,
 )
-from connectors.sync.context import SyncContext
-from connectors.sync.credit_payload import is_credit, is_credit_approved
-from connectors.sync.drift import due_over_open
+from connectors.sync.gp_to_bill.credit_payload import is_credit, is_credit_approved
 from connectors.sync.keys import apply_key, gp_payment_number
-from connectors.sync.payment_rules import not_disbursed
 
 
 def measure_bills(tenant: Tenant, ctx: SyncContext | None = None) -> dict[str, Any]:

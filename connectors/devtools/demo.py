@@ -26,9 +26,9 @@ from connectors.devtools.agreement import (
 from connectors.models import BillConnection, GPConnection, Tenant
 from connectors.relay.local import AgentOnThisMachine
 from connectors.roles import CONNECTOR_ADMINS, FINANCE_STAFF, sync_role_permissions
-from connectors.sync.bill_payload import HOLD_UNKNOWN
+from connectors.sync.bill_to_gp.manual_payments import file_rows, file_text
 from connectors.sync.context import SyncContext
-from connectors.sync.manual_payments import file_rows, file_text
+from connectors.sync.gp_to_bill.bill_payload import HOLD_UNKNOWN
 from connectors.sync.runner import run_bill_to_gp, run_gp_to_bill
 from connectors.tenancy import add_member
 from mappings.approval import approve

@@ -22,7 +22,7 @@ from connectors.gp.records import GPGLAccount, GPInvoice, GPVendor, moment
 from connectors.gp.resource_map import GPShapeError, Shape, describe
 from connectors.gp.soap.client import GPWSClient
 from connectors.gp.transport import AUTO, NO_PAYMENT_WRITE_BACK, SBA, WEB_SERVICES
-from connectors.sync.bill_payload import is_approved
+from connectors.sync.gp_to_bill.bill_payload import is_approved
 
 from . import gp_ws_side
 from .problems import BLOCKER, PARKED, WARNING, Problems

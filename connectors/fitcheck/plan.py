@@ -12,7 +12,7 @@ from django.conf import settings
 
 from connectors.bill.client import MAX_BULK_BILLS, MAX_BULK_VENDORS
 from connectors.bill.client import PAGE_SIZE as BILL_PAGE_SIZE
-from connectors.sync.bill_payload import DISCOUNT_TYPES, LINE_TYPES, hold_unknown, is_approved
+from connectors.sync.gp_to_bill.bill_payload import DISCOUNT_TYPES, LINE_TYPES, hold_unknown, is_approved
 from connectors.sync.suggest import gp_party
 from mappings.matching import Account, rank_accounts, rank_vendors
 from mappings.models import GLAccountMapping, MappingState, VendorMapping

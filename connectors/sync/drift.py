@@ -18,9 +18,9 @@ from audit.models import Kind, State, SyncRecord
 from audit.words import money_text
 from connectors.models import Tenant
 
-from .bill_payload import is_approved, money, voucher_from_description
 from .context import SyncContext
-from .credit_payload import is_credit, is_credit_approved, kind_word
+from .gp_to_bill.bill_payload import is_approved, money, voucher_from_description
+from .gp_to_bill.credit_payload import is_credit, is_credit_approved, kind_word
 
 # Each section: its title, columns, which columns hold money (formatted on the page, plain in the CSV), the
 # column its total adds up, and its group (money problems first, then missing records, then the rest).

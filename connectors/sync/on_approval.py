@@ -15,11 +15,11 @@ from mappings.models import (
     VendorMapping,
 )
 
-from .batching import chunks
-from .classifications import create_classification
 from .context import SyncContext
-from .gl_accounts import create_account
-from .vendors import create_vendors, process_vendor
+from .gp_to_bill.batching import chunks
+from .gp_to_bill.classifications import create_classification
+from .gp_to_bill.gl_accounts import create_account
+from .gp_to_bill.vendors import create_vendors, process_vendor
 
 
 def apply_mapping(mapping: VendorMapping | GLAccountMapping | CheckbookMapping, user: Any = None) -> None:

@@ -18,11 +18,16 @@ from connectors.models import Tenant
 from mappings.models import MappingAction, MappingState, VendorMapping
 
 from . import vendor_fields as vf
-from .bill_payload import build_draft, is_approved
+from .bill_to_gp.payment_rules import is_ours
 from .context import SyncContext
-from .credit_payload import build_credit_draft, is_credit, is_credit_approved, kind_word
+from .gp_to_bill.bill_payload import build_draft, is_approved
+from .gp_to_bill.credit_payload import (
+    build_credit_draft,
+    is_credit,
+    is_credit_approved,
+    kind_word,
+)
 from .hashing import content_hash
-from .payment_rules import is_ours
 
 MAX_ROWS = 500  # per section: the page is for reading, the counts say the rest
 

@@ -9,20 +9,12 @@ from audit.ledger import attempt, fail_unless_uncertain, may_have_written, settl
 from audit.models import ATTENTION_STATES, Kind, State, SyncRecord, Trigger
 from mappings.models import ClassificationMapping, GLAccountMapping
 
-# Flows by module name (`credits.handle`, `bill_due.align`): the call says which flow runs.
-from . import (
-    bill_due,
-    bills,
-    classifications,
-    credit_applies,
-    credits,
-    gl_accounts,
-    payments,
-    vendors,
-    vendors_back,
-)
+from .bill_to_gp import credit_applies, payments, vendors_back
 from .context import SyncContext
 from .errors import explain
+
+# Flows by module name (`credits.handle`, `bill_due.align`): the call says which flow runs.
+from .gp_to_bill import bill_due, bills, classifications, credits, gl_accounts, vendors
 
 log = logging.getLogger(__name__)
 

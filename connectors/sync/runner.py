@@ -9,15 +9,15 @@ from typing import Any
 from audit.models import Kind, SyncRecord, Trigger
 from connectors.models import Tenant
 
-from .bills import sync_bills
-from .classifications import sync_classifications
+from .bill_to_gp.payments import sync_payments
+from .bill_to_gp.vendors_back import sync_bill_vendors
 from .context import SyncContext
-from .gl_accounts import sync_gl_accounts
+from .gp_to_bill.bills import sync_bills
+from .gp_to_bill.classifications import sync_classifications
+from .gp_to_bill.gl_accounts import sync_gl_accounts
+from .gp_to_bill.vendors import sync_vendors
 from .locks import flow_lock
-from .payments import sync_payments
 from .replay import replay_record
-from .vendors import sync_vendors
-from .vendors_back import sync_bill_vendors
 
 log = logging.getLogger(__name__)
 

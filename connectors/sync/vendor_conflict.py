@@ -21,9 +21,9 @@ from mappings.models import ChangeSubject, MappingChange
 from . import vendor_fields as vf
 from .context import SyncContext
 from .errors import explain
+from .gp_to_bill.vendor_link import BILL, GP, NEEDS_CONFIRMATION
+from .gp_to_bill.vendor_patch import patch_bill_vendor
 from .hashing import content_hash
-from .vendor_link import BILL, GP, NEEDS_CONFIRMATION
-from .vendor_patch import patch_bill_vendor
 
 FLOW = "vendor_conflict"
 

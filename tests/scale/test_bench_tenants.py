@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.models import PollCursor
 from bench.tenants import first_loads_done
 from connectors.models import Tenant
-from connectors.sync.bills import FLOW
+from connectors.sync.gp_to_bill.bills import FLOW
 from connectors.tasks import needs_first_load
 
 pytestmark = pytest.mark.django_db

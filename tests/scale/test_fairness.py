@@ -122,7 +122,7 @@ def test_long_work_goes_to_the_long_queue_and_a_first_load_is_handed_off_once(
     real_queues, client, gp_sandbox, bill_sandbox
 ):
     from audit import jobs
-    from connectors.sync.bills import FLOW
+    from connectors.sync.gp_to_bill.bills import FLOW
     from connectors.tasks import sync_tenant
 
     queue = real_queues
@@ -167,7 +167,7 @@ def test_one_tenant_cannot_spend_the_developer_keys_hour_while_another_has_work(
     (3 vendors approved, their bills: 7 calls). Without the shares A would have left B 3."""
     from connectors.bill.gate import DatabaseGate, gate_for, key_of, reset_gates
     from connectors.bill.http import BillError
-    from connectors.sync.bills import FLOW
+    from connectors.sync.gp_to_bill.bills import FLOW
     from connectors.sync.runner import run_gp_to_bill
 
     settings.BILL_HOURLY_BUDGET = 20

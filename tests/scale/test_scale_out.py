@@ -85,7 +85,7 @@ def _workers(tenant_pks: list[int]) -> list[dict[str, Any]]:
 
 
 def _bill_vouchers(bill_sandbox: Any) -> Counter[str]:
-    from connectors.sync.bill_payload import voucher_from_description
+    from connectors.sync.gp_to_bill.bill_payload import voucher_from_description
 
     return Counter(voucher_from_description(b.get("description")) for b in bill_sandbox.store.bills.values())
 

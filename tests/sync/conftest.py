@@ -63,7 +63,7 @@ def bills_in_bill(tenant: Any) -> list[Any]:
 
 
 def bills_by_voucher(tenant: Any) -> dict[str, list[Any]]:
-    from connectors.sync.bill_payload import voucher_from_description
+    from connectors.sync.gp_to_bill.bill_payload import voucher_from_description
 
     found: dict[str, list[Any]] = {}
     for bill in bills_in_bill(tenant):
@@ -74,7 +74,7 @@ def bills_by_voucher(tenant: Any) -> dict[str, list[Any]]:
 def approved_invoices(tenant: Any) -> dict[str, Any]:
     """GP invoices the tenant's policy sends to BILL, read through GP's API."""
     from connectors.gp.client import GPClient
-    from connectors.sync.bill_payload import is_approved
+    from connectors.sync.gp_to_bill.bill_payload import is_approved
 
     client = GPClient.for_connection(tenant.gp_connection)
     return {i.voucher: i for i in client.iter_invoices() if is_approved(i, tenant)[0]}

@@ -30,7 +30,7 @@ def _linked_1099_vendor(tenant, bill_sandbox) -> SyncRecord:
     """The GP vendor linked to the BILL vendor with the 1099 flag set (the seed's Contoso), its fields
     aligned as a person does on the review page: BILL's value kept for every field that differs (a bulk
     link leaves differences for a person, README "Vendor master data")."""
-    from connectors.sync import vendor_link
+    from connectors.sync.gp_to_bill import vendor_link
     from mappings.approval import approve
     from mappings.models import VendorMapping
 

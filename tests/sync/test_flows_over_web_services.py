@@ -14,8 +14,8 @@ import requests
 
 from audit.models import State, SyncRecord
 from connectors.gp.client import GPClient
+from connectors.sync.bill_to_gp.manual_payments import FILE_COLUMNS
 from connectors.sync.keys import gp_payment_number
-from connectors.sync.manual_payments import FILE_COLUMNS
 from connectors.sync.runner import run_bill_to_gp
 from tests.fixtures_gp_ws import wire_gp_interface
 from tests.sync.conftest import approve_all, record, run
@@ -172,7 +172,7 @@ def test_a_payment_recorded_for_a_different_amount_is_flagged(synced, bill_sandb
 
 
 def test_the_file_never_carries_a_spreadsheet_formula(tenant):
-    from connectors.sync.manual_payments import file_rows
+    from connectors.sync.bill_to_gp.manual_payments import file_rows
 
     task = {
         "batch": "BILL20260302",

@@ -15,8 +15,8 @@ import pytest
 from audit.models import Kind, State, SyncRecord
 from connectors.bill.client import BillClient
 from connectors.gp.client import GPClient
-from connectors.sync.bill_payload import voucher_from_description
 from connectors.sync.context import SyncContext
+from connectors.sync.gp_to_bill.bill_payload import voucher_from_description
 from connectors.sync.runner import retry_due, run_bill_to_gp
 from tests.sync.conftest import approve_all, record, run
 

@@ -59,7 +59,7 @@ def test_approving_the_contoso_link_changes_nothing_on_either_side_and_leaves_th
 
 def choose(tenant: Any, mapping: VendorMapping, picks: dict[str, str], confirmed: set[str]) -> dict[str, Any]:
     """What the review page does with a person's choices: read both sides, check, return what to keep."""
-    from connectors.sync import vendor_link
+    from connectors.sync.gp_to_bill import vendor_link
 
     comparison = vendor_link.read_both(tenant, GP_ID, mapping.bill_vendor_id)
     return vendor_link.decide(comparison, picks, confirmed, comparison.fingerprint)

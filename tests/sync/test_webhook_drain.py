@@ -104,7 +104,7 @@ def test_a_burst_of_deliveries_queues_one_drain_that_processes_them_all(live_ser
 def test_a_delivery_that_arrives_while_a_drain_runs_is_not_left_behind(
     live_server, tenant, queued, monkeypatch
 ):
-    from connectors.sync import events
+    from connectors.sync.bill_to_gp import events
 
     for n in range(3):
         assert deliver(live_server, tenant, n).status_code == 200

@@ -14,55 +14,11 @@ import io
 import re
 import tokenize
 from collections.abc import Iterator
-from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PACKAGES = ("connectors", "audit", "mappings", "gpbill_site", "sandbox", "bench")
 SKIPPED_DIRS = {"migrations", "tests", "__pycache__"}
-
-# Files other helpers of issue 15 are changing right now (paths or fnmatch patterns); the integrator empties
-# this set after merging their branches, and then the check holds everywhere.
-_OWNED_ELSEWHERE_UNTIL_MERGE = {
-    "audit/ledger.py",
-    "audit/models.py",
-    "audit/actions.py",
-    "audit/jobs.py",
-    "audit/admin.py",
-    "audit/leases.py",
-    "audit/waits.py",
-    "audit/send_once.py",
-    *(
-        f"connectors/sync/{name}.py"
-        for name in (
-            "bills",
-            "vendors",
-            "gl_accounts",
-            "payments",
-            "credits",
-            "credit_applies",
-            "classifications",
-            "ledger_bulk",
-            "locks",
-            "replay",
-            "vendor_conflict",
-            "agreement",
-            "bill_payload",
-            "credit_payload",
-            "line_classifications",
-            "on_approval",
-        )
-    ),
-    "connectors/bill/gate.py",
-    "connectors/bill/client.py",
-    "connectors/gp/client.py",
-    "connectors/gp/soap/client.py",
-    "connectors/demo.py",
-    "mappings/approval.py",
-    "mappings/admin.py",
-    "connectors/management/commands/*",
-    "bench/*",
-}
 
 # Tool pragmas: a comment made only of these gives no reason.
 _PRAGMA = re.compile(r"^(noqa\b.*|type:\s*ignore\b.*|pragma\b.*|fmt:\s*\w+|isort:\s*\w+|pylint:.*)$", re.I)
@@ -75,9 +31,6 @@ def source_files() -> Iterator[Path]:
                 continue
             yield path
 
-
-def is_owned_elsewhere(relative: str) -> bool:
-    return any(fnmatch(relative, pattern) for pattern in _OWNED_ELSEWHERE_UNTIL_MERGE)
 
 
 def is_own_module(node: ast.Import | ast.ImportFrom) -> bool:
@@ -148,8 +101,6 @@ def test_every_inline_import_of_the_project_says_why() -> None:
     unexplained = []
     for path in source_files():
         relative = path.relative_to(ROOT).as_posix()
-        if is_owned_elsewhere(relative):
-            continue
         unexplained += [f"{relative}:{line}" for line in sorted(unexplained_imports(path))]
     assert not unexplained, (
         f"{len(unexplained)} imports of the project's own modules inside a function have no comment saying "

@@ -21,7 +21,7 @@ from connectors.gp.http import error_from_response as gp_error
 from connectors.gp.records import GPDistribution, GPInvoice, GPVendor
 from connectors.models import Tenant
 from connectors.sync import vendor_fields
-from connectors.sync.bill_payload import HOLD_UNKNOWN, build_draft, is_approved
+from connectors.sync.gp_to_bill.bill_payload import HOLD_UNKNOWN, build_draft, is_approved
 
 
 def invoice(**changes: Any) -> GPInvoice:

@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.bill.http import BillError
 
-from . import vendor_fields as vf
+from .. import vendor_fields as vf
 
 
 def patch_bill_vendor(

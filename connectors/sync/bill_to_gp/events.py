@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from audit.models import Trigger, WebhookEvent
 
-from .context import SyncContext
-from .errors import explain
-from .locks import flow_lock
+from ..context import SyncContext
+from ..errors import explain
+from ..locks import flow_lock
 from .payments import process_payment
 from .vendors_back import apply_bill_vendor
 

@@ -39,9 +39,9 @@ from audit.ledger import attempt, get_record, is_uncertain, settle, stuck_sendin
 from audit.models import Kind, State, SyncRecord
 from connectors.bill.http import BillError
 
+from ..context import SyncContext
+from ..keys import apply_key, gp_payment_number, outside_marker
 from .bill_payload import money
-from .context import SyncContext
-from .keys import apply_key, gp_payment_number, outside_marker
 
 if TYPE_CHECKING:
     from connectors.bill.records import BillBill

@@ -24,10 +24,10 @@ from audit.ledger import attempt, settle, write_ahead
 from audit.models import State, SyncRecord
 from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
-from . import vendor_fields as vf
-from .context import SyncContext
-from .errors import explain
-from .hashing import content_hash
+from .. import vendor_fields as vf
+from ..context import SyncContext
+from ..errors import explain
+from ..hashing import content_hash
 from .vendor_patch import patch_bill_vendor
 
 FLOW = "vendor_link"
@@ -210,7 +210,10 @@ def link(
     ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any], label: str
 ) -> None:
     """Tie the GP vendor to the mapping's BILL vendor, writing only the person's choices."""
-    from .vendors import _set_archived, is_archived_in_gp  # cycle: vendors imports this module
+    from .vendors import (  # cycle: vendors imports this module
+        _set_archived,
+        is_archived_in_gp,
+    )
 
     target = mapping.bill_vendor_id
     same_target = record.target_id == target

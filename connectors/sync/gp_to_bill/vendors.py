@@ -44,14 +44,14 @@ from connectors.bill.filters import text_lookup
 from mappings.approval import records_waiting_on_any, release, release_ids
 from mappings.models import MappingAction, MappingState, VendorMapping
 
-from . import vendor_fields as vf
+from .. import vendor_fields as vf
+from ..context import SyncContext
+from ..cursors import poll_run
+from ..errors import explain
+from ..hashing import content_hash
+from ..suggest import suggest_vendor
 from . import vendor_link
 from .batching import chunks, deferrer, drain, in_thread
-from .context import SyncContext
-from .cursors import poll_run
-from .errors import explain
-from .hashing import content_hash
-from .suggest import suggest_vendor
 from .vendor_patch import patch_bill_vendor
 
 log = logging.getLogger(__name__)

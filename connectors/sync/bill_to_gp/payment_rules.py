@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.gp import resource_map as rm
 
-from .keys import OUTSIDE_MARK
+from ..keys import OUTSIDE_MARK
 
 # The vendor never got (or gave back) the money: a GP payment for it must be voided.
 NOT_DISBURSED = frozenset(

@@ -32,14 +32,21 @@ from connectors.gp.http import GPError
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
-from .context import SyncContext
+from ..context import SyncContext
+from ..cursors import poll_run
+from ..errors import explain
+from ..keys import gp_batch, gp_payment_number, payment_reference
+from ..suggest import suggest_checkbook
 from .credit_applies import CreditUse, apply_uses, credit_uses, flag_reversed_uses
-from .cursors import poll_run
-from .errors import explain
-from .keys import gp_batch, gp_payment_number, payment_reference
 from .manual_payments import record_in_gp
-from .payment_rules import FUNDING_FAILED, gp_method, is_ours, not_disbursed, single_status, what_happened
-from .suggest import suggest_checkbook
+from .payment_rules import (
+    FUNDING_FAILED,
+    gp_method,
+    is_ours,
+    not_disbursed,
+    single_status,
+    what_happened,
+)
 
 log = logging.getLogger(__name__)
 FLOW = "bill_payments"

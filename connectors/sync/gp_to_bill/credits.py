@@ -35,12 +35,12 @@ from audit.ledger import (
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, changed, count_change, error_message, retried_as_is, send_once
 
+from ..context import SyncContext
+from ..errors import explain
+from ..keys import apply_key
+from ..suggest import ensure_account_suggestions, ensure_classification_suggestions
 from .bill_payload import BillDraft, money, voucher_from_description
-from .context import SyncContext
 from .credit_payload import build_credit_draft, is_credit_approved, kind_word
-from .errors import explain
-from .keys import apply_key
-from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
 FLOW = "gp_credits"

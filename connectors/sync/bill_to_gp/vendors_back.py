@@ -21,11 +21,11 @@ from audit.models import Kind, State
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import MappingState, VendorMapping
 
-from . import vendor_fields as vf
-from .context import SyncContext
-from .cursors import poll_run
-from .errors import explain
-from .hashing import content_hash
+from .. import vendor_fields as vf
+from ..context import SyncContext
+from ..cursors import poll_run
+from ..errors import explain
+from ..hashing import content_hash
 
 FLOW = "bill_vendors"
 

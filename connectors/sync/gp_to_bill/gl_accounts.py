@@ -11,9 +11,9 @@ from mappings.approval import release
 from mappings.matching import main_segment
 from mappings.models import GLAccountMapping, MappingAction, MappingState
 
-from .context import SyncContext
-from .errors import explain
-from .suggest import gp_accounts
+from ..context import SyncContext
+from ..errors import explain
+from ..suggest import gp_accounts
 
 FLOW = "gl_accounts"
 

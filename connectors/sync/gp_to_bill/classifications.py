@@ -15,8 +15,8 @@ from audit.send_once import Trail, Words, send_once
 from mappings.approval import release
 from mappings.models import ClassificationAction, ClassificationKind, ClassificationMapping, MappingState
 
-from .context import SyncContext
-from .errors import explain
+from ..context import SyncContext
+from ..errors import explain
 
 FLOW = "classifications"
 

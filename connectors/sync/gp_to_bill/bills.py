@@ -43,15 +43,20 @@ from audit.send_once import (
 )
 from mappings.segments import wanted_keys
 
+from ..context import SyncContext
+from ..cursors import poll_run
+from ..errors import explain
+from ..suggest import ensure_account_suggestions, ensure_classification_suggestions
 from . import bill_due
 from .batching import chunks, deferrer, drain, in_thread
-from .bill_payload import BillDraft, build_draft, is_approved, voucher_from_description
-from .context import SyncContext
+from .bill_payload import (
+    BillDraft,
+    build_draft,
+    is_approved,
+    voucher_from_description,
+)
 from .credit_payload import is_credit
 from .credits import sync_credit_docs
-from .cursors import poll_run
-from .errors import explain
-from .suggest import ensure_account_suggestions, ensure_classification_suggestions
 
 log = logging.getLogger(__name__)
 FLOW = "gp_bills"

@@ -34,9 +34,9 @@ from audit.ledger import (
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, error_message, send_once
 
-from .context import SyncContext
-from .errors import explain
-from .keys import apply_key
+from ..context import SyncContext
+from ..errors import explain
+from ..keys import apply_key
 
 log = logging.getLogger(__name__)
 FLOW = "bill_credit_applies"

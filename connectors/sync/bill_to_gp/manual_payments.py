@@ -24,8 +24,8 @@ from audit.ledger import attempt, settle
 from audit.models import State, SyncRecord
 from audit.waits import WaitFor
 
-from .context import SyncContext
-from .keys import gp_batch, payment_reference
+from ..context import SyncContext
+from ..keys import gp_batch, payment_reference
 
 FILE_COLUMNS = (
     "Batch ID",

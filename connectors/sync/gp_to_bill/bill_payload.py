@@ -16,7 +16,7 @@ from audit.waits import WaitFor
 from audit.words import money_text
 from connectors.models import Tenant
 
-from .hashing import content_hash
+from ..hashing import content_hash
 from .line_classifications import DIMENSION_FIELDS, classify_line
 
 LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
@@ -98,7 +98,7 @@ def line_classifications(
     account: str, account_id: str | None, ctx: Any, waiting_on: list[WaitFor], problems: list[str]
 ) -> dict[str, str]:
     """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
-    the department/location/class its segments map to (connectors.sync.line_classifications). What it
+    the department/location/class its segments map to (connectors.sync.gp_to_bill.line_classifications). What it
     waits on is added to `waiting_on`, what is wrong with it to `problems` (each once). Shared by every
     document built from GP distributions (bills, vendor credits)."""
     found = classify_line(account, ctx)
