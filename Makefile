@@ -25,8 +25,9 @@ demo: migrate
 test: setup
 	$(BIN)/pytest -q -m "not services and not browser"
 
-# ruff (check, and format --check: the code is `ruff format`ed); mypy with django-stubs (strict on the clients and flows; [tool.mypy]); the import-linter
-# contracts on the layers (docs/layers.md).
+# ruff (check, with lines of at most 110 characters, and format --check: the code is `ruff format`ed);
+# mypy with django-stubs (strict on the clients and flows; [tool.mypy]); the import-linter contracts on the
+# layers (docs/layers.md).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -441,7 +441,10 @@ class RecordAdminBase(TenantScopedAdmin):
             self.message_user(request, str(refused), messages.ERROR)
         else:
             side = "GP's" if keep == "gp" else "BILL's"
-            done = f"The {FIELD_LABELS[field]} now has {side} value in both GP and BILL; no other field was changed."
+            done = (
+                f"The {FIELD_LABELS[field]} now has {side} value in both GP and BILL; "
+                "no other field was changed."
+            )
             if ended.state == State.SYNCED:
                 done += " GP and BILL now agree on every field."
             self.message_user(request, done, messages.SUCCESS)

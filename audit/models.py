@@ -32,7 +32,8 @@ class Kind(models.TextChoices):
     # A GP credit memo or return (keyed by its GP voucher) → a BILL vendor credit.
     VENDOR_CREDIT = "vendor_credit", "GP credit memo → BILL vendor credit"
     # A BILL payment's use of a vendor credit on one bill → the GP credit memo applied to that voucher. Keyed
-    # "<BILL payment ID>:<vendor credit ID>:<bill ID>"; its GP apply key is derived from that (credit_applies.py).
+    # "<BILL payment ID>:<vendor credit ID>:<bill ID>"; its GP apply key is derived from that
+    # (credit_applies.py).
     CREDIT_APPLY = "credit_apply", "BILL credit used → GP credit memo applied"
 
 
@@ -121,7 +122,9 @@ class SyncRecord(models.Model):
         max_length=120,
         blank=True,
         editable=False,
-        help_text="host:pid of the process that last moved the row to sending (finds rows a dead worker left).",
+        help_text=(
+            "host:pid of the process that last moved the row to sending (finds rows a dead worker left)."
+        ),
     )
     sent_at = models.DateTimeField(
         null=True,
@@ -270,7 +273,8 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["tenant", "state"], name="webhook_tenant_state")]
-        # Per tenant: two BILL organizations may well send the same event ID; neither is a repeat of the other.
+        # Per tenant: two BILL organizations may well send the same event ID; neither is a repeat of the
+        # other.
         constraints = [
             models.UniqueConstraint(fields=["tenant", "event_id"], name="webhook_event_once_per_tenant")
         ]

@@ -8,7 +8,8 @@ budget runs out (BDC_1144), GP slows down, webhooks are dropped, repeated and re
 are SIGKILLed at random moments and restarted; with the run's own PostgreSQL and Redis
 (bench/_chaos_infra.py) each of those is SIGKILLed and restarted once and Redis is flushed once.
 BILL also commits some creates late (after the client gave up) and answers bulk creates shuffled.
-Meanwhile GP invoices are approved, vendors change on both sides and BILL pays bills. Then the faults stop and the run waits until the system converged,
+Meanwhile GP invoices are approved, vendors change on both sides and BILL pays bills. Then the faults stop and
+the run waits until the system converged,
 checks both sandboxes' APIs (see _chaos_check) and prints one JSON line.
 """
 
@@ -40,7 +41,9 @@ from sandbox.gp.server import start_gp_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = ("000-6100-00", "000-6150-00", "000-6200-00", "000-6700-00")
-WORDS = "amber basalt cobalt dune ember fjord garnet heron indigo juniper kestrel lumen marlow nectar onyx".split()
+WORDS = (
+    "amber basalt cobalt dune ember fjord garnet heron indigo juniper kestrel lumen marlow nectar onyx"
+).split()
 
 
 @dataclass(frozen=True)
@@ -355,7 +358,8 @@ def run(
         disturber = Disturber(seed, gp, bill)
         disturber.start()
 
-        # The sign-in cool-down shrinks with the retries: a worker killed mid-sign-in must not hold the rest a minute.
+        # The sign-in cool-down shrinks with the retries: a worker killed mid-sign-in must not hold the rest a
+        # minute.
         # Connections time out after 1 s, so a 4 s settle window is longer than the client's timeout and
         # longer than BILL's late commits here (≤ 2.5 s after the request).
         env = child_env(
@@ -400,7 +404,8 @@ def run(
             time.sleep(0.5)
         chaos_seconds = time.monotonic() - started
         say(
-            f"chaos phase over after {chaos_seconds:.0f} s: {workers.kills} kills, {finance.payments} payments"
+            f"chaos phase over after {chaos_seconds:.0f} s: {workers.kills} kills, {finance.payments} "
+            f"payments"
         )
 
         # Calm: no more faults; the system must now converge by itself.

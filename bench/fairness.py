@@ -422,7 +422,9 @@ def _measure(
     return {
         "benchmark": "fairness",
         "tenants_beside_a": n,
-        "time_compression": "polls every 1 min real = 5 min production (5x); webhooks, BILL and GP in real time",
+        "time_compression": (
+            "polls every 1 min real = 5 min production (5x); webhooks, BILL and GP in real time"
+        ),
         "queues": {
             "short_workers": args.short_workers,
             "long_workers": args.long_workers,

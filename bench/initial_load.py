@@ -106,7 +106,9 @@ def _measure(
             "bill_latency_ms": args.latency_ms,
             "bill_per_item_ms": args.per_item_ms,
             "bill_concurrency_limit": limit,
-            "mappings": "vendors approved as 'create in BILL' and GL accounts linked, in bulk, before the run",
+            "mappings": (
+                "vendors approved as 'create in BILL' and GL accounts linked, in bulk, before the run"
+            ),
         },
         "wall_seconds": round(wall, 2),
         "vendors_created": vendors_created,

@@ -6,7 +6,8 @@ Assumed rates per tenant per day (a mid-sized AP department; `--scale` multiplie
 
 | what                       | per day | rows written                                                     |
 |----------------------------|---------|------------------------------------------------------------------|
-| GP invoices → BILL bills   | 20      | a ledger record + a `created` attempt; 1 in 5 first had a failed attempt, 1 in 10 a later `updated` one |
+| GP invoices → BILL bills   | 20      | a ledger record + a `created` attempt; 1 in 5 first had a        |
+|                            |         | failed attempt, 1 in 10 a later `updated` one                    |
 | BILL payments → GP         | 15      | a ledger record + a `created` attempt, and its webhook event     |
 | vendor changes             | 2       | a webhook event (and a record + attempt for a new vendor, 1 a day) |
 | background jobs            | 3       | Sync now, replays, previews                                      |

@@ -13,7 +13,8 @@ Time is compressed 5x by default (`--compress 5`): each tenant's poll interval i
 minutes each). Due times are spread evenly over the cycle, as tenants added at different times would
 be. The first `--warmup-cycles` cycles (initial sync of the small seed, webhook subscription, first
 digests) are not measured, and warm-up goes on (up to `--warmup-max` seconds) until every tenant's
-first load has finished and the short queue holds no more than one cycle's polls (the polls queued while first loads ran are not idle); then nothing
+first load has finished and the short queue holds no more than one cycle's polls (the polls queued while first
+loads ran are not idle); then nothing
 changes in GP or BILL for `--cycles` cycles, and the bench reports:
 
 - CPU seconds of the qcluster process tree per idle tenant-cycle, and `cpu_share` (0-1 of the machine);

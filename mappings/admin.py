@@ -149,7 +149,8 @@ class ReviewAdmin(LimitedImportMixin, ImportExportMixin, TenantScopedAdmin):
         return response
 
     def get_export_queryset(self, request: HttpRequest) -> QuerySet:
-        """Everything of the user's tenants, or the list as filtered (the person chooses on the export page)."""
+        """Everything of the user's tenants, or the list as filtered (the person chooses on the export
+        page)."""
         if request.POST.get("scope") == "all":
             return self.get_queryset(request)
         return super().get_export_queryset(request)

@@ -222,7 +222,8 @@ class Agent:
     ) -> requests.PreparedRequest:
         """What `session.request` would send, built without parsing the URL again or merging the session's
         settings seven times (a third of the agent's CPU per GP call): the GP address was prepared once
-        (scheme, IDNA host, quoting) and the path is only re-quoted. Cookies GP set, and the auth (NTLM's handshake hook), are applied as `request` does."""
+        (scheme, IDNA host, quoting) and the path is only re-quoted. Cookies GP set, and the auth (NTLM's
+        handshake hook), are applied as `request` does."""
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method)
         prepared.url = self._gp_urls[base] + requote_uri(path)

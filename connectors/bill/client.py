@@ -246,7 +246,8 @@ class BillClient:
         )
 
     def create_vendor_credit(self, payload: dict[str, Any]) -> BillVendorCredit:
-        """A create: BILL has no idempotency key, so an unanswered call is `in_doubt` (see sync/credits.py)."""
+        """A create: BILL has no idempotency key, so an unanswered call is `in_doubt` (see
+        sync/credits.py)."""
         return BillVendorCredit.from_api(
             self.call("create_vendor_credit", "POST", "/v3/vendor-credits", body=payload)
         )
@@ -344,7 +345,8 @@ class BillClient:
         )
         return BillClassification.from_api(answer)
 
-    # Segment classification kind (mappings.models.ClassificationKind) → BILL's path under /v3/classifications.
+    # Segment classification kind (mappings.models.ClassificationKind) → BILL's path under
+    # /v3/classifications.
     CLASSIFICATION_PATHS = {
         "department": "departments",
         "location": "locations",
@@ -391,7 +393,8 @@ class BillClient:
             "notificationUrl": url,
             "events": [{"type": e, "version": "1"} for e in events],
         }
-        # One key for all retries of this call: a repeat returns the first answer instead of a second subscription.
+        # One key for all retries of this call: a repeat returns the first answer instead of a second
+        # subscription.
         headers = {"X-Idempotent-Key": str(uuid.uuid4())}
         answer = self.call(
             "create_subscription",

@@ -149,7 +149,8 @@ class BillGate(ABC):
         key = key or DevKey.alone(org_id)
         if not self._count(key, org_id, requests, REQUESTS, self.hourly_budget):
             raise BillError(
-                f"This organization's part of the developer key's budget of {self.hourly_budget} BILL requests "
+                f"This organization's part of the developer key's budget of {self.hourly_budget} BILL "
+                f"requests "
                 f"for this hour ({len(key.orgs)} organization(s) share it) is used up; "
                 "calls resume at the start of the next hour.",
                 retryable=True,
@@ -161,7 +162,8 @@ class BillGate(ABC):
         key = key or DevKey.alone(org_id)
         if not self._count(key, org_id, 1, LOGINS, self.hourly_logins):
             raise BillError(
-                f"This organization's part of the developer key's {self.hourly_logins} BILL sign-ins for this "
+                f"This organization's part of the developer key's {self.hourly_logins} BILL sign-ins for "
+                f"this "
                 "hour is used up; the connector signs in again at the start of the next hour.",
                 retryable=False,
                 code="HOURLY_LOGINS",
@@ -255,7 +257,8 @@ class DatabaseGate(BillGate):
         return dict(rows.values_list("organization_id", what))
 
 
-# fair_allows in Lua: KEYS[1] is the hash org -> count for (key, what, hour); ARGV = org, n, budget, members...
+# fair_allows in Lua: KEYS[1] is the hash org -> count for (key, what, hour); ARGV = org, n, budget,
+# members...
 _COUNT = """
 local org, n, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local used, members, count = {}, {}, 0

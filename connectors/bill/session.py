@@ -91,10 +91,12 @@ class BillSessions:
             return  # it worked, then expired: an honest expiry, renewed at once
         wait = int((issued + self.cooldown - now).total_seconds()) + 1
         said = self._last_failure or (
-            f"BILL refused the session the connector signed in for {int((now - issued).total_seconds())} s ago."
+            f"BILL refused the session the connector signed in for {int((now - issued).total_seconds())} "
+            f"s ago."
         )
         raise BillError(
-            f"{said} The connector will not sign in to BILL again for {wait} s, so that BILL's answers cannot "
+            f"{said} The connector will not sign in to BILL again for {wait} s, so that BILL's answers "
+            f"cannot "
             "cause a storm of sign-ins (saving the connection allows it at once).",
             code="LOGIN_COOLDOWN",
         )

@@ -223,7 +223,8 @@ def pay_some_bills(tenant: Tenant, bill: Any, say: Say) -> int:
 
 
 def _open_bills(tenant: Tenant, bill: Any, gp_vendor: str) -> list[str]:
-    """BILL bills of one GP vendor that BILL still lets anyone pay (nothing scheduled), oldest voucher first."""
+    """BILL bills of one GP vendor that BILL still lets anyone pay (nothing scheduled), oldest voucher
+    first."""
     rows = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.SYNCED, gp_vendor=gp_vendor)
     out = []
     for r in rows.order_by("source_key"):
@@ -270,7 +271,8 @@ def enter_credit_memos(tenant: Tenant, gp: Any, say: Say) -> int:
 
 def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
     """In BILL, AP pays bills using the vendor credits: one in part on one bill, one across two bills; and a
-    GP clerk applies part of the third in GP first (BILL's credit must come down) before BILL uses the rest."""
+    GP clerk applies part of the third in GP first (BILL's credit must come down) before BILL uses the
+    rest."""
     rows = list(
         SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT, state=State.SYNCED)
         .exclude(target_id="")
@@ -288,7 +290,8 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
             half = (usable / 2).quantize(Decimal("0.01"))
             gp.apply_to_invoice(voucher, str(half), document=row.source_key, kind="credit")
             say(
-                f"  a GP clerk applied {half} of {row.gp_vendor}'s return {row.document_number} to voucher {voucher} "
+                f"  a GP clerk applied {half} of {row.gp_vendor}'s return {row.document_number} to "
+                f"voucher {voucher} "
                 "in GP, before BILL used it"
             )
             again = run_gp_to_bill(tenant, trigger=Trigger.PERSON)
@@ -312,7 +315,8 @@ def use_credits(tenant: Tenant, gp: Any, bill: Any, say: Say) -> int:
             uses += 1
         bill.pay_bills(lines)
         say(
-            f"  paid {len(lines)} bill(s) of {row.gp_vendor} in BILL using vendor credit {row.document_number}"
+            f"  paid {len(lines)} bill(s) of {row.gp_vendor} in BILL using vendor credit "
+            f"{row.document_number}"
         )
     say(f"BILL used vendor credits {uses} time(s) in its payments.")
     return uses
@@ -362,9 +366,12 @@ def accept_sending_without_hold_check(tenant: Tenant, say: Say) -> None:
         tenant=tenant, kind=Kind.BILL, state=State.BLOCKED, waiting_on__contains=HOLD_UNKNOWN
     ).count()
     say(
-        f"GP Web Services does not show which invoices are on hold in GP, so {waited} invoice(s) waited in Needs "
-        "attention, not sent. The demo's connector admin now turns on 'send invoices read over GP Web Services, "
-        "which cannot show invoice holds' (right only where AP never puts invoices on hold: an invoice on hold "
+        f"GP Web Services does not show which invoices are on hold in GP, so {waited} invoice(s) waited "
+        f"in Needs "
+        "attention, not sent. The demo's connector admin now turns on 'send invoices read over GP Web "
+        "Services, "
+        "which cannot show invoice holds' (right only where AP never puts invoices on hold: an invoice "
+        "on hold "
         "in GP is sent too)."
     )
     tenant.send_without_hold_check = True
@@ -385,7 +392,8 @@ def run_once(gp: Any, bill: Any, say: Say, gp_ws: Any = None, via_agent: bool = 
     agent = AgentOnThisMachine(tenant, gp)
     gp.reset_stats()
     say(
-        f"GP is reachable only through the agent: the connection's GP address is {tenant.gp_connection.base_url}."
+        f"GP is reachable only through the agent: the connection's GP address is "
+        f"{tenant.gp_connection.base_url}."
     )
     try:
         result = _run_once(gp, bill, say, tenant=Tenant.objects.get(pk=tenant.pk))

@@ -298,7 +298,8 @@ class GPClient:
         raw = self._get_one(rm.PAYABLES_PAYMENTS, payment_number)
         return self.parse_payment(raw) if raw else None
 
-    # --- writes ------------------------------------------------------------------------------------------------
+    # --- writes
+    # ------------------------------------------------------------------------------------------------
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None:
         """Change a vendor; `fields` use Part B names (see resource_map.Vendor / Address)."""
         self.http.request("PATCH", _keyed(rm.VENDORS, vendor_id), body=fields)
@@ -376,7 +377,8 @@ class GPClient:
         answer = self.http.request("POST", path, headers={rm.CUSTOM_ACTION_HEADER: rm.CUSTOM_ACTION_POST})
         return self.unwrap_one(f"posting batch {batch}", answer) if answer is not None else {}
 
-    # --- diagnosis ------------------------------------------------------------------------------------------------
+    # --- diagnosis
+    # ------------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
         """None when GP answers for this company; otherwise one sentence saying what is wrong."""
         try:
@@ -401,8 +403,12 @@ def explain(error: GPError, http: GPHttp) -> str:
         "auth": f"GP refused the password for {http.account}: check the domain, user name and password.",
         "forbidden": f"The Windows account {http.account} signs in, but is not mapped to a GP user with "
         f"access to company '{http.company}'.",
-        "company_not_found": f"GP has no company named '{http.company}': enter the display name exactly as GP shows it.",
-        "tenant_not_found": f"GP has no tenant named '{http.tenant}' (a single-tenant install uses DefaultTenant).",
+        "company_not_found": (
+            f"GP has no company named '{http.company}': enter the display name exactly as GP shows it."
+        ),
+        "tenant_not_found": (
+            f"GP has no tenant named '{http.tenant}' (a single-tenant install uses DefaultTenant)."
+        ),
         "tls": "The GP server's certificate is not trusted: upload its CA bundle (PEM) on this connection.",
         "unreachable": f"The GP server at {http.host} cannot be reached: check the URL, port and firewall.",
         "timeout": f"The GP server at {http.host} did not answer within {http.timeout:g} seconds: it may be "

@@ -192,7 +192,8 @@ def _wait(
             return Answer(status, _json(answer_headers), bytes(answer_body or b""), error)
         now = clock()
         if state == RelayedRequest.QUEUED and now >= take_by:
-            # The querysets are built here, not once per wait: building one cost as much as reading the answer.
+            # The querysets are built here, not once per wait: building one cost as much as reading the
+            # answer.
             rows = RelayedRequest.objects.filter(pk=request_id, state=RelayedRequest.QUEUED)
             if rows.update(state=RelayedRequest.CANCELLED):
                 raise NoAgentTookIt()

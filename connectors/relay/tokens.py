@@ -92,7 +92,8 @@ _CONVERTED: dict[str, frozenset[str]] = {}  # database vendor → the fields its
 
 def _converted_fields() -> frozenset[str]:
     """The columns the database's values need converting for (none on PostgreSQL; datetimes on SQLite),
-    worked out once per vendor: asking for every column on every agent call was a sixth of the lookup's CPU."""
+    worked out once per vendor: asking for every column on every agent call was a sixth of the lookup's
+    CPU."""
     fields = _CONVERTED.get(connection.vendor)
     if fields is None:
         fields = _CONVERTED[connection.vendor] = frozenset(

@@ -54,7 +54,8 @@ def replay_record(
 
 
 def _note_replay(record: SyncRecord, user: Any) -> None:
-    """A replay that found nothing to send still leaves its line in the trail, with where the record stands."""
+    """A replay that found nothing to send still leaves its line in the trail, with where the record
+    stands."""
     with attempt(record, "replay", Trigger.REPLAY, user) as log_:
         log_.outcome = "replayed"
         log_.error = record.reason
@@ -79,7 +80,8 @@ def _replay_bill(ctx: SyncContext, record: SyncRecord) -> None:
 
 
 def _replay_credit(ctx: SyncContext, record: SyncRecord) -> None:
-    """Re-read the GP credit memo and run it through the credit flow (an unconfirmed create is looked up first)."""
+    """Re-read the GP credit memo and run it through the credit flow (an unconfirmed create is looked up
+    first)."""
     memo = ctx.gp.get_invoice(record.source_key)
     if memo is None:
         settle(

@@ -32,7 +32,6 @@ def source_files() -> Iterator[Path]:
             yield path
 
 
-
 def is_own_module(node: ast.Import | ast.ImportFrom) -> bool:
     if isinstance(node, ast.ImportFrom):
         if node.level:

@@ -249,7 +249,8 @@ class GPWSClient:
         )
 
     def _validation_text(self, log_id: str) -> str:
-        """GP's logged validation errors for a fault, in its own words (best effort: the fault stands alone)."""
+        """GP's logged validation errors for a fault, in its own words (best effort: the fault stands
+        alone)."""
         try:
             result = self.call(ws.GET_LOGGED_VALIDATION_RESULT, tries=1, logId=log_id) or {}
         except GPError:
@@ -423,7 +424,8 @@ class GPWSClient:
         for row in self._summaries(ws.GET_CHECKBOOK_LIST, "CheckbookSummary", {}, ws.C_ID, None):
             yield GPCheckbook.from_gp(convert.checkbook(row))
 
-    # --- single records --------------------------------------------------------------------------------------
+    # --- single records
+    # --------------------------------------------------------------------------------------
     def _by_key(
         self,
         operation: str,
@@ -471,7 +473,8 @@ class GPWSClient:
             None,
         )
 
-    # --- writes ----------------------------------------------------------------------------------------------
+    # --- writes
+    # ----------------------------------------------------------------------------------------------
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None:
         """UpdateVendor with only the changed elements (GP keeps what is left out), under its policy."""
         self.call(
@@ -497,7 +500,8 @@ class GPWSClient:
         raise GPError("Batches cannot be posted over GP Web Services.", retryable=False, code="unsupported")
 
     def get_apply(self, key: str) -> None:
-        """GP Web Services has no payables apply (credit memo to invoice): nothing the connector made exists."""
+        """GP Web Services has no payables apply (credit memo to invoice): nothing the connector made
+        exists."""
         return None
 
     def create_apply(self, *args: Any, **kwargs: Any) -> Any:
@@ -508,7 +512,8 @@ class GPWSClient:
             code="unsupported",
         )
 
-    # --- diagnosis -------------------------------------------------------------------------------------------
+    # --- diagnosis
+    # -------------------------------------------------------------------------------------------
     def test_connection(self) -> str | None:
         """None when GP Web Services answers for this company; else one sentence saying what is wrong."""
         try:
@@ -560,7 +565,8 @@ def _split(
     low: dt.datetime, high: dt.datetime, rows: list[dict[str, Any]]
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """Two windows for a full one, cut at the median change time of the rows GP did return (a sample of
-    the window, as GP cuts by key), so a dense second is isolated in a few calls; newer half first (a stack)."""
+    the window, as GP cuts by key), so a dense second is isolated in a few calls; newer half first (a
+    stack)."""
     stamps = sorted(m for m in (_moment(r.get(ws.MODIFIED)) for r in rows) if m is not None)
     middle = stamps[len(stamps) // 2] if stamps else low + (high - low) / 2
     middle = min(max(middle.replace(microsecond=0), low), high - ONE_SECOND)

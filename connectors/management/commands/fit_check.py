@@ -13,7 +13,10 @@ from connectors.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Read-only fit check of a tenant's GP and BILL: what fits, what differs, what the first sync would do."
+    help = (
+        "Read-only fit check of a tenant's GP and BILL: what fits, what differs, "
+        "what the first sync would do."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tenant", required=True, help="The tenant's slug.")
@@ -46,14 +49,16 @@ def summary(report: dict[str, Any]) -> str:
         + ("FITS" if report["fits"] else "DOES NOT FIT YET (see the blockers below)"),
         f"GP: read through {gp.get('interface', {}).get('used', 'none')} (SBA: "
         f"{gp.get('interface', {}).get('sba', 'not checked')}; Web Services: "
-        f"{gp.get('interface', {}).get('web_services', 'not checked')}); ModifiedDate carries {gp.get('modified_date', '?')}; "
+        f"{gp.get('interface', {}).get('web_services', 'not checked')}); ModifiedDate carries "
+        f"{gp.get('modified_date', '?')}; "
         f"{counts.get('vendors_active', '?')} active vendors, {counts.get('vendors_on_hold', '?')} on hold; "
         f"{counts.get('approved_unpaid_invoices', '?')} approved unpaid invoices; "
         f"{counts.get('partly_paid_vouchers', '?')} partly paid",
         f"BILL: org {bill.get('org', {}).get('organization_id', '?')}; {bill.get('vendors', '?')} vendors; "
         f"{bill.get('chart_of_accounts', '?')} chart of accounts entries; calls left this hour "
         f"{bill.get('calls', {}).get('left_this_hour', '?')}",
-        f"Plan: {plan.get('vendors_to_create', '?')} vendors and {plan.get('bills_to_create', '?')} bills to create; "
+        f"Plan: {plan.get('vendors_to_create', '?')} vendors and {plan.get('bills_to_create', '?')} "
+        f"bills to create; "
         f"{plan.get('bills_ready', '?')} bills ready, waiting {plan.get('bills_waiting', {})}; about "
         f"{plan.get('bill_calls', {}).get('total', '?')} BILL calls, {plan.get('first_load_seconds', '?')} s",
     ]

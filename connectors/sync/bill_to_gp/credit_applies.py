@@ -85,7 +85,8 @@ def credit_uses(ctx: SyncContext, payment: Any) -> tuple[list[CreditUse], str]:
     for bill_id, credit_id, amount in payment.vendor_credits:
         if credit_id not in credits:
             return [], (
-                f"BILL payment {payment.id} used vendor credit {credit_id}, which did not come from a GP credit "
+                f"BILL payment {payment.id} used vendor credit {credit_id}, which did not come from a GP "
+                f"credit "
                 "memo; there is nothing in GP to apply."
             )
         if bill_id not in bills:
@@ -148,9 +149,15 @@ def apply_one(
             record,
             State.FLAGGED,
             label=label,
-            reason=f"{use.amount} of a vendor credit paid this bill in BILL, but GP Web Services has no way to "
-            f"apply credit memo {use.credit_voucher} to voucher {use.voucher}.",
-            fix="Apply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.",
+            reason=(
+                f"{use.amount} of a vendor credit paid this bill in BILL, but GP Web Services has no "
+                f"way to "
+                f"apply credit memo {use.credit_voucher} to voucher {use.voucher}."
+            ),
+            fix=(
+                "Apply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose "
+                "Don't sync."
+            ),
         )
         ctx.tally["credit_apply_parked"] += 1
         return
@@ -175,8 +182,11 @@ def apply_one(
         duplicate_outcome="already_in_gp",
         words=Words(
             reason=lambda exc: _reason(use, exc),
-            fix_refused="If the credit memo was applied in GP first, BILL used it twice: void the BILL payment "
-            "or unapply in GP; then Replay, or choose Don't sync once settled by hand.",
+            fix_refused=(
+                "If the credit memo was applied in GP first, BILL used it twice: void the BILL "
+                "payment "
+                "or unapply in GP; then Replay, or choose Don't sync once settled by hand."
+            ),
         ),
     )
     if sent in TALLY:
@@ -272,7 +282,8 @@ def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
     for row in rows:
         reason = (
             f"BILL payment {payment.id} was {payment.status.lower() or 'reversed'} after credit memo "
-            f"{row.snapshot.get('credit', '')} was applied in GP to voucher {row.snapshot.get('voucher', '')} "
+            f"{row.snapshot.get('credit', '')} was applied in GP to voucher "
+            f"{row.snapshot.get('voucher', '')} "
             f"({row.snapshot.get('amount', '')}); BILL gave the credit back, GP still has it applied."
         )
         with attempt(row, FLOW, ctx.trigger, ctx.user) as log_:
@@ -281,7 +292,10 @@ def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
                 row,
                 State.FLAGGED,
                 reason=reason,
-                fix="Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then choose Don't sync.",
+                fix=(
+                    "Unapply it in GP (Transactions › Purchasing › Apply Payables Documents), then "
+                    "choose Don't sync."
+                ),
                 snapshot={**row.snapshot, "reversed": payment.status or "reversed"},
             )
         ctx.tally["credit_apply_reversed"] += 1

@@ -144,7 +144,10 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             waits=[WaitFor(waits.BILL_PAYMENT, payment.id)],
             reason=f"BILL payment {payment.id} says PAID, but {what_happened(payment)} "
             f"({single_status(payment)}); it is not written to GP while the money is not with the vendor.",
-            fix="Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it is dropped.",
+            fix=(
+                "Nothing in GP. If BILL reissues the payment it goes on by itself; if BILL voids it, it "
+                "is dropped."
+            ),
         )
         ctx.tally["payment_blocked"] += 1
         return
@@ -175,8 +178,11 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
             State.SYNCED,
             label=label,
             target_id="",
-            reason=f"BILL payment {payment.id} paid only with vendor credits; they are applied in GP as credit "
-            "memo applies, and no GP payment is needed.",
+            reason=(
+                f"BILL payment {payment.id} paid only with vendor credits; they are applied in GP as "
+                f"credit "
+                "memo applies, and no GP payment is needed."
+            ),
             snapshot={"applied": [], "credits": [u.source_key for u in uses]},
         )
         ctx.tally["payment_credit_only"] += 1
@@ -317,7 +323,8 @@ def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decima
         if bill_record is None:
             return (
                 [],
-                f"BILL bill {bill_id} paid by payment {payment.id} did not come from GP; nothing to apply it to.",
+                f"BILL bill {bill_id} paid by payment {payment.id} did not come from GP; nothing to "
+                f"apply it to.",
                 [],
             )
         invoice = ctx.gp.get_invoice(bill_record.source_key)
@@ -430,7 +437,10 @@ def _post_and_settle(
                 State.FAILED,
                 target_id=gp_payment.payment_number,
                 label=label,
-                reason=f"Payment {gp_payment.payment_number} is in GP, but posting batch {gp_payment.batch} failed: {exc.message}",
+                reason=(
+                    f"Payment {gp_payment.payment_number} is in GP, but posting batch "
+                    f"{gp_payment.batch} failed: {exc.message}"
+                ),
                 fix="Retried automatically; or post the batch in GP.",
             )
             return

@@ -98,7 +98,8 @@ def line_classifications(
     account: str, account_id: str | None, ctx: Any, waiting_on: list[WaitFor], problems: list[str]
 ) -> dict[str, str]:
     """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
-    the department/location/class its segments map to (connectors.sync.gp_to_bill.line_classifications). What it
+    the department/location/class its segments map to (connectors.sync.gp_to_bill.line_classifications). What
+    it
     waits on is added to `waiting_on`, what is wrong with it to `problems` (each once). Shared by every
     document built from GP distributions (bills, vendor credits)."""
     found = classify_line(account, ctx)
@@ -156,7 +157,8 @@ def hold_unknown(invoice: Any, tenant: Tenant | None) -> bool:
 
 
 def _label(invoice: Any) -> str:
-    return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({money_text(invoice.document_amount, invoice.currency)})"
+    amount = money_text(invoice.document_amount, invoice.currency)
+    return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({amount})"
 
 
 def _valid_date(value: Any) -> bool:

@@ -508,7 +508,8 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
 
 
 def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
-    """Voided in GP: archive the bill before BILL can pay it; if BILL already has, that is a double-payment risk."""
+    """Voided in GP: archive the bill before BILL can pay it; if BILL already has, that is a double-payment
+    risk."""
     if record.snapshot.get("archived"):
         return
     position = bill_due.read_position(ctx, bill_due.GPSide.from_invoice(invoice), record.target_id)

@@ -57,7 +57,8 @@ def is_credit_approved(memo: Any, tenant: Tenant) -> tuple[bool, str]:
 
 
 def label(memo: Any) -> str:
-    return f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number} ({money_text(memo.document_amount, memo.currency)})"
+    amount = money_text(memo.document_amount, memo.currency)
+    return f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number} ({amount})"
 
 
 def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:

@@ -53,7 +53,8 @@ NO_APPLY_OVER_WS = (
 
 
 def sync_credit_docs(ctx: SyncContext, memos: list[Any]) -> None:
-    """The credit memos and returns of one chunk of the bill flow's poll; one bad one does not stop the rest."""
+    """The credit memos and returns of one chunk of the bill flow's poll; one bad one does not stop the
+    rest."""
     for memo in memos:
         try:
             handle(ctx, memo)
@@ -194,7 +195,10 @@ def _link(record: SyncRecord, draft: BillDraft, credit: Any, log_: AttemptLog) -
 def _create_reason(exc: BaseException) -> str:
     message = error_message(exc)
     if may_have_written(exc):
-        return f"BILL did not confirm the vendor credit ({message}); it is looked up again before anything is sent."
+        return (
+            f"BILL did not confirm the vendor credit ({message}); "
+            "it is looked up again before anything is sent."
+        )
     if getattr(exc, "retryable", False):
         return f"BILL did not take the vendor credit: {message}"
     return f"BILL refused the vendor credit: {message}"
@@ -354,7 +358,8 @@ def _flag_double_use(
         return
     reason = (
         f"Double-use risk: GP {kind_word(memo)} {memo.invoice_number} (voucher {memo.voucher}) of vendor "
-        f"{memo.vendor_id}: GP applied {outside} of it outside BILL{' and voided it' if memo.is_voided else ''}, "
+        f"{memo.vendor_id}: GP applied {outside} of it outside "
+        f"BILL{' and voided it' if memo.is_voided else ''}, "
         f"leaving {allowed}, but BILL has already used {credit.applied_amount} of vendor credit {credit.id}."
     )
     fix = (
