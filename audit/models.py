@@ -80,6 +80,11 @@ class SyncRecordQuerySet(models.QuerySet["SyncRecord"]):
         due_now = Q(next_retry_at__lte=now) | Q(state=State.IN_DOUBT, next_retry_at__isnull=True)
         return self.filter(due_now, state__in=[State.FAILED, State.IN_DOUBT])
 
+    def waiting_for(self, kind: str, key: str = "") -> SyncRecordQuerySet:
+        """Records that wait for (kind, key): a GP vendor's mapping, an account's, a checkbook's… (the
+        `Wait` rows audit.waits keeps; `audit.waits.waiting_for` is this question on any queryset)."""
+        return self.filter(waits__kind=kind, waits__key=key)
+
     def stuck_sending(self, older_than: timedelta | None = None) -> SyncRecordQuerySet:
         """Rows left `sending` by a writer that died, or held far too long (audit.ledger.stuck_sending)."""
         # In the function: audit.ledger imports this module (the ledger's rules sit above its rows).

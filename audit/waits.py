@@ -196,7 +196,7 @@ def clear(record_ids: Iterable[int]) -> int:
 
 def waiting_for(records: QuerySet[SyncRecord], kind: str, key: str = "") -> QuerySet[SyncRecord]:
     """The records of `records` that wait for (kind, key): `waiting_for(SyncRecord.objects.filter(
-    tenant=t), VENDOR, "ACME0001")`. Written to be a method of a SyncRecord QuerySet as it is."""
+    tenant=t), VENDOR, "ACME0001")`; the same as `SyncRecord.objects.waiting_for(kind, key)`."""
     return records.filter(waits__kind=kind, waits__key=key)
 
 

@@ -117,6 +117,14 @@ def test_the_records_waiting_for_a_key_are_found_by_the_exact_key_tenant_and_sta
         done.pk,
         elsewhere.pk,
     }
+    # The ledger's QuerySet asks the same question, and chains with its other ones.
+    assert set(SyncRecord.objects.filter(tenant=tenant).waiting_for(VENDOR.kind, VENDOR.key)) == {
+        waiting,
+        done,
+    }
+    assert list(
+        SyncRecord.objects.needing_attention().waiting_for(VENDOR.kind, VENDOR.key).filter(tenant=tenant)
+    ) == [waiting]
 
 
 @pytest.mark.django_db
