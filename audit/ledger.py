@@ -225,12 +225,12 @@ def keep_in_doubt(
         **fields,
     )
     record.updated_at = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic() if had_waits else nullcontext():
         changed = SyncRecord.objects.filter(pk=record.pk, state=seen_state, updated_at=seen_at).update(
             sent_at=record.sent_at, **{name: getattr(record, name) for name in SETTLED_FIELDS}
         )
         if changed and had_waits:
-            waiting.replace(record, ())
+            waiting.replace(record, ())  # in doubt, it waits for nothing: its rows go with its text
     return bool(changed)
 
 

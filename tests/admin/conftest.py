@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from audit.models import SyncRecord
 from tests import cast
 from tests.waiting import with_waits
 
@@ -77,8 +78,6 @@ def post_and_run(client: Any, url: str, data: Any = None) -> Any:
 
 
 def record(tenant: Any, source_key: str, state: str = "failed", kind: str = "bill", **fields: Any) -> Any:
-    from audit.models import SyncRecord
-
     return with_waits(
         SyncRecord.objects.create(tenant=tenant, kind=kind, source_key=source_key, state=state, **fields)
     )

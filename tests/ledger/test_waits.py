@@ -3,6 +3,7 @@ exact key per tenant, released in batches after a bulk approval, and made from t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from audit import waits
-from audit.ledger import settle
+from audit.ledger import keep_in_doubt, settle, write_ahead
 from audit.models import State, SyncRecord, Wait
 from audit.waits import WaitFor
 from connectors.models import Tenant
+from connectors.sync.ledger_bulk import SyncedBatch
 from mappings import approval
 from mappings.models import GLAccountMapping, MappingState
 from tests.waiting import wait_writes
@@ -206,3 +208,21 @@ def test_the_migration_turns_the_texts_saved_before_into_rows_and_back(tenant):
         assert dict(Record.objects.values_list("source_key", "waiting_on")) == texts
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_sent_after_waiting_loses_its_rows_when_settled_in_bulk_or_left_in_doubt(tenant):
+    bulk, doubtful = bill(tenant, "00000010", State.PENDING), bill(tenant, "00000011", State.PENDING)
+    for record in (bulk, doubtful):
+        settle(record, State.BLOCKED, reason="Waiting for a mapping", waits=[VENDOR])
+    assert write_ahead([bulk, doubtful]) == [bulk, doubtful]
+
+    batch = SyncedBatch("gp_bills", "schedule")
+    batch.add(bulk, outcome="created", request={}, response_status="200", target_id="00n1")
+    batch.save()
+    keep_in_doubt(doubtful, timedelta(minutes=5), reason="BILL did not answer")
+
+    for record in (bulk, doubtful):
+        record.refresh_from_db()
+        assert record.waiting_on == "" and waits.of(record) == []
+    assert approval.records_waiting_for(tenant, VENDOR) == []

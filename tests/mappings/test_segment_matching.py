@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from audit.waits import WAITING_ON_MAX, fit_waiting
 from mappings.matching import Classification, means_none, rank_classifications
 from mappings.segments import segment_value, segments
 
@@ -33,8 +34,6 @@ def test_segments_are_read_by_position_whatever_the_separator():
 
 
 def test_a_bill_waiting_on_more_mappings_than_the_ledger_column_holds_keeps_whole_tokens_in_order():
-    from audit.waits import WAITING_ON_MAX, fit_waiting
-
     tokens = ["vendor:ACME0001"] + [f"account:{n:03d}-6100-{n:02d}" for n in range(20)] + ["department:20"]
     kept = fit_waiting(tokens)
     assert len(kept) <= WAITING_ON_MAX and kept.startswith("vendor:ACME0001 account:000-6100-00")
