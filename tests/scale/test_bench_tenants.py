@@ -36,3 +36,26 @@ def test_a_tenant_counts_as_loaded_only_once_its_gp_to_bill_run_finished() -> No
 
     PollCursor.objects.filter(tenant=running, flow=FLOW).update(cursor=now)
     assert first_loads_done() == 2
+
+
+def test_lag_runs_from_each_due_time_to_the_first_poll_that_covers_it() -> None:
+    """A due time whose own poll was skipped (coalesced) is served by the next poll that started after it;
+    a due time no poll served by the window's end is counted apart, with the lag it had by then."""
+    from datetime import timedelta
+
+    from bench.tenants import lag_to_serve
+
+    t0 = timezone.now()
+    cycle = 300
+    at = lambda s: t0 + timedelta(seconds=s)  # noqa: E731 - times in the window, in seconds
+    seen = {
+        1: {at(20), at(300 + 400)},  # due 0 at 20 s; due 300 waited (its poll skipped) until 700
+        2: {at(100)},  # due 50 at 100 s; dues 350 and 650 never served by the end
+    }
+    dues = {1: at(-300), 2: at(50 - 300)}  # first due times seen in the warm-up, one cycle earlier
+
+    served, unserved = lag_to_serve(seen, dues, t0, at(900), cycle)
+
+    # Tenant 1: due 0 → 20 s; due 300 and due 600 both served by the start at 700 (400 s, 100 s).
+    assert sorted(served) == [20, 50, 100, 400]
+    assert sorted(unserved) == [250, 550]  # tenant 2's dues 350 and 650, by the window's end (900 s)
