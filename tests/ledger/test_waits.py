@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from audit import waits
 from audit.ledger import keep_in_doubt, settle, write_ahead
 from audit.models import State, SyncRecord, Wait
+from audit.send_once import SyncedBatch
 from audit.waits import WaitFor
 from connectors.models import Tenant
-from connectors.sync.ledger_bulk import SyncedBatch
 from mappings import approval
 from mappings.models import GLAccountMapping, MappingState
 from tests.waiting import wait_writes
