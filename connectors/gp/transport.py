@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .client import GPClient
-from .http import GPError
+from .http import GPError, GPHttp
 from .soap.client import GPWSClient
 
 if TYPE_CHECKING:
     from connectors.models import GPConnection
 
-    from .records import GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPVendor
+    from .records import GPApply, GPCheckbook, GPGLAccount, GPInvoice, GPPayment, GPVendor
 
 SBA, WEB_SERVICES, AUTO = "sba", "web_services", "auto"
 INTERFACES = (
@@ -39,6 +40,7 @@ class GPTransport(Protocol):
     interface: str
     writes_payments: bool
     reads_apply_lines: bool
+    http: GPHttp  # a dry run (preview, drift) sets `http.read_only`, which refuses every write
 
     def iter_vendors(
         self, modified_since: dt.datetime | None = ..., overlap: dt.timedelta = ...
@@ -57,12 +59,47 @@ class GPTransport(Protocol):
     def get_vendor(self, vendor_id: str) -> GPVendor | None: ...
     def get_invoice(self, voucher: str) -> GPInvoice | None: ...
     def get_payment(self, payment_number: str) -> GPPayment | None: ...
-    def get_apply(
-        self, key: str
-    ) -> Any: ...  # a credit memo apply (modelled SBA resource; None over Web Services)
+    def get_apply(self, key: str) -> GPApply | None: ...  # a credit memo apply (None over Web Services)
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None: ...
+    # The writes below raise GPError(code="unsupported") over Web Services (`writes_payments` False).
+    def create_payment(
+        self,
+        payment_number: str,
+        vendor_id: str,
+        checkbook_id: str,
+        method: str,
+        document_number: str,
+        date: dt.date,
+        amount: Decimal,
+        apply_to: list[tuple[str, Decimal]],
+        batch: str,
+        card_name: str = ...,
+    ) -> GPPayment: ...
+    def post_batch(self, source: str, batch: str | None = ...) -> dict[str, Any]: ...
+    def create_apply(
+        self, key: str, credit_voucher: str, apply_to: list[tuple[str, Decimal]], date: dt.date
+    ) -> GPApply: ...
     def test_connection(self) -> str | None: ...
     def close(self) -> None: ...
+
+
+def find_posted_payment(
+    gp: GPTransport, payment_number: str, vendor_id: str, document_number: str
+) -> GPPayment | None:
+    """A payment a GP user recorded for us: by our payment number, else by the vendor's payment whose
+    document number is the BILL reference we gave (a clerk may let GP number the payment). Reads only,
+    so it works over either interface (the manual way is taken over GP Web Services)."""
+    found = gp.get_payment(payment_number)
+    if found is not None or not document_number:
+        return found
+    return next(
+        (
+            p
+            for p in gp.iter_payments(vendor_id=vendor_id)
+            if p.document_number.strip().upper() == document_number.strip().upper()
+        ),
+        None,
+    )
 
 
 def gp_client_for(conn: GPConnection, **options: Any) -> GPClient | GPWSClient:

@@ -10,7 +10,7 @@ from typing import Any
 from audit.ledger import settle_window
 from audit.models import Kind, SyncRecord, Trigger
 from connectors.bill.client import BillClient
-from connectors.gp.transport import gp_client_for
+from connectors.gp.transport import GPTransport, gp_client_for
 from connectors.models import Tenant
 from mappings.models import ClassificationMapping, GLAccountMapping, MappingState, VendorMapping
 
@@ -22,8 +22,8 @@ CLIENT_OPTIONS: dict[str, dict[str, Any]] = {"gp": {}, "bill": {}}
 @dataclass
 class SyncContext:
     tenant: Tenant
-    gp: Any  # connectors.gp.transport.GPTransport (SBA or GP Web Services)
-    bill: Any  # connectors.bill.client.BillClient
+    gp: GPTransport  # SBA or GP Web Services; the same clients in a dry run, made read-only
+    bill: BillClient
     trigger: str = Trigger.SCHEDULE
     user: Any = None
     dry_run: bool = False  # read-only: both clients refuse writes (see for_tenant)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -14,6 +14,9 @@ from audit.models import PollCursor
 from connectors.models import Tenant
 
 from .errors import explain
+
+if TYPE_CHECKING:
+    from .context import SyncContext
 
 OVERLAP = timedelta(minutes=5)
 
@@ -59,7 +62,7 @@ class PollRun:
 
 
 @contextmanager
-def poll_run(ctx: Any, flow: str, prefix: str, *, full: bool = False) -> Iterator[PollRun]:
+def poll_run(ctx: SyncContext, flow: str, prefix: str, *, full: bool = False) -> Iterator[PollRun]:
     """One run of a polling flow: the cursor moves to this run's start only if the body finishes and
     left no record to another worker (`<prefix>busy`); a failure is noted on the cursor and re-raised.
     The summary is the tally's `prefix` counts."""

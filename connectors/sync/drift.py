@@ -8,6 +8,7 @@ point is to catch what the ledger missed.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.utils import timezone
 from audit import waits
 from audit.models import Kind, State, SyncRecord
 from audit.words import money_text
+from connectors.bill.records import BillBill, BillVendorCredit
+from connectors.gp.records import GPInvoice
 from connectors.models import Tenant
 
 from .context import SyncContext
@@ -133,11 +136,11 @@ def _missing_reason(record: SyncRecord | None) -> str:
 def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]:
     ctx = ctx or SyncContext.for_tenant(tenant, dry_run=True)
     invoices = {i.voucher: i for i in ctx.gp.iter_invoices()}
-    bills: dict[str, Any] = {}
-    for bill in ctx.bill.iter_bills():
-        voucher = voucher_from_description(bill.description)
-        if voucher and not bill.archived:
-            bills[voucher] = bill
+    bills: dict[str, BillBill] = {}
+    for listed in ctx.bill.iter_bills():
+        voucher = voucher_from_description(listed.description)
+        if voucher and not listed.archived:
+            bills[voucher] = listed
     found: dict[str, list[list[str]]] = {key: [] for key in SECTIONS}
     missing: list[tuple[str, list[str]]] = []
     for voucher, invoice in sorted(invoices.items()):
@@ -200,18 +203,18 @@ def drift_report(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str,
 
 
 def _credits(
-    ctx: SyncContext, tenant: Tenant, documents: dict[str, Any], found: dict[str, list[list[str]]]
+    ctx: SyncContext, tenant: Tenant, documents: dict[str, GPInvoice], found: dict[str, list[list[str]]]
 ) -> None:
     """GP credit memos / returns against BILL vendor credits: missing in BILL, or usable beyond what GP has
     left (BILL could let the vendor's credit be used twice)."""
     memos = {v: d for v, d in documents.items() if is_credit(d)}
     if not memos or not getattr(ctx.gp, "writes_payments", True):  # over Web Services credits stay in GP
         return
-    credits = {}
-    for credit in ctx.bill.iter_vendor_credits():
-        voucher = voucher_from_description(credit.description)
-        if voucher and not credit.archived:
-            credits[voucher] = credit
+    credits: dict[str, BillVendorCredit] = {}
+    for listed in ctx.bill.iter_vendor_credits():
+        voucher = voucher_from_description(listed.description)
+        if voucher and not listed.archived:
+            credits[voucher] = listed
     records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=tenant, kind=Kind.VENDOR_CREDIT)}
     for voucher, memo in sorted(memos.items()):
         label = f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number}"
@@ -287,16 +290,16 @@ def _summary(sections: list[dict[str, Any]], invoices: int, bills: int) -> str:
     return "; ".join(parts) + f" (of {invoices} GP invoice(s) and {bills} BILL bill(s))."
 
 
-def gp_open(invoice: Any) -> Decimal:
+def gp_open(invoice: GPInvoice) -> Decimal:
     """What GP still owes on the voucher (nothing once voided), in the currency's decimals."""
     digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
     return money(Decimal(0) if invoice.is_voided else invoice.remaining, digits)
 
 
-def due_over_open(invoice: Any, bill: Any) -> bool:
+def due_over_open(invoice: GPInvoice, bill: BillBill) -> bool:
     """The rule at every moment: BILL's amount due on a synced bill is at most GP's open amount."""
     return not bill.archived and bill.due_amount > gp_open(invoice)
 
 
-def _date(value: Any) -> str:
+def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""

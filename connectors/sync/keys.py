@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from connectors.bill.records import BillPayment
 
 OUTSIDE_MARK = "Applied in GP outside BILL: voucher "
 
@@ -27,7 +31,7 @@ def gp_batch(day: date | None) -> str:
     return f"BILL{(day or timezone.now().date()):%Y%m%d}"
 
 
-def payment_reference(payment: Any) -> str:
+def payment_reference(payment: BillPayment) -> str:
     """The GP document number of a payment: BILL's confirmation number, else its transaction number or ID."""
     return str(payment.confirmation_number or payment.transaction_number or payment.id)[:20]
 
@@ -37,7 +41,7 @@ def apply_key(payment_id: str, credit_id: str, bill_id: str) -> str:
     return "CA" + hashlib.sha256(f"{payment_id}:{credit_id}:{bill_id}".encode()).hexdigest()[:15].upper()
 
 
-def outside_marker(voucher: str, outside_total: Any) -> str:
+def outside_marker(voucher: str, outside_total: Decimal) -> str:
     """Names the voucher and GP's running total applied outside BILL: a repeat of the same recording
     carries the same text, so an unconfirmed one is recognised when BILL is read back."""
     return f"{OUTSIDE_MARK}{voucher}, {outside_total} in all"

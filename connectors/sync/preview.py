@@ -7,6 +7,7 @@ through the same clients as the flows; nothing here saves a model or calls a BIL
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import Kind, PollCursor, State, SyncRecord
 from audit.words import money_text
+from connectors.gp.records import GPInvoice
 from connectors.models import Tenant
 from mappings.models import MappingAction, MappingState, VendorMapping
 
@@ -77,7 +79,7 @@ def preview(tenant: Tenant, *, ctx: SyncContext | None = None) -> dict[str, Any]
     }
 
 
-def _vendors(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
+def _vendors(ctx: SyncContext, since: dt.datetime | None, out: dict[str, list[list[str]]]) -> None:
     mappings = {m.gp_vendor_id: m for m in VendorMapping.objects.filter(tenant=ctx.tenant)}
     records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR)}
     for vendor in ctx.gp.iter_vendors(modified_since=since):
@@ -114,7 +116,7 @@ def _vendors(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> N
                 )
 
 
-def _bills(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
+def _bills(ctx: SyncContext, since: dt.datetime | None, out: dict[str, list[list[str]]]) -> None:
     records = {r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.BILL)}
     credit_records = {
         r.source_key: r for r in SyncRecord.objects.filter(tenant=ctx.tenant, kind=Kind.VENDOR_CREDIT)
@@ -158,7 +160,9 @@ def _bills(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> Non
             out["Bills to create in BILL"].append([invoice.voucher, label, f"{draft.amount} due {due}"])
 
 
-def _credit(ctx: SyncContext, memo: Any, record: SyncRecord | None, out: dict[str, list[list[str]]]) -> None:
+def _credit(
+    ctx: SyncContext, memo: GPInvoice, record: SyncRecord | None, out: dict[str, list[list[str]]]
+) -> None:
     """A GP credit memo / return: what the credit flow (credits.py) would do with it."""
     if (
         (record is not None and (record.state == State.SKIPPED or record.target_id))
@@ -187,7 +191,7 @@ def _payments_title(ctx: SyncContext) -> str:
     return "Payments to record in GP by hand (GP Web Services cannot write them)"
 
 
-def _payments(ctx: SyncContext, since: Any, out: dict[str, list[list[str]]]) -> None:
+def _payments(ctx: SyncContext, since: dt.datetime | None, out: dict[str, list[list[str]]]) -> None:
     done = set(
         SyncRecord.objects.filter(
             tenant=ctx.tenant, kind=Kind.GP_PAYMENT, state__in=[State.SYNCED, State.SKIPPED]

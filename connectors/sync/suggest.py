@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.waits import WaitFor
+from connectors.gp.records import GPVendor
 from mappings.matching import (
     Account,
     Classification,
@@ -42,7 +43,7 @@ def bill_parties(ctx: SyncContext) -> list[Party]:
     return cached
 
 
-def gp_party(vendor: Any) -> Party:
+def gp_party(vendor: GPVendor) -> Party:
     return Party(
         vendor.vendor_id,
         vendor.name,
@@ -53,7 +54,7 @@ def gp_party(vendor: Any) -> Party:
     )
 
 
-def suggest_vendor(ctx: SyncContext, vendor: Any) -> VendorMapping:
+def suggest_vendor(ctx: SyncContext, vendor: GPVendor) -> VendorMapping:
     """Create or refresh the suggested mapping for an unmapped GP vendor."""
     ranked = rank_vendors(gp_party(vendor), bill_parties(ctx))
     Suggestion.objects.filter(

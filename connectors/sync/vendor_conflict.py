@@ -69,6 +69,8 @@ def keep_value(
     ctx = SyncContext.for_tenant(record.tenant, user=user, trigger="person")
     try:
         gp_vendor = ctx.gp.get_vendor(record.source_key)
+        if gp_vendor is None:  # raised as before (it read None's fields), now in words
+            raise LookupError(f"GP has no vendor {record.source_key}.")
         gp_now = vf.from_gp(gp_vendor)
         bill_now = vf.from_bill(ctx.bill.get_vendor(record.target_id).raw)
         if gp_now[field] != seen_gp or bill_now[field] != seen_bill:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.words import as_text as as_text  # lives with the other words people read; re-exported
+from connectors.gp.records import GPVendor
 
 ALIGNED_FIELDS = ("name", "email", "phone", "address", "tax_id")
 _COUNTRY_3_TO_2 = {"USA": "US", "CAN": "CA", "MEX": "MX", "GBR": "GB"}
@@ -21,7 +22,7 @@ def country2(code: str) -> str:
     return _COUNTRY_3_TO_2.get(code, code)
 
 
-def from_gp(vendor: Any) -> dict[str, Any]:
+def from_gp(vendor: GPVendor) -> dict[str, Any]:
     return {
         "name": clean(vendor.name, 100),
         "email": clean(vendor.email).lower(),
@@ -80,7 +81,7 @@ def bill_body(aligned: dict[str, Any], fields: tuple[str, ...] | set[str] = ALIG
     return body
 
 
-def gp_address_key(vendor: Any) -> str:
+def gp_address_key(vendor: GPVendor) -> str:
     """The GP address the aligned fields live on: remit-to (where payments go), else the default."""
     raw = vendor.raw or {}
     for name in ("RemitToAddressKey", "DefaultAddressKey"):

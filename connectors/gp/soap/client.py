@@ -456,23 +456,6 @@ class GPWSClient:
         )
         return GPPayment.from_gp(convert.posted_payment(rows[0])) if rows else None
 
-    def find_posted_payment(
-        self, payment_number: str, vendor_id: str, document_number: str
-    ) -> GPPayment | None:
-        """A payment a GP user recorded for us: by our payment number, else by the vendor's payment whose
-        document number is the BILL reference we gave (a clerk may let GP number the payment)."""
-        found = self.get_payment(payment_number)
-        if found is not None or not document_number:
-            return found
-        return next(
-            (
-                p
-                for p in self.iter_payments(vendor_id=vendor_id)
-                if p.document_number.strip().upper() == document_number.strip().upper()
-            ),
-            None,
-        )
-
     # --- writes
     # ----------------------------------------------------------------------------------------------
     def patch_vendor(self, vendor_id: str, fields: dict[str, Any]) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
@@ -33,6 +32,8 @@ from audit.ledger import (
 )
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, error_message, send_once
+from connectors.bill.records import BillPayment
+from connectors.gp.records import GPApply
 
 from ..context import SyncContext
 from ..errors import explain
@@ -62,7 +63,7 @@ class CreditUse:
         return apply_key(self.payment_id, self.credit_id, self.bill_id)
 
 
-def credit_uses(ctx: SyncContext, payment: Any) -> tuple[list[CreditUse], str]:
+def credit_uses(ctx: SyncContext, payment: BillPayment) -> tuple[list[CreditUse], str]:
     """The payment's credit uses with their GP vouchers (from the ledger rows that made the bill and the
     credit), or a problem in words when a credit or bill did not come from GP."""
     if not payment.vendor_credits:
@@ -98,7 +99,7 @@ def credit_uses(ctx: SyncContext, payment: Any) -> tuple[list[CreditUse], str]:
     return uses, ""
 
 
-def apply_uses(ctx: SyncContext, payment: Any, uses: list[CreditUse]) -> None:
+def apply_uses(ctx: SyncContext, payment: BillPayment, uses: list[CreditUse]) -> None:
     for use in uses:
         record = get_record(ctx.tenant, Kind.CREDIT_APPLY, use.source_key)
         try:
@@ -116,14 +117,14 @@ def _label(use: CreditUse) -> str:
     )
 
 
-def _matches(found: Any, use: CreditUse) -> bool:
+def _matches(found: GPApply, use: CreditUse) -> bool:
     return found.credit_voucher == use.credit_voucher and sorted(found.apply_to) == [
         (use.voucher, use.amount)
     ]
 
 
 def apply_one(
-    ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: Any, *, again: bool = False
+    ctx: SyncContext, record: SyncRecord, use: CreditUse, payment: BillPayment, *, again: bool = False
 ) -> None:
     """Write one use to GP after the write-ahead; reconcile by the deterministic key first."""
     label = _label(use)[:255]
@@ -211,7 +212,7 @@ def _reason(use: CreditUse, exc: BaseException) -> str:
     )
 
 
-def _apply(ctx: SyncContext, use: CreditUse, payment: Any, log_: AttemptLog) -> Any:
+def _apply(ctx: SyncContext, use: CreditUse, payment: BillPayment, log_: AttemptLog) -> GPApply:
     made = ctx.gp.create_apply(
         use.key,
         use.credit_voucher,
@@ -223,7 +224,7 @@ def _apply(ctx: SyncContext, use: CreditUse, payment: Any, log_: AttemptLog) -> 
 
 
 def _settle_found(
-    ctx: SyncContext, record: SyncRecord, use: CreditUse, found: Any, label: str, log_: AttemptLog
+    ctx: SyncContext, record: SyncRecord, use: CreditUse, found: GPApply, label: str, log_: AttemptLog
 ) -> None:
     if not _matches(found, use):
         log_.outcome = State.FLAGGED
@@ -273,7 +274,7 @@ def replay_apply(ctx: SyncContext, record: SyncRecord) -> None:
     apply_one(ctx, record, use, payment, again=record.state == State.FLAGGED)
 
 
-def flag_reversed_uses(ctx: SyncContext, payment: Any) -> None:
+def flag_reversed_uses(ctx: SyncContext, payment: BillPayment) -> None:
     """BILL voided or cancelled a payment whose credit part we applied in GP: BILL gave the credit back, GP
     still has it applied. Posted GP documents are not changed by the connector: a person unapplies it."""
     rows = SyncRecord.objects.filter(

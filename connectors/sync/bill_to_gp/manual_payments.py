@@ -17,12 +17,13 @@ import csv
 import io
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 from audit import waits
 from audit.ledger import attempt, settle
 from audit.models import State, SyncRecord
 from audit.waits import WaitFor
+from connectors.bill.records import BillPayment
+from connectors.gp.transport import find_posted_payment
 
 from ..context import SyncContext
 from ..keys import gp_batch, payment_reference
@@ -46,7 +47,7 @@ FLOW = "bill_payments"
 def record_in_gp(
     ctx: SyncContext,
     record: SyncRecord,
-    payment: Any,
+    payment: BillPayment,
     *,
     number: str,
     vendor_id: str,
@@ -63,7 +64,7 @@ def record_in_gp(
     reference = payment_reference(payment)
     batch = gp_batch(payment.process_date)
     total = sum((a for _, a, _ in applies), Decimal(0))
-    found = ctx.gp.find_posted_payment(number, vendor_id, reference)
+    found = find_posted_payment(ctx.gp, number, vendor_id, reference)
     if found is not None:
         if found.vendor_id.upper() != vendor_id.upper() or found.amount != total:
             settle(

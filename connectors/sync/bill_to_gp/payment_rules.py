@@ -10,8 +10,8 @@ out when its singleStatus agrees.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from connectors.bill.records import BillPayment
 from connectors.gp import resource_map as rm
 
 from ..keys import OUTSIDE_MARK
@@ -43,16 +43,16 @@ SAYS = {
 }
 
 
-def single_status(payment: Any) -> str:
+def single_status(payment: BillPayment) -> str:
     return (payment.single_status or "").upper()
 
 
-def not_disbursed(payment: Any) -> bool:
+def not_disbursed(payment: BillPayment) -> bool:
     """True when BILL says the money did not reach the vendor, whatever `status` says."""
     return single_status(payment) in NOT_DISBURSED
 
 
-def what_happened(payment: Any) -> str:
+def what_happened(payment: BillPayment) -> str:
     """Plain words for what BILL reports about this payment after it was sent."""
     single = single_status(payment)
     if single in SAYS:
@@ -69,7 +69,7 @@ class Method:
     waiting: str = ""  # a sentence when a person must set something first
 
 
-def gp_method(payment: Any, card_name: str) -> Method:
+def gp_method(payment: BillPayment, card_name: str) -> Method:
     """From BILL's funding account type and disbursement type (values: resource_map.PaymentMethod)."""
     methods = rm.PaymentMethod
     funding = (payment.funding_type or "").upper()
@@ -87,6 +87,6 @@ def gp_method(payment: Any, card_name: str) -> Method:
 # The description of a payment we record in BILL for what GP applied outside it (bill_due.py).
 
 
-def is_ours(payment: Any) -> bool:
+def is_ours(payment: BillPayment) -> bool:
     """A payment we recorded in BILL (`POST /v3/bills/record-payment`) to mirror GP: not BILL's money."""
     return not payment.online_payment and OUTSIDE_MARK in (payment.description or "")

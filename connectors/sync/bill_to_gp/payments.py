@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
@@ -28,7 +27,9 @@ from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, error_message, send_once
 from audit.waits import WaitFor
 from audit.words import money_text
+from connectors.bill.records import BillPayment
 from connectors.gp.http import GPError
+from connectors.gp.records import GPPayment
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import CheckbookMapping, MappingState
 
@@ -82,7 +83,7 @@ def replay_payment(ctx: SyncContext, record: SyncRecord) -> None:
     process_payment(ctx, ctx.bill.get_payment(record.source_key), record=record)
 
 
-def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = None) -> None:
+def process_payment(ctx: SyncContext, payment: BillPayment, record: SyncRecord | None = None) -> None:
     paid_states = ctx.tenant.paid_status_set
     status = (payment.status or "").upper()
     if record is None:
@@ -263,8 +264,8 @@ def process_payment(ctx: SyncContext, payment: Any, record: SyncRecord | None = 
 def _take(
     ctx: SyncContext,
     record: SyncRecord,
-    payment: Any,
-    existing: Any,
+    payment: BillPayment,
+    existing: GPPayment,
     vendor_id: str,
     applies: list[tuple[str, Decimal, str]],
     label: str,
@@ -292,9 +293,9 @@ def _find_in_gp(
     record: SyncRecord,
     number: str,
     vendor_id: str,
-    payment: Any,
+    payment: BillPayment,
     applies: list[tuple[str, Decimal, str]],
-) -> Any | None:
+) -> GPPayment | None:
     """The GP payment an earlier attempt made: by the key GP gave it (stored when GP numbered it
     itself), by our deterministic number, and else (a server that ignores the number sent) by
     vendor, document number and apply lines."""
@@ -309,7 +310,9 @@ def _find_in_gp(
     return None
 
 
-def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decimal, str]], str, list[WaitFor]]:
+def _apply_lines(
+    ctx: SyncContext, payment: BillPayment
+) -> tuple[list[tuple[str, Decimal, str]], str, list[WaitFor]]:
     """(voucher, amount, GP vendor) per bill paid; or a problem; plus vouchers not yet posted."""
     bill_ids = [b for b, _ in payment.bill_payments]
     records = {
@@ -347,7 +350,7 @@ def _apply_lines(ctx: SyncContext, payment: Any) -> tuple[list[tuple[str, Decima
     return applies, "", waiting
 
 
-def _gp_vendor_of(ctx: SyncContext, payment: Any) -> str:
+def _gp_vendor_of(ctx: SyncContext, payment: BillPayment) -> str:
     """The GP vendor of the bills a payment pays, from the ledger rows that made them ("" if not one)."""
     vendors = set(
         SyncRecord.objects.filter(
@@ -369,7 +372,7 @@ def _credits_not_posted(ctx: SyncContext, uses: list[CreditUse]) -> list[WaitFor
     return waiting
 
 
-def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
+def _checkbook(ctx: SyncContext, payment: BillPayment) -> str | None:
     funding = payment.funding_account_id or ""
     mapping = CheckbookMapping.objects.filter(tenant=ctx.tenant, bill_funding_account_id=funding).first()
     if mapping and mapping.state == MappingState.APPROVED and mapping.gp_checkbook_id:
@@ -384,7 +387,7 @@ def _checkbook(ctx: SyncContext, payment: Any) -> str | None:
 def _create(
     ctx: SyncContext,
     record: SyncRecord,
-    payment: Any,
+    payment: BillPayment,
     number: str,
     vendor_id: str,
     checkbook: str,
@@ -392,7 +395,7 @@ def _create(
     card_name: str,
     applies: list[tuple[str, Decimal, str]],
     log_: AttemptLog,
-) -> Any:
+) -> GPPayment:
     """The create call (after the write-ahead); GP's errors are sorted by send_once."""
     created = ctx.gp.create_payment(
         payment_number=number,
@@ -419,14 +422,18 @@ def _create(
     return created
 
 
-def _matches(existing: Any, vendor_id: str, applies: list[tuple[str, Decimal, str]]) -> bool:
+def _matches(existing: GPPayment, vendor_id: str, applies: list[tuple[str, Decimal, str]]) -> bool:
     ours = sorted((v, a) for v, a, _ in applies)
     theirs = sorted((v, a) for v, a in existing.apply_to)
     return existing.vendor_id == vendor_id and ours == theirs
 
 
 def _post_and_settle(
-    ctx: SyncContext, record: SyncRecord, gp_payment: Any, label: str, applies: list[tuple[str, Decimal, str]]
+    ctx: SyncContext,
+    record: SyncRecord,
+    gp_payment: GPPayment,
+    label: str,
+    applies: list[tuple[str, Decimal, str]],
 ) -> None:
     if ctx.tenant.post_payment_batches and gp_payment.state == "Work":
         try:
@@ -454,7 +461,7 @@ def _post_and_settle(
     ctx.tally["payment_applied"] += 1
 
 
-def _flag_reversal(ctx: SyncContext, record: SyncRecord, payment: Any) -> None:
+def _flag_reversal(ctx: SyncContext, record: SyncRecord, payment: BillPayment) -> None:
     """A payment GP already has, whose money BILL now says did not (cleanly) reach the vendor."""
     single = single_status(payment)
     reason = (

@@ -6,8 +6,6 @@ last agreed on is ours coming back and is dropped; a field changed on both sides
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit.ledger import (
     attempt,
     fail_unless_uncertain,
@@ -18,6 +16,7 @@ from audit.ledger import (
     writing,
 )
 from audit.models import Kind, State
+from connectors.bill.records import BillVendor
 from connectors.gp.resource_map import GPShapeError
 from mappings.models import MappingState, VendorMapping
 
@@ -46,7 +45,7 @@ def sync_bill_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]
     return run.summary
 
 
-def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
+def _failed(ctx: SyncContext, bill_vendor: BillVendor, exc: Exception) -> None:
     """Park the vendor for the retry sweep, whose replay re-reads BILL's side and applies it again."""
     mapping = VendorMapping.objects.filter(tenant=ctx.tenant, bill_vendor_id=bill_vendor.id).first()
     if mapping is None:
@@ -60,7 +59,7 @@ def _failed(ctx: SyncContext, bill_vendor: Any, exc: Exception) -> None:
     ctx.tally["gp_vendor_failed"] += 1
 
 
-def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
+def apply_bill_vendor(ctx: SyncContext, bill_vendor: BillVendor) -> None:
     mapping = VendorMapping.objects.filter(
         tenant=ctx.tenant, bill_vendor_id=bill_vendor.id, state=MappingState.APPROVED
     ).first()
@@ -83,6 +82,8 @@ def apply_bill_vendor(ctx: SyncContext, bill_vendor: Any) -> None:
         ctx.tally["gp_vendor_unchanged"] += 1
         return
     gp_vendor = ctx.gp.get_vendor(mapping.gp_vendor_id)
+    if gp_vendor is None:  # raised as before (it read None's fields), now in words: the record fails
+        raise LookupError(f"GP has no vendor {mapping.gp_vendor_id}.")
     gp_now = vf.from_gp(gp_vendor)
     gp_changed = vf.changed_fields(gp_now, agreed)
     clash = {f for f in bill_changed & gp_changed if gp_now[f] != bill_now[f]}

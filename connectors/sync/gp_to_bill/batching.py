@@ -7,14 +7,15 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -27,7 +28,7 @@ def drain(pending: list[Future[None]], keep: int) -> list[Future[None]]:
     return pending
 
 
-def in_thread(func: Any, *args: Any) -> None:
+def in_thread(func: Callable[..., object], *args: Any) -> None:
     try:
         func(*args)
     finally:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -41,10 +41,12 @@ from connectors.bill.http import BillError
 
 from ..context import SyncContext
 from ..keys import apply_key, gp_payment_number, outside_marker
-from .bill_payload import money
+from .bill_payload import BillDraft, money
 
 if TYPE_CHECKING:
     from connectors.bill.records import BillBill
+    from connectors.gp.records import GPInvoice
+    from connectors.models import Tenant
 
 log = logging.getLogger(__name__)
 FLOW = "gp_bill_due"
@@ -65,7 +67,7 @@ class GPSide:
     voided: bool
 
     @classmethod
-    def from_invoice(cls, invoice: Any) -> GPSide:
+    def from_invoice(cls, invoice: GPInvoice) -> GPSide:
         digits = invoice.decimal_digits if invoice.decimal_digits is not None else 2
         return cls(
             invoice.voucher,
@@ -77,7 +79,7 @@ class GPSide:
         )
 
     @classmethod
-    def from_draft(cls, draft: Any) -> GPSide:
+    def from_draft(cls, draft: BillDraft) -> GPSide:
         return cls(
             draft.voucher, draft.gp_vendor, draft.invoice_number, draft.amount, draft.open_amount, False
         )
@@ -87,7 +89,7 @@ class GPSide:
         return max(self.document - self.open, ZERO)
 
 
-def needed(invoice: Any, record: SyncRecord) -> bool:
+def needed(invoice: GPInvoice, record: SyncRecord) -> bool:
     """Whether BILL must be read for this voucher: GP applied something, voided it, or a risk is open."""
     gp = GPSide.from_invoice(invoice)
     return gp.voided or gp.applied > 0 or bool(record.snapshot.get(RISK))
@@ -340,7 +342,7 @@ def _clear_risk(ctx: SyncContext, record: SyncRecord) -> None:
         )
 
 
-def open_risks(tenant: Any) -> int:
+def open_risks(tenant: Tenant) -> int:
     """Bill records flagged double-payment risk and not yet settled by a person."""
     rows = SyncRecord.objects.filter(tenant=tenant, kind=Kind.BILL, state=State.FLAGGED)
     return sum(1 for snapshot in rows.values_list("snapshot", flat=True) if (snapshot or {}).get(RISK))

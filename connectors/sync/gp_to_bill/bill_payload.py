@@ -14,10 +14,11 @@ from typing import Any
 from audit import waits
 from audit.waits import WaitFor
 from audit.words import money_text
+from connectors.gp.records import GPInvoice
 from connectors.models import Tenant
 
 from ..hashing import content_hash
-from .line_classifications import DIMENSION_FIELDS, classify_line
+from .line_classifications import DIMENSION_FIELDS, MappingLookups, classify_line
 
 LINE_TYPES = {"PURCHASE": "Purchases", "FREIGHT": "Freight", "TAX": "Tax", "MISC": "Miscellaneous"}
 DISCOUNT_TYPES = {"DISCOUNT", "TRADE"}
@@ -95,7 +96,7 @@ def without_dimensions(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def line_classifications(
-    account: str, account_id: str | None, ctx: Any, waiting_on: list[WaitFor], problems: list[str]
+    account: str, account_id: str | None, ctx: MappingLookups, waiting_on: list[WaitFor], problems: list[str]
 ) -> dict[str, str]:
     """A document line's BILL `classifications` for GP account `account`: the chart-of-accounts ID plus
     the department/location/class its segments map to (connectors.sync.gp_to_bill.line_classifications). What
@@ -118,7 +119,7 @@ def waiting_sentence(waiting_on: list[WaitFor]) -> str:
     return "Waiting for a mapping: " + ", ".join(w.words for w in waiting_on) + " not mapped to BILL yet."
 
 
-def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
+def is_approved(invoice: GPInvoice, tenant: Tenant) -> tuple[bool, str]:
     """Whether the tenant's policy makes this GP invoice a bill, and why not."""
     if invoice.is_voided:
         return False, "voided in GP"
@@ -129,7 +130,7 @@ def is_approved(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
     return approved_by_policy(invoice, tenant)
 
 
-def approved_by_policy(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
+def approved_by_policy(invoice: GPInvoice, tenant: Tenant) -> tuple[bool, str]:
     """The tenant's posting/workflow policy for a GP payables document (invoice or credit memo)."""
     if tenant.bill_policy == Tenant.BILL_POLICY_APPROVED_UNPOSTED:
         if invoice.state == "Work" and invoice.workflow_status in ("Approved", "NoApprovalNeeded"):
@@ -147,7 +148,7 @@ def approved_by_policy(invoice: Any, tenant: Tenant) -> tuple[bool, str]:
     return False, "not posted in GP yet"
 
 
-def hold_unknown(invoice: Any, tenant: Tenant | None) -> bool:
+def hold_unknown(invoice: GPInvoice, tenant: Tenant | None) -> bool:
     """Whether this invoice must wait because GP could not say if it is on hold (GP Web Services documents no
     hold flag) and the tenant has not accepted sending without that check. Waiting is the safe default: a
     held invoice in BILL is one BILL may pay."""
@@ -156,17 +157,22 @@ def hold_unknown(invoice: Any, tenant: Tenant | None) -> bool:
     return not bool(getattr(tenant, "send_without_hold_check", False))
 
 
-def _label(invoice: Any) -> str:
+def _label(invoice: GPInvoice) -> str:
     amount = money_text(invoice.document_amount, invoice.currency)
     return f"{invoice.vendor_id} invoice {invoice.invoice_number} ({amount})"
 
 
-def _valid_date(value: Any) -> bool:
+def _valid_date(value: date | None) -> bool:
     return isinstance(value, date) and 1990 <= value.year <= 2100
 
 
 def build_lines(
-    document: Any, ctx: Any, digits: int, waiting_on: list[WaitFor], problems: list[str], sign: int = 1
+    document: GPInvoice,
+    ctx: MappingLookups,
+    digits: int,
+    waiting_on: list[WaitFor],
+    problems: list[str],
+    sign: int = 1,
 ) -> tuple[list[dict[str, Any]], Decimal]:
     """The BILL line items (amount, description, classifications) for a GP payables document's
     distributions, and their sum. What a line waits on (its GP account, a segment value) is added to
@@ -199,7 +205,7 @@ def build_lines(
     return lines, line_sum
 
 
-def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
+def build_draft(invoice: GPInvoice, ctx: MappingLookups, org_currency: str = "USD") -> BillDraft:
     """The BILL bill for a GP invoice, with every problem a finance user could fix named."""
     draft = BillDraft(
         voucher=invoice.voucher,
@@ -269,6 +275,7 @@ def build_draft(invoice: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
     description = voucher_marker(invoice.voucher)
     if invoice.description:
         description += " — " + " ".join(invoice.description.split())
+    assert invoice.date is not None  # an empty date is a problem above, and a draft with problems returned
     payload: dict[str, Any] = {
         "vendorId": vendor_id,
         "invoice": {"invoiceNumber": invoice.invoice_number.strip(), "invoiceDate": invoice.date.isoformat()},

@@ -41,6 +41,8 @@ from audit.send_once import (
     send_batch_once,
     send_once,
 )
+from connectors.bill.records import BillBill
+from connectors.gp.records import GPInvoice
 from mappings.segments import wanted_keys
 
 from ..context import SyncContext
@@ -95,7 +97,7 @@ def sync_bills(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
 
 
 def decide_chunk(
-    ctx: SyncContext, invoices: list[Any], later: Later | None = None
+    ctx: SyncContext, invoices: list[GPInvoice], later: Later | None = None
 ) -> list[tuple[SyncRecord, BillDraft]]:
     """Settle what can be settled now; return the new bills to create. Changes to bills already in
     BILL go to `later` (the run's worker threads) when given."""
@@ -137,7 +139,7 @@ def _records(ctx: SyncContext, vouchers: list[str]) -> dict[str, SyncRecord]:
 
 
 def decide(
-    ctx: SyncContext, invoice: Any, record: SyncRecord | None, later: Later | None = None
+    ctx: SyncContext, invoice: GPInvoice, record: SyncRecord | None, later: Later | None = None
 ) -> tuple[SyncRecord, BillDraft] | None:
     approved, why = is_approved(invoice, ctx.tenant)
     if record is None:
@@ -189,7 +191,7 @@ def _trail_of(ctx: SyncContext) -> Trail:
     return Trail(FLOW, ctx.trigger, ctx.user)
 
 
-def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: bool) -> None:
+def _look_only(ctx: SyncContext, invoice: GPInvoice, record: SyncRecord, approved: bool) -> None:
     """A row another live worker has `sending`: adopt the bill if BILL already shows it (harmless, it is
     ours by its voucher); otherwise leave the row to its writer and read the invoice again next run."""
     draft = build_draft(invoice, ctx) if approved and not record.target_id else None
@@ -200,14 +202,14 @@ def _look_only(ctx: SyncContext, invoice: Any, record: SyncRecord, approved: boo
         ctx.tally["bill_busy"] += 1
 
 
-def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: Any) -> None:
+def _adopt(ctx: SyncContext, record: SyncRecord, draft: BillDraft, bill: BillBill) -> None:
     """The bill an unconfirmed write made is ours: link it, and say so in the trail."""
     adopt(record, _trail_of(ctx), bill, lambda found, log_: _link(record, draft, found, log_))
     ctx.tally["bill_adopted"] += 1
     _align_new(ctx, record, draft)
 
 
-def _link(record: SyncRecord, draft: BillDraft, bill: Any, log_: AttemptLog) -> None:
+def _link(record: SyncRecord, draft: BillDraft, bill: BillBill, log_: AttemptLog) -> None:
     log_.request = {**log_.request, "bill": bill.id}
     settle(
         record,
@@ -239,7 +241,7 @@ def _align_new(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
             )
 
 
-def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: Any) -> None:
+def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, invoice: GPInvoice) -> None:
     if draft.problem:
         if record.state != State.FLAGGED or record.reason != draft.problem:
             with attempt(record, FLOW, ctx.trigger, ctx.user) as log_:
@@ -268,7 +270,7 @@ def _settle_not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft, in
     ctx.tally["bill_blocked"] += 1
 
 
-def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
+def find_existing(ctx: SyncContext, draft: BillDraft) -> BillBill | None:
     """The bill an earlier, unconfirmed write may have created: same vendor, invoice number,
     amount, and our GP voucher in its description. BILL allows duplicate invoice numbers, so
     only this lookup (not BILL) stands between a timeout and a second bill."""
@@ -294,7 +296,7 @@ def create_batch(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) ->
         ctx.tally["bill_busy"] += busy
 
 
-def _bulk_create(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> list[Any]:
+def _bulk_create(ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]]) -> list[BillBill]:
     if len(batch) == 1:
         return [ctx.bill.create_bill(batch[0][1].payload)]
     return list(ctx.bill.bulk_create_bills([d.payload for _, d in batch]))
@@ -332,7 +334,7 @@ def _settle_failed(
 
 
 def _settle_created(
-    ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], created: list[Any], duration_ms: int
+    ctx: SyncContext, batch: list[tuple[SyncRecord, BillDraft]], created: list[BillBill], duration_ms: int
 ) -> None:
     """BILL answered a bulk create: each row settled to the bill that is surely its own, together."""
     synced = SyncedBatch(FLOW, ctx.trigger, ctx.user, duration_ms=duration_ms)
@@ -368,14 +370,16 @@ def _settle_created(
             _align_new(ctx, record, draft)  # BILL's due brought down to GP's open amount (bill_due.py)
 
 
-def match_created_bills(batch: list[tuple[SyncRecord, BillDraft]], created: list[Any]) -> dict[str, Any]:
+def match_created_bills(
+    batch: list[tuple[SyncRecord, BillDraft]], created: list[BillBill]
+) -> dict[str, BillBill]:
     """Pair each created bill with its request by identity, never by position: BILL documents no order
     for a bulk answer. A bill is ours when it carries our GP voucher in its description, and its vendor,
     invoice number and amount are the draft's; a voucher seen twice in the answer is matched to neither."""
-    by_voucher: dict[str, list[Any]] = {}
+    by_voucher: dict[str, list[BillBill]] = {}
     for bill in created:
         by_voucher.setdefault(voucher_from_description(bill.description) or "", []).append(bill)
-    matched = {}
+    matched: dict[str, BillBill] = {}
     for _, draft in batch:
         found = by_voucher.get(draft.voucher, [])
         if len(found) == 1 and _is_draft(found[0], draft):
@@ -383,7 +387,7 @@ def match_created_bills(batch: list[tuple[SyncRecord, BillDraft]], created: list
     return matched
 
 
-def _is_draft(bill: Any, draft: BillDraft) -> bool:
+def _is_draft(bill: BillBill, draft: BillDraft) -> bool:
     return bool(
         bill.vendor_id == draft.payload["vendorId"]
         and bill.amount == draft.amount
@@ -444,7 +448,7 @@ def _settle_in_doubt(
             )
 
 
-def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
+def _calls_bill(ctx: SyncContext, invoice: GPInvoice, record: SyncRecord) -> bool:
     """Whether handle_existing will ask BILL anything (a changed or voided invoice), or only look."""
     if invoice.is_voided:
         return not record.snapshot.get("archived")
@@ -454,7 +458,7 @@ def _calls_bill(ctx: SyncContext, invoice: Any, record: SyncRecord) -> bool:
     return draft.ready and draft.hash != record.synced_hash
 
 
-def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+def handle_existing(ctx: SyncContext, invoice: GPInvoice, record: SyncRecord) -> None:
     """A bill already in BILL: follow GP changes until BILL starts paying; archive on void; keep BILL's
     due at most GP's open amount (what a clerk paid in GP is recorded in BILL), or flag the risk."""
     if invoice.is_voided:
@@ -465,7 +469,7 @@ def handle_existing(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
         bill_due.align(ctx, bill_due.GPSide.from_invoice(invoice), record)
 
 
-def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+def _follow_content(ctx: SyncContext, invoice: GPInvoice, record: SyncRecord) -> None:
     draft = build_draft(invoice, ctx)
     if not draft.ready:
         if draft.waiting_on:  # a mapping was withdrawn after the bill went: keep the bill, say so
@@ -507,7 +511,7 @@ def _follow_content(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
     count_change(ctx.tally, sent, "bill_updated", "bill")
 
 
-def _handle_void(ctx: SyncContext, invoice: Any, record: SyncRecord) -> None:
+def _handle_void(ctx: SyncContext, invoice: GPInvoice, record: SyncRecord) -> None:
     """Voided in GP: archive the bill before BILL can pay it; if BILL already has, that is a double-payment
     risk."""
     if record.snapshot.get("archived"):

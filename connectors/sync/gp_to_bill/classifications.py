@@ -7,11 +7,10 @@ before anything is sent again, so repeating the approval never makes a second on
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit.ledger import get_record, owned_elsewhere, settle
-from audit.models import Kind, State
+from audit.models import Kind, State, SyncRecord
 from audit.send_once import Trail, Words, send_once
+from connectors.bill.records import BillClassification
 from mappings.approval import release
 from mappings.models import ClassificationAction, ClassificationKind, ClassificationMapping, MappingState
 
@@ -31,7 +30,7 @@ def sync_classifications(ctx: SyncContext) -> dict[str, int]:
     return {k: v for k, v in ctx.tally.items() if k.startswith("classification_")}
 
 
-def _find(ctx: SyncContext, kind: str, code: str) -> Any | None:
+def _find(ctx: SyncContext, kind: str, code: str) -> BillClassification | None:
     for found in ctx.bill.iter_classifications(kind):
         if found.short_name == code and not found.archived:
             return found
@@ -65,7 +64,12 @@ def create_classification(ctx: SyncContext, mapping: ClassificationMapping) -> N
 
 
 def _link(
-    ctx: SyncContext, record: Any, mapping: ClassificationMapping, existing: Any, name: str, label: str
+    ctx: SyncContext,
+    record: SyncRecord,
+    mapping: ClassificationMapping,
+    existing: BillClassification,
+    name: str,
+    label: str,
 ) -> None:
     """The BILL record is there (created or found): map it, settle the row, release what waited."""
     mapping.bill_id = existing.id

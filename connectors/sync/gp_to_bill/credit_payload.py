@@ -9,11 +9,10 @@ sign -1 and come out positive, as BILL's vendor credit lines are.
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit import waits
 from audit.waits import WaitFor
 from audit.words import money_text
+from connectors.gp.records import GPInvoice
 from connectors.models import Tenant
 
 from .bill_payload import (
@@ -27,20 +26,21 @@ from .bill_payload import (
     voucher_marker,
     waiting_sentence,
 )
+from .line_classifications import MappingLookups
 
 CREDIT_TYPES = {"creditmemo": "credit memo", "return": "return"}
 
 
-def is_credit(document: Any) -> bool:
+def is_credit(document: GPInvoice) -> bool:
     """A GP credit memo or return (SBA's DocumentType CreditMemo / Return)."""
     return (document.document_type or "").replace(" ", "").lower() in CREDIT_TYPES
 
 
-def kind_word(document: Any) -> str:
+def kind_word(document: GPInvoice) -> str:
     return CREDIT_TYPES.get((document.document_type or "").replace(" ", "").lower(), "credit")
 
 
-def is_credit_approved(memo: Any, tenant: Tenant) -> tuple[bool, str]:
+def is_credit_approved(memo: GPInvoice, tenant: Tenant) -> tuple[bool, str]:
     """Whether the tenant's policy makes this GP credit a BILL vendor credit, and why not."""
     if not is_credit(memo):
         return False, f"GP document type {memo.document_type} is not a credit memo or return"
@@ -56,12 +56,12 @@ def is_credit_approved(memo: Any, tenant: Tenant) -> tuple[bool, str]:
     return approved, why
 
 
-def label(memo: Any) -> str:
+def label(memo: GPInvoice) -> str:
     amount = money_text(memo.document_amount, memo.currency)
     return f"{memo.vendor_id} {kind_word(memo)} {memo.invoice_number} ({amount})"
 
 
-def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDraft:
+def build_credit_draft(memo: GPInvoice, ctx: MappingLookups, org_currency: str = "USD") -> BillDraft:
     """The BILL vendor credit for a GP credit memo / return. `open_amount` is what GP has left to apply:
     BILL may let at most that much be used."""
     draft = BillDraft(
@@ -113,6 +113,7 @@ def build_credit_draft(memo: Any, ctx: Any, org_currency: str = "USD") -> BillDr
     description = voucher_marker(memo.voucher)
     if memo.description:
         description += " — " + " ".join(memo.description.split())
+    assert memo.date is not None  # an empty date is a problem above, and a draft with problems returned
     draft.payload = {
         "vendorId": vendor_id,
         "referenceNumber": memo.invoice_number.strip(),

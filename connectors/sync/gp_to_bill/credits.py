@@ -34,6 +34,8 @@ from audit.ledger import (
 )
 from audit.models import Kind, State, SyncRecord
 from audit.send_once import Sent, Trail, Words, changed, count_change, error_message, retried_as_is, send_once
+from connectors.bill.records import BillVendorCredit
+from connectors.gp.records import GPInvoice
 
 from ..context import SyncContext
 from ..errors import explain
@@ -52,7 +54,7 @@ NO_APPLY_OVER_WS = (
 )
 
 
-def sync_credit_docs(ctx: SyncContext, memos: list[Any]) -> None:
+def sync_credit_docs(ctx: SyncContext, memos: list[GPInvoice]) -> None:
     """The credit memos and returns of one chunk of the bill flow's poll; one bad one does not stop the
     rest."""
     for memo in memos:
@@ -68,7 +70,7 @@ def sync_credit_docs(ctx: SyncContext, memos: list[Any]) -> None:
             ctx.tally["credit_failed"] += 1
 
 
-def handle(ctx: SyncContext, memo: Any, record: SyncRecord | None = None) -> None:
+def handle(ctx: SyncContext, memo: GPInvoice, record: SyncRecord | None = None) -> None:
     approved, why = is_credit_approved(memo, ctx.tenant)
     if record is None:
         record = SyncRecord.objects.filter(
@@ -135,7 +137,7 @@ def _not_ready(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> None:
     ctx.tally["credit_blocked"] += 1
 
 
-def find_existing(ctx: SyncContext, draft: BillDraft) -> Any | None:
+def find_existing(ctx: SyncContext, draft: BillDraft) -> BillVendorCredit | None:
     """The credit an earlier, unconfirmed create may have made: same vendor, reference number and amount,
     and our GP voucher in its description. Only this lookup stands between a timeout and a second credit."""
     for credit in ctx.bill.iter_vendor_credits(filters=[("vendorId", "eq", draft.payload["vendorId"])]):
@@ -187,7 +189,7 @@ def create(ctx: SyncContext, record: SyncRecord, draft: BillDraft) -> bool:
     return sent in (Sent.SENT, Sent.ADOPTED)
 
 
-def _link(record: SyncRecord, draft: BillDraft, credit: Any, log_: AttemptLog) -> None:
+def _link(record: SyncRecord, draft: BillDraft, credit: BillVendorCredit, log_: AttemptLog) -> None:
     log_.request = {**log_.request, "vendorCredit": credit.id}
     _settle_linked(record, draft, credit.id)
 
@@ -222,7 +224,9 @@ TALLY = {
 
 
 # --- after the credit is in BILL: GP's applications outside BILL, and voids ---------------------------------
-def gp_applied_outside(ctx: SyncContext, memo: Any, credit: Any) -> tuple[Decimal, Decimal]:
+def gp_applied_outside(
+    ctx: SyncContext, memo: GPInvoice, credit: BillVendorCredit
+) -> tuple[Decimal, Decimal]:
     """(applied in GP outside BILL, applied in GP by our write-back of BILL's uses), both read fresh: our
     applies are found in GP by the keys derived from BILL's usage of the credit."""
     digits = memo.decimal_digits if memo.decimal_digits is not None else 2
@@ -236,7 +240,7 @@ def gp_applied_outside(ctx: SyncContext, memo: Any, credit: Any) -> tuple[Decima
     return max(applied - ours, ZERO), ours
 
 
-def follow(ctx: SyncContext, memo: Any, record: SyncRecord) -> None:
+def follow(ctx: SyncContext, memo: GPInvoice, record: SyncRecord) -> None:
     """A credit already in BILL: BILL may offer at most what GP has left of it (bring it down, archive it,
     or flag a double use). Safe to repeat: every step is computed from both systems as they are now."""
     digits = memo.decimal_digits if memo.decimal_digits is not None else 2
@@ -271,7 +275,9 @@ def follow(ctx: SyncContext, memo: Any, record: SyncRecord) -> None:
         _bring_down(ctx, record, memo, credit, allowed, outside)
 
 
-def _archive(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal) -> None:
+def _archive(
+    ctx: SyncContext, record: SyncRecord, memo: GPInvoice, credit: BillVendorCredit, outside: Decimal
+) -> None:
     why = "voided in GP" if memo.is_voided else f"fully applied in GP outside BILL ({outside})"
     sent = send_once(  # archiving is idempotent in BILL: sent again when unconfirmed
         record,
@@ -290,7 +296,7 @@ def _archive(ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outsi
     count_change(ctx.tally, sent, "credit_archived", "credit")
 
 
-def reduced_lines(credit: Any, allowed: Decimal) -> list[dict[str, Any]]:
+def reduced_lines(credit: BillVendorCredit, allowed: Decimal) -> list[dict[str, Any]]:
     """The credit's lines (ids kept) with the excess taken off the last lines first; a line brought to zero
     is left out (BILL's PUT removes a line whose id is omitted)."""
     excess = credit.amount - allowed
@@ -309,12 +315,19 @@ def reduced_lines(credit: Any, allowed: Decimal) -> list[dict[str, Any]]:
 
 
 def _bring_down(
-    ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, allowed: Decimal, outside: Decimal
+    ctx: SyncContext,
+    record: SyncRecord,
+    memo: GPInvoice,
+    credit: BillVendorCredit,
+    allowed: Decimal,
+    outside: Decimal,
 ) -> None:
+    credit_date = credit.credit_date or memo.date
+    assert credit_date is not None  # the credit was sent with the memo's date (no date: never sent)
     payload = {
         "vendorId": credit.vendor_id,
         "referenceNumber": credit.reference_number,
-        "creditDate": credit.credit_date.isoformat() if credit.credit_date else memo.date.isoformat(),
+        "creditDate": credit_date.isoformat(),
         "description": credit.description,
         "vendorCreditLineItems": reduced_lines(credit, allowed),
     }
@@ -341,7 +354,12 @@ def _bring_down(
 
 
 def _flag_double_use(
-    ctx: SyncContext, record: SyncRecord, memo: Any, credit: Any, outside: Decimal, allowed: Decimal
+    ctx: SyncContext,
+    record: SyncRecord,
+    memo: GPInvoice,
+    credit: BillVendorCredit,
+    outside: Decimal,
+    allowed: Decimal,
 ) -> None:
     details = {
         "vendor": memo.vendor_id,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit.ledger import get_record, owned_elsewhere, settle
-from audit.models import Kind, State
+from audit.models import Kind, State, SyncRecord
 from audit.send_once import Trail, Words, send_once
+from connectors.bill.records import BillChartOfAccount
 from mappings.approval import release
 from mappings.matching import main_segment
 from mappings.models import GLAccountMapping, MappingAction, MappingState
@@ -27,7 +26,7 @@ def sync_gl_accounts(ctx: SyncContext) -> dict[str, int]:
     return {k: v for k, v in ctx.tally.items() if k.startswith("account_")}
 
 
-def _find(ctx: SyncContext, number: str) -> Any | None:
+def _find(ctx: SyncContext, number: str) -> BillChartOfAccount | None:
     for account in ctx.bill.iter_chart_of_accounts():
         if (account.number or "") == number and not account.archived:
             return account
@@ -62,7 +61,12 @@ def create_account(ctx: SyncContext, mapping: GLAccountMapping) -> None:
 
 
 def _link(
-    ctx: SyncContext, record: Any, mapping: GLAccountMapping, existing: Any, name: str, label: str
+    ctx: SyncContext,
+    record: SyncRecord,
+    mapping: GLAccountMapping,
+    existing: BillChartOfAccount,
+    name: str,
+    label: str,
 ) -> None:
     """The BILL account is there (created or found): map it, settle the row, release what waited."""
     mapping.bill_account_id = existing.id

@@ -14,11 +14,14 @@ value (audit.waits: kind `department`, key `20`), released when the mapping is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from audit.waits import WaitFor
-from mappings.models import ClassificationAction, MappingState
+from mappings.models import ClassificationAction, ClassificationMapping, MappingState
 from mappings.segments import segment_value
+
+if TYPE_CHECKING:
+    from connectors.models import Tenant
 
 # Classification kind → BILL's field inside a line's `classifications`.
 BILL_FIELD = {"department": "departmentId", "location": "locationId", "class": "accountingClassId"}
@@ -36,7 +39,19 @@ class LineClassifications:
     problems: list[str] = field(default_factory=list)  # the account lacks a segment the tenant names
 
 
-def classify_line(account: str, ctx: Any) -> LineClassifications:
+class MappingLookups(Protocol):
+    """What turning a GP document into a BILL body asks of the run: its tenant and the cached mapping
+    lookups. SyncContext is one; the pure-function unit tests pass a small fake."""
+
+    @property
+    def tenant(self) -> Tenant: ...
+    def bill_vendor_id(self, gp_vendor_id: str) -> str | None: ...
+    def vendor_archived(self, gp_vendor_id: str) -> bool: ...
+    def bill_account_id(self, gp_account: str) -> str | None: ...
+    def classification_mapping(self, kind: str, value: str) -> ClassificationMapping | None: ...
+
+
+def classify_line(account: str, ctx: MappingLookups) -> LineClassifications:
     """The BILL classification IDs for a line posted to GP account `account`, or what it waits on."""
     out = LineClassifications()
     tenant = getattr(ctx, "tenant", None)

@@ -22,6 +22,8 @@ from typing import Any
 
 from audit.ledger import attempt, settle, write_ahead
 from audit.models import State, SyncRecord
+from connectors.gp.records import GPVendor
+from connectors.models import Tenant
 from mappings.models import ChangeSubject, MappingChange, VendorMapping
 
 from .. import vendor_fields as vf
@@ -108,7 +110,7 @@ class Comparison:
         return fingerprint(self.gp, self.bill)
 
 
-def read_both(tenant: Any, gp_vendor_id: str, bill_vendor_id: str) -> Comparison:
+def read_both(tenant: Tenant, gp_vendor_id: str, bill_vendor_id: str) -> Comparison:
     """Both vendors as they are now. If either system cannot be read, `error` says so in plain words."""
     found = Comparison(gp_vendor_id, bill_vendor_id)
     if not (hasattr(tenant, "gp_connection") and hasattr(tenant, "bill_connection")):
@@ -207,7 +209,12 @@ def needs_link(record: SyncRecord, mapping: VendorMapping) -> bool:
 
 
 def link(
-    ctx: Any, record: SyncRecord, mapping: VendorMapping, vendor: Any, aligned: dict[str, Any], label: str
+    ctx: SyncContext,
+    record: SyncRecord,
+    mapping: VendorMapping,
+    vendor: GPVendor,
+    aligned: dict[str, Any],
+    label: str,
 ) -> None:
     """Tie the GP vendor to the mapping's BILL vendor, writing only the person's choices."""
     from .vendors import (  # cycle: vendors imports this module

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.bill.client import BillClient
 from connectors.bill.http import BillError
 
 from .. import vendor_fields as vf
 
 
 def patch_bill_vendor(
-    bill: Any,
+    bill: BillClient,
     vendor_id: str,
     aligned: dict[str, Any],
     fields: set[str],

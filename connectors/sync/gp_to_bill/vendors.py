@@ -41,6 +41,8 @@ from audit.send_once import (
     update_rows,
 )
 from connectors.bill.filters import text_lookup
+from connectors.bill.records import BillVendor
+from connectors.gp.records import GPVendor
 from mappings.approval import records_waiting_on_any, release, release_ids
 from mappings.models import MappingAction, MappingState, VendorMapping
 
@@ -63,7 +65,7 @@ _LOOKUP = object()  # process_vendor: "look the mapping up yourself"
 UPDATE_WORDS = retried_as_is(explain)
 
 
-def is_archived_in_gp(vendor: Any) -> bool:
+def is_archived_in_gp(vendor: GPVendor) -> bool:
     return bool(vendor.is_on_hold) or (vendor.status or "").lower() == "inactive"
 
 
@@ -71,7 +73,7 @@ def sync_vendors(ctx: SyncContext, *, full: bool = False) -> dict[str, int]:
     """One poll of GP vendors changed since the cursor: new ones created in BILL ≤20 a call, up to
     BILL_CONCURRENCY_LIMIT calls in parallel (each batch written ahead in its own thread)."""
     workers = 2 * settings.BILL_CONCURRENCY_LIMIT  # as in bills: settling never idles a BILL slot
-    creates: list[tuple[SyncRecord, VendorMapping, Any]] = []
+    creates: list[tuple[SyncRecord, VendorMapping, GPVendor]] = []
     with poll_run(ctx, FLOW, "vendor_", full=full) as run:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vendors") as pool:
             pending: list[Future[None]] = []
@@ -106,7 +108,9 @@ def _failed(ctx: SyncContext, vendor_id: str, exc: Exception) -> None:
     ctx.tally["vendor_failed"] += 1
 
 
-def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMapping], dict[str, SyncRecord]]:
+def _prefetch(
+    ctx: SyncContext, vendors: list[GPVendor]
+) -> tuple[dict[str, VendorMapping], dict[str, SyncRecord]]:
     """A chunk's mappings and ledger rows in a few queries; rows for approved mappings made in one."""
     ids = [v.vendor_id for v in vendors]
     mappings = {
@@ -135,11 +139,11 @@ def _prefetch(ctx: SyncContext, vendors: list[Any]) -> tuple[dict[str, VendorMap
 
 def process_vendor(
     ctx: SyncContext,
-    vendor: Any,
+    vendor: GPVendor,
     mapping: VendorMapping | None | object = _LOOKUP,
     record: SyncRecord | None = None,
     later: Callable[..., None] | None = None,
-) -> tuple[SyncRecord, VendorMapping, Any] | None:
+) -> tuple[SyncRecord, VendorMapping, GPVendor] | None:
     """Settle one GP vendor; returns it when it must be created in BILL (done in bulk).
     `mapping` and `record` are passed when the caller fetched them for a whole chunk; a change to
     send to an existing BILL vendor goes to `later` (the run's worker threads) when given."""
@@ -224,7 +228,7 @@ def process_vendor(
 
 def find_existing_vendor(
     ctx: SyncContext, aligned: dict[str, Any], gp_vendor_id: str, sent: dict[str, Any] | None = None
-) -> Any | None:
+) -> BillVendor | None:
     """A BILL vendor an unconfirmed create may have made: same name, e-mail and tax ID as GP's vendor
     now or as the create sent (`sent`, kept on the row before the call: a clerk may have changed the
     vendor in GP since, and the lookup must still find what the lost call made), and not the BILL
@@ -257,14 +261,14 @@ def identity(aligned: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def match_created_vendors(
-    items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any]
-) -> dict[int, Any]:
+    items: list[tuple[SyncRecord, VendorMapping, GPVendor]], created: list[BillVendor]
+) -> dict[int, BillVendor]:
     """Pair each created BILL vendor with its request by identity, never by position: BILL documents no
     order for a bulk answer. First on name, e-mail and tax ID; where two requests share those, on every
     aligned field; what still is not one-to-one is matched to nothing (the caller keeps it in doubt)."""
     sent = [vf.from_gp(v) for _, _, v in items]
     answered = [vf.from_bill(b.raw) for b in created]
-    matched: dict[int, Any] = {}
+    matched: dict[int, BillVendor] = {}
     for key in (identity, lambda a: repr(sorted(a.items()))):
         for i, mine in enumerate(sent):
             if i in matched:
@@ -280,9 +284,9 @@ def _adopt(
     ctx: SyncContext,
     record: SyncRecord,
     mapping: VendorMapping,
-    bill_vendor: Any,
+    bill_vendor: BillVendor,
     aligned: dict[str, Any],
-    vendor: Any,
+    vendor: GPVendor,
 ) -> None:
     """The BILL vendor an unconfirmed create made is this GP vendor's: link it, and say so in the trail."""
     adopt(
@@ -299,9 +303,9 @@ def _link(
     ctx: SyncContext,
     record: SyncRecord,
     mapping: VendorMapping,
-    bill_vendor: Any,
+    bill_vendor: BillVendor,
     aligned: dict[str, Any],
-    vendor: Any,
+    vendor: GPVendor,
     log_: AttemptLog,
 ) -> None:
     """Map the GP vendor to the BILL vendor, then settle the row (the mapping is saved first: a row
@@ -325,7 +329,7 @@ def _link(
 
 
 def _after_link(
-    ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, vendor: Any, outcome: str
+    ctx: SyncContext, record: SyncRecord, mapping: VendorMapping, vendor: GPVendor, outcome: str
 ) -> None:
     ctx.tally[f"vendor_{outcome}"] += 1
     if is_archived_in_gp(vendor):
@@ -333,7 +337,7 @@ def _after_link(
     release(mapping)  # bills that waited for this vendor go on
 
 
-def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
+def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, GPVendor]]) -> None:
     """Create new BILL vendors after the write-ahead, which only hands back the rows this worker won
     (the run, a mapping approval and a replay may all decide to create the same vendor)."""
     busy = send_batch_once(
@@ -348,12 +352,12 @@ def create_vendors(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping
 
 
 def _unpair(
-    rows: list[tuple[SyncRecord, tuple[VendorMapping, Any]]],
-) -> list[tuple[SyncRecord, VendorMapping, Any]]:
+    rows: list[tuple[SyncRecord, tuple[VendorMapping, GPVendor]]],
+) -> list[tuple[SyncRecord, VendorMapping, GPVendor]]:
     return [(record, mapping, vendor) for record, (mapping, vendor) in rows]
 
 
-def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
+def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, GPVendor]]) -> None:
     """Keep on each row (written ahead, still ours) what its create sends: if the answer is lost, the
     lookup finds the vendor by that even after a clerk changed the vendor in GP meanwhile."""
     with transaction.atomic():
@@ -364,7 +368,9 @@ def _keep_sent(items: list[tuple[SyncRecord, VendorMapping, Any]]) -> None:
             )
 
 
-def _bulk_create(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]]) -> list[Any]:
+def _bulk_create(
+    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, GPVendor]]
+) -> list[BillVendor]:
     """One bulk call (≤20) for rows already written ahead (a refused batch is split by send_batch_once)."""
     _keep_sent(items)  # again for each half of a split batch: the same values
     bodies = [vf.bill_body(vf.from_gp(v)) for _, _, v in items]
@@ -374,7 +380,7 @@ def _bulk_create(ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, 
 
 
 def _settle_failed(
-    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], exc: BaseException, how: Sent
+    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, GPVendor]], exc: BaseException, how: Sent
 ) -> None:
     """A bulk call BILL did not carry out for sure (send_batch_once has sorted the error)."""
     state = {Sent.IN_DOUBT: State.IN_DOUBT, Sent.FAILED: State.FAILED}.get(how, State.FLAGGED)
@@ -399,7 +405,10 @@ def _settle_failed(
 
 
 def _adopt_created(
-    ctx: SyncContext, items: list[tuple[SyncRecord, VendorMapping, Any]], created: list[Any], duration_ms: int
+    ctx: SyncContext,
+    items: list[tuple[SyncRecord, VendorMapping, GPVendor]],
+    created: list[BillVendor],
+    duration_ms: int,
 ) -> None:
     """What `_adopt` does for each vendor of a bulk create, with the rows saved together; a vendor the
     answer does not clearly give back stays in doubt and is looked up before use."""
@@ -457,7 +466,7 @@ def release_many(ctx: SyncContext, mappings: list[VendorMapping]) -> None:
 
 
 def update_vendor(
-    ctx: SyncContext, record: SyncRecord, vendor: Any, aligned: dict[str, Any], label: str
+    ctx: SyncContext, record: SyncRecord, vendor: GPVendor, aligned: dict[str, Any], label: str
 ) -> None:
     """Send GP's changed fields to BILL, unless BILL changed the same field since we last agreed."""
     archived = is_archived_in_gp(vendor)
@@ -516,7 +525,12 @@ def update_vendor(
 
 
 def _patch(
-    ctx: SyncContext, bill_id: str, aligned: dict[str, Any], fields: set[str], current: Any, log_: AttemptLog
+    ctx: SyncContext,
+    bill_id: str,
+    aligned: dict[str, Any],
+    fields: set[str],
+    current: dict[str, Any] | None,
+    log_: AttemptLog,
 ) -> None:
     patch_bill_vendor(ctx.bill, bill_id, aligned, fields, current=current)
     log_.outcome, log_.response_status = "updated", "200"
