@@ -69,8 +69,11 @@ def keep_value(
     ctx = SyncContext.for_tenant(record.tenant, user=user, trigger="person")
     try:
         gp_vendor = ctx.gp.get_vendor(record.source_key)
-        if gp_vendor is None:  # raised as before (it read None's fields), now in words
-            raise LookupError(f"GP has no vendor {record.source_key}.")
+        if gp_vendor is None:  # deleted in GP since the page was read: nothing to make the same
+            raise ChoiceRefused(
+                f"GP has no vendor {record.source_key} any more, so nothing was changed in GP or BILL. "
+                "If it was removed in GP on purpose, choose Don't sync for this vendor."
+            )
         gp_now = vf.from_gp(gp_vendor)
         bill_now = vf.from_bill(ctx.bill.get_vendor(record.target_id).raw)
         if gp_now[field] != seen_gp or bill_now[field] != seen_bill:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from audit.models import State, SyncRecord
+from connectors.gp.client import GPClient
 from connectors.sync import vendor_conflict
 from connectors.sync import vendor_fields as vf
 from mappings.approval import approve
@@ -79,6 +80,20 @@ def test_a_field_changed_since_the_page_was_read_is_not_written(wired, frank, le
     with pytest.raises(vendor_conflict.ChoiceRefused, match="changed in GP or BILL"):
         vendor_conflict.keep_value(record, "name", "gp", frank)
     assert aligned(wired, record)[1] == bill_before
+
+
+def test_a_vendor_gone_from_gp_is_refused_in_words_and_nothing_is_written(
+    wired, frank, left_different, monkeypatch
+):
+    record = left_different
+    _, bill_before = aligned(wired, record)
+    monkeypatch.setattr(GPClient, "get_vendor", lambda self, vendor_id: None)
+    with pytest.raises(vendor_conflict.ChoiceRefused, match=f"GP has no vendor {GP_ID} any more"):
+        vendor_conflict.keep_value(record, "name", "bill", frank)
+    monkeypatch.undo()
+    assert aligned(wired, record)[1] == bill_before
+    record.refresh_from_db()
+    assert record.state == State.CONFLICT
 
 
 def test_the_vendor_is_synced_once_every_differing_field_is_chosen(wired, frank, left_different):
