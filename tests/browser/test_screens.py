@@ -32,12 +32,12 @@ CLIPPED = """() => {
     const style = getComputedStyle(el);
     if (!['auto', 'scroll', 'hidden'].includes(style.overflowX)) continue;
     if (el.closest('svg') || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') continue;
-    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) out.push(`${el.tagName}.${el.className}
-    ${el.scrollWidth}>${el.clientWidth}`);
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) out.push(
+      `${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
   }
   const main = document.querySelector('#content');
-  if (main && main.getBoundingClientRect().right > window.innerWidth + 1) out.push('#content beyond the
-  window');
+  if (main && main.getBoundingClientRect().right > window.innerWidth + 1) out.push(
+    '#content beyond the window');
   return out;
 }"""
 
