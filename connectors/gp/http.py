@@ -38,7 +38,8 @@ class GPError(Exception):
     `retryable` says whether the same call can succeed later (locks, 5xx, timeouts, resets,
     an unreachable host); `code` is one of: auth, forbidden, company_not_found, tenant_not_found,
     not_found, validation, duplicate, posted, locked, server, timeout, reset, unreachable, tls,
-    bad_response, http. `gp_code` and `log_id` are GP's own, when it sent an error body.
+    bad_response, http. `gp_code` and `log_id` are GP's own, when it sent an error body. `in_doubt`:
+    GP accepted a write but its answer could not be read, so the write may well have been carried out.
     """
 
     def __init__(
@@ -50,10 +51,11 @@ class GPError(Exception):
         code: str | None = None,
         gp_code: str | None = None,
         log_id: str | None = None,
+        in_doubt: bool = False,
     ) -> None:
         super().__init__(message)
         self.message, self.retryable, self.status, self.code = message, retryable, status, code
-        self.gp_code, self.log_id = gp_code, log_id
+        self.gp_code, self.log_id, self.in_doubt = gp_code, log_id, in_doubt
 
     def __str__(self) -> str:
         return self.message
@@ -276,6 +278,8 @@ class GPHttp:
                 retryable=False,
                 status=response.status_code,
                 code="bad_response",
+                # a write GP answered with success: done there, whatever the body (reconciled, not resent)
+                in_doubt=method.upper() != "GET",
             ) from None
 
     def _tls_error(self, exc: Exception) -> GPError:
